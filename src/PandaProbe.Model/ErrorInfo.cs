@@ -1,0 +1,15 @@
+namespace PandaProbe.Model;
+
+/// <summary>An error reduced to data: a message, the exception type when there was one, and extra data.</summary>
+/// <param name="Message">The error text sent to the platform.</param>
+/// <param name="Type">The exception's full type name, when the error came from an exception.</param>
+/// <param name="Data">Extra structured data about the error.</param>
+public sealed record ErrorInfo(string Message, Option<string> Type, Map<string, Payload> Data)
+{
+    /// <summary>An error with only a message.</summary>
+    public static ErrorInfo Of(string message) => new(message ?? string.Empty, None, Map<string, Payload>());
+
+    /// <summary>The error recorded for an exception: its message and type.</summary>
+    public static ErrorInfo From(Exception exception) =>
+        new(exception.Message, Some(exception.GetType().FullName ?? exception.GetType().Name), Map<string, Payload>());
+}

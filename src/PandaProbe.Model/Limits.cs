@@ -1,0 +1,30 @@
+namespace PandaProbe.Model;
+
+/// <summary>
+/// The platform's size rules (mirrored from its schema) as pure functions. Values over a limit are truncated with a
+/// visible marker rather than refused, so a trace is never lost to a long name.
+/// </summary>
+public static class Limits
+{
+    /// <summary>The longest trace or span name the platform accepts.</summary>
+    public const int MaxNameLength = 512;
+    /// <summary>The longest model, session, user, environment or release string the platform accepts.</summary>
+    public const int MaxShortTextLength = 255;
+    /// <summary>The most spans one <c>POST /traces</c> (or one <c>POST /traces/{id}/spans</c>) may carry.</summary>
+    public const int MaxSpansPerRequest = 500;
+    /// <summary>The marker that ends a truncated value.</summary>
+    public const string TruncationMarker = "…[truncated]";
+    /// <summary>The name given to a trace or span whose name was empty.</summary>
+    public const string UnnamedName = "unnamed";
+
+    /// <summary>The value cut to <paramref name="max"/> characters, ending with <see cref="TruncationMarker"/>, or unchanged.</summary>
+    public static string Truncate(string value, int max) =>
+        value.Length <= max ? value : string.Concat(value.AsSpan(0, max - TruncationMarker.Length), TruncationMarker);
+
+    /// <summary>A name fit for the wire: empty becomes <see cref="UnnamedName"/>, long is truncated.</summary>
+    public static string Name(string? name) =>
+        string.IsNullOrWhiteSpace(name) ? UnnamedName : Truncate(name, MaxNameLength);
+
+    /// <summary>A short text (model, session, user, environment, release) fit for the wire.</summary>
+    public static string ShortText(string value) => Truncate(value, MaxShortTextLength);
+}

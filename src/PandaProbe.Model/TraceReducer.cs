@@ -1,0 +1,215 @@
+using static PandaProbe.Model.TraceEvent;
+
+namespace PandaProbe.Model;
+
+/// <summary>
+/// The one reducer: <c>(state, event) → (state, outputs)</c>. Pure (no clock, no ids, no I/O), total (never throws:
+/// an ill-formed event becomes an <see cref="Output.Rejected"/> output and leaves the state unchanged) and
+/// deterministic. Token usage, cost, model parameters, input and output replace; metadata and parameters merge; an
+/// unset span status becomes OK on a clean end and a trace's unset status becomes COMPLETED; an error stays ERROR.
+/// </summary>
+public static class TraceReducer
+{
+    /// <summary>Applies one event.</summary>
+    /// <param name="state">The state before the event.</param>
+    /// <param name="e">The event.</param>
+    /// <returns>The new state and the outputs the event produced.</returns>
+    public static Step Apply(TraceState state, TraceEvent e) => e switch
+    {
+        null => new Step(state ?? TraceState.Empty, Seq<Output>()),
+        _ when state is null => Apply(TraceState.Empty, e),
+        TraceStarted s => StartTrace(state, s),
+        TraceEnded x => EndTrace(state, x),
+        SpanStarted s => StartSpan(state, s),
+        SpanEnded x => EndSpan(state, x),
+        ScoreRecorded r => new Step(state, Seq1<Output>(new Output.ScoreSubmitted(r.Score))),
+        _ when e.Target is SpanId id => UpdateSpan(state, e, id),
+        _ => UpdateTrace(state, e),
+    };
+
+    /// <summary>Folds a whole script from the empty state, collecting every output in order.</summary>
+    public static Step Fold(IEnumerable<TraceEvent> events) => Fold(TraceState.Empty, events);
+
+    /// <summary>Folds a script from a given state, collecting every output in order.</summary>
+    public static Step Fold(TraceState state, IEnumerable<TraceEvent> events)
+    {
+        var outputs = new List<Output>();
+        foreach (var e in events)
+        {
+            var step = Apply(state, e);
+            state = step.State;
+            outputs.AddRange(step.Outputs);
+        }
+        return new Step(state, outputs.ToSeq().Strict());
+    }
+
+    static Step Reject(TraceState state, TraceEvent e, RejectionReason reason, string detail) =>
+        new(state, Seq1<Output>(new Output.Rejected(e, reason, detail)));
+
+    static Step StartTrace(TraceState state, TraceStarted s)
+    {
+        if (state.Open.ContainsKey(s.Trace))
+            return Reject(state, s, RejectionReason.DuplicateTrace, $"trace {s.Trace} is already open");
+        var adjusted = new List<Output>();
+        var trace = new Trace
+        {
+            Id = s.Trace,
+            Name = FitName(s, s.Name, "name", adjusted),
+            StartedAt = s.At,
+            Input = s.Input is { } input ? Some(input) : None,
+            SessionId = FitShort(s, s.SessionId, "session_id", adjusted),
+            UserId = FitShort(s, s.UserId, "user_id", adjusted),
+            Tags = s.Tags.Filter(t => t is not null).Strict(),
+            Metadata = s.Metadata,
+            Environment = FitShort(s, s.Environment, "environment", adjusted),
+            Release = FitShort(s, s.Release, "release", adjusted),
+            ParentTrace = s.ParentTrace is { } p ? Some(p) : None,
+        };
+        var open = state.Open.AddOrUpdate(s.Trace, new OpenTrace(trace, HashMap<SpanId, Span>()));
+        return new Step(new TraceState(open), adjusted.ToSeq().Add(new Output.TraceStarted(trace)).Strict());
+    }
+
+    static Step EndTrace(TraceState state, TraceEnded x)
+    {
+        if (!state.Find(x.Trace).TryGet(out var open))
+            return Reject(state, x, RejectionReason.UnknownTrace, $"trace {x.Trace} is not open");
+        if (!open.Trace.IsOpen) return Reject(state, x, RejectionReason.TraceEnded, $"trace {x.Trace} has already ended");
+        var t = open.Trace;
+        var ended = t with
+        {
+            EndedAt = Some(Later(t.StartedAt, x.At)),
+            Status = t.StatusIsExplicit ? t.Status : TraceStatus.Completed,
+        };
+        var next = open.OpenSpans.IsEmpty
+            ? state.Open.Remove(x.Trace)
+            : state.Open.AddOrUpdate(x.Trace, open with { Trace = ended });
+        return new Step(new TraceState(next), Seq1<Output>(new Output.TraceCompleted(ended)));
+    }
+
+    static Step StartSpan(TraceState state, SpanStarted s)
+    {
+        if (!state.Find(s.Trace).TryGet(out var open))
+            return Reject(state, s, RejectionReason.UnknownTrace, $"trace {s.Trace} is not open");
+        if (!open.Trace.IsOpen) return Reject(state, s, RejectionReason.TraceEnded, $"trace {s.Trace} has already ended");
+        if (open.OpenSpans.ContainsKey(s.Span))
+            return Reject(state, s, RejectionReason.DuplicateSpan, $"span {s.Span} is already open");
+        if (s.Parent is { } parent && !open.OpenSpans.ContainsKey(parent))
+            return Reject(state, s, RejectionReason.ParentNotOpen, $"parent span {parent} is not open in trace {s.Trace}");
+        var adjusted = new List<Output>();
+        var span = new Span
+        {
+            Id = s.Span,
+            Trace = s.Trace,
+            Parent = s.Parent is { } p ? Some(p) : None,
+            Name = FitName(s, s.Name, "name", adjusted),
+            Kind = s.Kind,
+            StartedAt = s.At,
+            Model = FitShort(s, s.Model, "model", adjusted),
+            Metadata = s.Metadata,
+        };
+        var next = state.Open.AddOrUpdate(s.Trace, open with { OpenSpans = open.OpenSpans.AddOrUpdate(s.Span, span) });
+        return new Step(new TraceState(next), adjusted.ToSeq().Add(new Output.SpanStarted(span)).Strict());
+    }
+
+    static Step EndSpan(TraceState state, SpanEnded x)
+    {
+        if (!state.Find(x.Trace).TryGet(out var open))
+            return Reject(state, x, RejectionReason.UnknownTrace, $"trace {x.Trace} is not open");
+        if (!open.OpenSpans.Find(x.Span).TryGet(out var span))
+            return Reject(state, x, RejectionReason.SpanNotOpen, $"span {x.Span} is not open");
+        var ended = span with
+        {
+            EndedAt = Some(Later(span.StartedAt, x.At)),
+            Status = span.Status == SpanStatus.Unset ? SpanStatus.Ok : span.Status,
+        };
+        var remaining = open.OpenSpans.Remove(x.Span);
+        if (open.Trace.IsOpen)
+        {
+            var trace = open.Trace with { Spans = open.Trace.Spans.Add(ended) };
+            var next = state.Open.AddOrUpdate(x.Trace, new OpenTrace(trace, remaining));
+            return new Step(new TraceState(next), Seq1<Output>(new Output.SpanCompleted(ended, false)));
+        }
+        var after = remaining.IsEmpty
+            ? state.Open.Remove(x.Trace)
+            : state.Open.AddOrUpdate(x.Trace, open with { OpenSpans = remaining });
+        return new Step(new TraceState(after), Seq1<Output>(new Output.SpanCompleted(ended, true)));
+    }
+
+    static Step UpdateSpan(TraceState state, TraceEvent e, SpanId id)
+    {
+        if (!state.Find(e.Trace).TryGet(out var open))
+            return Reject(state, e, RejectionReason.UnknownTrace, $"trace {e.Trace} is not open");
+        if (!open.OpenSpans.Find(id).TryGet(out var current))
+            return Reject(state, e, RejectionReason.SpanNotOpen, $"span {id} is not open");
+        var adjusted = new List<Output>();
+        var evolved = EvolveSpan(current, e, adjusted);
+        if (evolved is null) return Reject(state, e, RejectionReason.InvalidValue, $"{e.GetType().Name} does not apply to a span");
+        var next = state.Open.AddOrUpdate(e.Trace, open with { OpenSpans = open.OpenSpans.AddOrUpdate(id, evolved) });
+        return new Step(new TraceState(next), adjusted.ToSeq().Strict());
+    }
+
+    static Step UpdateTrace(TraceState state, TraceEvent e)
+    {
+        if (!state.Find(e.Trace).TryGet(out var open))
+            return Reject(state, e, RejectionReason.UnknownTrace, $"trace {e.Trace} is not open");
+        if (!open.Trace.IsOpen) return Reject(state, e, RejectionReason.TraceEnded, $"trace {e.Trace} has already ended");
+        var evolved = EvolveTrace(open.Trace, e);
+        if (evolved is null) return Reject(state, e, RejectionReason.InvalidValue, $"{e.GetType().Name} does not apply to a trace");
+        var next = state.Open.AddOrUpdate(e.Trace, open with { Trace = evolved });
+        return new Step(new TraceState(next), Seq<Output>());
+    }
+
+    static Span? EvolveSpan(Span span, TraceEvent e, List<Output> adjusted) => e switch
+    {
+        InputSet i => span with { Input = Some(i.Input ?? Payload.Null) },
+        OutputSet o => span with { Output = Some(o.Output ?? Payload.Null) },
+        ModelSet m => span with { Model = FitShort(m, m.Model, "model", adjusted) },
+        TokensSet t when t.Tokens is not null => span with { Tokens = Some(t.Tokens) },
+        CostSet c when c.Cost is not null => span with { Cost = Some(c.Cost) },
+        ModelParametersSet p => span with { ModelParameters = Some(p.Parameters) },
+        CompletionStartSet c => span with { CompletionStartTime = Some(c.CompletionStart) },
+        MetadataMerged m => span with { Metadata = Merge(span.Metadata, m.Metadata) },
+        Errored x when x.Error is not null => span with { Error = Some(x.Error), Status = SpanStatus.Error },
+        SpanStatusSet s => span with { Status = s.Status },
+        ParamsRegistered p => span with { Params = p.Overwrite ? p.Params : Merge(span.Params, p.Params) },
+        Logged l => span with { Logs = span.Logs.Add(new LogEntry(l.At, l.Data ?? Payload.Null)) },
+        _ => null,
+    };
+
+    static Trace? EvolveTrace(Trace trace, TraceEvent e) => e switch
+    {
+        InputSet i => trace with { Input = Some(i.Input ?? Payload.Null) },
+        OutputSet o => trace with { Output = Some(o.Output ?? Payload.Null) },
+        MetadataMerged m => trace with { Metadata = Merge(trace.Metadata, m.Metadata) },
+        Errored x when x.Error is not null => trace with { Error = Some(x.Error), Status = TraceStatus.Error, StatusIsExplicit = true },
+        TraceStatusSet s => trace with { Status = s.Status, StatusIsExplicit = true },
+        ParamsRegistered p => trace with { Params = p.Overwrite ? p.Params : Merge(trace.Params, p.Params) },
+        Logged l => trace with { Logs = trace.Logs.Add(new LogEntry(l.At, l.Data ?? Payload.Null)) },
+        _ => null,
+    };
+
+    /// <summary>Shallow merge: every key of <paramref name="incoming"/> replaces the same key of <paramref name="existing"/>.</summary>
+    public static Map<string, Payload> Merge(Map<string, Payload> existing, Map<string, Payload> incoming) =>
+        existing.IsEmpty ? incoming : incoming.Fold(existing, (m, kv) => m.AddOrUpdate(kv.Key, kv.Value));
+
+    static DateTimeOffset Later(DateTimeOffset start, DateTimeOffset end) => end < start ? start : end;
+
+    static string FitName(TraceEvent e, string? name, string field, List<Output> adjusted)
+    {
+        var fitted = Limits.Name(name);
+        if (!string.Equals(fitted, name, StringComparison.Ordinal))
+            adjusted.Add(new Output.Adjusted(e, field, string.IsNullOrWhiteSpace(name)
+                ? $"empty {field} replaced by '{Limits.UnnamedName}'"
+                : $"{field} truncated from {name!.Length} to {Limits.MaxNameLength} characters"));
+        return fitted;
+    }
+
+    static Option<string> FitShort(TraceEvent e, string? value, string field, List<Output> adjusted)
+    {
+        if (value is null) return None;
+        var fitted = Limits.ShortText(value);
+        if (fitted.Length != value.Length || !ReferenceEquals(fitted, value) && fitted != value)
+            adjusted.Add(new Output.Adjusted(e, field, $"{field} truncated from {value.Length} to {Limits.MaxShortTextLength} characters"));
+        return Some(fitted);
+    }
+}
