@@ -79,8 +79,8 @@ public static class WireJson
         w.WriteString("started_at", Timestamp(trace.StartedAt));
         if (trace.Input.TryGet(out var input)) WritePayload(w, "input", input);
         if (trace.Output.TryGet(out var output)) WritePayload(w, "output", output);
-        WriteMetadata(w, trace.Metadata, trace.Params, trace.Logs, trace.Error.ToNullable(), errorMessageInMetadata: true,
-            trace.ParentTrace.ToNullableValue());
+        WriteMetadata(w, trace.Metadata, trace.Params, trace.Logs, OrNull(trace.Error), errorMessageInMetadata: true,
+            trace.ParentTrace.TryGet(out var parentTrace) ? parentTrace : null);
         if (trace.EndedAt.TryGet(out var ended)) w.WriteString("ended_at", Timestamp(ended));
         WriteOptionalString(w, "session_id", trace.SessionId);
         WriteOptionalString(w, "user_id", trace.UserId);
@@ -130,7 +130,7 @@ public static class WireJson
             foreach (var (key, count) in tokens.Counts) w.WriteNumber(key, count);
             w.WriteEndObject();
         }
-        var error = span.Error.ToNullable();
+        var error = OrNull(span.Error);
         WriteMetadata(w, span.Metadata, span.Params, span.Logs, error, errorMessageInMetadata: false, parentTrace: null);
         w.WriteString("started_at", Timestamp(span.StartedAt));
         if (span.EndedAt.TryGet(out var ended)) w.WriteString("ended_at", Timestamp(ended));
@@ -289,6 +289,9 @@ public static class WireJson
         if (parentTrace is { } parent && !user.ContainsKey(ParentTraceKey)) w.WriteString(ParentTraceKey, parent.ToString());
         w.WriteEndObject();
     }
+
+    // Option.Match refuses a null result in LanguageExt 3.4.13, so go through TryGet.
+    static ErrorInfo? OrNull(Option<ErrorInfo> error) => error.TryGet(out var e) ? e : null;
 
     static void WriteOptionalString(Utf8JsonWriter w, string name, Option<string> value)
     {
