@@ -38,7 +38,15 @@ public class SeedRoundTripTests
     public void A_rewritten_seed_reads_back_to_the_same_model(string file)
     {
         var text = File.ReadAllText(Path.Combine(SharedData.SeedDirectory, file));
-        if (JsonNode.Parse(text) is JsonArray) return;
+        if (JsonNode.Parse(text) is JsonArray)
+        {
+            var trace = new TraceId(Guid.Parse("a1b2c3d4-0002-4000-8000-000000000001"));
+            var spans = WireReader.ReadSpans(text, trace);
+            var again = WireReader.ReadSpans(WireJson.Spans(spans), trace);
+            Assert.Equal(spans.Count, again.Count);
+            foreach (var (e, a) in spans.Zip(again)) WireReaderTests.AssertSameSpan(e, a);
+            return;
+        }
         var first = WireReader.ReadTrace(text);
         var second = WireReader.ReadTrace(WireJson.Trace(first));
         WireReaderTests.AssertSameTrace(first, second);
