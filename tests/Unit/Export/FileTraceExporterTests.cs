@@ -131,4 +131,15 @@ public sealed class FileTraceExporterTests : IDisposable
         await new FileTraceExporter(path).ExportAsync(ExportBatch.Of(rich), CancellationToken.None);
         WireReaderTests.AssertSameTrace(rich, WireReader.ReadTrace(File.ReadAllLines(path).Single()));
     }
+
+    [Fact]
+    public async Task A_cancelled_export_writes_nothing_and_fails()
+    {
+        var path = Path.Combine(dir, "t.jsonl");
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        var result = await new FileTraceExporter(path).ExportAsync(ExportBatch.Of(WireSamples.Minimal()), cts.Token);
+        Assert.Equal(1, result.Failed);
+        Assert.False(File.Exists(path));
+    }
 }
