@@ -71,7 +71,7 @@ public class TracingContractTests
         }
         await client.FlushAsync(TimeSpan.FromSeconds(10));
         var t = Assert.Single(exporter.Traces);
-        Assert.Equal(["first", "second"], t.Spans.Select(s => s.Name));
+        Assert.Equal(new[] { "first", "second" }, t.Spans.Select(s => s.Name).ToArray());
         Assert.All(t.Spans, s => Assert.True(s.Parent.IsNone));
     }
 
