@@ -148,6 +148,34 @@ public class AmbientContextTests
         }
     }
 
+    static async IAsyncEnumerable<int> ProduceAcrossYield(TraceContext trace)
+    {
+        using var batch = trace.Span("batch");
+        yield return 0;
+        // After a yield the iterator runs in the consumer's context (an async iterator keeps no AsyncLocal state of its
+        // own), so "batch" is no longer ambient here: name it as the parent explicitly.
+        using (trace.Span("ambient-after-yield")) { }
+        using (trace.Span("explicit-after-yield", parent: batch)) { }
+        yield return 1;
+    }
+
+    [Fact]
+    public async Task A_span_held_open_across_yield_return_is_a_parent_only_when_named_explicitly()
+    {
+        var exporter = new RecordingExporter();
+        await using var client = TestClient.Create(exporter);
+        using (var trace = client.StartTrace("stream"))
+        using (trace.Span("consume"))
+        {
+            await foreach (var _ in ProduceAcrossYield(trace)) { }
+            Assert.Equal("consume", Probe.CurrentSpan?.Name);
+        }
+        var t = await Single(exporter, client);
+        Assert.Equal(Named(t, "consume").Id, ParentOf(t, "batch"));
+        Assert.Equal(Named(t, "consume").Id, ParentOf(t, "ambient-after-yield"));
+        Assert.Equal(Named(t, "batch").Id, ParentOf(t, "explicit-after-yield"));
+    }
+
     [Fact]
     public async Task Ending_a_span_in_one_flow_never_disturbs_another_flow()
     {
