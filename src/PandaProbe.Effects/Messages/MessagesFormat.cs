@@ -30,6 +30,7 @@ public static class MessagesFormat
 
     static readonly string[] UserRoles = ["user", "human"];
     static readonly string[] AssistantRoles = ["assistant", "ai"];
+    static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 256 };
 
     /// <summary>
     /// Every way <paramref name="value"/> breaks the messages convention, as sentences naming
@@ -58,9 +59,11 @@ public static class MessagesFormat
                     break;
             }
         }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
+        catch (Exception)
         {
-            problems.Add($"{label} must be an object with a '{MessagesKey}' key, got a value that is not valid JSON.");
+            // Not parseable (e.g. nested deeper than the parser allows) or a JsonNode that cannot be written.
+            problems.Clear();
+            problems.Add($"{label} must be an object with a '{MessagesKey}' key, got a value that could not be read as JSON.");
         }
         return problems;
     }
@@ -190,7 +193,7 @@ public static class MessagesFormat
                 element = d.RootElement;
                 return Shape.Json;
             case JsonNode n:
-                doc = JsonDocument.Parse(n.ToJsonString());
+                doc = JsonDocument.Parse(n.ToJsonString(), ParseOptions);
                 element = doc.RootElement;
                 return Shape.Json;
             case Payload p:
@@ -216,7 +219,7 @@ public static class MessagesFormat
             text = p.Value;
             return Shape.Text;
         }
-        doc = JsonDocument.Parse(p.Value);
+        doc = JsonDocument.Parse(p.Value, ParseOptions);
         element = doc.RootElement;
         return element.ValueKind == JsonValueKind.Null ? Shape.Null : Shape.Json;
     }
@@ -233,13 +236,13 @@ public static class MessagesFormat
                 JsonObject o => FromNode(o, roles) ?? value,
                 JsonNode => value,
                 JsonElement e => FromElement(e, roles) is { } m ? Wrap(m) : value,
-                JsonDocument d => FromElement(d.RootElement, roles) is { } m ? JsonNode.Parse(WrapText(m)) : value,
+                JsonDocument d => FromElement(d.RootElement, roles) is { } m ? JsonNode.Parse(WrapText(m), documentOptions: ParseOptions) : value,
                 Payload p => FromPayload(p, roles) ?? value,
                 IDictionary or IReadOnlyDictionary<string, object?> or IDictionary<string, object?> => FromDictionary(value, roles) ?? value,
                 _ => FromCaptured(value, roles) ?? value,
             };
         }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException or NotSupportedException)
+        catch (Exception)
         {
             return value;
         }
@@ -274,27 +277,35 @@ public static class MessagesFormat
 
     static JsonElement Wrap(string message)
     {
-        using var doc = JsonDocument.Parse(WrapText(message));
+        using var doc = JsonDocument.Parse(WrapText(message), ParseOptions);
         return doc.RootElement.Clone();
     }
 
     static Payload? FromPayload(Payload p, string[] roles)
     {
         if (p.IsText) return null;
-        using var doc = JsonDocument.Parse(p.Value);
+        using var doc = JsonDocument.Parse(p.Value, ParseOptions);
         return FromElement(doc.RootElement, roles) is { } m ? Payload.Json(WrapText(m)) : null;
     }
 
     static JsonObject? FromCaptured(object value, string[] roles)
     {
         if (!PayloadCapture.TryCapture(value, out var payload) || payload.IsText) return null;
-        using var doc = JsonDocument.Parse(payload.Value);
-        return FromElement(doc.RootElement, roles) is { } m ? JsonNode.Parse(WrapText(m))!.AsObject() : null;
+        using var doc = JsonDocument.Parse(payload.Value, ParseOptions);
+        return FromElement(doc.RootElement, roles) is { } m ? JsonNode.Parse(WrapText(m), documentOptions: ParseOptions)!.AsObject() : null;
     }
 
     static Dictionary<string, object?>? FromDictionary(object value, string[] roles)
     {
-        if (!TryGet(value, MessagesKey, out var messages) || messages is string || messages is not IEnumerable list) return null;
+        if (!TryGet(value, MessagesKey, out var messages) || messages is string) return null;
+        IEnumerable? list = messages switch
+        {
+            JsonElement { ValueKind: JsonValueKind.Array } array => array.EnumerateArray().Select(e => (object?)e),
+            JsonElement or JsonObject or IDictionary => null,
+            IEnumerable items => items,
+            _ => null,
+        };
+        if (list is null) return null;
         object? found = null;
         var any = false;
         foreach (var item in list)
@@ -344,7 +355,7 @@ public static class MessagesFormat
                 return TryGet(item, "role", out var role) && role is string rs ? rs : null;
             default:
                 if (!PayloadCapture.TryCapture(item, out var p) || p.IsText) return null;
-                using (var doc = JsonDocument.Parse(p.Value))
+                using (var doc = JsonDocument.Parse(p.Value, ParseOptions))
                     return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("role", out var pr)
                         && pr.ValueKind == JsonValueKind.String ? pr.GetString() : null;
         }
