@@ -192,6 +192,7 @@ public sealed class TracePipeline : IAsyncDisposable
                     Counters.TraceCompleted();
                     export.Add(c.Trace);
                     completed.Publish(c.Trace);
+                    MessagesFormatCheck.Check(c.Trace, w => { Counters.MessageFormatWarning(); SelfLog.Write(w); });
                     break;
                 case Output.SpanCompleted { AfterTrace: true } late:
                     export.Add(late.Span);
