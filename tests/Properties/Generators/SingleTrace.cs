@@ -5,8 +5,9 @@ namespace PandaProbe.Properties.Generators;
 /// <summary>
 /// The interpreter of a one-trace plan. Each step byte picks an operation (byte mod <see cref="OpCount"/>) and
 /// moves the clock; later bytes choose the operation's arguments. Only events the reducer must accept are produced:
-/// spans start under open parents while the trace is open, setters target open spans (or the open trace), spans end
-/// leaves first, and the trace ends last, setters sometimes come in bursts on one target, or (with <c>late</c>) whenever the plan says or at the plan's end.
+/// spans start under open parents while the trace is open, setters target open spans (or the open trace) and
+/// sometimes come in bursts on one target, spans end leaves first, and the trace ends last; with <c>late</c> it ends
+/// whenever the plan says, or at the plan's end, and the spans still open end after it.
 /// </summary>
 sealed class SingleTrace(byte[]? plan, ClockMode mode, int traceIndex, bool late)
 {
