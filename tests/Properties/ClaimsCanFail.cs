@@ -1,5 +1,5 @@
 using PandaProbe.Properties.Generators;
-using PandaProbe.Properties.Invariants;
+using PandaProbe.Properties.Checks;
 using static PandaProbe.Properties.ReducerClaims;
 
 namespace PandaProbe.Properties;
@@ -40,14 +40,14 @@ public class ClaimsCanFail
     {
         Fails(p => WellFormedCompletesOnce(Mutants.CompletesTwice, WellFormed(p)));
         Fails(p => CompletesAtMostOncePerStart(Mutants.CompletesTwice, WellFormed(p)));
-        Fails(p => Invariants.Invariants.Hold(WellFormed(p), Mutants.CompletesTwice));
+        Fails(p => Invariants.Hold(WellFormed(p), Mutants.CompletesTwice));
     }
 
     [Fact]
     public void A_rejection_that_changes_the_state_is_caught()
     {
         Fails(p => RejectionsLeaveTheStateUnchanged(Mutants.RejectionClearsState, Corrupted(p)));
-        Fails(p => Invariants.Invariants.Hold(Corrupted(p), Mutants.RejectionClearsState));
+        Fails(p => Invariants.Hold(Corrupted(p), Mutants.RejectionClearsState));
     }
 
     [Fact]
@@ -55,7 +55,7 @@ public class ClaimsCanFail
     {
         Fails(p => LateSpansComeLater(Mutants.DropsLateSpans, Late(p)));
         Fails(p => AgreesWithTheReference(Mutants.DropsLateSpans, Late(p)));
-        Fails(p => Invariants.Invariants.Hold(Late(p), Mutants.DropsLateSpans));
+        Fails(p => Invariants.Hold(Late(p), Mutants.DropsLateSpans));
     }
 
     [Fact]
@@ -84,5 +84,5 @@ public class ClaimsCanFail
 
     [Fact]
     public void A_child_of_an_ended_parent_is_caught() =>
-        Fails(p => Invariants.Invariants.Hold(Corrupted(p), Mutants.AcceptsEndedParents));
+        Fails(p => Invariants.Hold(Corrupted(p), Mutants.AcceptsEndedParents));
 }

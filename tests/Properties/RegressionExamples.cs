@@ -1,5 +1,5 @@
 using PandaProbe.Properties.Generators;
-using PandaProbe.Properties.Invariants;
+using PandaProbe.Properties.Checks;
 using static PandaProbe.Model.TraceEvent;
 
 namespace PandaProbe.Properties;
@@ -27,7 +27,7 @@ public class RegressionExamples
         var step = TraceReducer.Fold(script);
         var rejection = Assert.IsType<Output.Rejected>(step.Outputs.Last());
         Assert.Equal(RejectionReason.DuplicateSpan, rejection.Reason);
-        Assert.Empty(Invariants.Invariants.Violations(script));
+        Assert.Empty(Invariants.Violations(script));
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using static PandaProbe.Model.TraceEvent;
 
-namespace PandaProbe.Properties.Invariants;
+namespace PandaProbe.Properties.Checks;
 
 /// <summary>
 /// Deliberately broken reducers, each wrapping the real one with one plausible bug. The claims must catch every one
