@@ -46,7 +46,7 @@ public static class TraceSummaries
         {
             TraceId = trace.Id.ToString(),
             Name = trace.Name,
-            ParentTraceId = trace.ParentTrace.Map(p => p.ToString()).ToNullable(),
+            ParentTraceId = trace.ParentTrace.TryGet(out var parent) ? parent.ToString() : null,
             Status = trace.Status,
             SpanCount = spans.LongLength,
             ErrorCount = spans.LongCount(s => s.Status == SpanStatus.Error) + (trace.Status == TraceStatus.Error ? 1 : 0),
@@ -55,7 +55,7 @@ public static class TraceSummaries
             TotalTokens = Add(promptTokens, completionTokens),
             Cost = cost,
             CostWithChildren = Money.Sum(kids.Select(k => k.CostWithChildren).Prepend(cost)),
-            Duration = trace.Duration.ToNullableValue(),
+            Duration = trace.Duration.TryGet(out var duration) ? duration : null,
             Models = models,
             Children = kids,
         };

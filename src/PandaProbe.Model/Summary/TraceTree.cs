@@ -57,7 +57,7 @@ public static class TraceTree
     {
         var ended = trace.Spans.Map(s => s.Id).ToHashSet();
         var spansByParent = trace.Spans
-            .ToLookup(s => s.Parent.Filter(ended.Contains).Map(p => (SpanId?)p).IfNone((SpanId?)null));
+            .ToLookup(s => s.Parent.TryGet(out var p) && ended.Contains(p) ? p : (SpanId?)null);
         var subTraces = ChildrenOf(byParent, trace.Id).Where(t => !path.Contains(t.Id));
 
         void WriteChildren(IEnumerable<Node> nodes, string prefix)
