@@ -11,21 +11,25 @@ sealed class TravelAgent(FakeLlm llm, FakeTools tools)
             trace.SetInput(Messages.User(question));
             trace.SetMetadata(new Dictionary<string, object?> { ["agent_version"] = "1.2.0" });
 
-            using var agent = trace.Span("agent", SpanKind.Agent);
-            var plan = await CallLlmAsync(trace, "plan", question);
+            // The delegate form marks the agent span ERROR if a tool fails, and rethrows.
+            return await trace.SpanAsync("agent", SpanKind.Agent, async agent =>
+            {
+                var plan = await CallLlmAsync(trace, "plan", question);
 
-            var results = await Task.WhenAll(plan.ToolCalls.Select(call =>
-                trace.SpanAsync($"tool:{call.Tool}", SpanKind.Tool, async span =>
-                {
-                    span.SetInput(call);
-                    var output = await tools.RunAsync(call);
-                    span.SetOutput(output);
-                    return output;
-                })));
+                var results = await Task.WhenAll(plan.ToolCalls.Select(call =>
+                    trace.SpanAsync($"tool:{call.Tool}", SpanKind.Tool, async span =>
+                    {
+                        span.SetInput(call);
+                        var output = await tools.RunAsync(call);
+                        span.SetOutput(output);
+                        return output;
+                    })));
 
-            var answer = await CallLlmAsync(trace, "answer", $"{question}\nTool results: {string.Join("; ", results)}");
-            trace.SetOutput(Messages.Assistant(answer.Text));
-            return answer.Text;
+                var answer = await CallLlmAsync(trace, "answer", $"{question}\nTool results: {string.Join("; ", results)}");
+                agent.SetOutput(answer.Text);
+                trace.SetOutput(Messages.Assistant(answer.Text));
+                return answer.Text;
+            });
         });
 
     async Task<LlmReply> CallLlmAsync(TraceContext trace, string step, string prompt)

@@ -91,8 +91,8 @@ public static class TraceReducer
         if (!state.Find(s.Trace).TryGet(out var open))
             return Reject(state, s, RejectionReason.UnknownTrace, $"trace {s.Trace} is not open");
         if (!open.Trace.IsOpen) return Reject(state, s, RejectionReason.TraceEnded, $"trace {s.Trace} has already ended");
-        if (open.OpenSpans.ContainsKey(s.Span))
-            return Reject(state, s, RejectionReason.DuplicateSpan, $"span {s.Span} is already open");
+        if (open.OpenSpans.ContainsKey(s.Span) || open.Trace.Spans.Exists(ended => ended.Id == s.Span))
+            return Reject(state, s, RejectionReason.DuplicateSpan, $"span {s.Span} was already started in trace {s.Trace}");
         if (s.Parent is { } parent && !open.OpenSpans.ContainsKey(parent))
             return Reject(state, s, RejectionReason.ParentNotOpen, $"parent span {parent} is not open in trace {s.Trace}");
         var adjusted = new List<Output>();
