@@ -4,7 +4,7 @@ using PandaProbe.Model;
 using PandaProbe.Model.Pricing;
 using Xunit;
 
-namespace PandaProbe.Properties.Reference;
+namespace PandaProbe.Properties.ReferenceSystems;
 
 public class CostProperties
 {

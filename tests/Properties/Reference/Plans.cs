@@ -2,7 +2,7 @@ using LanguageExt;
 using PandaProbe.Model;
 using static LanguageExt.Prelude;
 
-namespace PandaProbe.Properties.Reference;
+namespace PandaProbe.Properties.ReferenceSystems;
 
 /// <summary>Interprets plans (arrays drawn from FsCheck's built-in arbitraries, so shrinking is free) as Model values.</summary>
 static class Plans

@@ -1,6 +1,6 @@
 using FsCheck;
 
-namespace PandaProbe.Properties.Reference;
+namespace PandaProbe.Properties.ReferenceSystems;
 
 /// <summary>The FsCheck configuration of the reference-system properties: throws on failure, 200 tests, quiet.</summary>
 static class ReferencePropertyConfig

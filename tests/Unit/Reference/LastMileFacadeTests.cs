@@ -3,7 +3,7 @@ using PandaProbe.Model;
 using PandaProbe.Unit.Support;
 using Xunit;
 
-namespace PandaProbe.Unit.Reference;
+namespace PandaProbe.Unit.ReferenceSystems;
 
 public class LastMileFacadeTests
 {

@@ -1,4 +1,4 @@
-namespace PandaProbe.Unit.Reference;
+namespace PandaProbe.Unit.ReferenceSystems;
 
 /// <summary>A clock the test moves by hand (timers still run on the system clock).</summary>
 sealed class ManualTime(DateTimeOffset start) : TimeProvider

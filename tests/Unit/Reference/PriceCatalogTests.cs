@@ -2,7 +2,7 @@ using PandaProbe.Model;
 using PandaProbe.Model.Pricing;
 using Xunit;
 
-namespace PandaProbe.Unit.Reference;
+namespace PandaProbe.Unit.ReferenceSystems;
 
 public class PriceCatalogTests
 {

@@ -1,6 +1,6 @@
 using Xunit;
 
-namespace PandaProbe.Unit.Reference;
+namespace PandaProbe.Unit.ReferenceSystems;
 
 public class RagTypesTests
 {

@@ -2,7 +2,7 @@ using LanguageExt;
 using PandaProbe.Model;
 using static LanguageExt.Prelude;
 
-namespace PandaProbe.Unit.Reference;
+namespace PandaProbe.Unit.ReferenceSystems;
 
 /// <summary>Small builders of Model values for the reference-system tests.</summary>
 static class RefData

@@ -4,7 +4,7 @@ using PandaProbe.Model.Pricing;
 using PandaProbe.Unit.Support;
 using Xunit;
 
-namespace PandaProbe.Unit.Reference;
+namespace PandaProbe.Unit.ReferenceSystems;
 
 public class SpanforgeFacadeTests
 {

@@ -5,7 +5,7 @@ using PandaProbe.Model.Summary;
 using Xunit;
 using static LanguageExt.Prelude;
 
-namespace PandaProbe.Unit.Reference;
+namespace PandaProbe.Unit.ReferenceSystems;
 
 public class TraceSummaryTests
 {

@@ -3,7 +3,7 @@ using PandaProbe.Model.Pricing;
 using PandaProbe.Model.Summary;
 using Xunit;
 
-namespace PandaProbe.Unit.Reference;
+namespace PandaProbe.Unit.ReferenceSystems;
 
 public class TraceTreeTests
 {
