@@ -79,6 +79,16 @@ public sealed class PriceCatalog
     /// <param name="model">The model name as reported by the provider; <c>null</c> or blank gives none.</param>
     public Option<ModelPrice> Find(string? model) => Resolve(model).Map(r => r.Price);
 
+    /// <summary>The <c>TryGet</c> form of <see cref="Find"/>, for callers that do not use LanguageExt.</summary>
+    /// <param name="model">The model name as reported by the provider.</param>
+    /// <param name="price">The price when found.</param>
+    public bool TryFind(string? model, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ModelPrice? price)
+    {
+        var found = Find(model).TryGet(out var p);
+        price = found ? p : null;
+        return found;
+    }
+
     /// <summary>The catalogue name a reported model name resolves to and its price, or none.</summary>
     /// <param name="model">The model name as reported by the provider; <c>null</c> or blank gives none.</param>
     public Option<(string Name, ModelPrice Price)> Resolve(string? model)

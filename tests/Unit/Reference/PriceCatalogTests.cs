@@ -134,6 +134,15 @@ public class PriceCatalogTests
     }
 
     [Fact]
+    public void TryFind_is_the_plain_CSharp_lookup()
+    {
+        Assert.True(Catalog.TryFind("gpt-4o-2024-08-06", out var price));
+        Assert.Equal(2.5, price!.Input);
+        Assert.False(Catalog.TryFind("unknown-model", out var none));
+        Assert.Null(none);
+    }
+
+    [Fact]
     public void With_rejects_a_blank_name() =>
         Assert.Throws<ArgumentException>(() => Catalog.With(" ", new ModelPrice(1, 1)));
 
