@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Reflection;
-using System.Text;
 using PandaProbe.Diagnostics;
 using PandaProbe.Model.Delivery;
 using PandaProbe.Model.Settings;
@@ -148,7 +147,7 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
         var trace = ClientLimits.Sanitize(Stamp(original));
         var chunks = SpanChunks.Split(trace);
         var path = "/traces";
-        if (!TryBody(() => WireJson.Trace(trace, chunks.First), path, out var body, tally, 1)) return;
+        if (!TryBody(() => WireJson.TraceUtf8(trace, chunks.First), path, out var body, tally, 1)) return;
 
         var outcome = await SendAsync(RequestKind.Trace, path, body, ct).ConfigureAwait(false);
         var part = 0;
@@ -157,7 +156,7 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
             if (!outcome.Delivered) break;
             part++;
             var spansPath = $"/traces/{trace.Id}/spans";
-            if (!TryBody(() => WireJson.Spans(chunk), spansPath, out var spansBody, tally, 1)) return;
+            if (!TryBody(() => WireJson.SpansUtf8(chunk), spansPath, out var spansBody, tally, 1)) return;
             var chunkOutcome = await SendAsync(RequestKind.AddSpans, spansPath, spansBody, ct).ConfigureAwait(false);
             if (!chunkOutcome.Delivered)
             {
@@ -172,7 +171,7 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
     {
         var path = $"/traces/{traceId}/spans";
         var clean = spans.Map(ClientLimits.Sanitize).Strict();
-        if (!TryBody(() => WireJson.Spans(clean), path, out var body, tally, clean.Count)) return;
+        if (!TryBody(() => WireJson.SpansUtf8(clean), path, out var body, tally, clean.Count)) return;
         var outcome = await SendAsync(RequestKind.AddSpans, path, body, ct).ConfigureAwait(false);
         Settle(outcome, clean.Count, tally);
     }
@@ -185,7 +184,7 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
             Settle(Outcome.Dropped(DropReasons.Invalid, problem, path, "-", null), 1, tally);
             return;
         }
-        if (!TryBody(() => WireJson.Score(score), path, out var body, tally, 1)) return;
+        if (!TryBody(() => WireJson.ScoreUtf8(score), path, out var body, tally, 1)) return;
         var outcome = await SendAsync(RequestKind.Score, path, body, ct).ConfigureAwait(false);
         Settle(outcome, 1, tally);
     }
@@ -196,11 +195,11 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
         Release = trace.Release.IsSome ? trace.Release : settings.Release,
     };
 
-    private bool TryBody(Func<string> write, string path, out byte[] body, Tally tally, int items)
+    private bool TryBody(Func<byte[]> write, string path, out byte[] body, Tally tally, int items)
     {
         try
         {
-            body = Encoding.UTF8.GetBytes(write());
+            body = write();
             return true;
         }
         catch (Exception ex)
