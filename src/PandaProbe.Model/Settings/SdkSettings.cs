@@ -92,9 +92,11 @@ public sealed record SdkSettings
         int Int(int? given, string option, string? name, int fallback, int min)
         {
             var value = fallback;
+            string? shown = null;
             if (given is { } g) value = g;
             else if (name is not null && Env(name) is { } text && !string.IsNullOrWhiteSpace(text))
             {
+                shown = $"'{text}'";
                 if (!int.TryParse(text.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out value))
                 {
                     errors.Add($"{option} ({name}): '{text}' is not an integer.");
@@ -103,7 +105,7 @@ public sealed record SdkSettings
             }
             if (value < min)
             {
-                errors.Add($"{option}{(name is null ? "" : $" ({name})")}: {value} is below the minimum {min}.");
+                errors.Add($"{option}{(name is null ? "" : $" ({name})")}: {shown ?? value.ToString(CultureInfo.InvariantCulture)} is below the minimum {min}.");
                 return fallback;
             }
             return value;
@@ -112,9 +114,11 @@ public sealed record SdkSettings
         TimeSpan Duration(TimeSpan? given, string option, string? name, TimeSpan fallback, bool allowZero)
         {
             var value = fallback;
+            string? shown = null;
             if (given is { } g) value = g;
             else if (name is not null && Env(name) is { } text && !string.IsNullOrWhiteSpace(text))
             {
+                shown = $"'{text}' seconds";
                 if (!double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) ||
                     !double.IsFinite(seconds) || Math.Abs(seconds) > TimeSpan.MaxValue.TotalSeconds / 2)
                 {
@@ -125,7 +129,7 @@ public sealed record SdkSettings
             }
             if (value < TimeSpan.Zero || (!allowZero && value == TimeSpan.Zero))
             {
-                errors.Add($"{option}{(name is null ? "" : $" ({name})")}: {value} must be {(allowZero ? "zero or positive" : "positive")}.");
+                errors.Add($"{option}{(name is null ? "" : $" ({name})")}: {shown ?? value.ToString()} must be {(allowZero ? "zero or positive" : "positive")}.");
                 return fallback;
             }
             return value;
