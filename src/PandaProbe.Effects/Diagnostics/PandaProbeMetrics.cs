@@ -30,6 +30,9 @@ public sealed class PandaProbeMetrics : IDisposable
     public const string MeterName = "PandaProbe";
 
     private readonly Meter meter;
+
+    /// <summary>The meter the counters are published on (one per instance, all named <see cref="MeterName"/>).</summary>
+    public Meter Meter => meter;
     private readonly Counter<long> queued, exported, retried, failed, dropped;
     private readonly ConcurrentDictionary<string, long> droppedByReason = new(StringComparer.Ordinal);
     private long queuedCount, exportedCount, retriedCount, failedCount, droppedCount;
