@@ -1,0 +1,20 @@
+namespace PandaProbe.Pipeline;
+
+/// <summary>Why an event or an item was dropped instead of delivered.</summary>
+public enum DropReason
+{
+    /// <summary>The event inbox was full (the application produced events faster than the fold consumed them).</summary>
+    InboxFull,
+    /// <summary>The event arrived after the pipeline was shut down.</summary>
+    AfterShutdown,
+    /// <summary>The export queue was full; the oldest completed item made room for a newer one.</summary>
+    ExportQueueFull,
+    /// <summary>The reducer refused the event (see <see cref="RejectionReason"/>).</summary>
+    Rejected,
+    /// <summary>An exporter gave up on the item (after its own retries) or failed.</summary>
+    ExportFailed,
+    /// <summary>A value could not be recorded (a non-finite cost, a negative token count…).</summary>
+    InvalidValue,
+    /// <summary>Shutdown's deadline passed before the item was exported.</summary>
+    ShutdownDeadline,
+}

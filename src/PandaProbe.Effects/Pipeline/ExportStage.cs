@@ -1,0 +1,242 @@
+using PandaProbe.Exporters;
+using PandaProbe.Model.Batching;
+
+namespace PandaProbe.Pipeline;
+
+/// <summary>
+/// The export side of the pipeline: a bounded FIFO of completed items (oldest dropped and counted when full) and one
+/// loop that cuts batches with <see cref="BatchPolicy"/> and hands each batch to every exporter in turn, isolating
+/// their failures. Only the fold thread adds items and only the loop removes them, so the lock here is never taken by
+/// an application thread.
+/// </summary>
+internal sealed class ExportStage
+{
+    readonly object gate = new();
+    readonly Queue<(long Seq, object Item)> queue = new();
+    readonly List<(long Target, TaskCompletionSource Done)> waiters = [];
+    readonly ITraceExporter[] exporters;
+    readonly PipelineOptions options;
+    readonly TimeProvider time;
+    readonly PipelineCounters counters;
+    readonly CancellationTokenSource abort = new();
+    TaskCompletionSource signal = NewSignal();
+    long addedSeq, inflightMin, inflightCount;
+    bool completing;
+    DateTimeOffset lastExport;
+    public Task Loop { get; private set; } = Task.CompletedTask;
+
+    public ExportStage(ITraceExporter[] exporters, PipelineOptions options, TimeProvider time, PipelineCounters counters)
+    {
+        this.exporters = exporters;
+        this.options = options;
+        this.time = time;
+        this.counters = counters;
+        lastExport = time.GetUtcNow();
+    }
+
+    static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Start()
+    {
+        using (ExecutionContext.SuppressFlow()) Loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>Items queued or being exported.</summary>
+    public long Pending { get { lock (gate) return queue.Count + inflightCount; } }
+
+    /// <summary>Queues a completed trace, late span or score (called by the fold thread).</summary>
+    public void Add(object item)
+    {
+        bool wake;
+        lock (gate)
+        {
+            if (queue.Count >= options.MaxQueueSize)
+            {
+                queue.Dequeue();
+                counters.Dropped(DropReason.ExportQueueFull);
+                counters.PendingChanged(-1);
+                SelfLog.Write("export queue full: the oldest item was dropped");
+            }
+            queue.Enqueue((++addedSeq, item));
+            counters.PendingChanged(1);
+            wake = queue.Count == 1 || queue.Count >= options.BatchSize;
+        }
+        if (wake) Wake();
+    }
+
+    /// <summary>Completes <paramref name="done"/> once every item added so far has been exported (or dropped).</summary>
+    public void RequestFlush(TaskCompletionSource done)
+    {
+        lock (gate)
+        {
+            waiters.Add((addedSeq, done));
+            CompleteWaiters();
+        }
+        Wake();
+    }
+
+    /// <summary>Drains the queue, shuts the exporters down and ends the loop.</summary>
+    public Task CompleteAsync()
+    {
+        lock (gate) completing = true;
+        Wake();
+        return Loop;
+    }
+
+    /// <summary>Cancels exports in progress and drops what is left (shutdown deadline).</summary>
+    public void Abort()
+    {
+        try { abort.Cancel(); } catch (ObjectDisposedException) { }
+        Wake();
+    }
+
+    void Wake() => Volatile.Read(ref signal).TrySetResult();
+
+    void CompleteWaiters()
+    {
+        var head = queue.Count > 0 ? queue.Peek().Seq : long.MaxValue;
+        for (var i = waiters.Count - 1; i >= 0; i--)
+        {
+            var (target, done) = waiters[i];
+            if (head > target && (inflightMin == 0 || inflightMin > target))
+            {
+                waiters.RemoveAt(i);
+                done.TrySetResult();
+            }
+        }
+    }
+
+    async Task RunAsync()
+    {
+        while (true)
+        {
+            if (Volatile.Read(ref signal).Task.IsCompleted) Volatile.Write(ref signal, NewSignal());
+            var wait = Volatile.Read(ref signal).Task;
+            List<object>? batch = null;
+            TimeSpan? sleep = null;
+            var finished = false;
+            lock (gate)
+            {
+                if (abort.IsCancellationRequested)
+                {
+                    DropRemaining();
+                    finished = completing;
+                }
+                else
+                {
+                    var draining = waiters.Count > 0 || completing;
+                    var d = BatchPolicy.Decide(queue.Count, options.BatchSize, time.GetUtcNow() - lastExport, options.FlushInterval, draining);
+                    if (d.Take > 0)
+                    {
+                        batch = new List<object>(d.Take);
+                        inflightMin = queue.Peek().Seq;
+                        for (var i = 0; i < d.Take; i++) batch.Add(queue.Dequeue().Item);
+                        inflightCount = batch.Count;
+                    }
+                    else
+                    {
+                        sleep = d.Wait;
+                        finished = completing && queue.Count == 0;
+                    }
+                }
+                CompleteWaiters();
+            }
+            if (batch is not null)
+            {
+                await ExportAsync(batch).ConfigureAwait(false);
+                lock (gate)
+                {
+                    counters.PendingChanged(-batch.Count);
+                    inflightMin = 0;
+                    inflightCount = 0;
+                    lastExport = time.GetUtcNow();
+                    CompleteWaiters();
+                }
+                continue;
+            }
+            if (finished) break;
+            if (sleep is { } s)
+            {
+                using var stopDelay = new CancellationTokenSource();
+                var delay = Task.Delay(s, time, stopDelay.Token);
+                await Task.WhenAny(wait, delay).ConfigureAwait(false);
+                stopDelay.Cancel();
+            }
+            else await wait.ConfigureAwait(false);
+        }
+        await ShutdownExportersAsync().ConfigureAwait(false);
+        lock (gate)
+        {
+            foreach (var (_, done) in waiters) done.TrySetResult();
+            waiters.Clear();
+        }
+    }
+
+    void DropRemaining()
+    {
+        if (queue.Count == 0) return;
+        counters.Dropped(DropReason.ShutdownDeadline, queue.Count);
+        counters.PendingChanged(-queue.Count);
+        queue.Clear();
+    }
+
+    async Task ExportAsync(List<object> items)
+    {
+        var traces = new List<Trace>();
+        var late = new List<Span>();
+        var scores = new List<Score>();
+        foreach (var item in items)
+        {
+            switch (item)
+            {
+                case Trace t: traces.Add(t); break;
+                case Span s: late.Add(s); break;
+                case Score s: scores.Add(s); break;
+            }
+        }
+        var batch = new ExportBatch(traces, late, scores);
+        var worstFailed = 0;
+        string? error = null;
+        foreach (var exporter in exporters)
+        {
+            ExportResult result;
+            try
+            {
+                using var deadline = new CancellationTokenSource(options.ExportTimeout, time);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, abort.Token);
+                result = await exporter.ExportAsync(batch, linked.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                result = ExportResult.Failure(batch.Count, $"{ex.GetType().Name}: {ex.Message}");
+            }
+            if (!result.IsSuccess)
+            {
+                SelfLog.Write($"exporter '{SafeName(exporter)}' failed {result.Failed} of {batch.Count} items: {result.Error}");
+                if (result.Failed > worstFailed) { worstFailed = Math.Min(result.Failed, batch.Count); error = result.Error; }
+            }
+        }
+        counters.Exported(batch.Count - worstFailed);
+        if (worstFailed > 0) counters.Failed(worstFailed);
+        _ = error;
+    }
+
+    async Task ShutdownExportersAsync()
+    {
+        foreach (var exporter in exporters)
+        {
+            try
+            {
+                using var deadline = new CancellationTokenSource(options.ExportTimeout, time);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, abort.Token);
+                await exporter.ShutdownAsync(linked.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) { SelfLog.Write($"exporter '{SafeName(exporter)}' failed to shut down: {ex.Message}"); }
+        }
+    }
+
+    static string SafeName(ITraceExporter exporter)
+    {
+        try { return exporter.Name; } catch { return exporter.GetType().Name; }
+    }
+}

@@ -1,0 +1,67 @@
+using System.Collections.Concurrent;
+
+namespace PandaProbe.Pipeline;
+
+/// <summary>
+/// Cumulative, thread-safe counters of one pipeline (lock-free increments). Read them through
+/// <see cref="Snapshot"/>; every drop is counted with its reason, so nothing is lost silently.
+/// </summary>
+public sealed class PipelineCounters
+{
+    long eventsPosted, tracesCompleted, itemsExported, itemsFailed, adjusted, subscriberErrors, unserializable, pending;
+    readonly long[] dropped = new long[Enum.GetValues<DropReason>().Length];
+    readonly ConcurrentDictionary<RejectionReason, long> rejections = new();
+
+    /// <summary>Counts an event accepted into the inbox.</summary>
+    public void EventPosted() => Interlocked.Increment(ref eventsPosted);
+    /// <summary>Counts a completed trace leaving the fold.</summary>
+    public void TraceCompleted() => Interlocked.Increment(ref tracesCompleted);
+    /// <summary>Counts items delivered by an exporter.</summary>
+    public void Exported(long n) => Interlocked.Add(ref itemsExported, n);
+    /// <summary>Counts items an exporter gave up on.</summary>
+    public void Failed(long n) { Interlocked.Add(ref itemsFailed, n); Interlocked.Add(ref dropped[(int)DropReason.ExportFailed], n); }
+    /// <summary>Counts a value repaired to fit the platform's limits.</summary>
+    public void Adjusted() => Interlocked.Increment(ref adjusted);
+    /// <summary>Counts a subscriber callback that threw.</summary>
+    public void SubscriberError() => Interlocked.Increment(ref subscriberErrors);
+    /// <summary>Counts a user value that could not be serialized (recorded as a marker).</summary>
+    public void Unserializable() => Interlocked.Increment(ref unserializable);
+    /// <summary>Counts a dropped item.</summary>
+    public void Dropped(DropReason reason, long n = 1) => Interlocked.Add(ref dropped[(int)reason], n);
+    /// <summary>Counts an event the reducer refused.</summary>
+    public void Rejected(RejectionReason reason)
+    {
+        rejections.AddOrUpdate(reason, 1, (_, v) => v + 1);
+        Dropped(DropReason.Rejected);
+    }
+    /// <summary>Tracks items waiting for export (queue depth).</summary>
+    public void PendingChanged(long delta) => Interlocked.Add(ref pending, delta);
+
+    /// <summary>A consistent-enough copy of every counter.</summary>
+    public PipelineHealth Snapshot() => new(
+        Interlocked.Read(ref eventsPosted), Interlocked.Read(ref tracesCompleted), Interlocked.Read(ref itemsExported),
+        Interlocked.Read(ref itemsFailed), Interlocked.Read(ref adjusted), Interlocked.Read(ref subscriberErrors),
+        Interlocked.Read(ref unserializable), Interlocked.Read(ref pending),
+        Enum.GetValues<DropReason>().ToDictionary(r => r, r => Interlocked.Read(ref dropped[(int)r])),
+        rejections.ToDictionary(kv => kv.Key, kv => kv.Value));
+}
+
+/// <summary>A snapshot of a pipeline's counters (all cumulative since the pipeline started).</summary>
+/// <param name="EventsPosted">Events accepted into the inbox.</param>
+/// <param name="TracesCompleted">Traces that completed in the fold.</param>
+/// <param name="Exported">Items (traces, late spans, scores) delivered by the exporters.</param>
+/// <param name="Failed">Items an exporter gave up on.</param>
+/// <param name="Adjusted">Values repaired to fit the platform's limits (e.g. truncated names).</param>
+/// <param name="SubscriberErrors">Subscriber callbacks that threw (isolated; export went on).</param>
+/// <param name="Unserializable">User values recorded as an "unserializable" marker.</param>
+/// <param name="Pending">Items waiting for export now.</param>
+/// <param name="DroppedByReason">Everything dropped, by reason.</param>
+/// <param name="Rejections">Events the reducer refused, by reason.</param>
+public sealed record PipelineHealth(
+    long EventsPosted, long TracesCompleted, long Exported, long Failed, long Adjusted, long SubscriberErrors,
+    long Unserializable, long Pending, IReadOnlyDictionary<DropReason, long> DroppedByReason,
+    IReadOnlyDictionary<RejectionReason, long> Rejections)
+{
+    /// <summary>The total of <see cref="DroppedByReason"/>.</summary>
+    public long Dropped => DroppedByReason.Values.Sum();
+}

@@ -1,0 +1,195 @@
+using LanguageExt;
+using System.Reactive.Linq;
+using PandaProbe.Ambient;
+using PandaProbe.Internal;
+using PandaProbe.Serialization;
+using static PandaProbe.Model.TraceEvent;
+
+namespace PandaProbe;
+
+/// <summary>
+/// A tracing client: owns one pipeline (inbox, fold, exporters) and hands out traces. Use several for several
+/// destinations, or register one with dependency injection; <see cref="Probe"/> wraps a default one. Building a
+/// client validates its options (an <see cref="ArgumentException"/> names a bad setting); after that no member
+/// throws for the SDK's own reasons, and the calling thread never waits for I/O.
+/// </summary>
+/// <example><code>
+/// await using var client = new PandaProbeClient(new PandaProbeOptions { Exporters = { new InMemoryTraceExporter() } });
+/// using (var trace = client.StartTrace("job")) { using var span = trace.Span("step"); }
+/// await client.FlushAsync();
+/// </code></example>
+public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
+{
+    static readonly TimeSpan DefaultFlushTimeout = TimeSpan.FromSeconds(30);
+
+    readonly TracePipeline? pipeline;
+    readonly TimeProvider time;
+    readonly ClientSetup? setup;
+    readonly EventHandler? exitHandler;
+
+    /// <summary>Builds a client from <paramref name="options"/> (environment variables fill what is left unset).</summary>
+    /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
+    public PandaProbeClient(PandaProbeOptions? options = null)
+    {
+        options ??= new PandaProbeOptions();
+        setup = ClientSetup.Resolve(options);
+        time = setup.Time;
+        if (setup.Debug && !SelfLog.IsEnabled) SelfLog.Enable(m => Console.Error.WriteLine(m));
+        if (!setup.Enabled) return;
+        pipeline = new TracePipeline(setup.Exporters, setup.Pipeline, time);
+        setup.AnnounceOnce();
+        if (setup.RegisterProcessExit)
+        {
+            exitHandler = (_, _) => OnProcessExit();
+            AppDomain.CurrentDomain.ProcessExit += exitHandler;
+        }
+    }
+
+    PandaProbeClient(bool _)
+    {
+        time = TimeProvider.System;
+    }
+
+    /// <summary>A client that records nothing: every trace it starts is a no-op.</summary>
+    public static PandaProbeClient Disabled { get; } = new(false);
+
+    /// <summary><c>true</c> when the client records traces.</summary>
+    public bool IsEnabled => pipeline is not null;
+
+    /// <summary>The environment stamped on this client's traces, if any.</summary>
+    public string? Environment => setup?.Environment;
+
+    /// <summary>The release stamped on this client's traces, if any.</summary>
+    public string? Release => setup?.Release;
+
+    /// <summary>
+    /// Every event this client records, in fold order. Each subscriber gets its own bounded queue: a slow or throwing
+    /// subscriber never delays export or your code (its failures are counted in <see cref="Health"/>).
+    /// </summary>
+    public IObservable<TraceEvent> Events => pipeline?.Events ?? Observable.Empty<TraceEvent>();
+
+    /// <summary>Every completed trace (with <c>ToJson()</c> for its platform body), delivered like <see cref="Events"/>.</summary>
+    public IObservable<Trace> CompletedTraces => pipeline?.CompletedTraces ?? Observable.Empty<Trace>();
+
+    /// <summary>Every reducer output (trace and span starts and ends, rejections), for processors.</summary>
+    public IObservable<Output> Outputs => pipeline?.Outputs ?? Observable.Empty<Output>();
+
+    /// <summary>The pipeline's counters now (exported, dropped by reason, rejected, pending…).</summary>
+    public PipelineHealth Health => pipeline?.Counters.Snapshot() ?? FlushResult.Disabled.Health;
+
+    /// <summary>
+    /// Starts a trace and makes it current in this async flow. Session and user default to the ambient values set by
+    /// <see cref="Probe.Session"/> and <see cref="Probe.User"/>; explicit arguments win. A trace started while another
+    /// is open in the same flow is its own trace, linked to the outer one (<c>parent_trace_id</c>).
+    /// </summary>
+    public TraceContext StartTrace(string name, object? input = null, string? sessionId = null, string? userId = null,
+        IEnumerable<string>? tags = null, IReadOnlyDictionary<string, object?>? metadata = null)
+    {
+        if (pipeline is null) return TraceContext.NoOp;
+        var id = Model.TraceId.New();
+        var now = Now();
+        var parent = AmbientScope.InnermostTrace();
+        Post(new TraceStarted(
+            id, name, now,
+            input is null ? null : Capture(input),
+            sessionId ?? AmbientValue.Session.Value,
+            userId ?? AmbientValue.User.Value,
+            tags is null ? default : tags.Where(t => t is not null).ToArray().ToSeq(),
+            metadata is null ? default : CaptureMap(metadata),
+            setup!.Environment, setup.Release,
+            parent?.Id));
+        return new TraceContext(this, id, name, now, parent);
+    }
+
+    /// <summary>Runs <paramref name="body"/> inside a trace; an exception marks the trace ERROR and propagates unchanged.</summary>
+    public void Trace(string name, Action<TraceContext> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        using var trace = StartTrace(name);
+        try { body(trace); }
+        catch (Exception e) when (trace.Fail(e)) { throw; }
+    }
+
+    /// <summary>Runs <paramref name="body"/> inside a trace and returns its result; an exception marks the trace ERROR and propagates unchanged.</summary>
+    public T Trace<T>(string name, Func<TraceContext, T> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        using var trace = StartTrace(name);
+        try { return body(trace); }
+        catch (Exception e) when (trace.Fail(e)) { throw; }
+    }
+
+    /// <summary>Awaits <paramref name="body"/> inside a trace; an exception marks the trace ERROR and propagates unchanged.</summary>
+    public async Task TraceAsync(string name, Func<TraceContext, Task> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        var trace = StartTrace(name);
+        try { await body(trace).ConfigureAwait(false); }
+        catch (Exception e) when (trace.Fail(e)) { throw; }
+        finally { trace.End(); }
+    }
+
+    /// <summary>Awaits <paramref name="body"/> inside a trace and returns its result; an exception marks the trace ERROR and propagates unchanged.</summary>
+    public async Task<T> TraceAsync<T>(string name, Func<TraceContext, Task<T>> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        var trace = StartTrace(name);
+        try { return await body(trace).ConfigureAwait(false); }
+        catch (Exception e) when (trace.Fail(e)) { throw; }
+        finally { trace.End(); }
+    }
+
+    /// <summary>
+    /// Waits until everything recorded before the call has been exported, or <paramref name="timeout"/> (default 30 s)
+    /// passes. Returns what was exported, dropped and is still pending. Never throws.
+    /// </summary>
+    public Task<FlushResult> FlushAsync(TimeSpan? timeout = null) =>
+        pipeline?.FlushAsync(timeout ?? DefaultFlushTimeout) ?? Task.FromResult(FlushResult.Disabled);
+
+    /// <summary>
+    /// Stops recording, exports everything already recorded and shuts the exporters down within
+    /// <paramref name="timeout"/> (default: the configured shutdown timeout). Idempotent; never throws.
+    /// </summary>
+    public Task<FlushResult> ShutdownAsync(TimeSpan? timeout = null)
+    {
+        if (pipeline is null) return Task.FromResult(FlushResult.Disabled);
+        if (exitHandler is not null) AppDomain.CurrentDomain.ProcessExit -= exitHandler;
+        return pipeline.ShutdownAsync(timeout ?? setup!.ShutdownTimeout);
+    }
+
+    /// <summary>Shuts the client down (bounded by the shutdown timeout).</summary>
+    public async ValueTask DisposeAsync() => await ShutdownAsync().ConfigureAwait(false);
+
+    /// <summary>Shuts the client down, blocking until the bounded drain ends. Prefer <see cref="DisposeAsync"/>.</summary>
+    public void Dispose() => ShutdownAsync().GetAwaiter().GetResult();
+
+    void OnProcessExit()
+    {
+        try { ShutdownAsync().GetAwaiter().GetResult(); }
+        catch (Exception ex) { SelfLog.Write($"shutdown at process exit failed: {ex.Message}"); }
+    }
+
+    internal DateTimeOffset Now() => time.GetUtcNow();
+
+    internal void Post(TraceEvent e) => pipeline?.Post(e);
+
+    internal void Refuse(string why)
+    {
+        pipeline?.Counters.Dropped(DropReason.InvalidValue);
+        SelfLog.Write(why);
+    }
+
+    internal Payload Capture(object? value)
+    {
+        if (PayloadCapture.TryCapture(value, out var payload)) return payload;
+        pipeline?.Counters.Unserializable();
+        return payload;
+    }
+
+    internal LanguageExt.Map<string, Payload> CaptureMap(IReadOnlyDictionary<string, object?> values)
+    {
+        var map = PayloadCapture.CaptureMap(values, out var failures);
+        for (var i = 0; i < failures; i++) pipeline?.Counters.Unserializable();
+        return map;
+    }
+}

@@ -1,0 +1,127 @@
+using System.Reactive.Linq;
+using PandaProbe.Ambient;
+
+namespace PandaProbe;
+
+/// <summary>
+/// The static entry point: a default <see cref="PandaProbeClient"/> created on first use from the
+/// <c>PANDAPROBE_*</c> environment variables (once per process, thread-safe), or set with <see cref="Init"/>.
+/// With <c>PANDAPROBE_ENABLED=false</c> every call is a near-free no-op. Never throws for the SDK's own reasons.
+/// </summary>
+/// <example><code>
+/// using (Probe.Session("conversation-42"))
+/// using (var trace = Probe.StartTrace("chat-turn", input: "Hello"))
+/// {
+///     trace.Span("answer", SpanKind.Llm, span => span.SetOutput("Hi!"));
+/// }
+/// await Probe.FlushAsync();
+/// </code></example>
+public static partial class Probe
+{
+    static readonly object InitGate = new();
+    static PandaProbeClient? current;
+
+    /// <summary>The default client (created from the environment on first use if <see cref="Init"/> was not called).</summary>
+    public static PandaProbeClient Client => Volatile.Read(ref current) ?? AutoInit();
+
+    /// <summary><c>true</c> when the default client records traces.</summary>
+    public static bool IsEnabled => Client.IsEnabled;
+
+    static PandaProbeClient AutoInit()
+    {
+        lock (InitGate)
+        {
+            if (current is not null) return current;
+            PandaProbeClient client;
+            try { client = new PandaProbeClient(); }
+            catch (Exception ex)
+            {
+                SelfLog.Write($"automatic initialisation failed, tracing is off: {ex.Message}");
+                try { Console.Error.WriteLine($"PandaProbe: tracing is off: {ex.Message}"); } catch { }
+                client = PandaProbeClient.Disabled;
+            }
+            Volatile.Write(ref current, client);
+            return client;
+        }
+    }
+
+    /// <summary>
+    /// Replaces the default client with one built from <paramref name="options"/>; the previous client is shut down
+    /// (drained) in the background. The new client is built before the old one is touched, so an invalid option leaves
+    /// the previous client working.
+    /// </summary>
+    /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
+    public static PandaProbeClient Init(PandaProbeOptions? options = null)
+    {
+        var client = new PandaProbeClient(options);
+        PandaProbeClient? previous;
+        lock (InitGate) previous = Interlocked.Exchange(ref current, client);
+        if (previous is not null && !ReferenceEquals(previous, client)) _ = previous.ShutdownAsync();
+        return client;
+    }
+
+    /// <summary>Starts a trace on the default client. See <see cref="PandaProbeClient.StartTrace"/>.</summary>
+    public static TraceContext StartTrace(string name, object? input = null, string? sessionId = null, string? userId = null,
+        IEnumerable<string>? tags = null, IReadOnlyDictionary<string, object?>? metadata = null) =>
+        Client.StartTrace(name, input, sessionId, userId, tags, metadata);
+
+    /// <summary>Runs <paramref name="body"/> inside a trace; an exception marks the trace ERROR and propagates unchanged.</summary>
+    public static void Trace(string name, Action<TraceContext> body) => Client.Trace(name, body);
+
+    /// <summary>Runs <paramref name="body"/> inside a trace and returns its result; an exception marks it ERROR and propagates.</summary>
+    public static T Trace<T>(string name, Func<TraceContext, T> body) => Client.Trace(name, body);
+
+    /// <summary>Awaits <paramref name="body"/> inside a trace; an exception marks the trace ERROR and propagates unchanged.</summary>
+    public static Task TraceAsync(string name, Func<TraceContext, Task> body) => Client.TraceAsync(name, body);
+
+    /// <summary>Awaits <paramref name="body"/> inside a trace and returns its result; an exception marks it ERROR and propagates.</summary>
+    public static Task<T> TraceAsync<T>(string name, Func<TraceContext, Task<T>> body) => Client.TraceAsync(name, body);
+
+    /// <summary>
+    /// Sets the ambient session id for traces started in this async flow until the returned scope is disposed
+    /// (which restores the previous value). An explicit <c>sessionId</c> argument wins.
+    /// </summary>
+    public static IDisposable Session(string sessionId) => AmbientValue.Session.Push(sessionId);
+
+    /// <summary>
+    /// Sets the ambient user id for traces started in this async flow until the returned scope is disposed
+    /// (which restores the previous value). An explicit <c>userId</c> argument wins.
+    /// </summary>
+    public static IDisposable User(string userId) => AmbientValue.User.Push(userId);
+
+    /// <summary>Sets the ambient session id for this flow and the flows it starts (no scope; <c>null</c> clears it).</summary>
+    public static void SetSession(string? sessionId) => AmbientValue.Session.Value = sessionId;
+
+    /// <summary>Sets the ambient user id for this flow and the flows it starts (no scope; <c>null</c> clears it).</summary>
+    public static void SetUser(string? userId) => AmbientValue.User.Value = userId;
+
+    /// <summary>The ambient session id of this flow, if any.</summary>
+    public static string? CurrentSessionId => AmbientValue.Session.Value;
+
+    /// <summary>The ambient user id of this flow, if any.</summary>
+    public static string? CurrentUserId => AmbientValue.User.Value;
+
+    /// <summary>The innermost open trace of this async flow, if any.</summary>
+    public static TraceContext? CurrentTrace => AmbientScope.InnermostTrace();
+
+    /// <summary>The innermost open span of this async flow, if any.</summary>
+    public static SpanContext? CurrentSpan => AmbientScope.InnermostSpan();
+
+    /// <summary>
+    /// The default client's events. Subscribing binds to the client that is current at that moment (a later
+    /// <see cref="Init"/> does not move the subscription).
+    /// </summary>
+    public static IObservable<TraceEvent> Events => Observable.Defer(() => Client.Events);
+
+    /// <summary>The default client's completed traces (bound at subscription, like <see cref="Events"/>).</summary>
+    public static IObservable<Trace> CompletedTraces => Observable.Defer(() => Client.CompletedTraces);
+
+    /// <summary>The default client's counters now.</summary>
+    public static PipelineHealth Health => Client.Health;
+
+    /// <summary>Flushes the default client. See <see cref="PandaProbeClient.FlushAsync"/>.</summary>
+    public static Task<FlushResult> FlushAsync(TimeSpan? timeout = null) => Client.FlushAsync(timeout);
+
+    /// <summary>Shuts the default client down. See <see cref="PandaProbeClient.ShutdownAsync"/>.</summary>
+    public static Task<FlushResult> ShutdownAsync(TimeSpan? timeout = null) => Client.ShutdownAsync(timeout);
+}

@@ -1,0 +1,201 @@
+using PandaProbe.Ambient;
+using static PandaProbe.Model.TraceEvent;
+
+namespace PandaProbe;
+
+/// <summary>
+/// An open span: one step of a trace (an LLM call, a tool, a retrieval…). Created by <see cref="TraceContext.Span(string, SpanKind, string?, IReadOnlyDictionary{string, object?}?, SpanContext?)"/>;
+/// ends when disposed. Setters replace (input, output, model, token usage, cost, model parameters) or merge
+/// (metadata). Every member is safe to call at any time and never throws for the SDK's own reasons.
+/// </summary>
+/// <example><code>
+/// using var span = trace.Span("retrieve", SpanKind.Retriever);
+/// try { span.SetInput(query); docs = await store.SearchAsync(query); span.SetOutput(docs); }
+/// catch (Exception e) when (span.Fail(e)) { }   // records the error; the exception still propagates
+/// </code></example>
+public sealed partial class SpanContext : IDisposable, IAsyncDisposable
+{
+    internal static readonly SpanContext NoOp = new();
+
+    readonly PandaProbeClient? client;
+    readonly AmbientScope.Node? node;
+    int ended;
+    DateTimeOffset? endedAt;
+    SpanError? error;
+
+    SpanContext()
+    {
+        Name = string.Empty;
+        Trace = TraceContext.NoOp;
+    }
+
+    internal SpanContext(TraceContext trace, PandaProbeClient client, SpanId id, SpanContext? parent, string name,
+        SpanKind kind, DateTimeOffset startedAt, bool makeCurrent)
+    {
+        Trace = trace;
+        this.client = client;
+        Id = id;
+        ParentSpan = parent;
+        Name = name;
+        Kind = kind;
+        StartedAt = startedAt;
+        if (makeCurrent) node = AmbientScope.Push(this);
+    }
+
+    internal SpanId Id { get; }
+    internal TraceContext Trace { get; }
+    internal SpanContext? ParentSpan { get; }
+    internal bool IsOpen => client is not null && Volatile.Read(ref ended) == 0;
+
+    /// <summary>The span's id. <see cref="Guid.Empty"/> when not recording.</summary>
+    public Guid SpanId => Id.Value;
+
+    /// <summary>The id of the trace the span belongs to.</summary>
+    public Guid TraceId => Trace.TraceId;
+
+    /// <summary>The parent span's id, or <c>null</c> for a top-level span.</summary>
+    public Guid? ParentId => ParentSpan?.SpanId;
+
+    /// <summary>The span's name.</summary>
+    public string Name { get; }
+
+    /// <summary>The kind of work.</summary>
+    public SpanKind Kind { get; }
+
+    /// <summary>When the span started.</summary>
+    public DateTimeOffset StartedAt { get; }
+
+    /// <summary>When the span ended, once it has.</summary>
+    public DateTimeOffset? EndedAt => endedAt;
+
+    /// <summary>The last error recorded on the span through this object, if any.</summary>
+    public SpanError? Error => error;
+
+    /// <summary><c>false</c> for the no-op span handed out while tracing is disabled; then every call does nothing.</summary>
+    public bool IsRecording => client is not null;
+
+    /// <summary>Sets (replaces) the span's input.</summary>
+    public void SetInput(object? input)
+    {
+        if (client is null) return;
+        client.Post(new InputSet(Trace.Id, Id, client.Capture(input), client.Now()));
+    }
+
+    /// <summary>Sets (replaces) the span's output.</summary>
+    public void SetOutput(object? output)
+    {
+        if (client is null) return;
+        client.Post(new OutputSet(Trace.Id, Id, client.Capture(output), client.Now()));
+    }
+
+    /// <summary>Sets (replaces) the model name (at most 255 characters are sent).</summary>
+    public void SetModel(string model)
+    {
+        if (client is null || model is null) return;
+        client.Post(new ModelSet(Trace.Id, Id, model, client.Now()));
+    }
+
+    /// <summary>
+    /// Sets (replaces) the token usage. Both base counts are always sent; <paramref name="extra"/> adds keys such as
+    /// <c>reasoning_tokens</c>, <c>cache_read_tokens</c> or <c>total_tokens</c>. A negative count is refused and counted.
+    /// </summary>
+    public void SetTokenUsage(long promptTokens = 0, long completionTokens = 0, IReadOnlyDictionary<string, long>? extra = null)
+    {
+        if (client is null) return;
+        if (promptTokens < 0 || completionTokens < 0 || extra?.Values.Any(v => v < 0) == true)
+        {
+            client.Refuse($"span '{Name}': negative token counts are not recorded");
+            return;
+        }
+        var usage = TokenUsage.Of(promptTokens, completionTokens, extra?.Select(kv => (kv.Key, kv.Value)));
+        client.Post(new TokensSet(Trace.Id, Id, usage, client.Now()));
+    }
+
+    /// <summary>Sets (replaces) the model parameters (temperature, max tokens, …).</summary>
+    public void SetModelParameters(IReadOnlyDictionary<string, object?> parameters)
+    {
+        if (client is null || parameters is null) return;
+        client.Post(new ModelParametersSet(Trace.Id, Id, client.CaptureMap(parameters), client.Now()));
+    }
+
+    /// <summary>
+    /// Sets (replaces) the cost in US dollars: <c>total</c> plus optional components. A non-finite value is refused
+    /// and counted. An explicit cost always wins over a cost computed from the price catalogue.
+    /// </summary>
+    public void SetCost(double total, IReadOnlyDictionary<string, double>? extra = null)
+    {
+        if (client is null) return;
+        if (!double.IsFinite(total) || extra?.Values.Any(v => !double.IsFinite(v)) == true)
+        {
+            client.Refuse($"span '{Name}': non-finite costs are not recorded");
+            return;
+        }
+        client.Post(new CostSet(Trace.Id, Id, Cost.Of(total, extra?.Select(kv => (kv.Key, kv.Value))), client.Now()));
+    }
+
+    /// <summary>Records when the first token of a streamed completion arrived (time to first token).</summary>
+    public void SetCompletionStartTime(DateTimeOffset timestamp)
+    {
+        if (client is null) return;
+        client.Post(new CompletionStartSet(Trace.Id, Id, timestamp, client.Now()));
+    }
+
+    /// <summary>Merges keys into the span's metadata (later values win).</summary>
+    public void SetMetadata(IReadOnlyDictionary<string, object?> metadata)
+    {
+        if (client is null || metadata is null) return;
+        client.Post(new MetadataMerged(Trace.Id, Id, client.CaptureMap(metadata), client.Now()));
+    }
+
+    /// <summary>Sets the span's status explicitly.</summary>
+    public void SetStatus(SpanStatus status)
+    {
+        if (client is null) return;
+        client.Post(new SpanStatusSet(Trace.Id, Id, status, client.Now()));
+    }
+
+    /// <summary>Records an error message (and optional data); the span's status becomes ERROR.</summary>
+    public void SetError(string message, IReadOnlyDictionary<string, object?>? data = null)
+    {
+        if (client is null) return;
+        message ??= string.Empty;
+        error = new SpanError(message, data);
+        var info = new ErrorInfo(message, LanguageExt.Prelude.None, data is null ? default : client.CaptureMap(data));
+        client.Post(new Errored(Trace.Id, Id, info, client.Now()));
+    }
+
+    /// <summary>
+    /// Records <paramref name="exception"/> (its message and type) as the span's error and returns <c>false</c>, so it
+    /// fits an exception filter that records without catching: <c>catch (Exception e) when (span.Fail(e)) { }</c>.
+    /// </summary>
+    public bool Fail(Exception exception)
+    {
+        if (client is null || exception is null) return false;
+        error = new SpanError(exception.Message);
+        client.Post(new Errored(Trace.Id, Id, ErrorInfo.From(exception), client.Now()));
+        return false;
+    }
+
+    /// <summary>Ends the span (the imperative twin of <see cref="Dispose"/>). Idempotent.</summary>
+    public void End()
+    {
+        if (client is null || Interlocked.Exchange(ref ended, 1) != 0) return;
+        var now = client.Now();
+        endedAt = now;
+        client.Post(new SpanEnded(Trace.Id, Id, now));
+        AmbientScope.Pop(node);
+    }
+
+    /// <summary>Ends the span. Idempotent; never throws.</summary>
+    public void Dispose() => End();
+
+    /// <summary>Ends the span. Idempotent; never throws.</summary>
+    public ValueTask DisposeAsync()
+    {
+        End();
+        return default;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => IsRecording ? $"Span '{Name}' ({Kind.ToWireName()}) {SpanId}" : "Span (not recording)";
+}

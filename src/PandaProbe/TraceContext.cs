@@ -1,0 +1,217 @@
+using PandaProbe.Ambient;
+using static PandaProbe.Model.TraceEvent;
+
+namespace PandaProbe;
+
+/// <summary>
+/// An open trace: one end-to-end run of your application (an agent turn, a pipeline run). Created by
+/// <see cref="Probe.StartTrace"/> or <see cref="PandaProbeClient.StartTrace"/>; ends when disposed. Every member is
+/// safe to call at any time: calls after the end, a second dispose or values that cannot be serialized are recorded
+/// and counted (see <see cref="FlushResult"/>), never thrown.
+/// </summary>
+/// <example><code>
+/// using var trace = Probe.StartTrace("support-agent", input: new { messages = new[] { new { role = "user", content = "Hi" } } });
+/// using (var llm = trace.Span("generate", SpanKind.Llm, model: "gpt-4o"))
+/// {
+///     llm.SetTokenUsage(promptTokens: 12, completionTokens: 5);
+/// }
+/// trace.SetOutput("Hello!");
+/// </code></example>
+public sealed partial class TraceContext : IDisposable, IAsyncDisposable
+{
+    internal static readonly TraceContext NoOp = new();
+
+    readonly PandaProbeClient? client;
+    readonly TraceId id;
+    readonly AmbientScope.Node? node;
+    int ended;
+    DateTimeOffset? endedAt;
+
+    TraceContext()
+    {
+        id = new TraceId(Guid.Empty);
+        Name = string.Empty;
+    }
+
+    internal TraceContext(PandaProbeClient client, TraceId id, string name, DateTimeOffset startedAt, TraceContext? parent)
+    {
+        this.client = client;
+        this.id = id;
+        Name = name;
+        StartedAt = startedAt;
+        Parent = parent;
+        node = AmbientScope.Push(this);
+    }
+
+    /// <summary>The trace's id (a version 4 GUID, readable at once). <see cref="Guid.Empty"/> when not recording.</summary>
+    public Guid TraceId => id.Value;
+
+    /// <summary>The trace's name.</summary>
+    public string Name { get; }
+
+    /// <summary>When the trace started.</summary>
+    public DateTimeOffset StartedAt { get; }
+
+    /// <summary>When the trace ended, once it has.</summary>
+    public DateTimeOffset? EndedAt => endedAt;
+
+    /// <summary><c>false</c> for the no-op trace handed out while tracing is disabled; then every call does nothing.</summary>
+    public bool IsRecording => client is not null;
+
+    /// <summary>The trace that was open in this flow when this one started (a sub-agent's parent run), if any.</summary>
+    public TraceContext? Parent { get; }
+
+    internal bool IsOpen => client is not null && Volatile.Read(ref ended) == 0;
+    internal TraceId Id => id;
+    internal PandaProbeClient? Client => client;
+
+    /// <summary>Sets (replaces) the trace's input.</summary>
+    public void SetInput(object? input)
+    {
+        if (client is null) return;
+        client.Post(new InputSet(id, null, client.Capture(input), client.Now()));
+    }
+
+    /// <summary>Sets (replaces) the trace's output.</summary>
+    public void SetOutput(object? output)
+    {
+        if (client is null) return;
+        client.Post(new OutputSet(id, null, client.Capture(output), client.Now()));
+    }
+
+    /// <summary>Merges keys into the trace's metadata (later values win).</summary>
+    public void SetMetadata(IReadOnlyDictionary<string, object?> metadata)
+    {
+        if (client is null || metadata is null) return;
+        client.Post(new MetadataMerged(id, null, client.CaptureMap(metadata), client.Now()));
+    }
+
+    /// <summary>Sets the trace's status explicitly; a clean end then keeps it instead of COMPLETED.</summary>
+    public void SetStatus(TraceStatus status)
+    {
+        if (client is null) return;
+        client.Post(new TraceStatusSet(id, status, client.Now()));
+    }
+
+    /// <summary>Marks the trace ERROR with <paramref name="message"/> (sent as <c>metadata.error</c>).</summary>
+    public void SetError(string message)
+    {
+        if (client is null) return;
+        client.Post(new Errored(id, null, ErrorInfo.Of(message ?? string.Empty), client.Now()));
+    }
+
+    /// <summary>
+    /// Records <paramref name="exception"/> as the trace's error (status ERROR) and returns <c>false</c>, so it fits
+    /// an exception filter that records without catching: <c>catch (Exception e) when (trace.Fail(e)) { }</c>.
+    /// </summary>
+    public bool Fail(Exception exception)
+    {
+        if (client is null || exception is null) return false;
+        client.Post(new Errored(id, null, ErrorInfo.From(exception), client.Now()));
+        return false;
+    }
+
+    /// <summary>
+    /// Starts a span of this trace and makes it the current span of this async flow. Its parent is
+    /// <paramref name="parent"/> when given, otherwise the innermost open span of this trace in the current flow.
+    /// </summary>
+    /// <param name="name">The span's name.</param>
+    /// <param name="kind">The kind of work.</param>
+    /// <param name="model">The model name, for LLM spans.</param>
+    /// <param name="metadata">Initial metadata.</param>
+    /// <param name="parent">An explicit parent (e.g. for work handed to another flow); must belong to this trace.</param>
+    public SpanContext Span(string name, SpanKind kind = SpanKind.Other, string? model = null,
+        IReadOnlyDictionary<string, object?>? metadata = null, SpanContext? parent = null) =>
+        StartSpan(name, kind, model, metadata, parent, makeCurrent: true);
+
+    /// <summary>Starts a span with the kind given as its platform name (<c>"LLM"</c>, <c>"RETRIEVER"</c>, …).</summary>
+    /// <exception cref="ArgumentException"><paramref name="kind"/> is not a known kind name.</exception>
+    public SpanContext Span(string name, string kind, string? model = null,
+        IReadOnlyDictionary<string, object?>? metadata = null, SpanContext? parent = null) =>
+        StartSpan(name, SpanKinds.Parse(kind), model, metadata, parent, makeCurrent: true);
+
+    /// <summary>
+    /// Starts a span; with <paramref name="makeCurrent"/> <c>false</c> it does not become the ambient parent of spans
+    /// started later in this flow.
+    /// </summary>
+    public SpanContext StartSpan(string name, SpanKind kind = SpanKind.Other, string? model = null,
+        IReadOnlyDictionary<string, object?>? metadata = null, SpanContext? parent = null, bool makeCurrent = true)
+    {
+        if (client is null) return SpanContext.NoOp;
+        if (parent is not null && !ReferenceEquals(parent.Trace, this))
+        {
+            SelfLog.Write($"span '{name}': the explicit parent belongs to another trace; using the ambient parent");
+            parent = null;
+        }
+        var effectiveParent = parent ?? AmbientScope.InnermostSpan(this);
+        var spanId = SpanId.New();
+        var now = client.Now();
+        client.Post(new SpanStarted(id, spanId, effectiveParent?.Id, name, kind, now, model,
+            metadata is null ? default : client.CaptureMap(metadata)));
+        return new SpanContext(this, client, spanId, effectiveParent, name, kind, now, makeCurrent);
+    }
+
+    /// <summary>Runs <paramref name="body"/> inside a span; an exception marks the span ERROR and propagates unchanged.</summary>
+    public void Span(string name, SpanKind kind, Action<SpanContext> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        using var span = Span(name, kind);
+        try { body(span); }
+        catch (Exception e) when (span.Fail(e)) { throw; }
+    }
+
+    /// <summary>Runs <paramref name="body"/> inside a span and returns its result; an exception marks the span ERROR and propagates unchanged.</summary>
+    public T Span<T>(string name, SpanKind kind, Func<SpanContext, T> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        using var span = Span(name, kind);
+        try { return body(span); }
+        catch (Exception e) when (span.Fail(e)) { throw; }
+    }
+
+    /// <summary>Awaits <paramref name="body"/> inside a span; an exception marks the span ERROR and propagates unchanged.</summary>
+    public async Task SpanAsync(string name, SpanKind kind, Func<SpanContext, Task> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        var span = Span(name, kind);
+        try { await body(span).ConfigureAwait(false); }
+        catch (Exception e) when (span.Fail(e)) { throw; }
+        finally { span.End(); }
+    }
+
+    /// <summary>Awaits <paramref name="body"/> inside a span and returns its result; an exception marks the span ERROR and propagates unchanged.</summary>
+    public async Task<T> SpanAsync<T>(string name, SpanKind kind, Func<SpanContext, Task<T>> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        var span = Span(name, kind);
+        try { return await body(span).ConfigureAwait(false); }
+        catch (Exception e) when (span.Fail(e)) { throw; }
+        finally { span.End(); }
+    }
+
+    /// <summary>
+    /// Ends the trace (the imperative twin of <see cref="Dispose"/>): it is handed to the exporters with every span that
+    /// ended before it; spans still open are delivered when they end. Idempotent.
+    /// </summary>
+    public void End()
+    {
+        if (client is null || Interlocked.Exchange(ref ended, 1) != 0) return;
+        var now = client.Now();
+        endedAt = now;
+        client.Post(new TraceEnded(id, now));
+        AmbientScope.Pop(node);
+    }
+
+    /// <summary>Ends the trace. Idempotent; never throws.</summary>
+    public void Dispose() => End();
+
+    /// <summary>Ends the trace. Idempotent; never throws.</summary>
+    public ValueTask DisposeAsync()
+    {
+        End();
+        return default;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => IsRecording ? $"Trace '{Name}' {TraceId}" : "Trace (not recording)";
+}
