@@ -196,7 +196,11 @@ public sealed class TransportTests : IAsyncLifetime
     {
         platform.Script = r => r.Attempt < 3 ? Reply.Status(429, "{\"error\":\"Rate limit exceeded\"}") : Reply.Accept;
         using var sut = new ExporterUnderTest(platform.BaseUrl,
-            o => o with { InitialBackoff = TimeSpan.FromSeconds(1), MaxBackoff = TimeSpan.FromSeconds(30), MaxConcurrentRequests = 1 },
+            o => o with
+            {
+                InitialBackoff = TimeSpan.FromSeconds(1), MaxBackoff = TimeSpan.FromSeconds(30), MaxConcurrentRequests = 1,
+                RequestTimeout = TimeSpan.FromSeconds(7), // distinct from every backoff, so the test clock tells them apart
+            },
             shrinkWaits: true);
 
         await sut.ExportAsync(ExportBatch.Of(Traces.With(1)));

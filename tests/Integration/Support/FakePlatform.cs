@@ -133,14 +133,15 @@ public sealed class FakePlatform : IAsyncDisposable
         return new Uri($"http://127.0.0.1:{port}");
     }
 
-    /// <summary>Completes when a request matching <paramref name="match"/> has arrived (now or later).</summary>
+    /// <summary>Completes when a request matching <paramref name="match"/> has arrived (now or later); times out after 15 s.</summary>
     public Task<Received> Arrival(Func<Received, bool> match)
     {
         var tcs = new TaskCompletionSource<Received>(TaskCreationOptions.RunContinuationsAsynchronously);
         watchers.Add((tcs, match));
         var existing = received.FirstOrDefault(match);
         if (existing is not null) tcs.TrySetResult(existing);
-        return tcs.Task;
+        return tcs.Task.WaitAsync(TimeSpan.FromSeconds(15)); // bounded: a request that never comes fails the test
+
     }
 
     private readonly ConcurrentBag<(TaskCompletionSource<Received> Tcs, Func<Received, bool> Match)> watchers = new();
