@@ -178,6 +178,6 @@ public sealed class FaultInjectionTests : IAsyncLifetime
             Assert.Contains(measurements, m => m.Instrument == "pandaprobe.items.dropped" && m.Reason == DropReasons.Unauthorized);
         }
         var health = sut.Exporter.Metrics.Snapshot();
-        Assert.Equal((1L, 1L, 1L), (health.Exported, health.Failed, health.Dropped));
+        Assert.Equal((2L, 1L, 1L, 1L), (health.Queued, health.Exported, health.Failed, health.Dropped));
     }
 }

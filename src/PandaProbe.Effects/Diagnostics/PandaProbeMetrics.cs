@@ -4,7 +4,7 @@ using System.Diagnostics.Metrics;
 namespace PandaProbe.Diagnostics;
 
 /// <summary>A point-in-time copy of the delivery counters.</summary>
-/// <param name="Queued">Items accepted into the queue.</param>
+/// <param name="Queued">Items handed to the exporter for delivery.</param>
 /// <param name="Exported">Items delivered.</param>
 /// <param name="Retried">Request attempts that were retried.</param>
 /// <param name="Failed">Items an exporter gave up on.</param>
@@ -41,14 +41,14 @@ public sealed class PandaProbeMetrics : IDisposable
     public PandaProbeMetrics()
     {
         meter = new Meter(MeterName, typeof(PandaProbeMetrics).Assembly.GetName().Version?.ToString());
-        queued = meter.CreateCounter<long>("pandaprobe.items.queued", "{item}", "Items accepted into the queue.");
+        queued = meter.CreateCounter<long>("pandaprobe.items.queued", "{item}", "Items handed to the exporter for delivery.");
         exported = meter.CreateCounter<long>("pandaprobe.items.exported", "{item}", "Items delivered.");
         retried = meter.CreateCounter<long>("pandaprobe.requests.retried", "{request}", "Request attempts that were retried.");
         failed = meter.CreateCounter<long>("pandaprobe.items.failed", "{item}", "Items an exporter gave up on.");
         dropped = meter.CreateCounter<long>("pandaprobe.items.dropped", "{item}", "Items lost, by reason.");
     }
 
-    /// <summary>Counts items accepted into the queue.</summary>
+    /// <summary>Counts items handed to the exporter for delivery.</summary>
     /// <param name="count">How many.</param>
     public void RecordQueued(long count = 1) { Interlocked.Add(ref queuedCount, count); queued.Add(count); }
 

@@ -27,7 +27,8 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
     private readonly TimeProvider time;
     private readonly Func<double> jitter;
     private readonly JitterMode jitterMode;
-    private readonly Action<Exception>? onError;
+    private readonly object handlersGate = new();
+    private Action<Exception>[] onError;
     private readonly Action<string> log;
     private readonly AdaptiveGate gate;
     private readonly bool ownsMetrics;
@@ -50,7 +51,7 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
         time = o.TimeProvider ?? TimeProvider.System;
         jitter = o.Jitter ?? Random.Shared.NextDouble;
         jitterMode = o.JitterMode;
-        onError = o.OnError;
+        onError = o.OnError is null ? [] : [o.OnError];
         ownsMetrics = o.Metrics is null;
         Metrics = o.Metrics ?? new PandaProbeMetrics();
         log = o.Log ?? (line => Console.Error.WriteLine("[pandaprobe] " + line));
@@ -84,6 +85,7 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
         try
         {
             if (batch is null || batch.Count == 0) return ExportResult.Success(0);
+            Metrics.RecordQueued(batch.Count);
             if (Volatile.Read(ref disposed) != 0)
             {
                 tally.Fail(batch.Count, DropReasons.Cancelled, "the exporter is shut down");
@@ -226,11 +228,21 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
         Report(error);
     }
 
+    /// <summary>Adds a callback that receives a <see cref="PandaProbeDeliveryException"/> for every item given up on.</summary>
+    /// <param name="handler">The callback; its exceptions are swallowed.</param>
+    public void AddErrorHandler(Action<Exception> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        lock (handlersGate) onError = [.. onError, handler];
+    }
+
     private void Report(Exception error)
     {
-        if (onError is null) return;
-        try { onError(error); }
-        catch { /* the user's callback must not break delivery */ }
+        foreach (var handler in Volatile.Read(ref onError))
+        {
+            try { handler(error); }
+            catch { /* the user's callback must not break delivery */ }
+        }
     }
 
     /// <summary>One logical request: the same X-Request-ID on every attempt, retried per the matrix.</summary>
