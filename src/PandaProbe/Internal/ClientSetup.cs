@@ -61,7 +61,7 @@ internal sealed record ClientSetup(
             throw new ArgumentException("ShutdownTimeout must be positive.", nameof(PandaProbeOptions.ShutdownTimeout));
 
         var exporters = new List<ITraceExporter>(options.Exporters.Where(x => x is not null));
-        var platform = PlatformSetup.Resolve(options);
+        var platform = PlatformSetup.Resolve(options, enabled, debug);
         string? notice = null;
         if (enabled && exporters.Count == 0 && PlatformSetup.CreateExporter(platform, options) is { } http)
             exporters.Add(http);

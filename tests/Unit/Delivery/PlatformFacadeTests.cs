@@ -31,6 +31,17 @@ public class PlatformFacadeTests
         Assert.Equal(0, client.DeliveryHealth!.Exported);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("yes")]
+    [InlineData("off")]
+    public async Task The_platform_exporter_follows_the_clients_own_enabled_decision(string enabled)
+    {
+        await using var client = Build(_ => { }, (SettingNames.Enabled, enabled), (SettingNames.ApiKey, "sk_pp_x"),
+            (SettingNames.ProjectName, "demo"), (SettingNames.Endpoint, "http://127.0.0.1:9"));
+        Assert.Equal(client.IsEnabled, client.SendsToPlatform);
+    }
+
     [Fact]
     public async Task Without_credentials_the_client_writes_the_local_file_instead()
     {
