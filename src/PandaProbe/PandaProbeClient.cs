@@ -88,7 +88,7 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
         if (pipeline is null) return TraceContext.NoOp;
         var id = Model.TraceId.New();
         var now = Now();
-        var parent = AmbientScope.InnermostTrace();
+        var parent = AmbientScope.InnermostTrace(this);
         Post(new TraceStarted(
             id, name, now,
             input is null ? null : Capture(input),
