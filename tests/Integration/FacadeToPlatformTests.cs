@@ -81,4 +81,20 @@ public sealed class FacadeToPlatformTests : IAsyncLifetime
         Assert.Equal(1, client.DeliveryHealth!.DroppedFor(DropReasons.Unauthorized));
         Assert.Equal(1, client.Health.Failed);
     }
+
+    [Fact]
+    public async Task Shutdown_drains_what_is_queued_and_a_second_shutdown_is_harmless()
+    {
+        var client = Client(o => o.FlushInterval = TimeSpan.FromMinutes(5));
+        var ids = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+            using (var trace = client.StartTrace($"queued-{i}")) ids.Add(trace.TraceId);
+
+        await client.ShutdownAsync(TimeSpan.FromSeconds(15));
+        await client.ShutdownAsync(TimeSpan.FromSeconds(15));
+
+        Assert.Equal(3, platform.Requests.Count);
+        Assert.Equal(ids.Select(id => id.ToString()).Order(),
+            platform.Accepted.Select(r => r.Json.GetProperty("trace_id").GetString()).Order());
+    }
 }

@@ -93,12 +93,13 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
                 return tally.Result();
             }
 
-            await ForEachAsync(batch.Traces, t => ExportTraceAsync(t, tally, cancellationToken)).ConfigureAwait(false);
-            var groups = batch.LateSpans.GroupBy(s => s.Trace)
+            var traces = batch.Traces.Where(t => t is not null).ToList();
+            await ForEachAsync(traces, t => ExportTraceAsync(t, tally, cancellationToken)).ConfigureAwait(false);
+            var groups = batch.LateSpans.Where(s => s is not null).GroupBy(s => s.Trace)
                 .SelectMany(g => SpanChunks.Chunk(g, Limits.MaxSpansPerRequest).Map(c => (Trace: g.Key, Spans: c)))
                 .ToList();
             await ForEachAsync(groups, g => ExportLateSpansAsync(g.Trace, g.Spans, tally, cancellationToken)).ConfigureAwait(false);
-            await ForEachAsync(batch.Scores, s => ExportScoreAsync(s, tally, cancellationToken)).ConfigureAwait(false);
+            await ForEachAsync(batch.Scores.Where(s => s is not null).ToList(), s => ExportScoreAsync(s, tally, cancellationToken)).ConfigureAwait(false);
 
             if (tally.CancelledCount > 0)
                 log($"export deadline passed: {tally.CancelledCount} item(s) abandoned.");
