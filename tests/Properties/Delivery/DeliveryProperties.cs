@@ -37,6 +37,18 @@ public class DeliveryProperties
         }).Check(Config);
 
     [Fact]
+    public void Backoff_Delay_Is_The_Capped_Exponential_Jittered_Meets_Specification() =>
+        Prop.ForAll(BackoffInputs, Gen.Choose(0, 1_000_000).ToArbitrary(), (x, j) =>
+        {
+            var jitter = j / 1_000_000d;
+            var mode = x.Full ? JitterMode.Full : JitterMode.Equal;
+            var d = Backoff.Delay(x.Attempt, TimeSpan.FromMilliseconds(x.BaseMs), TimeSpan.FromMilliseconds(x.MaxMs), jitter, mode);
+            var capped = Math.Min(Math.Min(x.BaseMs, x.MaxMs) * Math.Pow(2, Math.Clamp(x.Attempt, 0, 62)), x.MaxMs);
+            var expected = mode == JitterMode.Full ? capped * jitter : capped / 2 + capped / 2 * jitter;
+            return Math.Abs(d.TotalMilliseconds - expected) <= 0.001;
+        }).Check(Config);
+
+    [Fact]
     public void Backoff_Delay_Grows_With_The_Attempt_Meets_Specification() =>
         Prop.ForAll(BackoffInputs, x =>
         {
@@ -95,7 +107,10 @@ public class DeliveryProperties
                 {
                     var before = limit;
                     limit = throttled ? limit.OnThrottled() : limit.OnSuccess();
-                    if (limit.Allowed < 1 || limit.Allowed > max) return false;
+                    if (limit.Allowed < 1 || limit.Allowed > max || limit.Window < 1 || limit.Window > max) return false;
+                    // A throttle always slows down: a narrower window, or at one request a longer pause (up to the cap).
+                    if (throttled && before.Allowed >= 2 && limit.Allowed >= before.Allowed) return false;
+                    if (throttled && before.Allowed == 1 && before.Pause < before.MaxPause && limit.Pause <= before.Pause) return false;
                     if (limit.Pause < TimeSpan.Zero || limit.Pause > limit.MaxPause) return false;
                     // A throttle never widens; a success never narrows.
                     if (throttled && (limit.Allowed > before.Allowed || limit.Pause < before.Pause)) return false;
