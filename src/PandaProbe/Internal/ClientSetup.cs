@@ -61,8 +61,11 @@ internal sealed record ClientSetup(
             throw new ArgumentException("ShutdownTimeout must be positive.", nameof(PandaProbeOptions.ShutdownTimeout));
 
         var exporters = new List<ITraceExporter>(options.Exporters.Where(x => x is not null));
+        var platform = PlatformSetup.Resolve(options, enabled, debug);
         string? notice = null;
-        if (enabled && exporters.Count == 0)
+        if (enabled && exporters.Count == 0 && PlatformSetup.CreateExporter(platform, options) is { } http)
+            exporters.Add(http);
+        else if (enabled && exporters.Count == 0)
         {
             var path = Path.GetFullPath(options.LocalFilePath ?? Env("PANDAPROBE_LOCAL_FILE") ?? FileTraceExporter.DefaultPath);
             exporters.Add(new FileTraceExporter(path));
