@@ -36,7 +36,8 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
         time = setup.Time;
         if (setup.Debug && !SelfLog.IsEnabled) SelfLog.Enable(m => Console.Error.WriteLine(m));
         if (!setup.Enabled) return;
-        pipeline = new TracePipeline(setup.Exporters, setup.Pipeline, time);
+        pipeline = new TracePipeline(ExtendExporters(options, setup.Exporters), setup.Pipeline, time);
+        AttachExtensions(options);
         setup.AnnounceOnce();
         if (setup.RegisterProcessExit)
         {

@@ -1,5 +1,5 @@
 using PandaProbe.Properties.Generators;
-using PandaProbe.Properties.Invariants;
+using PandaProbe.Properties.Checks;
 using static PandaProbe.Model.TraceEvent;
 
 namespace PandaProbe.Properties;
@@ -94,7 +94,7 @@ public class LimitsProperties
                 var expected = Repairs(e).OrderBy(f => f).ToList();
                 var adjusted = step.Outputs.OfType<Output.Adjusted>().ToList();
                 var fields = adjusted.Select(a => a.Field).OrderBy(f => f).ToList();
-                checks.Add((fields.SequenceEqual(expected), $"{Invariants.Invariants.Describe(e)}: adjusted [{string.Join(",", fields)}], expected [{string.Join(",", expected)}]"));
+                checks.Add((fields.SequenceEqual(expected), $"{Invariants.Describe(e)}: adjusted [{string.Join(",", fields)}], expected [{string.Join(",", expected)}]"));
                 checks.Add((adjusted.All(a => ReferenceEquals(a.Event, e)), "an Adjusted output names another event"));
             }
             return Claim.All(checks);

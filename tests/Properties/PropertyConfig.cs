@@ -12,4 +12,10 @@ public static class PropertyConfig
 
     /// <summary>The shared configuration, derived from <see cref="Config.QuickThrowOnFailure"/>.</summary>
     public static Config Default { get; } = Config.QuickThrowOnFailure.WithMaxTest(MaxTest).WithQuietOnSuccess(true);
+
+    /// <summary>
+    /// <see cref="Default"/> with at least <paramref name="cases"/> cases: for checks that must find a failure (a
+    /// broken reducer), which would turn flaky if <c>PROPERTY_MAX_TEST</c> were set low.
+    /// </summary>
+    public static Config AtLeast(int cases) => Default.WithMaxTest(Math.Max(cases, MaxTest));
 }

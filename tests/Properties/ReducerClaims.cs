@@ -1,5 +1,5 @@
 using PandaProbe.Properties.Generators;
-using PandaProbe.Properties.Invariants;
+using PandaProbe.Properties.Checks;
 using static PandaProbe.Model.TraceEvent;
 
 namespace PandaProbe.Properties;
@@ -26,7 +26,7 @@ public static class ReducerClaims
             (rejected.Count == 0, $"{rejected.Count} rejections, first: {rejected.FirstOrDefault()}"),
             (spansCompleted == spansStarted, $"{spansStarted} spans started, {spansCompleted} completed"),
             (step.State.Open.IsEmpty, $"{step.State.Open.Count} traces left in the state"),
-        ], () => Invariants.Invariants.Describe(script));
+        ], () => Invariants.Describe(script));
     }
 
     /// <summary>In any script, a trace completes at most once per start, and a span at most once per start.</summary>
@@ -39,7 +39,7 @@ public static class ReducerClaims
             .Select(kv => (kv.Value <= traceStarts.GetValueOrDefault(kv.Key), $"trace {kv.Key} completed {kv.Value} times, started {traceStarts.GetValueOrDefault(kv.Key)}"))
             .Concat(outputs.OfType<Output.SpanCompleted>().CountBy(o => (o.Span.Trace, o.Span.Id))
                 .Select(kv => (kv.Value <= spanStarts.GetValueOrDefault(kv.Key), $"span {kv.Key} completed {kv.Value} times, started {spanStarts.GetValueOrDefault(kv.Key)}")));
-        return Claim.All(checks, () => Invariants.Invariants.Describe(script));
+        return Claim.All(checks, () => Invariants.Describe(script));
     }
 
     /// <summary>Folding the same script twice (built twice) gives equal states and equal outputs.</summary>
@@ -81,7 +81,7 @@ public static class ReducerClaims
     public static Property RejectionsLeaveTheStateUnchanged(Reducer apply, IReadOnlyList<TraceEvent> script) =>
         Claim.All(apply.Steps(script).Select((s, i) => (s, i))
             .Where(x => !x.s.Step.Outputs.IsEmpty && x.s.Step.Outputs.ForAll(o => o is Output.Rejected))
-            .Select(x => (x.s.Step.State.Equals(x.s.Before), $"rejected event #{x.i} ({Invariants.Invariants.Describe(x.s.Event)}) changed the state")));
+            .Select(x => (x.s.Step.State.Equals(x.s.Before), $"rejected event #{x.i} ({Invariants.Describe(x.s.Event)}) changed the state")));
 
     /// <summary>The last TokensSet, CostSet and InputSet of a span (or the trace's last InputSet) is the value it completes with.</summary>
     public static Property LastSetWins(Reducer apply, IReadOnlyList<TraceEvent> script)
@@ -101,7 +101,7 @@ public static class ReducerClaims
             var start = script.OfType<TraceStarted>().First(e => e.Trace == t.Id).Input;
             Check(checks, t.Id, "trace input", t.Input, start is null ? sets : sets.Prepend(start));
         }
-        return Claim.All(checks, () => Invariants.Invariants.Describe(script));
+        return Claim.All(checks, () => Invariants.Describe(script));
     }
 
     static void Check<TId, T>(List<(bool, string)> checks, TId id, string field, Option<T> actual, IEnumerable<T> sets)
@@ -129,7 +129,7 @@ public static class ReducerClaims
             var expected = Reference.DictionaryFold(start.Metadata, merges);
             checks.Add((t.Metadata.Equals(expected), $"trace {t.Id}: metadata {t.Metadata}, expected {expected}"));
         }
-        return Claim.All(checks, () => Invariants.Invariants.Describe(script));
+        return Claim.All(checks, () => Invariants.Describe(script));
     }
 
     /// <summary>
@@ -156,7 +156,7 @@ public static class ReducerClaims
             var expected = last switch { Errored => TraceStatus.Error, TraceStatusSet x => x.Status, _ => TraceStatus.Completed };
             checks.Add((t.Status == expected, $"trace {t.Id} ended {t.Status}, expected {expected}"));
         }
-        return Claim.All(checks, () => Invariants.Invariants.Describe(script));
+        return Claim.All(checks, () => Invariants.Describe(script));
     }
 
     /// <summary>A one-trace script (well-formed or with late spans) completes exactly the reference trace and late spans.</summary>
@@ -170,7 +170,7 @@ public static class ReducerClaims
         [
             (traces.Count == 1 && traces[0].Equals(expected.Trace), $"completed {traces.FirstOrDefault()}\nexpected  {expected.Trace}"),
             (late.SequenceEqual(expected.LateSpans), $"late spans {string.Join(", ", late)}\nexpected {string.Join(", ", expected.LateSpans)}"),
-        ], () => Invariants.Invariants.Describe(script));
+        ], () => Invariants.Describe(script));
     }
 
     /// <summary>
@@ -201,6 +201,6 @@ public static class ReducerClaims
         }
         checks.Add((lateOutputs.Count == lateOutputs.Distinct().Count(), "a late span completed twice"));
         checks.Add((lateOutputs.ToHashSet().SetEquals(openAtEnd), $"late spans [{string.Join(", ", lateOutputs)}], open at trace end [{string.Join(", ", openAtEnd)}]"));
-        return Claim.All(checks, () => Invariants.Invariants.Describe(script));
+        return Claim.All(checks, () => Invariants.Describe(script));
     }
 }

@@ -1,5 +1,5 @@
 using PandaProbe.Properties.Generators;
-using PandaProbe.Properties.Invariants;
+using PandaProbe.Properties.Checks;
 using static PandaProbe.Properties.ReducerClaims;
 
 namespace PandaProbe.Properties;
@@ -29,23 +29,23 @@ public class ReducerProperties
 
     [Fact]
     public void Every_prefix_of_any_script_keeps_the_state_and_output_invariants() =>
-        Prop.ForAll(Plans.Script, p => Invariants.Invariants.Hold(Any(p))).Check(PropertyConfig.Default);
+        Prop.ForAll(Plans.Script, p => Invariants.Hold(Any(p))).Check(PropertyConfig.Default);
 
     [Fact]
     public void Every_prefix_of_an_ill_formed_script_keeps_the_state_and_output_invariants() =>
-        Prop.ForAll(Plans.Script, p => Invariants.Invariants.Hold(IllFormed(p))).Check(PropertyConfig.Default);
+        Prop.ForAll(Plans.Script, p => Invariants.Hold(IllFormed(p))).Check(PropertyConfig.Default);
 
     [Fact]
     public void Every_prefix_of_a_corrupted_script_keeps_the_state_and_output_invariants() =>
-        Prop.ForAll(Plans.Script, p => Invariants.Invariants.Hold(Corrupted(p))).Check(PropertyConfig.Default);
+        Prop.ForAll(Plans.Script, p => Invariants.Hold(Corrupted(p))).Check(PropertyConfig.Default);
 
     [Fact]
     public void Every_prefix_of_a_reversed_ill_formed_script_keeps_the_invariants() =>
-        Prop.ForAll(Plans.Script, p => Invariants.Invariants.Hold(IllFormed(p).Reverse().ToList())).Check(PropertyConfig.Default);
+        Prop.ForAll(Plans.Script, p => Invariants.Hold(IllFormed(p).Reverse().ToList())).Check(PropertyConfig.Default);
 
     [Fact]
     public void Every_prefix_of_an_interleaving_keeps_the_invariants() =>
-        Prop.ForAll(Plans.Interleaving, p => Invariants.Invariants.Hold(Scripts.Interleave(Scripts.Independent(p.Traces), p.Merge)))
+        Prop.ForAll(Plans.Interleaving, p => Invariants.Hold(Scripts.Interleave(Scripts.Independent(p.Traces), p.Merge)))
             .Check(PropertyConfig.Default);
 
     [Fact]

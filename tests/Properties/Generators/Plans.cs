@@ -18,17 +18,29 @@ public enum ClockMode
 /// </summary>
 public static class Plans
 {
+    /// <summary>
+    /// Step arrays: FsCheck's own byte-array arbitrary with its size scaled by four (an operation reads several bytes,
+    /// so this gives scripts of a few dozen operations at the largest sizes) and its own shrinker kept.
+    /// </summary>
+    public static Arbitrary<byte[]> Steps { get; } = Scaled(ArbMap.Default.ArbFor<byte[]>(), 4);
+
     /// <summary>A plan for one script: its steps and the byte that picks the clock mode.</summary>
-    public static Arbitrary<(byte[] Steps, byte Clock)> Script { get; } =
-        Arb.Zip(ArbMap.Default.ArbFor<byte[]>(), ArbMap.Default.ArbFor<byte>());
+    public static Arbitrary<(byte[] Steps, byte Clock)> Script { get; } = Arb.Zip(Steps, ArbMap.Default.ArbFor<byte>());
 
     /// <summary>A plan for several independent traces plus the choices that interleave them.</summary>
     public static Arbitrary<(byte[][] Traces, byte[] Merge)> Interleaving { get; } =
-        Arb.Zip(ArbMap.Default.ArbFor<byte[][]>(), ArbMap.Default.ArbFor<byte[]>());
+        Arb.Zip(Scaled(ArbMap.Default.ArbFor<byte[][]>(), 3), Steps);
 
     /// <summary>A string and a limit, for the truncation rules.</summary>
     public static Arbitrary<(string Text, byte Max)> TextAndLimit { get; } =
         Arb.Zip(ArbMap.Default.ArbFor<string>(), ArbMap.Default.ArbFor<byte>());
+
+    /// <summary>A built-in arbitrary whose generator runs at <paramref name="factor"/> times the size, with the same shrinker.</summary>
+    public static Arbitrary<T> Scaled<T>(Arbitrary<T> arbitrary, int factor) =>
+        Arb.From(arbitrary.Generator.ScaleSize(size => size * factor), arbitrary.Shrinker);
+
+    /// <summary>The same generator without a shrinker: for checks that only need to see a failure, not a minimal one.</summary>
+    public static Arbitrary<T> Unshrunk<T>(Arbitrary<T> arbitrary) => Arb.From(arbitrary.Generator);
 
     /// <summary>The clock mode a plan byte selects.</summary>
     public static ClockMode ClockOf(byte b) => (ClockMode)(b % 3);

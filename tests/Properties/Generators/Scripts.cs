@@ -94,7 +94,8 @@ public static class Scripts
     /// A well-formed script (with late spans when the plan's length is odd) damaged by one to four edits read from the
     /// plan backwards: an event copied to another place (a second start or end, a set after an end, a span id
     /// restarted after it ended), an event dropped, two events swapped, an event moved to another trace, or an ended span started again right
-    /// after its end (under a parent picked from all the script's spans).
+    /// after its end (under a parent picked from all the script's spans), or a new span grafted anywhere under one of
+    /// the script's spans (so under a parent that is not started yet, open, or ended, or after the trace ended).
     /// </summary>
     public static IReadOnlyList<TraceEvent> Corrupted(byte[]? plan, ClockMode clock = ClockMode.Increasing)
     {
@@ -104,12 +105,13 @@ public static class Scripts
         var edits = 1 + r.Next(4);
         for (var n = 0; n < edits && script.Count > 0; n++)
         {
-            var op = r.Next(6);
+            var op = r.Next(8);
             var i = r.Next(script.Count);
             var j = r.Next(script.Count + 1);
             switch (op)
             {
                 case 4 or 5: Restart(script, r); break;
+                case 6 or 7: Graft(script, r, n); break;
                 case 0: script.Insert(j, script[i]); break;
                 case 1: script.RemoveAt(i); break;
                 case 2: (script[i], script[j % script.Count]) = (script[j % script.Count], script[i]); break;
@@ -155,6 +157,16 @@ public static class Scripts
         if (starts.FirstOrDefault(s => s.Span == end.Target && s.Trace == end.Trace) is not { } start) return;
         var k = r.Next(starts.Count + 1);
         script.Insert(at + 1, start with { At = end.At, Parent = k == 0 ? start.Parent : starts[k - 1].Span });
+    }
+
+    static void Graft(List<TraceEvent> script, PlanReader r, int n)
+    {
+        var starts = script.OfType<SpanStarted>().ToList();
+        if (starts.Count == 0) return;
+        var parent = starts[r.Next(starts.Count)];
+        var at = r.Next(script.Count + 1);
+        var when = at < script.Count ? script[at].At : parent.At;
+        script.Insert(at, new SpanStarted(parent.Trace, Ids.Span(1, n), parent.Span, "graft", SpanKind.Tool, when));
     }
 
     static SpanStarted SelfParented(TraceId trace, SpanId span, DateTimeOffset at) =>

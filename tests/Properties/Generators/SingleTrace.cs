@@ -5,8 +5,9 @@ namespace PandaProbe.Properties.Generators;
 /// <summary>
 /// The interpreter of a one-trace plan. Each step byte picks an operation (byte mod <see cref="OpCount"/>) and
 /// moves the clock; later bytes choose the operation's arguments. Only events the reducer must accept are produced:
-/// spans start under open parents while the trace is open, setters target open spans (or the open trace), spans end
-/// leaves first, and the trace ends last, or (with <c>late</c>) whenever the plan says or at the plan's end.
+/// spans start under open parents while the trace is open, setters target open spans (or the open trace) and
+/// sometimes come in bursts on one target, spans end leaves first, and the trace ends last; with <c>late</c> it ends
+/// whenever the plan says, or at the plan's end, and the spans still open end after it.
 /// </summary>
 sealed class SingleTrace(byte[]? plan, ClockMode mode, int traceIndex, bool late)
 {
@@ -77,16 +78,23 @@ sealed class SingleTrace(byte[]? plan, ClockMode mode, int traceIndex, bool late
     {
         if (traceEnded)
         {
-            if (open.Count > 0) events.Add(make(open[r.Next(open.Count)]));
+            if (open.Count > 0) Burst(make, open[r.Next(open.Count)]);
             return;
         }
         var k = r.Next(open.Count + 1);
-        events.Add(make(k == 0 ? null : open[k - 1]));
+        Burst(make, k == 0 ? null : open[k - 1]);
     }
 
     void SpanOnly(Func<SpanId, TraceEvent> make)
     {
-        if (open.Count > 0) events.Add(make(open[r.Next(open.Count)]));
+        if (open.Count > 0) Burst(id => make(id!.Value), open[r.Next(open.Count)]);
+    }
+
+    /// <summary>One set, or (one time in three) a burst of two or three sets on the same target with fresh values.</summary>
+    void Burst(Func<SpanId?, TraceEvent> make, SpanId? target)
+    {
+        var count = r.Next(3) == 0 ? 2 + r.Next(2) : 1;
+        for (var i = 0; i < count; i++) events.Add(make(target));
     }
 
     bool IsLeaf(SpanId span) => !open.Any(o => parents[o] == span);

@@ -1,4 +1,4 @@
-namespace PandaProbe.Properties.Invariants;
+namespace PandaProbe.Properties.Checks;
 
 /// <summary>
 /// The entry point for the reusable checks: run a script through a reducer and collect every violation of

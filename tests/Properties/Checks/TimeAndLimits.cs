@@ -1,4 +1,4 @@
-namespace PandaProbe.Properties.Invariants;
+namespace PandaProbe.Properties.Checks;
 
 /// <summary>Per-value rules: no value ends before it starts, and names and short texts fit the platform's limits.</summary>
 public static class TimeAndLimits

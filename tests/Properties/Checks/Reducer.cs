@@ -1,4 +1,4 @@
-namespace PandaProbe.Properties.Invariants;
+namespace PandaProbe.Properties.Checks;
 
 /// <summary>A reducer under test: the real <see cref="TraceReducer.Apply"/>, or a deliberately broken mutant.</summary>
 public delegate Step Reducer(TraceState state, TraceEvent e);

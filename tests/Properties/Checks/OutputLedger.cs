@@ -1,4 +1,4 @@
-namespace PandaProbe.Properties.Invariants;
+namespace PandaProbe.Properties.Checks;
 
 /// <summary>
 /// A shadow model of trace and span lifetimes, rebuilt from the reducer's outputs alone, that checks every step

@@ -1,6 +1,6 @@
 using static PandaProbe.Model.TraceEvent;
 
-namespace PandaProbe.Properties.Invariants;
+namespace PandaProbe.Properties.Checks;
 
 /// <summary>
 /// A deliberately simple reference for one trace's well-formed script (every event accepted, span ids unique), written

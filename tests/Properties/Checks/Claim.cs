@@ -1,4 +1,4 @@
-namespace PandaProbe.Properties.Invariants;
+namespace PandaProbe.Properties.Checks;
 
 /// <summary>Builds one labelled property from several named checks, so a failure says which check broke and why.</summary>
 public static class Claim
