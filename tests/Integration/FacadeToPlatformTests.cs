@@ -97,4 +97,19 @@ public sealed class FacadeToPlatformTests : IAsyncLifetime
         Assert.Equal(ids.Select(id => id.ToString()).Order(),
             platform.Accepted.Select(r => r.Json.GetProperty("trace_id").GetString()).Order());
     }
+
+    [Fact]
+    public async Task Options_win_over_the_environment_on_the_wire()
+    {
+        await using var client = Client(o => { o.ApiKey = "sk_pp_from_code"; o.ProjectName = "code project"; o.Environment = "staging"; });
+        using (client.StartTrace("precedence")) { }
+
+        await client.FlushAsync(TimeSpan.FromSeconds(15));
+
+        var request = Assert.Single(platform.Accepted);
+        Assert.Equal("sk_pp_from_code", request.Headers["X-API-Key"]);
+        Assert.Equal("code project", request.Headers["X-Project-Name"]);
+        Assert.Equal("staging", request.Json.GetProperty("environment").GetString());
+        Assert.Equal("1.2.3", request.Json.GetProperty("release").GetString()); // not overridden: the environment's value
+    }
 }

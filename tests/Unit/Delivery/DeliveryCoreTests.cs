@@ -280,3 +280,20 @@ public class ClientLimitsTests
         Assert.True(ClientLimits.Check(new Score(Id, new string('x', 256), "0.5", ScoreDataType.Numeric, None, Map<string, Payload>())).IsSome);
     }
 }
+
+public class RetryMatrixTotalityTests
+{
+    [Fact]
+    public void Every_status_from_100_to_599_is_classified_by_the_matrix()
+    {
+        foreach (var kind in Enum.GetValues<RequestKind>())
+            for (var status = 100; status < 600; status++)
+            {
+                var decision = RetryDecision.Classify(status, null, kind);
+                var expectedRetry = status is 408 or 429 or >= 500 || (status == 404 && kind != RequestKind.Trace);
+                Assert.Equal(status is >= 200 and < 300, decision is RetryDecision.Success);
+                Assert.Equal(expectedRetry, decision is RetryDecision.Retry);
+                Assert.Equal(status is not (>= 200 and < 300) && !expectedRetry, decision is RetryDecision.Drop);
+            }
+    }
+}
