@@ -10,11 +10,8 @@ namespace PandaProbe.Internal;
 /// </summary>
 internal static class PlatformSetup
 {
-    /// <summary>
-    /// The validated settings; throws <see cref="ArgumentException"/> naming a bad setting. <paramref name="enabled"/>
-    /// and <paramref name="debug"/> are the values the client already resolved, so both agree on them.
-    /// </summary>
-    public static SdkSettings Resolve(PandaProbeOptions options, bool enabled, bool debug)
+    /// <summary>The validated settings; throws <see cref="ArgumentException"/> naming a bad setting.</summary>
+    public static SdkSettings Resolve(PandaProbeOptions options)
     {
         IDictionary? environment = null;
         if (options.EnvironmentVariables is { } vars)
@@ -31,11 +28,11 @@ internal static class PlatformSetup
             Endpoint = options.Endpoint,
             Environment = options.Environment,
             Release = options.Release,
-            Enabled = enabled,
+            Enabled = options.Enabled,
             BatchSize = options.BatchSize,
             FlushInterval = options.FlushInterval,
             MaxQueueSize = options.MaxQueueSize,
-            Debug = debug,
+            Debug = options.Debug,
             ConnectTimeout = options.ConnectTimeout,
             RequestTimeout = options.RequestTimeout,
             MaxRetries = options.MaxRetries,
