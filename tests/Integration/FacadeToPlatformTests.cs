@@ -59,7 +59,8 @@ public sealed class FacadeToPlatformTests : IAsyncLifetime
         Assert.Equal("facade project", score.Headers["X-Project-Name"]);
         Assert.Equal("PROGRAMMATIC", score.Json.GetProperty("source").GetString());
         Assert.Equal(2, client.DeliveryHealth!.Exported);
-        
+        Assert.Equal(2, flushed.Delivery!.Exported);
+        Assert.Equal(0, flushed.Delivery.Failed);
         Assert.Equal(0, flushed.Health.Failed);
     }
 
@@ -73,7 +74,8 @@ public sealed class FacadeToPlatformTests : IAsyncLifetime
         client.OnError(e => { lock (fromClient) fromClient.Add(e); });
 
         using (client.StartTrace("denied")) { }
-        await client.FlushAsync(TimeSpan.FromSeconds(15));
+        var flushed = await client.FlushAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal(1, flushed.Delivery!.DroppedFor(DropReasons.Unauthorized));
 
         Assert.Single(platform.Requests);
         lock (fromOptions) Assert.Equal(DropReasons.Unauthorized, Assert.IsType<PandaProbeDeliveryException>(Assert.Single(fromOptions)).Reason);
