@@ -53,6 +53,12 @@ public static class CallerAllocations
 
     static void Flush(IDisposable peer)
     {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        try { FlushCore(peer); } finally { if (Environment.GetEnvironmentVariable("BENCH_TRACE") == "1") Console.WriteLine($"// flush {peer.GetType().Name} {sw.ElapsedMilliseconds} ms"); }
+    }
+
+    static void FlushCore(IDisposable peer)
+    {
         switch (peer)
         {
             case PandaPeer p: p.Flush(); break;

@@ -36,6 +36,9 @@ public static class Program
         IReadOnlyList<Throughput.Row> throughput = [];
         Summary[] summaries = [];
 
+        if (Environment.GetEnvironmentVariable("BENCH_TRACE") == "1") SelfLog.Enable(m => Console.Error.WriteLine("selflog: " + m));
+        if (only == "fold") { FoldProbe.Run(); return 0; }
+        if (only == "panda-throughput") { Throughput.RunPandaOnly(quick); return 0; }
         if (only is null or "throughput") throughput = Throughput.Run(quick);
         if (only is null or "alloc") alloc = CallerAllocations.Measure();
         if (only is null or "bdn") summaries = BenchmarkRunner.Run(Classes, Config(quick));

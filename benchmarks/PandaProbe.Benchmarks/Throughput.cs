@@ -40,6 +40,15 @@ public static class Throughput
         return rows;
     }
 
+    /// <summary>Diagnostics: PandaProbe's paced run and file run only (for profiling).</summary>
+    public static void RunPandaOnly(bool quick)
+    {
+        PandaRun("no-op", () => new CountingTraceExporter(), quick ? 1_000_000 : 4_000_000, pace: 1_000);
+        var file = Path.Combine(Path.GetTempPath(), $"pandaprobe-bench-{Environment.ProcessId}.jsonl");
+        try { PandaRun("JSON Lines file", () => new CountingWrapper(new FileTraceExporter(file)), 20_000, pace: 1_000); }
+        finally { try { File.Delete(file); } catch (IOException) { } }
+    }
+
     static string Load(long spans, int pace) => pace == 0
         ? $"{spans:N0} spans, flat out"
         : $"{spans:N0} spans, flush every {pace:N0} traces";
