@@ -13,9 +13,9 @@ public static class OptionExtensions
 
     /// <summary>The value, or <c>null</c> when None (for reference types).</summary>
     public static T? ToNullable<T>(this Option<T> option) where T : class =>
-        option.Match(x => x, () => (T?)null);
+        option.MatchUnsafe(x => x, () => (T?)null);
 
     /// <summary>The value, or <c>null</c> when None (for value types).</summary>
     public static T? ToNullableValue<T>(this Option<T> option) where T : struct =>
-        option.Match(x => (T?)x, () => null);
+        option.MatchUnsafe(x => (T?)x, () => null);
 }

@@ -155,7 +155,13 @@ internal sealed class ExportStage
                 continue;
             }
             if (finished) break;
-            if (sleep is { } s) await Task.WhenAny(wait, Task.Delay(s, time)).ConfigureAwait(false);
+            if (sleep is { } s)
+            {
+                using var stopDelay = new CancellationTokenSource();
+                var delay = Task.Delay(s, time, stopDelay.Token);
+                await Task.WhenAny(wait, delay).ConfigureAwait(false);
+                stopDelay.Cancel();
+            }
             else await wait.ConfigureAwait(false);
         }
         await ShutdownExportersAsync().ConfigureAwait(false);

@@ -135,6 +135,7 @@ public sealed class TracePipeline : IAsyncDisposable
         inbox.PostControl(new ShutdownControl());
         await reader.ConfigureAwait(false);
         await export.CompleteAsync().ConfigureAwait(false);
+        await Task.WhenAll(events.DrainAsync(), completed.DrainAsync(), outputs.DrainAsync()).ConfigureAwait(false);
     }
 
     FlushResult Result(bool completedInTime)
