@@ -40,7 +40,7 @@ public static class CallerAllocations
         batch();                      // warm up (JIT, first-use caches)
         Flush(peer);
         var best = double.MaxValue;
-        for (var round = 0; round < 3; round++)
+        for (var round = 0; round < 2; round++)
         {
             var before = GC.GetAllocatedBytesForCurrentThread();
             batch();
@@ -52,12 +52,6 @@ public static class CallerAllocations
     }
 
     static void Flush(IDisposable peer)
-    {
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        try { FlushCore(peer); } finally { if (Environment.GetEnvironmentVariable("BENCH_TRACE") == "1") Console.WriteLine($"// flush {peer.GetType().Name} {sw.ElapsedMilliseconds} ms"); }
-    }
-
-    static void FlushCore(IDisposable peer)
     {
         switch (peer)
         {

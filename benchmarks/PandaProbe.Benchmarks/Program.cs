@@ -30,6 +30,7 @@ public static class Program
         var doc = Arg(args, "--doc");
         var only = Arg(args, "--only");
         var started = Stopwatch.StartNew();
+        var loadBefore = Report.LoadAverage();
         var mode = quick ? "quick" : "full";
 
         IReadOnlyList<CallerAllocations.Row> alloc = [];
@@ -43,7 +44,7 @@ public static class Program
         if (only is null or "alloc") alloc = CallerAllocations.Measure();
         if (only is null or "bdn") summaries = BenchmarkRunner.Run(Classes, Config(quick));
 
-        var report = Report.Build(mode, args, summaries, alloc, throughput, started.Elapsed);
+        var report = Report.Build(mode, args, summaries, alloc, throughput, started.Elapsed, loadBefore);
         Console.WriteLine();
         Console.WriteLine(report);
         if (doc is not null) Report.WriteInto(doc, report);
@@ -80,7 +81,7 @@ public static class Report
     sealed record Measure(string Class, string Method, string Param, double MeanNs, double? AllocatedBytes);
 
     public static string Build(string mode, string[] args, Summary[] summaries, IReadOnlyList<CallerAllocations.Row> alloc,
-        IReadOnlyList<Throughput.Row> throughput, TimeSpan elapsed)
+        IReadOnlyList<Throughput.Row> throughput, TimeSpan elapsed, string loadBefore)
     {
         var inv = CultureInfo.InvariantCulture;
         var m = summaries.SelectMany(s => s.Reports).Where(r => r.ResultStatistics is not null).Select(r => new Measure(
@@ -103,6 +104,9 @@ public static class Report
         sb.AppendLine($"### Results ({mode} run, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, took {elapsed.TotalSeconds:N0} s)");
         sb.AppendLine();
         sb.AppendLine("Machine: " + Machine());
+        sb.AppendLine();
+        sb.AppendLine($"Load average (1, 5, 15 min) at start: {loadBefore}; at end: {LoadAverage()}. A load far above the core count");
+        sb.AppendLine("means other processes shared the CPUs and every absolute time below is inflated (ratios less so).");
         sb.AppendLine();
         sb.AppendLine($"Command: `dotnet run -c Release --project benchmarks/PandaProbe.Benchmarks -- {string.Join(' ', args)}`");
         sb.AppendLine();
@@ -214,6 +218,13 @@ public static class Report
             sb.AppendLine("</details>");
         }
         return sb.ToString();
+    }
+
+    public static string LoadAverage()
+    {
+        try { return string.Join(", ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+        catch (IOException) { return "unknown"; }
+        catch (UnauthorizedAccessException) { return "unknown"; }
     }
 
     static string Machine()
