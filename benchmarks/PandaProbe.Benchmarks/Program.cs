@@ -17,7 +17,8 @@ namespace PandaProbe.Benchmarks;
 /// <summary>
 /// <c>dotnet run -c Release --project benchmarks/PandaProbe.Benchmarks -- --quick [--doc docs/BENCHMARKS.md]</c>.
 /// Without <c>--quick</c>: BenchmarkDotNet's default job (out of process, automatic iteration counts).
-/// <c>--only bdn|throughput|alloc</c> runs one part.
+/// <c>--only bdn|throughput|alloc</c> runs one part; <c>--class Name</c> keeps the BenchmarkDotNet classes whose name
+/// contains it; <c>--only fold</c> and <c>--only panda-throughput</c> are diagnostics for profiling.
 /// </summary>
 public static class Program
 {
@@ -42,7 +43,9 @@ public static class Program
         if (only == "panda-throughput") { Throughput.RunPandaOnly(quick); return 0; }
         if (only is null or "throughput") throughput = Throughput.Run(quick);
         if (only is null or "alloc") alloc = CallerAllocations.Measure();
-        if (only is null or "bdn") summaries = BenchmarkRunner.Run(Classes, Config(quick));
+        var filter = Arg(args, "--class");
+        var classes = Classes.Where(t => filter is null || t.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToArray();
+        if (only is null or "bdn") summaries = BenchmarkRunner.Run(classes, Config(quick));
 
         var report = Report.Build(mode, args, summaries, alloc, throughput, started.Elapsed, loadBefore);
         Console.WriteLine();
