@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using System.Globalization;
 
 namespace PandaProbe.Benchmarks;
 
@@ -10,12 +10,42 @@ public static class Ledger
 {
     public sealed record Entry(string Benchmark, string Sdk, long Made, long Exported, long Dropped, string Note);
 
-    static readonly ConcurrentQueue<Entry> entries = new();
+    // BenchmarkDotNet's default toolchain runs each benchmark in its own process, so entries go to a shared file in the
+    // temporary folder (one tab-separated line each); the host clears it before the run and reads it afterwards.
+    static readonly string FilePath = Path.Combine(Path.GetTempPath(), "pandaprobe-benchmarks-ledger.tsv");
+    static readonly object Gate = new();
 
-    public static IReadOnlyCollection<Entry> Entries => entries.ToArray();
+    public static void Reset()
+    {
+        try { File.Delete(FilePath); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
 
-    public static void Record(string benchmark, string sdk, long made, long exported, long dropped, string note = "") =>
-        entries.Enqueue(new Entry(benchmark, sdk, made, exported, dropped, note));
+    public static IReadOnlyCollection<Entry> Entries
+    {
+        get
+        {
+            try
+            {
+                if (!File.Exists(FilePath)) return [];
+                return File.ReadAllLines(FilePath).Select(l => l.Split('\t')).Where(f => f.Length == 6)
+                    .Select(f => new Entry(f[0], f[1], long.Parse(f[2], CultureInfo.InvariantCulture),
+                        long.Parse(f[3], CultureInfo.InvariantCulture), long.Parse(f[4], CultureInfo.InvariantCulture), f[5]))
+                    .ToArray();
+            }
+            catch (IOException) { return []; }
+        }
+    }
+
+    public static void Record(string benchmark, string sdk, long made, long exported, long dropped, string note = "")
+    {
+        var line = string.Join('\t', benchmark, sdk, made.ToString(CultureInfo.InvariantCulture),
+            exported.ToString(CultureInfo.InvariantCulture), dropped.ToString(CultureInfo.InvariantCulture), note);
+        lock (Gate)
+        {
+            try { File.AppendAllText(FilePath, line + "\n"); }
+            catch (IOException ex) { Console.Error.WriteLine($"// ledger: {ex.Message}"); }
+        }
+    }
 
     public static void RecordPanda(string benchmark, PandaPeer peer, long spansMade)
     {
