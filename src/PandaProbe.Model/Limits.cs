@@ -17,9 +17,17 @@ public static class Limits
     /// <summary>The name given to a trace or span whose name was empty.</summary>
     public const string UnnamedName = "unnamed";
 
-    /// <summary>The value cut to <paramref name="max"/> characters, ending with <see cref="TruncationMarker"/>, or unchanged.</summary>
-    public static string Truncate(string value, int max) =>
-        value.Length <= max ? value : string.Concat(value.AsSpan(0, max - TruncationMarker.Length), TruncationMarker);
+    /// <summary>
+    /// The value cut to <paramref name="max"/> characters, ending with <see cref="TruncationMarker"/>, or unchanged.
+    /// The cut never splits a surrogate pair (the result is then one character shorter).
+    /// </summary>
+    public static string Truncate(string value, int max)
+    {
+        if (value.Length <= max) return value;
+        var keep = max - TruncationMarker.Length;
+        if (keep > 0 && char.IsHighSurrogate(value[keep - 1])) keep--;
+        return string.Concat(value.AsSpan(0, keep), TruncationMarker);
+    }
 
     /// <summary>A name fit for the wire: empty becomes <see cref="UnnamedName"/>, long is truncated.</summary>
     public static string Name(string? name) =>

@@ -6,4 +6,5 @@ namespace PandaProbe.Model;
 /// </summary>
 /// <param name="Trace">The trace value.</param>
 /// <param name="OpenSpans">The spans that have started and not ended.</param>
-public sealed record OpenTrace(Trace Trace, HashMap<SpanId, Span> OpenSpans);
+/// <param name="EndedSpans">The ids of spans that have ended (so a restarted id is refused in O(log n)).</param>
+public sealed record OpenTrace(Trace Trace, HashMap<SpanId, Span> OpenSpans, LanguageExt.HashSet<SpanId> EndedSpans);

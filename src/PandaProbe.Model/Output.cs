@@ -9,7 +9,7 @@ public enum RejectionReason
     DuplicateTrace,
     /// <summary>The event names a span that is not open (never started, or already ended).</summary>
     SpanNotOpen,
-    /// <summary>A span was started with an id that is already open.</summary>
+    /// <summary>A span was started with an id that is open or has already ended in the same trace.</summary>
     DuplicateSpan,
     /// <summary>A span's parent is not an open span of the same trace (unknown, ended, or in another trace).</summary>
     ParentNotOpen,

@@ -65,7 +65,7 @@ public static class TraceReducer
             Release = FitShort(s, s.Release, "release", adjusted),
             ParentTrace = s.ParentTrace is { } p ? Some(p) : None,
         };
-        var open = state.Open.AddOrUpdate(s.Trace, new OpenTrace(trace, HashMap<SpanId, Span>()));
+        var open = state.Open.AddOrUpdate(s.Trace, new OpenTrace(trace, HashMap<SpanId, Span>(), default));
         return new Step(new TraceState(open), adjusted.ToSeq().Add(new Output.TraceStarted(trace)).Strict());
     }
 
@@ -91,8 +91,8 @@ public static class TraceReducer
         if (!state.Find(s.Trace).TryGet(out var open))
             return Reject(state, s, RejectionReason.UnknownTrace, $"trace {s.Trace} is not open");
         if (!open.Trace.IsOpen) return Reject(state, s, RejectionReason.TraceEnded, $"trace {s.Trace} has already ended");
-        if (open.OpenSpans.ContainsKey(s.Span))
-            return Reject(state, s, RejectionReason.DuplicateSpan, $"span {s.Span} is already open");
+        if (open.OpenSpans.ContainsKey(s.Span) || open.EndedSpans.Contains(s.Span))
+            return Reject(state, s, RejectionReason.DuplicateSpan, $"span {s.Span} was already started in trace {s.Trace}");
         if (s.Parent is { } parent && !open.OpenSpans.ContainsKey(parent))
             return Reject(state, s, RejectionReason.ParentNotOpen, $"parent span {parent} is not open in trace {s.Trace}");
         var adjusted = new List<Output>();
@@ -126,12 +126,12 @@ public static class TraceReducer
         if (open.Trace.IsOpen)
         {
             var trace = open.Trace with { Spans = open.Trace.Spans.Add(ended) };
-            var next = state.Open.AddOrUpdate(x.Trace, new OpenTrace(trace, remaining));
+            var next = state.Open.AddOrUpdate(x.Trace, new OpenTrace(trace, remaining, open.EndedSpans.TryAdd(x.Span)));
             return new Step(new TraceState(next), Seq1<Output>(new Output.SpanCompleted(ended, false)));
         }
         var after = remaining.IsEmpty
             ? state.Open.Remove(x.Trace)
-            : state.Open.AddOrUpdate(x.Trace, open with { OpenSpans = remaining });
+            : state.Open.AddOrUpdate(x.Trace, open with { OpenSpans = remaining, EndedSpans = open.EndedSpans.TryAdd(x.Span) });
         return new Step(new TraceState(after), Seq1<Output>(new Output.SpanCompleted(ended, true)));
     }
 

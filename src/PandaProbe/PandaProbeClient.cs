@@ -37,7 +37,8 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
         time = setup.Time;
         if (setup.Debug && !SelfLog.IsEnabled) SelfLog.Enable(m => Console.Error.WriteLine(m));
         if (!setup.Enabled) return;
-        pipeline = new TracePipeline(setup.Exporters, setup.Pipeline, time);
+        pipeline = new TracePipeline(ExtendExporters(options, setup.Exporters), setup.Pipeline, time);
+        AttachExtensions(options);
         setup.AnnounceOnce();
         if (setup.RegisterProcessExit)
         {
@@ -89,7 +90,7 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
         if (pipeline is null) return TraceContext.NoOp;
         var id = Model.TraceId.New();
         var now = Now();
-        var parent = AmbientScope.InnermostTrace();
+        var parent = AmbientScope.InnermostTrace(this);
         // A trace the inbox refuses for lack of room (overload) is not recorded at all: its spans then cost nothing and
         // can never reach the fold without their trace. After shutdown every call is still counted as dropped.
         var admitted = Post(new TraceStarted(

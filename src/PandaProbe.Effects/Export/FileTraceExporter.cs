@@ -53,10 +53,13 @@ public sealed class FileTraceExporter : ITraceExporter
         {
             var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path));
             if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
+            if (cancellationToken.IsCancellationRequested)
+                return ExportResult.Failure(batch.Count, "the export was cancelled before writing");
             await using var stream = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite,
                 bufferSize: 1, useAsync: true);
-            await stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
-            await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+            // Not cancellable once started: a half-written line would corrupt the file for every reader.
+            await stream.WriteAsync(bytes, CancellationToken.None).ConfigureAwait(false);
+            await stream.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             return new ExportResult(written, failed, error);
         }
         catch (Exception ex)

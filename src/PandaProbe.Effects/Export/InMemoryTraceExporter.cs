@@ -17,6 +17,7 @@ public sealed class InMemoryTraceExporter : ITraceExporter
     readonly List<Score> scores = [];
     readonly List<(Func<InMemoryTraceExporter, bool> Condition, TaskCompletionSource Signal)> waiters = [];
     int exportCalls;
+    int flushCalls;
     bool shutdown;
 
     /// <inheritdoc />
@@ -39,7 +40,6 @@ public sealed class InMemoryTraceExporter : ITraceExporter
 
     /// <summary>How many times <see cref="FlushAsync"/> was called.</summary>
     public int FlushCalls { get { lock (gate) return flushCalls; } }
-    int flushCalls;
 
     /// <summary>Forgets every recorded trace, late span and score and resets <see cref="ExportCalls"/> (the shutdown state stays).</summary>
     public void Clear()

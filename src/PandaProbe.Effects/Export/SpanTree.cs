@@ -126,12 +126,12 @@ public static class SpanTree
         cost.Components.Find(Cost.TotalKey)
             .IfNone(() => cost.Components.Find("total_cost").IfNone(() => cost.Components.Values.Where(double.IsFinite).Sum()));
 
-    /// <summary>Dollars with 4 decimals, or more for tiny amounts so that they do not show as zero.</summary>
+    /// <summary>Dollars with 4 decimals, or 3 significant digits for amounts under $0.0001 (so they do not show as zero).</summary>
     internal static string Money(double amount)
     {
         if (!double.IsFinite(amount)) return "$?";
         var abs = Math.Abs(amount);
-        var decimals = abs is 0 or >= 0.0001 ? 4 : Math.Min(12, (int)-Math.Floor(Math.Log10(abs)) + 1);
+        var decimals = abs is 0 or >= 0.0001 ? 4 : Math.Min(12, (int)-Math.Floor(Math.Log10(abs)) + 2);
         return "$" + amount.ToString("F" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
     }
 

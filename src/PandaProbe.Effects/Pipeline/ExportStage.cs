@@ -25,8 +25,17 @@ internal sealed class ExportStage
     DateTimeOffset lastExport;
     public Task Loop { get; private set; } = Task.CompletedTask;
 
-    public ExportStage(ITraceExporter[] exporters, PipelineOptions options, TimeProvider time, PipelineCounters counters)
+    readonly Action<Trace>? inspect;
+
+    /// <param name="exporters">Where batches go, in order; each isolated from the others' failures.</param>
+    /// <param name="options">Batch size, interval, queue bound and export deadline.</param>
+    /// <param name="time">The clock for the interval and deadlines.</param>
+    /// <param name="counters">Where exports, failures and drops are counted.</param>
+    /// <param name="inspect">Runs on the export loop (never on the fold or the caller) for each trace before export.</param>
+    public ExportStage(ITraceExporter[] exporters, PipelineOptions options, TimeProvider time, PipelineCounters counters,
+        Action<Trace>? inspect = null)
     {
+        this.inspect = inspect;
         this.exporters = exporters;
         this.options = options;
         this.time = time;
@@ -189,7 +198,14 @@ internal sealed class ExportStage
         {
             switch (item)
             {
-                case Trace t: traces.Add(t); break;
+                case Trace t:
+                    traces.Add(t);
+                    if (inspect is not null)
+                    {
+                        try { inspect(t); }
+                        catch (Exception ex) { SelfLog.Write($"inspecting trace {t.Id} failed: {ex.Message}"); }
+                    }
+                    break;
                 case Span s: late.Add(s); break;
                 case Score s: scores.Add(s); break;
             }

@@ -9,6 +9,7 @@ namespace PandaProbe.Pipeline;
 public sealed class PipelineCounters
 {
     long eventsPosted, tracesCompleted, itemsExported, itemsFailed, adjusted, subscriberErrors, unserializable, pending;
+    long messageFormatWarnings;
     readonly long[] dropped = new long[Enum.GetValues<DropReason>().Length];
     readonly ConcurrentDictionary<RejectionReason, long> rejections = new();
 
@@ -34,6 +35,8 @@ public sealed class PipelineCounters
         rejections.AddOrUpdate(reason, 1, (_, v) => v + 1);
         Dropped(DropReason.Rejected);
     }
+    /// <summary>Counts a value that does not follow the messages convention (warned about, sent as-is).</summary>
+    public void MessageFormatWarning() => Interlocked.Increment(ref messageFormatWarnings);
     /// <summary>Tracks items waiting for export (queue depth).</summary>
     public void PendingChanged(long delta) => Interlocked.Add(ref pending, delta);
 
@@ -43,7 +46,10 @@ public sealed class PipelineCounters
         Interlocked.Read(ref itemsFailed), Interlocked.Read(ref adjusted), Interlocked.Read(ref subscriberErrors),
         Interlocked.Read(ref unserializable), Interlocked.Read(ref pending),
         Enum.GetValues<DropReason>().ToDictionary(r => r, r => Interlocked.Read(ref dropped[(int)r])),
-        rejections.ToDictionary(kv => kv.Key, kv => kv.Value));
+        rejections.ToDictionary(kv => kv.Key, kv => kv.Value))
+    {
+        MessageFormatWarnings = Interlocked.Read(ref messageFormatWarnings),
+    };
 }
 
 /// <summary>A snapshot of a pipeline's counters (all cumulative since the pipeline started).</summary>
@@ -62,6 +68,12 @@ public sealed record PipelineHealth(
     long Unserializable, long Pending, IReadOnlyDictionary<DropReason, long> DroppedByReason,
     IReadOnlyDictionary<RejectionReason, long> Rejections)
 {
+    /// <summary>
+    /// Trace inputs/outputs and LLM span inputs/outputs that did not follow the messages convention (each was warned
+    /// about through <see cref="SelfLog"/> and sent unchanged).
+    /// </summary>
+    public long MessageFormatWarnings { get; init; }
+
     /// <summary>The total of <see cref="DroppedByReason"/>.</summary>
     public long Dropped => DroppedByReason.Values.Sum();
 }

@@ -41,7 +41,8 @@ public sealed class TracePipeline : IAsyncDisposable
         events = new IsolatedSubject<TraceEvent>("Events", Options.SubscriberQueueCapacity, Counters);
         completed = new IsolatedSubject<Trace>("CompletedTraces", Options.SubscriberQueueCapacity, Counters);
         outputs = new IsolatedSubject<Output>("Outputs", Options.SubscriberQueueCapacity, Counters);
-        export = new ExportStage(exporters.Where(e => e is not null).ToArray(), Options, this.time, Counters);
+        export = new ExportStage(exporters.Where(e => e is not null).ToArray(), Options, this.time, Counters,
+            trace => MessagesFormatCheck.Check(trace, w => { Counters.MessageFormatWarning(); SelfLog.Write(w); }));
 
         var steps = folded
             .Scan(Step.Initial, static (step, e) => TraceReducer.Apply(step.State, e))

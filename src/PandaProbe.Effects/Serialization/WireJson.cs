@@ -11,6 +11,8 @@ namespace PandaProbe.Serialization;
 /// <c>POST /evaluations/trace-scores</c>) exactly as the Python SDK emits them: the same key order, the same omission
 /// rules, lower-case ids, <c>isoformat()</c> timestamps, upper-case enums, compact output with non-ASCII left unescaped.
 /// Pure mapping by hand from the model (no LanguageExt type ever reaches a serializer); never throws on model values.
+/// As a safety net for traces built without the reducer, names and short texts are fitted to the platform's limits
+/// (<see cref="Limits.Name"/>, <see cref="Limits.ShortText"/>), so a body is never refused for a blank or long name.
 /// </summary>
 /// <remarks>
 /// SDK-only data travels inside <c>metadata</c>: registered parameters as <c>params</c>, log lines as <c>logs</c>
@@ -74,13 +76,13 @@ public static class WireJson
     {
         w.WriteStartObject();
         w.WriteString("trace_id", trace.Id.ToString());
-        WriteString(w, "name", trace.Name);
+        WriteString(w, "name", Limits.Name(trace.Name));
         w.WriteString("status", Name(trace.Status));
         w.WriteString("started_at", Timestamp(trace.StartedAt));
         if (trace.Input.TryGet(out var input)) WritePayload(w, "input", input);
         if (trace.Output.TryGet(out var output)) WritePayload(w, "output", output);
-        WriteMetadata(w, trace.Metadata, trace.Params, trace.Logs, trace.Error.ToNullable(), errorMessageInMetadata: true,
-            trace.ParentTrace.ToNullableValue());
+        WriteMetadata(w, trace.Metadata, trace.Params, trace.Logs, OrNull(trace.Error), errorMessageInMetadata: true,
+            trace.ParentTrace.TryGet(out var parentTrace) ? parentTrace : null);
         if (trace.EndedAt.TryGet(out var ended)) w.WriteString("ended_at", Timestamp(ended));
         WriteOptionalString(w, "session_id", trace.SessionId);
         WriteOptionalString(w, "user_id", trace.UserId);
@@ -118,7 +120,7 @@ public static class WireJson
         w.WriteStartObject();
         w.WriteString("span_id", span.Id.ToString());
         if (span.Parent.TryGet(out var parent)) w.WriteString("parent_span_id", parent.ToString());
-        WriteString(w, "name", span.Name);
+        WriteString(w, "name", Limits.Name(span.Name));
         w.WriteString("kind", Name(span.Kind));
         w.WriteString("status", Name(span.Status));
         if (span.Input.TryGet(out var input)) WritePayload(w, "input", input);
@@ -130,7 +132,7 @@ public static class WireJson
             foreach (var (key, count) in tokens.Counts) w.WriteNumber(key, count);
             w.WriteEndObject();
         }
-        var error = span.Error.ToNullable();
+        var error = OrNull(span.Error);
         WriteMetadata(w, span.Metadata, span.Params, span.Logs, error, errorMessageInMetadata: false, parentTrace: null);
         w.WriteString("started_at", Timestamp(span.StartedAt));
         if (span.EndedAt.TryGet(out var ended)) w.WriteString("ended_at", Timestamp(ended));
@@ -163,7 +165,7 @@ public static class WireJson
         WriteString(w, "value", score.Value ?? string.Empty);
         w.WriteString("data_type", Name(score.DataType));
         w.WriteString("source", ScoreSource);
-        WriteOptionalString(w, "reason", score.Reason);
+        if (score.Reason.TryGet(out var reason) && reason is not null) WriteString(w, "reason", reason);
         if (!score.Metadata.IsEmpty) WritePayloadObject(w, "metadata", score.Metadata);
     }
 
@@ -290,9 +292,12 @@ public static class WireJson
         w.WriteEndObject();
     }
 
+    // Option.Match refuses a null result in LanguageExt 3.4.13, so go through TryGet.
+    static ErrorInfo? OrNull(Option<ErrorInfo> error) => error.TryGet(out var e) ? e : null;
+
     static void WriteOptionalString(Utf8JsonWriter w, string name, Option<string> value)
     {
-        if (value.TryGet(out var v) && v is not null) WriteString(w, name, v);
+        if (value.TryGet(out var v) && v is not null) WriteString(w, name, Limits.ShortText(v));
     }
 
     static void WriteString(Utf8JsonWriter w, string name, string value) => w.WriteString(name, value ?? string.Empty);

@@ -62,11 +62,11 @@ internal static class AmbientScope
         return null;
     }
 
-    /// <summary>The innermost open trace in the current flow.</summary>
-    public static TraceContext? InnermostTrace()
+    /// <summary>The innermost open trace in the current flow (of <paramref name="client"/> only, when given).</summary>
+    public static TraceContext? InnermostTrace(PandaProbeClient? client = null)
     {
         for (var n = Slot.Value; n is not null; n = n.Next)
-            if (n.Owner is TraceContext t && t.IsOpen) return t;
+            if (n.Owner is TraceContext t && t.IsOpen && (client is null || ReferenceEquals(t.Client, client))) return t;
         return null;
     }
 }

@@ -1,0 +1,72 @@
+namespace PandaProbe;
+
+/// <summary>
+/// The warn-only check of the messages convention (<see cref="MessagesFormat"/>) on a completed trace: the trace's
+/// input and output and the input and output of its LLM spans. Values are never changed and nothing is thrown; each
+/// non-conforming value produces one warning. The pipeline runs it on its own thread when a trace completes, never on
+/// the caller's thread.
+/// </summary>
+public static class MessagesFormatCheck
+{
+    /// <summary>
+    /// Checks <paramref name="trace"/> and calls <paramref name="warn"/> once per non-conforming value with a sentence
+    /// naming the value (<c>trace input</c>, <c>trace output</c>, <c>LLM span input</c>, <c>LLM span output</c>) and
+    /// its first problem. Values that are not set are not checked. Never throws (a throwing
+    /// <paramref name="warn"/> is ignored).
+    /// </summary>
+    /// <param name="trace">A completed trace.</param>
+    /// <param name="warn">Receives each warning.</param>
+    /// <returns>The number of warnings issued.</returns>
+    public static int Check(Trace trace, Action<string> warn)
+    {
+        if (trace is null || warn is null) return 0;
+        var count = 0;
+        try
+        {
+            var where = $"trace '{trace.Name}' ({trace.Id})";
+            count += CheckValue(trace.Input, "trace input", where, warn);
+            count += CheckValue(trace.Output, "trace output", where, warn);
+            foreach (var span in trace.Spans)
+                count += CheckSpan(span, warn);
+        }
+        catch (Exception ex)
+        {
+            SelfLog.Write($"the messages-convention check failed: {ex.Message}");
+        }
+        return count;
+    }
+
+    /// <summary>
+    /// Checks one span (only LLM spans are checked) and calls <paramref name="warn"/> once per non-conforming value.
+    /// Never throws.
+    /// </summary>
+    /// <param name="span">A span.</param>
+    /// <param name="warn">Receives each warning.</param>
+    /// <returns>The number of warnings issued.</returns>
+    public static int CheckSpan(Span span, Action<string> warn)
+    {
+        if (span is null || warn is null || span.Kind != SpanKind.Llm) return 0;
+        try
+        {
+            var where = $"span '{span.Name}' ({span.Id}) of trace {span.Trace}";
+            return CheckValue(span.Input, "LLM span input", where, warn)
+                + CheckValue(span.Output, "LLM span output", where, warn);
+        }
+        catch (Exception ex)
+        {
+            SelfLog.Write($"the messages-convention check failed: {ex.Message}");
+            return 0;
+        }
+    }
+
+    static int CheckValue(Option<Payload> value, string label, string where, Action<string> warn)
+    {
+        if (!value.TryGet(out var payload) || payload is null) return 0;
+        var problems = MessagesFormat.Validate(payload, label);
+        if (problems.Count == 0) return 0;
+        var more = problems.Count > 1 ? $" (and {problems.Count - 1} more problem{(problems.Count > 2 ? "s" : "")})" : "";
+        try { warn($"{where}: the {label} does not follow the messages convention and is stored as-is: {problems[0]}{more}"); }
+        catch (Exception) { /* a failing warning sink must not matter */ }
+        return 1;
+    }
+}

@@ -1,0 +1,88 @@
+using PandaProbe.Properties.Generators;
+using PandaProbe.Properties.Checks;
+using static PandaProbe.Properties.ReducerClaims;
+
+namespace PandaProbe.Properties;
+
+/// <summary>
+/// Evidence that the properties can fail: the shared configuration throws on a false property, and each claim
+/// rejects a reducer mutant that carries the bug it is about (see <see cref="Mutants"/>).
+/// </summary>
+public class ClaimsCanFail
+{
+    // Failures are not shrunk here: the point is only that the property fails, and shrinking a big plan is slow.
+    static void Fails(Func<(byte[] Steps, byte Clock), Property> property) =>
+        Assert.ThrowsAny<Exception>(() => Prop.ForAll(Plans.Unshrunk(Plans.Script), property).Check(MustFind));
+
+    static readonly Config MustFind = PropertyConfig.AtLeast(300);
+
+    static IReadOnlyList<TraceEvent> WellFormed((byte[] Steps, byte Clock) p) => Scripts.WellFormed(p.Steps, Plans.ClockOf(p.Clock));
+    static IReadOnlyList<TraceEvent> Late((byte[] Steps, byte Clock) p) => Scripts.WithLateSpans(p.Steps, Plans.ClockOf(p.Clock));
+    static IReadOnlyList<TraceEvent> Corrupted((byte[] Steps, byte Clock) p) => Scripts.Corrupted(p.Steps, Plans.ClockOf(p.Clock));
+
+    [Fact]
+    public void The_shared_config_throws_when_a_property_is_false()
+    {
+        var error = Assert.ThrowsAny<Exception>(() => Prop.ForAll(Plans.Script, _ => false).Check(PropertyConfig.Default));
+        Assert.Contains("Falsifiable", error.Message);
+    }
+
+    [Fact]
+    public void The_shared_config_runs_the_configured_number_of_cases()
+    {
+        var runs = 0;
+        Prop.ForAll(Plans.Script, _ => { runs++; return true; }).Check(PropertyConfig.Default);
+        Assert.Equal(PropertyConfig.MaxTest, runs);
+    }
+
+    [Fact]
+    public void Completing_a_trace_twice_is_caught()
+    {
+        Fails(p => WellFormedCompletesOnce(Mutants.CompletesTwice, WellFormed(p)));
+        Fails(p => CompletesAtMostOncePerStart(Mutants.CompletesTwice, WellFormed(p)));
+        Fails(p => Invariants.Hold(WellFormed(p), Mutants.CompletesTwice));
+    }
+
+    [Fact]
+    public void A_rejection_that_changes_the_state_is_caught()
+    {
+        Fails(p => RejectionsLeaveTheStateUnchanged(Mutants.RejectionClearsState, Corrupted(p)));
+        Fails(p => Invariants.Hold(Corrupted(p), Mutants.RejectionClearsState));
+    }
+
+    [Fact]
+    public void Lost_late_spans_are_caught()
+    {
+        Fails(p => LateSpansComeLater(Mutants.DropsLateSpans, Late(p)));
+        Fails(p => AgreesWithTheReference(Mutants.DropsLateSpans, Late(p)));
+        Fails(p => Invariants.Hold(Late(p), Mutants.DropsLateSpans));
+    }
+
+    [Fact]
+    public void Keeping_the_first_tokens_is_caught()
+    {
+        Fails(p => LastSetWins(Mutants.FirstTokensWin, WellFormed(p)));
+        Fails(p => AgreesWithTheReference(Mutants.FirstTokensWin, WellFormed(p)));
+    }
+
+    [Fact]
+    public void Ignoring_metadata_merges_is_caught() =>
+        Fails(p => MetadataIsADictionaryFold(Mutants.IgnoresMetadataMerges, WellFormed(p)));
+
+    [Fact]
+    public void Ignoring_errors_is_caught() =>
+        Fails(p => StatusRules(Mutants.IgnoresErrors, WellFormed(p)));
+
+    [Fact]
+    public void A_fold_that_depends_on_other_traces_is_caught() =>
+        Assert.ThrowsAny<Exception>(() => Prop.ForAll(Plans.Unshrunk(Plans.Interleaving),
+            p => InterleavingChangesNothing(Mutants.LosesSpansWhenTracesOverlap, p.Traces, p.Merge)).Check(MustFind));
+
+    [Fact]
+    public void A_nondeterministic_fold_is_caught() =>
+        Fails(p => Deterministic(Mutants.Nondeterministic, () => WellFormed(p)));
+
+    [Fact]
+    public void A_child_of_an_ended_parent_is_caught() =>
+        Fails(p => Invariants.Hold(Corrupted(p), Mutants.AcceptsEndedParents));
+}

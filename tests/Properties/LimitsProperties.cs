@@ -1,0 +1,124 @@
+using PandaProbe.Properties.Generators;
+using PandaProbe.Properties.Checks;
+using static PandaProbe.Model.TraceEvent;
+
+namespace PandaProbe.Properties;
+
+/// <summary>Properties of <see cref="Limits"/> and of how the reducer applies them.</summary>
+public class LimitsProperties
+{
+    const string Marker = Limits.TruncationMarker;
+
+    // Repeats the text so that many cases are over the limit (FsCheck strings are short).
+    static string Long(string? text, byte repeat) => string.Concat(Enumerable.Repeat(text ?? "", 1 + repeat % 40));
+
+    [Fact]
+    public void Truncation_keeps_a_prefix_and_ends_with_the_marker() =>
+        Prop.ForAll(Plans.TextAndLimit, p =>
+        {
+            var text = Long(p.Text, p.Max);
+            var max = Marker.Length + p.Max % 64;
+            var cut = Limits.Truncate(text, max);
+            return Claim.All(
+            [
+                (cut.Length <= max, $"{cut.Length} characters, the limit is {max}"),
+                (text.Length > max || cut == text, "a value within the limit was changed"),
+                (text.Length <= max || cut.EndsWith(Marker, StringComparison.Ordinal), "a truncated value does not end with the marker"),
+                (text.Length <= max || text.StartsWith(cut[..^Marker.Length], StringComparison.Ordinal), "a truncated value does not keep a prefix"),
+                (text.Length <= max || cut.Length >= max - 1, $"a truncated value has only {cut.Length} of {max} characters"),
+            ]);
+        }).Check(PropertyConfig.Default);
+
+    [Fact]
+    public void Truncation_never_splits_a_surrogate_pair() =>
+        Prop.ForAll(Plans.TextAndLimit, p =>
+        {
+            // Emoji are surrogate pairs in UTF-16; an odd prefix puts a pair across every other cut.
+            var text = new string('a', p.Max / 64 % 2) + string.Concat(Enumerable.Repeat("😀", 1 + p.Max));
+            var cut = Limits.Truncate(text, Marker.Length + p.Max % 64);
+            var lone = cut.Select((c, i) => char.IsHighSurrogate(c) && (i + 1 == cut.Length || !char.IsLowSurrogate(cut[i + 1]))
+                                     || char.IsLowSurrogate(c) && (i == 0 || !char.IsHighSurrogate(cut[i - 1]))).Any(x => x);
+            return (!lone).Label($"'{cut}' holds a lone surrogate");
+        }).Check(PropertyConfig.Default);
+
+    [Fact]
+    public void Fitted_names_have_1_to_512_characters_and_are_never_blank() =>
+        Prop.ForAll(Plans.TextAndLimit, p =>
+        {
+            var name = p.Max % 7 == 0 ? null : Long(p.Text, p.Max);
+            var fitted = Limits.Name(name);
+            return Claim.All(
+            [
+                (fitted.Length is >= 1 and <= Limits.MaxNameLength, $"{fitted.Length} characters"),
+                (!string.IsNullOrWhiteSpace(fitted), "blank"),
+                (string.IsNullOrWhiteSpace(name) || name.Length > Limits.MaxNameLength || fitted == name, "a fitting name was changed"),
+            ]);
+        }).Check(PropertyConfig.Default);
+
+    [Fact]
+    public void Fitted_short_texts_have_at_most_255_characters() =>
+        Prop.ForAll(Plans.TextAndLimit, p =>
+        {
+            var text = Long(p.Text, p.Max);
+            var fitted = Limits.ShortText(text);
+            return (fitted.Length <= Limits.MaxShortTextLength && (text.Length > Limits.MaxShortTextLength || fitted == text))
+                .Label($"{text.Length} characters became {fitted.Length}");
+        }).Check(PropertyConfig.Default);
+
+    [Fact]
+    public void Every_trace_and_span_the_reducer_emits_fits_the_limits() =>
+        Prop.ForAll(Plans.Script, p =>
+        {
+            var outputs = TraceReducer.Fold(Scripts.Any(p.Steps, p.Clock)).Outputs
+                .Concat(TraceReducer.Fold(Scripts.IllFormed(p.Steps)).Outputs);
+            var violations = outputs.SelectMany(o => o switch
+            {
+                Output.TraceStarted s => TimeAndLimits.OfTrace(s.Trace),
+                Output.TraceCompleted c => TimeAndLimits.OfTrace(c.Trace),
+                Output.SpanStarted s => TimeAndLimits.OfSpan(s.Span),
+                Output.SpanCompleted c => TimeAndLimits.OfSpan(c.Span),
+                _ => [],
+            }).Take(5).ToList();
+            return (violations.Count == 0).Label(string.Join("\n", violations));
+        }).Check(PropertyConfig.Default);
+
+    [Fact]
+    public void Every_repaired_name_or_short_text_is_reported_once_as_adjusted() =>
+        Prop.ForAll(Plans.Script, p =>
+        {
+            var script = Scripts.Any(p.Steps, p.Clock);
+            var checks = new List<(bool, string)>();
+            foreach (var (_, e, step) in Folding.Real.Steps(script))
+            {
+                if (step.Outputs.Exists(o => o is Output.Rejected)) continue;
+                var expected = Repairs(e).OrderBy(f => f).ToList();
+                var adjusted = step.Outputs.OfType<Output.Adjusted>().ToList();
+                var fields = adjusted.Select(a => a.Field).OrderBy(f => f).ToList();
+                checks.Add((fields.SequenceEqual(expected), $"{Invariants.Describe(e)}: adjusted [{string.Join(",", fields)}], expected [{string.Join(",", expected)}]"));
+                checks.Add((adjusted.All(a => ReferenceEquals(a.Event, e)), "an Adjusted output names another event"));
+            }
+            return Claim.All(checks);
+        }).Check(PropertyConfig.Default);
+
+    static IEnumerable<string> Repairs(TraceEvent e)
+    {
+        static bool Long(string? s) => s is { Length: > Limits.MaxShortTextLength };
+        switch (e)
+        {
+            case TraceStarted s:
+                if (Limits.Name(s.Name) != s.Name) yield return "name";
+                if (Long(s.SessionId)) yield return "session_id";
+                if (Long(s.UserId)) yield return "user_id";
+                if (Long(s.Environment)) yield return "environment";
+                if (Long(s.Release)) yield return "release";
+                break;
+            case SpanStarted s:
+                if (Limits.Name(s.Name) != s.Name) yield return "name";
+                if (Long(s.Model)) yield return "model";
+                break;
+            case ModelSet m when Long(m.Model):
+                yield return "model";
+                break;
+        }
+    }
+}

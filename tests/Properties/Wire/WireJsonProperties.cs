@@ -1,0 +1,77 @@
+using System.Text.Json;
+using FsCheck;
+using FsCheck.Fluent;
+using LanguageExt;
+using PandaProbe.Model;
+using PandaProbe.Serialization;
+using Xunit;
+using static LanguageExt.Prelude;
+
+namespace PandaProbe.Properties.Wire;
+
+/// <summary>The platform body writer is total: arbitrary model values always give one line of valid JSON that reads back.</summary>
+public class WireJsonProperties
+{
+    static readonly Config Config = Config.QuickThrowOnFailure
+        .WithMaxTest(int.TryParse(Environment.GetEnvironmentVariable("PROPERTY_MAX_TEST"), out var n) ? n : 200)
+        .WithQuietOnSuccess(true);
+
+    static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>A trace built from arbitrary strings and numbers, covering every field the writer handles.</summary>
+    static Trace Build(string[] texts, long[] counts, double[] costs, bool flag)
+    {
+        string Text(int i) => texts.Length == 0 ? "" : texts[i % texts.Length] ?? "";
+        var traceId = TraceId.New();
+        var meta = texts.Take(5).Select((t, i) => ($"k{i}{t}", i % 2 == 0 ? Payload.Text(Text(i)) : Payload.Json(Text(i + 1))))
+            .Aggregate(Map<string, Payload>(), (m, kv) => m.AddOrUpdate(kv.Item1, kv.Item2));
+        var tokens = new TokenUsage(counts.Take(4).Select((c, i) => ($"t{i}", c)).Aggregate(Map<string, long>(), (m, kv) => m.AddOrUpdate(kv.Item1, kv.Item2)));
+        var cost = new Cost(costs.Take(4).Select((c, i) => ($"c{i}", c)).Aggregate(Map<string, double>(), (m, kv) => m.AddOrUpdate(kv.Item1, kv.Item2)));
+        var span = new Span
+        {
+            Id = SpanId.New(), Trace = traceId, Name = Text(0), Kind = SpanKind.Llm, Status = SpanStatus.Error,
+            StartedAt = T0.AddTicks(counts.Length == 0 ? 0 : Math.Abs(counts[0] % 10_000_000_000)),
+            Input = Some(Payload.Json(Text(1))), Output = Some(Payload.Text(Text(2))), Model = Some(Text(3)),
+            Tokens = Some(tokens), Cost = Some(cost), Metadata = meta, ModelParameters = Some(meta),
+            Error = Some(new ErrorInfo(Text(4), flag ? Some(Text(5)) : None, meta)),
+            Params = meta, Logs = Seq1(new LogEntry(T0, Payload.Json(Text(6)))),
+        };
+        return new Trace
+        {
+            Id = traceId, Name = Text(7), StartedAt = T0, EndedAt = Some(T0.AddSeconds(1)), Status = TraceStatus.Error,
+            Input = Some(Payload.Text(Text(8))), Output = Some(Payload.Json(Text(9))), Metadata = meta,
+            Tags = texts.ToSeq().Strict(), SessionId = Some(Text(10)), Error = Some(ErrorInfo.Of(Text(11))),
+            Params = meta, Logs = Seq1(new LogEntry(T0, Payload.Text(Text(12)))), Spans = Seq1(span),
+            ParentTrace = flag ? Some(TraceId.New()) : None,
+        };
+    }
+
+    [Fact]
+    public void Any_trace_is_written_as_one_line_of_valid_json_that_reads_back() =>
+        Prop.ForAll(
+            ArbMap.Default.ArbFor<string[]>(), ArbMap.Default.ArbFor<long[]>(), ArbMap.Default.ArbFor<double[]>(),
+            (texts, counts, costs) =>
+            {
+                texts = texts.Select(t => t ?? "").ToArray();
+                var flag = texts.Length % 2 == 0;
+                var trace = Build(texts, counts, costs, flag);
+                var json = WireJson.Trace(trace);
+                using var doc = JsonDocument.Parse(json);
+                var root = doc.RootElement;
+                var span = root.GetProperty("spans")[0];
+                var finiteCosts = span.GetProperty("cost").EnumerateObject().Count();
+                var back = WireReader.ReadTrace(json);
+                var backSpan = back.Spans.Head();
+                return (!json.Contains('\n')
+                        && (root.TryGetProperty("tags", out var tags) ? tags.GetArrayLength() : 0) == texts.Length
+                        && finiteCosts == costs.Take(4).Count(double.IsFinite)
+                        && span.GetProperty("token_usage").EnumerateObject().All(p => p.Value.TryGetInt64(out _))
+                        && back.Name == Limits.Name(trace.Name)
+                        && back.Tags.SequenceEqual(trace.Tags)
+                        && back.Input == trace.Input
+                        && backSpan.Output == trace.Spans.Head().Output
+                        && backSpan.Error.Map(e => e.Message) == trace.Spans.Head().Error.Map(e => e.Message)
+                        && backSpan.Tokens.Map(t => t.Counts) == trace.Spans.Head().Tokens.Map(t => t.Counts))
+                    .Label(json);
+            }).Check(Config);
+}

@@ -1,0 +1,370 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using PandaProbe.Exporters;
+using PandaProbe.Model;
+using PandaProbe.Pipeline;
+using PandaProbe.Unit.Support;
+using Xunit;
+
+namespace PandaProbe.Unit.Docs;
+
+/// <summary>
+/// The README's code blocks, compiled and run. Each <c>Example…</c> method's body is exactly what the README shows
+/// (a trailing <c>return</c> that hands a local to the test is not part of the block); each test installs an
+/// in-memory default client, runs the example and asserts on what was exported. When you change a README block,
+/// change its example here, and the other way round.
+/// </summary>
+[Collection(ProbeCollection.Name)]
+public class ReadmeExamples
+{
+    // ---- the examples -------------------------------------------------------------------------------------------
+
+    static async Task ExampleFirstTrace()
+    {
+        using (var trace = Probe.StartTrace("my-agent", input: new { messages = new[] { new { role = "user", content = "Hello" } } }))
+        {
+            using (var llm = trace.Span("generate", SpanKind.Llm, model: "gpt-4o"))
+            {
+                llm.SetTokenUsage(promptTokens: 150, completionTokens: 80);
+                llm.SetCost(0.002);
+            }
+            trace.SetOutput(new { messages = new[] { new { role = "assistant", content = "Hi there!" } } });
+        }
+        await Probe.FlushAsync();
+    }
+
+    static void ExampleNestedSpans()
+    {
+        using (var t = Probe.StartTrace("pipeline"))
+        using (var agent = t.Span("agent", SpanKind.Agent))
+        {
+            using (var llm = t.Span("llm-call", SpanKind.Llm))
+            {
+                llm.SetModel("gpt-5.4");
+                llm.SetTokenUsage(promptTokens: 120, completionTokens: 40,
+                    extra: new Dictionary<string, long> { ["reasoning_tokens"] = 16 });
+                llm.SetCost(0.0021, new Dictionary<string, double> { ["input"] = 0.0012, ["output"] = 0.0009 });
+            }
+            using (var tool = t.Span("tool-call", SpanKind.Tool)) { tool.SetOutput(new { temperature = 21 }); }
+        }   // llm-call and tool-call are children of agent
+    }
+
+    static void ExampleDelegateForms()
+    {
+        Probe.Trace("risky-operation", t =>
+        {
+            t.Span("might-fail", SpanKind.Llm, s =>
+            {
+                s.SetModel("gpt-5.4");
+                throw new InvalidOperationException("Something went wrong");   // span: ERROR, error = "Something went wrong"
+            });
+        });                                                                      // trace: ERROR
+    }
+
+    static void CallTheModel() => throw new TimeoutException("the model timed out");
+
+    static void ExampleExceptionFilter()
+    {
+        using (var t = Probe.StartTrace("risky-operation"))
+        using (var s = t.Span("might-fail", SpanKind.Llm))
+        {
+            try { CallTheModel(); }
+            catch (Exception e) when (s.Fail(e)) { }     // never entered: the exception keeps propagating
+        }
+    }
+
+    static Task<string> CallTheModelAsync() => Task.FromResult("Hi there!");
+
+    static async Task<string> ExampleAsyncDelegateForms()
+    {
+        var answer = await Probe.TraceAsync("async-agent", async t =>
+            await t.SpanAsync("llm-call", SpanKind.Llm, async s =>
+            {
+                s.SetModel("gpt-5.4");
+                var text = await CallTheModelAsync();
+                s.SetOutput(text);
+                return text;
+            }));
+        return answer;
+    }
+
+    static void ExampleSessions()
+    {
+        using (Probe.Session("conversation-42"))
+        using (Probe.User("user-ada"))
+        {
+            using var t = Probe.StartTrace("chat-turn");            // session_id and user_id come from the scopes
+            using var other = Probe.StartTrace("x", userId: "bob"); // an explicit argument wins
+        }                                                           // the previous values are restored here
+    }
+
+    static object? ExampleMessagesConvention()
+    {
+        var conversation = new
+        {
+            messages = new[]
+            {
+                new { role = "system", content = "You are a travel agent." },
+                new { role = "user", content = "Weather in Lisbon?" },
+                new { role = "assistant", content = "Sunny, 24°C." },
+                new { role = "user", content = "And tomorrow?" },
+            },
+        };
+        using var t = Probe.StartTrace("chat-turn", input: MessagesFormat.ExtractLastUserMessage(conversation));
+        using (var llm = t.Span("generate", SpanKind.Llm))
+        {
+            llm.SetInput(conversation);                                     // the LLM span keeps the full prompt
+            llm.SetOutput(new { messages = new[] { new { role = "assistant", content = "Cloudy, 19°C." } } });
+        }
+        var problems = MessagesFormat.Validate(new { prompt = "hi" }, "trace input");  // ["trace input is missing the 'messages' key."]
+        return problems;
+    }
+
+    static async Task ExampleWatchingCompletedTraces()
+    {
+        using var sub = Probe.CompletedTraces.Subscribe(trace => Console.WriteLine(trace.ToJson()));  // the platform body
+        using (var t = Probe.StartTrace("watched")) { using var s = t.Span("step"); }
+        await Probe.ShutdownAsync();   // drains the exporters and every subscriber
+    }
+
+    static async Task<FlushResult> ExampleFlush()
+    {
+        using (Probe.StartTrace("job")) { }
+        var result = await Probe.FlushAsync(TimeSpan.FromSeconds(5));
+        Console.WriteLine($"exported {result.Exported}, dropped {result.Dropped}, pending {result.Pending}");
+        return result;
+    }
+
+    static async Task<InMemoryTraceExporter> ExampleOwnClient()
+    {
+        var memory = new InMemoryTraceExporter();
+        await using var client = new PandaProbeClient(new PandaProbeOptions { Exporters = { memory } });
+        using (var t = client.StartTrace("job")) { using var s = t.Span("step"); }
+        await client.FlushAsync();
+        // memory.Traces now holds the completed trace
+        return memory;
+    }
+
+    static void ExampleCreatingSpans()
+    {
+        using (var t = Probe.StartTrace("rag-pipeline"))
+        {
+            using (var s = t.Span("retrieve", SpanKind.Retriever))
+            {
+                s.SetInput(new { query = "What is PandaProbe?" });
+                s.SetOutput(new { documents = new[] { "doc-1", "doc-2" } });
+            }
+
+            using (var s = t.Span("generate", "LLM"))          // the kind may also be given by its platform name
+            {
+                s.SetInput(new { messages = new[] { new { role = "user", content = "What is PandaProbe?" } } });
+                s.SetModel("gpt-5.4");
+                s.SetModelParameters(new Dictionary<string, object?> { ["temperature"] = 0.7, ["max_tokens"] = 1000 });
+                s.SetOutput(new { messages = new[] { new { role = "assistant", content = "A tracing platform." } } });
+                s.SetTokenUsage(promptTokens: 150, completionTokens: 80);
+                s.SetCost(0.002);
+            }
+        }
+    }
+
+    static async Task ExampleAwaitUsing()
+    {
+        await using (var t = Probe.StartTrace("async-agent"))
+        await using (var s = t.Span("llm-call", SpanKind.Llm))
+        {
+            s.SetModel("gpt-5.4");
+            s.SetOutput(await CallTheModelAsync());
+        }
+    }
+
+    // ---- the tests ----------------------------------------------------------------------------------------------
+
+    static Span Named(Trace t, string name) => t.Spans.Single(s => s.Name == name);
+
+    static JsonElement Body(Trace t) => JsonDocument.Parse(t.ToJson()).RootElement.Clone();
+
+    static async Task<IReadOnlyList<Trace>> Run(Func<Task> example)
+    {
+        var memory = new InMemoryTraceExporter();
+        await using (var probe = ProbeScope.Install(memory))
+        {
+            await example();
+            await Probe.FlushAsync(TimeSpan.FromSeconds(10));
+        }
+        return memory.Traces;
+    }
+
+    static async Task<string> CaptureConsole(Func<Task> body)
+    {
+        var previous = Console.Out;
+        var writer = new StringWriter();
+        Console.SetOut(writer);
+        try { await body(); }
+        finally { Console.SetOut(previous); }
+        return writer.ToString();
+    }
+
+    [Fact]
+    public async Task The_first_trace_records_messages_model_tokens_and_cost()
+    {
+        var trace = Assert.Single(await Run(ExampleFirstTrace));
+        var body = Body(trace);
+        Assert.Equal("my-agent", body.GetProperty("name").GetString());
+        Assert.Equal("COMPLETED", body.GetProperty("status").GetString());
+        Assert.Equal("Hello", body.GetProperty("input").GetProperty("messages")[0].GetProperty("content").GetString());
+        Assert.Equal("Hi there!", body.GetProperty("output").GetProperty("messages")[0].GetProperty("content").GetString());
+        var llm = body.GetProperty("spans")[0];
+        Assert.Equal("LLM", llm.GetProperty("kind").GetString());
+        Assert.Equal("gpt-4o", llm.GetProperty("model").GetString());
+        Assert.Equal(150, llm.GetProperty("token_usage").GetProperty("prompt_tokens").GetInt64());
+        Assert.Equal(80, llm.GetProperty("token_usage").GetProperty("completion_tokens").GetInt64());
+        Assert.Equal(0.002, llm.GetProperty("cost").GetProperty("total").GetDouble());
+    }
+
+    [Fact]
+    public async Task Nested_spans_follow_the_using_blocks()
+    {
+        var t = Assert.Single(await Run(() => { ExampleNestedSpans(); return Task.CompletedTask; }));
+        var agent = Named(t, "agent");
+        Assert.Equal(agent.Id, Named(t, "llm-call").Parent.ToNullableValue());
+        Assert.Equal(agent.Id, Named(t, "tool-call").Parent.ToNullableValue());
+        var llm = Named(t, "llm-call");
+        Assert.Equal(16, llm.Tokens.Map(u => u["reasoning_tokens"]).IfNone(0));
+        Assert.Equal(0.0021, llm.Cost.Map(c => c.Total).IfNone(0));
+        Assert.Equal(0.0009, llm.Cost.Map(c => c.Components.Find("output").IfNone(0)).IfNone(0));
+    }
+
+    [Fact]
+    public async Task The_delegate_form_marks_span_and_trace_ERROR_and_rethrows()
+    {
+        InvalidOperationException? thrown = null;
+        var traces = await Run(() =>
+        {
+            thrown = Assert.Throws<InvalidOperationException>(ExampleDelegateForms);
+            return Task.CompletedTask;
+        });
+        Assert.Equal("Something went wrong", thrown?.Message);
+        var t = Assert.Single(traces);
+        Assert.Equal(TraceStatus.Error, t.Status);
+        var span = Assert.Single(t.Spans);
+        Assert.Equal(SpanStatus.Error, span.Status);
+        Assert.Equal("Something went wrong", Body(t).GetProperty("spans")[0].GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task The_exception_filter_records_the_error_and_lets_it_propagate()
+    {
+        var traces = await Run(() =>
+        {
+            Assert.Throws<TimeoutException>(ExampleExceptionFilter);
+            return Task.CompletedTask;
+        });
+        var span = Assert.Single(Assert.Single(traces).Spans);
+        Assert.Equal(SpanStatus.Error, span.Status);
+        Assert.Equal("the model timed out", span.Error.Map(e => e.Message).IfNone(""));
+        Assert.Equal(typeof(TimeoutException).FullName, span.Error.Bind(e => e.Type).IfNone(""));
+    }
+
+    [Fact]
+    public async Task The_async_delegate_forms_return_the_value_and_record_it()
+    {
+        string? answer = null;
+        var t = Assert.Single(await Run(async () => answer = await ExampleAsyncDelegateForms()));
+        Assert.Equal("Hi there!", answer);
+        var span = Assert.Single(t.Spans);
+        Assert.Equal(SpanStatus.Ok, span.Status);
+        Assert.Equal(Payload.Text("Hi there!"), span.Output.IfNone(Payload.Null));
+    }
+
+    [Fact]
+    public async Task Session_and_user_scopes_apply_and_explicit_arguments_win()
+    {
+        var traces = await Run(() => { ExampleSessions(); return Task.CompletedTask; });
+        Assert.Null(Probe.CurrentSessionId);
+        Assert.Null(Probe.CurrentUserId);
+        var byName = traces.ToDictionary(t => t.Name);
+        Assert.Equal("conversation-42", byName["chat-turn"].SessionId.ToNullable());
+        Assert.Equal("user-ada", byName["chat-turn"].UserId.ToNullable());
+        Assert.Equal("conversation-42", byName["x"].SessionId.ToNullable());
+        Assert.Equal("bob", byName["x"].UserId.ToNullable());
+    }
+
+    [Fact]
+    public async Task The_messages_convention_trims_the_trace_input_to_the_last_user_message()
+    {
+        object? problems = null;
+        var memory = new InMemoryTraceExporter();
+        PipelineHealth health;
+        await using (var probe = ProbeScope.Install(memory))
+        {
+            problems = ExampleMessagesConvention();
+            health = (await Probe.FlushAsync(TimeSpan.FromSeconds(10))).Health;
+        }
+        Assert.Equal(["trace input is missing the 'messages' key."], Assert.IsAssignableFrom<IReadOnlyList<string>>(problems));
+        var t = Assert.Single(memory.Traces);
+        Assert.Equal("""{"messages":[{"role":"user","content":"And tomorrow?"}]}""", t.Input.IfNone(Payload.Null).Value);
+        Assert.Equal(4, JsonNode.Parse(Named(t, "generate").Input.IfNone(Payload.Null).Value)!["messages"]!.AsArray().Count);
+        Assert.Equal(0, health.MessageFormatWarnings);
+    }
+
+    [Fact]
+    public async Task A_CompletedTraces_subscriber_sees_each_trace_as_its_platform_body()
+    {
+        IReadOnlyList<Trace> traces = [];
+        var printed = await CaptureConsole(async () => traces = await Run(ExampleWatchingCompletedTraces));
+        var t = Assert.Single(traces);
+        var line = Assert.Single(printed.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.Equal(t.ToJson(), line);
+        Assert.Equal("watched", JsonDocument.Parse(line).RootElement.GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task FlushAsync_reports_what_was_exported()
+    {
+        FlushResult? result = null;
+        var printed = await CaptureConsole(async () => await Run(async () => result = await ExampleFlush()));
+        Assert.NotNull(result);
+        Assert.True(result.Completed);
+        Assert.Equal(1, result.Exported);
+        Assert.Equal(0, result.Dropped);
+        Assert.Equal(0, result.Pending);
+        Assert.Equal("exported 1, dropped 0, pending 0", printed.Trim());
+    }
+
+    [Fact]
+    public async Task An_own_client_with_an_in_memory_exporter_holds_the_trace_after_FlushAsync()
+    {
+        var memory = await ExampleOwnClient();
+        var t = Assert.Single(memory.Traces);
+        Assert.Equal("job", t.Name);
+        Assert.Equal("step", Assert.Single(t.Spans).Name);
+        Assert.True(memory.IsShutdown); // await using shut the client down
+    }
+
+    [Fact]
+    public async Task Creating_spans_records_kinds_model_parameters_and_usage()
+    {
+        var t = Assert.Single(await Run(() => { ExampleCreatingSpans(); return Task.CompletedTask; }));
+        var body = Body(t);
+        var spans = body.GetProperty("spans").EnumerateArray().ToDictionary(e => e.GetProperty("name").GetString()!);
+        Assert.Equal("RETRIEVER", spans["retrieve"].GetProperty("kind").GetString());
+        Assert.Equal("doc-2", spans["retrieve"].GetProperty("output").GetProperty("documents")[1].GetString());
+        var generate = spans["generate"];
+        Assert.Equal("LLM", generate.GetProperty("kind").GetString());
+        Assert.Equal("gpt-5.4", generate.GetProperty("model").GetString());
+        Assert.Equal(0.7, generate.GetProperty("model_parameters").GetProperty("temperature").GetDouble());
+        Assert.Equal(1000, generate.GetProperty("model_parameters").GetProperty("max_tokens").GetInt32());
+        Assert.Equal(80, generate.GetProperty("token_usage").GetProperty("completion_tokens").GetInt64());
+        Assert.False(generate.TryGetProperty("parent_span_id", out _));
+    }
+
+    [Fact]
+    public async Task Await_using_ends_trace_and_span()
+    {
+        var t = Assert.Single(await Run(ExampleAwaitUsing));
+        var span = Assert.Single(t.Spans);
+        Assert.Equal(SpanStatus.Ok, span.Status);
+        Assert.Equal(Payload.Text("Hi there!"), span.Output.IfNone(Payload.Null));
+        Assert.Equal(TraceStatus.Completed, t.Status);
+    }
+}
