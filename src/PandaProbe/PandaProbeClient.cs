@@ -26,6 +26,7 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
     readonly TimeProvider time;
     readonly ClientSetup? setup;
     readonly EventHandler? exitHandler;
+    volatile bool stopping;
 
     /// <summary>Builds a client from <paramref name="options"/> (environment variables fill what is left unset).</summary>
     /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
@@ -90,7 +91,9 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
         var id = Model.TraceId.New();
         var now = Now();
         var parent = AmbientScope.InnermostTrace(this);
-        Post(new TraceStarted(
+        // A trace the inbox refuses for lack of room (overload) is not recorded at all: its spans then cost nothing and
+        // can never reach the fold without their trace. After shutdown every call is still counted as dropped.
+        var admitted = Post(new TraceStarted(
             id, name, now,
             input is null ? null : Capture(input),
             sessionId ?? AmbientValue.Session.Value,
@@ -99,7 +102,7 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
             metadata is null ? default : CaptureMap(metadata),
             setup!.Environment, setup.Release,
             parent?.Id));
-        return new TraceContext(this, id, name, now, parent);
+        return admitted || stopping ? new TraceContext(this, id, name, now, parent) : TraceContext.NoOp;
     }
 
     /// <summary>Runs <paramref name="body"/> inside a trace; an exception marks the trace ERROR and propagates unchanged.</summary>
@@ -160,6 +163,7 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
     public Task<FlushResult> ShutdownAsync(TimeSpan? timeout = null)
     {
         if (pipeline is null) return Task.FromResult(FlushResult.Disabled);
+        stopping = true;
         if (exitHandler is not null) AppDomain.CurrentDomain.ProcessExit -= exitHandler;
         return ShutdownCoreAsync(timeout ?? setup!.ShutdownTimeout);
     }
@@ -181,7 +185,7 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
 
     internal DateTimeOffset Now() => time.GetUtcNow();
 
-    internal void Post(TraceEvent e) => pipeline?.Post(e);
+    internal bool Post(TraceEvent e) => pipeline?.Post(e) ?? false;
 
     internal void Refuse(string why)
     {

@@ -38,7 +38,10 @@ public sealed partial class PandaProbeOptions
     /// <summary>Writes SDK diagnostics to standard error. <value>Default: <c>PANDAPROBE_DEBUG</c>, else <c>false</c>.</value></summary>
     public bool? Debug { get; set; }
 
-    /// <summary>Events held for the fold before new ones are dropped and counted. <value>Default: 65,536.</value></summary>
+    /// <summary>
+    /// Events held for the fold before new traces are refused (not recorded, counted); events of traces already
+    /// started may use as much again before they are dropped and counted. <value>Default: 65,536.</value>
+    /// </summary>
     public int? EventQueueCapacity { get; set; }
 
     /// <summary>

@@ -1,22 +1,36 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 
 namespace PandaProbe.Pipeline;
 
 /// <summary>
 /// The handoff from application threads to the fold: many writers, one reader. <see cref="Post"/> never blocks and
-/// takes no lock (an unbounded lock-free channel bounded by an interlocked count); when the inbox is full the new
-/// event is dropped and counted. Control messages (flush, shutdown) bypass the bound so they are never lost.
+/// takes no lock (a lock-free queue bounded by an interlocked count); when the inbox is full the new event is dropped
+/// and counted. Control messages (flush, shutdown) bypass the bound so they are never lost.
 /// </summary>
+/// <remarks>
+/// Waking a parked thread costs the waker a system call, so writers do not wake the reader for every event (that
+/// cost would land on the application's thread). A reader that finds the inbox empty first dozes for
+/// <see cref="Doze"/>, during which only a backlog of <see cref="WakeThreshold"/> events or a control message wakes
+/// it; if the doze ends with nothing to do it sleeps until the next post. Folding is therefore delayed by at most the
+/// doze, well inside the export batching interval, and a flush is never delayed.
+/// </remarks>
 internal sealed class EventInbox
 {
-    readonly Channel<object> channel = Channel.CreateUnbounded<object>(new UnboundedChannelOptions
-    {
-        SingleReader = true, SingleWriter = false, AllowSynchronousContinuations = false,
-    });
+    /// <summary>Pending events at which a writer wakes a dozing reader.</summary>
+    internal const int WakeThreshold = 256;
+
+    /// <summary>How long an idle reader waits for a backlog before sleeping until the next post.</summary>
+    internal static readonly TimeSpan Doze = TimeSpan.FromMilliseconds(5);
+
+    const int Running = 0, Dozing = 1, Sleeping = 2;
+
+    readonly ConcurrentQueue<object> queue = new();
+    readonly SemaphoreSlim signal = new(0);
     readonly int capacity;
     readonly PipelineCounters counters;
     long count;
-    volatile bool closed;
+    int readerState;
+    volatile bool closed, completed;
 
     public EventInbox(int capacity, PipelineCounters counters) { this.capacity = capacity; this.counters = counters; }
 
@@ -26,54 +40,116 @@ internal sealed class EventInbox
     /// <summary>True once <see cref="Close"/> was called: new events are dropped (counted as after-shutdown).</summary>
     public bool IsClosed => closed;
 
-    /// <summary>Offers an event; returns false (and counts the drop) when the inbox is full or closed.</summary>
+    /// <summary>
+    /// Offers an event; returns false (and counts the drop) when the inbox is full or closed. A new trace
+    /// (<see cref="TraceEvent.TraceStarted"/>) is refused once <c>capacity</c> events wait; events of traces already
+    /// admitted may use a second <c>capacity</c> of headroom, so under overload whole traces are refused at their start
+    /// instead of losing the span or trace ends that would leave the fold holding them open. The bound is twice the
+    /// capacity either way.
+    /// </summary>
     public bool Post(TraceEvent e)
     {
-        if (closed) { counters.Dropped(DropReason.AfterShutdown); return false; }
-        if (Interlocked.Increment(ref count) > capacity)
+        if (closed || completed) { counters.Dropped(DropReason.AfterShutdown); return false; }
+        var limit = e is TraceEvent.TraceStarted ? capacity : 2L * capacity;
+        var pending = Interlocked.Increment(ref count);
+        if (pending > limit)
         {
             Interlocked.Decrement(ref count);
             counters.Dropped(DropReason.InboxFull);
             return false;
         }
-        if (!channel.Writer.TryWrite(e))
-        {
-            Interlocked.Decrement(ref count);
-            counters.Dropped(DropReason.AfterShutdown);
-            return false;
-        }
+        queue.Enqueue(e);
         counters.EventPosted();
+        var state = Volatile.Read(ref readerState);
+        if (state == Sleeping || (state == Dozing && pending >= WakeThreshold)) Wake(state);
         return true;
     }
 
-    /// <summary>Queues a control message behind every event posted so far.</summary>
-    public bool PostControl(object control) => channel.Writer.TryWrite(control);
+    /// <summary>Queues a control message behind every event posted so far and wakes the reader.</summary>
+    public bool PostControl(object control)
+    {
+        if (completed) return false;
+        queue.Enqueue(control);
+        WakeNow();
+        return true;
+    }
 
     /// <summary>Stops accepting events; control messages still pass until <see cref="Complete"/>.</summary>
     public void Close() => closed = true;
 
     /// <summary>Ends the stream: the reader finishes after the last queued item.</summary>
-    public void Complete() => channel.Writer.TryComplete();
+    public void Complete()
+    {
+        completed = true;
+        WakeNow();
+    }
+
+    void WakeNow()
+    {
+        while (true)
+        {
+            var state = Volatile.Read(ref readerState);
+            if (state == Running || Wake(state)) return;
+        }
+    }
+
+    /// <summary>Moves a parked reader to running and releases it; false when another thread changed the state first.</summary>
+    bool Wake(int seen)
+    {
+        if (Interlocked.CompareExchange(ref readerState, Running, seen) != seen) return false;
+        signal.Release();
+        return true;
+    }
 
     /// <summary>Reads the next item (event or control), or returns false when the stream has ended.</summary>
     public async ValueTask<(bool Ok, object? Item)> ReadAsync()
     {
-        var reader = channel.Reader;
         while (true)
         {
-            if (reader.TryRead(out var item))
+            if (TryRead(out var item)) return (true, item);
+            if (completed && queue.IsEmpty) return (false, null);
+
+            // Doze: writers wake us only for a backlog or a control message. The interlocked write is a full fence, so
+            // a writer that enqueued before it sees the new state, or we see its item below.
+            Interlocked.Exchange(ref readerState, Dozing);
+            if (!queue.IsEmpty || completed)
             {
-                if (item is TraceEvent) Interlocked.Decrement(ref count);
-                return (true, item);
+                await UnparkAsync(Dozing).ConfigureAwait(false);
+                continue;
             }
-            if (!await reader.WaitToReadAsync().ConfigureAwait(false)) return (false, null);
+            if (await signal.WaitAsync(Doze).ConfigureAwait(false)) continue;   // woken: the waker set Running
+            if (!queue.IsEmpty || completed)
+            {
+                await UnparkAsync(Dozing).ConfigureAwait(false);
+                continue;
+            }
+
+            // Nothing arrived during the doze: sleep until the next post.
+            if (Interlocked.CompareExchange(ref readerState, Sleeping, Dozing) != Dozing)
+            {
+                await signal.WaitAsync().ConfigureAwait(false);   // a writer claimed the wake: take its release
+                continue;
+            }
+            if (!queue.IsEmpty || completed)
+            {
+                await UnparkAsync(Sleeping).ConfigureAwait(false);
+                continue;
+            }
+            await signal.WaitAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Returns to running from <paramref name="parked"/>; if a writer already claimed the wake, takes its release.</summary>
+    async ValueTask UnparkAsync(int parked)
+    {
+        if (Interlocked.CompareExchange(ref readerState, Running, parked) != parked)
+            await signal.WaitAsync().ConfigureAwait(false);
     }
 
     /// <summary>Reads without waiting.</summary>
     public bool TryRead(out object? item)
     {
-        if (channel.Reader.TryRead(out var i))
+        if (queue.TryDequeue(out var i))
         {
             if (i is TraceEvent) Interlocked.Decrement(ref count);
             item = i;

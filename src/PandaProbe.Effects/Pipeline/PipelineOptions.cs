@@ -24,7 +24,7 @@ public sealed record PipelineOptions
     public TimeSpan FlushInterval { get; private init; } = DefaultFlushInterval;
     /// <summary>Completed items held for export before the oldest is dropped (and counted).</summary>
     public int MaxQueueSize { get; private init; } = DefaultMaxQueueSize;
-    /// <summary>Events held for the fold before new ones are dropped (and counted).</summary>
+    /// <summary>Events held for the fold before new traces are refused (and counted); events of started traces may use as much again.</summary>
     public int EventQueueCapacity { get; private init; } = DefaultEventQueueCapacity;
     /// <summary>Values held for one subscriber before new ones are dropped for it (and counted).</summary>
     public int SubscriberQueueCapacity { get; private init; } = DefaultSubscriberQueueCapacity;

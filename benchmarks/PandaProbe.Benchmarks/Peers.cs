@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using OpenTelemetry;
+using OpenTelemetry.Trace;
+using PandaProbe.Exporters;
+using PandaProbe.Pipeline;
+
+namespace PandaProbe.Benchmarks;
+
+/// <summary>An exporter that only counts what reaches it (traces, the spans they hold, late spans).</summary>
+public sealed class CountingTraceExporter : ITraceExporter
+{
+    long traces, spans;
+
+    public string Name => "count";
+    public long Traces => Interlocked.Read(ref traces);
+    public long Spans => Interlocked.Read(ref spans);
+
+    public ValueTask<PandaProbe.Exporters.ExportResult> ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
+    {
+        long s = batch.LateSpans.Count;
+        foreach (var t in batch.Traces) s += t.Spans.Count;
+        Interlocked.Add(ref spans, s);
+        Interlocked.Add(ref traces, batch.Traces.Count);
+        return new(PandaProbe.Exporters.ExportResult.Success(batch.Count));
+    }
+}
+
+/// <summary>OpenTelemetry's side: a no-op exporter that counts the activities handed to it.</summary>
+public sealed class CountingActivityExporter : BaseExporter<Activity>
+{
+    long exported;
+
+    public long Exported => Interlocked.Read(ref exported);
+
+    public override OpenTelemetry.ExportResult Export(in Batch<Activity> batch)
+    {
+        long n = 0;
+        foreach (var _ in batch) n++;
+        Interlocked.Add(ref exported, n);
+        return OpenTelemetry.ExportResult.Success;
+    }
+}
+
+/// <summary>A PandaProbe client exporting to a <see cref="CountingTraceExporter"/> (or another exporter).</summary>
+public sealed class PandaPeer : IDisposable
+{
+    public PandaPeer(int eventQueueCapacity = PipelineOptions.DefaultEventQueueCapacity, ITraceExporter? exporter = null,
+        int? maxQueueSize = null)
+    {
+        Exporter = exporter ?? new CountingTraceExporter();
+        Client = new PandaProbeClient(new PandaProbeOptions
+        {
+            Enabled = true,
+            Exporters = { Exporter },
+            EventQueueCapacity = eventQueueCapacity,
+            MaxQueueSize = maxQueueSize,
+            RegisterProcessExitHandler = false,
+            EnvironmentVariables = new Dictionary<string, string?>(),
+        });
+    }
+
+    public PandaProbeClient Client { get; }
+    public ITraceExporter Exporter { get; }
+    public long ExportedSpans => (Exporter as CountingTraceExporter)?.Spans ?? -1;
+
+    /// <summary>Waits until everything posted so far is folded and exported.</summary>
+    public void Flush() => Client.FlushAsync(TimeSpan.FromMinutes(2)).GetAwaiter().GetResult();
+
+    public void Dispose() => Client.ShutdownAsync(TimeSpan.FromMinutes(1)).GetAwaiter().GetResult();
+}
+
+/// <summary>
+/// OpenTelemetry .NET doing the same work: an <see cref="ActivitySource"/> listened to by a TracerProvider with a
+/// <see cref="BatchActivityExportProcessor"/> and a no-op exporter. Each peer uses its own source name, so peers built
+/// by different benchmarks never listen to each other's sources.
+/// </summary>
+public sealed class OtelPeer : IDisposable
+{
+    static int sequence;
+
+    public OtelPeer(int maxQueueSize = 2048)
+    {
+        var name = $"PandaProbe.Benchmarks.Otel{Interlocked.Increment(ref sequence)}";
+        Source = new ActivitySource(name);
+        Exporter = new CountingActivityExporter();
+        Provider = Sdk.CreateTracerProviderBuilder()
+            .AddSource(name)
+            .SetSampler(new AlwaysOnSampler())
+            .AddProcessor(new BatchActivityExportProcessor(Exporter, maxQueueSize: maxQueueSize,
+                scheduledDelayMilliseconds: 5000, exporterTimeoutMilliseconds: 30000,
+                maxExportBatchSize: Math.Min(512, maxQueueSize)))
+            .Build()!;
+    }
+
+    public ActivitySource Source { get; }
+    public TracerProvider Provider { get; }
+    public CountingActivityExporter Exporter { get; }
+
+    /// <summary>Waits until every ended activity has been exported.</summary>
+    public void Flush() => Provider.ForceFlush(120_000);
+
+    public void Dispose()
+    {
+        Provider.Dispose();
+        Source.Dispose();
+    }
+}
+
+/// <summary>An <see cref="ActivitySource"/> nobody listens to: OpenTelemetry's "tracing disabled".</summary>
+public static class Unlistened
+{
+    public static readonly ActivitySource Source = new("PandaProbe.Benchmarks.Unlistened");
+}
