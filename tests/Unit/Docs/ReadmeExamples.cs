@@ -177,6 +177,25 @@ public class ReadmeExamples
         }
     }
 
+    static async Task ExampleSendingToPandaProbe(string question, string answer)
+    {
+        // From the environment: PANDAPROBE_API_KEY, PANDAPROBE_PROJECT_NAME (and optionally the rest below)
+        using (var trace = Probe.StartTrace("chat-turn", input: question))
+        {
+            trace.Span("answer", SpanKind.Llm, span => span.SetOutput(answer));
+            trace.Score("helpful", true, reason: "user clicked thumbs up");
+        }
+        await Probe.FlushAsync();
+    }
+
+    // Compiled, never run: it would configure a real platform client.
+    static void ExampleInitInCode()
+    {
+        // Or in code: an option given here wins over the environment variable, which wins over the default.
+        Probe.Init(new PandaProbeOptions { ApiKey = "sk_pp_…", ProjectName = "support-bot", Environment = "production" });
+        Probe.OnError(e => Console.Error.WriteLine($"PandaProbe delivery failed: {e.Message}"));
+    }
+
     // ---- the tests ----------------------------------------------------------------------------------------------
 
     static Span Named(Trace t, string name) => t.Spans.Single(s => s.Name == name);
@@ -366,5 +385,23 @@ public class ReadmeExamples
         Assert.Equal(SpanStatus.Ok, span.Status);
         Assert.Equal(Payload.Text("Hi there!"), span.Output.IfNone(Payload.Null));
         Assert.Equal(TraceStatus.Completed, t.Status);
+    }
+
+    [Fact]
+    public async Task Sending_to_PandaProbe_records_the_trace_and_its_score()
+    {
+        var memory = new InMemoryTraceExporter();
+        await using (ProbeScope.Install(memory))
+        {
+            await ExampleSendingToPandaProbe("Is it sunny?", "Yes.");
+            await Probe.FlushAsync(TimeSpan.FromSeconds(10));
+        }
+        var t = Assert.Single(memory.Traces);
+        Assert.Equal(Payload.Text("Is it sunny?"), t.Input.IfNone(Payload.Null));
+        var score = Assert.Single(memory.Scores);
+        Assert.Equal(t.Id, score.Trace);
+        Assert.Equal("true", score.Value);
+        Assert.Equal(ScoreDataType.Boolean, score.DataType);
+        _ = (Action)ExampleInitInCode;
     }
 }

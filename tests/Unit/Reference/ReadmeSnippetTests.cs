@@ -7,7 +7,7 @@ using Xunit;
 namespace PandaProbe.Unit.ReferenceSystems;
 
 /// <summary>
-/// The snippets of docs/README-reference-systems.md, compiled and run against a hermetic client (the docs call the same
+/// The snippets of README.md ("The other reference systems"), compiled and run against a hermetic client (the docs call the same
 /// members on <c>Probe</c>, which forwards to its default client).
 /// </summary>
 public class ReadmeSnippetTests
