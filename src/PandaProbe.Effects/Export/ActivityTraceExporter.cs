@@ -88,15 +88,16 @@ public sealed class ActivityTraceExporter : ITraceExporter
             foreach (var trace in batch.Traces)
             {
                 if (trace is null) continue;
-                if (Try(() => ReplayTrace(trace), ref error)) exported++;
+                if (!cancellationToken.IsCancellationRequested && Try(() => ReplayTrace(trace), ref error)) exported++;
                 else failed++;
             }
             foreach (var late in batch.LateSpans.Where(s => s is not null).GroupBy(s => s.Trace))
             {
                 var spans = late.ToList();
-                if (Try(() => ReplayLate(late.Key, spans), ref error)) exported += spans.Count;
+                if (!cancellationToken.IsCancellationRequested && Try(() => ReplayLate(late.Key, spans), ref error)) exported += spans.Count;
                 else failed += spans.Count;
             }
+            if (cancellationToken.IsCancellationRequested && failed > 0) error ??= "the export was cancelled before every item was replayed";
             exported += batch.Scores.Count(s => s is not null);
         }
         finally

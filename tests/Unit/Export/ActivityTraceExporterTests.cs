@@ -332,6 +332,16 @@ public class ActivityTraceExporterTests
     }
 
     [Fact]
+    public async Task A_cancelled_export_replays_nothing_and_reports_the_items_as_failed()
+    {
+        using var collector = new ActivityCollector();
+        var result = await new ActivityTraceExporter().ExportAsync(new ExportBatch([Rich()], WithLateSpans().Late, []), new CancellationToken(true));
+        Assert.Equal(new ExportResult(0, 3, "the export was cancelled before every item was replayed"), result);
+        Assert.Empty(collector.Started(TraceA));
+        Assert.Empty(collector.Started(LateTrace));
+    }
+
+    [Fact]
     public async Task Scores_and_empty_batches_are_accepted()
     {
         using var collector = new ActivityCollector();
