@@ -36,7 +36,8 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
         time = setup.Time;
         if (setup.Debug && !SelfLog.IsEnabled) SelfLog.Enable(m => Console.Error.WriteLine(m));
         if (!setup.Enabled) return;
-        pipeline = new TracePipeline(setup.Exporters, setup.Pipeline, time);
+        pipeline = new TracePipeline(ExtendExporters(options, setup.Exporters), setup.Pipeline, time);
+        AttachExtensions(options);
         setup.AnnounceOnce();
         if (setup.RegisterProcessExit)
         {
@@ -143,8 +144,14 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
     /// Waits until everything recorded before the call has been exported, or <paramref name="timeout"/> (default 30 s)
     /// passes. Returns what was exported, dropped and is still pending. Never throws.
     /// </summary>
-    public Task<FlushResult> FlushAsync(TimeSpan? timeout = null) =>
-        pipeline?.FlushAsync(timeout ?? DefaultFlushTimeout) ?? Task.FromResult(FlushResult.Disabled);
+    public async Task<FlushResult> FlushAsync(TimeSpan? timeout = null)
+    {
+        if (pipeline is null) return FlushResult.Disabled;
+        var result = await pipeline.FlushAsync(timeout ?? DefaultFlushTimeout).ConfigureAwait(false);
+        return WithDelivery(result);
+    }
+
+    FlushResult WithDelivery(FlushResult result) => DeliveryHealth is { } delivery ? result with { Delivery = delivery } : result;
 
     /// <summary>
     /// Stops recording, exports everything already recorded and shuts the exporters down within
@@ -154,8 +161,11 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
     {
         if (pipeline is null) return Task.FromResult(FlushResult.Disabled);
         if (exitHandler is not null) AppDomain.CurrentDomain.ProcessExit -= exitHandler;
-        return pipeline.ShutdownAsync(timeout ?? setup!.ShutdownTimeout);
+        return ShutdownCoreAsync(timeout ?? setup!.ShutdownTimeout);
     }
+
+    async Task<FlushResult> ShutdownCoreAsync(TimeSpan timeout) =>
+        WithDelivery(await pipeline!.ShutdownAsync(timeout).ConfigureAwait(false));
 
     /// <summary>Shuts the client down (bounded by the shutdown timeout).</summary>
     public async ValueTask DisposeAsync() => await ShutdownAsync().ConfigureAwait(false);

@@ -13,6 +13,12 @@ namespace PandaProbe;
 /// <param name="Health">Every counter, with drop and rejection reasons.</param>
 public sealed record FlushResult(bool Completed, long Exported, long Dropped, long Pending, PipelineHealth Health)
 {
+    /// <summary>
+    /// The platform delivery counters (queued, exported, retried, failed, dropped by reason) when the client sends to
+    /// the PandaProbe platform; <c>null</c> otherwise.
+    /// </summary>
+    public PandaProbe.Diagnostics.HealthSnapshot? Delivery { get; init; }
+
     /// <summary>The result reported by a disabled client: nothing recorded, nothing pending.</summary>
     public static FlushResult Disabled { get; } = new(true, 0, 0, 0, new PipelineCounters().Snapshot());
 }

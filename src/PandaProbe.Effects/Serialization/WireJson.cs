@@ -189,6 +189,15 @@ public static class WireJson
         return new string(buffer[..(n + 6)]);
     }
 
+    /// <summary>Parses an exact (upper-case) wire name of a span kind; <c>false</c> for anything else.</summary>
+    public static bool TryParseKind(string? name, out SpanKind kind)
+    {
+        foreach (var k in Enum.GetValues<SpanKind>())
+            if (string.Equals(Name(k), name, StringComparison.Ordinal)) { kind = k; return true; }
+        kind = SpanKind.Other;
+        return false;
+    }
+
     /// <summary>The wire name of a span kind (<c>LLM</c>, <c>TOOL</c>, …).</summary>
     public static string Name(SpanKind kind) => kind switch
     {

@@ -372,17 +372,8 @@ public static class WireReader
         return new Cost(components);
     }
 
-    static SpanKind ParseKind(string s, string path) => s switch
-    {
-        "AGENT" => SpanKind.Agent,
-        "TOOL" => SpanKind.Tool,
-        "LLM" => SpanKind.Llm,
-        "RETRIEVER" => SpanKind.Retriever,
-        "CHAIN" => SpanKind.Chain,
-        "EMBEDDING" => SpanKind.Embedding,
-        "OTHER" => SpanKind.Other,
-        _ => throw Fail(path, $"'{s}' is not a span kind"),
-    };
+    static SpanKind ParseKind(string s, string path) =>
+        WireJson.TryParseKind(s, out var kind) ? kind : throw Fail(path, $"'{s}' is not a span kind");
 
     static SpanStatus ParseSpanStatus(string s, string path) => s switch
     {

@@ -1,4 +1,3 @@
-using System.Globalization;
 
 namespace PandaProbe.Internal;
 
@@ -10,41 +9,20 @@ internal sealed record ClientSetup(
 {
     static int noticeShown;
 
-    /// <summary>Resolves options over the environment over defaults; throws <see cref="ArgumentException"/> naming a bad setting.</summary>
+    /// <summary>
+    /// Resolves options over the environment over defaults (one reader of <c>PANDAPROBE_*</c>:
+    /// <see cref="PlatformSetup.Resolve"/>); throws <see cref="ArgumentException"/> naming a bad setting.
+    /// </summary>
     public static ClientSetup Resolve(PandaProbeOptions options)
     {
-        string? Env(string name)
-        {
-            var v = options.EnvironmentVariables is { } vars
-                ? (vars.TryGetValue(name, out var x) ? x : null)
-                : System.Environment.GetEnvironmentVariable(name);
-            return string.IsNullOrEmpty(v) ? null : v;
-        }
-        static bool Truthy(string v) => v.ToLowerInvariant() is "true" or "1" or "yes";
-        int? EnvInt(string name)
-        {
-            var v = Env(name);
-            if (v is null) return null;
-            return int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)
-                ? n : throw new ArgumentException($"{name} must be an integer, got '{v}'.", name);
-        }
-
-        var enabled = options.Enabled ?? (Env("PANDAPROBE_ENABLED") is { } e ? Truthy(e) : true);
-        var debug = options.Debug ?? (Env("PANDAPROBE_DEBUG") is { } d && Truthy(d));
+        var settings = PlatformSetup.Resolve(options);
         var time = options.TimeProvider ?? TimeProvider.System;
-        var batch = options.BatchSize ?? EnvInt("PANDAPROBE_BATCH_SIZE") ?? PipelineOptions.DefaultBatchSize;
-        TimeSpan interval;
-        if (options.FlushInterval is { } fi) interval = fi;
-        else if (Env("PANDAPROBE_FLUSH_INTERVAL") is { } fs)
-            interval = double.TryParse(fs, NumberStyles.Float, CultureInfo.InvariantCulture, out var secs) && double.IsFinite(secs) && secs > 0
-                ? TimeSpan.FromSeconds(secs)
-                : throw new ArgumentException($"PANDAPROBE_FLUSH_INTERVAL must be a positive number of seconds, got '{fs}'.", "PANDAPROBE_FLUSH_INTERVAL");
-        else interval = PipelineOptions.DefaultFlushInterval;
-        var queue = options.MaxQueueSize ?? EnvInt("PANDAPROBE_MAX_QUEUE_SIZE") ?? PipelineOptions.DefaultMaxQueueSize;
-        var events = options.EventQueueCapacity ?? PipelineOptions.DefaultEventQueueCapacity;
-
         PipelineOptions pipeline;
-        try { pipeline = PipelineOptions.Create(batch, interval, queue, events); }
+        try
+        {
+            pipeline = PipelineOptions.Create(settings.BatchSize, settings.FlushInterval, settings.MaxQueueSize,
+                options.EventQueueCapacity ?? PipelineOptions.DefaultEventQueueCapacity);
+        }
         catch (ArgumentOutOfRangeException ex)
         {
             var setting = ex.ParamName switch
@@ -62,15 +40,16 @@ internal sealed record ClientSetup(
 
         var exporters = new List<ITraceExporter>(options.Exporters.Where(x => x is not null));
         string? notice = null;
-        if (enabled && exporters.Count == 0)
+        if (settings.Enabled && exporters.Count == 0 && PlatformSetup.CreateExporter(settings, options) is { } http)
+            exporters.Add(http);
+        else if (settings.Enabled && exporters.Count == 0)
         {
-            var path = Path.GetFullPath(options.LocalFilePath ?? Env("PANDAPROBE_LOCAL_FILE") ?? FileTraceExporter.DefaultPath);
+            var path = Path.GetFullPath(settings.LocalFilePath.IfNone(FileTraceExporter.DefaultPath));
             exporters.Add(new FileTraceExporter(path));
             notice = $"PandaProbe: no API key and project configured; traces are written to {path}";
         }
-        return new ClientSetup(enabled, options.Environment ?? Env("PANDAPROBE_ENVIRONMENT"),
-            options.Release ?? Env("PANDAPROBE_RELEASE"), debug, pipeline, exporters, time,
-            options.RegisterProcessExitHandler, options.ShutdownTimeout, notice);
+        return new ClientSetup(settings.Enabled, settings.Environment.ToNullable(), settings.Release.ToNullable(),
+            settings.Debug, pipeline, exporters, time, options.RegisterProcessExitHandler, options.ShutdownTimeout, notice);
     }
 
     /// <summary>Writes the local-file notice to standard error, once per process.</summary>

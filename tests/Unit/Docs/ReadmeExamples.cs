@@ -145,6 +145,38 @@ public class ReadmeExamples
         return memory;
     }
 
+    static void ExampleCreatingSpans()
+    {
+        using (var t = Probe.StartTrace("rag-pipeline"))
+        {
+            using (var s = t.Span("retrieve", SpanKind.Retriever))
+            {
+                s.SetInput(new { query = "What is PandaProbe?" });
+                s.SetOutput(new { documents = new[] { "doc-1", "doc-2" } });
+            }
+
+            using (var s = t.Span("generate", "LLM"))          // the kind may also be given by its platform name
+            {
+                s.SetInput(new { messages = new[] { new { role = "user", content = "What is PandaProbe?" } } });
+                s.SetModel("gpt-5.4");
+                s.SetModelParameters(new Dictionary<string, object?> { ["temperature"] = 0.7, ["max_tokens"] = 1000 });
+                s.SetOutput(new { messages = new[] { new { role = "assistant", content = "A tracing platform." } } });
+                s.SetTokenUsage(promptTokens: 150, completionTokens: 80);
+                s.SetCost(0.002);
+            }
+        }
+    }
+
+    static async Task ExampleAwaitUsing()
+    {
+        await using (var t = Probe.StartTrace("async-agent"))
+        await using (var s = t.Span("llm-call", SpanKind.Llm))
+        {
+            s.SetModel("gpt-5.4");
+            s.SetOutput(await CallTheModelAsync());
+        }
+    }
+
     // ---- the tests ----------------------------------------------------------------------------------------------
 
     static Span Named(Trace t, string name) => t.Spans.Single(s => s.Name == name);
@@ -307,5 +339,32 @@ public class ReadmeExamples
         Assert.Equal("job", t.Name);
         Assert.Equal("step", Assert.Single(t.Spans).Name);
         Assert.True(memory.IsShutdown); // await using shut the client down
+    }
+
+    [Fact]
+    public async Task Creating_spans_records_kinds_model_parameters_and_usage()
+    {
+        var t = Assert.Single(await Run(() => { ExampleCreatingSpans(); return Task.CompletedTask; }));
+        var body = Body(t);
+        var spans = body.GetProperty("spans").EnumerateArray().ToDictionary(e => e.GetProperty("name").GetString()!);
+        Assert.Equal("RETRIEVER", spans["retrieve"].GetProperty("kind").GetString());
+        Assert.Equal("doc-2", spans["retrieve"].GetProperty("output").GetProperty("documents")[1].GetString());
+        var generate = spans["generate"];
+        Assert.Equal("LLM", generate.GetProperty("kind").GetString());
+        Assert.Equal("gpt-5.4", generate.GetProperty("model").GetString());
+        Assert.Equal(0.7, generate.GetProperty("model_parameters").GetProperty("temperature").GetDouble());
+        Assert.Equal(1000, generate.GetProperty("model_parameters").GetProperty("max_tokens").GetInt32());
+        Assert.Equal(80, generate.GetProperty("token_usage").GetProperty("completion_tokens").GetInt64());
+        Assert.False(generate.TryGetProperty("parent_span_id", out _));
+    }
+
+    [Fact]
+    public async Task Await_using_ends_trace_and_span()
+    {
+        var t = Assert.Single(await Run(ExampleAwaitUsing));
+        var span = Assert.Single(t.Spans);
+        Assert.Equal(SpanStatus.Ok, span.Status);
+        Assert.Equal(Payload.Text("Hi there!"), span.Output.IfNone(Payload.Null));
+        Assert.Equal(TraceStatus.Completed, t.Status);
     }
 }

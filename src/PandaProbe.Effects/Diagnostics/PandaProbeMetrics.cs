@@ -1,0 +1,91 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+
+namespace PandaProbe.Diagnostics;
+
+/// <summary>A point-in-time copy of the delivery counters.</summary>
+/// <param name="Queued">Items handed to the exporter for delivery.</param>
+/// <param name="Exported">Items delivered.</param>
+/// <param name="Retried">Request attempts that were retried.</param>
+/// <param name="Failed">Items an exporter gave up on.</param>
+/// <param name="Dropped">Items lost for any reason (exporter give-ups and queue overflow).</param>
+/// <param name="DroppedByReason">The dropped items by reason (see <c>DropReasons</c>).</param>
+public sealed record HealthSnapshot(
+    long Queued, long Exported, long Retried, long Failed, long Dropped, IReadOnlyDictionary<string, long> DroppedByReason)
+{
+    /// <summary>The dropped count for one reason (0 when none).</summary>
+    /// <param name="reason">The reason.</param>
+    public long DroppedFor(string reason) => DroppedByReason.TryGetValue(reason, out var n) ? n : 0;
+}
+
+/// <summary>
+/// The delivery health counters: plain thread-safe counts readable through <see cref="Snapshot"/>, mirrored into a
+/// <see cref="Meter"/> named <see cref="MeterName"/> (instruments <c>pandaprobe.items.queued</c>, <c>.exported</c>,
+/// <c>.retried</c>, <c>.failed</c> and <c>.dropped</c> tagged with <c>reason</c>) so any
+/// <c>System.Diagnostics.Metrics</c> listener or OpenTelemetry can collect them.
+/// </summary>
+public sealed class PandaProbeMetrics : IDisposable
+{
+    /// <summary>The meter's name.</summary>
+    public const string MeterName = "PandaProbe";
+
+    private readonly Meter meter;
+
+    /// <summary>The meter the counters are published on (one per instance, all named <see cref="MeterName"/>).</summary>
+    public Meter Meter => meter;
+    private readonly Counter<long> queued, exported, retried, failed, dropped;
+    private readonly ConcurrentDictionary<string, long> droppedByReason = new(StringComparer.Ordinal);
+    private long queuedCount, exportedCount, retriedCount, failedCount, droppedCount;
+
+    /// <summary>Creates the counters and their meter.</summary>
+    public PandaProbeMetrics()
+    {
+        meter = new Meter(MeterName, typeof(PandaProbeMetrics).Assembly.GetName().Version?.ToString());
+        queued = meter.CreateCounter<long>("pandaprobe.items.queued", "{item}", "Items handed to the exporter for delivery.");
+        exported = meter.CreateCounter<long>("pandaprobe.items.exported", "{item}", "Items delivered.");
+        retried = meter.CreateCounter<long>("pandaprobe.requests.retried", "{request}", "Request attempts that were retried.");
+        failed = meter.CreateCounter<long>("pandaprobe.items.failed", "{item}", "Items an exporter gave up on.");
+        dropped = meter.CreateCounter<long>("pandaprobe.items.dropped", "{item}", "Items lost, by reason.");
+    }
+
+    /// <summary>Counts items handed to the exporter for delivery.</summary>
+    /// <param name="count">How many.</param>
+    public void RecordQueued(long count = 1) { Interlocked.Add(ref queuedCount, count); queued.Add(count); }
+
+    /// <summary>Counts delivered items.</summary>
+    /// <param name="count">How many.</param>
+    public void RecordExported(long count = 1) { Interlocked.Add(ref exportedCount, count); exported.Add(count); }
+
+    /// <summary>Counts a retried request attempt.</summary>
+    /// <param name="count">How many.</param>
+    public void RecordRetried(long count = 1) { Interlocked.Add(ref retriedCount, count); retried.Add(count); }
+
+    /// <summary>Counts items an exporter gave up on; they are also counted as dropped with <paramref name="reason"/>.</summary>
+    /// <param name="reason">Why (see <c>DropReasons</c>).</param>
+    /// <param name="count">How many.</param>
+    public void RecordFailed(string reason, long count = 1)
+    {
+        Interlocked.Add(ref failedCount, count);
+        failed.Add(count);
+        RecordDropped(reason, count);
+    }
+
+    /// <summary>Counts lost items (for example a queue overflow) with their reason.</summary>
+    /// <param name="reason">Why (see <c>DropReasons</c>).</param>
+    /// <param name="count">How many.</param>
+    public void RecordDropped(string reason, long count = 1)
+    {
+        Interlocked.Add(ref droppedCount, count);
+        droppedByReason.AddOrUpdate(reason, count, (_, n) => n + count);
+        dropped.Add(count, new KeyValuePair<string, object?>("reason", reason));
+    }
+
+    /// <summary>The counters now.</summary>
+    public HealthSnapshot Snapshot() => new(
+        Interlocked.Read(ref queuedCount), Interlocked.Read(ref exportedCount), Interlocked.Read(ref retriedCount),
+        Interlocked.Read(ref failedCount), Interlocked.Read(ref droppedCount),
+        new Dictionary<string, long>(droppedByReason, StringComparer.Ordinal));
+
+    /// <summary>Disposes the meter.</summary>
+    public void Dispose() => meter.Dispose();
+}

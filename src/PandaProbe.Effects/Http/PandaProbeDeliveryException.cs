@@ -1,0 +1,32 @@
+namespace PandaProbe.Exporters;
+
+/// <summary>
+/// Reported to the error callback when an item could not be delivered to the PandaProbe platform. Never thrown
+/// into user code.
+/// </summary>
+public sealed class PandaProbeDeliveryException : Exception
+{
+    /// <summary>Creates the report.</summary>
+    /// <param name="reason">Why the item was dropped (see <c>DropReasons</c>).</param>
+    /// <param name="path">The API path of the request.</param>
+    /// <param name="requestId">The request's <c>X-Request-ID</c>.</param>
+    /// <param name="detail">What happened (status and the start of the body, or the network error).</param>
+    /// <param name="inner">The last exception seen, if any.</param>
+    public PandaProbeDeliveryException(string reason, string path, string requestId, string detail, Exception? inner = null)
+        : base($"PandaProbe could not deliver {path} (request {requestId}): {reason}: {detail}", inner)
+    {
+        Reason = reason;
+        Path = path;
+        RequestId = requestId;
+        Detail = detail;
+    }
+
+    /// <summary>Why the item was dropped (see <c>DropReasons</c>).</summary>
+    public string Reason { get; }
+    /// <summary>The API path of the request.</summary>
+    public string Path { get; }
+    /// <summary>The request's <c>X-Request-ID</c> (the same on every retry).</summary>
+    public string RequestId { get; }
+    /// <summary>What happened.</summary>
+    public string Detail { get; }
+}

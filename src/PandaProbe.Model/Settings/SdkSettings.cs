@@ -1,0 +1,215 @@
+using System.Globalization;
+
+namespace PandaProbe.Model.Settings;
+
+/// <summary>
+/// The resolved, validated configuration: immutable, built once by <see cref="Validate"/> from explicit values and
+/// the environment (explicit &gt; environment &gt; default). Changing environment variables later has no effect.
+/// </summary>
+public sealed record SdkSettings
+{
+    /// <summary>The default platform endpoint.</summary>
+    public const string DefaultEndpoint = "https://api.pandaprobe.com";
+
+    /// <summary>The settings with every default and no credentials.</summary>
+    public static SdkSettings Default { get; } = new();
+
+    /// <summary>The API key, if configured. Default: none.</summary>
+    public Option<string> ApiKey { get; init; }
+    /// <summary>The project name, if configured. Default: none.</summary>
+    public Option<string> ProjectName { get; init; }
+    /// <summary>The platform's base URL without a trailing slash (a path prefix is kept). Default: <see cref="DefaultEndpoint"/>.</summary>
+    public string Endpoint { get; init; } = DefaultEndpoint;
+    /// <summary>The environment stamped on traces that have none. Default: none.</summary>
+    public Option<string> Environment { get; init; }
+    /// <summary>The release stamped on traces that have none. Default: none.</summary>
+    public Option<string> Release { get; init; }
+    /// <summary>Whether tracing is on. Default: <c>true</c>.</summary>
+    public bool Enabled { get; init; } = true;
+    /// <summary>How many items are gathered before a send (≤ 0: each item at once). Default: 10.</summary>
+    public int BatchSize { get; init; } = 10;
+    /// <summary>The longest wait before gathered items are sent. Default: 5 s.</summary>
+    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>The bound of the in-memory queue (≤ 0: unbounded). Default: 1000.</summary>
+    public int MaxQueueSize { get; init; } = 1000;
+    /// <summary>Verbose diagnostics. Default: <c>false</c>.</summary>
+    public bool Debug { get; init; }
+    /// <summary>The connect timeout. Default: 5 s.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>The overall timeout of one request attempt. Default: 30 s.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>How many times a transient failure (429, 5xx, network) is retried. Default: 3.</summary>
+    public int MaxRetries { get; init; } = 3;
+    /// <summary>How many times a 404 caused by the platform's ingestion lag is retried. Default: 5.</summary>
+    public int MaxIngestionLagRetries { get; init; } = 5;
+    /// <summary>The first backoff delay. Default: 0.5 s.</summary>
+    public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(500);
+    /// <summary>The longest backoff delay. Default: 30 s.</summary>
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>The longest <c>Retry-After</c> honoured. Default: 60 s.</summary>
+    public TimeSpan RetryAfterCap { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>How many requests may be in flight at once. Default: 4.</summary>
+    public int MaxConcurrentRequests { get; init; } = 4;
+    /// <summary>How long shutdown may take to deliver what is queued. Default: 10 s.</summary>
+    public TimeSpan ShutdownDeadline { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>The JSON Lines file used when no platform credentials are configured; none means the exporter's default.</summary>
+    public Option<string> LocalFilePath { get; init; }
+
+    /// <summary><c>true</c> when enabled with both an API key and a project name: traces go to the platform.</summary>
+    public bool SendsToPlatform => Enabled && ApiKey.IsSome && ProjectName.IsSome;
+
+    /// <summary>The absolute URL of an API path (<c>/traces</c>) under <see cref="Endpoint"/>.</summary>
+    /// <param name="path">The path, starting with <c>/</c>.</param>
+    public Uri Url(string path) => new(Endpoint + (path.StartsWith('/') ? path : "/" + path), UriKind.Absolute);
+
+    /// <summary>The truthy rule of the Python SDK: <c>true</c>, <c>1</c> or <c>yes</c>, case-insensitive, nothing else.</summary>
+    /// <param name="value">The text.</param>
+    public static bool IsTruthy(string? value) =>
+        value is not null && (value.Equals("true", StringComparison.OrdinalIgnoreCase) || value == "1" ||
+                              value.Equals("yes", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// Resolves and validates the settings: every error is collected, each naming the option and its environment
+    /// variable. Pure: the environment is passed in.
+    /// </summary>
+    /// <param name="explicitValues">Values given in code; a non-null value wins.</param>
+    /// <param name="environment">The <c>PANDAPROBE_*</c> variables (name → value).</param>
+    public static Validation<string, SdkSettings> Validate(SettingsOverrides? explicitValues, IReadOnlyDictionary<string, string> environment)
+    {
+        var o = explicitValues ?? new SettingsOverrides();
+        var env = environment ?? new Dictionary<string, string>();
+        var errors = new List<string>();
+        var d = Default;
+
+        string? Env(string name) => env.TryGetValue(name, out var v) ? v : null;
+        static Option<string> NonEmpty(string? v) => string.IsNullOrWhiteSpace(v) ? None : Some(v);
+
+        Option<string> Text(string? given, string name) => given is not null ? NonEmpty(given) : NonEmpty(Env(name));
+
+        bool Flag(bool? given, string name, bool fallback) =>
+            given ?? (Env(name) is { } v ? IsTruthy(v) : fallback);
+
+        int Int(int? given, string option, string? name, int fallback, int min)
+        {
+            var value = fallback;
+            string? shown = null;
+            if (given is { } g) value = g;
+            else if (name is not null && Env(name) is { } text && !string.IsNullOrWhiteSpace(text))
+            {
+                shown = $"'{text}'";
+                if (!int.TryParse(text.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out value))
+                {
+                    errors.Add($"{option} ({name}): '{text}' is not an integer.");
+                    return fallback;
+                }
+            }
+            if (value < min)
+            {
+                errors.Add($"{option}{(name is null ? "" : $" ({name})")}: {shown ?? value.ToString(CultureInfo.InvariantCulture)} is below the minimum {min}.");
+                return fallback;
+            }
+            return value;
+        }
+
+        TimeSpan Duration(TimeSpan? given, string option, string? name, TimeSpan fallback, bool allowZero)
+        {
+            var value = fallback;
+            string? shown = null;
+            if (given is { } g) value = g;
+            else if (name is not null && Env(name) is { } text && !string.IsNullOrWhiteSpace(text))
+            {
+                shown = $"'{text}' seconds";
+                if (!double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) ||
+                    !double.IsFinite(seconds) || Math.Abs(seconds) > TimeSpan.MaxValue.TotalSeconds / 2)
+                {
+                    errors.Add($"{option} ({name}): '{text}' is not a number of seconds.");
+                    return fallback;
+                }
+                value = TimeSpan.FromSeconds(seconds);
+            }
+            if (value < TimeSpan.Zero || (!allowZero && value == TimeSpan.Zero))
+            {
+                errors.Add($"{option}{(name is null ? "" : $" ({name})")}: {shown ?? value.ToString()} must be {(allowZero ? "zero or positive" : "positive")}.");
+                return fallback;
+            }
+            return value;
+        }
+
+        var apiKey = Text(o.ApiKey, SettingNames.ApiKey);
+        var project = Text(o.ProjectName, SettingNames.ProjectName);
+        var endpointText = o.Endpoint is { } e && !string.IsNullOrWhiteSpace(e) ? e : NonEmpty(Env(SettingNames.Endpoint)).IfNone(DefaultEndpoint);
+        var endpoint = NormaliseEndpoint(endpointText.Trim());
+        if (endpoint.IsNone)
+            errors.Add($"Endpoint ({SettingNames.Endpoint}): '{endpointText}' is not an absolute http or https URL without query or fragment.");
+
+        var enabled = Flag(o.Enabled, SettingNames.Enabled, d.Enabled);
+        if (enabled)
+        {
+            if (apiKey.IsSome && project.IsNone)
+                errors.Add($"ProjectName ({SettingNames.ProjectName}): a project name is required when an API key is given.");
+            if (project.IsSome && apiKey.IsNone)
+                errors.Add($"ApiKey ({SettingNames.ApiKey}): an API key is required when a project name is given.");
+        }
+        apiKey.IfSome(k =>
+        {
+            if (k.Any(char.IsControl) || k.Any(c => c > 0x7e))
+                errors.Add($"ApiKey ({SettingNames.ApiKey}): the key holds characters not allowed in an HTTP header.");
+        });
+        project.IfSome(p => ProjectNameError(p).IfSome(msg => errors.Add($"ProjectName ({SettingNames.ProjectName}): {msg}")));
+
+        var settings = new SdkSettings
+        {
+            ApiKey = apiKey,
+            ProjectName = project.Map(p => p.Trim()),
+            Endpoint = endpoint.IfNone(DefaultEndpoint),
+            Environment = Text(o.Environment, SettingNames.Environment),
+            Release = Text(o.Release, SettingNames.Release),
+            Enabled = enabled,
+            BatchSize = Int(o.BatchSize, nameof(BatchSize), SettingNames.BatchSize, d.BatchSize, int.MinValue),
+            FlushInterval = Duration(o.FlushInterval, nameof(FlushInterval), SettingNames.FlushInterval, d.FlushInterval, allowZero: true),
+            MaxQueueSize = Int(o.MaxQueueSize, nameof(MaxQueueSize), SettingNames.MaxQueueSize, d.MaxQueueSize, int.MinValue),
+            Debug = Flag(o.Debug, SettingNames.Debug, d.Debug),
+            ConnectTimeout = Duration(o.ConnectTimeout, nameof(ConnectTimeout), null, d.ConnectTimeout, allowZero: false),
+            RequestTimeout = Duration(o.RequestTimeout, nameof(RequestTimeout), SettingNames.Timeout, d.RequestTimeout, allowZero: false),
+            MaxRetries = Int(o.MaxRetries, nameof(MaxRetries), SettingNames.MaxRetries, d.MaxRetries, 0),
+            MaxIngestionLagRetries = Int(o.MaxIngestionLagRetries, nameof(MaxIngestionLagRetries), null, d.MaxIngestionLagRetries, 0),
+            InitialBackoff = Duration(o.InitialBackoff, nameof(InitialBackoff), null, d.InitialBackoff, allowZero: true),
+            MaxBackoff = Duration(o.MaxBackoff, nameof(MaxBackoff), null, d.MaxBackoff, allowZero: true),
+            RetryAfterCap = Duration(o.RetryAfterCap, nameof(RetryAfterCap), null, d.RetryAfterCap, allowZero: true),
+            MaxConcurrentRequests = Int(o.MaxConcurrentRequests, nameof(MaxConcurrentRequests), SettingNames.MaxConcurrentRequests, d.MaxConcurrentRequests, 1),
+            ShutdownDeadline = Duration(o.ShutdownDeadline, nameof(ShutdownDeadline), null, d.ShutdownDeadline, allowZero: true),
+            LocalFilePath = Text(o.LocalFilePath, SettingNames.LocalFile),
+        };
+        if (settings.MaxBackoff < settings.InitialBackoff)
+            errors.Add($"MaxBackoff: {settings.MaxBackoff} is shorter than InitialBackoff {settings.InitialBackoff}.");
+
+        return errors.Count == 0
+            ? Success<string, SdkSettings>(settings)
+            : Validation<string, SdkSettings>.Fail(errors.ToSeq().Strict());
+    }
+
+    /// <summary>The endpoint without trailing slashes, or None when it is not an absolute http(s) URL.</summary>
+    /// <param name="endpoint">The endpoint text.</param>
+    public static Option<string> NormaliseEndpoint(string endpoint)
+    {
+        var trimmed = (endpoint ?? string.Empty).Trim().TrimEnd('/');
+        return Uri.TryCreate(trimmed, UriKind.Absolute, out var uri) &&
+               (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) &&
+               !string.IsNullOrEmpty(uri.Host) && string.IsNullOrEmpty(uri.Query) && string.IsNullOrEmpty(uri.Fragment)
+            ? Some(trimmed)
+            : None;
+    }
+
+    /// <summary>Why the platform would refuse a project name (its resource-name rule), or None.</summary>
+    /// <param name="name">The project name.</param>
+    public static Option<string> ProjectNameError(string name)
+    {
+        var p = (name ?? string.Empty).Trim();
+        if (p.Length is 0 or > 255) return "the project name must have 1 to 255 characters.";
+        if (!char.IsLetterOrDigit(p[0]) || !char.IsLetterOrDigit(p[^1]))
+            return $"the project name '{p}' must start and end with a letter or a digit.";
+        return p.All(c => char.IsLetterOrDigit(c) || c is ' ' or '-' or '_' or '.' or '\'')
+            ? None
+            : Some($"the project name '{p}' may hold only letters, digits, spaces and - _ . '");
+    }
+}

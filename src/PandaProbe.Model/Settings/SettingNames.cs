@@ -1,0 +1,36 @@
+namespace PandaProbe.Model.Settings;
+
+/// <summary>The environment variables PandaProbe reads: the ten shared with the Python SDK, then .NET-only ones.</summary>
+public static class SettingNames
+{
+    /// <summary>The prefix every PandaProbe variable starts with.</summary>
+    public const string Prefix = "PANDAPROBE_";
+    /// <summary>The organisation API key (<c>sk_pp_…</c>).</summary>
+    public const string ApiKey = "PANDAPROBE_API_KEY";
+    /// <summary>The project traces are filed under (created by the platform if absent).</summary>
+    public const string ProjectName = "PANDAPROBE_PROJECT_NAME";
+    /// <summary>The platform's base URL.</summary>
+    public const string Endpoint = "PANDAPROBE_ENDPOINT";
+    /// <summary>The environment stamped on traces that have none.</summary>
+    public const string Environment = "PANDAPROBE_ENVIRONMENT";
+    /// <summary>The release stamped on traces that have none.</summary>
+    public const string Release = "PANDAPROBE_RELEASE";
+    /// <summary>Whether tracing is on (<c>true</c>, <c>1</c> or <c>yes</c>; anything else is off).</summary>
+    public const string Enabled = "PANDAPROBE_ENABLED";
+    /// <summary>How many items are gathered before a send.</summary>
+    public const string BatchSize = "PANDAPROBE_BATCH_SIZE";
+    /// <summary>The longest wait, in seconds, before gathered items are sent.</summary>
+    public const string FlushInterval = "PANDAPROBE_FLUSH_INTERVAL";
+    /// <summary>The bound of the in-memory queue.</summary>
+    public const string MaxQueueSize = "PANDAPROBE_MAX_QUEUE_SIZE";
+    /// <summary>Verbose diagnostics.</summary>
+    public const string Debug = "PANDAPROBE_DEBUG";
+    /// <summary>(.NET) The overall timeout of one HTTP request, in seconds (the name the PandaProbe CLI uses).</summary>
+    public const string Timeout = "PANDAPROBE_TIMEOUT";
+    /// <summary>(.NET) How many times a transient failure is retried.</summary>
+    public const string MaxRetries = "PANDAPROBE_MAX_RETRIES";
+    /// <summary>(.NET) How many requests may be in flight at once.</summary>
+    public const string MaxConcurrentRequests = "PANDAPROBE_MAX_CONCURRENT_REQUESTS";
+    /// <summary>(.NET) The JSON Lines file used when no platform credentials are configured.</summary>
+    public const string LocalFile = "PANDAPROBE_LOCAL_FILE";
+}

@@ -1,0 +1,49 @@
+namespace PandaProbe.Model.Settings;
+
+/// <summary>
+/// Explicitly given settings (from code). A non-null value wins over the environment variable, which wins over the
+/// default. Plain C# types so the facade's options can map onto it directly.
+/// </summary>
+public sealed record SettingsOverrides
+{
+    /// <summary>The API key.</summary>
+    public string? ApiKey { get; init; }
+    /// <summary>The project name.</summary>
+    public string? ProjectName { get; init; }
+    /// <summary>The platform's base URL.</summary>
+    public string? Endpoint { get; init; }
+    /// <summary>The environment stamped on traces that have none.</summary>
+    public string? Environment { get; init; }
+    /// <summary>The release stamped on traces that have none.</summary>
+    public string? Release { get; init; }
+    /// <summary>Whether tracing is on.</summary>
+    public bool? Enabled { get; init; }
+    /// <summary>How many items are gathered before a send.</summary>
+    public int? BatchSize { get; init; }
+    /// <summary>The longest wait before gathered items are sent.</summary>
+    public TimeSpan? FlushInterval { get; init; }
+    /// <summary>The bound of the in-memory queue.</summary>
+    public int? MaxQueueSize { get; init; }
+    /// <summary>Verbose diagnostics.</summary>
+    public bool? Debug { get; init; }
+    /// <summary>The connect timeout.</summary>
+    public TimeSpan? ConnectTimeout { get; init; }
+    /// <summary>The overall timeout of one request.</summary>
+    public TimeSpan? RequestTimeout { get; init; }
+    /// <summary>How many times a transient failure is retried.</summary>
+    public int? MaxRetries { get; init; }
+    /// <summary>How many times a 404 caused by the platform's ingestion lag is retried.</summary>
+    public int? MaxIngestionLagRetries { get; init; }
+    /// <summary>The first backoff delay.</summary>
+    public TimeSpan? InitialBackoff { get; init; }
+    /// <summary>The longest backoff delay.</summary>
+    public TimeSpan? MaxBackoff { get; init; }
+    /// <summary>The longest <c>Retry-After</c> honoured.</summary>
+    public TimeSpan? RetryAfterCap { get; init; }
+    /// <summary>How many requests may be in flight at once.</summary>
+    public int? MaxConcurrentRequests { get; init; }
+    /// <summary>How long shutdown may take to deliver what is queued.</summary>
+    public TimeSpan? ShutdownDeadline { get; init; }
+    /// <summary>The JSON Lines file used when no platform credentials are configured.</summary>
+    public string? LocalFilePath { get; init; }
+}

@@ -1,0 +1,29 @@
+using PandaProbe.Model.Pricing;
+
+namespace PandaProbe.Internal;
+
+/// <summary>Feeds one <see cref="ITraceProcessor"/> from the reducer's outputs, isolating its failures.</summary>
+internal sealed class ProcessorObserver(ITraceProcessor processor, PriceCatalog? catalog) : IObserver<Output>
+{
+    public void OnNext(Output output)
+    {
+        try
+        {
+            switch (output)
+            {
+                case Output.TraceStarted s: processor.OnTraceStart(s.Trace); break;
+                case Output.SpanStarted s: processor.OnSpanStart(s.Span); break;
+                case Output.SpanCompleted c: processor.OnSpanEnd(CostCalculator.Apply(catalog, c.Span)); break;
+                case Output.TraceCompleted c: processor.OnTraceEnd(CostCalculator.Apply(catalog, c.Trace)); break;
+            }
+        }
+        catch (Exception ex)
+        {
+            SelfLog.Write($"trace processor {processor.GetType().Name} failed: {ex.Message}");
+        }
+    }
+
+    public void OnError(Exception error) => SelfLog.Write($"trace processor feed stopped: {error.Message}");
+
+    public void OnCompleted() { }
+}

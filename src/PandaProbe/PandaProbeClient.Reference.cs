@@ -1,0 +1,39 @@
+using PandaProbe.Internal;
+using PandaProbe.Model.Pricing;
+
+namespace PandaProbe;
+
+public sealed partial class PandaProbeClient
+{
+    PriceCatalog? priceCatalog;
+    TraceArchive? archive;
+
+    /// <summary>
+    /// The catalogue that prices spans without an explicit cost, or <c>null</c> when
+    /// <see cref="PandaProbeOptions.ComputeCosts"/> is off (or the client is disabled).
+    /// </summary>
+    public PriceCatalog? PriceCatalog => priceCatalog;
+
+    internal TraceArchive? Archive => archive;
+
+    /// <summary>Called by the constructor before the pipeline starts: wraps the exporters that price spans.</summary>
+    IReadOnlyList<ITraceExporter> ExtendExporters(PandaProbeOptions options, IReadOnlyList<ITraceExporter> exporters)
+    {
+        priceCatalog = options.ComputeCosts ? options.PriceCatalog ?? Model.Pricing.PriceCatalog.Default : null;
+        return priceCatalog is null
+            ? exporters
+            : exporters.Select(e => (ITraceExporter)new PricingExporter(e, priceCatalog)).ToArray();
+    }
+
+    /// <summary>Called by the constructor once the pipeline runs: the trace archive and the registered processors.</summary>
+    void AttachExtensions(PandaProbeOptions options)
+    {
+        if (options.CompletedTraceRetention > 0)
+        {
+            archive = new TraceArchive(options.CompletedTraceRetention);
+            CompletedTraces.Subscribe(archive);
+        }
+        foreach (var processor in options.Processors.Where(p => p is not null))
+            Outputs.Subscribe(new ProcessorObserver(processor, priceCatalog));
+    }
+}

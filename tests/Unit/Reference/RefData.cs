@@ -1,0 +1,56 @@
+using LanguageExt;
+using PandaProbe.Model;
+using static LanguageExt.Prelude;
+
+namespace PandaProbe.Unit.ReferenceSystems;
+
+/// <summary>Small builders of Model values for the reference-system tests.</summary>
+static class RefData
+{
+    public static readonly DateTimeOffset T0 = new(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
+
+    public static Span LlmSpan(TraceId trace, string model, long prompt, long completion, double startS = 0, double durS = 1,
+        SpanStatus status = SpanStatus.Ok, Cost? cost = null, SpanId? parent = null, IEnumerable<(string, long)>? extra = null) => new()
+    {
+        Id = SpanId.New(),
+        Trace = trace,
+        Parent = parent is { } p ? Some(p) : None,
+        Name = model,
+        Kind = SpanKind.Llm,
+        Status = status,
+        StartedAt = T0.AddSeconds(startS),
+        EndedAt = Some(T0.AddSeconds(startS + durS)),
+        Model = Some(model),
+        Tokens = Some(TokenUsage.Of(prompt, completion, extra)),
+        Cost = cost is { } c ? Some(c) : None,
+    };
+
+    public static Span PlainSpan(TraceId trace, string name, SpanKind kind = SpanKind.Tool, SpanStatus status = SpanStatus.Ok,
+        double startS = 0, double durS = 1, SpanId? parent = null) => new()
+    {
+        Id = SpanId.New(),
+        Trace = trace,
+        Parent = parent is { } p ? Some(p) : None,
+        Name = name,
+        Kind = kind,
+        Status = status,
+        StartedAt = T0.AddSeconds(startS),
+        EndedAt = Some(T0.AddSeconds(startS + durS)),
+    };
+
+    public static Trace Trace(string name, IEnumerable<Func<TraceId, Span>> spans, double startS = 0, double? durS = 1,
+        TraceStatus status = TraceStatus.Completed, TraceId? parent = null, TraceId? id = null)
+    {
+        var tid = id ?? TraceId.New();
+        return new Trace
+        {
+            Id = tid,
+            Name = name,
+            Status = status,
+            StartedAt = T0.AddSeconds(startS),
+            EndedAt = durS is { } d ? Some(T0.AddSeconds(startS + d)) : None,
+            ParentTrace = parent is { } p ? Some(p) : None,
+            Spans = spans.Select(f => f(tid)).ToArray().ToSeq(),
+        };
+    }
+}
