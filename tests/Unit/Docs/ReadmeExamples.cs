@@ -1,3 +1,5 @@
+using OpenTelemetry;
+using OpenTelemetry.Trace;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PandaProbe.Exporters;
@@ -194,6 +196,20 @@ public class ReadmeExamples
         // Or in code: an option given here wins over the environment variable, which wins over the default.
         Probe.Init(new PandaProbeOptions { ApiKey = "sk_pp_…", ProjectName = "support-bot", Environment = "production" });
         Probe.OnError(e => Console.Error.WriteLine($"PandaProbe delivery failed: {e.Message}"));
+    }
+
+    static async Task ExampleOpenTelemetry()
+    {
+        using var tracing = Sdk.CreateTracerProviderBuilder()
+            .AddSource(ActivityTraceExporter.SourceName)   // "PandaProbe"
+            // .AddOtlpExporter()                          // or any other exporter of your choice
+            .Build();
+
+        await using var client = new PandaProbeClient(new PandaProbeOptions
+        {
+            // Exporters replace the default destination: list every one you want.
+            Exporters = { new ActivityTraceExporter(maxPayloadLength: 4096), new FileTraceExporter("traces.jsonl") },
+        });
     }
 
     // ---- the tests ----------------------------------------------------------------------------------------------
@@ -403,5 +419,23 @@ public class ReadmeExamples
         Assert.Equal("true", score.Value);
         Assert.Equal(ScoreDataType.Boolean, score.DataType);
         _ = (Action)ExampleInitInCode;
+    }
+
+    [Fact]
+    public async Task The_OpenTelemetry_registration_builds_and_shuts_down_cleanly()
+    {
+        var cwd = Environment.CurrentDirectory;
+        var dir = Directory.CreateTempSubdirectory("pandaprobe-readme-");
+        try
+        {
+            Environment.CurrentDirectory = dir.FullName;
+            await ExampleOpenTelemetry();
+            Assert.False(File.Exists(Path.Combine(dir.FullName, "traces.jsonl")));   // nothing was traced, nothing written
+        }
+        finally
+        {
+            Environment.CurrentDirectory = cwd;
+            dir.Delete(recursive: true);
+        }
     }
 }
