@@ -11,6 +11,13 @@ namespace PandaProbe.Extensions.AI.Internal;
 /// </summary>
 internal static class ChatTelemetry
 {
+    /// <summary>The library's serializer settings (its content types and converters), compact and without HTML escaping.</summary>
+    static readonly JsonSerializerOptions Compact = new(AIJsonUtilities.DefaultOptions)
+    {
+        WriteIndented = false,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
     /// <summary><c>{"messages":[…]}</c> for <paramref name="messages"/>, with <paramref name="instructions"/> prepended as a system message.</summary>
     public static JsonObject MessagesForm(IEnumerable<ChatMessage> messages, string? instructions = null)
     {
@@ -121,7 +128,7 @@ internal static class ChatTelemetry
             default:
                 try
                 {
-                    if (JsonSerializer.SerializeToNode(content, AIJsonUtilities.DefaultOptions) is JsonObject node)
+                    if (JsonSerializer.SerializeToNode(content, Compact) is JsonObject node)
                     {
                         node.Remove("$type");
                         node.Remove("rawRepresentation");
@@ -158,7 +165,7 @@ internal static class ChatTelemetry
     static string? ArgumentsText(IDictionary<string, object?>? arguments)
     {
         if (arguments is null) return null;
-        try { return JsonSerializer.Serialize(arguments, AIJsonUtilities.DefaultOptions); }
+        try { return JsonSerializer.Serialize(arguments, Compact); }
         catch (Exception) { return "{}"; }
     }
 
@@ -169,7 +176,7 @@ internal static class ChatTelemetry
             case null: return result.Exception?.Message;
             case string s: return s;
             default:
-                try { return JsonSerializer.Serialize(result.Result, AIJsonUtilities.DefaultOptions); }
+                try { return JsonSerializer.Serialize(result.Result, Compact); }
                 catch (Exception) { return result.Result.ToString(); }
         }
     }
