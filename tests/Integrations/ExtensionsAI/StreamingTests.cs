@@ -198,4 +198,63 @@ public class StreamingTests
         Assert.Equal(updates, received);
         Assert.Empty(exporter.Traces);
     }
+
+    [Fact]
+    public async Task A_standalone_stream_does_not_leak_its_trace_into_the_consumers_flow()
+    {
+        var (client, exporter) = Clients.InMemory();
+        var chat = new FakeChatClient { Updates = [Text("a"), Text("b")] }.WithPandaProbe(client);
+
+        var seen = new List<TraceContext?>();
+        await foreach (var _ in chat.GetStreamingResponseAsync("hi")) seen.Add(Probe.CurrentTrace);
+
+        Assert.Equal([null, null], seen);
+        Assert.Null(Probe.CurrentTrace);
+        var trace = Assert.Single(await Clients.ExportedAsync(client, exporter));
+        Assert.Equal("chat", trace.Str("name"));
+    }
+
+    [Fact]
+    public async Task Cancelling_a_stream_records_an_error_and_rethrows_the_cancellation()
+    {
+        var (client, exporter) = Clients.InMemory();
+        var chat = new FakeChatClient { Updates = [Text("a"), Text("b"), Text("c")] }.WithPandaProbe(client);
+        using var cancel = new CancellationTokenSource();
+
+        var received = 0;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var _ in chat.GetStreamingResponseAsync("hi").WithCancellation(cancel.Token))
+            {
+                received++;
+                cancel.Cancel();
+            }
+        });
+
+        Assert.Equal(1, received);
+        var span = Clients.SingleSpan(Assert.Single(await Clients.ExportedAsync(client, exporter)));
+        Assert.Equal("ERROR", span.Str("status"));
+    }
+
+    [Fact]
+    public async Task Concurrent_streams_without_a_trace_each_get_their_own_trace()
+    {
+        var (client, exporter) = Clients.InMemory();
+        const int count = 16;
+
+        await Task.WhenAll(Enumerable.Range(0, count).Select(i => Task.Run(async () =>
+        {
+            var chat = new FakeChatClient { Updates = [Text($"answer {i}")] }.WithPandaProbe(client);
+            await foreach (var _ in chat.GetStreamingResponseAsync($"question {i}")) { }
+        })));
+
+        var traces = await Clients.ExportedAsync(client, exporter);
+        Assert.Equal(count, traces.Count);
+        foreach (var trace in traces)
+        {
+            var question = trace.GetProperty("input").GetProperty("messages")[0].Str("content")!;
+            var span = Clients.SingleSpan(trace);
+            Assert.Equal(question.Replace("question", "answer"), span.GetProperty("output").GetProperty("messages")[0].Str("content"));
+        }
+    }
 }

@@ -38,6 +38,7 @@ public sealed class FakeChatClient : IChatClient
             foreach (var update in Updates)
             {
                 await Task.Yield();
+                cancellationToken.ThrowIfCancellationRequested();
                 UpdatesYielded++;
                 yield return update;
             }
