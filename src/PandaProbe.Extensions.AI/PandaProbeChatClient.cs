@@ -36,8 +36,7 @@ public sealed class PandaProbeChatClient : DelegatingChatClient
 
     readonly PandaProbeClient? client;
     readonly TimeProvider time;
-    ChatClientMetadata? metadata;
-    int metadataRead;
+    readonly Lazy<ChatClientMetadata?> metadata;
 
     /// <summary>Wraps <paramref name="innerClient"/>.</summary>
     /// <param name="innerClient">The chat client that does the work.</param>
@@ -52,6 +51,7 @@ public sealed class PandaProbeChatClient : DelegatingChatClient
         this.client = client;
         SpanName = string.IsNullOrWhiteSpace(spanName) ? DefaultSpanName : spanName;
         time = timeProvider ?? TimeProvider.System;
+        metadata = new Lazy<ChatClientMetadata?>(ReadMetadata, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>The name of the spans (and standalone traces) this client records.</summary>
@@ -138,14 +138,12 @@ public sealed class PandaProbeChatClient : DelegatingChatClient
         }
     }
 
-    ChatClientMetadata? Metadata()
+    ChatClientMetadata? Metadata() => metadata.Value;
+
+    ChatClientMetadata? ReadMetadata()
     {
-        if (Interlocked.Exchange(ref metadataRead, 1) == 0)
-        {
-            try { Volatile.Write(ref metadata, InnerClient.GetService(typeof(ChatClientMetadata)) as ChatClientMetadata); }
-            catch (Exception) { }
-        }
-        return Volatile.Read(ref metadata);
+        try { return InnerClient.GetService(typeof(ChatClientMetadata)) as ChatClientMetadata; }
+        catch (Exception) { return null; }
     }
 
     static IReadOnlyList<ChatMessage> Materialize(IEnumerable<ChatMessage> messages)
