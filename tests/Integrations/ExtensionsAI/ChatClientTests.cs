@@ -389,4 +389,25 @@ public class ChatClientTests
         Assert.Equal(PandaProbeChatClient.DefaultSpanName, new FakeChatClient().WithPandaProbe(client).GetService<PandaProbeChatClient>()!.SpanName);
         await client.ShutdownAsync();
     }
+
+    sealed class Hostile
+    {
+        public int Value => throw new InvalidOperationException("property");
+        public override string ToString() => throw new InvalidOperationException("to string");
+    }
+
+    [Fact]
+    public async Task A_request_that_cannot_be_described_still_reaches_the_provider_and_returns_its_response()
+    {
+        var (client, exporter) = Clients.InMemory();
+        var fake = new FakeChatClient();
+        var chat = fake.WithPandaProbe(client);
+        ChatMessage[] messages = [new(ChatRole.Tool, [new FunctionResultContent("c", new Hostile())])];
+
+        var response = await chat.GetResponseAsync(messages);
+
+        Assert.Same(fake.Response, response);
+        Assert.Single(fake.Received);
+        Assert.Empty(await Clients.ExportedAsync(client, exporter));
+    }
 }
