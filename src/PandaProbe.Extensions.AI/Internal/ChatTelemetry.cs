@@ -1,0 +1,271 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.AI;
+
+namespace PandaProbe.Extensions.AI.Internal;
+
+/// <summary>
+/// Pure conversions from Microsoft.Extensions.AI values to what PandaProbe records: the messages form, the
+/// whitelisted model parameters, token usage with canonical keys, and the reasoning summary. Each member returns
+/// fresh JSON nodes (never the caller's objects) and throws only on programming errors; callers still guard them.
+/// </summary>
+internal static class ChatTelemetry
+{
+    /// <summary>The library's serializer settings (its content types and converters), compact and without HTML escaping.</summary>
+    static readonly JsonSerializerOptions Compact = new(AIJsonUtilities.DefaultOptions)
+    {
+        WriteIndented = false,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    /// <summary><c>{"messages":[…]}</c> for <paramref name="messages"/>, with <paramref name="instructions"/> prepended as a system message.</summary>
+    public static JsonObject MessagesForm(IEnumerable<ChatMessage> messages, string? instructions = null)
+    {
+        var list = new JsonArray();
+        if (!string.IsNullOrEmpty(instructions))
+            list.Add(new JsonObject { ["role"] = "system", ["content"] = instructions });
+        foreach (var message in messages)
+            if (message is not null)
+                foreach (var converted in Convert(message))
+                    list.Add(converted);
+        return new JsonObject { ["messages"] = list };
+    }
+
+    /// <summary><c>{"messages":[the last message of <paramref name="form"/> whose role is <paramref name="role"/>]}</c>, or <c>null</c>.</summary>
+    public static JsonObject? LastWithRole(JsonObject form, string role)
+    {
+        if (form["messages"] is not JsonArray list) return null;
+        for (var i = list.Count - 1; i >= 0; i--)
+            if (list[i] is JsonObject m && m["role"]?.GetValue<string>() == role)
+                return new JsonObject { ["messages"] = new JsonArray(m.DeepClone()) };
+        return null;
+    }
+
+    /// <summary>
+    /// One message in messages form, or several for a tool message holding several results (one entry per
+    /// <c>tool_call_id</c>). Text parts are flattened into a string <c>content</c>; any other part keeps the content
+    /// a list of parts; function calls become <c>tool_calls</c>; reasoning parts are left out.
+    /// </summary>
+    public static IEnumerable<JsonObject> Convert(ChatMessage message)
+    {
+        var role = RoleName(message.Role);
+        var results = message.Contents.OfType<FunctionResultContent>().ToList();
+        if (results.Count > 0 && message.Contents.All(c => c is FunctionResultContent))
+        {
+            foreach (var result in results)
+                yield return new JsonObject
+                {
+                    ["role"] = "tool",
+                    ["tool_call_id"] = result.CallId,
+                    ["content"] = ResultText(result),
+                };
+            yield break;
+        }
+
+        var parts = new JsonArray();
+        var texts = new List<string>();
+        var onlyText = true;
+        var toolCalls = new JsonArray();
+        foreach (var content in message.Contents)
+        {
+            switch (content)
+            {
+                case TextReasoningContent:
+                    break;
+                case TextContent text:
+                    texts.Add(text.Text ?? string.Empty);
+                    parts.Add(new JsonObject { ["type"] = "text", ["text"] = text.Text });
+                    break;
+                case FunctionCallContent call:
+                    toolCalls.Add(new JsonObject
+                    {
+                        ["id"] = call.CallId,
+                        ["type"] = "function",
+                        ["function"] = new JsonObject { ["name"] = call.Name, ["arguments"] = ArgumentsText(call.Arguments) },
+                    });
+                    break;
+                case UsageContent:
+                    break;
+                default:
+                    onlyText = false;
+                    parts.Add(Part(content));
+                    break;
+            }
+        }
+
+        var converted = new JsonObject { ["role"] = role };
+        if (message.AuthorName is { Length: > 0 } author) converted["name"] = author;
+        converted["content"] = onlyText
+            ? (texts.Count == 0 && toolCalls.Count > 0 ? null : JsonValue.Create(string.Concat(texts)))
+            : parts;
+        if (toolCalls.Count > 0) converted["tool_calls"] = toolCalls;
+        yield return converted;
+    }
+
+    /// <summary>The lower-case role name (<c>system</c>, <c>user</c>, <c>assistant</c>, <c>tool</c>, or a custom value).</summary>
+    public static string RoleName(ChatRole role) =>
+        string.IsNullOrEmpty(role.Value) ? "user" : role.Value.ToLowerInvariant();
+
+    /// <summary>A non-text part: a description of binary data (never its bytes), a URI, an error, or the library's own JSON for anything else.</summary>
+    static JsonObject Part(AIContent content)
+    {
+        switch (content)
+        {
+            case DataContent data:
+                return new JsonObject
+                {
+                    ["type"] = "data",
+                    ["media_type"] = data.MediaType,
+                    ["name"] = data.Name,
+                    ["bytes"] = data.Data.Length,
+                };
+            case UriContent uri:
+                return new JsonObject { ["type"] = "uri", ["media_type"] = uri.MediaType, ["uri"] = uri.Uri.ToString() };
+            case ErrorContent error:
+                return new JsonObject { ["type"] = "error", ["message"] = error.Message, ["error_code"] = error.ErrorCode };
+            case FunctionResultContent result:
+                return new JsonObject { ["type"] = "tool_result", ["tool_call_id"] = result.CallId, ["content"] = ResultText(result) };
+            default:
+                try
+                {
+                    if (JsonSerializer.SerializeToNode(content, Compact) is JsonObject node)
+                    {
+                        node.Remove("$type");
+                        node.Remove("rawRepresentation");
+                        node.Remove("additionalProperties");
+                        var typed = new JsonObject { ["type"] = TypeName(content) };
+                        foreach (var (key, value) in node.ToList())
+                        {
+                            node.Remove(key);
+                            typed[key] = value;
+                        }
+                        return typed;
+                    }
+                }
+                catch (Exception) { }
+                return new JsonObject { ["type"] = TypeName(content) };
+        }
+    }
+
+    /// <summary><c>HostedFileContent</c> → <c>hosted_file</c>.</summary>
+    static string TypeName(AIContent content)
+    {
+        var name = content.GetType().Name;
+        if (name.EndsWith("Content", StringComparison.Ordinal) && name.Length > "Content".Length)
+            name = name[..^"Content".Length];
+        var builder = new System.Text.StringBuilder();
+        for (var i = 0; i < name.Length; i++)
+        {
+            if (char.IsUpper(name[i]) && i > 0) builder.Append('_');
+            builder.Append(char.ToLowerInvariant(name[i]));
+        }
+        return builder.ToString();
+    }
+
+    static string? ArgumentsText(IDictionary<string, object?>? arguments)
+    {
+        if (arguments is null) return null;
+        try { return JsonSerializer.Serialize(arguments, Compact); }
+        catch (Exception) { return "{}"; }
+    }
+
+    static string? ResultText(FunctionResultContent result)
+    {
+        switch (result.Result)
+        {
+            case null: return result.Exception?.Message;
+            case string s: return s;
+            default:
+                try { return JsonSerializer.Serialize(result.Result, Compact); }
+                catch (Exception) { return result.Result.ToString(); }
+        }
+    }
+
+    /// <summary>The request's model parameters, provider-neutral names, set values only; never messages, tools or keys.</summary>
+    public static Dictionary<string, object?> ModelParameters(ChatOptions? options)
+    {
+        var parameters = new Dictionary<string, object?>();
+        if (options is null) return parameters;
+        if (options.Temperature is { } temperature) parameters["temperature"] = temperature;
+        if (options.TopP is { } topP) parameters["top_p"] = topP;
+        if (options.TopK is { } topK) parameters["top_k"] = topK;
+        if (options.MaxOutputTokens is { } maxTokens) parameters["max_output_tokens"] = maxTokens;
+        if (options.FrequencyPenalty is { } frequency) parameters["frequency_penalty"] = frequency;
+        if (options.PresencePenalty is { } presence) parameters["presence_penalty"] = presence;
+        if (options.Seed is { } seed) parameters["seed"] = seed;
+        if (options.StopSequences is { Count: > 0 } stops) parameters["stop_sequences"] = stops.ToArray();
+        if (options.Reasoning?.Effort is { } effort) parameters["reasoning_effort"] = effort.ToString().ToLowerInvariant();
+        switch (options.ResponseFormat)
+        {
+            case ChatResponseFormatText:
+                parameters["response_format"] = "text";
+                break;
+            case ChatResponseFormatJson json when json.Schema is not null:
+                parameters["response_format"] = new Dictionary<string, object?> { ["type"] = "json_schema", ["name"] = json.SchemaName };
+                break;
+            case ChatResponseFormatJson:
+                parameters["response_format"] = "json";
+                break;
+        }
+        return parameters;
+    }
+
+    /// <summary>Names of additional counts that mean "input tokens read from the provider's cache".</summary>
+    static readonly HashSet<string> CachedNames = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "cached_tokens", "cached_prompt_tokens", "cache_read_input_tokens", "cache_read_tokens",
+        "CachedInputTokenCount", "InputTokenDetails.CachedTokenCount",
+    };
+
+    /// <summary>Names of additional counts that mean "reasoning tokens".</summary>
+    static readonly HashSet<string> ReasoningNames = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "reasoning_tokens", "ReasoningTokenCount", "OutputTokenDetails.ReasoningTokenCount",
+    };
+
+    /// <summary>Names of additional counts that mean "input tokens written to the provider's cache".</summary>
+    static readonly HashSet<string> CacheWriteNames = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "cache_creation_input_tokens", "cache_creation_tokens", "cache_write_tokens",
+    };
+
+    /// <summary>
+    /// Canonical token usage: <c>(prompt, completion, extras)</c> where extras hold <c>total_tokens</c>,
+    /// <c>cache_read_tokens</c>, <c>reasoning_tokens</c>, <c>cache_creation_tokens</c> and any other additional count
+    /// under its own name; zero and negative extras are left out. <c>null</c> when there is no usage.
+    /// </summary>
+    public static (long Prompt, long Completion, Dictionary<string, long> Extra)? Usage(UsageDetails? usage)
+    {
+        if (usage is null) return null;
+        var extra = new Dictionary<string, long>();
+        void Put(string key, long? value)
+        {
+            if (value is > 0 && !extra.ContainsKey(key)) extra[key] = value.Value;
+        }
+        Put("total_tokens", usage.TotalTokenCount);
+        Put("cache_read_tokens", usage.CachedInputTokenCount);
+        Put("reasoning_tokens", usage.ReasoningTokenCount);
+        if (usage.AdditionalCounts is { } counts)
+            foreach (var (name, value) in counts)
+            {
+                var key = CachedNames.Contains(name) ? "cache_read_tokens"
+                    : ReasoningNames.Contains(name) ? "reasoning_tokens"
+                    : CacheWriteNames.Contains(name) ? "cache_creation_tokens"
+                    : name;
+                if (key is "prompt_tokens" or "completion_tokens") continue;
+                Put(key, value);
+            }
+        if (usage.InputTokenCount is null && usage.OutputTokenCount is null && extra.Count == 0) return null;
+        return (Math.Max(0, usage.InputTokenCount ?? 0), Math.Max(0, usage.OutputTokenCount ?? 0), extra);
+    }
+
+    /// <summary>The reasoning text of <paramref name="messages"/>, parts joined with a blank line; <c>null</c> when there is none.</summary>
+    public static string? ReasoningSummary(IEnumerable<ChatMessage> messages)
+    {
+        var texts = messages.SelectMany(m => m.Contents.OfType<TextReasoningContent>())
+            .Select(r => r.Text)
+            .Where(t => !string.IsNullOrEmpty(t))
+            .ToList();
+        return texts.Count == 0 ? null : string.Join("\n\n", texts);
+    }
+}

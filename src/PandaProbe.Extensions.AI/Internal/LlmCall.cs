@@ -1,0 +1,158 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.AI;
+
+namespace PandaProbe.Extensions.AI.Internal;
+
+/// <summary>
+/// The telemetry of one chat call: an LLM span, under the flow's current trace or inside a standalone trace of its
+/// own. Every member swallows telemetry failures (they are reported to <see cref="SelfLog"/>) and finalization happens
+/// exactly once, whichever of <see cref="Complete"/>, <see cref="CompleteStream"/> or <see cref="Fail"/> comes first.
+/// </summary>
+internal sealed class LlmCall
+{
+    readonly SpanContext span;
+    readonly TraceContext? standalone;
+    readonly TimeProvider time;
+    readonly List<ChatResponseUpdate> updates = new();
+    int finished;
+    bool sawFirstUpdate;
+
+    LlmCall(SpanContext span, TraceContext? standalone, TimeProvider time)
+    {
+        this.span = span;
+        this.standalone = standalone;
+        this.time = time;
+    }
+
+    /// <summary>
+    /// Opens the span (and the standalone trace when no trace is open in this flow). <c>null</c> means "do not
+    /// instrument": tracing is off, or opening failed.
+    /// </summary>
+    public static LlmCall? TryStart(PandaProbeClient? client, string name, IReadOnlyList<ChatMessage> messages,
+        ChatOptions? options, ChatClientMetadata? metadata, TimeProvider time, bool streaming)
+    {
+        TraceContext? standalone = null;
+        try
+        {
+            var input = ChatTelemetry.MessagesForm(messages, options?.Instructions);
+            var trace = Probe.CurrentTrace;
+            if (trace is not { IsRecording: true })
+            {
+                client ??= Probe.Client;
+                if (!client.IsEnabled) return null;
+                standalone = client.StartTrace(name, input: ChatTelemetry.LastWithRole(input, "user"));
+                trace = standalone;
+            }
+
+            var model = options?.ModelId ?? metadata?.DefaultModelId;
+            Dictionary<string, object?>? spanMetadata = null;
+            if (metadata?.ProviderName is { Length: > 0 } provider)
+                spanMetadata = new Dictionary<string, object?> { ["provider"] = provider };
+            var span = trace.StartSpan(name, SpanKind.Llm, model, spanMetadata, parent: null, makeCurrent: !streaming);
+            span.SetInput(input);
+            var parameters = ChatTelemetry.ModelParameters(options);
+            if (parameters.Count > 0) span.SetModelParameters(parameters);
+            return new LlmCall(span, standalone, time);
+        }
+        catch (Exception ex)
+        {
+            SelfLog.Write($"chat client instrumentation could not start '{name}': {ex.Message}");
+            try { standalone?.End(); } catch (Exception) { }
+            return null;
+        }
+    }
+
+    /// <summary>Records one streamed update: the first one sets the completion start time.</summary>
+    public void Observe(ChatResponseUpdate update)
+    {
+        try
+        {
+            if (Volatile.Read(ref finished) != 0 || update is null) return;
+            lock (updates)
+            {
+                updates.Add(update);
+                if (sawFirstUpdate) return;
+                sawFirstUpdate = true;
+            }
+            span.SetCompletionStartTime(time.GetUtcNow());
+        }
+        catch (Exception ex) { SelfLog.Write($"chat client instrumentation: {ex.Message}"); }
+    }
+
+    /// <summary>Finalizes a stream from the updates seen so far; <paramref name="incomplete"/> when the consumer stopped early.</summary>
+    public void CompleteStream(bool incomplete)
+    {
+        if (Interlocked.Exchange(ref finished, 1) != 0) return;
+        ChatResponse? response = null;
+        try
+        {
+            ChatResponseUpdate[] seen;
+            lock (updates) seen = updates.ToArray();
+            response = seen.ToChatResponse();
+        }
+        catch (Exception ex) { SelfLog.Write($"chat client instrumentation could not combine the stream: {ex.Message}"); }
+        Finish(response, incomplete);
+    }
+
+    /// <summary>Finalizes a non-streaming call with its response.</summary>
+    public void Complete(ChatResponse response)
+    {
+        if (Interlocked.Exchange(ref finished, 1) != 0) return;
+        Finish(response, incomplete: false);
+    }
+
+    /// <summary>Records <paramref name="exception"/> on the span (and the standalone trace) and ends them.</summary>
+    public void Fail(Exception exception)
+    {
+        if (Interlocked.Exchange(ref finished, 1) != 0) return;
+        try
+        {
+            span.Fail(exception);
+            span.End();
+            if (standalone is not null)
+            {
+                standalone.Fail(exception);
+                standalone.End();
+            }
+        }
+        catch (Exception ex) { SelfLog.Write($"chat client instrumentation could not record a failure: {ex.Message}"); }
+    }
+
+    void Finish(ChatResponse? response, bool incomplete)
+    {
+        JsonObject? output = null;
+        try
+        {
+            if (response is not null)
+            {
+                output = ChatTelemetry.MessagesForm(response.Messages);
+                span.SetOutput(output);
+                if (!string.IsNullOrEmpty(response.ModelId)) span.SetModel(response.ModelId);
+                if (ChatTelemetry.Usage(response.Usage) is var (prompt, completion, extra))
+                    span.SetTokenUsage(prompt, completion, extra);
+            }
+            var metadata = new Dictionary<string, object?>();
+            if (response?.FinishReason is { } reason) metadata["finish_reason"] = reason.Value;
+            if (response is not null && ChatTelemetry.ReasoningSummary(response.Messages) is { } reasoning)
+                metadata["reasoning_summary"] = reasoning;
+            if (incomplete) metadata["stream_incomplete"] = true;
+            if (metadata.Count > 0) span.SetMetadata(metadata);
+        }
+        catch (Exception ex) { SelfLog.Write($"chat client instrumentation could not record the response: {ex.Message}"); }
+        finally
+        {
+            try { span.End(); } catch (Exception ex) { SelfLog.Write($"chat client instrumentation: {ex.Message}"); }
+        }
+
+        if (standalone is null) return;
+        try
+        {
+            if (output is not null) standalone.SetOutput(ChatTelemetry.LastWithRole(output, "assistant") ?? output);
+        }
+        catch (Exception ex) { SelfLog.Write($"chat client instrumentation could not record the trace output: {ex.Message}"); }
+        finally
+        {
+            try { standalone.End(); } catch (Exception ex) { SelfLog.Write($"chat client instrumentation: {ex.Message}"); }
+        }
+    }
+}

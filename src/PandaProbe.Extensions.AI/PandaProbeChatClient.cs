@@ -1,0 +1,154 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.AI;
+using PandaProbe.Extensions.AI.Internal;
+
+namespace PandaProbe.Extensions.AI;
+
+/// <summary>
+/// An <see cref="IChatClient"/> decorator that records every chat call as a PandaProbe LLM span. When a trace is open
+/// in the current async flow (<see cref="Probe.CurrentTrace"/>) the span is a child of the current span; otherwise it
+/// is the single span of a standalone trace with the same name (input: the last user message; output: the assistant
+/// message; session and user from <see cref="Probe.Session"/> and <see cref="Probe.User"/>). Responses, streamed
+/// updates and exceptions reach the caller unchanged: telemetry failures are never surfaced.
+/// </summary>
+/// <remarks>
+/// <para>Recorded on the span: the request in messages form (<c>{"messages":[{"role":…,"content":…}]}</c>, with
+/// <see cref="ChatOptions.Instructions"/> as a leading system message), the model (<see cref="ChatOptions.ModelId"/>,
+/// then the model reported by the response), whitelisted model parameters (temperature, top_p, top_k,
+/// max_output_tokens, frequency_penalty, presence_penalty, seed, stop_sequences, response_format, reasoning_effort),
+/// the response messages (tool calls kept as <c>tool_calls</c>), token usage (<c>prompt_tokens</c>,
+/// <c>completion_tokens</c>, <c>total_tokens</c>, <c>cache_read_tokens</c>, <c>reasoning_tokens</c> and other
+/// provider counts), and <c>metadata.finish_reason</c> / <c>metadata.reasoning_summary</c>.</para>
+/// <para>Streaming: updates pass through as they arrive; the first one sets <c>completion_start_time</c>. The span
+/// ends once: when the stream completes, when it fails (status ERROR, the exception is rethrown unchanged), or when
+/// the consumer stops early (status OK with what was received and <c>metadata.stream_incomplete = true</c>). A stream
+/// that is never enumerated records nothing.</para>
+/// <para>Binary content is described (media type, name, size), never copied into the trace.</para>
+/// </remarks>
+/// <example><code>
+/// IChatClient chat = new SomeProviderChatClient(...).WithPandaProbe();
+/// var reply = await chat.GetResponseAsync("Hello!");
+/// </code></example>
+public sealed class PandaProbeChatClient : DelegatingChatClient
+{
+    /// <summary>The span (and standalone trace) name used when none is given.</summary>
+    public const string DefaultSpanName = "chat";
+
+    readonly PandaProbeClient? client;
+    readonly TimeProvider time;
+    readonly Lazy<ChatClientMetadata?> metadata;
+
+    /// <summary>Wraps <paramref name="innerClient"/>.</summary>
+    /// <param name="innerClient">The chat client that does the work.</param>
+    /// <param name="client">The PandaProbe client for standalone traces; <c>null</c> uses <see cref="Probe.Client"/> at call time.</param>
+    /// <param name="spanName">The span name (default <see cref="DefaultSpanName"/>).</param>
+    /// <param name="timeProvider">The clock for <c>completion_start_time</c> (default: the system clock).</param>
+    /// <exception cref="ArgumentNullException"><paramref name="innerClient"/> is <c>null</c>.</exception>
+    public PandaProbeChatClient(IChatClient innerClient, PandaProbeClient? client = null, string? spanName = null,
+        TimeProvider? timeProvider = null)
+        : base(innerClient)
+    {
+        this.client = client;
+        SpanName = string.IsNullOrWhiteSpace(spanName) ? DefaultSpanName : spanName;
+        time = timeProvider ?? TimeProvider.System;
+        metadata = new Lazy<ChatClientMetadata?>(ReadMetadata, LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <summary>The name of the spans (and standalone traces) this client records.</summary>
+    public string SpanName { get; }
+
+    /// <inheritdoc />
+    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages,
+        ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var list = Materialize(messages);
+        var call = LlmCall.TryStart(client, SpanName, list, options, Metadata(), time, streaming: false);
+        if (call is null) return await base.GetResponseAsync(list, options, cancellationToken).ConfigureAwait(false);
+
+        ChatResponse response;
+        try
+        {
+            response = await base.GetResponseAsync(list, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            call.Fail(ex);
+            throw;
+        }
+        call.Complete(response);
+        return response;
+    }
+
+    /// <inheritdoc />
+    public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages,
+        ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        Stream(Materialize(messages), options, cancellationToken);
+
+    async IAsyncEnumerable<ChatResponseUpdate> Stream(IReadOnlyList<ChatMessage> messages, ChatOptions? options,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var call = LlmCall.TryStart(client, SpanName, messages, options, Metadata(), time, streaming: true);
+        if (call is null)
+        {
+            await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
+                yield return update;
+            yield break;
+        }
+
+        IAsyncEnumerator<ChatResponseUpdate>? inner = null;
+        var completed = false;
+        var failed = false;
+        try
+        {
+            try
+            {
+                inner = base.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            }
+            catch (Exception ex)
+            {
+                failed = true;
+                call.Fail(ex);
+                throw;
+            }
+
+            while (true)
+            {
+                bool more;
+                try
+                {
+                    more = await inner.MoveNextAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    failed = true;
+                    call.Fail(ex);
+                    throw;
+                }
+                if (!more) break;
+                var update = inner.Current;
+                call.Observe(update);
+                yield return update;
+            }
+            completed = true;
+        }
+        finally
+        {
+            if (!failed) call.CompleteStream(incomplete: !completed);
+            if (inner is not null) await inner.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    ChatClientMetadata? Metadata() => metadata.Value;
+
+    ChatClientMetadata? ReadMetadata()
+    {
+        try { return InnerClient.GetService(typeof(ChatClientMetadata)) as ChatClientMetadata; }
+        catch (Exception) { return null; }
+    }
+
+    static IReadOnlyList<ChatMessage> Materialize(IEnumerable<ChatMessage> messages)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        return messages as IReadOnlyList<ChatMessage> ?? messages.ToList();
+    }
+}

@@ -1,0 +1,83 @@
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using PandaProbe.Exporters;
+using PandaProbe.Extensions.AI;
+using PandaProbe.Extensions.Hosting;
+using PandaProbe.Extensions.Tests.Support;
+using PandaProbe.Model;
+
+namespace PandaProbe.Extensions.Tests.Docs;
+
+/// <summary>The code blocks of docs/README-integrations.md, compiled and run with a scripted provider.</summary>
+public class ReadmeIntegrationExamples
+{
+    [Fact]
+    public async Task Chat_client_example()
+    {
+        var (client, exporter) = Clients.InMemory();
+        IChatClient providerChatClient = new FakeChatClient
+        {
+            Response = new ChatResponse(new ChatMessage(ChatRole.Assistant, "Oslo")),
+            Updates = [new ChatResponseUpdate(ChatRole.Assistant, "Dear customer")],
+        };
+
+        // --- README block (with the explicit client of this test) ---
+        IChatClient chat = providerChatClient.WithPandaProbe(client);
+
+        var reply = await chat.GetResponseAsync("What is the capital of Norway?", new ChatOptions { ModelId = "gpt-4o" });
+
+        using (var trace = client.StartTrace("support-agent"))
+        using (var agent = trace.Span("plan", SpanKind.Agent))
+        {
+            await foreach (var update in chat.GetStreamingResponseAsync("Draft a reply"))
+                _ = update.Text;
+        }
+        // --- end ---
+
+        Assert.Equal("Oslo", reply.Text);
+        var traces = await Clients.ExportedAsync(client, exporter);
+        Assert.Equal(new[] { "chat", "support-agent" }, traces.Select(t => t.Str("name") ?? "").Order().ToArray());
+        var agentTrace = traces.Single(t => t.Str("name") == "support-agent");
+        Assert.Equal(Clients.SpanNamed(agentTrace, "plan").Str("span_id"), Clients.SpanNamed(agentTrace, "chat").Str("parent_span_id"));
+    }
+
+    public sealed class Handler(PandaProbeClient probe, IChatClient chat)
+    {
+        public readonly IChatClient Traced = chat.WithPandaProbe(probe);
+    }
+
+    [Fact]
+    public async Task Hosting_example()
+    {
+        var exporter = new InMemoryTraceExporter();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+
+        // --- README block ---
+        builder.Services.AddPandaProbe(options =>
+        {
+            options.ProjectName = "support-bot";
+            options.Environment = "production";
+        });
+        // --- end ---
+        builder.Services.Configure<PandaProbeOptions>(o =>
+        {
+            // As in production, the key comes from the environment; explicit exporters keep the test off the network.
+            o.EnvironmentVariables = new Dictionary<string, string?> { ["PANDAPROBE_API_KEY"] = "sk_pp_test" };
+            o.RegisterProcessExitHandler = false;
+            o.Exporters.Add(exporter);
+        });
+        builder.Services.AddSingleton<IChatClient>(new FakeChatClient());
+        builder.Services.AddSingleton<Handler>();
+
+        using var host = builder.Build();
+        await host.StartAsync();
+        var handler = host.Services.GetRequiredService<Handler>();
+        await handler.Traced.GetResponseAsync("hi");
+        await host.StopAsync();
+
+        var trace = Assert.Single(exporter.Traces);
+        Assert.Equal("production", trace.Environment.TryGet(out var environment) ? environment : null);
+        Assert.True(exporter.IsShutdown);
+    }
+}
