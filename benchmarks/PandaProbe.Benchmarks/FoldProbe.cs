@@ -39,6 +39,28 @@ public static class FoldProbe
             sw.Stop();
             Console.WriteLine($"// reducer alone: {events.Count:N0} events in {sw.Elapsed.TotalMilliseconds:N0} ms = " +
                 $"{events.Count / sw.Elapsed.TotalSeconds:N0} events/s, {1_000_000 / sw.Elapsed.TotalSeconds:N0} spans/s ({outputs} outputs), {(GC.GetAllocatedBytesForCurrentThread() - bytes) / events.Count} B/event, gen0 {GC.CollectionCount(0) - gcs} gen1 {GC.CollectionCount(1) - g1} gen2 {GC.CollectionCount(2) - g2}");
+            if (round == 2) BytesByKind(events);
         }
+    }
+
+    /// <summary>Bytes the reducer allocates per event, by kind of event (a second fold over the same events).</summary>
+    static void BytesByKind(List<TraceEvent> events)
+    {
+        var totals = new Dictionary<string, (long Bytes, long Count)>();
+        var state = TraceState.Empty;
+        foreach (var e in events)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            state = TraceReducer.Apply(state, e).State;
+            var used = GC.GetAllocatedBytesForCurrentThread() - before;
+            var kind = e.GetType().Name;
+            var (b, c) = totals.GetValueOrDefault(kind);
+            totals[kind] = (b + used, c + 1);
+        }
+        Console.WriteLine("// bytes per event by kind: " + string.Join(", ", totals.Select(kv => $"{kv.Key} {kv.Value.Bytes / kv.Value.Count} B")));
+    }
+
+    static void Unused()
+    {
     }
 }

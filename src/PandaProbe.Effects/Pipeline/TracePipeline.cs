@@ -70,7 +70,7 @@ public sealed class TracePipeline : IAsyncDisposable
     public IObservable<Output> Outputs => outputs;
 
     /// <summary>Traces that have started and not yet finished (as of the fold's last step).</summary>
-    public int OpenTraceCount => Volatile.Read(ref state).Open.Count;
+    public int OpenTraceCount => Volatile.Read(ref state).Count;
 
     /// <summary>Events and items not yet exported.</summary>
     public long Pending => inbox.Count + export.Pending;

@@ -1,0 +1,142 @@
+using System.Collections;
+
+namespace PandaProbe.Model;
+
+/// <summary>
+/// An immutable map from span id to span, tuned for the open spans of one trace (usually a handful: the nesting
+/// depth plus parallel siblings). Up to <see cref="LinearLimit"/> entries it is a small array scanned linearly
+/// (one copy of at most a few hundred bytes per change); beyond that it is a LanguageExt <c>HashMap</c>.
+/// Every operation returns a new table and leaves this one unchanged. Equality is by content, whatever the
+/// representation or insertion order.
+/// </summary>
+public sealed class SpanTable : IEnumerable<(SpanId Key, Span Value)>, IEquatable<SpanTable>
+{
+    /// <summary>The most entries kept in the linear (array) form.</summary>
+    public const int LinearLimit = 8;
+
+    readonly KeyValuePair<SpanId, Span>[] small;
+    readonly HashMap<SpanId, Span> large;
+    readonly bool isLarge;
+
+    SpanTable(KeyValuePair<SpanId, Span>[] small) => this.small = small;
+
+    SpanTable(HashMap<SpanId, Span> large)
+    {
+        small = [];
+        this.large = large;
+        isLarge = true;
+    }
+
+    /// <summary>The table with no entries.</summary>
+    public static SpanTable Empty { get; } = new(System.Array.Empty<KeyValuePair<SpanId, Span>>());
+
+    /// <summary>The number of entries.</summary>
+    public int Count => isLarge ? large.Count : small.Length;
+
+    /// <summary><c>true</c> when the table has no entries.</summary>
+    public bool IsEmpty => Count == 0;
+
+    /// <summary>The span stored under <paramref name="id"/>, if any.</summary>
+    public Option<Span> Find(SpanId id)
+    {
+        if (isLarge) return large.Find(id);
+        var i = IndexOf(id);
+        return i < 0 ? None : Some(small[i].Value);
+    }
+
+    /// <summary><c>true</c> when a span is stored under <paramref name="id"/>.</summary>
+    public bool ContainsKey(SpanId id) => isLarge ? large.ContainsKey(id) : IndexOf(id) >= 0;
+
+    /// <summary>A table where <paramref name="id"/> maps to <paramref name="span"/> (added or replaced).</summary>
+    public SpanTable AddOrUpdate(SpanId id, Span span)
+    {
+        if (isLarge) return new SpanTable(large.AddOrUpdate(id, span));
+        var i = IndexOf(id);
+        if (i >= 0)
+        {
+            var copy = (KeyValuePair<SpanId, Span>[])small.Clone();
+            copy[i] = new(id, span);
+            return new SpanTable(copy);
+        }
+        if (small.Length < LinearLimit)
+        {
+            var grown = new KeyValuePair<SpanId, Span>[small.Length + 1];
+            small.CopyTo(grown, 0);
+            grown[small.Length] = new(id, span);
+            return new SpanTable(grown);
+        }
+        var map = HashMap<SpanId, Span>();
+        foreach (var kv in small) map = map.Add(kv.Key, kv.Value);
+        return new SpanTable(map.Add(id, span));
+    }
+
+    /// <summary>A table without <paramref name="id"/> (this table when it is absent).</summary>
+    public SpanTable Remove(SpanId id)
+    {
+        if (isLarge)
+        {
+            var map = large.Remove(id);
+            if (map.Count > LinearLimit / 2) return new SpanTable(map);
+            if (map.IsEmpty) return Empty;
+            var back = new KeyValuePair<SpanId, Span>[map.Count];
+            var k = 0;
+            foreach (var (key, value) in map) back[k++] = new(key, value);
+            return new SpanTable(back);
+        }
+        var i = IndexOf(id);
+        if (i < 0) return this;
+        if (small.Length == 1) return Empty;
+        var shrunk = new KeyValuePair<SpanId, Span>[small.Length - 1];
+        System.Array.Copy(small, 0, shrunk, 0, i);
+        System.Array.Copy(small, i + 1, shrunk, i, small.Length - i - 1);
+        return new SpanTable(shrunk);
+    }
+
+    /// <summary>The ids, in no particular order.</summary>
+    public IEnumerable<SpanId> Keys => this.Select(kv => kv.Key);
+
+    /// <summary>The spans, in no particular order.</summary>
+    public IEnumerable<Span> Values => this.Select(kv => kv.Value);
+
+    int IndexOf(SpanId id)
+    {
+        var items = small;
+        for (var i = 0; i < items.Length; i++)
+            if (items[i].Key == id) return i;
+        return -1;
+    }
+
+    /// <inheritdoc />
+    public IEnumerator<(SpanId Key, Span Value)> GetEnumerator()
+    {
+        if (isLarge)
+        {
+            foreach (var (key, value) in large) yield return (key, value);
+            yield break;
+        }
+        foreach (var kv in small) yield return (kv.Key, kv.Value);
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary><c>true</c> when both tables hold the same ids mapped to equal spans.</summary>
+    public bool Equals(SpanTable? other)
+    {
+        if (ReferenceEquals(this, other)) return true;
+        if (other is null || other.Count != Count) return false;
+        foreach (var (key, value) in this)
+            if (!other.Find(key).TryGet(out var theirs) || !Equals(value, theirs)) return false;
+        return true;
+    }
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => Equals(obj as SpanTable);
+
+    /// <inheritdoc />
+    public override int GetHashCode()
+    {
+        var hash = 0;
+        foreach (var (key, value) in this) hash ^= HashCode.Combine(key, value);
+        return hash;
+    }
+}
