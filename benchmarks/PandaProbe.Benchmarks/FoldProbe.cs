@@ -34,7 +34,7 @@ public static class FoldProbe
             {
                 var step = TraceReducer.Apply(state, e);
                 state = step.State;
-                outputs += step.Outputs.Count;
+                outputs += step.OutputCount;
             }
             sw.Stop();
             Console.WriteLine($"// reducer alone: {events.Count:N0} events in {sw.Elapsed.TotalMilliseconds:N0} ms = " +

@@ -22,7 +22,7 @@ public static class TraceReducer
         TraceEnded x => EndTrace(state, x),
         SpanStarted s => StartSpan(state, s),
         SpanEnded x => EndSpan(state, x),
-        ScoreRecorded r => new Step(state, Seq1<Output>(new Output.ScoreSubmitted(r.Score))),
+        ScoreRecorded r => new Step(state, new Output.ScoreSubmitted(r.Score)),
         _ when e.Target is SpanId id => UpdateSpan(state, e, id),
         _ => UpdateTrace(state, e),
     };
@@ -38,7 +38,7 @@ public static class TraceReducer
         {
             var step = Apply(state, e);
             state = step.State;
-            outputs.AddRange(step.Outputs);
+            for (var i = 0; i < step.OutputCount; i++) outputs.Add(step.OutputAt(i));
         }
         return new Step(state, outputs.ToSeq().Strict());
     }
@@ -46,11 +46,11 @@ public static class TraceReducer
     static readonly Seq<Output> NoOutputs = Seq<Output>();
 
     static Step Reject(TraceState state, TraceEvent e, RejectionReason reason, string detail) =>
-        new(state, Seq1<Output>(new Output.Rejected(e, reason, detail)));
+        new(state, new Output.Rejected(e, reason, detail));
 
-    /// <summary>The adjustments (if any) followed by <paramref name="last"/>.</summary>
-    static Seq<Output> Then(List<Output>? adjusted, Output last) =>
-        adjusted is null ? Seq1(last) : adjusted.ToSeq().Add(last).Strict();
+    /// <summary>A step whose outputs are the adjustments (if any) followed by <paramref name="last"/>.</summary>
+    static Step Then(TraceState state, List<Output>? adjusted, Output last) =>
+        adjusted is null ? new Step(state, last) : new Step(state, adjusted.ToSeq().Add(last).Strict());
 
     static Step StartTrace(TraceState state, TraceStarted s)
     {
@@ -72,7 +72,7 @@ public static class TraceReducer
             ParentTrace = s.ParentTrace is { } p ? Some(p) : None,
         };
         var next = state.Set(s.Trace, new OpenTrace(trace, SpanTable.Empty));
-        return new Step(next, Then(adjusted, new Output.TraceStarted(trace)));
+        return Then(next, adjusted, new Output.TraceStarted(trace));
     }
 
     static Step EndTrace(TraceState state, TraceEnded x)
@@ -90,7 +90,7 @@ public static class TraceReducer
         var next = open.OpenSpans.IsEmpty
             ? state.Remove(x.Trace)
             : state.Set(x.Trace, open.WithHead(ended with { Spans = default }));
-        return new Step(next, Seq1<Output>(new Output.TraceCompleted(ended)));
+        return new Step(next, new Output.TraceCompleted(ended));
     }
 
     static Step StartSpan(TraceState state, SpanStarted s)
@@ -115,7 +115,7 @@ public static class TraceReducer
             Metadata = s.Metadata,
         };
         var next = state.Set(s.Trace, open with { OpenSpans = open.OpenSpans.AddOrUpdate(s.Span, span) });
-        return new Step(next, Then(adjusted, new Output.SpanStarted(span)));
+        return Then(next, adjusted, new Output.SpanStarted(span));
     }
 
     static Step EndSpan(TraceState state, SpanEnded x)
@@ -133,12 +133,12 @@ public static class TraceReducer
         if (open.IsOpen)
         {
             var next = state.Set(x.Trace, open.WithEnded(ended, remaining));
-            return new Step(next, Seq1<Output>(new Output.SpanCompleted(ended, false)));
+            return new Step(next, new Output.SpanCompleted(ended, false));
         }
         var after = remaining.IsEmpty
             ? state.Remove(x.Trace)
             : state.Set(x.Trace, open with { OpenSpans = remaining });
-        return new Step(after, Seq1<Output>(new Output.SpanCompleted(ended, true)));
+        return new Step(after, new Output.SpanCompleted(ended, true));
     }
 
     static Step UpdateSpan(TraceState state, TraceEvent e, SpanId id)

@@ -185,8 +185,9 @@ public sealed class TracePipeline : IAsyncDisposable
     void Route(Step step)
     {
         Volatile.Write(ref state, step.State);
-        foreach (var o in step.Outputs)
+        for (var i = 0; i < step.OutputCount; i++)
         {
+            var o = step.OutputAt(i);
             switch (o)
             {
                 case Output.TraceCompleted c:
