@@ -3,35 +3,42 @@ using System.Collections;
 namespace PandaProbe.Model;
 
 /// <summary>
-/// An immutable map from span id to span, tuned for the open spans of one trace (usually a handful: the nesting
+/// An immutable map (a value type: copying it copies a reference) from span id to span, tuned for the open spans of one trace (usually a handful: the nesting
 /// depth plus parallel siblings). Up to <see cref="LinearLimit"/> entries it is a small array scanned linearly
 /// (one copy of at most a few hundred bytes per change); beyond that it is a LanguageExt <c>HashMap</c>.
 /// Every operation returns a new table and leaves this one unchanged. Equality is by content, whatever the
 /// representation or insertion order.
 /// </summary>
-public sealed class SpanTable : IEnumerable<(SpanId Key, Span Value)>, IEquatable<SpanTable>
+public readonly struct SpanTable : IEnumerable<(SpanId Key, Span Value)>, IEquatable<SpanTable>
 {
     /// <summary>The most entries kept in the linear (array) form.</summary>
     public const int LinearLimit = 8;
 
-    readonly KeyValuePair<SpanId, Span>[] small;
+    readonly KeyValuePair<SpanId, Span>[]? items;
     readonly HashMap<SpanId, Span> large;
     readonly bool isLarge;
 
-    SpanTable(KeyValuePair<SpanId, Span>[] small) => this.small = small;
+    SpanTable(KeyValuePair<SpanId, Span>[] array)
+    {
+        items = array;
+        large = default;
+        isLarge = false;
+    }
 
     SpanTable(HashMap<SpanId, Span> large)
     {
-        small = [];
+        items = null;
         this.large = large;
         isLarge = true;
     }
 
-    /// <summary>The table with no entries.</summary>
-    public static SpanTable Empty { get; } = new(System.Array.Empty<KeyValuePair<SpanId, Span>>());
+    /// <summary>The table with no entries (the same as <c>default</c>).</summary>
+    public static SpanTable Empty => default;
+
+    KeyValuePair<SpanId, Span>[] Small => items ?? [];
 
     /// <summary>The number of entries.</summary>
-    public int Count => isLarge ? large.Count : small.Length;
+    public int Count => isLarge ? large.Count : Small.Length;
 
     /// <summary><c>true</c> when the table has no entries.</summary>
     public bool IsEmpty => Count == 0;
@@ -41,7 +48,7 @@ public sealed class SpanTable : IEnumerable<(SpanId Key, Span Value)>, IEquatabl
     {
         if (isLarge) return large.Find(id);
         var i = IndexOf(id);
-        return i < 0 ? None : Some(small[i].Value);
+        return i < 0 ? None : Some(Small[i].Value);
     }
 
     /// <summary><c>true</c> when a span is stored under <paramref name="id"/>.</summary>
@@ -54,19 +61,19 @@ public sealed class SpanTable : IEnumerable<(SpanId Key, Span Value)>, IEquatabl
         var i = IndexOf(id);
         if (i >= 0)
         {
-            var copy = (KeyValuePair<SpanId, Span>[])small.Clone();
+            var copy = (KeyValuePair<SpanId, Span>[])Small.Clone();
             copy[i] = new(id, span);
             return new SpanTable(copy);
         }
-        if (small.Length < LinearLimit)
+        if (Small.Length < LinearLimit)
         {
-            var grown = new KeyValuePair<SpanId, Span>[small.Length + 1];
-            small.CopyTo(grown, 0);
-            grown[small.Length] = new(id, span);
+            var grown = new KeyValuePair<SpanId, Span>[Small.Length + 1];
+            Small.CopyTo(grown, 0);
+            grown[Small.Length] = new(id, span);
             return new SpanTable(grown);
         }
         var map = HashMap<SpanId, Span>();
-        foreach (var kv in small) map = map.Add(kv.Key, kv.Value);
+        foreach (var kv in Small) map = map.Add(kv.Key, kv.Value);
         return new SpanTable(map.Add(id, span));
     }
 
@@ -85,52 +92,53 @@ public sealed class SpanTable : IEnumerable<(SpanId Key, Span Value)>, IEquatabl
         }
         var i = IndexOf(id);
         if (i < 0) return this;
-        if (small.Length == 1) return Empty;
-        var shrunk = new KeyValuePair<SpanId, Span>[small.Length - 1];
-        System.Array.Copy(small, 0, shrunk, 0, i);
-        System.Array.Copy(small, i + 1, shrunk, i, small.Length - i - 1);
+        if (Small.Length == 1) return Empty;
+        var shrunk = new KeyValuePair<SpanId, Span>[Small.Length - 1];
+        System.Array.Copy(Small, 0, shrunk, 0, i);
+        System.Array.Copy(Small, i + 1, shrunk, i, Small.Length - i - 1);
         return new SpanTable(shrunk);
     }
 
     /// <summary>The ids, in no particular order.</summary>
-    public IEnumerable<SpanId> Keys => this.Select(kv => kv.Key);
+    public IEnumerable<SpanId> Keys => ((IEnumerable<(SpanId Key, Span Value)>)this).Select(kv => kv.Key);
 
     /// <summary>The spans, in no particular order.</summary>
-    public IEnumerable<Span> Values => this.Select(kv => kv.Value);
+    public IEnumerable<Span> Values => ((IEnumerable<(SpanId Key, Span Value)>)this).Select(kv => kv.Value);
 
     int IndexOf(SpanId id)
     {
-        var items = small;
+        var items = Small;
         for (var i = 0; i < items.Length; i++)
             if (items[i].Key == id) return i;
         return -1;
     }
 
     /// <inheritdoc />
-    public IEnumerator<(SpanId Key, Span Value)> GetEnumerator()
+    public IEnumerator<(SpanId Key, Span Value)> GetEnumerator() => isLarge ? FromMap(large) : FromArray(Small);
+
+    static IEnumerator<(SpanId Key, Span Value)> FromMap(HashMap<SpanId, Span> map)
     {
-        if (isLarge)
-        {
-            foreach (var (key, value) in large) yield return (key, value);
-            yield break;
-        }
-        foreach (var kv in small) yield return (kv.Key, kv.Value);
+        foreach (var (key, value) in map) yield return (key, value);
+    }
+
+    static IEnumerator<(SpanId Key, Span Value)> FromArray(KeyValuePair<SpanId, Span>[] array)
+    {
+        foreach (var kv in array) yield return (kv.Key, kv.Value);
     }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
     /// <summary><c>true</c> when both tables hold the same ids mapped to equal spans.</summary>
-    public bool Equals(SpanTable? other)
+    public bool Equals(SpanTable other)
     {
-        if (ReferenceEquals(this, other)) return true;
-        if (other is null || other.Count != Count) return false;
+        if (other.Count != Count) return false;
         foreach (var (key, value) in this)
             if (!other.Find(key).TryGet(out var theirs) || !Equals(value, theirs)) return false;
         return true;
     }
 
     /// <inheritdoc />
-    public override bool Equals(object? obj) => Equals(obj as SpanTable);
+    public override bool Equals(object? obj) => obj is SpanTable other && Equals(other);
 
     /// <inheritdoc />
     public override int GetHashCode()
