@@ -1,11 +1,12 @@
 namespace PandaProbe.Model;
 
-/// <summary>The result of one reducer step: the new state and the effects to run, as data.</summary>
+/// <summary>The result of one reducer step: the new state and the effects to run, as data (a value type, so a step
+/// costs no allocation of its own).</summary>
 /// <remarks>
 /// Most steps have exactly one output; such a step keeps it without building a sequence, which is built only when
 /// <see cref="Outputs"/> is read. <see cref="OutputCount"/> and <see cref="OutputAt"/> read the outputs without it.
 /// </remarks>
-public sealed record Step
+public readonly record struct Step
 {
     readonly Output? single;
     readonly Seq<Output> many;
@@ -62,8 +63,8 @@ public sealed record Step
     }
 
     /// <summary>Equal when the states and the output sequences are equal.</summary>
-    public bool Equals(Step? other) =>
-        ReferenceEquals(this, other) || other is not null && State.Equals(other.State) && Outputs.Equals(other.Outputs);
+    public bool Equals(Step other) =>
+        Equals(State, other.State) && Outputs.Equals(other.Outputs);
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(State, Outputs);
