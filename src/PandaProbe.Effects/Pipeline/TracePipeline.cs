@@ -156,20 +156,9 @@ public sealed class TracePipeline : IAsyncDisposable
             {
                 var (ok, item) = await inbox.ReadAsync().ConfigureAwait(false);
                 if (!ok) break;
-                switch (item)
-                {
-                    case TraceEvent e:
-                        try { folded.OnNext(e); }
-                        catch (Exception ex) { SelfLog.Write($"folding {e.GetType().Name} failed: {ex.Message}"); }
-                        events.Publish(e);
-                        break;
-                    case FlushControl f:
-                        export.RequestFlush(f.Done);
-                        break;
-                    case ShutdownControl:
-                        inbox.Complete();
-                        break;
-                }
+                Handle(item);
+                // Drain what is already queued without an await per item (ReadAsync would return the same items).
+                while (inbox.TryRead(out var next)) Handle(next);
             }
         }
         catch (Exception ex) { SelfLog.Write($"the pipeline reader stopped: {ex.Message}"); }
@@ -179,6 +168,24 @@ public sealed class TracePipeline : IAsyncDisposable
             events.Complete();
             completed.Complete();
             outputs.Complete();
+        }
+    }
+
+    void Handle(object? item)
+    {
+        switch (item)
+        {
+            case TraceEvent e:
+                try { folded.OnNext(e); }
+                catch (Exception ex) { SelfLog.Write($"folding {e.GetType().Name} failed: {ex.Message}"); }
+                events.Publish(e);
+                break;
+            case FlushControl f:
+                export.RequestFlush(f.Done);
+                break;
+            case ShutdownControl:
+                inbox.Complete();
+                break;
         }
     }
 
