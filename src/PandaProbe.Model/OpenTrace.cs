@@ -21,7 +21,7 @@ public sealed record OpenTrace
     /// <param name="trace">The trace value.</param>
     /// <param name="openSpans">The spans that have started and not ended.</param>
     public OpenTrace(Trace trace, SpanTable openSpans)
-        : this(trace.Spans.IsEmpty ? trace : trace with { Spans = default }, trace.Spans, openSpans, IdsOf(trace.Spans)) { }
+        : this(trace.Spans.IsEmpty ? trace : trace with { Spans = default }, trace.Spans.Strict(), openSpans, IdsOf(trace.Spans)) { }
 
     OpenTrace(Trace head, Seq<Span> ended, SpanTable openSpans, LanguageExt.HashSet<SpanId> endedIds)
     {
