@@ -14,31 +14,29 @@ public readonly struct SpanTable : IEnumerable<(SpanId Key, Span Value)>, IEquat
     /// <summary>The most entries kept in the linear (array) form.</summary>
     public const int LinearLimit = 8;
 
-    readonly KeyValuePair<SpanId, Span>[]? items;
-    readonly HashMap<SpanId, Span> large;
-    readonly bool isLarge;
+    /// <summary>Null (empty), the small form's array, or the large form's <see cref="Large"/> holder.</summary>
+    readonly object? items;
 
-    SpanTable(KeyValuePair<SpanId, Span>[] array)
+    sealed class Large(HashMap<SpanId, Span> map)
     {
-        items = array;
-        large = default;
-        isLarge = false;
+        public readonly HashMap<SpanId, Span> Map = map;
     }
 
-    SpanTable(HashMap<SpanId, Span> large)
-    {
-        items = null;
-        this.large = large;
-        isLarge = true;
-    }
+    SpanTable(KeyValuePair<SpanId, Span>[] array) => items = array;
+
+    SpanTable(HashMap<SpanId, Span> map) => items = new Large(map);
+
+    bool IsLarge => items is Large;
+
+    HashMap<SpanId, Span> LargeMap => ((Large)items!).Map;
 
     /// <summary>The table with no entries (the same as <c>default</c>).</summary>
     public static SpanTable Empty => default;
 
-    KeyValuePair<SpanId, Span>[] Small => items ?? [];
+    KeyValuePair<SpanId, Span>[] Small => items as KeyValuePair<SpanId, Span>[] ?? [];
 
     /// <summary>The number of entries.</summary>
-    public int Count => isLarge ? large.Count : Small.Length;
+    public int Count => IsLarge ? LargeMap.Count : Small.Length;
 
     /// <summary><c>true</c> when the table has no entries.</summary>
     public bool IsEmpty => Count == 0;
@@ -46,18 +44,18 @@ public readonly struct SpanTable : IEnumerable<(SpanId Key, Span Value)>, IEquat
     /// <summary>The span stored under <paramref name="id"/>, if any.</summary>
     public Option<Span> Find(SpanId id)
     {
-        if (isLarge) return large.Find(id);
+        if (IsLarge) return LargeMap.Find(id);
         var i = IndexOf(id);
         return i < 0 ? None : Some(Small[i].Value);
     }
 
     /// <summary><c>true</c> when a span is stored under <paramref name="id"/>.</summary>
-    public bool ContainsKey(SpanId id) => isLarge ? large.ContainsKey(id) : IndexOf(id) >= 0;
+    public bool ContainsKey(SpanId id) => IsLarge ? LargeMap.ContainsKey(id) : IndexOf(id) >= 0;
 
     /// <summary>A table where <paramref name="id"/> maps to <paramref name="span"/> (added or replaced).</summary>
     public SpanTable AddOrUpdate(SpanId id, Span span)
     {
-        if (isLarge) return new SpanTable(large.AddOrUpdate(id, span));
+        if (IsLarge) return new SpanTable(LargeMap.AddOrUpdate(id, span));
         var i = IndexOf(id);
         if (i >= 0)
         {
@@ -80,9 +78,9 @@ public readonly struct SpanTable : IEnumerable<(SpanId Key, Span Value)>, IEquat
     /// <summary>A table without <paramref name="id"/> (this table when it is absent).</summary>
     public SpanTable Remove(SpanId id)
     {
-        if (isLarge)
+        if (IsLarge)
         {
-            var map = large.Remove(id);
+            var map = LargeMap.Remove(id);
             if (map.Count > LinearLimit / 2) return new SpanTable(map);
             if (map.IsEmpty) return Empty;
             var back = new KeyValuePair<SpanId, Span>[map.Count];
@@ -114,7 +112,7 @@ public readonly struct SpanTable : IEnumerable<(SpanId Key, Span Value)>, IEquat
     }
 
     /// <inheritdoc />
-    public IEnumerator<(SpanId Key, Span Value)> GetEnumerator() => isLarge ? FromMap(large) : FromArray(Small);
+    public IEnumerator<(SpanId Key, Span Value)> GetEnumerator() => IsLarge ? FromMap(LargeMap) : FromArray(Small);
 
     static IEnumerator<(SpanId Key, Span Value)> FromMap(HashMap<SpanId, Span> map)
     {
