@@ -3,8 +3,8 @@ using System.Collections;
 namespace PandaProbe.Model;
 
 /// <summary>
-/// An immutable map (a value type: copying it copies a reference) from span id to span, tuned for the open spans of one trace (usually a handful: the nesting
-/// depth plus parallel siblings). Up to <see cref="LinearLimit"/> entries it is a small array scanned linearly
+/// An immutable map from span id to span (a value type: copying it copies one reference), tuned for the open spans
+/// of one trace (usually a handful: the nesting depth plus parallel siblings). Up to <see cref="LinearLimit"/> entries it is a small array scanned linearly
 /// (one copy of at most a few hundred bytes per change); beyond that it is a LanguageExt <c>HashMap</c>.
 /// Every operation returns a new table and leaves this one unchanged. Equality is by content, whatever the
 /// representation or insertion order.
