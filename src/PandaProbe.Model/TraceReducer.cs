@@ -16,13 +16,13 @@ public static class TraceReducer
     /// <returns>The new state and the outputs the event produced.</returns>
     public static Step Apply(TraceState state, TraceEvent e) => e switch
     {
-        null => new Step(state ?? TraceState.Empty, Seq<Output>()),
+        null => new Step(state ?? TraceState.Empty, NoOutputs),
         _ when state is null => Apply(TraceState.Empty, e),
         TraceStarted s => StartTrace(state, s),
         TraceEnded x => EndTrace(state, x),
         SpanStarted s => StartSpan(state, s),
         SpanEnded x => EndSpan(state, x),
-        ScoreRecorded r => new Step(state, Seq1<Output>(new Output.ScoreSubmitted(r.Score))),
+        ScoreRecorded r => new Step(state, new Output.ScoreSubmitted(r.Score)),
         _ when e.Target is SpanId id => UpdateSpan(state, e, id),
         _ => UpdateTrace(state, e),
     };
@@ -38,77 +38,84 @@ public static class TraceReducer
         {
             var step = Apply(state, e);
             state = step.State;
-            outputs.AddRange(step.Outputs);
+            for (var i = 0; i < step.OutputCount; i++) outputs.Add(step.OutputAt(i));
         }
         return new Step(state, outputs.ToSeq().Strict());
     }
 
+    static readonly Seq<Output> NoOutputs = Seq<Output>();
+
     static Step Reject(TraceState state, TraceEvent e, RejectionReason reason, string detail) =>
-        new(state, Seq1<Output>(new Output.Rejected(e, reason, detail)));
+        new(state, new Output.Rejected(e, reason, detail));
+
+    /// <summary>A step whose outputs are the adjustments (if any) followed by <paramref name="last"/>.</summary>
+    static Step Then(TraceState state, List<Output>? adjusted, Output last) =>
+        adjusted is null ? new Step(state, last) : new Step(state, adjusted.ToSeq().Add(last).Strict());
 
     static Step StartTrace(TraceState state, TraceStarted s)
     {
-        if (state.Open.ContainsKey(s.Trace))
+        if (state.ContainsKey(s.Trace))
             return Reject(state, s, RejectionReason.DuplicateTrace, $"trace {s.Trace} is already open");
-        var adjusted = new List<Output>();
+        List<Output>? adjusted = null;
         var trace = new Trace
         {
             Id = s.Trace,
-            Name = FitName(s, s.Name, "name", adjusted),
+            Name = FitName(s, s.Name, "name", ref adjusted),
             StartedAt = s.At,
             Input = s.Input is { } input ? Some(input) : None,
-            SessionId = FitShort(s, s.SessionId, "session_id", adjusted),
-            UserId = FitShort(s, s.UserId, "user_id", adjusted),
-            Tags = s.Tags.Filter(t => t is not null).Strict(),
+            SessionId = FitShort(s, s.SessionId, "session_id", ref adjusted),
+            UserId = FitShort(s, s.UserId, "user_id", ref adjusted),
+            Tags = s.Tags.IsEmpty ? default : s.Tags.Filter(static t => t is not null).Strict(),
             Metadata = s.Metadata,
-            Environment = FitShort(s, s.Environment, "environment", adjusted),
-            Release = FitShort(s, s.Release, "release", adjusted),
+            Environment = FitShort(s, s.Environment, "environment", ref adjusted),
+            Release = FitShort(s, s.Release, "release", ref adjusted),
             ParentTrace = s.ParentTrace is { } p ? Some(p) : None,
         };
-        var open = state.Open.AddOrUpdate(s.Trace, new OpenTrace(trace, HashMap<SpanId, Span>(), default));
-        return new Step(new TraceState(open), adjusted.ToSeq().Add(new Output.TraceStarted(trace)).Strict());
+        var next = state.Set(s.Trace, new OpenTrace(trace, SpanTable.Empty));
+        return Then(next, adjusted, new Output.TraceStarted(trace));
     }
 
     static Step EndTrace(TraceState state, TraceEnded x)
     {
         if (!state.Find(x.Trace).TryGet(out var open))
             return Reject(state, x, RejectionReason.UnknownTrace, $"trace {x.Trace} is not open");
-        if (!open.Trace.IsOpen) return Reject(state, x, RejectionReason.TraceEnded, $"trace {x.Trace} has already ended");
-        var t = open.Trace;
+        if (!open.IsOpen) return Reject(state, x, RejectionReason.TraceEnded, $"trace {x.Trace} has already ended");
+        var t = open.Head;
         var ended = t with
         {
             EndedAt = Some(Later(t.StartedAt, x.At)),
             Status = t.StatusIsExplicit ? t.Status : TraceStatus.Completed,
+            Spans = open.Ended,
         };
         var next = open.OpenSpans.IsEmpty
-            ? state.Open.Remove(x.Trace)
-            : state.Open.AddOrUpdate(x.Trace, open with { Trace = ended });
-        return new Step(new TraceState(next), Seq1<Output>(new Output.TraceCompleted(ended)));
+            ? state.Remove(x.Trace)
+            : state.Set(x.Trace, open.WithHead(ended with { Spans = default }));
+        return new Step(next, new Output.TraceCompleted(ended));
     }
 
     static Step StartSpan(TraceState state, SpanStarted s)
     {
         if (!state.Find(s.Trace).TryGet(out var open))
             return Reject(state, s, RejectionReason.UnknownTrace, $"trace {s.Trace} is not open");
-        if (!open.Trace.IsOpen) return Reject(state, s, RejectionReason.TraceEnded, $"trace {s.Trace} has already ended");
-        if (open.OpenSpans.ContainsKey(s.Span) || open.EndedSpans.Contains(s.Span))
+        if (!open.IsOpen) return Reject(state, s, RejectionReason.TraceEnded, $"trace {s.Trace} has already ended");
+        if (open.OpenSpans.ContainsKey(s.Span) || open.HasEnded(s.Span))
             return Reject(state, s, RejectionReason.DuplicateSpan, $"span {s.Span} was already started in trace {s.Trace}");
         if (s.Parent is { } parent && !open.OpenSpans.ContainsKey(parent))
             return Reject(state, s, RejectionReason.ParentNotOpen, $"parent span {parent} is not open in trace {s.Trace}");
-        var adjusted = new List<Output>();
+        List<Output>? adjusted = null;
         var span = new Span
         {
             Id = s.Span,
             Trace = s.Trace,
             Parent = s.Parent is { } p ? Some(p) : None,
-            Name = FitName(s, s.Name, "name", adjusted),
+            Name = FitName(s, s.Name, "name", ref adjusted),
             Kind = s.Kind,
             StartedAt = s.At,
-            Model = FitShort(s, s.Model, "model", adjusted),
+            Model = FitShort(s, s.Model, "model", ref adjusted),
             Metadata = s.Metadata,
         };
-        var next = state.Open.AddOrUpdate(s.Trace, open with { OpenSpans = open.OpenSpans.AddOrUpdate(s.Span, span) });
-        return new Step(new TraceState(next), adjusted.ToSeq().Add(new Output.SpanStarted(span)).Strict());
+        var next = state.Set(s.Trace, open with { OpenSpans = open.OpenSpans.AddOrUpdate(s.Span, span) });
+        return Then(next, adjusted, new Output.SpanStarted(span));
     }
 
     static Step EndSpan(TraceState state, SpanEnded x)
@@ -123,16 +130,15 @@ public static class TraceReducer
             Status = span.Status == SpanStatus.Unset ? SpanStatus.Ok : span.Status,
         };
         var remaining = open.OpenSpans.Remove(x.Span);
-        if (open.Trace.IsOpen)
+        if (open.IsOpen)
         {
-            var trace = open.Trace with { Spans = open.Trace.Spans.Add(ended) };
-            var next = state.Open.AddOrUpdate(x.Trace, new OpenTrace(trace, remaining, open.EndedSpans.TryAdd(x.Span)));
-            return new Step(new TraceState(next), Seq1<Output>(new Output.SpanCompleted(ended, false)));
+            var next = state.Set(x.Trace, open.WithEnded(ended, remaining));
+            return new Step(next, new Output.SpanCompleted(ended, false));
         }
         var after = remaining.IsEmpty
-            ? state.Open.Remove(x.Trace)
-            : state.Open.AddOrUpdate(x.Trace, open with { OpenSpans = remaining, EndedSpans = open.EndedSpans.TryAdd(x.Span) });
-        return new Step(new TraceState(after), Seq1<Output>(new Output.SpanCompleted(ended, true)));
+            ? state.Remove(x.Trace)
+            : state.Set(x.Trace, open with { OpenSpans = remaining });
+        return new Step(after, new Output.SpanCompleted(ended, true));
     }
 
     static Step UpdateSpan(TraceState state, TraceEvent e, SpanId id)
@@ -141,29 +147,29 @@ public static class TraceReducer
             return Reject(state, e, RejectionReason.UnknownTrace, $"trace {e.Trace} is not open");
         if (!open.OpenSpans.Find(id).TryGet(out var current))
             return Reject(state, e, RejectionReason.SpanNotOpen, $"span {id} is not open");
-        var adjusted = new List<Output>();
-        var evolved = EvolveSpan(current, e, adjusted);
+        List<Output>? adjusted = null;
+        var evolved = EvolveSpan(current, e, ref adjusted);
         if (evolved is null) return Reject(state, e, RejectionReason.InvalidValue, $"{e.GetType().Name} does not apply to a span");
-        var next = state.Open.AddOrUpdate(e.Trace, open with { OpenSpans = open.OpenSpans.AddOrUpdate(id, evolved) });
-        return new Step(new TraceState(next), adjusted.ToSeq().Strict());
+        var next = state.Set(e.Trace, open with { OpenSpans = open.OpenSpans.AddOrUpdate(id, evolved) });
+        return new Step(next, adjusted is null ? NoOutputs : adjusted.ToSeq().Strict());
     }
 
     static Step UpdateTrace(TraceState state, TraceEvent e)
     {
         if (!state.Find(e.Trace).TryGet(out var open))
             return Reject(state, e, RejectionReason.UnknownTrace, $"trace {e.Trace} is not open");
-        if (!open.Trace.IsOpen) return Reject(state, e, RejectionReason.TraceEnded, $"trace {e.Trace} has already ended");
-        var evolved = EvolveTrace(open.Trace, e);
+        if (!open.IsOpen) return Reject(state, e, RejectionReason.TraceEnded, $"trace {e.Trace} has already ended");
+        var evolved = EvolveTrace(open.Head, e);
         if (evolved is null) return Reject(state, e, RejectionReason.InvalidValue, $"{e.GetType().Name} does not apply to a trace");
-        var next = state.Open.AddOrUpdate(e.Trace, open with { Trace = evolved });
-        return new Step(new TraceState(next), Seq<Output>());
+        var next = state.Set(e.Trace, open.WithHead(evolved));
+        return new Step(next, NoOutputs);
     }
 
-    static Span? EvolveSpan(Span span, TraceEvent e, List<Output> adjusted) => e switch
+    static Span? EvolveSpan(Span span, TraceEvent e, ref List<Output>? adjusted) => e switch
     {
         InputSet i => span with { Input = Some(i.Input ?? Payload.Null) },
         OutputSet o => span with { Output = Some(o.Output ?? Payload.Null) },
-        ModelSet m => span with { Model = FitShort(m, m.Model, "model", adjusted) },
+        ModelSet m => span with { Model = FitShort(m, m.Model, "model", ref adjusted) },
         TokensSet t when t.Tokens is not null => span with { Tokens = Some(t.Tokens) },
         CostSet c when c.Cost is not null => span with { Cost = Some(c.Cost) },
         ModelParametersSet p => span with { ModelParameters = Some(p.Parameters) },
@@ -194,22 +200,22 @@ public static class TraceReducer
 
     static DateTimeOffset Later(DateTimeOffset start, DateTimeOffset end) => end < start ? start : end;
 
-    static string FitName(TraceEvent e, string? name, string field, List<Output> adjusted)
+    static string FitName(TraceEvent e, string? name, string field, ref List<Output>? adjusted)
     {
         var fitted = Limits.Name(name);
         if (!string.Equals(fitted, name, StringComparison.Ordinal))
-            adjusted.Add(new Output.Adjusted(e, field, string.IsNullOrWhiteSpace(name)
+            (adjusted ??= []).Add(new Output.Adjusted(e, field, string.IsNullOrWhiteSpace(name)
                 ? $"empty {field} replaced by '{Limits.UnnamedName}'"
                 : $"{field} truncated from {name!.Length} to {Limits.MaxNameLength} characters"));
         return fitted;
     }
 
-    static Option<string> FitShort(TraceEvent e, string? value, string field, List<Output> adjusted)
+    static Option<string> FitShort(TraceEvent e, string? value, string field, ref List<Output>? adjusted)
     {
         if (value is null) return None;
         var fitted = Limits.ShortText(value);
         if (fitted.Length != value.Length || !ReferenceEquals(fitted, value) && fitted != value)
-            adjusted.Add(new Output.Adjusted(e, field, $"{field} truncated from {value.Length} to {Limits.MaxShortTextLength} characters"));
+            (adjusted ??= []).Add(new Output.Adjusted(e, field, $"{field} truncated from {value.Length} to {Limits.MaxShortTextLength} characters"));
         return Some(fitted);
     }
 }

@@ -1,12 +1,59 @@
 namespace PandaProbe.Model;
 
 /// <summary>The reducer's state: every trace that is open or still has open (late) spans.</summary>
-/// <param name="Open">Unfinished traces by id.</param>
-public sealed record TraceState(HashMap<TraceId, OpenTrace> Open)
+/// <remarks>
+/// Events of one trace usually arrive in bursts, so the state keeps the trace touched last beside the map (a focus,
+/// as in a zipper): consecutive events of that trace replace the focus without copying a path of the map. The map
+/// may still hold an older value under the focused id; the focus wins. Equality is by content (<see cref="Open"/>).
+/// </remarks>
+public sealed record TraceState
 {
+    readonly HashMap<TraceId, OpenTrace> rest;
+    readonly OpenTrace? hot;   // the focused trace; its id is hot.Head.Id
+
+    /// <summary>A state holding exactly the traces of <paramref name="open"/>.</summary>
+    /// <param name="open">Unfinished traces by id.</param>
+    public TraceState(HashMap<TraceId, OpenTrace> open) => rest = open;
+
+    TraceState(HashMap<TraceId, OpenTrace> rest, OpenTrace? hot)
+    {
+        this.rest = rest;
+        this.hot = hot;
+    }
+
     /// <summary>The state before any event.</summary>
     public static TraceState Empty { get; } = new(HashMap<TraceId, OpenTrace>());
 
+    /// <summary>Unfinished traces by id (built when read if a trace is in focus).</summary>
+    public HashMap<TraceId, OpenTrace> Open => hot is null ? rest : rest.AddOrUpdate(hot.Head.Id, hot);
+
+    /// <summary>The number of unfinished traces.</summary>
+    public int Count => hot is null || rest.ContainsKey(hot.Head.Id) ? rest.Count : rest.Count + 1;
+
+    /// <summary><c>true</c> when a trace with this id is unfinished.</summary>
+    public bool ContainsKey(TraceId id) => hot is not null && hot.Head.Id == id || rest.ContainsKey(id);
+
     /// <summary>The open trace with this id, if any.</summary>
-    public Option<OpenTrace> Find(TraceId id) => Open.Find(id);
+    public Option<OpenTrace> Find(TraceId id) => hot is not null && hot.Head.Id == id ? Some(hot) : rest.Find(id);
+
+    /// <summary>A state where <paramref name="id"/> holds <paramref name="open"/> (added or replaced).</summary>
+    /// <remarks><paramref name="open"/> must be the trace with id <paramref name="id"/> (the reducer's case).</remarks>
+    internal TraceState Set(TraceId id, OpenTrace open) =>
+        hot is null || hot.Head.Id == id
+            ? new TraceState(rest, open)
+            : new TraceState(rest.AddOrUpdate(hot.Head.Id, hot), open);
+
+    /// <summary>A state without <paramref name="id"/>.</summary>
+    internal TraceState Remove(TraceId id)
+    {
+        var map = rest.ContainsKey(id) ? rest.Remove(id) : rest;
+        return hot is not null && hot.Head.Id == id ? new TraceState(map) : new TraceState(map, hot);
+    }
+
+    /// <summary>Equal when both states hold the same traces.</summary>
+    public bool Equals(TraceState? other) =>
+        ReferenceEquals(this, other) || other is not null && Open.Equals(other.Open);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => Open.GetHashCode();
 }

@@ -70,7 +70,7 @@ public sealed class TracePipeline : IAsyncDisposable
     public IObservable<Output> Outputs => outputs;
 
     /// <summary>Traces that have started and not yet finished (as of the fold's last step).</summary>
-    public int OpenTraceCount => Volatile.Read(ref state).Open.Count;
+    public int OpenTraceCount => Volatile.Read(ref state).Count;
 
     /// <summary>Events and items not yet exported.</summary>
     public long Pending => inbox.Count + export.Pending;
@@ -156,20 +156,9 @@ public sealed class TracePipeline : IAsyncDisposable
             {
                 var (ok, item) = await inbox.ReadAsync().ConfigureAwait(false);
                 if (!ok) break;
-                switch (item)
-                {
-                    case TraceEvent e:
-                        try { folded.OnNext(e); }
-                        catch (Exception ex) { SelfLog.Write($"folding {e.GetType().Name} failed: {ex.Message}"); }
-                        events.Publish(e);
-                        break;
-                    case FlushControl f:
-                        export.RequestFlush(f.Done);
-                        break;
-                    case ShutdownControl:
-                        inbox.Complete();
-                        break;
-                }
+                Handle(item);
+                // Drain what is already queued without an await per item (ReadAsync would return the same items).
+                while (inbox.TryRead(out var next)) Handle(next);
             }
         }
         catch (Exception ex) { SelfLog.Write($"the pipeline reader stopped: {ex.Message}"); }
@@ -182,11 +171,30 @@ public sealed class TracePipeline : IAsyncDisposable
         }
     }
 
+    void Handle(object? item)
+    {
+        switch (item)
+        {
+            case TraceEvent e:
+                try { folded.OnNext(e); }
+                catch (Exception ex) { SelfLog.Write($"folding {e.GetType().Name} failed: {ex.Message}"); }
+                events.Publish(e);
+                break;
+            case FlushControl f:
+                export.RequestFlush(f.Done);
+                break;
+            case ShutdownControl:
+                inbox.Complete();
+                break;
+        }
+    }
+
     void Route(Step step)
     {
         Volatile.Write(ref state, step.State);
-        foreach (var o in step.Outputs)
+        for (var i = 0; i < step.OutputCount; i++)
         {
+            var o = step.OutputAt(i);
             switch (o)
             {
                 case Output.TraceCompleted c:

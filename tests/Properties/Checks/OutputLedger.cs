@@ -28,7 +28,7 @@ public sealed class OutputLedger
     public IReadOnlyList<string> Observe(TraceState before, TraceEvent e, Step step)
     {
         var violations = new List<string>();
-        if (step is null || step.State is null) return ["the step or its state is null"];
+        if (step.State is null) return ["the step's state is null"];   // Step is a value type: only its state can be null
         var rejected = step.Outputs.Exists(o => o is Output.Rejected);
         if (rejected && step.Outputs.Count != 1) violations.Add($"a rejection came with other outputs: {step.Outputs.Count}");
         if ((rejected || e is null) && !step.State.Equals(before)) violations.Add("a rejected (or null) event changed the state");

@@ -1,0 +1,148 @@
+using System.Collections;
+
+namespace PandaProbe.Model;
+
+/// <summary>
+/// An immutable map from span id to span (a value type: copying it copies one reference), tuned for the open spans
+/// of one trace (usually a handful: the nesting depth plus parallel siblings). Up to <see cref="LinearLimit"/> entries it is a small array scanned linearly
+/// (one copy of at most a few hundred bytes per change); beyond that it is a LanguageExt <c>HashMap</c>.
+/// Every operation returns a new table and leaves this one unchanged. Equality is by content, whatever the
+/// representation or insertion order.
+/// </summary>
+public readonly struct SpanTable : IEnumerable<(SpanId Key, Span Value)>, IEquatable<SpanTable>
+{
+    /// <summary>The most entries kept in the linear (array) form.</summary>
+    public const int LinearLimit = 8;
+
+    /// <summary>Null (empty), the small form's array, or the large form's <see cref="Large"/> holder.</summary>
+    readonly object? items;
+
+    sealed class Large(HashMap<SpanId, Span> map)
+    {
+        public readonly HashMap<SpanId, Span> Map = map;
+    }
+
+    SpanTable(KeyValuePair<SpanId, Span>[] array) => items = array;
+
+    SpanTable(HashMap<SpanId, Span> map) => items = new Large(map);
+
+    bool IsLarge => items is Large;
+
+    HashMap<SpanId, Span> LargeMap => ((Large)items!).Map;
+
+    /// <summary>The table with no entries (the same as <c>default</c>).</summary>
+    public static SpanTable Empty => default;
+
+    KeyValuePair<SpanId, Span>[] Small => items as KeyValuePair<SpanId, Span>[] ?? [];
+
+    /// <summary>The number of entries.</summary>
+    public int Count => IsLarge ? LargeMap.Count : Small.Length;
+
+    /// <summary><c>true</c> when the table has no entries.</summary>
+    public bool IsEmpty => Count == 0;
+
+    /// <summary>The span stored under <paramref name="id"/>, if any.</summary>
+    public Option<Span> Find(SpanId id)
+    {
+        if (IsLarge) return LargeMap.Find(id);
+        var i = IndexOf(id);
+        return i < 0 ? None : Some(Small[i].Value);
+    }
+
+    /// <summary><c>true</c> when a span is stored under <paramref name="id"/>.</summary>
+    public bool ContainsKey(SpanId id) => IsLarge ? LargeMap.ContainsKey(id) : IndexOf(id) >= 0;
+
+    /// <summary>A table where <paramref name="id"/> maps to <paramref name="span"/> (added or replaced).</summary>
+    public SpanTable AddOrUpdate(SpanId id, Span span)
+    {
+        if (IsLarge) return new SpanTable(LargeMap.AddOrUpdate(id, span));
+        var i = IndexOf(id);
+        if (i >= 0)
+        {
+            var copy = (KeyValuePair<SpanId, Span>[])Small.Clone();
+            copy[i] = new(id, span);
+            return new SpanTable(copy);
+        }
+        if (Small.Length < LinearLimit)
+        {
+            var grown = new KeyValuePair<SpanId, Span>[Small.Length + 1];
+            Small.CopyTo(grown, 0);
+            grown[Small.Length] = new(id, span);
+            return new SpanTable(grown);
+        }
+        var map = HashMap<SpanId, Span>();
+        foreach (var kv in Small) map = map.Add(kv.Key, kv.Value);
+        return new SpanTable(map.Add(id, span));
+    }
+
+    /// <summary>A table without <paramref name="id"/> (this table when it is absent).</summary>
+    public SpanTable Remove(SpanId id)
+    {
+        if (IsLarge)
+        {
+            var map = LargeMap.Remove(id);
+            if (map.Count > LinearLimit / 2) return new SpanTable(map);
+            if (map.IsEmpty) return Empty;
+            var back = new KeyValuePair<SpanId, Span>[map.Count];
+            var k = 0;
+            foreach (var (key, value) in map) back[k++] = new(key, value);
+            return new SpanTable(back);
+        }
+        var i = IndexOf(id);
+        if (i < 0) return this;
+        if (Small.Length == 1) return Empty;
+        var shrunk = new KeyValuePair<SpanId, Span>[Small.Length - 1];
+        System.Array.Copy(Small, 0, shrunk, 0, i);
+        System.Array.Copy(Small, i + 1, shrunk, i, Small.Length - i - 1);
+        return new SpanTable(shrunk);
+    }
+
+    /// <summary>The ids, in no particular order.</summary>
+    public IEnumerable<SpanId> Keys => ((IEnumerable<(SpanId Key, Span Value)>)this).Select(kv => kv.Key);
+
+    /// <summary>The spans, in no particular order.</summary>
+    public IEnumerable<Span> Values => ((IEnumerable<(SpanId Key, Span Value)>)this).Select(kv => kv.Value);
+
+    int IndexOf(SpanId id)
+    {
+        var items = Small;
+        for (var i = 0; i < items.Length; i++)
+            if (items[i].Key == id) return i;
+        return -1;
+    }
+
+    /// <inheritdoc />
+    public IEnumerator<(SpanId Key, Span Value)> GetEnumerator() => IsLarge ? FromMap(LargeMap) : FromArray(Small);
+
+    static IEnumerator<(SpanId Key, Span Value)> FromMap(HashMap<SpanId, Span> map)
+    {
+        foreach (var (key, value) in map) yield return (key, value);
+    }
+
+    static IEnumerator<(SpanId Key, Span Value)> FromArray(KeyValuePair<SpanId, Span>[] array)
+    {
+        foreach (var kv in array) yield return (kv.Key, kv.Value);
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary><c>true</c> when both tables hold the same ids mapped to equal spans.</summary>
+    public bool Equals(SpanTable other)
+    {
+        if (other.Count != Count) return false;
+        foreach (var (key, value) in this)
+            if (!other.Find(key).TryGet(out var theirs) || !Equals(value, theirs)) return false;
+        return true;
+    }
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => obj is SpanTable other && Equals(other);
+
+    /// <inheritdoc />
+    public override int GetHashCode()
+    {
+        var hash = 0;
+        foreach (var (key, value) in this) hash ^= HashCode.Combine(key, value);
+        return hash;
+    }
+}

@@ -1,0 +1,182 @@
+using PandaProbe.Properties.Checks;
+using PandaProbe.Properties.Generators;
+using static PandaProbe.Model.TraceEvent;
+
+namespace PandaProbe.Properties;
+
+/// <summary>
+/// The reducer's storage changes representation with size: a trace's open spans live in a small array up to
+/// <see cref="SpanTable.LinearLimit"/> entries and in a hash map beyond; ended span ids are scanned linearly up to 32
+/// and kept in a hash set beyond; the state keeps the trace touched last beside its map. These properties cross
+/// every threshold, both ways, and check the same claims as the ordinary scripts.
+/// </summary>
+public class LargeTraceProperties
+{
+    static readonly Reducer Real = Folding.Real;
+
+    /// <summary>Steps forty times longer than the ordinary scripts' (hundreds of operations, dozens of spans).</summary>
+    static readonly Arbitrary<(byte[] Steps, byte Clock)> LongScript =
+        Arb.Zip(Plans.Scaled(ArbMap.Default.ArbFor<byte[]>(), 40), ArbMap.Default.ArbFor<byte>());
+
+    static Config Cases => PropertyConfig.Default.WithMaxTest(Math.Max(1, PropertyConfig.MaxTest / 4));
+
+    [Fact]
+    public void Span_tables_behave_like_a_dictionary_across_the_linear_limit() =>
+        Prop.ForAll(Plans.Scaled(ArbMap.Default.ArbFor<byte[]>(), 8), plan =>
+        {
+            var table = SpanTable.Empty;
+            var model = new Dictionary<SpanId, Span>();
+            var pool = Enumerable.Range(0, 3 * SpanTable.LinearLimit).Select(i => Ids.Span(7, i)).ToArray();
+            var problems = new List<string>();
+            for (var i = 0; i + 1 < plan.Length && problems.Count == 0; i += 2)
+            {
+                var id = pool[plan[i + 1] % pool.Length];
+                // Adds outnumber removes two to one, so tables grow past the limit and shrink back through it.
+                if (plan[i] % 3 == 0)
+                {
+                    table = table.Remove(id);
+                    model.Remove(id);
+                }
+                else
+                {
+                    var span = new Span { Id = id, Trace = Ids.Trace(7), Name = $"v{plan[i]}", StartedAt = Values.Epoch };
+                    var before = table;
+                    var beforeCount = before.Count;
+                    table = table.AddOrUpdate(id, span);
+                    model[id] = span;
+                    if (before.Count != beforeCount) problems.Add("adding changed the previous table");
+                }
+                problems.AddRange(Differences(table, model));
+            }
+            return (problems.Count == 0).Label(string.Join("\n", problems));
+        }).Check(PropertyConfig.Default);
+
+    static IEnumerable<string> Differences(SpanTable table, Dictionary<SpanId, Span> model)
+    {
+        if (table.Count != model.Count) yield return $"count {table.Count}, expected {model.Count}";
+        if (table.IsEmpty != (model.Count == 0)) yield return "IsEmpty disagrees with the count";
+        if (!table.Keys.ToHashSet().SetEquals(model.Keys)) yield return "the keys differ";
+        foreach (var (key, span) in table)
+            if (!model.TryGetValue(key, out var expected) || !ReferenceEquals(expected, span)) yield return $"{key} maps to another span";
+        foreach (var (key, span) in model)
+        {
+            if (!table.ContainsKey(key)) yield return $"{key} is missing";
+            if (!table.Find(key).Exists(found => ReferenceEquals(found, span))) yield return $"Find({key}) disagrees";
+        }
+        var rebuilt = model.Reverse().Aggregate(SpanTable.Empty, (t, kv) => t.AddOrUpdate(kv.Key, kv.Value));
+        if (!rebuilt.Equals(table) || !table.Equals(rebuilt)) yield return "a table with the same entries in another order is not equal";
+        if (rebuilt.GetHashCode() != table.GetHashCode()) yield return "equal tables have different hash codes";
+    }
+
+    [Fact]
+    public void Long_well_formed_scripts_keep_every_invariant_and_agree_with_the_reference() =>
+        Prop.ForAll(LongScript, p =>
+        {
+            var clock = Plans.ClockOf(p.Clock);
+            var wellFormed = Scripts.WellFormed(p.Steps, clock);
+            var late = Scripts.WithLateSpans(p.Steps, clock);
+            return Invariants.Hold(wellFormed).And(Invariants.Hold(late))
+                .And(ReducerClaims.AgreesWithTheReference(Real, wellFormed))
+                .And(ReducerClaims.AgreesWithTheReference(Real, late))
+                .And(ReducerClaims.LateSpansComeLater(Real, late));
+        }).Check(Cases);
+
+    [Fact]
+    public void Long_corrupted_scripts_keep_every_invariant_and_reject_without_changing_the_state() =>
+        Prop.ForAll(LongScript, p =>
+        {
+            var script = Scripts.Corrupted(p.Steps, Plans.ClockOf(p.Clock));
+            return Invariants.Hold(script).And(ReducerClaims.RejectionsLeaveTheStateUnchanged(Real, script))
+                .And(ReducerClaims.Deterministic(Real, () => Scripts.Corrupted(p.Steps, Plans.ClockOf(p.Clock))));
+        }).Check(Cases);
+
+    [Fact]
+    public void Interleaved_long_traces_fold_as_if_alone() =>
+        Prop.ForAll(Arb.Zip(Plans.Scaled(ArbMap.Default.ArbFor<byte[][]>(), 12), Plans.Steps),
+            p => ReducerClaims.InterleavingChangesNothing(Real, p.Item1, p.Item2)).Check(Cases);
+
+    [Fact]
+    public void Long_scripts_cross_the_storage_thresholds()
+    {
+        // Without this the properties above could pass while never leaving the small representations.
+        var sample = LongScript.Generator.Sample(60, new Rnd(20261122UL), 40);
+        int mostOpen = 0, mostEnded = 0;
+        foreach (var p in sample)
+        {
+            var state = TraceState.Empty;
+            foreach (var e in Scripts.WellFormed(p.Steps, Plans.ClockOf(p.Clock)))
+            {
+                state = TraceReducer.Apply(state, e).State;
+                foreach (var (_, open) in state.Open)
+                {
+                    mostOpen = Math.Max(mostOpen, open.OpenSpans.Count);
+                    mostEnded = Math.Max(mostEnded, open.Trace.Spans.Count);
+                }
+            }
+        }
+        Assert.True(mostOpen > SpanTable.LinearLimit, $"at most {mostOpen} spans were open at once");
+        Assert.True(mostEnded > 32, $"at most {mostEnded} spans ended in one trace");
+    }
+
+    [Fact]
+    public void Forty_parallel_spans_refuse_every_restarted_id_and_end_in_order()
+    {
+        var t = Ids.Trace(9);
+        var at = Values.Epoch;
+        var ids = Enumerable.Range(0, 40).Select(i => Ids.Span(9, i)).ToArray();
+        var script = new List<TraceEvent> { new TraceStarted(t, "t", at) };
+        // Forty open at once: the first twenty top level, the rest under an open span (the table is a map by then).
+        for (var i = 0; i < ids.Length; i++)
+            script.Add(new SpanStarted(t, ids[i], i < 20 ? null : ids[i - 20], $"s{i}", SpanKind.Other, at));
+        script.Add(new SpanStarted(t, ids[5], null, "open again", SpanKind.Other, at));
+        // End children first, newest first, restarting each just-ended id (rejected every time).
+        for (var i = ids.Length - 1; i >= 0; i--)
+        {
+            script.Add(new SpanEnded(t, ids[i], at));
+            script.Add(new SpanStarted(t, ids[i], null, "again", SpanKind.Other, at));
+        }
+        script.Add(new SpanStarted(t, ids[39], null, "first ended, restarted after forty ends", SpanKind.Other, at));
+        script.Add(new SpanStarted(t, Ids.Span(9, 40), ids[0], "under an ended parent", SpanKind.Other, at));
+        script.Add(new SpanStarted(t, Ids.Span(9, 41), null, "new", SpanKind.Other, at));
+        script.Add(new TraceEnded(t, at));
+        script.Add(new SpanEnded(t, Ids.Span(9, 41), at));
+
+        var outputs = TraceReducer.Fold(script).Outputs.ToList();
+        var rejections = outputs.OfType<Output.Rejected>().Select(r => r.Reason).ToList();
+        Assert.Equal(Enumerable.Repeat(RejectionReason.DuplicateSpan, 42).Append(RejectionReason.ParentNotOpen), rejections);
+        var trace = Assert.Single(outputs.OfType<Output.TraceCompleted>()).Trace;
+        Assert.Equal(ids.Reverse(), trace.Spans.Select(s => s.Id));
+        var late = Assert.Single(outputs.OfType<Output.SpanCompleted>(), o => o.AfterTrace);
+        Assert.Equal(Ids.Span(9, 41), late.Span.Id);
+        Assert.Empty(Invariants.Violations(script));
+        Assert.True(TraceReducer.Fold(script).State.Open.IsEmpty);
+    }
+
+    [Fact]
+    public void The_state_counts_and_finds_traces_whether_or_not_they_are_in_focus()
+    {
+        var at = Values.Epoch;
+        var (a, b, c) = (Ids.Trace(1), Ids.Trace(2), Ids.Trace(3));
+        TraceEvent[] script =
+        [
+            new TraceStarted(a, "a", at), new TraceStarted(b, "b", at), new SpanStarted(a, Ids.Span(1, 0), null, "x", SpanKind.Other, at),
+            new TraceStarted(c, "c", at), new TraceEnded(a, at), new TraceEnded(c, at), new SpanEnded(a, Ids.Span(1, 0), at),
+        ];
+        var state = TraceState.Empty;
+        var expected = new[] { 1, 2, 2, 3, 3, 2, 1 };
+        for (var i = 0; i < script.Length; i++)
+        {
+            state = TraceReducer.Apply(state, script[i]).State;
+            Assert.Equal(expected[i], state.Count);
+            Assert.Equal(expected[i], state.Open.Count);
+            foreach (var id in new[] { a, b, c })
+            {
+                Assert.Equal(state.Open.ContainsKey(id), state.ContainsKey(id));
+                Assert.Equal(state.Open.Find(id), state.Find(id));
+            }
+            Assert.Equal(new TraceState(state.Open), state);
+            Assert.Equal(new TraceState(state.Open).GetHashCode(), state.GetHashCode());
+        }
+        Assert.Equal([b], state.Open.Keys.ToArray());
+    }
+}
