@@ -1,3 +1,4 @@
+using PandaProbe.Unit.Serialization;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -75,7 +76,8 @@ public abstract record Reply
 /// </summary>
 public sealed class FakePlatform : IAsyncDisposable
 {
-    private static readonly Lazy<OpenApiSchemas?> Schemas = new(OpenApiSchemas.Load);
+    private static readonly Lazy<OpenApiChecker?> Schemas = new(() =>
+        SharedFolder.File("pandaprobe-api", "openapi.json") is { } file && File.Exists(file) ? OpenApiChecker.Load(file) : null);
     private static readonly Regex AddSpansRoute = new("^/traces/([0-9a-fA-F-]{36})/spans$", RegexOptions.Compiled);
 
     private readonly WebApplication app;
@@ -228,18 +230,18 @@ public sealed class FakePlatform : IAsyncDisposable
         if (route == "/traces")
         {
             problems.AddRange(WireRules.Trace(json));
-            if (schemas is not null) problems.AddRange(schemas.Validate(json, "TraceCreate").Select(p => "schema " + p));
+            if (schemas is not null) problems.AddRange(schemas.Check("TraceCreate", json).Select(p => "schema " + p));
         }
         else if (AddSpansRoute.IsMatch(route))
         {
             problems.AddRange(WireRules.SpanArray(json));
             if (schemas is not null && json.ValueKind == JsonValueKind.Array)
-                foreach (var span in json.EnumerateArray()) problems.AddRange(schemas.Validate(span, "SpanCreate").Select(p => "schema " + p));
+                foreach (var span in json.EnumerateArray()) problems.AddRange(schemas.Check("SpanCreate", span).Select(p => "schema " + p));
         }
         else if (route == "/evaluations/trace-scores")
         {
             problems.AddRange(WireRules.Score(json));
-            if (schemas is not null) problems.AddRange(schemas.Validate(json, "CreateTraceScoreRequest").Select(p => "schema " + p));
+            if (schemas is not null) problems.AddRange(schemas.Check("CreateTraceScoreRequest", json).Select(p => "schema " + p));
         }
         else problems.Add($"unknown route {route}");
         return problems;
