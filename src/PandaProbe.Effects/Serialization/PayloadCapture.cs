@@ -10,7 +10,7 @@ namespace PandaProbe.Serialization;
 /// Turns user values into immutable <see cref="Payload"/> snapshots at the moment they are recorded, so that later
 /// mutation of the user's object cannot rewrite history. Strings, numbers and other immutable values take a fast path
 /// with no serializer; everything else is serialized with System.Text.Json (cycles ignored, enums as strings, NaN and
-/// infinities as named literals, depth at most 64). Never throws: a value that cannot be serialized is recorded as
+/// infinities as named literals, public fields included, depth at most 64). Never throws: a value that cannot be serialized is recorded as
 /// the <see cref="Payload.Unserializable"/> marker.
 /// </summary>
 public static class PayloadCapture
@@ -29,6 +29,8 @@ public static class PayloadCapture
             Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
             MaxDepth = MaxDepth,
             WriteIndented = false,
+            // Public fields too: value tuples (and LanguageExt maps, which enumerate as tuples) would otherwise be {}.
+            IncludeFields = true,
         };
         options.Converters.Add(new JsonStringEnumConverter());
         options.MakeReadOnly(populateMissingResolver: true);

@@ -14,7 +14,9 @@ namespace PandaProbe.Serialization;
 /// as the server does). The SDK's metadata keys (<c>params</c>, <c>logs</c>, <c>error</c>, <c>error_type</c>,
 /// <c>error_data</c>, <c>parent_trace_id</c>) are moved back to their fields when they have the SDK's shape. JSON
 /// string payloads are read as <see cref="Payload.Text"/>. Invalid input throws <see cref="FormatException"/>
-/// naming the offending path.
+/// naming the offending path. <c>ReadTrace(WireJson.Trace(t))</c> gives back <c>t</c> field by field, except for
+/// sub-microsecond ticks (truncated on the wire), an input or output of JSON <c>null</c> (read back as absent), and a
+/// user metadata key that shadows one of the SDK's keys (the writer keeps the user's value, so the SDK's is lost).
 /// </remarks>
 public static class WireReader
 {

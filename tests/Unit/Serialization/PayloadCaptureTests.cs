@@ -132,6 +132,13 @@ public class PayloadCaptureTests
     }
 
     [Fact]
+    public void Value_tuples_keep_their_items()
+    {
+        Assert.Equal("""{"Item1":1,"Item2":"x"}""", PayloadCapture.Capture((a: 1, b: "x")).Value);
+        Assert.Equal("""[{"Item1":"k","Item2":2}]""", PayloadCapture.Capture(LanguageExt.Prelude.Map(("k", 2))).Value);
+    }
+
+    [Fact]
     public void Non_ascii_text_is_not_escaped()
     {
         Assert.Equal("""{"msg":"Où est la gare ? 日本 <b>"}""", PayloadCapture.Capture(new { msg = "Où est la gare ? 日本 <b>" }).Value);

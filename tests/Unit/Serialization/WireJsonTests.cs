@@ -331,6 +331,20 @@ public class WireJsonTests
         Assert.Equal(expected!.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }), WireJson.Trace(Rich()));
     }
 
+    [Fact]
+    public void Names_and_short_texts_are_fitted_to_the_platform_limits_even_without_the_reducer()
+    {
+        var trace = Minimal() with { Name = " ", SessionId = Some(new string('s', 300)) };
+        var span = SomeSpan() with { Name = new string('n', 600), Model = Some(new string('m', 256)) };
+        var body = Parse(WireJson.Trace(trace, [span]));
+        Assert.Equal("unnamed", body.GetProperty("name").GetString());
+        Assert.Equal(255, body.GetProperty("session_id").GetString()!.Length);
+        var written = body.GetProperty("spans")[0];
+        Assert.Equal(512, written.GetProperty("name").GetString()!.Length);
+        Assert.EndsWith(Limits.TruncationMarker, written.GetProperty("name").GetString());
+        Assert.Equal(255, written.GetProperty("model").GetString()!.Length);
+    }
+
     internal static Span SomeSpan() => new()
     {
         Id = Llm,
