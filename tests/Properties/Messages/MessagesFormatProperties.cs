@@ -84,11 +84,9 @@ public class MessagesFormatProperties
         from messages in Gen.ArrayOf(MsgGen)
         select new Value(kind, messages));
 
-    static readonly Config Config = Config.QuickThrowOnFailure.WithMaxTest(500);
-
     [Fact]
     public void Validation_agrees_with_the_model_for_JSON_nodes_and_payloads() =>
-        Check.One(Config, Prop.ForAll(Values, v =>
+        Check.One(PropertyConfig.Default, Prop.ForAll(Values, v =>
         {
             var node = v.ToNode();
             var problems = MessagesFormat.Validate(node, "x");
@@ -101,7 +99,7 @@ public class MessagesFormatProperties
 
     [Fact]
     public void Extraction_returns_the_last_matching_message_or_the_same_object() =>
-        Check.One(Config, Prop.ForAll(Values, v =>
+        Check.One(PropertyConfig.Default, Prop.ForAll(Values, v =>
         {
             var node = v.ToNode();
             bool Agrees(object? result, string? expected) =>
