@@ -7,12 +7,9 @@ using Xunit;
 namespace PandaProbe.Integration;
 
 /// <summary>End to end: the public API, configured like a user would, delivering to the fake platform.</summary>
-public sealed class FacadeToPlatformTests : IAsyncLifetime
+public sealed class FacadeToPlatformTests : PlatformTest
 {
-    private FakePlatform platform = null!;
 
-    public async Task InitializeAsync() => platform = await FakePlatform.StartAsync();
-    public async Task DisposeAsync() => await platform.DisposeAsync();
 
     private PandaProbeClient Client(Action<PandaProbeOptions>? configure = null)
     {

@@ -9,12 +9,9 @@ using Xunit;
 namespace PandaProbe.Integration;
 
 /// <summary>Timeouts, refused and reset connections, throttling storms, concurrency and deadlines.</summary>
-public sealed class FaultInjectionTests : IAsyncLifetime
+public sealed class FaultInjectionTests : PlatformTest
 {
-    private FakePlatform platform = null!;
 
-    public async Task InitializeAsync() => platform = await FakePlatform.StartAsync();
-    public async Task DisposeAsync() => await platform.DisposeAsync();
 
     private IEnumerable<string?> AcceptedTraceIds => platform.Accepted.Where(r => r.IsTrace).Select(r => r.Json.GetProperty("trace_id").GetString());
 

@@ -9,12 +9,9 @@ using static LanguageExt.Prelude;
 namespace PandaProbe.Integration;
 
 /// <summary>Traces over 500 spans and scores.</summary>
-public sealed class LargeTraceAndScoreTests : IAsyncLifetime
+public sealed class LargeTraceAndScoreTests : PlatformTest
 {
-    private FakePlatform platform = null!;
 
-    public async Task InitializeAsync() => platform = await FakePlatform.StartAsync();
-    public async Task DisposeAsync() => await platform.DisposeAsync();
 
     [Fact]
     public async Task A_1200_span_trace_arrives_whole_through_one_post_and_two_add_spans()

@@ -7,12 +7,9 @@ using Xunit;
 namespace PandaProbe.Integration;
 
 /// <summary>The platform's eight seed payloads, read into the model and sent through the exporter.</summary>
-public sealed class SeedDeliveryTests : IAsyncLifetime
+public sealed class SeedDeliveryTests : PlatformTest
 {
-    private FakePlatform platform = null!;
 
-    public async Task InitializeAsync() => platform = await FakePlatform.StartAsync();
-    public async Task DisposeAsync() => await platform.DisposeAsync();
 
     private static string Seed(string file) => File.ReadAllText(SharedFolder.File("pandaprobe-api", "seed", file)!);
 

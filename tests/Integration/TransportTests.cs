@@ -10,12 +10,9 @@ using static LanguageExt.Prelude;
 namespace PandaProbe.Integration;
 
 /// <summary>Headers, routing and the retry matrix (the Python SDK's test_transport behaviours, over real HTTP).</summary>
-public sealed class TransportTests : IAsyncLifetime
+public sealed class TransportTests : PlatformTest
 {
-    private FakePlatform platform = null!;
 
-    public async Task InitializeAsync() => platform = await FakePlatform.StartAsync();
-    public async Task DisposeAsync() => await platform.DisposeAsync();
 
     [Fact]
     public async Task A_trace_is_posted_to_traces_with_every_header()
