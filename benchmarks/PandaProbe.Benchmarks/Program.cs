@@ -18,7 +18,7 @@ namespace PandaProbe.Benchmarks;
 /// <c>dotnet run -c Release --project benchmarks/PandaProbe.Benchmarks -- --quick [--doc docs/BENCHMARKS.md]</c>.
 /// Without <c>--quick</c>: BenchmarkDotNet's default job (out of process, automatic iteration counts).
 /// <c>--only bdn|throughput|alloc</c> runs one part; <c>--class Name</c> keeps the BenchmarkDotNet classes whose name
-/// contains it; <c>--only fold</c> and <c>--only panda-throughput</c> are diagnostics for profiling.
+/// contains it; <c>--only fold</c>, <c>--only loop</c> and <c>--only panda-throughput</c> are diagnostics for profiling.
 /// </summary>
 public static class Program
 {
@@ -41,6 +41,7 @@ public static class Program
 
         if (Environment.GetEnvironmentVariable("BENCH_TRACE") == "1") SelfLog.Enable(m => Console.Error.WriteLine("selflog: " + m));
         if (only == "fold") { FoldProbe.Run(); return 0; }
+        if (only == "loop") { LoopProbe.Run(); return 0; }
         if (only == "panda-throughput") { Throughput.RunPandaOnly(quick); return 0; }
         if (only is null or "throughput") throughput = Throughput.Run(quick);
         if (only is null or "alloc") alloc = CallerAllocations.Measure();

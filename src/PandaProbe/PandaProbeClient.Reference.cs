@@ -25,14 +25,9 @@ public sealed partial class PandaProbeClient
             : exporters.Select(e => (ITraceExporter)new PricingExporter(e, priceCatalog)).ToArray();
     }
 
-    /// <summary>Called by the constructor once the pipeline runs: the trace archive and the registered processors.</summary>
+    /// <summary>Called by the constructor once the pipeline runs: the registered processors.</summary>
     void AttachExtensions(PandaProbeOptions options)
     {
-        if (options.CompletedTraceRetention > 0)
-        {
-            archive = new TraceArchive(options.CompletedTraceRetention);
-            CompletedTraces.Subscribe(archive);
-        }
         foreach (var processor in options.Processors.Where(p => p is not null))
             Outputs.Subscribe(new ProcessorObserver(processor, priceCatalog));
     }

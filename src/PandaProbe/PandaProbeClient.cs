@@ -37,7 +37,8 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
         time = setup.Time;
         if (setup.Debug && !SelfLog.IsEnabled) SelfLog.Enable(m => Console.Error.WriteLine(m));
         if (!setup.Enabled) return;
-        pipeline = new TracePipeline(ExtendExporters(options, setup.Exporters), setup.Pipeline, time);
+        if (options.CompletedTraceRetention > 0) archive = new TraceArchive(options.CompletedTraceRetention);
+        pipeline = new TracePipeline(ExtendExporters(options, setup.Exporters), setup.Pipeline, time, archive is null ? null : archive.Add);
         AttachExtensions(options);
         setup.AnnounceOnce();
         if (setup.RegisterProcessExit)

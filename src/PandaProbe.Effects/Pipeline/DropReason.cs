@@ -17,4 +17,9 @@ public enum DropReason
     InvalidValue,
     /// <summary>Shutdown's deadline passed before the item was exported.</summary>
     ShutdownDeadline,
+    /// <summary>
+    /// A subscriber of <c>Events</c>, <c>CompletedTraces</c> or <c>Outputs</c> fell behind by its whole queue; the newest
+    /// value was not delivered to it (export is unaffected).
+    /// </summary>
+    SubscriberQueueFull,
 }

@@ -68,7 +68,7 @@ internal sealed class IsolatedSubject<T> : IObservable<T>
             this.observer = observer;
             queue = Channel.CreateBounded<T>(
                 new BoundedChannelOptions(owner.capacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.DropWrite },
-                _ => owner.counters.Dropped(DropReason.ExportQueueFull));
+                _ => owner.counters.Dropped(DropReason.SubscriberQueueFull));
         }
 
         public void Start()

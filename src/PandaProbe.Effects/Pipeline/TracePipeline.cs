@@ -21,6 +21,7 @@ public sealed class TracePipeline : IAsyncDisposable
     readonly IDisposable connection;
     readonly Task reader;
     readonly TimeProvider time;
+    readonly Action<Trace>? completedSink;
     TraceState state = TraceState.Empty;
     Task? shutdown;
 
@@ -32,7 +33,17 @@ public sealed class TracePipeline : IAsyncDisposable
     /// <param name="options">Batching and queue settings (defaults when null).</param>
     /// <param name="time">The clock for the flush interval and export deadlines (system clock when null).</param>
     public TracePipeline(IEnumerable<ITraceExporter> exporters, PipelineOptions? options = null, TimeProvider? time = null)
+        : this(exporters, options, time, null) { }
+
+    /// <summary>
+    /// A pipeline that also hands every completed trace to <paramref name="completedSink"/> on the fold thread itself
+    /// (no queue, no thread hop). The sink must be quick and must not block; its exceptions are caught and counted as
+    /// subscriber errors.
+    /// </summary>
+    internal TracePipeline(IEnumerable<ITraceExporter> exporters, PipelineOptions? options, TimeProvider? time,
+        Action<Trace>? completedSink)
     {
+        this.completedSink = completedSink;
         ArgumentNullException.ThrowIfNull(exporters);
         Options = options ?? PipelineOptions.Default;
         this.time = time ?? TimeProvider.System;
@@ -189,6 +200,16 @@ public sealed class TracePipeline : IAsyncDisposable
         }
     }
 
+    void Sink(Trace trace)
+    {
+        try { completedSink!(trace); }
+        catch (Exception ex)
+        {
+            Counters.SubscriberError();
+            SelfLog.Write($"the completed-trace sink threw {ex.GetType().Name}: {ex.Message}");
+        }
+    }
+
     void Route(Step step)
     {
         Volatile.Write(ref state, step.State);
@@ -200,6 +221,7 @@ public sealed class TracePipeline : IAsyncDisposable
                 case Output.TraceCompleted c:
                     Counters.TraceCompleted();
                     export.Add(c.Trace);
+                    if (completedSink is not null) Sink(c.Trace);
                     completed.Publish(c.Trace);
                     break;
                 case Output.SpanCompleted { AfterTrace: true } late:

@@ -3,67 +3,96 @@ using System.Collections.Concurrent;
 namespace PandaProbe.Internal;
 
 /// <summary>
-/// The completed traces of one client, kept (up to a bound, oldest forgotten first) so that a
-/// <see cref="TraceContext"/> can describe itself and its sub-agent traces after it ended. Fed from the client's
-/// <see cref="PandaProbeClient.CompletedTraces"/> stream on a background thread.
+/// The completed traces of one client, kept (up to a bound, oldest overwritten first) so that a
+/// <see cref="TraceContext"/> can describe itself and its sub-agent traces after it ended.
 /// </summary>
-internal sealed class TraceArchive(int capacity) : IObserver<Trace>
+/// <remarks>
+/// The pipeline's fold thread is the only writer (<see cref="Add"/>, called inline for each completed trace): it stores
+/// the trace in a ring of <c>capacity</c> slots, which costs one array write and no allocation, no lock and no thread
+/// hop. Readers (rare: a summary or a printed tree) scan the ring; a slot overwritten during a scan only means an older
+/// trace was forgotten. Waiting readers are counted so the writer checks for them with one volatile read.
+/// </remarks>
+internal sealed class TraceArchive
 {
-    readonly ConcurrentDictionary<TraceId, Trace> traces = new();
-    readonly ConcurrentDictionary<TraceId, ConcurrentDictionary<TraceId, byte>> children = new();
+    readonly Trace?[] ring;
     readonly ConcurrentDictionary<TraceId, TaskCompletionSource<Trace>> waiters = new();
-    readonly ConcurrentQueue<TraceId> order = new();
+    int waiting;
+    volatile int next;
 
-    public void OnNext(Trace trace)
+    public TraceArchive(int capacity) => ring = new Trace?[Math.Max(0, capacity)];
+
+    /// <summary>Stores a completed trace and releases whoever waits for it. Single writer: the fold thread.</summary>
+    public void Add(Trace trace)
     {
         if (trace is null) return;
-        if (capacity > 0)
+        if (ring.Length > 0)
         {
-            traces[trace.Id] = trace;
-            if (trace.ParentTrace.TryGet(out var parent))
-                children.GetOrAdd(parent, _ => new()).TryAdd(trace.Id, 0);
-            order.Enqueue(trace.Id);
-            while (order.Count > capacity && order.TryDequeue(out var old)) Forget(old);
+            var slot = next;
+            Volatile.Write(ref ring[slot], trace);
+            next = slot + 1 == ring.Length ? 0 : slot + 1;
         }
-        if (waiters.TryRemove(trace.Id, out var w)) w.TrySetResult(trace);
+        if (Volatile.Read(ref waiting) > 0 && waiters.TryRemove(trace.Id, out var w))
+        {
+            Interlocked.Decrement(ref waiting);
+            w.TrySetResult(trace);
+        }
     }
 
-    public void OnError(Exception error) => SelfLog.Write($"the trace archive stopped: {error.Message}");
-
-    public void OnCompleted() { }
-
-    public Trace? Find(TraceId id) => traces.TryGetValue(id, out var t) ? t : null;
+    /// <summary>The archived trace with this id, if it is still kept.</summary>
+    public Trace? Find(TraceId id)
+    {
+        for (var i = 0; i < ring.Length; i++)
+            if (Volatile.Read(ref ring[i]) is { } t && t.Id == id) return t;
+        return null;
+    }
 
     /// <summary>The completed trace, waiting for it up to <paramref name="timeout"/> (null when it did not arrive).</summary>
     public async Task<Trace?> WaitAsync(TraceId id, TimeSpan timeout)
     {
         if (Find(id) is { } done) return done;
-        if (capacity <= 0) return null;
-        var w = waiters.GetOrAdd(id, _ => new TaskCompletionSource<Trace>(TaskCreationOptions.RunContinuationsAsynchronously));
-        if (Find(id) is { } raced) { waiters.TryRemove(id, out _); return raced; }
+        if (ring.Length == 0) return null;
+        var mine = new TaskCompletionSource<Trace>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var w = waiters.GetOrAdd(id, mine);
+        if (ReferenceEquals(w, mine)) Interlocked.Increment(ref waiting);
+        // The trace may have been added between the first look and the registration: look again.
+        if (Find(id) is { } raced)
+        {
+            Release(id, w);
+            return raced;
+        }
         try { return await w.Task.WaitAsync(timeout).ConfigureAwait(false); }
-        catch (TimeoutException) { waiters.TryRemove(id, out _); return null; }
+        catch (TimeoutException)
+        {
+            Release(id, w);
+            return null;
+        }
+    }
+
+    void Release(TraceId id, TaskCompletionSource<Trace> w)
+    {
+        if (waiters.TryRemove(new KeyValuePair<TraceId, TaskCompletionSource<Trace>>(id, w))) Interlocked.Decrement(ref waiting);
     }
 
     /// <summary>Every archived trace below <paramref name="root"/> (sub-agent runs at any depth).</summary>
     public IReadOnlyList<Trace> Descendants(TraceId root)
     {
+        var kept = new List<Trace>(ring.Length);
+        var start = next;   // oldest first, so children come in completion order
+        for (var k = 0; k < ring.Length; k++)
+            if (Volatile.Read(ref ring[(start + k) % ring.Length]) is { } t) kept.Add(t);
+        var byParent = kept
+            .Where(t => t.ParentTrace.IsSome)
+            .GroupBy(t => t.ParentTrace.ToNullableValue()!.Value)
+            .ToDictionary(g => g.Key, g => g.ToList());
         var result = new List<Trace>();
         var seen = new HashSet<TraceId> { root };
         var pending = new Queue<TraceId>([root]);
         while (pending.TryDequeue(out var id))
         {
-            if (!children.TryGetValue(id, out var kids)) continue;
-            foreach (var kid in kids.Keys)
-                if (seen.Add(kid) && Find(kid) is { } t) { result.Add(t); pending.Enqueue(kid); }
+            if (!byParent.TryGetValue(id, out var kids)) continue;
+            foreach (var kid in kids)
+                if (seen.Add(kid.Id)) { result.Add(kid); pending.Enqueue(kid.Id); }
         }
         return result;
-    }
-
-    void Forget(TraceId id)
-    {
-        if (!traces.TryRemove(id, out var t)) return;
-        if (t.ParentTrace.TryGet(out var parent) && children.TryGetValue(parent, out var siblings)) siblings.TryRemove(id, out _);
-        children.TryRemove(id, out _);
     }
 }

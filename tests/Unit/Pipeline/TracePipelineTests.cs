@@ -109,6 +109,26 @@ public class TracePipelineTests
     }
 
     [Fact]
+    public async Task A_subscriber_that_falls_behind_loses_values_counted_as_its_own_drops_and_export_is_unaffected()
+    {
+        var exporter = new RecordingExporter();
+        await using var pipeline = new TracePipeline([exporter], PipelineOptions.Create(subscriberQueueCapacity: 4));
+        var gate = new ManualResetEventSlim();
+        var delivered = 0;
+        using var sub = pipeline.CompletedTraces.Subscribe(_ => { gate.Wait(TimeSpan.FromSeconds(10)); Interlocked.Increment(ref delivered); });
+        for (var i = 0; i < 50; i++)
+            foreach (var e in OneTrace(TraceId.New(), DateTimeOffset.UtcNow)) pipeline.Post(e);
+        var result = await pipeline.FlushAsync(TimeSpan.FromSeconds(30));
+        gate.Set();
+        Assert.True(result.Completed);
+        Assert.Equal(50, exporter.Traces.Count);
+        Assert.Equal(0, result.Health.DroppedByReason[DropReason.ExportQueueFull]);
+        var lost = result.Health.DroppedByReason[DropReason.SubscriberQueueFull];
+        Assert.InRange(lost, 50 - 4 - 1, 50 - 4);   // at most one value in the subscriber's hands, four queued
+        await Eventually(() => Volatile.Read(ref delivered) == 50 - lost);
+    }
+
+    [Fact]
     public async Task Shutdown_with_a_hung_exporter_returns_at_the_deadline_and_counts_what_was_left()
     {
         var exporter = new BlockingExporter(new TaskCompletionSource().Task);
