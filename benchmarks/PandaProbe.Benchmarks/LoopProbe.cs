@@ -17,6 +17,16 @@ public static class LoopProbe
     {
         using var panda = new PandaPeer(eventQueueCapacity: 1 << 21, maxQueueSize: 100_000);
         using var otel = new OtelPeer(maxQueueSize: 1 << 18);
+        if (Environment.GetEnvironmentVariable("LOOP_PROFILE") is { } seconds)
+        {
+            var until = Stopwatch.StartNew();
+            while (until.Elapsed.TotalSeconds < double.Parse(seconds))
+            {
+                for (var i = 0; i < Ops; i++) Work.PandaTraceWithOneSpan(panda.Client);
+                panda.Flush();
+            }
+            return;
+        }
         DebugState = () => { var h = panda.Client.Health; return $"posted {h.EventsPosted} completed {h.TracesCompleted} exported {h.Exported} pending {h.Pending} dropped {h.Dropped}"; };
         Report("PandaProbe trace + span", () => Work.PandaTraceWithOneSpan(panda.Client), panda.Flush);
         if (Environment.GetEnvironmentVariable("LOOP_LEAN") == "1")

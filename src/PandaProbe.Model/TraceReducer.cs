@@ -62,14 +62,15 @@ public static class TraceReducer
             Id = s.Trace,
             Name = FitName(s, s.Name, "name", ref adjusted),
             StartedAt = s.At,
-            Input = s.Input is { } input ? Some(input) : None,
-            SessionId = FitShort(s, s.SessionId, "session_id", ref adjusted),
-            UserId = FitShort(s, s.UserId, "user_id", ref adjusted),
-            Tags = s.Tags.IsEmpty ? default : s.Tags.Filter(static t => t is not null).Strict(),
-            Metadata = s.Metadata,
-            Environment = FitShort(s, s.Environment, "environment", ref adjusted),
-            Release = FitShort(s, s.Release, "release", ref adjusted),
-            ParentTrace = s.ParentTrace is { } p ? Some(p) : None,
+            StartDetails = new Trace.TraceStart(
+                Input: s.Input is { } input ? Some(input) : None,
+                Metadata: s.Metadata,
+                SessionId: FitShort(s, s.SessionId, "session_id", ref adjusted),
+                UserId: FitShort(s, s.UserId, "user_id", ref adjusted),
+                Tags: s.Tags.IsEmpty ? default : s.Tags.Filter(static t => t is not null).Strict(),
+                Environment: FitShort(s, s.Environment, "environment", ref adjusted),
+                Release: FitShort(s, s.Release, "release", ref adjusted),
+                ParentTrace: s.ParentTrace is { } p ? Some(p) : None),
         };
         var next = state.Set(s.Trace, new OpenTrace(trace, SpanTable.Empty));
         return Then(next, adjusted, new Output.TraceStarted(trace));
@@ -111,8 +112,7 @@ public static class TraceReducer
             Name = FitName(s, s.Name, "name", ref adjusted),
             Kind = s.Kind,
             StartedAt = s.At,
-            Model = FitShort(s, s.Model, "model", ref adjusted),
-            Metadata = s.Metadata,
+            StartDetails = (FitShort(s, s.Model, "model", ref adjusted), s.Metadata),
         };
         var next = state.Set(s.Trace, open with { OpenSpans = open.OpenSpans.AddOrUpdate(s.Span, span) });
         return Then(next, adjusted, new Output.SpanStarted(span));
