@@ -36,6 +36,7 @@ public static class LoopProbe
                 Enabled = true, Exporters = { new CountingTraceExporter() }, EventQueueCapacity = 1 << 21, MaxQueueSize = 100_000,
                 RegisterProcessExitHandler = false, EnvironmentVariables = new Dictionary<string, string?>(),
                 CompletedTraceRetention = 0, ComputeCosts = false,
+                BatchSize = int.Parse(Environment.GetEnvironmentVariable("LOOP_BATCH") ?? "10"),
             });
             Report("lean trace + span", () => Work.PandaTraceWithOneSpan(lean), () => lean.FlushAsync().GetAwaiter().GetResult());
         }
@@ -50,6 +51,9 @@ public static class LoopProbe
     {
         var times = new List<double>();
         double bytes = double.MaxValue;
+        var gc0 = GC.CollectionCount(0); var gc1 = GC.CollectionCount(1); var gc2 = GC.CollectionCount(2);
+        var pause = GC.GetTotalPauseDuration();
+        var total = Stopwatch.StartNew();
         for (var r = 0; r < Rounds; r++)
         {
             var before = GC.GetAllocatedBytesForCurrentThread();
@@ -62,6 +66,8 @@ public static class LoopProbe
             if (r >= 3) times.Add(watch.Elapsed.TotalNanoseconds / Ops);   // the first rounds warm up
         }
         times.Sort();
-        Console.WriteLine($"{name,-28} best {times[0],8:N0} ns  median {times[times.Count / 2],8:N0} ns  caller {bytes,6:N0} B");
+        Console.WriteLine($"{name,-28} best {times[0],8:N0} ns  median {times[times.Count / 2],8:N0} ns  caller {bytes,6:N0} B" +
+            $"  GCs {GC.CollectionCount(0) - gc0}/{GC.CollectionCount(1) - gc1}/{GC.CollectionCount(2) - gc2}" +
+            $"  paused {(GC.GetTotalPauseDuration() - pause).TotalMilliseconds:N0} of {total.ElapsedMilliseconds:N0} ms");
     }
 }

@@ -23,9 +23,12 @@ public static class MessagesFormatCheck
         var count = 0;
         try
         {
-            var where = $"trace '{trace.Name}' ({trace.Id})";
-            count += CheckValue(trace.Input, "trace input", where, warn);
-            count += CheckValue(trace.Output, "trace output", where, warn);
+            if (trace.Input.IsSome || trace.Output.IsSome)
+            {
+                var where = $"trace '{trace.Name}' ({trace.Id})";
+                count += CheckValue(trace.Input, "trace input", where, warn);
+                count += CheckValue(trace.Output, "trace output", where, warn);
+            }
             foreach (var span in trace.Spans)
                 count += CheckSpan(span, warn);
         }
@@ -45,7 +48,7 @@ public static class MessagesFormatCheck
     /// <returns>The number of warnings issued.</returns>
     public static int CheckSpan(Span span, Action<string> warn)
     {
-        if (span is null || warn is null || span.Kind != SpanKind.Llm) return 0;
+        if (span is null || warn is null || span.Kind != SpanKind.Llm || span.Input.IsNone && span.Output.IsNone) return 0;
         try
         {
             var where = $"span '{span.Name}' ({span.Id}) of trace {span.Trace}";

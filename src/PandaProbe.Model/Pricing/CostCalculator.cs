@@ -115,6 +115,22 @@ public static class CostCalculator
     /// <summary>The trace with <see cref="Apply(PriceCatalog?, Span)"/> applied to each of its spans.</summary>
     /// <param name="catalog">The prices to use; <c>null</c> leaves the trace unchanged.</param>
     /// <param name="trace">The trace to price.</param>
-    public static Trace Apply(PriceCatalog? catalog, Trace trace) =>
-        catalog is null || trace is null ? trace! : trace with { Spans = trace.Spans.Map(s => Apply(catalog, s)).Strict() };
+    /// <returns>The same trace (no copy) when no span needed a price.</returns>
+    public static Trace Apply(PriceCatalog? catalog, Trace trace)
+    {
+        if (catalog is null || trace is null) return trace!;
+        var spans = trace.Spans;
+        for (var i = 0; i < spans.Count; i++)
+        {
+            var priced = Apply(catalog, spans[i]);
+            if (ReferenceEquals(priced, spans[i])) continue;
+            // The first span that changes: copy the spans seen so far and price the rest.
+            var result = new Span[spans.Count];
+            for (var j = 0; j < i; j++) result[j] = spans[j];
+            result[i] = priced;
+            for (var j = i + 1; j < spans.Count; j++) result[j] = Apply(catalog, spans[j]);
+            return trace with { Spans = Seq(result).Strict() };
+        }
+        return trace;
+    }
 }

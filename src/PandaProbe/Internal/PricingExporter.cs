@@ -25,16 +25,34 @@ internal sealed class PricingExporter(ITraceExporter inner, PriceCatalog catalog
         if (batch is null) return ExportBatch.Empty;
         try
         {
-            return batch with
-            {
-                Traces = batch.Traces.Select(t => CostCalculator.Apply(catalog, t)).ToArray(),
-                LateSpans = batch.LateSpans.Select(s => CostCalculator.Apply(catalog, s)).ToArray(),
-            };
+            var traces = PriceAll(batch.Traces, t => CostCalculator.Apply(catalog, t));
+            var late = PriceAll(batch.LateSpans, s => CostCalculator.Apply(catalog, s));
+            return traces is null && late is null
+                ? batch
+                : batch with { Traces = traces ?? batch.Traces, LateSpans = late ?? batch.LateSpans };
         }
         catch (Exception ex)
         {
             SelfLog.Write($"pricing a batch failed, exporting it unpriced: {ex.Message}");
             return batch;
         }
+    }
+
+    /// <summary>The priced items, or null when pricing changed none of them (the batch is then passed on as it is).</summary>
+    static T[]? PriceAll<T>(IReadOnlyList<T> items, Func<T, T> price) where T : class
+    {
+        T[]? result = null;
+        for (var i = 0; i < items.Count; i++)
+        {
+            var priced = price(items[i]);
+            if (result is null)
+            {
+                if (ReferenceEquals(priced, items[i])) continue;
+                result = new T[items.Count];
+                for (var j = 0; j < i; j++) result[j] = items[j];
+            }
+            result[i] = priced;
+        }
+        return result;
     }
 }

@@ -16,6 +16,25 @@ public class CostCalculatorTests
     static double Component(Cost cost, string key) => cost.Components.Find(key).IfNone(double.NaN);
 
     [Fact]
+    public void A_trace_with_nothing_to_price_is_returned_as_is_and_a_priced_one_keeps_its_other_spans()
+    {
+        var now = DateTimeOffset.UnixEpoch;
+        var trace = TraceId.New();
+        Span Plain(string name) => new() { Id = SpanId.New(), Trace = trace, Name = name, StartedAt = now };
+        var unpriced = new Trace { Id = trace, Name = "t", StartedAt = now, Spans = Seq(Plain("a"), Plain("b")) };
+        Assert.Same(unpriced, CostCalculator.Apply(PriceCatalog.Default, unpriced));
+
+        var llm = Plain("llm") with { Model = "gpt-4o", Tokens = TokenUsage.Of(1_000, 100) };
+        var mixed = unpriced with { Spans = Seq(Plain("a"), llm, Plain("c")) };
+        var priced = CostCalculator.Apply(PriceCatalog.Default, mixed);
+        Assert.NotSame(mixed, priced);
+        Assert.Same(mixed.Spans[0], priced.Spans[0]);
+        Assert.Same(mixed.Spans[2], priced.Spans[2]);
+        Assert.True(priced.Spans[1].Cost.IsSome);
+        Assert.Equal(mixed.Spans.Map(s => s.Id), priced.Spans.Map(s => s.Id));
+    }
+
+    [Fact]
     public void Spanforge_rollup_example_prices_to_its_figures()
     {
         var gpt = Price("gpt-4o", 100, 50);
