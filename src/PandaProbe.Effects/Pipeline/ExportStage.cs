@@ -23,6 +23,9 @@ internal sealed class ExportStage
     long addedSeq, inflightMin, inflightCount;
     bool completing;
     DateTimeOffset lastExport;
+    ITimer? intervalTimer;
+    CancellationTokenSource? deadline;
+    CancellationTokenRegistration abortLink;
     public Task Loop { get; private set; } = Task.CompletedTask;
 
     readonly Action<Trace>? inspect;
@@ -166,13 +169,16 @@ internal sealed class ExportStage
             if (finished) break;
             if (sleep is { } s)
             {
-                using var stopDelay = new CancellationTokenSource();
-                var delay = Task.Delay(s, time, stopDelay.Token);
-                await Task.WhenAny(wait, delay).ConfigureAwait(false);
-                stopDelay.Cancel();
+                // One long-lived timer wakes the loop when the interval runs out (no Task.Delay, token or WhenAny per sleep).
+                intervalTimer ??= time.CreateTimer(static self => ((ExportStage)self!).Wake(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                intervalTimer.Change(s, Timeout.InfiniteTimeSpan);
+                await wait.ConfigureAwait(false);
+                intervalTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             }
             else await wait.ConfigureAwait(false);
         }
+        intervalTimer?.Dispose();
+        deadline?.Dispose();
         await ShutdownExportersAsync().ConfigureAwait(false);
         lock (gate)
         {
@@ -216,16 +222,16 @@ internal sealed class ExportStage
         foreach (var exporter in exporters)
         {
             ExportResult result;
+            var call = RentDeadline();
             try
             {
-                using var deadline = new CancellationTokenSource(options.ExportTimeout, time);
-                using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, abort.Token);
-                result = await exporter.ExportAsync(batch, linked.Token).ConfigureAwait(false);
+                result = await exporter.ExportAsync(batch, call.Token).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
                 result = ExportResult.Failure(batch.Count, $"{ex.GetType().Name}: {ex.Message}");
             }
+            ReturnDeadline(call);
             if (!result.IsSuccess)
             {
                 SelfLog.Write($"exporter '{SafeName(exporter)}' failed {result.Failed} of {batch.Count} items: {result.Error}");
@@ -235,6 +241,29 @@ internal sealed class ExportStage
         counters.Exported(batch.Count - worstFailed);
         if (worstFailed > 0) counters.Failed(worstFailed);
         _ = error;
+    }
+
+    /// <summary>
+    /// A token that cancels after the export timeout or on <see cref="Abort"/>. One source is reused across calls (its
+    /// timer re-armed, not re-created) until a call actually times out or is aborted.
+    /// </summary>
+    CancellationTokenSource RentDeadline()
+    {
+        if (deadline is null)
+        {
+            deadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+            abortLink = abort.Token.UnsafeRegister(static d => { try { ((CancellationTokenSource)d!).Cancel(); } catch (ObjectDisposedException) { } }, deadline);
+        }
+        deadline.CancelAfter(options.ExportTimeout);
+        return deadline;
+    }
+
+    void ReturnDeadline(CancellationTokenSource call)
+    {
+        if (call.TryReset()) return;   // stops the timer; the source serves the next call
+        abortLink.Dispose();
+        call.Dispose();
+        deadline = null;
     }
 
     async Task ShutdownExportersAsync()
