@@ -28,6 +28,7 @@ public static class LoopProbe
             return;
         }
         DebugState = () => { var h = panda.Client.Health; return $"posted {h.EventsPosted} completed {h.TracesCompleted} exported {h.Exported} pending {h.Pending} dropped {h.Dropped}"; };
+        if (Environment.GetEnvironmentVariable("LOOP_TWICE") == "1") Report("PandaProbe trace + span (1)", () => Work.PandaTraceWithOneSpan(panda.Client), panda.Flush);
         Report("PandaProbe trace + span", () => Work.PandaTraceWithOneSpan(panda.Client), panda.Flush);
         if (Environment.GetEnvironmentVariable("LOOP_LEAN") == "1")
         {
@@ -60,6 +61,7 @@ public static class LoopProbe
             var watch = Stopwatch.StartNew();
             for (var i = 0; i < Ops; i++) op();
             watch.Stop();
+            if (Environment.GetEnvironmentVariable("LOOP_DEBUG") == "1") Console.WriteLine($"  backlog at loop end: {DebugState?.Invoke()}");
             bytes = Math.Min(bytes, (GC.GetAllocatedBytesForCurrentThread() - before) / (double)Ops);
             flush();
             if (Environment.GetEnvironmentVariable("LOOP_DEBUG") == "1") Console.WriteLine($"round {r}: {DebugState?.Invoke()}");

@@ -24,18 +24,30 @@ internal sealed class EventInbox
 
     const int Running = 0, Dozing = 1, Sleeping = 2;
 
+    /// <summary>How many reads the reader folds into one decrement of the shared count.</summary>
+    const int ReleaseEvery = 64;
+
     readonly ConcurrentQueue<object> queue = new();
     readonly SemaphoreSlim signal = new(0);
     readonly int capacity;
     readonly PipelineCounters counters;
-    long count;
-    int readerState;
     volatile bool closed, completed;
+    // Written by every writer; alone on its cache line so the fields above stay read-mostly.
+    PaddedCounter count;
+    // Written by the reader when it parks or wakes, read by every writer.
+    PaddedState readerState;
+    int unreleased;   // reader only: events read but not yet subtracted from count
+
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit, Size = 132)]
+    struct PaddedState
+    {
+        [System.Runtime.InteropServices.FieldOffset(64)] public int Value;
+    }
 
     public EventInbox(int capacity, PipelineCounters counters) { this.capacity = capacity; this.counters = counters; }
 
     /// <summary>Events waiting to be folded.</summary>
-    public long Count => Interlocked.Read(ref count);
+    public long Count => Math.Max(0, Interlocked.Read(ref count.Value) - Volatile.Read(ref unreleased));
 
     /// <summary>True once <see cref="Close"/> was called: new events are dropped (counted as after-shutdown).</summary>
     public bool IsClosed => closed;
@@ -51,16 +63,16 @@ internal sealed class EventInbox
     {
         if (closed || completed) { counters.Dropped(DropReason.AfterShutdown); return false; }
         var limit = e is TraceEvent.TraceStarted ? capacity : 2L * capacity;
-        var pending = Interlocked.Increment(ref count);
+        var pending = Interlocked.Increment(ref count.Value);
         if (pending > limit)
         {
-            Interlocked.Decrement(ref count);
+            Interlocked.Decrement(ref count.Value);
             counters.Dropped(DropReason.InboxFull);
             return false;
         }
         queue.Enqueue(e);
         counters.EventPosted();
-        var state = Volatile.Read(ref readerState);
+        var state = Volatile.Read(ref readerState.Value);
         if (state == Sleeping || (state == Dozing && pending >= WakeThreshold)) Wake(state);
         return true;
     }
@@ -88,7 +100,7 @@ internal sealed class EventInbox
     {
         while (true)
         {
-            var state = Volatile.Read(ref readerState);
+            var state = Volatile.Read(ref readerState.Value);
             if (state == Running || Wake(state)) return;
         }
     }
@@ -96,7 +108,7 @@ internal sealed class EventInbox
     /// <summary>Moves a parked reader to running and releases it; false when another thread changed the state first.</summary>
     bool Wake(int seen)
     {
-        if (Interlocked.CompareExchange(ref readerState, Running, seen) != seen) return false;
+        if (Interlocked.CompareExchange(ref readerState.Value, Running, seen) != seen) return false;
         signal.Release();
         return true;
     }
@@ -111,7 +123,7 @@ internal sealed class EventInbox
 
             // Doze: writers wake us only for a backlog or a control message. The interlocked write is a full fence, so
             // a writer that enqueued before it sees the new state, or we see its item below.
-            Interlocked.Exchange(ref readerState, Dozing);
+            Interlocked.Exchange(ref readerState.Value, Dozing);
             if (!queue.IsEmpty || completed)
             {
                 await UnparkAsync(Dozing).ConfigureAwait(false);
@@ -125,7 +137,7 @@ internal sealed class EventInbox
             }
 
             // Nothing arrived during the doze: sleep until the next post.
-            if (Interlocked.CompareExchange(ref readerState, Sleeping, Dozing) != Dozing)
+            if (Interlocked.CompareExchange(ref readerState.Value, Sleeping, Dozing) != Dozing)
             {
                 await signal.WaitAsync().ConfigureAwait(false);   // a writer claimed the wake: take its release
                 continue;
@@ -142,8 +154,14 @@ internal sealed class EventInbox
     /// <summary>Returns to running from <paramref name="parked"/>; if a writer already claimed the wake, takes its release.</summary>
     async ValueTask UnparkAsync(int parked)
     {
-        if (Interlocked.CompareExchange(ref readerState, Running, parked) != parked)
+        if (Interlocked.CompareExchange(ref readerState.Value, Running, parked) != parked)
             await signal.WaitAsync().ConfigureAwait(false);
+    }
+
+    void Release()
+    {
+        Interlocked.Add(ref count.Value, -unreleased);
+        Volatile.Write(ref unreleased, 0);
     }
 
     /// <summary>Reads without waiting.</summary>
@@ -151,10 +169,13 @@ internal sealed class EventInbox
     {
         if (queue.TryDequeue(out var i))
         {
-            if (i is TraceEvent) Interlocked.Decrement(ref count);
+            // Writers and the reader share the count; releasing it in steps keeps the reader off the writers' cache
+            // line. The bound may therefore admit up to ReleaseEvery events more than the capacity.
+            if (i is TraceEvent && ++unreleased >= ReleaseEvery) Release();
             item = i;
             return true;
         }
+        if (unreleased > 0) Release();
         item = null;
         return false;
     }

@@ -8,17 +8,21 @@ namespace PandaProbe.Pipeline;
 /// </summary>
 public sealed class PipelineCounters
 {
-    long eventsPosted, tracesCompleted, itemsExported, itemsFailed, adjusted, subscriberErrors, unserializable, pending;
+    // The three counters written on every event or item sit on their own cache lines: application threads write
+    // eventsPosted, the fold writes tracesCompleted and pending, the export loop writes exported. Sharing one line would
+    // make each write invalidate the others' caches (false sharing) on every event.
+    PaddedCounter eventsPosted, tracesCompleted, itemsExported;
+    long itemsFailed, adjusted, subscriberErrors, unserializable, pending;
     long messageFormatWarnings;
     readonly long[] dropped = new long[Enum.GetValues<DropReason>().Length];
     readonly ConcurrentDictionary<RejectionReason, long> rejections = new();
 
     /// <summary>Counts an event accepted into the inbox.</summary>
-    public void EventPosted() => Interlocked.Increment(ref eventsPosted);
+    public void EventPosted() => Interlocked.Increment(ref eventsPosted.Value);
     /// <summary>Counts a completed trace leaving the fold.</summary>
-    public void TraceCompleted() => Interlocked.Increment(ref tracesCompleted);
+    public void TraceCompleted() => Interlocked.Increment(ref tracesCompleted.Value);
     /// <summary>Counts items delivered by an exporter.</summary>
-    public void Exported(long n) => Interlocked.Add(ref itemsExported, n);
+    public void Exported(long n) => Interlocked.Add(ref itemsExported.Value, n);
     /// <summary>Counts items an exporter gave up on.</summary>
     public void Failed(long n) { Interlocked.Add(ref itemsFailed, n); Interlocked.Add(ref dropped[(int)DropReason.ExportFailed], n); }
     /// <summary>Counts a value repaired to fit the platform's limits.</summary>
@@ -42,7 +46,7 @@ public sealed class PipelineCounters
 
     /// <summary>A consistent-enough copy of every counter.</summary>
     public PipelineHealth Snapshot() => new(
-        Interlocked.Read(ref eventsPosted), Interlocked.Read(ref tracesCompleted), Interlocked.Read(ref itemsExported),
+        Interlocked.Read(ref eventsPosted.Value), Interlocked.Read(ref tracesCompleted.Value), Interlocked.Read(ref itemsExported.Value),
         Interlocked.Read(ref itemsFailed), Interlocked.Read(ref adjusted), Interlocked.Read(ref subscriberErrors),
         Interlocked.Read(ref unserializable), Interlocked.Read(ref pending),
         Enum.GetValues<DropReason>().ToDictionary(r => r, r => Interlocked.Read(ref dropped[(int)r])),
@@ -50,6 +54,14 @@ public sealed class PipelineCounters
     {
         MessageFormatWarnings = Interlocked.Read(ref messageFormatWarnings),
     };
+}
+
+/// <summary>A counter alone on its cache line (64 bytes of padding either side of the value).</summary>
+[System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit, Size = 136)]
+internal struct PaddedCounter
+{
+    /// <summary>The value; update it with <see cref="Interlocked"/>.</summary>
+    [System.Runtime.InteropServices.FieldOffset(64)] public long Value;
 }
 
 /// <summary>A snapshot of a pipeline's counters (all cumulative since the pipeline started).</summary>
