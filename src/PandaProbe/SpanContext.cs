@@ -18,9 +18,9 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     internal static readonly SpanContext NoOp = new();
 
     readonly PandaProbeClient? client;
-    readonly AmbientScope.Node? node;
-    int ended;
-    DateTimeOffset? endedAt;
+    long endedTicks;   // UTC ticks of the end; 0 while open (set once, atomically)
+    /// <summary>The ambient entry this one covers in the flow where it was pushed (see <see cref="AmbientScope"/>).</summary>
+    internal readonly object? AmbientNext;
     SpanError? error;
 
     SpanContext()
@@ -39,13 +39,16 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
         Name = name;
         Kind = kind;
         StartedAt = startedAt;
-        if (makeCurrent) node = AmbientScope.Push(this);
+        if (makeCurrent) AmbientNext = AmbientScope.Push(this);
     }
 
     internal SpanId Id { get; }
     internal TraceContext Trace { get; }
     internal SpanContext? ParentSpan { get; }
-    internal bool IsOpen => client is not null && Volatile.Read(ref ended) == 0;
+    internal bool IsOpen => client is not null && Volatile.Read(ref endedTicks) == 0;
+
+    /// <summary><c>true</c> once ended (the ambient stack skips it).</summary>
+    internal bool IsEnded => Volatile.Read(ref endedTicks) != 0;
 
     /// <summary>The span's id. <see cref="Guid.Empty"/> when not recording.</summary>
     public Guid SpanId => Id.Value;
@@ -66,7 +69,7 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     public DateTimeOffset StartedAt { get; }
 
     /// <summary>When the span ended, once it has.</summary>
-    public DateTimeOffset? EndedAt => endedAt;
+    public DateTimeOffset? EndedAt => Volatile.Read(ref endedTicks) is var t and not 0 ? new DateTimeOffset(t, TimeSpan.Zero) : null;
 
     /// <summary>The last error recorded on the span through this object, if any.</summary>
     public SpanError? Error => error;
@@ -179,11 +182,10 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     /// <summary>Ends the span (the imperative twin of <see cref="Dispose"/>). Idempotent.</summary>
     public void End()
     {
-        if (client is null || Interlocked.Exchange(ref ended, 1) != 0) return;
+        if (client is null || Volatile.Read(ref endedTicks) != 0) return;
         var now = client.Now();
-        endedAt = now;
+        if (Interlocked.CompareExchange(ref endedTicks, now.UtcTicks, 0) != 0) return;
         client.Post(new SpanEnded(Trace.Id, Id, now));
-        AmbientScope.Pop(node);
     }
 
     /// <summary>Ends the span. Idempotent; never throws.</summary>

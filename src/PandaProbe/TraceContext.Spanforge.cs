@@ -124,7 +124,7 @@ public sealed partial class TraceContext
     /// <summary>The completed trace when known (priced), otherwise what the facade knows.</summary>
     Trace Describe()
     {
-        if (client?.Archive is { } archive && endedAt is not null)
+        if (client?.Archive is { } archive && IsEnded)
         {
             var done = archive.Find(id) ?? Task.Run(() => archive.WaitAsync(id, DescribeWait)).GetAwaiter().GetResult();
             if (done is not null) return Model.Pricing.CostCalculator.Apply(client.PriceCatalog, done);
@@ -134,7 +134,7 @@ public sealed partial class TraceContext
 
     async Task<Trace> DescribeAsync()
     {
-        if (client?.Archive is { } archive && endedAt is not null
+        if (client?.Archive is { } archive && IsEnded
             && await archive.WaitAsync(id, DescribeWait).ConfigureAwait(false) is { } done)
             return Model.Pricing.CostCalculator.Apply(client.PriceCatalog, done);
         return Sketch();

@@ -23,9 +23,9 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
 
     readonly PandaProbeClient? client;
     readonly TraceId id;
-    readonly AmbientScope.Node? node;
-    int ended;
-    DateTimeOffset? endedAt;
+    long endedTicks;   // UTC ticks of the end; 0 while open (set once, atomically)
+    /// <summary>The ambient entry this one covers in the flow where it was pushed (see <see cref="AmbientScope"/>).</summary>
+    internal readonly object? AmbientNext;
 
     TraceContext()
     {
@@ -40,7 +40,7 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
         Name = name;
         StartedAt = startedAt;
         Parent = parent;
-        node = AmbientScope.Push(this);
+        AmbientNext = AmbientScope.Push(this);
     }
 
     /// <summary>The trace's id (a version 4 GUID, readable at once). <see cref="Guid.Empty"/> when not recording.</summary>
@@ -53,7 +53,7 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     public DateTimeOffset StartedAt { get; }
 
     /// <summary>When the trace ended, once it has.</summary>
-    public DateTimeOffset? EndedAt => endedAt;
+    public DateTimeOffset? EndedAt => Volatile.Read(ref endedTicks) is var t and not 0 ? new DateTimeOffset(t, TimeSpan.Zero) : null;
 
     /// <summary><c>false</c> for the no-op trace handed out while tracing is disabled; then every call does nothing.</summary>
     public bool IsRecording => client is not null;
@@ -61,7 +61,10 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     /// <summary>The trace that was open in this flow when this one started (a sub-agent's parent run), if any.</summary>
     public TraceContext? Parent { get; }
 
-    internal bool IsOpen => client is not null && Volatile.Read(ref ended) == 0;
+    internal bool IsOpen => client is not null && Volatile.Read(ref endedTicks) == 0;
+
+    /// <summary><c>true</c> once ended (the ambient stack skips it).</summary>
+    internal bool IsEnded => Volatile.Read(ref endedTicks) != 0;
     internal TraceId Id => id;
     internal PandaProbeClient? Client => client;
 
@@ -195,11 +198,10 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     /// </summary>
     public void End()
     {
-        if (client is null || Interlocked.Exchange(ref ended, 1) != 0) return;
+        if (client is null || Volatile.Read(ref endedTicks) != 0) return;
         var now = client.Now();
-        endedAt = now;
+        if (Interlocked.CompareExchange(ref endedTicks, now.UtcTicks, 0) != 0) return;
         client.Post(new TraceEnded(id, now));
-        AmbientScope.Pop(node);
     }
 
     /// <summary>Ends the trace. Idempotent; never throws.</summary>

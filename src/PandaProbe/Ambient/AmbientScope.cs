@@ -2,71 +2,69 @@ namespace PandaProbe.Ambient;
 
 /// <summary>
 /// The ambient stack of open traces and spans for the current async flow: an immutable linked list held in an
-/// <see cref="AsyncLocal{T}"/> (Serilog's LogContext design). Each flow sees its own stack, a push returns the
-/// bookmark to restore, and ending a scope only ever changes the current flow's view.
+/// <see cref="AsyncLocal{T}"/> (Serilog's LogContext design), whose nodes are the trace and span contexts themselves.
+/// Each flow sees its own stack, and ending a scope never changes another flow's view.
 /// </summary>
+/// <remarks>
+/// Every write to an <see cref="AsyncLocal{T}"/> allocates a new execution context, so scopes are popped lazily: ending
+/// a scope only marks it ended, readers skip ended scopes, and the next push in the flow drops the ended scopes on top
+/// of the stack. A trace with one span thus writes the slot twice instead of four times.
+/// </remarks>
 internal static class AmbientScope
 {
-    static readonly AsyncLocal<Node?> Slot = new();
+    static readonly AsyncLocal<object?> Slot = new();
 
-    /// <summary>One entry: a <see cref="TraceContext"/> or a <see cref="SpanContext"/>, over the rest of the stack.</summary>
-    internal sealed class Node(object owner, Node? next)
+    /// <summary>The entry under <paramref name="scope"/> (a trace or span context) in the flow where it was pushed.</summary>
+    static object? Next(object scope) => scope switch
     {
-        public readonly object Owner = owner;
-        public readonly Node? Next = next;
-        public bool IsEnded => Owner switch
-        {
-            SpanContext s => !s.IsOpen,
-            TraceContext t => !t.IsOpen,
-            _ => true,
-        };
-    }
+        SpanContext s => s.AmbientNext,
+        TraceContext t => t.AmbientNext,
+        _ => null,
+    };
 
-    /// <summary>The top of the current flow's stack.</summary>
-    public static Node? Current => Slot.Value;
-
-    /// <summary>Pushes an owner; returns its node (the bookmark to pop).</summary>
-    public static Node Push(object owner)
+    static bool IsEnded(object scope) => scope switch
     {
-        var node = new Node(owner, Slot.Value);
-        Slot.Value = node;
-        return node;
-    }
+        SpanContext s => s.IsEnded,
+        TraceContext t => t.IsEnded,
+        _ => true,
+    };
+
+    /// <summary>The top of the current flow's stack (possibly an ended scope).</summary>
+    public static object? Current => Slot.Value;
 
     /// <summary>
-    /// Pops <paramref name="node"/> if it is on top of the current flow's stack, along with any ended entries under it.
-    /// When it is not on top (ended out of order, or from another flow) nothing changes here: ended entries are skipped
-    /// whenever the stack is read.
+    /// Pushes a scope over the open part of the current flow's stack and returns the entry it covers, which the caller
+    /// stores as its <c>AmbientNext</c> (set once, before the scope is visible).
     /// </summary>
-    public static void Pop(Node? node)
+    public static object? Push(object scope)
     {
-        if (node is null || !ReferenceEquals(Slot.Value, node)) return;
-        var next = node.Next;
-        while (next is not null && next.IsEnded) next = next.Next;
-        Slot.Value = next;
+        var top = Slot.Value;
+        while (top is not null && IsEnded(top)) top = Next(top);
+        Slot.Value = scope;
+        return top;
     }
 
     /// <summary>The innermost open span of <paramref name="trace"/> in the current flow.</summary>
     public static SpanContext? InnermostSpan(TraceContext trace)
     {
-        for (var n = Slot.Value; n is not null; n = n.Next)
-            if (n.Owner is SpanContext s && ReferenceEquals(s.Trace, trace) && s.IsOpen) return s;
+        for (var n = Slot.Value; n is not null; n = Next(n))
+            if (n is SpanContext s && ReferenceEquals(s.Trace, trace) && !s.IsEnded) return s;
         return null;
     }
 
     /// <summary>The innermost open span of any trace in the current flow.</summary>
     public static SpanContext? InnermostSpan()
     {
-        for (var n = Slot.Value; n is not null; n = n.Next)
-            if (n.Owner is SpanContext s && s.IsOpen) return s;
+        for (var n = Slot.Value; n is not null; n = Next(n))
+            if (n is SpanContext s && !s.IsEnded) return s;
         return null;
     }
 
     /// <summary>The innermost open trace in the current flow (of <paramref name="client"/> only, when given).</summary>
     public static TraceContext? InnermostTrace(PandaProbeClient? client = null)
     {
-        for (var n = Slot.Value; n is not null; n = n.Next)
-            if (n.Owner is TraceContext t && t.IsOpen && (client is null || ReferenceEquals(t.Client, client))) return t;
+        for (var n = Slot.Value; n is not null; n = Next(n))
+            if (n is TraceContext t && !t.IsEnded && (client is null || ReferenceEquals(t.Client, client))) return t;
         return null;
     }
 }

@@ -384,4 +384,33 @@ public class AmbientContextTests
         var t = exporter.Traces.Single(x => x.Id.Value == secondId);
         Assert.Equal(Named(t, "local").Id, ParentOf(t, "child"));
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static WeakReference TraceAndSpanThatEnded(PandaProbeClient client)
+    {
+        var trace = client.StartTrace("done");
+        var span = trace.Span("inner");
+        span.Dispose();
+        trace.Dispose();
+        Assert.Null(Probe.CurrentTrace);   // ended scopes are skipped at once, before anything else is pushed
+        return new WeakReference(trace);
+    }
+
+    [Fact]
+    public async Task Ended_scopes_leave_the_ambient_stack_when_the_flow_pushes_again()
+    {
+        // Scopes are popped lazily (no AsyncLocal write on end); the next push must drop them so a long-lived flow
+        // that traces in a loop does not keep every ended trace reachable.
+        await using var client = TestClient.Create(new RecordingExporter());
+        await Task.Run(() =>
+        {
+            var ended = TraceAndSpanThatEnded(client);
+            using var next = client.StartTrace("next");
+            Assert.Null(next.Parent);
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            Assert.False(ended.IsAlive);
+        });
+    }
 }
