@@ -14,7 +14,10 @@ public readonly struct SpanTable : IEnumerable<(SpanId Key, Span Value)>, IEquat
     /// <summary>The most entries kept in the linear (array) form.</summary>
     public const int LinearLimit = 8;
 
-    /// <summary>Null (empty), the small form's array, or the large form's <see cref="Large"/> holder.</summary>
+    /// <summary>
+    /// Null (empty), a single <see cref="Span"/> (one entry, keyed by its own id: the common case of one open span, kept
+    /// without an array), the small form's array, or the large form's <see cref="Large"/> holder.
+    /// </summary>
     readonly object? items;
 
     sealed class Large(HashMap<SpanId, Span> map)
@@ -23,6 +26,8 @@ public readonly struct SpanTable : IEnumerable<(SpanId Key, Span Value)>, IEquat
     }
 
     SpanTable(KeyValuePair<SpanId, Span>[] array) => items = array;
+
+    SpanTable(Span single) => items = single;
 
     SpanTable(HashMap<SpanId, Span> map) => items = new Large(map);
 
@@ -33,10 +38,21 @@ public readonly struct SpanTable : IEnumerable<(SpanId Key, Span Value)>, IEquat
     /// <summary>The table with no entries (the same as <c>default</c>).</summary>
     public static SpanTable Empty => default;
 
-    KeyValuePair<SpanId, Span>[] Small => items as KeyValuePair<SpanId, Span>[] ?? [];
+    KeyValuePair<SpanId, Span>[] Small => items switch
+    {
+        KeyValuePair<SpanId, Span>[] array => array,
+        Span one => [new(one.Id, one)],
+        _ => [],
+    };
 
     /// <summary>The number of entries.</summary>
-    public int Count => IsLarge ? LargeMap.Count : Small.Length;
+    public int Count => items switch
+    {
+        null => 0,
+        Span => 1,
+        KeyValuePair<SpanId, Span>[] array => array.Length,
+        _ => LargeMap.Count,
+    };
 
     /// <summary><c>true</c> when the table has no entries.</summary>
     public bool IsEmpty => Count == 0;
@@ -44,35 +60,45 @@ public readonly struct SpanTable : IEnumerable<(SpanId Key, Span Value)>, IEquat
     /// <summary>The span stored under <paramref name="id"/>, if any.</summary>
     public Option<Span> Find(SpanId id)
     {
+        if (items is Span one) return one.Id == id ? Some(one) : None;
         if (IsLarge) return LargeMap.Find(id);
         var i = IndexOf(id);
         return i < 0 ? None : Some(Small[i].Value);
     }
 
     /// <summary><c>true</c> when a span is stored under <paramref name="id"/>.</summary>
-    public bool ContainsKey(SpanId id) => IsLarge ? LargeMap.ContainsKey(id) : IndexOf(id) >= 0;
+    public bool ContainsKey(SpanId id) => items switch
+    {
+        null => false,
+        Span one => one.Id == id,
+        Large large => large.Map.ContainsKey(id),
+        _ => IndexOf(id) >= 0,
+    };
 
     /// <summary>A table where <paramref name="id"/> maps to <paramref name="span"/> (added or replaced).</summary>
     public SpanTable AddOrUpdate(SpanId id, Span span)
     {
-        if (IsLarge) return new SpanTable(LargeMap.AddOrUpdate(id, span));
-        var i = IndexOf(id);
+        // One entry whose key is the span's own id (the reducer's case) is kept as the span itself.
+        if (span is not null && span.Id == id && (items is null || items is Span only && only.Id == id)) return new SpanTable(span);
+        if (IsLarge) return new SpanTable(LargeMap.AddOrUpdate(id, span!));
+        var small = Small;
+        var i = IndexOf(small, id);
         if (i >= 0)
         {
-            var copy = (KeyValuePair<SpanId, Span>[])Small.Clone();
-            copy[i] = new(id, span);
+            var copy = (KeyValuePair<SpanId, Span>[])small.Clone();
+            copy[i] = new(id, span!);
             return new SpanTable(copy);
         }
-        if (Small.Length < LinearLimit)
+        if (small.Length < LinearLimit)
         {
-            var grown = new KeyValuePair<SpanId, Span>[Small.Length + 1];
-            Small.CopyTo(grown, 0);
-            grown[Small.Length] = new(id, span);
+            var grown = new KeyValuePair<SpanId, Span>[small.Length + 1];
+            small.CopyTo(grown, 0);
+            grown[small.Length] = new(id, span!);
             return new SpanTable(grown);
         }
         var map = HashMap<SpanId, Span>();
-        foreach (var kv in Small) map = map.Add(kv.Key, kv.Value);
-        return new SpanTable(map.Add(id, span));
+        foreach (var kv in small) map = map.Add(kv.Key, kv.Value);
+        return new SpanTable(map.Add(id, span!));
     }
 
     /// <summary>A table without <paramref name="id"/> (this table when it is absent).</summary>
@@ -88,12 +114,14 @@ public readonly struct SpanTable : IEnumerable<(SpanId Key, Span Value)>, IEquat
             foreach (var (key, value) in map) back[k++] = new(key, value);
             return new SpanTable(back);
         }
-        var i = IndexOf(id);
+        if (items is Span one) return one.Id == id ? Empty : this;
+        var small = Small;
+        var i = IndexOf(small, id);
         if (i < 0) return this;
-        if (Small.Length == 1) return Empty;
-        var shrunk = new KeyValuePair<SpanId, Span>[Small.Length - 1];
-        System.Array.Copy(Small, 0, shrunk, 0, i);
-        System.Array.Copy(Small, i + 1, shrunk, i, Small.Length - i - 1);
+        if (small.Length == 1) return Empty;
+        var shrunk = new KeyValuePair<SpanId, Span>[small.Length - 1];
+        System.Array.Copy(small, 0, shrunk, 0, i);
+        System.Array.Copy(small, i + 1, shrunk, i, small.Length - i - 1);
         return new SpanTable(shrunk);
     }
 
@@ -103,9 +131,10 @@ public readonly struct SpanTable : IEnumerable<(SpanId Key, Span Value)>, IEquat
     /// <summary>The spans, in no particular order.</summary>
     public IEnumerable<Span> Values => ((IEnumerable<(SpanId Key, Span Value)>)this).Select(kv => kv.Value);
 
-    int IndexOf(SpanId id)
+    int IndexOf(SpanId id) => IndexOf(Small, id);
+
+    static int IndexOf(KeyValuePair<SpanId, Span>[] items, SpanId id)
     {
-        var items = Small;
         for (var i = 0; i < items.Length; i++)
             if (items[i].Key == id) return i;
         return -1;

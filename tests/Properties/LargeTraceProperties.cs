@@ -39,7 +39,10 @@ public class LargeTraceProperties
                 }
                 else
                 {
-                    var span = new Span { Id = id, Trace = Ids.Trace(7), Name = $"v{plan[i]}", StartedAt = Values.Epoch };
+                    // Usually a span under its own id (the reducer's case, which a one-entry table keeps without an
+                    // array); sometimes under another key, which the table must honour all the same.
+                    var spanId = plan[i] % 5 == 1 ? pool[(plan[i + 1] + 1) % pool.Length] : id;
+                    var span = new Span { Id = spanId, Trace = Ids.Trace(7), Name = $"v{plan[i]}", StartedAt = Values.Epoch };
                     var before = table;
                     var beforeCount = before.Count;
                     table = table.AddOrUpdate(id, span);
