@@ -181,7 +181,11 @@ public static class Report
                 sb.AppendLine($"| 2: no slower than OTel (root + child) | {Ns(p2)} ns vs {Ns(o2)} ns ({Ratio(p2, o2)}) | {V(o2 is { } o2v ? Check(p2, v => v <= o2v) : null)} |");
                 var a2 = alloc.FirstOrDefault(x => x.Scenario.StartsWith("2.", StringComparison.Ordinal))?.Panda;
                 var b2 = Alloc(nameof(TraceWithOneSpan), "PandaProbe");
-                sb.AppendLine($"| 2: ≤ 500 B allocated per span | caller {B(a2)} B; process-wide {B(b2)} B | {V(Check(a2, v => v <= 500))} (caller) / {V(Check(b2, v => v <= 500))} (process) |");
+                sb.AppendLine($"| 2: ≤ 500 B allocated per span, the trace's own cost charged to its one span | caller {B(a2)} B; process-wide {B(b2)} B | {V(Check(a2, v => v <= 500))} (caller) / {V(Check(b2, v => v <= 500))} (process) |");
+                var oa2 = alloc.FirstOrDefault(x => x.Scenario.StartsWith("2.", StringComparison.Ordinal))?.Otel;
+                sb.AppendLine($"| 2: ≤ 500 B allocated per span, the trace counted as a span (as OpenTelemetry's root activity is) | caller {B(a2 / 2)} B per span (OTel {B(oa2 / 2)}); process-wide {B(b2 / 2)} B | {V(Check(a2 / 2, v => v <= 500))} (caller) / {V(Check(b2 / 2, v => v <= 500))} (process) |");
+                var a4 = alloc.Where(x => x.Scenario.StartsWith("4.", StringComparison.Ordinal)).Select(x => (double?)x.Panda).Max();
+                sb.AppendLine($"| 4: ≤ 500 B allocated per span inside a trace (largest of the three sizes) | caller {B(a4)} B | {V(Check(a4, v => v <= 500))} (caller) |");
                 var s10 = Mean(nameof(SpanInTraceOfSize), "PandaProbe", "10");
                 var s100k = Mean(nameof(SpanInTraceOfSize), "PandaProbe", "100000");
                 sb.AppendLine($"| 4: per span at 100,000 ≤ 1.3 × per span at 10 | {Ns(s100k)} ns vs {Ns(s10)} ns ({Ratio(s100k, s10)}) | {V(s10 is { } s10v ? Check(s100k, v => v <= 1.3 * s10v) : null)} |");
