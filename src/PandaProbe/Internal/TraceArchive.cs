@@ -28,7 +28,9 @@ internal sealed class TraceArchive
         if (ring.Length > 0)
         {
             var slot = next;
-            Volatile.Write(ref ring[slot], trace);
+            // A full fence (not a release store) so the read of the waiter count below cannot move before this write:
+            // a reader registers, then looks in the ring; one of the two sides is then sure to see the other.
+            Interlocked.Exchange(ref ring[slot], trace);
             next = slot + 1 == ring.Length ? 0 : slot + 1;
         }
         if (Volatile.Read(ref waiting) > 0 && waiters.TryRemove(trace.Id, out var w))
