@@ -29,9 +29,6 @@ internal static class AmbientScope
         _ => true,
     };
 
-    /// <summary>The top of the current flow's stack (possibly an ended scope).</summary>
-    public static object? Current => Slot.Value;
-
     /// <summary>
     /// Pushes a scope over the open part of the current flow's stack and returns the entry it covers, which the caller
     /// stores as its <c>AmbientNext</c> (set once, before the scope is visible).
