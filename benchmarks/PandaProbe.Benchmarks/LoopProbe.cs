@@ -15,11 +15,11 @@ namespace PandaProbe.Benchmarks;
 /// </remarks>
 public static class LoopProbe
 {
-    const int Ops = 50_000, Rounds = 15, WarmupRounds = 3;
+    const int Ops = 25_000, Rounds = 15, WarmupRounds = 3;
 
     public static void Run()
     {
-        using var panda = new PandaPeer(eventQueueCapacity: 1 << 21, maxQueueSize: 100_000);
+        using var panda = new PandaPeer(eventQueueCapacity: 1 << 17, maxQueueSize: 100_000);
         using var otel = new OtelPeer(maxQueueSize: 1 << 18);
         Func<string> counters = () =>
         {

@@ -153,14 +153,18 @@ public static class Report
 
         if (throughput.Count > 0)
         {
-            sb.AppendLine("#### Scenario 5: end-to-end throughput (traces of 10 spans; clock stops when the exporter has everything)");
+            sb.AppendLine("#### Scenario 5: end-to-end throughput (traces of 10 spans; the clock stops when the exporter has everything)");
             sb.AppendLine();
-            sb.AppendLine("| SDK | Exporter | Load | Spans exported | Dropped | Seconds | Spans/s exported | Peak working set MB (baseline) | Peak managed heap MB |");
-            sb.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|");
+            sb.AppendLine("Paced rows: rounds on one client after a warm-up; *spans/s* is the median round, *first* the first round after");
+            sb.AppendLine("start-up (cold JIT). Flat-out rows: one run of the stated length; the full inbox refuses whole traces.");
+            sb.AppendLine();
+            sb.AppendLine("| SDK | Exporter | Load | Rounds | Spans made | Spans exported | Dropped | Spans/s exported | Best round | First round | Peak working set MB (baseline) | Peak managed heap MB | GCs gen0/1/2, pause |");
+            sb.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+            static string Opt(double v) => v > 0 ? v.ToString("N0", CultureInfo.InvariantCulture) : "";
             foreach (var t in throughput)
-                sb.AppendLine($"| {t.Sdk} | {t.Exporter} | {t.Load} | {t.SpansExported:N0} | {t.Dropped:N0} | {t.Seconds:N2} | {t.SpansPerSecond:N0} | {t.PeakWorkingSetMb:N0} ({t.BaselineWorkingSetMb:N0}) | {t.PeakHeapMb:N0} |");
+                sb.AppendLine($"| {t.Sdk} | {t.Exporter} | {t.Load} | {t.Rounds} | {t.SpansMade:N0} | {t.SpansExported:N0} | {t.Dropped:N0} | {t.SpansPerSecond:N0} | {Opt(t.Best)} | {Opt(t.First)} | {t.PeakWorkingSetMb:N0} ({t.BaselineWorkingSetMb:N0}) | {t.PeakHeapMb:N0} | {t.Gc} |");
             sb.AppendLine();
-            sb.AppendLine("PandaProbe's *Dropped* counts events (`client.Health.Dropped`); OpenTelemetry's counts activities that never reached the exporter.");
+            sb.AppendLine("PandaProbe's *Dropped* counts refused events (`client.Health.Dropped`: under overload a refused trace start, whose spans are then never posted); OpenTelemetry's counts activities that never reached the exporter.");
             sb.AppendLine();
         }
 
@@ -190,14 +194,18 @@ public static class Report
                 var s100k = Mean(nameof(SpanInTraceOfSize), "PandaProbe", "100000");
                 sb.AppendLine($"| 4: per span at 100,000 ≤ 1.3 × per span at 10 | {Ns(s100k)} ns vs {Ns(s10)} ns ({Ratio(s100k, s10)}) | {V(s10 is { } s10v ? Check(s100k, v => v <= 1.3 * s10v) : null)} |");
             }
-            var flat = throughput.Where(t => t.Sdk == "PandaProbe" && t.Exporter == "no-op").ToList();
-            if (flat.Count > 0)
+            var noop = throughput.Where(t => t.Sdk == "PandaProbe" && t.Exporter == "no-op").ToList();
+            if (noop.Count > 0)
             {
-                var best = flat.Max(t => t.SpansPerSecond);
-                sb.AppendLine($"| 5: ≥ 1,000,000 spans/s through the fold to a no-op exporter | best {best:N0} spans/s | {V(best >= 1_000_000)} |");
-                var peaks = string.Join(" vs ", flat.Where(t => t.Load.Contains("flat out", StringComparison.Ordinal))
-                    .Select(t => $"{t.PeakWorkingSetMb:N0} MB at {t.SpansMade:N0} spans"));
-                sb.AppendLine($"| 5: memory bounded by the queue, not the load | peak working set {peaks} | see text |");
+                var paced = noop.FirstOrDefault(t => t.Rounds > 1);
+                if (paced is not null)
+                    sb.AppendLine($"| 5: ≥ 1,000,000 spans/s through the fold to a no-op exporter | median {paced.SpansPerSecond:N0} spans/s over {paced.Rounds} rounds (best {paced.Best:N0}; first round after start-up {paced.First:N0}) | {V(paced.SpansPerSecond >= 1_000_000)} |");
+                var flat = noop.Where(t => t.Rounds == 1).ToList();
+                if (flat.Count > 0)
+                {
+                    var peaks = string.Join(" vs ", flat.Select(t => $"{t.PeakWorkingSetMb:N0} MB after {t.Seconds:0.#} s ({t.SpansMade:N0} spans offered)"));
+                    sb.AppendLine($"| 5: memory bounded by the queue, not the load | peak working set {peaks} | see text |");
+                }
             }
             sb.AppendLine();
         }

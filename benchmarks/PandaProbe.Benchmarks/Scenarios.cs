@@ -27,7 +27,7 @@ public class DisabledSpan
 /// <summary>Shared plumbing of the enabled scenarios.</summary>
 public abstract class EnabledBench
 {
-    protected const int InboxCapacity = 1 << 21;
+    protected const int InboxCapacity = 1 << 17;
     protected const int OtelQueue = 1 << 18;
     protected PandaPeer Panda = null!;
     protected OtelPeer Otel = null!;

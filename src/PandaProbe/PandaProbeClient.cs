@@ -25,6 +25,7 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
     readonly TracePipeline? pipeline;
     readonly TimeProvider time;
     readonly ClientSetup? setup;
+    readonly TraceOrigin origin = TraceOrigin.None;
     readonly EventHandler? exitHandler;
     volatile bool stopping;
 
@@ -37,6 +38,7 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
         time = setup.Time;
         if (setup.Debug && !SelfLog.IsEnabled) SelfLog.Enable(m => Console.Error.WriteLine(m));
         if (!setup.Enabled) return;
+        if (setup.Environment is not null || setup.Release is not null) origin = new TraceOrigin(setup.Environment, setup.Release);
         if (options.CompletedTraceRetention > 0) archive = new TraceArchive(options.CompletedTraceRetention);
         pipeline = new TracePipeline(ExtendExporters(options, setup.Exporters), setup.Pipeline, time, archive is null ? null : archive.Add);
         AttachExtensions(options);
@@ -94,15 +96,18 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
         var parent = AmbientScope.InnermostTrace(this);
         // A trace the inbox refuses for lack of room (overload) is not recorded at all: its spans then cost nothing and
         // can never reach the fold without their trace. After shutdown every call is still counted as dropped.
-        var admitted = Post(new TraceStarted(
-            id, name, now,
-            input is null ? null : Capture(input),
-            sessionId ?? AmbientValue.Session.Value,
-            userId ?? AmbientValue.User.Value,
-            tags is null ? default : tags.Where(t => t is not null).ToArray().ToSeq(),
-            metadata is null ? default : CaptureMap(metadata),
-            setup!.Environment, setup.Release,
-            parent?.Id));
+        var session = sessionId ?? AmbientValue.Session.Value;
+        var user = userId ?? AmbientValue.User.Value;
+        var admitted = input is null && tags is null && metadata is null
+            ? pipeline.Post(InboxEntry.TraceStart(id, name, now, session, user, origin, parent?.Id))
+            : Post(new TraceStarted(
+                id, name, now,
+                input is null ? null : Capture(input),
+                session, user,
+                tags is null ? default : tags.Where(t => t is not null).ToArray().ToSeq(),
+                metadata is null ? default : CaptureMap(metadata),
+                origin.Environment, origin.Release,
+                parent?.Id));
         return admitted || stopping ? new TraceContext(this, id, name, now, parent) : TraceContext.NoOp;
     }
 
@@ -187,6 +192,9 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
     internal DateTimeOffset Now() => time.GetUtcNow();
 
     internal bool Post(TraceEvent e) => pipeline?.Post(e) ?? false;
+
+    /// <summary>Posts an event in its inbox form (trace and span starts and ends: no allocation).</summary>
+    internal bool Post(in InboxEntry entry) => pipeline?.Post(entry) ?? false;
 
     internal void Refuse(string why)
     {

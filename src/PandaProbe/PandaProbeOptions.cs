@@ -40,7 +40,9 @@ public sealed partial class PandaProbeOptions
 
     /// <summary>
     /// Events held for the fold before new traces are refused (not recorded, counted); events of traces already
-    /// started may use as much again before they are dropped and counted. <value>Default: 65,536.</value>
+    /// started may use as much again before they are dropped and counted. Between 16 and 1,048,576; the inbox
+    /// allocates about 112 bytes for each of 2 × capacity slots (rounded up to a power of two) when the client starts.
+    /// <value>Default: 8,192 (1.8 MB of slots).</value>
     /// </summary>
     public int? EventQueueCapacity { get; set; }
 

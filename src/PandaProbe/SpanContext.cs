@@ -185,7 +185,7 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
         if (client is null || Volatile.Read(ref endedTicks) != 0) return;
         var now = client.Now();
         if (Interlocked.CompareExchange(ref endedTicks, now.UtcTicks, 0) != 0) return;
-        client.Post(new SpanEnded(Trace.Id, Id, now));
+        client.Post(InboxEntry.SpanEnd(Trace.Id, Id, now));
     }
 
     /// <summary>Ends the span. Idempotent; never throws.</summary>

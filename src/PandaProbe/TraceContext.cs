@@ -149,8 +149,8 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
         var effectiveParent = parent ?? AmbientScope.InnermostSpan(this);
         var spanId = SpanId.New();
         var now = client.Now();
-        client.Post(new SpanStarted(id, spanId, effectiveParent?.Id, name, kind, now, model,
-            metadata is null ? default : client.CaptureMap(metadata)));
+        if (metadata is null) client.Post(InboxEntry.SpanStart(id, spanId, effectiveParent?.Id, name, kind, now, model));
+        else client.Post(new SpanStarted(id, spanId, effectiveParent?.Id, name, kind, now, model, client.CaptureMap(metadata)));
         return new SpanContext(this, client, spanId, effectiveParent, name, kind, now, makeCurrent);
     }
 
@@ -201,7 +201,7 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
         if (client is null || Volatile.Read(ref endedTicks) != 0) return;
         var now = client.Now();
         if (Interlocked.CompareExchange(ref endedTicks, now.UtcTicks, 0) != 0) return;
-        client.Post(new TraceEnded(id, now));
+        client.Post(InboxEntry.TraceEnd(id, now));
     }
 
     /// <summary>Ends the trace. Idempotent; never throws.</summary>

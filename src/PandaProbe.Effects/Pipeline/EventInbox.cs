@@ -3,16 +3,27 @@ using System.Collections.Concurrent;
 namespace PandaProbe.Pipeline;
 
 /// <summary>
-/// The handoff from application threads to the fold: many writers, one reader. <see cref="Post"/> never blocks and
-/// takes no lock (a lock-free queue bounded by an interlocked count); when the inbox is full the new event is dropped
-/// and counted. Control messages (flush, shutdown) bypass the bound so they are never lost.
+/// The handoff from application threads to the fold: many writers, one reader. <see cref="Post(in InboxEntry)"/> never blocks and
+/// takes no lock; when the inbox is full the new event is dropped and counted. Control messages (flush, shutdown) are
+/// never refused and keep their place in line behind every event posted before them.
 /// </summary>
 /// <remarks>
+/// <para>
+/// Events are written into a ring of preallocated slots (a bounded multi-producer queue in the style of Dmitry Vyukov's:
+/// each slot carries a sequence number that says whose turn it is). Trace and span starts and ends are held as plain
+/// fields (<see cref="InboxEntry"/>), so posting them allocates nothing, and a backlog — which builds up whenever the
+/// application makes events faster than the fold takes them — holds nothing the garbage collector has to trace and
+/// copy. (With a queue of event objects, every collection during a backlog promoted the whole backlog.) The ring is
+/// allocated when the inbox is made (in chunks, so no single array grows huge): about 112 bytes per slot, for
+/// 2 × capacity slots rounded up to a power of two (1.8 MB at the default capacity), and never on a caller's thread.
+/// </para>
+/// <para>
 /// Waking a parked thread costs the waker a system call, so writers do not wake the reader for every event (that
 /// cost would land on the application's thread). A reader that finds the inbox empty first dozes for
 /// <see cref="Doze"/>, during which only a backlog of <see cref="WakeThreshold"/> events or a control message wakes
 /// it; if the doze ends with nothing to do it sleeps until the next post. Folding is therefore delayed by at most the
 /// doze, well inside the export batching interval, and a flush is never delayed.
+/// </para>
 /// </remarks>
 internal sealed class EventInbox
 {
@@ -22,66 +33,117 @@ internal sealed class EventInbox
     /// <summary>How long an idle reader waits for a backlog before sleeping until the next post.</summary>
     internal static readonly TimeSpan Doze = TimeSpan.FromMilliseconds(5);
 
-    const int Running = 0, Dozing = 1, Sleeping = 2;
+    const long Running = 0, Dozing = 1, Sleeping = 2;
 
-    /// <summary>How many reads the reader folds into one decrement of the shared count.</summary>
-    const int ReleaseEvery = 64;
+    /// <summary>At most this many reads pass before the reader publishes its position to the writers.</summary>
+    const int PublishEvery = 64;
 
-    readonly ConcurrentQueue<object> queue = new();
-    readonly SemaphoreSlim signal = new(0);
-    readonly int capacity;
-    readonly PipelineCounters counters;
-    volatile bool closed, completed;
-    // Written by every writer; alone on its cache line so the fields above stay read-mostly.
-    PaddedCounter count;
-    // Written by the reader when it parks or wakes, read by every writer.
-    PaddedState readerState;
-    int unreleased;   // reader only: events read but not yet subtracted from count
+    const int ChunkBits = 10, ChunkSize = 1 << ChunkBits;
 
-    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit, Size = 132)]
-    struct PaddedState
+    struct Slot
     {
-        [System.Runtime.InteropServices.FieldOffset(64)] public int Value;
+        public long Sequence;   // == position: free for the writer of that position; == position + 1: holds its event
+        public InboxEntry Entry;
     }
 
-    public EventInbox(int capacity, PipelineCounters counters) { this.capacity = capacity; this.counters = counters; }
+    readonly Slot[][] chunks;
+    readonly long mask;
+    readonly long ringLength;
+    readonly long publishMask;   // the reader publishes its position when it reaches a multiple of publishMask + 1
+    readonly int capacity;
+    readonly PipelineCounters counters;
+    readonly ConcurrentQueue<(long Position, object Control)> controls = new();
+    readonly SemaphoreSlim signal = new(0);
+    volatile bool closed, completed;
+    // Each written by one side and read by the other; alone on their cache lines so writers and reader do not contend.
+    PaddedCounter tail;          // the next position a writer claims (= events accepted so far)
+    PaddedCounter publishedHead; // the reader's position as last published (at most PublishEvery behind)
+    PaddedCounter readerState;
+    long head;                   // reader only: the next position to read
 
-    /// <summary>Events waiting to be folded.</summary>
-    public long Count => Math.Max(0, Interlocked.Read(ref count.Value) - Volatile.Read(ref unreleased));
+    public EventInbox(int capacity, PipelineCounters counters)
+    {
+        this.capacity = capacity;
+        this.counters = counters;
+        // The bound is 2 × capacity (see Post); the ring is the next power of two, at least one chunk.
+        ringLength = Math.Max(ChunkSize, (long)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)(2L * capacity)));
+        mask = ringLength - 1;
+        // Publishing less often keeps the reader off the writers' cache line; but a small inbox must see its space
+        // freed well before it fills, so the step is at most a quarter of the capacity.
+        publishMask = Math.Min(PublishEvery, (long)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, capacity / 4) + 1) / 2) - 1;
+        chunks = new Slot[ringLength >> ChunkBits][];
+        for (var c = 0; c < chunks.Length; c++)
+        {
+            var chunk = chunks[c] = new Slot[ChunkSize];
+            for (var i = 0; i < ChunkSize; i++) chunk[i].Sequence = ((long)c << ChunkBits) + i;   // position of lap 0
+        }
+        counters.CountPostedWith(() => Volatile.Read(ref tail.Value));
+    }
+
+    /// <summary>Events waiting to be folded (may run up to <see cref="PublishEvery"/> high while the reader works).</summary>
+    public long Count => Math.Max(0, Volatile.Read(ref tail.Value) - Volatile.Read(ref publishedHead.Value));
 
     /// <summary>True once <see cref="Close"/> was called: new events are dropped (counted as after-shutdown).</summary>
     public bool IsClosed => closed;
 
+    /// <summary>Offers an event record (see <see cref="Post(in InboxEntry)"/>).</summary>
+    public bool Post(TraceEvent e) => Post(InboxEntry.Of(e));
+
     /// <summary>
-    /// Offers an event; returns false (and counts the drop) when the inbox is full or closed. A new trace
-    /// (<see cref="TraceEvent.TraceStarted"/>) is refused once <c>capacity</c> events wait; events of traces already
-    /// admitted may use a second <c>capacity</c> of headroom, so under overload whole traces are refused at their start
-    /// instead of losing the span or trace ends that would leave the fold holding them open. The bound is twice the
-    /// capacity either way.
+    /// Offers an event; returns false (and counts the drop) when the inbox is full or closed. A new trace is refused
+    /// once <c>capacity</c> events wait; events of traces already admitted may use a second <c>capacity</c> of
+    /// headroom, so under overload whole traces are refused at their start instead of losing the span or trace ends
+    /// that would leave the fold holding them open. The bound is twice the capacity either way.
     /// </summary>
-    public bool Post(TraceEvent e)
+    public bool Post(in InboxEntry entry)
     {
         if (closed || completed) { counters.Dropped(DropReason.AfterShutdown); return false; }
-        var limit = e is TraceEvent.TraceStarted ? capacity : 2L * capacity;
-        var pending = Interlocked.Increment(ref count.Value);
-        if (pending > limit)
+        long limit = entry.StartsTrace ? capacity : 2L * capacity;
+        var pos = Volatile.Read(ref tail.Value);
+        while (true)
         {
-            Interlocked.Decrement(ref count.Value);
-            counters.Dropped(DropReason.InboxFull);
-            return false;
+            if (pos - Volatile.Read(ref publishedHead.Value) >= limit)
+            {
+                counters.Dropped(DropReason.InboxFull);
+                return false;
+            }
+            var seq = Volatile.Read(ref SlotAt(pos).Sequence);
+            if (seq == pos)
+            {
+                var seen = Interlocked.CompareExchange(ref tail.Value, pos + 1, pos);
+                if (seen == pos) break;
+                pos = seen;
+            }
+            else if (seq < pos)
+            {
+                // The reader has not freed this slot yet: the ring is full (the published head lagged behind it).
+                counters.Dropped(DropReason.InboxFull);
+                return false;
+            }
+            else pos = Volatile.Read(ref tail.Value);
         }
-        queue.Enqueue(e);
-        counters.EventPosted();
+        ref var slot = ref SlotAt(pos);
+        slot.Entry = entry;
+        // The exchange publishes the entry and is a full fence: the reader state read below cannot be satisfied before
+        // the entry is visible, so a reader that parked after checking for work is always woken (no lost wake-up).
+        Interlocked.Exchange(ref slot.Sequence, pos + 1);
         var state = Volatile.Read(ref readerState.Value);
-        if (state == Sleeping || (state == Dozing && pending >= WakeThreshold)) Wake(state);
+        if (state == Sleeping || (state == Dozing && pos + 1 - Volatile.Read(ref publishedHead.Value) >= WakeThreshold)) Wake(state);
         return true;
+    }
+
+    /// <summary>The slot for <paramref name="position"/>.</summary>
+    ref Slot SlotAt(long position)
+    {
+        var index = position & mask;
+        return ref chunks[(int)(index >> ChunkBits)][index & (ChunkSize - 1)];
     }
 
     /// <summary>Queues a control message behind every event posted so far and wakes the reader.</summary>
     public bool PostControl(object control)
     {
         if (completed) return false;
-        queue.Enqueue(control);
+        controls.Enqueue((Volatile.Read(ref tail.Value), control));
         WakeNow();
         return true;
     }
@@ -106,31 +168,34 @@ internal sealed class EventInbox
     }
 
     /// <summary>Moves a parked reader to running and releases it; false when another thread changed the state first.</summary>
-    bool Wake(int seen)
+    bool Wake(long seen)
     {
         if (Interlocked.CompareExchange(ref readerState.Value, Running, seen) != seen) return false;
         signal.Release();
         return true;
     }
 
-    /// <summary>Reads the next item (event or control), or returns false when the stream has ended.</summary>
-    public async ValueTask<(bool Ok, object? Item)> ReadAsync()
+    /// <summary>
+    /// Waits until an item can be read (<c>true</c>) or the stream has ended (<c>false</c>). Reader only.
+    /// </summary>
+    public async ValueTask<bool> WaitToReadAsync()
     {
         while (true)
         {
-            if (TryRead(out var item)) return (true, item);
-            if (completed && queue.IsEmpty) return (false, null);
+            if (HasItem()) return true;
+            if (completed && IsDrained()) { Publish(); return false; }
+            Publish();
 
             // Doze: writers wake us only for a backlog or a control message. The interlocked write is a full fence, so
-            // a writer that enqueued before it sees the new state, or we see its item below.
+            // a writer that published before it sees the new state, or we see its item below.
             Interlocked.Exchange(ref readerState.Value, Dozing);
-            if (!queue.IsEmpty || completed)
+            if (HasItem() || completed)
             {
                 await UnparkAsync(Dozing).ConfigureAwait(false);
                 continue;
             }
             if (await signal.WaitAsync(Doze).ConfigureAwait(false)) continue;   // woken: the waker set Running
-            if (!queue.IsEmpty || completed)
+            if (HasItem() || completed || !controls.IsEmpty)
             {
                 await UnparkAsync(Dozing).ConfigureAwait(false);
                 continue;
@@ -142,7 +207,7 @@ internal sealed class EventInbox
                 await signal.WaitAsync().ConfigureAwait(false);   // a writer claimed the wake: take its release
                 continue;
             }
-            if (!queue.IsEmpty || completed)
+            if (HasItem() || completed)
             {
                 await UnparkAsync(Sleeping).ConfigureAwait(false);
                 continue;
@@ -152,31 +217,47 @@ internal sealed class EventInbox
     }
 
     /// <summary>Returns to running from <paramref name="parked"/>; if a writer already claimed the wake, takes its release.</summary>
-    async ValueTask UnparkAsync(int parked)
+    async ValueTask UnparkAsync(long parked)
     {
         if (Interlocked.CompareExchange(ref readerState.Value, Running, parked) != parked)
             await signal.WaitAsync().ConfigureAwait(false);
     }
 
-    void Release()
+    /// <summary>An event is ready at the reader's position, or a control message whose turn has come.</summary>
+    bool HasItem() => ControlDue() || EventReady();
+
+    bool ControlDue() => !controls.IsEmpty && controls.TryPeek(out var c) && c.Position <= head;
+
+    bool EventReady() => Volatile.Read(ref SlotAt(head).Sequence) == head + 1;
+
+    /// <summary>Nothing is left: every claimed position was read and no control message waits.</summary>
+    bool IsDrained() => Volatile.Read(ref tail.Value) == head && controls.IsEmpty;
+
+    void Publish()
     {
-        Interlocked.Add(ref count.Value, -unreleased);
-        Volatile.Write(ref unreleased, 0);
+        if (Volatile.Read(ref publishedHead.Value) != head) Volatile.Write(ref publishedHead.Value, head);
     }
 
-    /// <summary>Reads without waiting.</summary>
-    public bool TryRead(out object? item)
+    /// <summary>Reads the next item without waiting (reader only): an event, or a control message in its place in line.</summary>
+    public bool TryRead(out InboxEntry entry)
     {
-        if (queue.TryDequeue(out var i))
+        if (ControlDue() && controls.TryDequeue(out var due))
         {
-            // Writers and the reader share the count; releasing it in steps keeps the reader off the writers' cache
-            // line. The bound may therefore admit up to ReleaseEvery events more than the capacity.
-            if (i is TraceEvent && ++unreleased >= ReleaseEvery) Release();
-            item = i;
+            entry = InboxEntry.OfControl(due.Control);
             return true;
         }
-        if (unreleased > 0) Release();
-        item = null;
+        ref var slot = ref SlotAt(head);
+        if (Volatile.Read(ref slot.Sequence) == head + 1)
+        {
+            entry = slot.Entry;
+            slot.Entry = default;   // let go of the references the slot held
+            Volatile.Write(ref slot.Sequence, head + ringLength);
+            head++;
+            if ((head & publishMask) == 0) Volatile.Write(ref publishedHead.Value, head);
+            return true;
+        }
+        Publish();
+        entry = default;
         return false;
     }
 }

@@ -71,7 +71,9 @@ internal sealed class ExportStage
             }
             queue.Enqueue((++addedSeq, item));
             counters.PendingChanged(1);
-            wake = queue.Count == 1 || queue.Count >= options.BatchSize;
+            // A full batch wakes the loop (which then exports every full batch before it sleeps again); a lone item
+            // needs no wake, since the interval timer is armed whenever the loop sleeps. Each wake is a thread hop.
+            wake = queue.Count == options.BatchSize;
         }
         if (wake) Wake();
     }
@@ -167,15 +169,12 @@ internal sealed class ExportStage
                 continue;
             }
             if (finished) break;
-            if (sleep is { } s)
-            {
-                // One long-lived timer wakes the loop when the interval runs out (no Task.Delay, token or WhenAny per sleep).
-                intervalTimer ??= time.CreateTimer(static self => ((ExportStage)self!).Wake(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-                intervalTimer.Change(s, Timeout.InfiniteTimeSpan);
-                await wait.ConfigureAwait(false);
-                intervalTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            }
-            else await wait.ConfigureAwait(false);
+            // One long-lived timer wakes the loop when the interval runs out (no Task.Delay, token or WhenAny per
+            // sleep). It is armed even when nothing waits, so an item added later never needs a wake of its own: it
+            // is exported by the next full backlog, flush or tick, at most one interval after it was added.
+            intervalTimer ??= time.CreateTimer(static self => ((ExportStage)self!).Wake(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            intervalTimer.Change(sleep ?? options.FlushInterval, Timeout.InfiniteTimeSpan);
+            await wait.ConfigureAwait(false);
         }
         intervalTimer?.Dispose();
         deadline?.Dispose();

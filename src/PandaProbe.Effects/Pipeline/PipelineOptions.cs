@@ -9,8 +9,10 @@ public sealed record PipelineOptions
     public static readonly TimeSpan DefaultFlushInterval = TimeSpan.FromSeconds(5);
     /// <summary>Default number of completed items waiting for export before the oldest is dropped.</summary>
     public const int DefaultMaxQueueSize = 1000;
-    /// <summary>Default number of events waiting to be folded before new ones are dropped.</summary>
-    public const int DefaultEventQueueCapacity = 65_536;
+    /// <summary>Default number of events waiting to be folded before new traces are refused.</summary>
+    public const int DefaultEventQueueCapacity = 8_192;
+    /// <summary>The largest event queue capacity (its slots are allocated up front: about 112 bytes × 2 × capacity).</summary>
+    public const int MaxEventQueueCapacity = 1 << 20;
     /// <summary>Default number of values waiting for one slow subscriber before new ones are dropped for it.</summary>
     public const int DefaultSubscriberQueueCapacity = 10_000;
     /// <summary>Default deadline for one export call.</summary>
@@ -24,7 +26,11 @@ public sealed record PipelineOptions
     public TimeSpan FlushInterval { get; private init; } = DefaultFlushInterval;
     /// <summary>Completed items held for export before the oldest is dropped (and counted).</summary>
     public int MaxQueueSize { get; private init; } = DefaultMaxQueueSize;
-    /// <summary>Events held for the fold before new traces are refused (and counted); events of started traces may use as much again.</summary>
+    /// <summary>
+    /// Events held for the fold before new traces are refused (and counted); events of started traces may use as much
+    /// again. The inbox allocates its slots once, when the pipeline starts: about 112 bytes for each of 2 × capacity
+    /// slots, rounded up to a power of two (1.8 MB at the default).
+    /// </summary>
     public int EventQueueCapacity { get; private init; } = DefaultEventQueueCapacity;
     /// <summary>Values held for one subscriber before new ones are dropped for it (and counted).</summary>
     public int SubscriberQueueCapacity { get; private init; } = DefaultSubscriberQueueCapacity;
@@ -45,7 +51,8 @@ public sealed record PipelineOptions
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "BatchSize must be at least 1.");
         if (interval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(flushInterval), interval, "FlushInterval must be positive.");
         if (maxQueueSize < 1) throw new ArgumentOutOfRangeException(nameof(maxQueueSize), maxQueueSize, "MaxQueueSize must be at least 1.");
-        if (eventQueueCapacity < 16) throw new ArgumentOutOfRangeException(nameof(eventQueueCapacity), eventQueueCapacity, "EventQueueCapacity must be at least 16.");
+        if (eventQueueCapacity is < 16 or > MaxEventQueueCapacity)
+            throw new ArgumentOutOfRangeException(nameof(eventQueueCapacity), eventQueueCapacity, $"EventQueueCapacity must be between 16 and {MaxEventQueueCapacity:N0}.");
         if (subscriberQueueCapacity < 1) throw new ArgumentOutOfRangeException(nameof(subscriberQueueCapacity), subscriberQueueCapacity, "SubscriberQueueCapacity must be at least 1.");
         if (timeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(exportTimeout), timeout, "ExportTimeout must be positive.");
         return new PipelineOptions

@@ -5,7 +5,7 @@ using PandaProbe.Exporters;
 namespace PandaProbe.Pipeline;
 
 /// <summary>
-/// One tracing pipeline: application threads <see cref="Post"/> events into a bounded, non-blocking inbox; a single
+/// One tracing pipeline: application threads <see cref="Post(TraceEvent)"/> events into a bounded, non-blocking inbox; a single
 /// reader (started without the caller's execution context) pushes them through one Rx <c>Scan</c> of
 /// <see cref="TraceReducer.Apply"/>, published once; the reducer's outputs are routed to the export stage, the
 /// counters and the isolated user streams (<see cref="Events"/>, <see cref="CompletedTraces"/>, <see cref="Outputs"/>).
@@ -92,6 +92,9 @@ public sealed class TracePipeline : IAsyncDisposable
     /// </summary>
     public bool Post(TraceEvent e) => e is not null && inbox.Post(e);
 
+    /// <summary>Offers an event in its inbox form (the facade's allocation-free path for starts and ends).</summary>
+    internal bool Post(in InboxEntry entry) => inbox.Post(entry);
+
     /// <summary>
     /// Waits until every event posted before the call has been folded and its results exported, or until
     /// <paramref name="timeout"/> passes. Never throws.
@@ -163,13 +166,14 @@ public sealed class TracePipeline : IAsyncDisposable
     {
         try
         {
-            while (true)
+            while (await inbox.WaitToReadAsync().ConfigureAwait(false))
             {
-                var (ok, item) = await inbox.ReadAsync().ConfigureAwait(false);
-                if (!ok) break;
-                Handle(item);
-                // Drain what is already queued without an await per item (ReadAsync would return the same items).
-                while (inbox.TryRead(out var next)) Handle(next);
+                // Drain what is already queued without an await per item.
+                while (inbox.TryRead(out var entry))
+                {
+                    if (entry.Kind == EntryKind.Control) Handle(entry.Ref);
+                    else if (entry.ToEvent() is { } e) Fold(e);
+                }
             }
         }
         catch (Exception ex) { SelfLog.Write($"the pipeline reader stopped: {ex.Message}"); }
@@ -182,15 +186,17 @@ public sealed class TracePipeline : IAsyncDisposable
         }
     }
 
-    void Handle(object? item)
+    void Fold(TraceEvent e)
     {
-        switch (item)
+        try { folded.OnNext(e); }
+        catch (Exception ex) { SelfLog.Write($"folding {e.GetType().Name} failed: {ex.Message}"); }
+        events.Publish(e);
+    }
+
+    void Handle(object? control)
+    {
+        switch (control)
         {
-            case TraceEvent e:
-                try { folded.OnNext(e); }
-                catch (Exception ex) { SelfLog.Write($"folding {e.GetType().Name} failed: {ex.Message}"); }
-                events.Publish(e);
-                break;
             case FlushControl f:
                 export.RequestFlush(f.Done);
                 break;

@@ -11,11 +11,14 @@ public class EventInboxTests
     static TraceEvent Start() => new TraceEvent.TraceStarted(TraceId.New(), "t", At);
     static TraceEvent End() => new TraceEvent.SpanEnded(TraceId.New(), SpanId.New(), At);
 
+    /// <summary>What the reader gets for an entry: the event record, or the control message.</summary>
+    static object? Item(InboxEntry entry) => entry.Kind == EntryKind.Control ? entry.Ref : entry.ToEvent();
+
     static async Task<object?> ReadOne(EventInbox inbox)
     {
-        var (ok, item) = await inbox.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.True(ok);
-        return item;
+        Assert.True(await inbox.WaitToReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(inbox.TryRead(out var entry));
+        return Item(entry);
     }
 
     [Fact]
@@ -51,7 +54,7 @@ public class EventInboxTests
         posted.Add(control);
 
         var read = new List<object>();
-        while (inbox.TryRead(out var item)) read.Add(item!);
+        while (inbox.TryRead(out var entry)) read.Add(Item(entry)!);
         Assert.Equal(posted, read);
         Assert.Equal(0, inbox.Count);
     }
@@ -111,8 +114,7 @@ public class EventInboxTests
         Assert.Same(first, await ReadOne(inbox));
         Assert.Same(second, await ReadOne(inbox));
         Assert.Same(control, await ReadOne(inbox));
-        var (ok, _) = await inbox.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.False(ok);
+        Assert.False(await inbox.WaitToReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(1, counters.Snapshot().DroppedByReason[DropReason.AfterShutdown]);
     }
 
@@ -120,9 +122,130 @@ public class EventInboxTests
     public async Task Completing_wakes_a_reader_that_is_waiting()
     {
         var inbox = new EventInbox(16, new PipelineCounters());
-        var pending = inbox.ReadAsync().AsTask();
+        var pending = inbox.WaitToReadAsync().AsTask();
         inbox.Complete();
-        var (ok, _) = await pending.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.False(ok);
+        Assert.False(await pending.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public void The_field_forms_of_starts_and_ends_read_back_as_the_same_records()
+    {
+        var inbox = new EventInbox(16, new PipelineCounters());
+        var trace = TraceId.New();
+        var outer = TraceId.New();
+        var span = SpanId.New();
+        var child = SpanId.New();
+        var origin = new TraceOrigin("production", "v1.2");
+        inbox.Post(InboxEntry.TraceStart(trace, "run", At, "session-1", "user-1", origin, outer));
+        inbox.Post(InboxEntry.TraceStart(outer, "plain", At, null, null, TraceOrigin.None, null));
+        inbox.Post(InboxEntry.SpanStart(trace, span, null, "plan", SpanKind.Agent, At, null));
+        inbox.Post(InboxEntry.SpanStart(trace, child, span, "call", SpanKind.Llm, At.AddSeconds(1), "gpt-4o"));
+        inbox.Post(InboxEntry.SpanEnd(trace, child, At.AddSeconds(2)));
+        inbox.Post(InboxEntry.TraceEnd(trace, At.AddSeconds(3)));
+
+        var read = new List<object?>();
+        while (inbox.TryRead(out var entry)) read.Add(Item(entry));
+        Assert.Equal(new object?[]
+        {
+            new TraceEvent.TraceStarted(trace, "run", At, SessionId: "session-1", UserId: "user-1", Environment: "production", Release: "v1.2", ParentTrace: outer),
+            new TraceEvent.TraceStarted(outer, "plain", At),
+            new TraceEvent.SpanStarted(trace, span, null, "plan", SpanKind.Agent, At),
+            new TraceEvent.SpanStarted(trace, child, span, "call", SpanKind.Llm, At.AddSeconds(1), Model: "gpt-4o"),
+            new TraceEvent.SpanEnded(trace, child, At.AddSeconds(2)),
+            new TraceEvent.TraceEnded(trace, At.AddSeconds(3)),
+        }, read);
+    }
+
+    [Fact]
+    public void A_trace_start_in_either_form_is_refused_first_under_overload()
+    {
+        var counters = new PipelineCounters();
+        var inbox = new EventInbox(16, counters);
+        for (var i = 0; i < 16; i++) Assert.True(inbox.Post(InboxEntry.SpanEnd(TraceId.New(), SpanId.New(), At)));
+        Assert.False(inbox.Post(InboxEntry.TraceStart(TraceId.New(), "t", At, null, null, TraceOrigin.None, null)));
+        Assert.False(inbox.Post(Start()));
+        Assert.True(inbox.Post(InboxEntry.TraceEnd(TraceId.New(), At)));
+        Assert.Equal(2, counters.Snapshot().DroppedByReason[DropReason.InboxFull]);
+    }
+
+    [Fact]
+    public async Task Writers_and_the_reader_go_round_the_ring_many_times_without_losing_or_reordering_an_event()
+    {
+        // Capacity 16 bounds the inbox at 32 events in a ring of 1,024 slots, so 3 × 4,000 events lap it many times,
+        // with writers refused (and retrying) whenever the reader falls behind. Every accepted event must be read
+        // exactly once, and each writer's events in the order it posted them.
+        var counters = new PipelineCounters();
+        var inbox = new EventInbox(16, counters);
+        const int writers = 3, perWriter = 4_000;
+        var refused = new long[writers];
+        var posting = Enumerable.Range(0, writers).Select(w => Task.Run(() =>
+        {
+            for (var i = 0; i < perWriter; i++)
+            {
+                var id = new SpanId(new Guid(w, 0, 0, BitConverter.GetBytes((long)i)));
+                while (!inbox.Post(InboxEntry.SpanEnd(TraceId.New(), id, At)))
+                {
+                    refused[w]++;
+                    Thread.Sleep(0);
+                }
+            }
+        })).ToArray();
+        var last = Enumerable.Repeat(-1L, writers).ToArray();
+        var read = new long[writers];
+        var done = Task.WhenAll(posting);
+        await Task.Factory.StartNew(() => ReadAll(), TaskCreationOptions.LongRunning).WaitAsync(TimeSpan.FromSeconds(60));
+        await done;
+        Assert.All(read, n => Assert.Equal(perWriter, n));
+        var health = counters.Snapshot();
+        Assert.Equal(writers * perWriter, health.EventsPosted);
+        Assert.Equal(refused.Sum(), health.DroppedByReason[DropReason.InboxFull]);
+
+        void ReadAll()
+        {
+            while (true)
+            {
+                while (inbox.TryRead(out var entry))
+                {
+                    var e = Assert.IsType<TraceEvent.SpanEnded>(entry.ToEvent());
+                    var bytes = e.Span.Value.ToByteArray();
+                    var w = BitConverter.ToInt32(bytes, 0);
+                    var i = BitConverter.ToInt64(bytes, 8);
+                    Assert.True(i > last[w], $"writer {w}: event {i} read after {last[w]}");
+                    last[w] = i;
+                    read[w]++;
+                }
+                if (done.IsCompleted && inbox.Count == 0 && !inbox.TryRead(out _)) break;
+                Thread.Sleep(0);
+            }
+        }
+    }
+
+    [Fact]
+    public void A_slot_lets_go_of_its_record_once_read()
+    {
+        var inbox = new EventInbox(16, new PipelineCounters());
+        var weak = PostAndRead(inbox);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        Assert.False(weak.IsAlive);
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        static WeakReference PostAndRead(EventInbox inbox)
+        {
+            var e = new TraceEvent.Logged(TraceId.New(), null, Payload.Null, At);
+            Assert.True(inbox.Post(e));
+            Assert.True(inbox.TryRead(out var entry));
+            Assert.Same(e, entry.Ref);
+            return new WeakReference(e);
+        }
+    }
+
+    [Theory]
+    [InlineData(15)]
+    [InlineData(PipelineOptions.MaxEventQueueCapacity + 1)]
+    public void An_event_queue_capacity_out_of_range_is_refused_when_the_options_are_built(int capacity)
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => PipelineOptions.Create(eventQueueCapacity: capacity));
+        Assert.Equal("eventQueueCapacity", ex.ParamName);
     }
 }
