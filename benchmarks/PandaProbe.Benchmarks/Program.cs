@@ -155,7 +155,8 @@ public static class Report
         {
             sb.AppendLine("#### Scenario 5: end-to-end throughput (traces of 10 spans; the clock stops when the exporter has everything)");
             sb.AppendLine();
-            sb.AppendLine("Paced rows: rounds on one client after a warm-up; *spans/s* is the median round, *first* the first round after");
+            sb.AppendLine("Fed rows: the producer waits while more than half the inbox is waiting, so nothing is refused; rounds on one client");
+            sb.AppendLine("after a warm-up; *spans/s* is the median round, *first* the first round after");
             sb.AppendLine("start-up (cold JIT). Flat-out rows: one run of the stated length; the full inbox refuses whole traces.");
             sb.AppendLine();
             sb.AppendLine("| SDK | Exporter | Load | Rounds | Spans made | Spans exported | Dropped | Spans/s exported | Best round | First round | Peak working set MB (baseline) | Peak managed heap MB | GCs gen0/1/2, pause |");
@@ -197,9 +198,9 @@ public static class Report
             var noop = throughput.Where(t => t.Sdk == "PandaProbe" && t.Exporter == "no-op").ToList();
             if (noop.Count > 0)
             {
-                var paced = noop.FirstOrDefault(t => t.Rounds > 1);
-                if (paced is not null)
-                    sb.AppendLine($"| 5: ≥ 1,000,000 spans/s through the fold to a no-op exporter | median {paced.SpansPerSecond:N0} spans/s over {paced.Rounds} rounds (best {paced.Best:N0}; first round after start-up {paced.First:N0}) | {V(paced.SpansPerSecond >= 1_000_000)} |");
+                var fed = noop.FirstOrDefault(t => t.Rounds > 1);
+                if (fed is not null)
+                    sb.AppendLine($"| 5: ≥ 1,000,000 spans/s through the fold to a no-op exporter | fed: median {fed.SpansPerSecond:N0} spans/s over {fed.Rounds} rounds (best {fed.Best:N0}; first round after start-up {fed.First:N0}); flat out: {string.Join(", ", noop.Where(t => t.Rounds == 1).Select(t => t.SpansPerSecond.ToString("N0", CultureInfo.InvariantCulture)))} | {V(fed.SpansPerSecond >= 1_000_000)} |");
                 var flat = noop.Where(t => t.Rounds == 1).ToList();
                 if (flat.Count > 0)
                 {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using PandaProbe.Exporters;
+using PandaProbe.Pipeline;
 
 namespace PandaProbe.Benchmarks;
 
@@ -12,10 +13,6 @@ namespace PandaProbe.Benchmarks;
 /// <remarks>
 /// Two kinds of load:
 /// <list type="bullet">
-/// <item><b>Paced</b>: a flush every 250 traces (5,500 events, within the default inbox), so nothing is dropped and the clock (stopped when the last flush
-/// returns) measures the whole path, caller + fold + export. Run as rounds on one client after a warm-up of about a
-/// second (the JIT's tiering promotes the hot code only once call counts settle, as in any long-running service); the
-/// report gives the median and best round and, separately, the first round after start-up.</item>
 /// <item><b>Flat out</b>: the producer runs as fast as it can for a fixed time, then one flush. The caller outruns
 /// the fold, so the inbox fills and refuses whole traces (counted); what matters is that memory stays bounded by the
 /// queue however long the load lasts, and how much still gets through.</item>
@@ -24,28 +21,29 @@ namespace PandaProbe.Benchmarks;
 public static class Throughput
 {
     /// <summary>One row of the report. <see cref="SpansPerSecond"/> is the median round; <see cref="First"/> the
-    /// first round after start-up (paced rows only, else 0).</summary>
+    /// first round after start-up (fed rows only, else 0).</summary>
     public sealed record Row(string Sdk, string Exporter, string Load, int Rounds, long SpansMade, long SpansExported,
         long Dropped, double Seconds, double SpansPerSecond, double Best, double First, long PeakWorkingSetMb,
         long PeakHeapMb, long BaselineWorkingSetMb, string Gc);
 
     public const int SpansPerTrace = 10;
-    static readonly int Pace = int.Parse(Environment.GetEnvironmentVariable("PACE") ?? "250");
+    const int CheckEvery = 25;
+    static readonly int Capacity = int.Parse(Environment.GetEnvironmentVariable("CAP") ?? PipelineOptions.DefaultEventQueueCapacity.ToString(System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture);
 
     public static IReadOnlyList<Row> Run(bool quick)
     {
         var rows = new List<Row>();
-        var paced = quick ? 600_000 : 2_000_000;
+        var fed = quick ? 600_000 : 2_000_000;
         var rounds = quick ? 5 : 9;
         var flatOut = TimeSpan.FromSeconds(quick ? 0.5 : 2);
         var file = Path.Combine(Path.GetTempPath(), $"pandaprobe-bench-{Environment.ProcessId}.jsonl");
         try
         {
-            // The first paced round runs right after start-up and is reported as such; the others follow a warm-up.
-            var first = PacedRound(new PandaPeer(), 100_000, dispose: true).Rate;
+            // The first fed round runs right after start-up and is reported as such; the others follow a warm-up.
+            var first = FedRound(new PandaPeer(), 100_000, dispose: true).Rate;
             WarmUp(file);
-            rows.Add(Paced("no-op", () => new CountingTraceExporter(), paced, rounds, first));
-            rows.Add(Paced("JSON Lines file", () => new CountingWrapper(new FileTraceExporter(file)), paced / 6, Math.Max(3, rounds / 2), 0));
+            rows.Add(Fed("no-op", () => new CountingTraceExporter(), fed, rounds, first));
+            rows.Add(Fed("JSON Lines file", () => new CountingWrapper(new FileTraceExporter(file)), fed / 6, Math.Max(3, rounds / 2), 0));
         }
         finally { try { File.Delete(file); } catch (IOException) { } }
         rows.Add(PandaFlatOut(flatOut));
@@ -55,11 +53,11 @@ public static class Throughput
         return rows;
     }
 
-    /// <summary>Diagnostics: PandaProbe's paced rounds only (for profiling).</summary>
+    /// <summary>Diagnostics: PandaProbe's fed rounds only (for profiling).</summary>
     public static void RunPandaOnly(bool quick)
     {
         WarmUp(null);
-        Paced("no-op", () => new CountingTraceExporter(), quick ? 600_000 : 2_000_000, quick ? 7 : 15, 0);
+        Fed("no-op", () => new CountingTraceExporter(), quick ? 600_000 : 2_000_000, quick ? 7 : 15, 0);
     }
 
     /// <summary>About a second of each load, unreported, so that the measured rounds run tier-1 code.</summary>
@@ -67,31 +65,31 @@ public static class Throughput
     {
         var until = Stopwatch.StartNew();
         using (var peer = new PandaPeer())
-            while (until.Elapsed < TimeSpan.FromSeconds(1)) PacedRound(peer, 50_000, dispose: false);
+            while (until.Elapsed < TimeSpan.FromSeconds(1)) FedRound(peer, 50_000, dispose: false);
         if (file is not null)
             using (var peer = new PandaPeer(exporter: new CountingWrapper(new FileTraceExporter(file))))
-                PacedRound(peer, 50_000, dispose: false);
+                FedRound(peer, 50_000, dispose: false);
         using (var peer = new PandaPeer()) FlatOutLoop(() => Work.PandaSpansInTraces(peer.Client, SpansPerTrace, SpansPerTrace), TimeSpan.FromSeconds(0.3));
         using (var peer = new OtelPeer()) FlatOutLoop(() => Work.OtelSpansInTraces(peer.Source, SpansPerTrace, SpansPerTrace), TimeSpan.FromSeconds(0.5));
     }
 
-    static Row Paced(string exporterName, Func<ITraceExporter> exporter, int spans, int rounds, double first)
+    static Row Fed(string exporterName, Func<ITraceExporter> exporter, int spans, int rounds, double first)
     {
         var baseline = Settle();
-        using var peer = new PandaPeer(int.Parse(Environment.GetEnvironmentVariable("CAP") ?? "8192"), exporter: exporter());
+        using var peer = new PandaPeer(Capacity, exporter: exporter());
         using var sampler = new PeakSampler();
         var results = new List<(double Rate, double Seconds, long Exported, string Gc)>();
-        for (var r = 0; r < rounds; r++) results.Add(PacedRound(peer, spans, dispose: false));
+        for (var r = 0; r < rounds; r++) results.Add(FedRound(peer, spans, dispose: false));
         var sorted = results.OrderBy(x => x.Rate).ToList();
         var median = sorted[sorted.Count / 2];
-        var row = new Row("PandaProbe", exporterName, $"{spans:N0} spans per round, flush every {Pace:N0} traces", rounds,
+        var row = new Row("PandaProbe", exporterName, $"{spans:N0} spans per round, fed (inbox kept at most half full)", rounds,
             (long)spans * rounds, results.Sum(x => x.Exported), peer.Client.Health.Dropped, median.Seconds, median.Rate,
             sorted[^1].Rate, first, sampler.PeakWorkingSet / (1 << 20), sampler.PeakHeap / (1 << 20), baseline / (1 << 20), median.Gc);
         Console.WriteLine($"// throughput: {row}");
         return row;
     }
 
-    static (double Rate, double Seconds, long Exported, string Gc) PacedRound(PandaPeer peer, int spans, bool dispose)
+    static (double Rate, double Seconds, long Exported, string Gc) FedRound(PandaPeer peer, int spans, bool dispose)
     {
         try
         {
@@ -99,20 +97,28 @@ public static class Throughput
             var gc = GcWindow.Start();
             var sw = Stopwatch.StartNew();
             var traces = spans / SpansPerTrace;
+            var client = peer.Client;
             for (var t = 1; t <= traces; t++)
             {
-                Work.PandaSpansInTraces(peer.Client, SpansPerTrace, SpansPerTrace);
-                if (t % Pace == 0) peer.Flush();
+                Work.PandaSpansInTraces(client, SpansPerTrace, SpansPerTrace);
+                if (t % CheckEvery == 0) WaitForRoom(client);
             }
             peer.Flush();
             sw.Stop();
             var exported = Exported(peer) - before;
             var gcText = gc.Stop(sw.Elapsed);
             var rate = exported / sw.Elapsed.TotalSeconds;
-            Console.WriteLine($"// paced round: {rate,12:N0} spans/s, {exported:N0} exported, {gcText}");
+            Console.WriteLine($"// fed round: {rate,12:N0} spans/s, {exported:N0} exported, {gcText}");
             return (rate, sw.Elapsed.TotalSeconds, exported, gcText);
         }
         finally { if (dispose) peer.Dispose(); }
+    }
+
+    /// <summary>Waits while more than half the inbox or half the export queue is taken.</summary>
+    static void WaitForRoom(PandaProbeClient client)
+    {
+        while (client.Health is var h && (h.EventsWaiting > Capacity / 2 || h.Pending > PipelineOptions.DefaultMaxQueueSize / 2))
+            Thread.Sleep(0);
     }
 
     static long Exported(PandaPeer peer) => peer.Exporter is CountingWrapper w ? w.Spans : peer.ExportedSpans;
@@ -120,7 +126,7 @@ public static class Throughput
     static Row PandaFlatOut(TimeSpan duration)
     {
         var baseline = Settle();
-        using var peer = new PandaPeer(int.Parse(Environment.GetEnvironmentVariable("CAP") ?? "8192"));
+        using var peer = new PandaPeer(Capacity);
         using var sampler = new PeakSampler();
         var gc = GcWindow.Start();
         var sw = Stopwatch.StartNew();

@@ -77,7 +77,7 @@ internal sealed class EventInbox
             var chunk = chunks[c] = new Slot[ChunkSize];
             for (var i = 0; i < ChunkSize; i++) chunk[i].Sequence = ((long)c << ChunkBits) + i;   // position of lap 0
         }
-        counters.CountPostedWith(() => Volatile.Read(ref tail.Value));
+        counters.ReadInboxFrom(() => Volatile.Read(ref tail.Value), () => Count);
     }
 
     /// <summary>Events waiting to be folded (may run up to <see cref="PublishEvery"/> high while the reader works).</summary>

@@ -16,11 +16,17 @@ public sealed class PipelineCounters
     long messageFormatWarnings;
     readonly long[] dropped = new long[Enum.GetValues<DropReason>().Length];
     readonly ConcurrentDictionary<RejectionReason, long> rejections = new();
-    Func<long>? postedSource;
+    Func<long>? postedSource, waitingSource;
 
-    /// <summary>Reads the events accepted by the inbox from <paramref name="source"/> (its write position) instead of a counter
-    /// of its own, sparing every post an interlocked increment.</summary>
-    internal void CountPostedWith(Func<long> source) => postedSource = source;
+    /// <summary>
+    /// Reads the events accepted by the inbox from <paramref name="posted"/> (its write position) instead of a counter
+    /// of its own, sparing every post an interlocked increment, and the events waiting from <paramref name="waiting"/>.
+    /// </summary>
+    internal void ReadInboxFrom(Func<long> posted, Func<long> waiting)
+    {
+        postedSource = posted;
+        waitingSource = waiting;
+    }
 
     /// <summary>Counts an event accepted into the inbox.</summary>
     public void EventPosted() => Interlocked.Increment(ref eventsPosted.Value);
@@ -58,6 +64,7 @@ public sealed class PipelineCounters
         rejections.ToDictionary(kv => kv.Key, kv => kv.Value))
     {
         MessageFormatWarnings = Interlocked.Read(ref messageFormatWarnings),
+        EventsWaiting = waitingSource?.Invoke() ?? 0,
     };
 }
 
@@ -90,6 +97,13 @@ public sealed record PipelineHealth(
     /// about through <see cref="SelfLog"/> and sent unchanged).
     /// </summary>
     public long MessageFormatWarnings { get; init; }
+
+    /// <summary>
+    /// Events posted and not yet folded (the inbox's backlog; may read up to 64 high while the fold is busy). A backlog
+    /// that stays high means the application makes events faster than the fold takes them: new traces are refused
+    /// once it reaches the event queue capacity.
+    /// </summary>
+    public long EventsWaiting { get; init; }
 
     /// <summary>The total of <see cref="DroppedByReason"/>.</summary>
     public long Dropped => DroppedByReason.Values.Sum();

@@ -221,6 +221,19 @@ public class EventInboxTests
     }
 
     [Fact]
+    public void The_health_snapshot_shows_the_events_waiting_to_be_folded()
+    {
+        var counters = new PipelineCounters();
+        var inbox = new EventInbox(1024, counters);
+        for (var i = 0; i < 5; i++) inbox.Post(InboxEntry.SpanEnd(TraceId.New(), SpanId.New(), At));
+        Assert.Equal(5, counters.Snapshot().EventsWaiting);
+        while (inbox.TryRead(out _)) { }
+        var health = counters.Snapshot();
+        Assert.Equal(0, health.EventsWaiting);
+        Assert.Equal(5, health.EventsPosted);
+    }
+
+    [Fact]
     public void A_slot_lets_go_of_its_record_once_read()
     {
         var inbox = new EventInbox(16, new PipelineCounters());
