@@ -66,6 +66,26 @@ public readonly struct SpanTable : IEnumerable<(SpanId Key, Span Value)>, IEquat
         return i < 0 ? None : Some(Small[i].Value);
     }
 
+    /// <summary>The span stored under <paramref name="id"/> (the reducer's lookup: no option, no delegate).</summary>
+    internal bool TryFind(SpanId id, out Span span)
+    {
+        switch (items)
+        {
+            case Span one when one.Id == id:
+                span = one;
+                return true;
+            case KeyValuePair<SpanId, Span>[] array:
+                foreach (var kv in array)
+                    if (kv.Key == id) { span = kv.Value; return true; }
+                break;
+            case Large large:
+                span = large.Map.Find(id).IfNoneUnsafe(default(Span)!);
+                return span is not null;
+        }
+        span = null!;
+        return false;
+    }
+
     /// <summary><c>true</c> when a span is stored under <paramref name="id"/>.</summary>
     public bool ContainsKey(SpanId id) => items switch
     {

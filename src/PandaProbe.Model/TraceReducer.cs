@@ -78,7 +78,7 @@ public static class TraceReducer
 
     static Step EndTrace(TraceState state, TraceEnded x)
     {
-        if (!state.Find(x.Trace).TryGet(out var open))
+        if (!state.TryFind(x.Trace, out var open))
             return Reject(state, x, RejectionReason.UnknownTrace, $"trace {x.Trace} is not open");
         if (!open.IsOpen) return Reject(state, x, RejectionReason.TraceEnded, $"trace {x.Trace} has already ended");
         var t = open.Head;
@@ -96,7 +96,7 @@ public static class TraceReducer
 
     static Step StartSpan(TraceState state, SpanStarted s)
     {
-        if (!state.Find(s.Trace).TryGet(out var open))
+        if (!state.TryFind(s.Trace, out var open))
             return Reject(state, s, RejectionReason.UnknownTrace, $"trace {s.Trace} is not open");
         if (!open.IsOpen) return Reject(state, s, RejectionReason.TraceEnded, $"trace {s.Trace} has already ended");
         if (open.OpenSpans.ContainsKey(s.Span) || open.HasEnded(s.Span))
@@ -120,9 +120,9 @@ public static class TraceReducer
 
     static Step EndSpan(TraceState state, SpanEnded x)
     {
-        if (!state.Find(x.Trace).TryGet(out var open))
+        if (!state.TryFind(x.Trace, out var open))
             return Reject(state, x, RejectionReason.UnknownTrace, $"trace {x.Trace} is not open");
-        if (!open.OpenSpans.Find(x.Span).TryGet(out var span))
+        if (!open.OpenSpans.TryFind(x.Span, out var span))
             return Reject(state, x, RejectionReason.SpanNotOpen, $"span {x.Span} is not open");
         var ended = span with
         {
@@ -143,9 +143,9 @@ public static class TraceReducer
 
     static Step UpdateSpan(TraceState state, TraceEvent e, SpanId id)
     {
-        if (!state.Find(e.Trace).TryGet(out var open))
+        if (!state.TryFind(e.Trace, out var open))
             return Reject(state, e, RejectionReason.UnknownTrace, $"trace {e.Trace} is not open");
-        if (!open.OpenSpans.Find(id).TryGet(out var current))
+        if (!open.OpenSpans.TryFind(id, out var current))
             return Reject(state, e, RejectionReason.SpanNotOpen, $"span {id} is not open");
         List<Output>? adjusted = null;
         var evolved = EvolveSpan(current, e, ref adjusted);
@@ -156,7 +156,7 @@ public static class TraceReducer
 
     static Step UpdateTrace(TraceState state, TraceEvent e)
     {
-        if (!state.Find(e.Trace).TryGet(out var open))
+        if (!state.TryFind(e.Trace, out var open))
             return Reject(state, e, RejectionReason.UnknownTrace, $"trace {e.Trace} is not open");
         if (!open.IsOpen) return Reject(state, e, RejectionReason.TraceEnded, $"trace {e.Trace} has already ended");
         var evolved = EvolveTrace(open.Head, e);

@@ -36,6 +36,18 @@ public sealed record TraceState
     /// <summary>The open trace with this id, if any.</summary>
     public Option<OpenTrace> Find(TraceId id) => hot is not null && hot.Head.Id == id ? Some(hot) : rest.Find(id);
 
+    /// <summary>The open trace with this id (the reducer's lookup: the focus first, no option, no delegate).</summary>
+    internal bool TryFind(TraceId id, out OpenTrace open)
+    {
+        if (hot is not null && hot.Head.Id == id)
+        {
+            open = hot;
+            return true;
+        }
+        open = rest.Find(id).IfNoneUnsafe(default(OpenTrace)!);
+        return open is not null;
+    }
+
     /// <summary>A state where <paramref name="id"/> holds <paramref name="open"/> (added or replaced).</summary>
     /// <remarks><paramref name="open"/> must be the trace with id <paramref name="id"/> (the reducer's case).</remarks>
     internal TraceState Set(TraceId id, OpenTrace open) =>
