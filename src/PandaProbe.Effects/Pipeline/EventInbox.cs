@@ -40,13 +40,19 @@ internal sealed class EventInbox
 
     const int ChunkBits = 10, ChunkSize = 1 << ChunkBits;
 
-    struct Slot
+    /// <summary>
+    /// A stretch of the ring. The sequence numbers (== position: free for the writer of that position; == position + 1:
+    /// holds its event) live apart from the entries, eight to a cache line, and the reader writes only them (and the
+    /// reference of a record it has read): the entry lines it reads stay clean, so a writer coming round again does
+    /// not have to pull them back from the reader's core.
+    /// </summary>
+    sealed class Chunk
     {
-        public long Sequence;   // == position: free for the writer of that position; == position + 1: holds its event
-        public InboxEntry Entry;
+        public readonly long[] Sequences = new long[ChunkSize];
+        public readonly InboxEntry[] Entries = new InboxEntry[ChunkSize];
     }
 
-    readonly Slot[][] chunks;
+    readonly Chunk[] chunks;
     readonly long mask;
     readonly long ringLength;
     readonly long publishMask;   // the reader publishes its position when it reaches a multiple of publishMask + 1
@@ -71,11 +77,17 @@ internal sealed class EventInbox
         // Publishing less often keeps the reader off the writers' cache line; but a small inbox must see its space
         // freed well before it fills, so the step is at most a quarter of the capacity.
         publishMask = Math.Min(PublishEvery, (long)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, capacity / 4) + 1) / 2) - 1;
-        chunks = new Slot[ringLength >> ChunkBits][];
+        chunks = new Chunk[ringLength >> ChunkBits];
         for (var c = 0; c < chunks.Length; c++)
         {
-            var chunk = chunks[c] = new Slot[ChunkSize];
-            for (var i = 0; i < ChunkSize; i++) chunk[i].Sequence = ((long)c << ChunkBits) + i;   // position of lap 0
+            var chunk = chunks[c] = new Chunk();
+            for (var i = 0; i < ChunkSize; i++)
+            {
+                chunk.Sequences[i] = ((long)c << ChunkBits) + i;   // position of lap 0
+                // Write every entry once now, so the operating system maps the memory here and not on a caller's
+                // thread (a first write to a fresh page is a page fault) the first time the ring comes round.
+                chunk.Entries[i].Kind = EntryKind.None;
+            }
         }
         counters.ReadInboxFrom(() => Volatile.Read(ref tail.Value), () => Count);
     }
@@ -107,7 +119,7 @@ internal sealed class EventInbox
                 counters.Dropped(DropReason.InboxFull);
                 return false;
             }
-            var seq = Volatile.Read(ref SlotAt(pos).Sequence);
+            var seq = Volatile.Read(ref SequenceAt(pos));
             if (seq == pos)
             {
                 var seen = Interlocked.CompareExchange(ref tail.Value, pos + 1, pos);
@@ -122,22 +134,34 @@ internal sealed class EventInbox
             }
             else pos = Volatile.Read(ref tail.Value);
         }
-        ref var slot = ref SlotAt(pos);
-        slot.Entry = entry;
+        var chunk = chunks[(int)((pos & mask) >> ChunkBits)];
+        var i = (int)(pos & (ChunkSize - 1));
+        // Field by field rather than as one struct copy: a struct holding references is copied into the (old,
+        // large-object) ring with a bulk write barrier that marks the whole range for the next collection, while a
+        // plain reference store marks nothing when it points at an old object (a string literal, the client's origin).
+        ref var slot = ref chunk.Entries[i];
+        slot.Trace = entry.Trace;
+        slot.Span = entry.Span;
+        slot.Parent = entry.Parent;
+        slot.At = entry.At;
+        slot.Name = entry.Name;
+        slot.Text1 = entry.Text1;
+        slot.Text2 = entry.Text2;
+        slot.Ref = entry.Ref;
+        slot.SpanKind = entry.SpanKind;
+        slot.Kind = entry.Kind;
+        slot.HasParent = entry.HasParent;
         // The exchange publishes the entry and is a full fence: the reader state read below cannot be satisfied before
         // the entry is visible, so a reader that parked after checking for work is always woken (no lost wake-up).
-        Interlocked.Exchange(ref slot.Sequence, pos + 1);
+        Interlocked.Exchange(ref chunk.Sequences[i], pos + 1);
         var state = Volatile.Read(ref readerState.Value);
         if (state == Sleeping || (state == Dozing && pos + 1 - Volatile.Read(ref publishedHead.Value) >= WakeThreshold)) Wake(state);
         return true;
     }
 
-    /// <summary>The slot for <paramref name="position"/>.</summary>
-    ref Slot SlotAt(long position)
-    {
-        var index = position & mask;
-        return ref chunks[(int)(index >> ChunkBits)][index & (ChunkSize - 1)];
-    }
+    /// <summary>The sequence number of the slot for <paramref name="position"/>.</summary>
+    ref long SequenceAt(long position) =>
+        ref chunks[(int)((position & mask) >> ChunkBits)].Sequences[position & (ChunkSize - 1)];
 
     /// <summary>Queues a control message behind every event posted so far and wakes the reader.</summary>
     public bool PostControl(object control)
@@ -228,7 +252,7 @@ internal sealed class EventInbox
 
     bool ControlDue() => !controls.IsEmpty && controls.TryPeek(out var c) && c.Position <= head;
 
-    bool EventReady() => Volatile.Read(ref SlotAt(head).Sequence) == head + 1;
+    bool EventReady() => Volatile.Read(ref SequenceAt(head)) == head + 1;
 
     /// <summary>Nothing is left: every claimed position was read and no control message waits.</summary>
     bool IsDrained() => Volatile.Read(ref tail.Value) == head && controls.IsEmpty;
@@ -246,12 +270,15 @@ internal sealed class EventInbox
             entry = InboxEntry.OfControl(due.Control);
             return true;
         }
-        ref var slot = ref SlotAt(head);
-        if (Volatile.Read(ref slot.Sequence) == head + 1)
+        var chunk = chunks[(int)((head & mask) >> ChunkBits)];
+        var i = (int)(head & (ChunkSize - 1));
+        if (Volatile.Read(ref chunk.Sequences[i]) == head + 1)
         {
-            entry = slot.Entry;
-            slot.Entry = default;   // let go of the references the slot held
-            Volatile.Write(ref slot.Sequence, head + ringLength);
+            entry = chunk.Entries[i];
+            // A record (or control message) may hold a large payload: let go of it now. The field forms keep only
+            // short strings (names, model, session and user ids), overwritten when the writer comes round again.
+            if (entry.Kind is EntryKind.Record or EntryKind.Control) chunk.Entries[i].Ref = null;
+            Volatile.Write(ref chunk.Sequences[i], head + ringLength);
             head++;
             if ((head & publishMask) == 0) Volatile.Write(ref publishedHead.Value, head);
             return true;
