@@ -29,8 +29,9 @@ public static class MessagesFormatCheck
                 count += CheckValue(trace.Input, "trace input", where, warn);
                 count += CheckValue(trace.Output, "trace output", where, warn);
             }
-            foreach (var span in trace.Spans)
-                count += CheckSpan(span, warn);
+            var spans = trace.Spans;
+            for (var i = 0; i < spans.Count; i++)   // indexed: no enumerator per trace
+                count += CheckSpan(spans[i], warn);
         }
         catch (Exception ex)
         {

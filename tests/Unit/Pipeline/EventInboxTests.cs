@@ -253,6 +253,13 @@ public class EventInboxTests
         }
     }
 
+    [Fact]
+    public void A_slot_takes_the_112_bytes_the_capacity_documentation_promises()
+    {
+        // An entry plus its sequence number; PipelineOptions.EventQueueCapacity documents the memory from this figure.
+        Assert.Equal(112, System.Runtime.CompilerServices.Unsafe.SizeOf<InboxEntry>() + sizeof(long));
+    }
+
     [Theory]
     [InlineData(15)]
     [InlineData(PipelineOptions.MaxEventQueueCapacity + 1)]
