@@ -66,7 +66,7 @@ public static class Program
     {
         var job = quick
             ? Job.Default.WithToolchain(InProcessEmitToolchain.Instance)
-                .WithLaunchCount(1).WithWarmupCount(2).WithIterationCount(5)
+                .WithLaunchCount(1).WithWarmupCount(2).WithIterationCount(8)
                 .WithIterationTime(TimeInterval.FromMilliseconds(100)).WithId("Quick")
             : Job.Default.WithId("Full");
         return ManualConfig.CreateMinimumViable()

@@ -28,7 +28,7 @@ public class DisabledSpan
 public abstract class EnabledBench
 {
     /// <summary>PandaProbe's event queue capacity: one iteration's backlog must fit, or traces would be refused.</summary>
-    protected virtual int InboxCapacity => 1 << 16;
+    protected virtual int InboxCapacity => 1 << 17;
     protected const int OtelQueue = 1 << 18;
     protected PandaPeer Panda = null!;
     protected OtelPeer Otel = null!;
@@ -141,7 +141,7 @@ public class SpanInTraceOfSize : EnabledBench
 {
     public const int Total = 100_000;
 
-    /// <summary>100,000 spans (over 200,000 events) per invocation: the fold lags the caller by more than 65,536 events.</summary>
+    /// <summary>100,000 spans (over 200,000 events) per invocation: the fold can lag the caller by more than 131,072 events.</summary>
     protected override int InboxCapacity => 1 << 18;
 
     [Params(10, 1_000, 100_000)]
