@@ -1,10 +1,14 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace PandaProbe.Benchmarks;
 
-/// <summary>A chat message, the payload of the LLM scenario.</summary>
-public sealed record ChatMessage(string Role, string Content);
+/// <summary>A chat message, the payload of the LLM scenario (named as the platform's messages convention wants).</summary>
+public sealed record ChatMessage([property: JsonPropertyName("role")] string Role, [property: JsonPropertyName("content")] string Content);
+
+/// <summary>An LLM input or output in the messages convention: <c>{"messages": [...]}</c>.</summary>
+public sealed record ChatMessages([property: JsonPropertyName("messages")] ChatMessage[] Messages);
 
 /// <summary>
 /// The unit of work of every scenario, written once per SDK so the BenchmarkDotNet classes, the caller-allocation
@@ -16,15 +20,15 @@ public static class Work
     public const long PromptTokens = 42, CompletionTokens = 17;
     public const double Cost = 0.000123;
 
-    public static readonly ChatMessage[] Input =
+    public static readonly ChatMessages Input = new(
     [
         new("system", "You are a helpful assistant that answers briefly."),
         new("user", "What is the capital of France?"),
         new("assistant", "Paris."),
         new("user", "And of Italy?"),
-    ];
+    ]);
 
-    public static readonly ChatMessage[] Output = [new("assistant", "Rome.")];
+    public static readonly ChatMessages Output = new([new("assistant", "Rome.")]);
 
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
 
