@@ -11,7 +11,8 @@ namespace PandaProbe.Benchmarks;
 /// </summary>
 /// <remarks>
 /// <c>LOOP_DEBUG=1</c> prints the pipeline's counters after every round (how far the fold lagged when the loop
-/// ended); <c>LOOP_PROFILE=seconds</c> runs only PandaProbe's scenario 2 for that long, for a profiler to attach.
+/// ended); <c>LOOP_PROFILE=seconds</c> runs only PandaProbe's scenario 2 (scenario 3 with <c>LOOP_PROFILE_LLM=1</c>) for
+/// that long, for a profiler to attach; <c>LOOP_CAP</c> sets PandaProbe's inbox capacity (65,536 by default).
 /// </remarks>
 public static class LoopProbe
 {
@@ -31,7 +32,10 @@ public static class LoopProbe
             var until = Stopwatch.StartNew();
             while (until.Elapsed.TotalSeconds < double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture))
             {
-                for (var i = 0; i < Ops; i++) Work.PandaTraceWithOneSpan(panda.Client);
+                if (Environment.GetEnvironmentVariable("LOOP_PROFILE_LLM") == "1")
+                    for (var i = 0; i < Ops; i++) Work.PandaLlmSpan(panda.Client);
+                else
+                    for (var i = 0; i < Ops; i++) Work.PandaTraceWithOneSpan(panda.Client);
                 panda.Flush();
             }
             return;

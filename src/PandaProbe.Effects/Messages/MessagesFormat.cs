@@ -40,6 +40,10 @@ public static class MessagesFormat
     /// <param name="label">What the value is, for the messages (e.g. <c>"trace input"</c>).</param>
     public static IReadOnlyList<string> Validate(object? value, string label = "input")
     {
+        // A recorded value that conforms is the common case (every LLM span's input and output, checked on the export
+        // loop): one forward pass of a reader decides it without building a document. Anything else, or any doubt
+        // (a repeated key, a nesting deeper than the reader's limit), takes the full path, which names each problem.
+        if (value is Payload { IsText: false } recorded && ConformsFast(recorded.Value)) return [];
         label = string.IsNullOrEmpty(label) ? "input" : label;
         var problems = new List<string>();
         try
@@ -156,6 +160,87 @@ public static class MessagesFormat
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// <c>true</c> only when <paramref name="json"/> certainly conforms (the full validation would find nothing);
+    /// <c>false</c> when it does not or when in doubt. Allocation-free for values up to 1 KB of UTF-8.
+    /// </summary>
+    internal static bool ConformsFast(string json)
+    {
+        var max = System.Text.Encoding.UTF8.GetMaxByteCount(json.Length);
+        byte[]? rented = null;
+        var buffer = max <= 1024 ? stackalloc byte[1024] : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(max));
+        try
+        {
+            var length = System.Text.Encoding.UTF8.GetBytes(json, buffer);
+            var reader = new Utf8JsonReader(buffer[..length]);
+            return ConformsFast(ref reader);
+        }
+        catch (JsonException) { return false; }
+        finally { if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented); }
+    }
+
+    static bool ConformsFast(ref Utf8JsonReader reader)
+    {
+        if (!reader.Read()) return false;
+        if (reader.TokenType == JsonTokenType.Null) return true;
+        if (reader.TokenType != JsonTokenType.StartObject) return false;
+        var sawMessages = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (!reader.ValueTextEquals(MessagesKey))
+            {
+                reader.Read();
+                reader.Skip();
+                continue;
+            }
+            if (sawMessages || !reader.Read() || reader.TokenType != JsonTokenType.StartArray) return false;
+            sawMessages = true;
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                if (!MessageConformsFast(ref reader)) return false;
+        }
+        return sawMessages;
+    }
+
+    /// <summary>One message, the reader on its first token; leaves the reader on its last token.</summary>
+    static bool MessageConformsFast(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject) return false;
+        bool role = false, content = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("role"))
+            {
+                if (role || !reader.Read() || reader.TokenType != JsonTokenType.String) return false;
+                role = true;
+            }
+            else if (reader.ValueTextEquals("content"))
+            {
+                if (content || !reader.Read()) return false;
+                content = true;
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.String or JsonTokenType.Null:
+                        break;
+                    case JsonTokenType.StartArray:
+                        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                        {
+                            if (reader.TokenType == JsonTokenType.StartObject) reader.Skip();
+                            else if (reader.TokenType != JsonTokenType.String) return false;
+                        }
+                        break;
+                    default:
+                        return false;
+                }
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        return role && content;
     }
 
     static string Describe(JsonElement e) => e.ValueKind switch
