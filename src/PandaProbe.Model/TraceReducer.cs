@@ -72,7 +72,7 @@ public static class TraceReducer
                 Release: FitShort(s, s.Release, "release", ref adjusted),
                 ParentTrace: s.ParentTrace is { } p ? Some(p) : None),
         };
-        var next = state.Set(s.Trace, new OpenTrace(trace, SpanTable.Empty));
+        var next = state.Set(s.Trace, OpenParts.Of(trace, SpanTable.Empty));
         return Then(next, adjusted, new Output.TraceStarted(trace));
     }
 
@@ -114,7 +114,7 @@ public static class TraceReducer
             StartedAt = s.At,
             StartDetails = (FitShort(s, s.Model, "model", ref adjusted), s.Metadata),
         };
-        var next = state.Set(s.Trace, open with { OpenSpans = open.OpenSpans.AddOrUpdate(s.Span, span) });
+        var next = state.Set(s.Trace, open.WithOpenSpans(open.OpenSpans.AddOrUpdate(s.Span, span)));
         return Then(next, adjusted, new Output.SpanStarted(span));
     }
 
@@ -137,7 +137,7 @@ public static class TraceReducer
         }
         var after = remaining.IsEmpty
             ? state.Remove(x.Trace)
-            : state.Set(x.Trace, open with { OpenSpans = remaining });
+            : state.Set(x.Trace, open.WithOpenSpans(remaining));
         return new Step(after, new Output.SpanCompleted(ended, true));
     }
 
@@ -150,7 +150,7 @@ public static class TraceReducer
         List<Output>? adjusted = null;
         var evolved = EvolveSpan(current, e, ref adjusted);
         if (evolved is null) return Reject(state, e, RejectionReason.InvalidValue, $"{e.GetType().Name} does not apply to a span");
-        var next = state.Set(e.Trace, open with { OpenSpans = open.OpenSpans.AddOrUpdate(id, evolved) });
+        var next = state.Set(e.Trace, open.WithOpenSpans(open.OpenSpans.AddOrUpdate(id, evolved)));
         return new Step(next, adjusted is null ? NoOutputs : adjusted.ToSeq().Strict());
     }
 
