@@ -16,6 +16,13 @@ public static class FoldProbe
 
     public static void Run()
     {
+        if (Environment.GetEnvironmentVariable("FOLD_PIPELINE_ONLY") is { } rounds)
+        {
+            // For a profiler: the pipeline's consumer side only, over events built once.
+            var built = Build(PipelineTraces);
+            for (var r = 0; r < int.Parse(rounds, System.Globalization.CultureInfo.InvariantCulture); r++) PipelineAlone(built);
+            return;
+        }
         for (var round = 0; round < 3; round++)
         {
             var events = Build();
