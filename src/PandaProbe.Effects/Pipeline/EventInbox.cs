@@ -3,9 +3,9 @@ using System.Collections.Concurrent;
 namespace PandaProbe.Pipeline;
 
 /// <summary>
-/// The handoff from application threads to the fold: many writers, one reader. <see cref="Post(in InboxEntry)"/> never blocks and
-/// takes no lock; when the inbox is full the new event is dropped and counted. Control messages (flush, shutdown) are
-/// never refused and keep their place in line behind every event posted before them.
+/// The handoff from application threads to the fold: many writers, one reader. <see cref="Post(in InboxEntry)"/>
+/// never blocks and takes no lock; when the inbox is full the new event is dropped and counted. Control messages
+/// (flush, shutdown) are never refused and keep their place in line behind every event posted before them.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -128,7 +128,8 @@ internal sealed class EventInbox
             }
             else if (seq < pos)
             {
-                // The reader has not freed this slot yet: the ring is full (the published head lagged behind it).
+                // The slot still holds an unread event of the previous lap. The bound above rules this out (the ring
+                // is at least twice the capacity); the check makes sure no event is ever overwritten.
                 counters.Dropped(DropReason.InboxFull);
                 return false;
             }

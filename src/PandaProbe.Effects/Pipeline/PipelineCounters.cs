@@ -57,7 +57,8 @@ public sealed class PipelineCounters
 
     /// <summary>A consistent-enough copy of every counter.</summary>
     public PipelineHealth Snapshot() => new(
-        Interlocked.Read(ref eventsPosted.Value) + (postedSource?.Invoke() ?? 0), Interlocked.Read(ref tracesCompleted.Value), Interlocked.Read(ref itemsExported.Value),
+        Interlocked.Read(ref eventsPosted.Value) + (postedSource?.Invoke() ?? 0),
+        Interlocked.Read(ref tracesCompleted.Value), Interlocked.Read(ref itemsExported.Value),
         Interlocked.Read(ref itemsFailed), Interlocked.Read(ref adjusted), Interlocked.Read(ref subscriberErrors),
         Interlocked.Read(ref unserializable), Interlocked.Read(ref pending),
         Enum.GetValues<DropReason>().ToDictionary(r => r, r => Interlocked.Read(ref dropped[(int)r])),

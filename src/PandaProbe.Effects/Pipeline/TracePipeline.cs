@@ -5,8 +5,8 @@ using PandaProbe.Exporters;
 namespace PandaProbe.Pipeline;
 
 /// <summary>
-/// One tracing pipeline: application threads <see cref="Post(TraceEvent)"/> events into a bounded, non-blocking inbox; a single
-/// reader (started without the caller's execution context) pushes them through one Rx <c>Scan</c> of
+/// One tracing pipeline: application threads <see cref="Post(TraceEvent)"/> events into a bounded, non-blocking
+/// inbox; a single reader (started without the caller's execution context) pushes them through one Rx <c>Scan</c> of
 /// <see cref="TraceReducer.Apply"/>, published once; the reducer's outputs are routed to the export stage, the
 /// counters and the isolated user streams (<see cref="Events"/>, <see cref="CompletedTraces"/>, <see cref="Outputs"/>).
 /// </summary>
