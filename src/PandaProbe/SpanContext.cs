@@ -81,21 +81,21 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     public void SetInput(object? input)
     {
         if (client is null) return;
-        client.Post(new InputSet(Trace.Id, Id, client.Capture(input), client.Now()));
+        client.Post(InboxEntry.Input(Trace.Id, Id, client.Capture(input), client.Now()));
     }
 
     /// <summary>Sets (replaces) the span's output.</summary>
     public void SetOutput(object? output)
     {
         if (client is null) return;
-        client.Post(new OutputSet(Trace.Id, Id, client.Capture(output), client.Now()));
+        client.Post(InboxEntry.Output(Trace.Id, Id, client.Capture(output), client.Now()));
     }
 
     /// <summary>Sets (replaces) the model name (at most 255 characters are sent).</summary>
     public void SetModel(string model)
     {
         if (client is null || model is null) return;
-        client.Post(new ModelSet(Trace.Id, Id, model, client.Now()));
+        client.Post(InboxEntry.ModelOf(Trace.Id, Id, model, client.Now()));
     }
 
     /// <summary>
@@ -111,7 +111,7 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
             return;
         }
         var usage = TokenUsage.Of(promptTokens, completionTokens, extra?.Select(kv => (kv.Key, kv.Value)));
-        client.Post(new TokensSet(Trace.Id, Id, usage, client.Now()));
+        client.Post(InboxEntry.Tokens(Trace.Id, Id, usage, client.Now()));
     }
 
     /// <summary>Sets (replaces) the model parameters (temperature, max tokens, …).</summary>
@@ -133,7 +133,7 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
             client.Refuse($"span '{Name}': non-finite costs are not recorded");
             return;
         }
-        client.Post(new CostSet(Trace.Id, Id, Cost.Of(total, extra?.Select(kv => (kv.Key, kv.Value))), client.Now()));
+        client.Post(InboxEntry.CostOf(Trace.Id, Id, Cost.Of(total, extra?.Select(kv => (kv.Key, kv.Value))), client.Now()));
     }
 
     /// <summary>Records when the first token of a streamed completion arrived (time to first token).</summary>

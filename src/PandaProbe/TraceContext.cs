@@ -72,14 +72,14 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     public void SetInput(object? input)
     {
         if (client is null) return;
-        client.Post(new InputSet(id, null, client.Capture(input), client.Now()));
+        client.Post(InboxEntry.Input(id, null, client.Capture(input), client.Now()));
     }
 
     /// <summary>Sets (replaces) the trace's output.</summary>
     public void SetOutput(object? output)
     {
         if (client is null) return;
-        client.Post(new OutputSet(id, null, client.Capture(output), client.Now()));
+        client.Post(InboxEntry.Output(id, null, client.Capture(output), client.Now()));
     }
 
     /// <summary>Merges keys into the trace's metadata (later values win).</summary>

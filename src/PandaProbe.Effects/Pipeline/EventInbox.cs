@@ -152,6 +152,7 @@ internal sealed class EventInbox
         slot.SpanKind = entry.SpanKind;
         slot.Kind = entry.Kind;
         slot.HasParent = entry.HasParent;
+        slot.OnSpan = entry.OnSpan;
         // The exchange publishes the entry and is a full fence: the reader state read below cannot be satisfied before
         // the entry is visible, so a reader that parked after checking for work is always woken (no lost wake-up).
         Interlocked.Exchange(ref chunk.Sequences[i], pos + 1);
@@ -276,9 +277,9 @@ internal sealed class EventInbox
         if (Volatile.Read(ref chunk.Sequences[i]) == head + 1)
         {
             entry = chunk.Entries[i];
-            // A record (or control message) may hold a large payload: let go of it now. The field forms keep only
-            // short strings (names, model, session and user ids), overwritten when the writer comes round again.
-            if (entry.Kind is EntryKind.Record or EntryKind.Control) chunk.Entries[i].Ref = null;
+            // A reference to a record, control message or value (a payload may be large): let go of it now. Otherwise
+            // a slot keeps only short strings (names, model, session and user ids) until the writer comes round again.
+            if (entry.Ref is not null and not TraceOrigin) chunk.Entries[i].Ref = null;
             Volatile.Write(ref chunk.Sequences[i], head + ringLength);
             head++;
             if ((head & publishMask) == 0) Volatile.Write(ref publishedHead.Value, head);

@@ -128,7 +128,7 @@ public class EventInboxTests
     }
 
     [Fact]
-    public void The_field_forms_of_starts_and_ends_read_back_as_the_same_records()
+    public void The_field_forms_of_starts_ends_and_updates_read_back_as_the_same_records()
     {
         var inbox = new EventInbox(16, new PipelineCounters());
         var trace = TraceId.New();
@@ -140,6 +140,14 @@ public class EventInboxTests
         inbox.Post(InboxEntry.TraceStart(outer, "plain", At, null, null, TraceOrigin.None, null));
         inbox.Post(InboxEntry.SpanStart(trace, span, null, "plan", SpanKind.Agent, At, null));
         inbox.Post(InboxEntry.SpanStart(trace, child, span, "call", SpanKind.Llm, At.AddSeconds(1), "gpt-4o"));
+        var input = Payload.Json("""{"messages":[]}""");
+        var usage = TokenUsage.Of(3, 4);
+        var cost = Cost.Of(0.5);
+        inbox.Post(InboxEntry.Input(trace, child, input, At));
+        inbox.Post(InboxEntry.Output(trace, null, Payload.Text("done"), At));
+        inbox.Post(InboxEntry.ModelOf(trace, child, "gpt-4o-mini", At));
+        inbox.Post(InboxEntry.Tokens(trace, child, usage, At));
+        inbox.Post(InboxEntry.CostOf(trace, child, cost, At));
         inbox.Post(InboxEntry.SpanEnd(trace, child, At.AddSeconds(2)));
         inbox.Post(InboxEntry.TraceEnd(trace, At.AddSeconds(3)));
 
@@ -151,6 +159,11 @@ public class EventInboxTests
             new TraceEvent.TraceStarted(outer, "plain", At),
             new TraceEvent.SpanStarted(trace, span, null, "plan", SpanKind.Agent, At),
             new TraceEvent.SpanStarted(trace, child, span, "call", SpanKind.Llm, At.AddSeconds(1), Model: "gpt-4o"),
+            new TraceEvent.InputSet(trace, child, input, At),
+            new TraceEvent.OutputSet(trace, null, Payload.Text("done"), At),
+            new TraceEvent.ModelSet(trace, child, "gpt-4o-mini", At),
+            new TraceEvent.TokensSet(trace, child, usage, At),
+            new TraceEvent.CostSet(trace, child, cost, At),
             new TraceEvent.SpanEnded(trace, child, At.AddSeconds(2)),
             new TraceEvent.TraceEnded(trace, At.AddSeconds(3)),
         }, read);
