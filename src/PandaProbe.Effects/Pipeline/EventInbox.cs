@@ -269,6 +269,9 @@ internal sealed class EventInbox
     {
         if (ControlDue() && controls.TryDequeue(out var due))
         {
+            // A flush reports what is still pending when it completes: publish the position first, so the events
+            // read before this control no longer count as waiting.
+            Publish();
             entry = InboxEntry.OfControl(due.Control);
             return true;
         }

@@ -247,6 +247,21 @@ public class EventInboxTests
     }
 
     [Fact]
+    public void Reading_a_control_message_publishes_the_position_so_earlier_events_no_longer_count_as_waiting()
+    {
+        var counters = new PipelineCounters();
+        var inbox = new EventInbox(1024, counters);
+        for (var i = 0; i < 10; i++) inbox.Post(InboxEntry.SpanEnd(TraceId.New(), SpanId.New(), At));
+        inbox.PostControl(new object());
+        inbox.Post(InboxEntry.SpanEnd(TraceId.New(), SpanId.New(), At));
+        for (var i = 0; i < 10; i++) Assert.True(inbox.TryRead(out _));
+        Assert.True(inbox.TryRead(out var control));
+        Assert.Equal(EntryKind.Control, control.Kind);
+        Assert.Equal(1, inbox.Count);   // only the event posted after the control
+        Assert.Equal(1, counters.Snapshot().EventsWaiting);
+    }
+
+    [Fact]
     public void A_slot_lets_go_of_its_record_once_read()
     {
         var inbox = new EventInbox(16, new PipelineCounters());
