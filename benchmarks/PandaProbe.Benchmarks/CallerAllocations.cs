@@ -13,7 +13,7 @@ public static class CallerAllocations
 
     public static IReadOnlyList<Row> Measure()
     {
-        using var panda = new PandaPeer(eventQueueCapacity: 1 << 17, maxQueueSize: 100_000);
+        using var panda = new PandaPeer(maxQueueSize: 100_000);
         using var otel = new OtelPeer(maxQueueSize: 1 << 18);
         var disabled = PandaProbeClient.Disabled.StartTrace("disabled");
         var rows = new List<Row>

@@ -20,7 +20,7 @@ public static class LoopProbe
 
     public static void Run()
     {
-        using var panda = new PandaPeer(eventQueueCapacity: int.Parse(Environment.GetEnvironmentVariable("LOOP_CAP") ?? "65536"), maxQueueSize: 100_000);
+        using var panda = new PandaPeer(maxQueueSize: 100_000);
         using var otel = new OtelPeer(maxQueueSize: 1 << 18);
         Func<string> counters = () =>
         {

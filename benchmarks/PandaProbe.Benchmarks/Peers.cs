@@ -44,7 +44,7 @@ public sealed class CountingActivityExporter : BaseExporter<Activity>
 /// <summary>A PandaProbe client exporting to a <see cref="CountingTraceExporter"/> (or another exporter).</summary>
 public sealed class PandaPeer : IDisposable
 {
-    public PandaPeer(int eventQueueCapacity = PipelineOptions.DefaultEventQueueCapacity, ITraceExporter? exporter = null,
+    public PandaPeer(ITraceExporter? exporter = null,
         int? maxQueueSize = null)
     {
         Exporter = exporter ?? new CountingTraceExporter();
@@ -52,7 +52,6 @@ public sealed class PandaPeer : IDisposable
         {
             Enabled = true,
             Exporters = { Exporter },
-            EventQueueCapacity = eventQueueCapacity,
             MaxQueueSize = maxQueueSize,
             RegisterProcessExitHandler = false,
             EnvironmentVariables = new Dictionary<string, string?>(),

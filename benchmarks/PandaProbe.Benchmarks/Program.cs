@@ -40,7 +40,6 @@ public static class Program
         Summary[] summaries = [];
 
         if (Environment.GetEnvironmentVariable("BENCH_TRACE") == "1") SelfLog.Enable(m => Console.Error.WriteLine("selflog: " + m));
-        if (only == "fold") { FoldProbe.Run(); return 0; }
         if (only == "loop") { LoopProbe.Run(); return 0; }
         if (only == "panda-throughput") { Throughput.RunPandaOnly(quick); return 0; }
         if (only is null or "throughput") throughput = Throughput.Run(quick);

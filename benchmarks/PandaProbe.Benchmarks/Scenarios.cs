@@ -27,8 +27,6 @@ public class DisabledSpan
 /// <summary>Shared plumbing of the enabled scenarios.</summary>
 public abstract class EnabledBench
 {
-    /// <summary>PandaProbe's event queue capacity: one iteration's backlog must fit, or traces would be refused.</summary>
-    protected virtual int InboxCapacity => 1 << 17;
     protected const int OtelQueue = 1 << 18;
     protected PandaPeer Panda = null!;
     protected OtelPeer Otel = null!;
@@ -37,7 +35,7 @@ public abstract class EnabledBench
     [GlobalSetup]
     public void Setup()
     {
-        Panda = new PandaPeer(eventQueueCapacity: InboxCapacity, maxQueueSize: 100_000);
+        Panda = new PandaPeer(maxQueueSize: 100_000);
         Otel = new OtelPeer(maxQueueSize: OtelQueue);
     }
 
@@ -140,9 +138,6 @@ public class LlmSpan : EnabledBench
 public class SpanInTraceOfSize : EnabledBench
 {
     public const int Total = 100_000;
-
-    /// <summary>100,000 spans (over 200,000 events) per invocation: the fold can lag the caller by more than 131,072 events.</summary>
-    protected override int InboxCapacity => 1 << 18;
 
     [Params(10, 1_000, 100_000)]
     public int SpansPerTrace { get; set; }

@@ -28,7 +28,6 @@ public static class Throughput
 
     public const int SpansPerTrace = 10;
     const int CheckEvery = 25;
-    static readonly int Capacity = int.Parse(Environment.GetEnvironmentVariable("CAP") ?? PipelineOptions.DefaultEventQueueCapacity.ToString(System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture);
 
     public static IReadOnlyList<Row> Run(bool quick)
     {
@@ -76,7 +75,7 @@ public static class Throughput
     static Row Fed(string exporterName, Func<ITraceExporter> exporter, int spans, int rounds, double first)
     {
         var baseline = Settle();
-        using var peer = new PandaPeer(Capacity, exporter: exporter());
+        using var peer = new PandaPeer(exporter: exporter());
         using var sampler = new PeakSampler();
         var results = new List<(double Rate, double Seconds, long Exported, string Gc)>();
         for (var r = 0; r < rounds; r++) results.Add(FedRound(peer, spans, dispose: false));
@@ -114,10 +113,10 @@ public static class Throughput
         finally { if (dispose) peer.Dispose(); }
     }
 
-    /// <summary>Waits while more than half the inbox or half the export queue is taken.</summary>
+    /// <summary>Waits while more than half the export queue is taken.</summary>
     static void WaitForRoom(PandaProbeClient client)
     {
-        while (client.Health is var h && (h.EventsWaiting > Capacity / 2 || h.Pending > PipelineOptions.DefaultMaxQueueSize / 2))
+        while (client.Health is var h && h.Pending > PipelineOptions.DefaultMaxQueueSize / 2)
             Thread.Sleep(0);
     }
 
@@ -126,7 +125,7 @@ public static class Throughput
     static Row PandaFlatOut(TimeSpan duration)
     {
         var baseline = Settle();
-        using var peer = new PandaPeer(Capacity);
+        using var peer = new PandaPeer();
         using var sampler = new PeakSampler();
         var gc = GcWindow.Start();
         var sw = Stopwatch.StartNew();

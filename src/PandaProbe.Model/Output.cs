@@ -21,7 +21,7 @@ public enum RejectionReason
 
 /// <summary>
 /// The effects a reducer step asks for, as data (the Elmish <c>Cmd</c> idea): the shell turns them into exports,
-/// processor calls and counters.
+/// processor calls and counters. A step has at most one output.
 /// </summary>
 public abstract record Output
 {
@@ -41,9 +41,6 @@ public abstract record Output
 
     /// <summary>A score was recorded.</summary>
     public sealed record ScoreSubmitted(Score Score) : Output;
-
-    /// <summary>A value was repaired to fit the platform's limits (e.g. a name truncated); the event still applied.</summary>
-    public sealed record Adjusted(TraceEvent Event, string Field, string Detail) : Output;
 
     /// <summary>An ill-formed event was refused; the state did not change.</summary>
     public sealed record Rejected(TraceEvent Event, RejectionReason Reason, string Detail) : Output;

@@ -1,19 +1,11 @@
 namespace PandaProbe.Model;
 
 /// <summary>
-/// One span of a trace: an immutable value holding every field of the platform's span body. Changed only by
-/// <see cref="TraceReducer"/>, which returns new values.
+/// One span of a trace: an immutable value holding every field of the platform's span body. Changed only by the
+/// reducer, which returns new values.
 /// </summary>
-/// <remarks>
-/// The fields every span has (ids, name, kind, status, times) live in the record itself; the optional ones (input,
-/// output, model, usage, cost, parameters, error, metadata, logs) live in one shared details value, so a copy that
-/// changes only the status or the end time (every span's end) copies a small record and shares the rest. A span that
-/// never sets an optional field shares one empty details value with every other such span.
-/// </remarks>
 public sealed record Span
 {
-    Details details = Details.None;
-
     /// <summary>The span's id.</summary>
     public required SpanId Id { get; init; }
     /// <summary>The trace the span belongs to.</summary>
@@ -31,56 +23,31 @@ public sealed record Span
     /// <summary>When the span ended, if it has.</summary>
     public Option<DateTimeOffset> EndedAt { get; init; }
     /// <summary>The input, if set.</summary>
-    public Option<Payload> Input { get => details.Input; init => details = details with { Input = value }; }
+    public Option<Payload> Input { get; init; }
     /// <summary>The output, if set.</summary>
-    public Option<Payload> Output { get => details.Output; init => details = details with { Output = value }; }
+    public Option<Payload> Output { get; init; }
     /// <summary>The model name, if set.</summary>
-    public Option<string> Model { get => details.Model; init => details = details with { Model = value }; }
+    public Option<string> Model { get; init; }
     /// <summary>Token usage, if set (replaced whole by each set).</summary>
-    public Option<TokenUsage> Tokens { get => details.Tokens; init => details = details with { Tokens = value }; }
+    public Option<TokenUsage> Tokens { get; init; }
     /// <summary>Cost, if set (replaced whole by each set).</summary>
-    public Option<Cost> Cost { get => details.Cost; init => details = details with { Cost = value }; }
+    public Option<Cost> Cost { get; init; }
     /// <summary>Model parameters, if set (replaced whole by each set).</summary>
-    public Option<Map<string, Payload>> ModelParameters { get => details.ModelParameters; init => details = details with { ModelParameters = value }; }
+    public Option<Map<string, Payload>> ModelParameters { get; init; }
     /// <summary>When the first token arrived, for streaming calls.</summary>
-    public Option<DateTimeOffset> CompletionStartTime { get => details.CompletionStartTime; init => details = details with { CompletionStartTime = value }; }
+    public Option<DateTimeOffset> CompletionStartTime { get; init; }
     /// <summary>The error, if any.</summary>
-    public Option<ErrorInfo> Error { get => details.Error; init => details = details with { Error = value }; }
+    public Option<ErrorInfo> Error { get; init; }
     /// <summary>Metadata (merged by each set).</summary>
-    public Map<string, Payload> Metadata { get => details.Metadata; init => details = details with { Metadata = value }; }
+    public Map<string, Payload> Metadata { get; init; }
     /// <summary>Registered parameters (sent under <c>metadata.params</c>).</summary>
-    public Map<string, Payload> Params { get => details.Params; init => details = details with { Params = value }; }
+    public Map<string, Payload> Params { get; init; }
     /// <summary>Free-form log lines (sent under <c>metadata.logs</c>).</summary>
-    public Seq<LogEntry> Logs { get => details.Logs; init => details = details with { Logs = value }; }
+    public Seq<LogEntry> Logs { get; init; }
 
     /// <summary><c>true</c> while the span has not ended.</summary>
     public bool IsOpen => EndedAt.IsNone;
 
     /// <summary>The span's duration, once ended.</summary>
     public Option<TimeSpan> Duration => EndedAt.Map(end => end - StartedAt);
-
-    /// <summary>Sets the model and metadata in one step (the reducer's start of a span: one details value, not two).</summary>
-    internal (Option<string> Model, Map<string, Payload> Metadata) StartDetails
-    {
-        init => details = value.Model.IsNone && value.Metadata.IsEmpty
-            ? Details.None
-            : new Details { Model = value.Model, Metadata = value.Metadata };
-    }
-
-    /// <summary>The optional fields, shared between copies of a span.</summary>
-    sealed record Details
-    {
-        public static readonly Details None = new();
-        public Option<Payload> Input { get; init; }
-        public Option<Payload> Output { get; init; }
-        public Option<string> Model { get; init; }
-        public Option<TokenUsage> Tokens { get; init; }
-        public Option<Cost> Cost { get; init; }
-        public Option<Map<string, Payload>> ModelParameters { get; init; }
-        public Option<DateTimeOffset> CompletionStartTime { get; init; }
-        public Option<ErrorInfo> Error { get; init; }
-        public Map<string, Payload> Metadata { get; init; }
-        public Map<string, Payload> Params { get; init; }
-        public Seq<LogEntry> Logs { get; init; }
-    }
 }

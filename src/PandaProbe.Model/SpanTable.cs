@@ -9,7 +9,7 @@ namespace PandaProbe.Model;
 /// Every operation returns a new table and leaves this one unchanged. Equality is by content, whatever the
 /// representation or insertion order.
 /// </summary>
-public readonly struct SpanTable : IEnumerable<(SpanId Key, Span Value)>, IEquatable<SpanTable>
+internal readonly struct SpanTable : IEnumerable<(SpanId Key, Span Value)>, IEquatable<SpanTable>
 {
     /// <summary>The most entries kept in the linear (array) form.</summary>
     public const int LinearLimit = 8;

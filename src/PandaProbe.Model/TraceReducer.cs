@@ -3,29 +3,68 @@ using static PandaProbe.Model.TraceEvent;
 namespace PandaProbe.Model;
 
 /// <summary>
-/// The one reducer: <c>(state, event) → (state, outputs)</c>. Pure (no clock, no ids, no I/O), total (never throws:
-/// an ill-formed event becomes an <see cref="Output.Rejected"/> output and leaves the state unchanged) and
-/// deterministic. Token usage, cost, model parameters, input and output replace; metadata and parameters merge; an
-/// unset span status becomes OK on a clean end and a trace's unset status becomes COMPLETED; an error stays ERROR.
+/// The one reducer, in the shape of an Elmish <c>update</c>: <c>(state of a trace, event) → (next state, output)</c>,
+/// one match over the closed <see cref="TraceEvent"/> union with trace and span events kept apart. Pure (no clock, no
+/// ids, no I/O), total (never throws: an ill-formed event becomes an <see cref="Output.Rejected"/> output and leaves
+/// the state as it was) and deterministic. Token usage, cost, model parameters, input and output replace; metadata and
+/// parameters merge; an unset span status becomes OK on a clean end and a trace's unset status becomes COMPLETED; an
+/// error stays ERROR. Values are kept as given: fitting them to the platform's limits is the export side's
+/// enrichment.
 /// </summary>
-public static class TraceReducer
+internal static class TraceReducer
 {
-    /// <summary>Applies one event.</summary>
+    /// <summary>Applies one event to one trace.</summary>
+    /// <param name="trace">The trace's state before the event; <c>null</c> for a trace that is not open.</param>
+    /// <param name="e">The event.</param>
+    /// <returns>The trace's next state (<c>null</c> once it has finished) and the output the event produced.</returns>
+    public static TraceStep Apply(OpenTrace? trace, TraceEvent e) => e switch
+    {
+        null => new TraceStep(trace, null),
+        ScoreRecorded r => new TraceStep(trace, new Output.ScoreSubmitted(r.Score)),
+        TraceStarted s when trace is null => StartTrace(s),
+        _ when trace is null => Reject(trace, e, RejectionReason.UnknownTrace, $"trace {e.Trace} is not open"),
+        TraceStarted s => Reject(trace, s, RejectionReason.DuplicateTrace, $"trace {s.Trace} is already open"),
+        TraceEnded x => EndTrace(trace, x),
+        SpanStarted s => StartSpan(trace, s),
+        SpanEnded x => EndSpan(trace, x),
+
+        InputSet { Span: { } id } i => OnSpan(trace, i, id, static (s, i) => s with { Input = Some(i.Input ?? Payload.Null) }),
+        OutputSet { Span: { } id } o => OnSpan(trace, o, id, static (s, o) => s with { Output = Some(o.Output ?? Payload.Null) }),
+        ModelSet m => OnSpan(trace, m, m.Span, static (s, m) => s with { Model = Optional(m.Model) }),
+        TokensSet t => OnSpan(trace, t, t.Span, static (s, t) => t.Tokens is null ? null : s with { Tokens = Some(t.Tokens) }),
+        CostSet c => OnSpan(trace, c, c.Span, static (s, c) => c.Cost is null ? null : s with { Cost = Some(c.Cost) }),
+        ModelParametersSet p => OnSpan(trace, p, p.Span, static (s, p) => s with { ModelParameters = Some(p.Parameters) }),
+        CompletionStartSet c => OnSpan(trace, c, c.Span, static (s, c) => s with { CompletionStartTime = Some(c.CompletionStart) }),
+        MetadataMerged { Span: { } id } m => OnSpan(trace, m, id, static (s, m) => s with { Metadata = Merge(s.Metadata, m.Metadata) }),
+        Errored { Span: { } id } x => OnSpan(trace, x, id, static (s, x) => x.Error is null ? null : s with { Error = Some(x.Error), Status = SpanStatus.Error }),
+        SpanStatusSet s => OnSpan(trace, s, s.Span, static (span, s) => span with { Status = s.Status }),
+        ParamsRegistered { Span: { } id } p => OnSpan(trace, p, id, static (s, p) => s with { Params = p.Overwrite ? p.Params : Merge(s.Params, p.Params) }),
+        Logged { Span: { } id } l => OnSpan(trace, l, id, static (s, l) => s with { Logs = s.Logs.Add(new LogEntry(l.At, l.Data ?? Payload.Null)) }),
+
+        InputSet i => OnTrace(trace, i, static (t, i) => t with { Input = Some(i.Input ?? Payload.Null) }),
+        OutputSet o => OnTrace(trace, o, static (t, o) => t with { Output = Some(o.Output ?? Payload.Null) }),
+        MetadataMerged m => OnTrace(trace, m, static (t, m) => t with { Metadata = Merge(t.Metadata, m.Metadata) }),
+        Errored x => OnTrace(trace, x, static (t, x) => x.Error is null ? null : t with { Error = Some(x.Error), Status = TraceStatus.Error, StatusIsExplicit = true }),
+        TraceStatusSet s => OnTrace(trace, s, static (t, s) => t with { Status = s.Status, StatusIsExplicit = true }),
+        ParamsRegistered p => OnTrace(trace, p, static (t, p) => t with { Params = p.Overwrite ? p.Params : Merge(t.Params, p.Params) }),
+        Logged l => OnTrace(trace, l, static (t, l) => t with { Logs = t.Logs.Add(new LogEntry(l.At, l.Data ?? Payload.Null)) }),
+
+        _ => Reject(trace, e, RejectionReason.InvalidValue, $"{e.GetType().Name} is not an event this reducer knows"),
+    };
+
+    /// <summary>Applies one event to a fold over many traces (the trace's own step, kept in a map).</summary>
     /// <param name="state">The state before the event.</param>
     /// <param name="e">The event.</param>
     /// <returns>The new state and the outputs the event produced.</returns>
-    public static Step Apply(TraceState state, TraceEvent e) => e switch
+    public static Step Apply(TraceState state, TraceEvent e)
     {
-        null => new Step(state ?? TraceState.Empty, NoOutputs),
-        _ when state is null => Apply(TraceState.Empty, e),
-        TraceStarted s => StartTrace(state, s),
-        TraceEnded x => EndTrace(state, x),
-        SpanStarted s => StartSpan(state, s),
-        SpanEnded x => EndSpan(state, x),
-        ScoreRecorded r => new Step(state, new Output.ScoreSubmitted(r.Score)),
-        _ when e.Target is SpanId id => UpdateSpan(state, e, id),
-        _ => UpdateTrace(state, e),
-    };
+        state ??= TraceState.Empty;
+        if (e is null) return new Step(state, Seq<Output>());
+        var before = state.Find(e.Trace).IfNoneUnsafe(default(OpenTrace)!);
+        var (after, output) = Apply(before, e);
+        var next = ReferenceEquals(before, after) ? state : state.With(e.Trace, after);
+        return new Step(next, output is null ? Seq<Output>() : Seq1(output));
+    }
 
     /// <summary>Folds a whole script from the empty state, collecting every output in order.</summary>
     public static Step Fold(IEnumerable<TraceEvent> events) => Fold(TraceState.Empty, events);
@@ -38,184 +77,113 @@ public static class TraceReducer
         {
             var step = Apply(state, e);
             state = step.State;
-            for (var i = 0; i < step.OutputCount; i++) outputs.Add(step.OutputAt(i));
+            outputs.AddRange(step.Outputs);
         }
         return new Step(state, outputs.ToSeq().Strict());
     }
 
-    static readonly Seq<Output> NoOutputs = Seq<Output>();
+    /// <summary>Shallow merge: every key of <paramref name="incoming"/> replaces the same key of <paramref name="existing"/>.</summary>
+    public static Map<string, Payload> Merge(Map<string, Payload> existing, Map<string, Payload> incoming) =>
+        existing.IsEmpty ? incoming : incoming.Fold(existing, static (m, kv) => m.AddOrUpdate(kv.Key, kv.Value));
 
-    static Step Reject(TraceState state, TraceEvent e, RejectionReason reason, string detail) =>
-        new(state, new Output.Rejected(e, reason, detail));
+    static TraceStep Reject(OpenTrace? trace, TraceEvent e, RejectionReason reason, string detail) =>
+        new(trace, new Output.Rejected(e, reason, detail));
 
-    /// <summary>A step whose outputs are the adjustments (if any) followed by <paramref name="last"/>.</summary>
-    static Step Then(TraceState state, List<Output>? adjusted, Output last) =>
-        adjusted is null ? new Step(state, last) : new Step(state, adjusted.ToSeq().Add(last).Strict());
-
-    static Step StartTrace(TraceState state, TraceStarted s)
+    static TraceStep StartTrace(TraceStarted s)
     {
-        if (state.ContainsKey(s.Trace))
-            return Reject(state, s, RejectionReason.DuplicateTrace, $"trace {s.Trace} is already open");
-        List<Output>? adjusted = null;
         var trace = new Trace
         {
             Id = s.Trace,
-            Name = FitName(s, s.Name, "name", ref adjusted),
+            Name = s.Name ?? string.Empty,
             StartedAt = s.At,
-            StartDetails = new Trace.TraceStart(
-                Input: s.Input is { } input ? Some(input) : None,
-                Metadata: s.Metadata,
-                SessionId: FitShort(s, s.SessionId, "session_id", ref adjusted),
-                UserId: FitShort(s, s.UserId, "user_id", ref adjusted),
-                Tags: s.Tags.IsEmpty ? default : s.Tags.Filter(static t => t is not null).Strict(),
-                Environment: FitShort(s, s.Environment, "environment", ref adjusted),
-                Release: FitShort(s, s.Release, "release", ref adjusted),
-                ParentTrace: s.ParentTrace is { } p ? Some(p) : None),
+            Input = s.Input is { } input ? Some(input) : None,
+            Metadata = s.Metadata,
+            SessionId = Optional(s.SessionId),
+            UserId = Optional(s.UserId),
+            Tags = s.Tags.IsEmpty ? default : s.Tags.Filter(static t => t is not null).Strict(),
+            Environment = Optional(s.Environment),
+            Release = Optional(s.Release),
+            ParentTrace = s.ParentTrace is { } p ? Some(p) : None,
         };
-        var next = state.Set(s.Trace, OpenParts.Of(trace, SpanTable.Empty));
-        return Then(next, adjusted, new Output.TraceStarted(trace));
+        return new TraceStep(OpenTrace.Started(trace), new Output.TraceStarted(trace));
     }
 
-    static Step EndTrace(TraceState state, TraceEnded x)
+    static TraceStep EndTrace(OpenTrace open, TraceEnded x)
     {
-        if (!state.TryFind(x.Trace, out var open))
-            return Reject(state, x, RejectionReason.UnknownTrace, $"trace {x.Trace} is not open");
-        if (!open.IsOpen) return Reject(state, x, RejectionReason.TraceEnded, $"trace {x.Trace} has already ended");
-        var t = open.Head;
-        var ended = t with
+        if (!open.IsOpen) return Reject(open, x, RejectionReason.TraceEnded, $"trace {x.Trace} has already ended");
+        var head = open.Head;
+        var ended = head with
         {
-            EndedAt = Some(Later(t.StartedAt, x.At)),
-            Status = t.StatusIsExplicit ? t.Status : TraceStatus.Completed,
+            EndedAt = Some(Later(head.StartedAt, x.At)),
+            Status = head.StatusIsExplicit ? head.Status : TraceStatus.Completed,
             Spans = open.Ended,
         };
-        var next = open.OpenSpans.IsEmpty
-            ? state.Remove(x.Trace)
-            : state.Set(x.Trace, open.WithHead(ended with { Spans = default }));
-        return new Step(next, new Output.TraceCompleted(ended));
+        // Spans still open become late spans: the trace stays until they end, without its ended spans.
+        var next = open.OpenSpans.IsEmpty ? null : open.Ending(ended);
+        return new TraceStep(next, new Output.TraceCompleted(ended));
     }
 
-    static Step StartSpan(TraceState state, SpanStarted s)
+    static TraceStep StartSpan(OpenTrace open, SpanStarted s)
     {
-        if (!state.TryFind(s.Trace, out var open))
-            return Reject(state, s, RejectionReason.UnknownTrace, $"trace {s.Trace} is not open");
-        if (!open.IsOpen) return Reject(state, s, RejectionReason.TraceEnded, $"trace {s.Trace} has already ended");
+        if (!open.IsOpen) return Reject(open, s, RejectionReason.TraceEnded, $"trace {s.Trace} has already ended");
         if (open.OpenSpans.ContainsKey(s.Span) || open.HasEnded(s.Span))
-            return Reject(state, s, RejectionReason.DuplicateSpan, $"span {s.Span} was already started in trace {s.Trace}");
+            return Reject(open, s, RejectionReason.DuplicateSpan, $"span {s.Span} was already started in trace {s.Trace}");
         if (s.Parent is { } parent && !open.OpenSpans.ContainsKey(parent))
-            return Reject(state, s, RejectionReason.ParentNotOpen, $"parent span {parent} is not open in trace {s.Trace}");
-        List<Output>? adjusted = null;
+            return Reject(open, s, RejectionReason.ParentNotOpen, $"parent span {parent} is not open in trace {s.Trace}");
         var span = new Span
         {
             Id = s.Span,
             Trace = s.Trace,
             Parent = s.Parent is { } p ? Some(p) : None,
-            Name = FitName(s, s.Name, "name", ref adjusted),
+            Name = s.Name ?? string.Empty,
             Kind = s.Kind,
             StartedAt = s.At,
-            StartDetails = (FitShort(s, s.Model, "model", ref adjusted), s.Metadata),
+            Model = Optional(s.Model),
+            Metadata = s.Metadata,
         };
-        var next = state.Set(s.Trace, open.WithOpenSpans(open.OpenSpans.AddOrUpdate(s.Span, span)));
-        return Then(next, adjusted, new Output.SpanStarted(span));
+        return new TraceStep(open.WithOpenSpans(open.OpenSpans.AddOrUpdate(s.Span, span)), new Output.SpanStarted(span));
     }
 
-    static Step EndSpan(TraceState state, SpanEnded x)
+    static TraceStep EndSpan(OpenTrace open, SpanEnded x)
     {
-        if (!state.TryFind(x.Trace, out var open))
-            return Reject(state, x, RejectionReason.UnknownTrace, $"trace {x.Trace} is not open");
         if (!open.OpenSpans.TryFind(x.Span, out var span))
-            return Reject(state, x, RejectionReason.SpanNotOpen, $"span {x.Span} is not open");
+            return Reject(open, x, RejectionReason.SpanNotOpen, $"span {x.Span} is not open");
         var ended = span with
         {
             EndedAt = Some(Later(span.StartedAt, x.At)),
             Status = span.Status == SpanStatus.Unset ? SpanStatus.Ok : span.Status,
         };
         var remaining = open.OpenSpans.Remove(x.Span);
-        if (open.IsOpen)
-        {
-            var next = state.Set(x.Trace, open.WithEnded(ended, remaining));
-            return new Step(next, new Output.SpanCompleted(ended, false));
-        }
-        var after = remaining.IsEmpty
-            ? state.Remove(x.Trace)
-            : state.Set(x.Trace, open.WithOpenSpans(remaining));
-        return new Step(after, new Output.SpanCompleted(ended, true));
+        if (open.IsOpen) return new TraceStep(open.WithEnded(ended, remaining), new Output.SpanCompleted(ended, false));
+        // A late span: the trace has completed already; it leaves the state with its last open span.
+        return new TraceStep(remaining.IsEmpty ? null : open.WithOpenSpans(remaining), new Output.SpanCompleted(ended, true));
     }
 
-    static Step UpdateSpan(TraceState state, TraceEvent e, SpanId id)
+    /// <summary>
+    /// Changes one open span (of an open or an ended trace) with <paramref name="evolve"/>, which returns <c>null</c>
+    /// when the event lacks its value.
+    /// </summary>
+    static TraceStep OnSpan<E>(OpenTrace open, E e, SpanId id, Func<Span, E, Span?> evolve) where E : TraceEvent
     {
-        if (!state.TryFind(e.Trace, out var open))
-            return Reject(state, e, RejectionReason.UnknownTrace, $"trace {e.Trace} is not open");
-        if (!open.OpenSpans.TryFind(id, out var current))
-            return Reject(state, e, RejectionReason.SpanNotOpen, $"span {id} is not open");
-        List<Output>? adjusted = null;
-        var evolved = EvolveSpan(current, e, ref adjusted);
-        if (evolved is null) return Reject(state, e, RejectionReason.InvalidValue, $"{e.GetType().Name} does not apply to a span");
-        var next = state.Set(e.Trace, open.WithOpenSpans(open.OpenSpans.AddOrUpdate(id, evolved)));
-        return new Step(next, adjusted is null ? NoOutputs : adjusted.ToSeq().Strict());
+        if (!open.OpenSpans.TryFind(id, out var span)) return Reject(open, e, RejectionReason.SpanNotOpen, $"span {id} is not open");
+        return evolve(span, e) is { } next
+            ? new TraceStep(open.WithOpenSpans(open.OpenSpans.AddOrUpdate(id, next)), null)
+            : Reject(open, e, RejectionReason.InvalidValue, $"{e.GetType().Name} carries no value");
     }
 
-    static Step UpdateTrace(TraceState state, TraceEvent e)
+    /// <summary>
+    /// Changes the trace's own fields with <paramref name="evolve"/> while it is open; <paramref name="evolve"/>
+    /// returns <c>null</c> when the event lacks its value.
+    /// </summary>
+    static TraceStep OnTrace<E>(OpenTrace open, E e, Func<Trace, E, Trace?> evolve) where E : TraceEvent
     {
-        if (!state.TryFind(e.Trace, out var open))
-            return Reject(state, e, RejectionReason.UnknownTrace, $"trace {e.Trace} is not open");
-        if (!open.IsOpen) return Reject(state, e, RejectionReason.TraceEnded, $"trace {e.Trace} has already ended");
-        var evolved = EvolveTrace(open.Head, e);
-        if (evolved is null) return Reject(state, e, RejectionReason.InvalidValue, $"{e.GetType().Name} does not apply to a trace");
-        var next = state.Set(e.Trace, open.WithHead(evolved));
-        return new Step(next, NoOutputs);
+        if (!open.IsOpen) return Reject(open, e, RejectionReason.TraceEnded, $"trace {e.Trace} has already ended");
+        return evolve(open.Head, e) is { } next
+            ? new TraceStep(open.WithHead(next), null)
+            : Reject(open, e, RejectionReason.InvalidValue, $"{e.GetType().Name} carries no value");
     }
 
-    static Span? EvolveSpan(Span span, TraceEvent e, ref List<Output>? adjusted) => e switch
-    {
-        InputSet i => span with { Input = Some(i.Input ?? Payload.Null) },
-        OutputSet o => span with { Output = Some(o.Output ?? Payload.Null) },
-        ModelSet m => span with { Model = FitShort(m, m.Model, "model", ref adjusted) },
-        TokensSet t when t.Tokens is not null => span with { Tokens = Some(t.Tokens) },
-        CostSet c when c.Cost is not null => span with { Cost = Some(c.Cost) },
-        ModelParametersSet p => span with { ModelParameters = Some(p.Parameters) },
-        CompletionStartSet c => span with { CompletionStartTime = Some(c.CompletionStart) },
-        MetadataMerged m => span with { Metadata = Merge(span.Metadata, m.Metadata) },
-        Errored x when x.Error is not null => span with { Error = Some(x.Error), Status = SpanStatus.Error },
-        SpanStatusSet s => span with { Status = s.Status },
-        ParamsRegistered p => span with { Params = p.Overwrite ? p.Params : Merge(span.Params, p.Params) },
-        Logged l => span with { Logs = span.Logs.Add(new LogEntry(l.At, l.Data ?? Payload.Null)) },
-        _ => null,
-    };
-
-    static Trace? EvolveTrace(Trace trace, TraceEvent e) => e switch
-    {
-        InputSet i => trace with { Input = Some(i.Input ?? Payload.Null) },
-        OutputSet o => trace with { Output = Some(o.Output ?? Payload.Null) },
-        MetadataMerged m => trace with { Metadata = Merge(trace.Metadata, m.Metadata) },
-        Errored x when x.Error is not null => trace with { Error = Some(x.Error), Status = TraceStatus.Error, StatusIsExplicit = true },
-        TraceStatusSet s => trace with { Status = s.Status, StatusIsExplicit = true },
-        ParamsRegistered p => trace with { Params = p.Overwrite ? p.Params : Merge(trace.Params, p.Params) },
-        Logged l => trace with { Logs = trace.Logs.Add(new LogEntry(l.At, l.Data ?? Payload.Null)) },
-        _ => null,
-    };
-
-    /// <summary>Shallow merge: every key of <paramref name="incoming"/> replaces the same key of <paramref name="existing"/>.</summary>
-    public static Map<string, Payload> Merge(Map<string, Payload> existing, Map<string, Payload> incoming) =>
-        existing.IsEmpty ? incoming : incoming.Fold(existing, (m, kv) => m.AddOrUpdate(kv.Key, kv.Value));
+    static Option<string> Optional(string? value) => value is null ? None : Some(value);
 
     static DateTimeOffset Later(DateTimeOffset start, DateTimeOffset end) => end < start ? start : end;
-
-    static string FitName(TraceEvent e, string? name, string field, ref List<Output>? adjusted)
-    {
-        var fitted = Limits.Name(name);
-        if (!string.Equals(fitted, name, StringComparison.Ordinal))
-            (adjusted ??= []).Add(new Output.Adjusted(e, field, string.IsNullOrWhiteSpace(name)
-                ? $"empty {field} replaced by '{Limits.UnnamedName}'"
-                : $"{field} truncated from {name!.Length} to {Limits.MaxNameLength} characters"));
-        return fitted;
-    }
-
-    static Option<string> FitShort(TraceEvent e, string? value, string field, ref List<Output>? adjusted)
-    {
-        if (value is null) return None;
-        var fitted = Limits.ShortText(value);
-        if (fitted.Length != value.Length || !ReferenceEquals(fitted, value) && fitted != value)
-            (adjusted ??= []).Add(new Output.Adjusted(e, field, $"{field} truncated from {value.Length} to {Limits.MaxShortTextLength} characters"));
-        return Some(fitted);
-    }
 }

@@ -83,6 +83,6 @@ public sealed partial class PandaProbeClient
         var score = new Score(tid, string.IsNullOrWhiteSpace(name) ? "feedback" : name, value, type,
             reason is null ? LanguageExt.Prelude.None : LanguageExt.Prelude.Some(reason),
             metadata is null ? default : CaptureMap(metadata));
-        Post(new ScoreRecorded(tid, score, Now()));
+        Record(new ScoreRecorded(tid, score, Now()));
     }
 }

@@ -81,6 +81,6 @@ public sealed partial class PandaProbeClient
         var score = new Score(id, name, value, type,
             reason is null ? LanguageExt.Option<string>.None : reason,
             metadata is null ? default : CaptureMap(metadata));
-        Post(new ScoreRecorded(id, score, Now()));
+        Record(new ScoreRecorded(id, score, Now()));
     }
 }

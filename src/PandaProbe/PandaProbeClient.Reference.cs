@@ -16,19 +16,10 @@ public sealed partial class PandaProbeClient
 
     internal TraceArchive? Archive => archive;
 
-    /// <summary>Called by the constructor before the pipeline starts: wraps the exporters that price spans.</summary>
-    IReadOnlyList<ITraceExporter> ExtendExporters(PandaProbeOptions options, IReadOnlyList<ITraceExporter> exporters)
-    {
-        priceCatalog = options.ComputeCosts ? options.PriceCatalog ?? Model.Pricing.PriceCatalog.Default : null;
-        return priceCatalog is null
-            ? exporters
-            : exporters.Select(e => (ITraceExporter)new PricingExporter(e, priceCatalog)).ToArray();
-    }
-
     /// <summary>Called by the constructor once the pipeline runs: the registered processors.</summary>
     void AttachExtensions(PandaProbeOptions options)
     {
         foreach (var processor in options.Processors.Where(p => p is not null))
-            Outputs.Subscribe(new ProcessorObserver(processor, priceCatalog));
+            Outputs.Subscribe(new ProcessorObserver(processor));
     }
 }

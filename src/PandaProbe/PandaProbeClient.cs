@@ -3,6 +3,7 @@ using System.Reactive.Linq;
 using PandaProbe.Ambient;
 using PandaProbe.Internal;
 using PandaProbe.Serialization;
+using PandaProbe.Model.Enrichment;
 using static PandaProbe.Model.TraceEvent;
 
 namespace PandaProbe;
@@ -25,9 +26,7 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
     readonly TracePipeline? pipeline;
     readonly TimeProvider time;
     readonly ClientSetup? setup;
-    readonly TraceOrigin origin = TraceOrigin.None;
     readonly EventHandler? exitHandler;
-    volatile bool stopping;
 
     /// <summary>Builds a client from <paramref name="options"/> (environment variables fill what is left unset).</summary>
     /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
@@ -38,9 +37,10 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
         time = setup.Time;
         if (setup.Debug && !SelfLog.IsEnabled) SelfLog.Enable(m => Console.Error.WriteLine(m));
         if (!setup.Enabled) return;
-        if (setup.Environment is not null || setup.Release is not null) origin = new TraceOrigin(setup.Environment, setup.Release);
         if (options.CompletedTraceRetention > 0) archive = new TraceArchive(options.CompletedTraceRetention);
-        pipeline = new TracePipeline(ExtendExporters(options, setup.Exporters), setup.Pipeline, time, archive is null ? null : archive.Add);
+        priceCatalog = options.ComputeCosts ? options.PriceCatalog ?? Model.Pricing.PriceCatalog.Default : null;
+        pipeline = new TracePipeline(setup.Exporters, setup.Pipeline, time, setup.Scheduler,
+            new Enricher(priceCatalog, setup.Environment, setup.Release), archive is null ? null : archive.Add);
         AttachExtensions(options);
         setup.AnnounceOnce();
         if (setup.RegisterProcessExit)
@@ -91,24 +91,18 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
         IEnumerable<string>? tags = null, IReadOnlyDictionary<string, object?>? metadata = null)
     {
         if (pipeline is null) return TraceContext.NoOp;
-        var id = Model.TraceId.New();
         var now = Now();
         var parent = AmbientScope.InnermostTrace(this);
-        // A trace the inbox refuses for lack of room (overload) is not recorded at all: its spans then cost nothing and
-        // can never reach the fold without their trace. After shutdown every call is still counted as dropped.
-        var session = sessionId ?? AmbientValue.Session.Value;
-        var user = userId ?? AmbientValue.User.Value;
-        var admitted = input is null && tags is null && metadata is null
-            ? pipeline.Post(InboxEntry.TraceStart(id, name, now, session, user, origin, parent?.Id))
-            : Post(new TraceStarted(
-                id, name, now,
-                input is null ? null : Capture(input),
-                session, user,
-                tags is null ? default : tags.Where(t => t is not null).ToArray().ToSeq(),
-                metadata is null ? default : CaptureMap(metadata),
-                origin.Environment, origin.Release,
-                parent?.Id));
-        return admitted || stopping ? new TraceContext(this, id, name, now, parent) : TraceContext.NoOp;
+        var started = new TraceStarted(
+            Model.TraceId.New(), name, now,
+            input is null ? null : Capture(input),
+            sessionId ?? AmbientValue.Session.Value,
+            userId ?? AmbientValue.User.Value,
+            tags is null ? default : tags.Where(t => t is not null).ToArray().ToSeq(),
+            metadata is null ? default : CaptureMap(metadata),
+            ParentTrace: parent?.Id);
+        // After shutdown nothing is recorded: the trace is the no-op one (the refusal is counted).
+        return pipeline.Start(started) is { } cell ? new TraceContext(this, cell, name, now, parent) : TraceContext.NoOp;
     }
 
     /// <summary>Runs <paramref name="body"/> inside a trace; an exception marks the trace ERROR and propagates unchanged.</summary>
@@ -169,7 +163,6 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
     public Task<FlushResult> ShutdownAsync(TimeSpan? timeout = null)
     {
         if (pipeline is null) return Task.FromResult(FlushResult.Disabled);
-        stopping = true;
         if (exitHandler is not null) AppDomain.CurrentDomain.ProcessExit -= exitHandler;
         return ShutdownCoreAsync(timeout ?? setup!.ShutdownTimeout);
     }
@@ -191,10 +184,11 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
 
     internal DateTimeOffset Now() => time.GetUtcNow();
 
-    internal bool Post(TraceEvent e) => pipeline?.Post(e) ?? false;
+    /// <summary>Records a score event (scores need no open trace).</summary>
+    internal void Record(ScoreRecorded score) => pipeline?.Record(score);
 
-    /// <summary>Posts an event in its inbox form (trace and span starts and ends: no allocation).</summary>
-    internal bool Post(in InboxEntry entry) => pipeline?.Post(entry) ?? false;
+    /// <summary>The completed trace as every consumer sees it: through the pipeline's one enrichment step.</summary>
+    internal Trace Enrich(Trace trace) => pipeline is null ? trace : pipeline.Enricher.Trace(trace).Value;
 
     internal void Refuse(string why)
     {

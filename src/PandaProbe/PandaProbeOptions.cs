@@ -1,3 +1,5 @@
+using System.Reactive.Concurrency;
+
 namespace PandaProbe;
 
 /// <summary>
@@ -39,14 +41,6 @@ public sealed partial class PandaProbeOptions
     public bool? Debug { get; set; }
 
     /// <summary>
-    /// Events held for the fold before new traces are refused (not recorded, counted); events of traces already
-    /// started may use as much again before they are dropped and counted. Between 16 and 1,048,576; the inbox
-    /// allocates about 112 bytes for each of 2 × capacity slots (rounded up to a power of two) when the client starts.
-    /// <value>Default: 8,192 (1.8 MB of slots).</value>
-    /// </summary>
-    public int? EventQueueCapacity { get; set; }
-
-    /// <summary>
     /// The JSON Lines file used when no platform key and project are configured.
     /// <value>Default: <c>PANDAPROBE_LOCAL_FILE</c>, else <c>pandaprobe-traces.jsonl</c> in the current directory.</value>
     /// </summary>
@@ -58,8 +52,16 @@ public sealed partial class PandaProbeOptions
     /// </summary>
     public IList<ITraceExporter> Exporters { get; } = new List<ITraceExporter>();
 
-    /// <summary>The clock for timestamps and timers (tests pass a fake one). <value>Default: the system clock.</value></summary>
+    /// <summary>The clock for timestamps, export deadlines and flush timeouts (tests pass a fake one). <value>Default: the system clock.</value></summary>
     public TimeProvider? TimeProvider { get; set; }
+
+    /// <summary>
+    /// Where the export side runs: batches are cut and exported, and the flush interval is timed, on this scheduler
+    /// (tests pass a <c>HistoricalScheduler</c> to run it in virtual time). It must run actions later, on its own:
+    /// <c>Scheduler.Immediate</c> and <c>Scheduler.CurrentThread</c> are refused.
+    /// <value>Default: the thread pool (<c>ThreadPoolScheduler.Instance</c>).</value>
+    /// </summary>
+    public IScheduler? Scheduler { get; set; }
 
     /// <summary>Flush and shut down when the process exits. <value>Default: <c>true</c>.</value></summary>
     public bool RegisterProcessExitHandler { get; set; } = true;

@@ -18,7 +18,7 @@ public sealed partial class SpanContext
     {
         if (client is null || parameters is null) return;
         var clean = parameters.Where(kv => !string.IsNullOrEmpty(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
-        client.Post(new ParamsRegistered(Trace.Id, Id, client.CaptureMap(clean), overwrite, client.Now()));
+        Trace.Raise(new ParamsRegistered(Trace.Id, Id, client.CaptureMap(clean), overwrite, client.Now()));
     }
 
     /// <summary>Adds a free-form log entry to the span (sent under the span's <c>metadata.logs</c>).</summary>
@@ -26,7 +26,7 @@ public sealed partial class SpanContext
     public void Log(object? data)
     {
         if (client is null) return;
-        client.Post(new Logged(Trace.Id, Id, client.Capture(data), client.Now()));
+        Trace.Raise(new Logged(Trace.Id, Id, client.Capture(data), client.Now()));
     }
 
     /// <summary>Records a retrieval as a RETRIEVER span under this span. See <see cref="TraceContext.LogRetrievalEvent"/>.</summary>

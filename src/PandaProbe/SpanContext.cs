@@ -81,21 +81,21 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     public void SetInput(object? input)
     {
         if (client is null) return;
-        client.Post(InboxEntry.Input(Trace.Id, Id, client.Capture(input), client.Now()));
+        Trace.Raise(new InputSet(Trace.Id, Id, client.Capture(input), client.Now()));
     }
 
     /// <summary>Sets (replaces) the span's output.</summary>
     public void SetOutput(object? output)
     {
         if (client is null) return;
-        client.Post(InboxEntry.Output(Trace.Id, Id, client.Capture(output), client.Now()));
+        Trace.Raise(new OutputSet(Trace.Id, Id, client.Capture(output), client.Now()));
     }
 
     /// <summary>Sets (replaces) the model name (at most 255 characters are sent).</summary>
     public void SetModel(string model)
     {
         if (client is null || model is null) return;
-        client.Post(InboxEntry.ModelOf(Trace.Id, Id, model, client.Now()));
+        Trace.Raise(new ModelSet(Trace.Id, Id, model, client.Now()));
     }
 
     /// <summary>
@@ -111,14 +111,14 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
             return;
         }
         var usage = TokenUsage.Of(promptTokens, completionTokens, extra?.Select(kv => (kv.Key, kv.Value)));
-        client.Post(InboxEntry.Tokens(Trace.Id, Id, usage, client.Now()));
+        Trace.Raise(new TokensSet(Trace.Id, Id, usage, client.Now()));
     }
 
     /// <summary>Sets (replaces) the model parameters (temperature, max tokens, …).</summary>
     public void SetModelParameters(IReadOnlyDictionary<string, object?> parameters)
     {
         if (client is null || parameters is null) return;
-        client.Post(new ModelParametersSet(Trace.Id, Id, client.CaptureMap(parameters), client.Now()));
+        Trace.Raise(new ModelParametersSet(Trace.Id, Id, client.CaptureMap(parameters), client.Now()));
     }
 
     /// <summary>
@@ -133,28 +133,28 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
             client.Refuse($"span '{Name}': non-finite costs are not recorded");
             return;
         }
-        client.Post(InboxEntry.CostOf(Trace.Id, Id, Cost.Of(total, extra?.Select(kv => (kv.Key, kv.Value))), client.Now()));
+        Trace.Raise(new CostSet(Trace.Id, Id, Cost.Of(total, extra?.Select(kv => (kv.Key, kv.Value))), client.Now()));
     }
 
     /// <summary>Records when the first token of a streamed completion arrived (time to first token).</summary>
     public void SetCompletionStartTime(DateTimeOffset timestamp)
     {
         if (client is null) return;
-        client.Post(new CompletionStartSet(Trace.Id, Id, timestamp, client.Now()));
+        Trace.Raise(new CompletionStartSet(Trace.Id, Id, timestamp, client.Now()));
     }
 
     /// <summary>Merges keys into the span's metadata (later values win).</summary>
     public void SetMetadata(IReadOnlyDictionary<string, object?> metadata)
     {
         if (client is null || metadata is null) return;
-        client.Post(new MetadataMerged(Trace.Id, Id, client.CaptureMap(metadata), client.Now()));
+        Trace.Raise(new MetadataMerged(Trace.Id, Id, client.CaptureMap(metadata), client.Now()));
     }
 
     /// <summary>Sets the span's status explicitly.</summary>
     public void SetStatus(SpanStatus status)
     {
         if (client is null) return;
-        client.Post(new SpanStatusSet(Trace.Id, Id, status, client.Now()));
+        Trace.Raise(new SpanStatusSet(Trace.Id, Id, status, client.Now()));
     }
 
     /// <summary>Records an error message (and optional data); the span's status becomes ERROR.</summary>
@@ -164,7 +164,7 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
         message ??= string.Empty;
         error = new SpanError(message, data);
         var info = new ErrorInfo(message, LanguageExt.Prelude.None, data is null ? default : client.CaptureMap(data));
-        client.Post(new Errored(Trace.Id, Id, info, client.Now()));
+        Trace.Raise(new Errored(Trace.Id, Id, info, client.Now()));
     }
 
     /// <summary>
@@ -175,7 +175,7 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     {
         if (client is null || exception is null) return false;
         error = new SpanError(exception.Message);
-        client.Post(new Errored(Trace.Id, Id, ErrorInfo.From(exception), client.Now()));
+        Trace.Raise(new Errored(Trace.Id, Id, ErrorInfo.From(exception), client.Now()));
         return false;
     }
 
@@ -185,7 +185,7 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
         if (client is null || Volatile.Read(ref endedTicks) != 0) return;
         var now = client.Now();
         if (Interlocked.CompareExchange(ref endedTicks, now.UtcTicks, 0) != 0) return;
-        client.Post(InboxEntry.SpanEnd(Trace.Id, Id, now));
+        Trace.Raise(new SpanEnded(Trace.Id, Id, now));
     }
 
     /// <summary>Ends the span. Idempotent; never throws.</summary>

@@ -40,9 +40,9 @@ public sealed partial class TraceContext
             (overwrite ? ImmutableDictionary<string, object?>.Empty : current).SetItems(clean));
         var captured = client.CaptureMap(clean.ToDictionary(kv => kv.Key, kv => kv.Value));
         var now = client.Now();
-        client.Post(new ParamsRegistered(id, null, captured, overwrite, now));
+        Raise(new ParamsRegistered(id, null, captured, overwrite, now));
         if (span is { IsRecording: true } s && ReferenceEquals(s.Trace, this))
-            client.Post(new ParamsRegistered(id, s.Id, captured, overwrite, now));
+            Raise(new ParamsRegistered(id, s.Id, captured, overwrite, now));
     }
 
     /// <summary>Every parameter registered on this trace so far, as given.</summary>
@@ -94,7 +94,7 @@ public sealed partial class TraceContext
     public void Log(object? data)
     {
         if (client is null) return;
-        client.Post(new Logged(id, null, client.Capture(data), client.Now()));
+        Raise(new Logged(id, null, client.Capture(data), client.Now()));
     }
 
     /// <summary>Records a chunking step: the document in, the chunks out (a span with <c>rag_event_type: chunking</c>).</summary>

@@ -7,9 +7,6 @@ namespace PandaProbe;
 
 public sealed partial class TraceContext
 {
-    /// <summary>How long the describing members wait for the pipeline to deliver an ended trace.</summary>
-    static readonly TimeSpan DescribeWait = TimeSpan.FromSeconds(5);
-
     /// <summary>
     /// Starts an LLM span named after <paramref name="model"/> (spanforge's <c>llm_call</c>). The sampling settings
     /// given are recorded as model parameters (<c>temperature</c>, <c>top_p</c>, <c>max_tokens</c>) and
@@ -53,10 +50,10 @@ public sealed partial class TraceContext
         client is null ? SpanContext.NoOp : Span(string.IsNullOrWhiteSpace(toolName) ? "tool_call" : toolName, SpanKind.Tool, null, attributes);
 
     /// <summary>
-    /// The trace's platform body as JSON, with every span that ended before it and computed costs. Once the trace has
-    /// ended this waits (at most 5 seconds) for the pipeline to finish folding it; while it is open, or when the
-    /// trace was not kept (see <see cref="PandaProbeOptions.CompletedTraceRetention"/>), only what the facade knows is
-    /// described: id, name, start and status <c>RUNNING</c>.
+    /// The trace's platform body as JSON, with every span that ended before it and computed costs (the trace as the
+    /// exporters receive it). Never waits: once the trace has ended it is complete at once, since every event was folded
+    /// on the thread that raised it; while it is open only what the facade knows is described: id, name, start and
+    /// status <c>RUNNING</c>.
     /// </summary>
     /// <param name="indented">Pretty-print the JSON.</param>
     public string ToJson(bool indented = false) => Describe().ToJson(indented);
@@ -95,50 +92,27 @@ public sealed partial class TraceContext
         try
         {
             var trace = Describe();
-            var related = client?.Archive?.Descendants(id) ?? [];
-            (writer ?? Console.Out).Write(TraceTree.Render(trace, related, client?.PriceCatalog));
+            (writer ?? Console.Out).Write(TraceTree.Render(trace, Descendants()));
         }
         catch (Exception ex) { SelfLog.Write($"printing trace '{Name}' failed: {ex.Message}"); }
     }
 
     /// <summary>
     /// Aggregated statistics: span and error counts, tokens, <see cref="TraceSummary.Cost"/>, the cost rolled up over
-    /// sub-agent traces (<see cref="TraceSummary.CostWithChildren"/>), duration and a per-model breakdown. Waits like
-    /// <see cref="ToJson"/> for an ended trace.
+    /// sub-agent traces (<see cref="TraceSummary.CostWithChildren"/>), duration and a per-model breakdown. Like
+    /// <see cref="ToJson"/>, it never waits.
     /// </summary>
-    public TraceSummary Summary()
-    {
-        var trace = Describe();
-        var related = client?.Archive?.Descendants(id) ?? [];
-        return TraceSummaries.OfTree(trace, related, client?.PriceCatalog);
-    }
+    public TraceSummary Summary() => TraceSummaries.OfTree(Describe(), Descendants());
 
-    /// <summary>Like <see cref="Summary"/>, but awaits the pipeline instead of blocking.</summary>
-    public async Task<TraceSummary> SummaryAsync()
-    {
-        var trace = await DescribeAsync().ConfigureAwait(false);
-        var related = client?.Archive?.Descendants(id) ?? [];
-        return TraceSummaries.OfTree(trace, related, client?.PriceCatalog);
-    }
+    /// <summary>The same as <see cref="Summary"/> (kept for callers that await it; it completes at once).</summary>
+    public Task<TraceSummary> SummaryAsync() => Task.FromResult(Summary());
 
-    /// <summary>The completed trace when known (priced), otherwise what the facade knows.</summary>
-    Trace Describe()
-    {
-        if (client?.Archive is { } archive && IsEnded)
-        {
-            var done = archive.Find(id) ?? Task.Run(() => archive.WaitAsync(id, DescribeWait)).GetAwaiter().GetResult();
-            if (done is not null) return Model.Pricing.CostCalculator.Apply(client.PriceCatalog, done);
-        }
-        return Sketch();
-    }
+    /// <summary>The completed trace as the exporters receive it (enriched), otherwise what the facade knows.</summary>
+    Trace Describe() => cell?.Completed is { } done && client is not null ? client.Enrich(done) : Sketch();
 
-    async Task<Trace> DescribeAsync()
-    {
-        if (client?.Archive is { } archive && IsEnded
-            && await archive.WaitAsync(id, DescribeWait).ConfigureAwait(false) is { } done)
-            return Model.Pricing.CostCalculator.Apply(client.PriceCatalog, done);
-        return Sketch();
-    }
+    /// <summary>The completed sub-agent traces below this one that the client still keeps, enriched.</summary>
+    IReadOnlyList<Trace> Descendants() =>
+        client?.Archive?.Descendants(id).Select(client.Enrich).ToArray() ?? [];
 
     Trace Sketch() => new()
     {

@@ -22,6 +22,7 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     internal static readonly TraceContext NoOp = new();
 
     readonly PandaProbeClient? client;
+    readonly TraceCell? cell;
     readonly TraceId id;
     long endedTicks;   // UTC ticks of the end; 0 while open (set once, atomically)
     /// <summary>The ambient entry this one covers in the flow where it was pushed (see <see cref="AmbientScope"/>).</summary>
@@ -33,10 +34,11 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
         Name = string.Empty;
     }
 
-    internal TraceContext(PandaProbeClient client, TraceId id, string name, DateTimeOffset startedAt, TraceContext? parent)
+    internal TraceContext(PandaProbeClient client, TraceCell cell, string name, DateTimeOffset startedAt, TraceContext? parent)
     {
         this.client = client;
-        this.id = id;
+        this.cell = cell;
+        id = cell.Id;
         Name = name;
         StartedAt = startedAt;
         Parent = parent;
@@ -68,39 +70,45 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     internal TraceId Id => id;
     internal PandaProbeClient? Client => client;
 
+    /// <summary>The trace's state cell (null for the no-op trace).</summary>
+    internal TraceCell? Cell => cell;
+
+    /// <summary>Folds an event of this trace (or of one of its spans) into its cell, on this thread.</summary>
+    internal void Raise(TraceEvent e) => cell?.Raise(e);
+
     /// <summary>Sets (replaces) the trace's input.</summary>
     public void SetInput(object? input)
     {
         if (client is null) return;
-        client.Post(InboxEntry.Input(id, null, client.Capture(input), client.Now()));
+        Raise(new InputSet(id, null, client.Capture(input), client.Now()));
     }
 
     /// <summary>Sets (replaces) the trace's output.</summary>
     public void SetOutput(object? output)
     {
         if (client is null) return;
-        client.Post(InboxEntry.Output(id, null, client.Capture(output), client.Now()));
+        Raise(new OutputSet(id, null, client.Capture(output), client.Now()));
     }
 
     /// <summary>Merges keys into the trace's metadata (later values win).</summary>
     public void SetMetadata(IReadOnlyDictionary<string, object?> metadata)
     {
         if (client is null || metadata is null) return;
-        client.Post(new MetadataMerged(id, null, client.CaptureMap(metadata), client.Now()));
+        Raise(new MetadataMerged(id, null, client.CaptureMap(metadata), client.Now()));
     }
 
     /// <summary>Sets the trace's status explicitly; a clean end then keeps it instead of COMPLETED.</summary>
     public void SetStatus(TraceStatus status)
     {
         if (client is null) return;
-        client.Post(new TraceStatusSet(id, status, client.Now()));
+        Raise(new TraceStatusSet(id, status, client.Now()));
     }
 
     /// <summary>Marks the trace ERROR with <paramref name="message"/> (sent as <c>metadata.error</c>).</summary>
     public void SetError(string message)
     {
         if (client is null) return;
-        client.Post(new Errored(id, null, ErrorInfo.Of(message ?? string.Empty), client.Now()));
+        Raise(new Errored(id, null, ErrorInfo.Of(message ?? string.Empty), client.Now()));
     }
 
     /// <summary>
@@ -110,7 +118,7 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     public bool Fail(Exception exception)
     {
         if (client is null || exception is null) return false;
-        client.Post(new Errored(id, null, ErrorInfo.From(exception), client.Now()));
+        Raise(new Errored(id, null, ErrorInfo.From(exception), client.Now()));
         return false;
     }
 
@@ -149,8 +157,8 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
         var effectiveParent = parent ?? AmbientScope.InnermostSpan(this);
         var spanId = SpanId.New();
         var now = client.Now();
-        if (metadata is null) client.Post(InboxEntry.SpanStart(id, spanId, effectiveParent?.Id, name, kind, now, model));
-        else client.Post(new SpanStarted(id, spanId, effectiveParent?.Id, name, kind, now, model, client.CaptureMap(metadata)));
+        Raise(new SpanStarted(id, spanId, effectiveParent?.Id, name, kind, now, model,
+            metadata is null ? default : client.CaptureMap(metadata)));
         return new SpanContext(this, client, spanId, effectiveParent, name, kind, now, makeCurrent);
     }
 
@@ -201,7 +209,7 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
         if (client is null || Volatile.Read(ref endedTicks) != 0) return;
         var now = client.Now();
         if (Interlocked.CompareExchange(ref endedTicks, now.UtcTicks, 0) != 0) return;
-        client.Post(InboxEntry.TraceEnd(id, now));
+        Raise(new TraceEnded(id, now));
     }
 
     /// <summary>Ends the trace. Idempotent; never throws.</summary>

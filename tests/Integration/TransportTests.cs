@@ -1,3 +1,4 @@
+using PandaProbe.Model.Enrichment;
 using System.Text.Json;
 using LanguageExt;
 using PandaProbe.Exporters;
@@ -210,11 +211,12 @@ public sealed class TransportTests : PlatformTest
     [Fact]
     public async Task Environment_and_release_are_stamped_only_on_traces_without_them()
     {
-        using var sut = new ExporterUnderTest(platform.BaseUrl, o => o with { Environment = "production", Release = "v9" });
+        using var sut = new ExporterUnderTest(platform.BaseUrl);
         var bare = Traces.With(1);
         var own = Traces.With(1) with { Environment = Some("staging") };
+        var enrich = new Enricher(null, "production", "v9");   // the pipeline's enrichment, which stamps them
 
-        await sut.ExportAsync(ExportBatch.Of(bare, own));
+        await sut.ExportAsync(ExportBatch.Of(enrich.Trace(bare).Value, enrich.Trace(own).Value));
 
         JsonElement Body(Trace t) => platform.Accepted.Single(r => r.Json.GetProperty("trace_id").GetString() == t.Id.ToString()).Json;
         Assert.Equal("production", Body(bare).GetProperty("environment").GetString());
@@ -239,14 +241,16 @@ public sealed class TransportTests : PlatformTest
     [Fact]
     public async Task Over_long_values_are_cut_client_side_so_the_platform_never_answers_422()
     {
-        using var sut = new ExporterUnderTest(platform.BaseUrl, o => o with { Environment = new string('e', 400) });
+        using var sut = new ExporterUnderTest(platform.BaseUrl);
         var trace = Traces.With(1) with { Name = new string('n', 2000), UserId = Some(new string('u', 300)) };
         trace = trace with { Spans = trace.Spans.Map(s => s with { Name = "", Model = Some(new string('m', 300)) }).Strict() };
+        var (enriched, adjustments) = new Enricher(null, new string('e', 400), null).Trace(trace);   // as the pipeline sends it
 
-        var result = await sut.ExportAsync(ExportBatch.Of(trace));
+        var result = await sut.ExportAsync(ExportBatch.Of(enriched));
 
         Assert.Equal(1, result.Exported);
         Assert.Empty(platform.Problems);
+        Assert.Equal(5, adjustments.Count);   // trace name, user_id, environment, span name, model
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using PandaProbe.Model.Enrichment;
 using PandaProbe.Properties.Generators;
 
 namespace PandaProbe.Properties;
@@ -28,8 +29,9 @@ public class GeneratorCoverage
         var outputs = Outputs(p => Scripts.WellFormed(p.Steps, Plans.ClockOf(p.Clock))).ToList();
         var spans = outputs.OfType<Output.SpanCompleted>().Select(o => o.Span).ToList();
         var traces = outputs.OfType<Output.TraceCompleted>().Select(o => o.Trace).ToList();
-        Assert.Contains(outputs, o => o is Output.Adjusted { Field: "name" });
-        Assert.Contains(outputs, o => o is Output.Adjusted { Field: "model" });
+        var repairs = outputs.SelectMany(o => Enricher.LimitsOnly.Output(o).Adjustments).ToList();
+        Assert.Contains(repairs, r => r.StartsWith("span name:", StringComparison.Ordinal) || r.StartsWith("trace name:", StringComparison.Ordinal));
+        Assert.Contains(repairs, r => r.StartsWith("model:", StringComparison.Ordinal));
         Assert.Equal([SpanStatus.Ok, SpanStatus.Error], spans.Select(s => s.Status).Distinct().Order());
         Assert.Equal(Enum.GetValues<TraceStatus>(), traces.Select(t => t.Status).Distinct().Order());
         Assert.Contains(spans, s => s.Parent.IsSome && s.Tokens.IsSome && s.Cost.IsSome && !s.Metadata.IsEmpty && !s.Logs.IsEmpty);

@@ -1,10 +1,11 @@
+using PandaProbe.Model.Enrichment;
 using PandaProbe.Properties.Generators;
 using PandaProbe.Properties.Checks;
 using static PandaProbe.Model.TraceEvent;
 
 namespace PandaProbe.Properties;
 
-/// <summary>Properties of <see cref="Limits"/> and of how the reducer applies them.</summary>
+/// <summary>Properties of <see cref="Limits"/> and of how the enrichment applies them.</summary>
 public class LimitsProperties
 {
     const string Marker = Limits.TruncationMarker;
@@ -66,11 +67,12 @@ public class LimitsProperties
         }).Check(PropertyConfig.Default);
 
     [Fact]
-    public void Every_trace_and_span_the_reducer_emits_fits_the_limits() =>
+    public void Every_trace_and_span_the_enrichment_passes_on_fits_the_limits() =>
         Prop.ForAll(Plans.Script, p =>
         {
             var outputs = TraceReducer.Fold(Scripts.Any(p.Steps, p.Clock)).Outputs
-                .Concat(TraceReducer.Fold(Scripts.IllFormed(p.Steps)).Outputs);
+                .Concat(TraceReducer.Fold(Scripts.IllFormed(p.Steps)).Outputs)
+                .Select(o => Enricher.LimitsOnly.Output(o).Value);
             var violations = outputs.SelectMany(o => o switch
             {
                 Output.TraceStarted s => TimeAndLimits.OfTrace(s.Trace),
@@ -86,39 +88,42 @@ public class LimitsProperties
     public void Every_repaired_name_or_short_text_is_reported_once_as_adjusted() =>
         Prop.ForAll(Plans.Script, p =>
         {
-            var script = Scripts.Any(p.Steps, p.Clock);
             var checks = new List<(bool, string)>();
-            foreach (var (_, e, step) in Folding.Real.Steps(script))
+            foreach (var output in TraceReducer.Fold(Scripts.Any(p.Steps, p.Clock)).Outputs)
             {
-                if (step.Outputs.Exists(o => o is Output.Rejected)) continue;
-                var expected = Repairs(e).OrderBy(f => f).ToList();
-                var adjusted = step.Outputs.OfType<Output.Adjusted>().ToList();
-                var fields = adjusted.Select(a => a.Field).OrderBy(f => f).ToList();
-                checks.Add((fields.SequenceEqual(expected), $"{Invariants.Describe(e)}: adjusted [{string.Join(",", fields)}], expected [{string.Join(",", expected)}]"));
-                checks.Add((adjusted.All(a => ReferenceEquals(a.Event, e)), "an Adjusted output names another event"));
+                var expected = Repairs(output).Order().ToList();
+                var (enriched, adjustments) = Enricher.LimitsOnly.Output(output);
+                var fields = adjustments.Select(a => a[..a.IndexOf(':')]).Order().ToList();
+                checks.Add((fields.SequenceEqual(expected), $"{output}: adjusted [{string.Join(",", fields)}], expected [{string.Join(",", expected)}]"));
+                checks.Add((expected.Count > 0 || ReferenceEquals(enriched, output), "an output with nothing to repair was copied"));
             }
             return Claim.All(checks);
         }).Check(PropertyConfig.Default);
 
-    static IEnumerable<string> Repairs(TraceEvent e)
+    static IEnumerable<string> Repairs(Output output)
     {
-        static bool Long(string? s) => s is { Length: > Limits.MaxShortTextLength };
-        switch (e)
+        static bool Long(Option<string> s) => s.Exists(t => t.Length > Limits.MaxShortTextLength);
+        IEnumerable<string> OfSpan(Span s)
         {
-            case TraceStarted s:
-                if (Limits.Name(s.Name) != s.Name) yield return "name";
-                if (Long(s.SessionId)) yield return "session_id";
-                if (Long(s.UserId)) yield return "user_id";
-                if (Long(s.Environment)) yield return "environment";
-                if (Long(s.Release)) yield return "release";
-                break;
-            case SpanStarted s:
-                if (Limits.Name(s.Name) != s.Name) yield return "name";
-                if (Long(s.Model)) yield return "model";
-                break;
-            case ModelSet m when Long(m.Model):
-                yield return "model";
-                break;
+            if (Limits.Name(s.Name) != s.Name) yield return "span name";
+            if (Long(s.Model)) yield return "model";
         }
+        IEnumerable<string> OfTrace(Trace t)
+        {
+            if (Limits.Name(t.Name) != t.Name) yield return "trace name";
+            if (Long(t.SessionId)) yield return "session_id";
+            if (Long(t.UserId)) yield return "user_id";
+            if (Long(t.Environment)) yield return "environment";
+            if (Long(t.Release)) yield return "release";
+            foreach (var f in t.Spans.SelectMany(OfSpan)) yield return f;
+        }
+        return output switch
+        {
+            Output.TraceStarted s => OfTrace(s.Trace),
+            Output.TraceCompleted c => OfTrace(c.Trace),
+            Output.SpanStarted s => OfSpan(s.Span),
+            Output.SpanCompleted c => OfSpan(c.Span),
+            _ => [],
+        };
     }
 }

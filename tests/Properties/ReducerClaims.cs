@@ -8,7 +8,7 @@ namespace PandaProbe.Properties;
 /// The bodies of the reducer properties, each taking the reducer to test, so that the same claims run against the
 /// real reducer (<see cref="ReducerProperties"/>) and against deliberately broken mutants (<see cref="ClaimsCanFail"/>).
 /// </summary>
-public static class ReducerClaims
+internal static class ReducerClaims
 {
     static readonly TraceId Single = Ids.Trace(0);
 

@@ -23,7 +23,8 @@ public class ReducerProperties
             {
                 Real.Fold(script);
                 Real.Fold(script.Reverse());
-                if (script.Count > 0) TraceReducer.Apply(null!, script[0]);
+                if (script.Count > 0) TraceReducer.Apply((TraceState)null!, script[0]);
+                foreach (var e in script) TraceReducer.Apply((OpenTrace?)null, e);
             }
         }).Check(PropertyConfig.Default);
 

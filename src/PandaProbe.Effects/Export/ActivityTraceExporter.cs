@@ -126,7 +126,7 @@ public sealed class ActivityTraceExporter : ITraceExporter
     {
         // A root activity: nothing ambient may become its parent.
         Activity.Current = null;
-        var root = Source.StartActivity(Limits.Name(trace.Name), ActivityKind.Internal, default(ActivityContext),
+        var root = Source.StartActivity(trace.Name, ActivityKind.Internal, default(ActivityContext),
             TraceTags(trace), links: null, trace.StartedAt);
         if (root is null) return; // sampled out: its spans go nowhere either
         var contexts = new Dictionary<SpanId, ActivityContext>();
@@ -172,7 +172,7 @@ public sealed class ActivityTraceExporter : ITraceExporter
     ActivityContext? ReplaySpan(Span span, ActivityContext parent)
     {
         var kind = span.Kind == SpanKind.Llm ? ActivityKind.Client : ActivityKind.Internal;
-        var activity = Source.StartActivity(Limits.Name(span.Name), kind, parent, SpanTags(span), links: null, span.StartedAt);
+        var activity = Source.StartActivity(span.Name, kind, parent, SpanTags(span), links: null, span.StartedAt);
         if (activity is null) return null;
         try
         {

@@ -145,9 +145,8 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
         return Parallel.ForEachAsync(items, options, async (item, _) => await body(item).ConfigureAwait(false));
     }
 
-    private async Task ExportTraceAsync(Trace original, Tally tally, CancellationToken ct)
+    private async Task ExportTraceAsync(Trace trace, Tally tally, CancellationToken ct)
     {
-        var trace = ClientLimits.Sanitize(Stamp(original));
         var chunks = SpanChunks.Split(trace);
         var path = "/traces";
         if (!TryBody(() => WireJson.TraceUtf8(trace, chunks.First), path, out var body, tally, 1)) return;
@@ -173,10 +172,9 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
     private async Task ExportLateSpansAsync(TraceId traceId, Seq<Span> spans, Tally tally, CancellationToken ct)
     {
         var path = $"/traces/{traceId}/spans";
-        var clean = spans.Map(ClientLimits.Sanitize).Strict();
-        if (!TryBody(() => WireJson.SpansUtf8(clean), path, out var body, tally, clean.Count)) return;
+        if (!TryBody(() => WireJson.SpansUtf8(spans), path, out var body, tally, spans.Count)) return;
         var outcome = await SendAsync(RequestKind.AddSpans, path, body, ct).ConfigureAwait(false);
-        Settle(outcome, clean.Count, tally);
+        Settle(outcome, spans.Count, tally);
     }
 
     private async Task ExportScoreAsync(Score score, Tally tally, CancellationToken ct)
@@ -191,12 +189,6 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
         var outcome = await SendAsync(RequestKind.Score, path, body, ct).ConfigureAwait(false);
         Settle(outcome, 1, tally);
     }
-
-    private Trace Stamp(Trace trace) => trace with
-    {
-        Environment = trace.Environment.IsSome ? trace.Environment : settings.Environment,
-        Release = trace.Release.IsSome ? trace.Release : settings.Release,
-    };
 
     private bool TryBody(Func<byte[]> write, string path, out byte[] body, Tally tally, int items)
     {

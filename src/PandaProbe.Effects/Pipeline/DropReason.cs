@@ -3,11 +3,9 @@ namespace PandaProbe.Pipeline;
 /// <summary>Why an event or an item was dropped instead of delivered.</summary>
 public enum DropReason
 {
-    /// <summary>The event inbox was full (the application produced events faster than the fold consumed them).</summary>
-    InboxFull,
     /// <summary>The event arrived after the pipeline was shut down.</summary>
     AfterShutdown,
-    /// <summary>The export queue was full; the oldest completed item made room for a newer one.</summary>
+    /// <summary>The export queue was full (the exporters fell behind); the oldest completed item made room for a newer one.</summary>
     ExportQueueFull,
     /// <summary>The reducer refused the event (see <see cref="RejectionReason"/>).</summary>
     Rejected,

@@ -1,223 +1,117 @@
 using PandaProbe.Exporters;
-using PandaProbe.Model.Batching;
+using PandaProbe.Model.Enrichment;
 
 namespace PandaProbe.Pipeline;
 
 /// <summary>
-/// The export side of the pipeline: a bounded FIFO of completed items (oldest dropped and counted when full) and one
-/// loop that cuts batches with <see cref="BatchPolicy"/> and hands each batch to every exporter in turn, isolating
-/// their failures. Only the fold thread adds items and only the loop removes them, so the lock here is never taken by
-/// an application thread.
+/// What happens to one batch on the export side: each item goes through the one enrichment step
+/// (<see cref="Enricher"/>), and what comes out is what every consumer sees: the <c>Outputs</c> subscribers and
+/// processors, the <c>CompletedTraces</c> subscribers, then each exporter in turn (each isolated from the others'
+/// failures and bounded by the export deadline).
 /// </summary>
 internal sealed class ExportStage
 {
-    readonly object gate = new();
-    readonly Queue<(long Seq, object Item)> queue = new();
-    readonly List<(long Target, TaskCompletionSource Done)> waiters = [];
     readonly ITraceExporter[] exporters;
+    readonly Enricher enricher;
     readonly PipelineOptions options;
     readonly TimeProvider time;
     readonly PipelineCounters counters;
+    readonly IsolatedSubject<Trace> completed;
+    readonly IsolatedSubject<Output> outputs;
+    readonly Action<Trace>? inspect;
     readonly CancellationTokenSource abort = new();
-    TaskCompletionSource signal = NewSignal();
-    long addedSeq, inflightMin, inflightCount;
-    bool completing;
-    DateTimeOffset lastExport;
-    ITimer? intervalTimer;
     CancellationTokenSource? deadline;
     CancellationTokenRegistration abortLink;
-    public Task Loop { get; private set; } = Task.CompletedTask;
-
-    readonly Action<Trace>? inspect;
 
     /// <param name="exporters">Where batches go, in order; each isolated from the others' failures.</param>
-    /// <param name="options">Batch size, interval, queue bound and export deadline.</param>
-    /// <param name="time">The clock for the interval and deadlines.</param>
-    /// <param name="counters">Where exports, failures and drops are counted.</param>
-    /// <param name="inspect">Runs on the export loop (never on the fold or the caller) for each trace before export.</param>
-    public ExportStage(ITraceExporter[] exporters, PipelineOptions options, TimeProvider time, PipelineCounters counters,
-        Action<Trace>? inspect = null)
+    /// <param name="enricher">The enrichment every item goes through first.</param>
+    /// <param name="options">The export deadline.</param>
+    /// <param name="time">The clock of the deadlines.</param>
+    /// <param name="counters">Where exports, failures and repairs are counted.</param>
+    /// <param name="completed">The <c>CompletedTraces</c> subscribers.</param>
+    /// <param name="outputs">The <c>Outputs</c> subscribers (processors).</param>
+    /// <param name="inspect">Runs for each enriched trace before export (a check that only warns).</param>
+    public ExportStage(ITraceExporter[] exporters, Enricher enricher, PipelineOptions options, TimeProvider time,
+        PipelineCounters counters, IsolatedSubject<Trace> completed, IsolatedSubject<Output> outputs, Action<Trace>? inspect)
     {
-        this.inspect = inspect;
         this.exporters = exporters;
+        this.enricher = enricher;
         this.options = options;
         this.time = time;
         this.counters = counters;
-        lastExport = time.GetUtcNow();
+        this.completed = completed;
+        this.outputs = outputs;
+        this.inspect = inspect;
     }
 
-    static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public void Start()
+    /// <summary>Enriches, publishes and exports one batch. Never throws.</summary>
+    public async ValueTask ProcessAsync(Output[] items)
     {
-        using (ExecutionContext.SuppressFlow()) Loop = Task.Run(RunAsync);
-    }
-
-    /// <summary>Items queued or being exported.</summary>
-    public long Pending { get { lock (gate) return queue.Count + inflightCount; } }
-
-    /// <summary>Queues a completed trace, late span or score (called by the fold thread).</summary>
-    public void Add(object item)
-    {
-        bool wake;
-        lock (gate)
+        List<Trace>? traces = null;
+        List<Span>? late = null;
+        List<Score>? scores = null;
+        foreach (var item in items)
         {
-            if (queue.Count >= options.MaxQueueSize)
+            var output = Enrich(item);
+            if (outputs.HasSubscribers) outputs.Publish(output);
+            switch (output)
             {
-                queue.Dequeue();
-                counters.Dropped(DropReason.ExportQueueFull);
-                counters.PendingChanged(-1);
-                SelfLog.Write("export queue full: the oldest item was dropped");
+                case Output.TraceCompleted c:
+                    Inspect(c.Trace);
+                    completed.Publish(c.Trace);
+                    (traces ??= []).Add(c.Trace);
+                    break;
+                case Output.SpanCompleted { AfterTrace: true } s:
+                    (late ??= []).Add(s.Span);
+                    break;
+                case Output.ScoreSubmitted s:
+                    (scores ??= []).Add(s.Score);
+                    break;
             }
-            queue.Enqueue((++addedSeq, item));
-            counters.PendingChanged(1);
-            // A full batch wakes the loop (which then exports every full batch before it sleeps again); a lone item
-            // needs no wake, since the interval timer is armed whenever the loop sleeps. Each wake is a thread hop.
-            wake = queue.Count == options.BatchSize;
         }
-        if (wake) Wake();
+        var count = (traces?.Count ?? 0) + (late?.Count ?? 0) + (scores?.Count ?? 0);
+        if (count > 0) await ExportAsync(new ExportBatch(traces ?? [], late ?? [], scores ?? [])).ConfigureAwait(false);
     }
 
-    /// <summary>Completes <paramref name="done"/> once every item added so far has been exported (or dropped).</summary>
-    public void RequestFlush(TaskCompletionSource done)
+    /// <summary>Completed traces, late spans and scores go to the exporters; starts and span ends only to subscribers.</summary>
+    public static bool IsExportItem(Output item) =>
+        item is Output.TraceCompleted or Output.SpanCompleted { AfterTrace: true } or Output.ScoreSubmitted;
+
+    Output Enrich(Output item)
     {
-        lock (gate)
+        try
         {
-            waiters.Add((addedSeq, done));
-            CompleteWaiters();
+            var (output, adjustments) = enricher.Output(item);
+            if (!adjustments.IsEmpty)
+            {
+                counters.Adjusted(adjustments.Count);
+                foreach (var a in adjustments) SelfLog.Write($"adjusted {a}");
+            }
+            return output;
         }
-        Wake();
+        catch (Exception ex)
+        {
+            SelfLog.Write($"enriching {item.GetType().Name} failed, passing it on unenriched: {ex.Message}");
+            return item;
+        }
     }
 
-    /// <summary>Drains the queue, shuts the exporters down and ends the loop.</summary>
-    public Task CompleteAsync()
+    void Inspect(Trace trace)
     {
-        lock (gate) completing = true;
-        Wake();
-        return Loop;
+        if (inspect is null) return;
+        try { inspect(trace); }
+        catch (Exception ex) { SelfLog.Write($"inspecting trace {trace.Id} failed: {ex.Message}"); }
     }
 
-    /// <summary>Cancels exports in progress and drops what is left (shutdown deadline).</summary>
+    /// <summary>Cancels exports in progress (shutdown deadline).</summary>
     public void Abort()
     {
         try { abort.Cancel(); } catch (ObjectDisposedException) { }
-        Wake();
     }
 
-    void Wake() => Volatile.Read(ref signal).TrySetResult();
-
-    void CompleteWaiters()
+    async Task ExportAsync(ExportBatch batch)
     {
-        var head = queue.Count > 0 ? queue.Peek().Seq : long.MaxValue;
-        for (var i = waiters.Count - 1; i >= 0; i--)
-        {
-            var (target, done) = waiters[i];
-            if (head > target && (inflightMin == 0 || inflightMin > target))
-            {
-                waiters.RemoveAt(i);
-                done.TrySetResult();
-            }
-        }
-    }
-
-    async Task RunAsync()
-    {
-        while (true)
-        {
-            if (Volatile.Read(ref signal).Task.IsCompleted) Volatile.Write(ref signal, NewSignal());
-            var wait = Volatile.Read(ref signal).Task;
-            List<object>? batch = null;
-            TimeSpan? sleep = null;
-            var finished = false;
-            lock (gate)
-            {
-                if (abort.IsCancellationRequested)
-                {
-                    DropRemaining();
-                    finished = completing;
-                }
-                else
-                {
-                    var draining = waiters.Count > 0 || completing;
-                    var d = BatchPolicy.Decide(queue.Count, options.BatchSize, time.GetUtcNow() - lastExport, options.FlushInterval, draining);
-                    if (d.Take > 0)
-                    {
-                        batch = new List<object>(d.Take);
-                        inflightMin = queue.Peek().Seq;
-                        for (var i = 0; i < d.Take; i++) batch.Add(queue.Dequeue().Item);
-                        inflightCount = batch.Count;
-                    }
-                    else
-                    {
-                        sleep = d.Wait;
-                        finished = completing && queue.Count == 0;
-                    }
-                }
-                CompleteWaiters();
-            }
-            if (batch is not null)
-            {
-                await ExportAsync(batch).ConfigureAwait(false);
-                lock (gate)
-                {
-                    counters.PendingChanged(-batch.Count);
-                    inflightMin = 0;
-                    inflightCount = 0;
-                    lastExport = time.GetUtcNow();
-                    CompleteWaiters();
-                }
-                continue;
-            }
-            if (finished) break;
-            // One long-lived timer wakes the loop when the interval runs out (no Task.Delay, token or WhenAny per
-            // sleep). It is armed even when nothing waits, so an item added later never needs a wake of its own: it
-            // is exported by the next full backlog, flush or tick, at most one interval after it was added.
-            intervalTimer ??= time.CreateTimer(static self => ((ExportStage)self!).Wake(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            intervalTimer.Change(sleep ?? options.FlushInterval, Timeout.InfiniteTimeSpan);
-            await wait.ConfigureAwait(false);
-        }
-        intervalTimer?.Dispose();
-        deadline?.Dispose();
-        await ShutdownExportersAsync().ConfigureAwait(false);
-        lock (gate)
-        {
-            foreach (var (_, done) in waiters) done.TrySetResult();
-            waiters.Clear();
-        }
-    }
-
-    void DropRemaining()
-    {
-        if (queue.Count == 0) return;
-        counters.Dropped(DropReason.ShutdownDeadline, queue.Count);
-        counters.PendingChanged(-queue.Count);
-        queue.Clear();
-    }
-
-    async Task ExportAsync(List<object> items)
-    {
-        var traces = new List<Trace>();
-        var late = new List<Span>();
-        var scores = new List<Score>();
-        foreach (var item in items)
-        {
-            switch (item)
-            {
-                case Trace t:
-                    traces.Add(t);
-                    if (inspect is not null)
-                    {
-                        try { inspect(t); }
-                        catch (Exception ex) { SelfLog.Write($"inspecting trace {t.Id} failed: {ex.Message}"); }
-                    }
-                    break;
-                case Span s: late.Add(s); break;
-                case Score s: scores.Add(s); break;
-            }
-        }
-        var batch = new ExportBatch(traces, late, scores);
         var worstFailed = 0;
-        string? error = null;
         foreach (var exporter in exporters)
         {
             ExportResult result;
@@ -234,12 +128,11 @@ internal sealed class ExportStage
             if (!result.IsSuccess)
             {
                 SelfLog.Write($"exporter '{SafeName(exporter)}' failed {result.Failed} of {batch.Count} items: {result.Error}");
-                if (result.Failed > worstFailed) { worstFailed = Math.Min(result.Failed, batch.Count); error = result.Error; }
+                worstFailed = Math.Max(worstFailed, Math.Min(result.Failed, batch.Count));
             }
         }
         counters.Exported(batch.Count - worstFailed);
         if (worstFailed > 0) counters.Failed(worstFailed);
-        _ = error;
     }
 
     /// <summary>
@@ -265,14 +158,17 @@ internal sealed class ExportStage
         deadline = null;
     }
 
-    async Task ShutdownExportersAsync()
+    /// <summary>Shuts every exporter down, each within the export deadline. Never throws.</summary>
+    public async Task ShutdownExportersAsync()
     {
+        deadline?.Dispose();
+        deadline = null;
         foreach (var exporter in exporters)
         {
             try
             {
-                using var deadline = new CancellationTokenSource(options.ExportTimeout, time);
-                using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, abort.Token);
+                using var limit = new CancellationTokenSource(options.ExportTimeout, time);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(limit.Token, abort.Token);
                 await exporter.ShutdownAsync(linked.Token).ConfigureAwait(false);
             }
             catch (Exception ex) { SelfLog.Write($"exporter '{SafeName(exporter)}' failed to shut down: {ex.Message}"); }

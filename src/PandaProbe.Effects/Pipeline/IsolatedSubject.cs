@@ -32,7 +32,7 @@ internal sealed class IsolatedSubject<T> : IObservable<T>
         return s;
     }
 
-    /// <summary>Hands a value to every subscriber's queue. Called from the pipeline's single reader thread.</summary>
+    /// <summary>Hands a value to every subscriber's queue (from any thread).</summary>
     public void Publish(T value)
     {
         var subs = Volatile.Read(ref subscribers);
@@ -67,7 +67,7 @@ internal sealed class IsolatedSubject<T> : IObservable<T>
             this.owner = owner;
             this.observer = observer;
             queue = Channel.CreateBounded<T>(
-                new BoundedChannelOptions(owner.capacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.DropWrite },
+                new BoundedChannelOptions(owner.capacity) { SingleReader = true, SingleWriter = false, FullMode = BoundedChannelFullMode.DropWrite },
                 _ => owner.counters.Dropped(DropReason.SubscriberQueueFull));
         }
 

@@ -9,10 +9,6 @@ public sealed record PipelineOptions
     public static readonly TimeSpan DefaultFlushInterval = TimeSpan.FromSeconds(5);
     /// <summary>Default number of completed items waiting for export before the oldest is dropped.</summary>
     public const int DefaultMaxQueueSize = 1000;
-    /// <summary>Default number of events waiting to be folded before new traces are refused.</summary>
-    public const int DefaultEventQueueCapacity = 8_192;
-    /// <summary>The largest event queue capacity (its slots are allocated up front: about 112 bytes × 2 × capacity).</summary>
-    public const int MaxEventQueueCapacity = 1 << 20;
     /// <summary>Default number of values waiting for one slow subscriber before new ones are dropped for it.</summary>
     public const int DefaultSubscriberQueueCapacity = 10_000;
     /// <summary>Default deadline for one export call.</summary>
@@ -24,14 +20,11 @@ public sealed record PipelineOptions
     public int BatchSize { get; private init; } = DefaultBatchSize;
     /// <summary>Longest wait before pending items are exported.</summary>
     public TimeSpan FlushInterval { get; private init; } = DefaultFlushInterval;
-    /// <summary>Completed items held for export before the oldest is dropped (and counted).</summary>
-    public int MaxQueueSize { get; private init; } = DefaultMaxQueueSize;
     /// <summary>
-    /// Events held for the fold before new traces are refused (and counted); events of started traces may use as much
-    /// again. The inbox allocates its slots once, when the pipeline starts: about 112 bytes for each of 2 × capacity
-    /// slots, rounded up to a power of two (1.8 MB at the default).
+    /// Completed items held for export before the oldest is dropped (and counted). While processors or
+    /// <c>Outputs</c> subscribers are attached, the starts and ends they see wait in the same queue.
     /// </summary>
-    public int EventQueueCapacity { get; private init; } = DefaultEventQueueCapacity;
+    public int MaxQueueSize { get; private init; } = DefaultMaxQueueSize;
     /// <summary>Values held for one subscriber before new ones are dropped for it (and counted).</summary>
     public int SubscriberQueueCapacity { get; private init; } = DefaultSubscriberQueueCapacity;
     /// <summary>Deadline of one export call; a slower exporter is cancelled and the batch counted as failed.</summary>
@@ -43,7 +36,7 @@ public sealed record PipelineOptions
     /// <summary>Validated options. Throws <see cref="ArgumentOutOfRangeException"/> naming the setting that is out of range.</summary>
     public static PipelineOptions Create(
         int batchSize = DefaultBatchSize, TimeSpan? flushInterval = null, int maxQueueSize = DefaultMaxQueueSize,
-        int eventQueueCapacity = DefaultEventQueueCapacity, int subscriberQueueCapacity = DefaultSubscriberQueueCapacity,
+        int subscriberQueueCapacity = DefaultSubscriberQueueCapacity,
         TimeSpan? exportTimeout = null)
     {
         var interval = flushInterval ?? DefaultFlushInterval;
@@ -51,14 +44,12 @@ public sealed record PipelineOptions
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "BatchSize must be at least 1.");
         if (interval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(flushInterval), interval, "FlushInterval must be positive.");
         if (maxQueueSize < 1) throw new ArgumentOutOfRangeException(nameof(maxQueueSize), maxQueueSize, "MaxQueueSize must be at least 1.");
-        if (eventQueueCapacity is < 16 or > MaxEventQueueCapacity)
-            throw new ArgumentOutOfRangeException(nameof(eventQueueCapacity), eventQueueCapacity, $"EventQueueCapacity must be between 16 and {MaxEventQueueCapacity:N0}.");
         if (subscriberQueueCapacity < 1) throw new ArgumentOutOfRangeException(nameof(subscriberQueueCapacity), subscriberQueueCapacity, "SubscriberQueueCapacity must be at least 1.");
         if (timeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(exportTimeout), timeout, "ExportTimeout must be positive.");
         return new PipelineOptions
         {
             BatchSize = batchSize, FlushInterval = interval, MaxQueueSize = maxQueueSize,
-            EventQueueCapacity = eventQueueCapacity, SubscriberQueueCapacity = subscriberQueueCapacity, ExportTimeout = timeout,
+            SubscriberQueueCapacity = subscriberQueueCapacity, ExportTimeout = timeout,
         };
     }
 }

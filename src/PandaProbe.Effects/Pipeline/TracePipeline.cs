@@ -1,69 +1,63 @@
-using System.Reactive.Linq;
-using System.Reactive.Subjects;
+using System.Reactive.Concurrency;
 using PandaProbe.Exporters;
+using PandaProbe.Model.Enrichment;
 
 namespace PandaProbe.Pipeline;
 
 /// <summary>
-/// One tracing pipeline: application threads <see cref="Post(TraceEvent)"/> events into a bounded, non-blocking
-/// inbox; a single reader (started without the caller's execution context) pushes them through one Rx <c>Scan</c> of
-/// <see cref="TraceReducer.Apply"/>, published once; the reducer's outputs are routed to the export stage, the
-/// counters and the isolated user streams (<see cref="Events"/>, <see cref="CompletedTraces"/>, <see cref="Outputs"/>).
+/// One tracing pipeline. Each trace lives in its own <see cref="TraceCell"/>, advanced by the pure reducer on the
+/// thread that raised the event; the reducer's outputs are routed here on that same thread: completed traces, late
+/// spans and scores (and, while processors or <see cref="Outputs"/> subscribers are attached, the starts and ends they
+/// see) enter the bounded <see cref="ExportQueue"/>, which wakes the export side on the injected
+/// <see cref="IScheduler"/> per batch or per interval. There each item goes through the one enrichment step and on to
+/// the subscribers and the exporters (<see cref="ExportStage"/>). Raw events reach <see cref="Events"/> subscribers,
+/// each on its own bounded queue, and cost nothing while there are none.
 /// </summary>
-public sealed class TracePipeline : IAsyncDisposable
+internal sealed class TracePipeline : IAsyncDisposable
 {
-    readonly EventInbox inbox;
-    readonly Subject<TraceEvent> folded = new();
     readonly IsolatedSubject<TraceEvent> events;
     readonly IsolatedSubject<Trace> completed;
     readonly IsolatedSubject<Output> outputs;
-    readonly ExportStage export;
-    readonly IDisposable connection;
-    readonly Task reader;
+    readonly ExportQueue queue;
+    readonly ExportStage stage;
     readonly TimeProvider time;
     readonly Action<Trace>? completedSink;
-    TraceState state = TraceState.Empty;
+    readonly object shutdownGate = new();
+    volatile bool closed;
     Task? shutdown;
-
-    sealed record FlushControl(TaskCompletionSource Done);
-    sealed record ShutdownControl;
 
     /// <summary>Starts a pipeline exporting to <paramref name="exporters"/>.</summary>
     /// <param name="exporters">Where completed items go; each is isolated from the others' failures.</param>
     /// <param name="options">Batching and queue settings (defaults when null).</param>
-    /// <param name="time">The clock for the flush interval and export deadlines (system clock when null).</param>
-    public TracePipeline(IEnumerable<ITraceExporter> exporters, PipelineOptions? options = null, TimeProvider? time = null)
-        : this(exporters, options, time, null) { }
-
-    /// <summary>
-    /// A pipeline that also hands every completed trace to <paramref name="completedSink"/> on the fold thread itself
-    /// (no queue, no thread hop). The sink must be quick and must not block; its exceptions are caught and counted as
-    /// subscriber errors.
-    /// </summary>
-    internal TracePipeline(IEnumerable<ITraceExporter> exporters, PipelineOptions? options, TimeProvider? time,
-        Action<Trace>? completedSink)
+    /// <param name="time">The clock of the export deadlines and flush timeouts (system clock when null).</param>
+    /// <param name="scheduler">Where the export side runs and its interval timer ticks (the thread pool when null).</param>
+    /// <param name="enricher">The enrichment every completed item goes through (limits only when null).</param>
+    /// <param name="completedSink">
+    /// Told of every trace as it completes, on the thread that completed it (before enrichment); must be quick and
+    /// must not block. Its exceptions are caught and counted as subscriber errors.
+    /// </param>
+    public TracePipeline(IEnumerable<ITraceExporter> exporters, PipelineOptions? options = null, TimeProvider? time = null,
+        IScheduler? scheduler = null, Enricher? enricher = null, Action<Trace>? completedSink = null)
     {
-        this.completedSink = completedSink;
         ArgumentNullException.ThrowIfNull(exporters);
         Options = options ?? PipelineOptions.Default;
         this.time = time ?? TimeProvider.System;
+        Scheduler = scheduler ?? DefaultScheduler;
+        Enricher = enricher ?? Enricher.LimitsOnly;
+        this.completedSink = completedSink;
         Counters = new PipelineCounters();
-        inbox = new EventInbox(Options.EventQueueCapacity, Counters);
         events = new IsolatedSubject<TraceEvent>("Events", Options.SubscriberQueueCapacity, Counters);
         completed = new IsolatedSubject<Trace>("CompletedTraces", Options.SubscriberQueueCapacity, Counters);
         outputs = new IsolatedSubject<Output>("Outputs", Options.SubscriberQueueCapacity, Counters);
-        export = new ExportStage(exporters.Where(e => e is not null).ToArray(), Options, this.time, Counters,
+        stage = new ExportStage(exporters.Where(e => e is not null).ToArray(), Enricher, Options, this.time, Counters,
+            completed, outputs,
             trace => MessagesFormatCheck.Check(trace, w => { Counters.MessageFormatWarning(); SelfLog.Write(w); }));
-
-        var steps = folded
-            .Scan(Step.Initial, static (step, e) => TraceReducer.Apply(step.State, e))
-            .Publish();
-        steps.Subscribe(Route, ex => SelfLog.Write($"the fold stopped: {ex.Message}"));
-        connection = steps.Connect();
-
-        export.Start();
-        using (ExecutionContext.SuppressFlow()) reader = Task.Run(ReadAsync);
+        queue = new ExportQueue(Options.MaxQueueSize, Options.BatchSize, Options.FlushInterval, Scheduler, stage.ProcessAsync, Dropped);
+        Counters.ReadPendingFrom(() => queue.Pending);
     }
+
+    /// <summary>The scheduler used when none is given: the thread pool.</summary>
+    public static IScheduler DefaultScheduler => ThreadPoolScheduler.Instance;
 
     /// <summary>The validated settings.</summary>
     public PipelineOptions Options { get; }
@@ -71,139 +65,96 @@ public sealed class TracePipeline : IAsyncDisposable
     /// <summary>The cumulative counters.</summary>
     public PipelineCounters Counters { get; }
 
-    /// <summary>Every event, in fold order, delivered to each subscriber on its own queue.</summary>
+    /// <summary>Where the export side runs.</summary>
+    public IScheduler Scheduler { get; }
+
+    /// <summary>The enrichment every completed item goes through (also used to describe a trace on request).</summary>
+    public Enricher Enricher { get; }
+
+    /// <summary>Every event, after it was folded, delivered to each subscriber on its own bounded queue.</summary>
     public IObservable<TraceEvent> Events => events;
 
-    /// <summary>Every completed trace, delivered to each subscriber on its own queue.</summary>
+    /// <summary>Every completed trace, enriched, delivered to each subscriber on its own bounded queue.</summary>
     public IObservable<Trace> CompletedTraces => completed;
 
-    /// <summary>Every reducer output (starts, ends, completions, rejections), for processors.</summary>
+    /// <summary>Every reducer output (starts, ends, completions, rejections), enriched, for processors.</summary>
     public IObservable<Output> Outputs => outputs;
 
-    /// <summary>Traces that have started and not yet finished (as of the fold's last step).</summary>
-    public int OpenTraceCount => Volatile.Read(ref state).Count;
+    /// <summary>True once shutdown began: events are no longer folded (they are counted as dropped).</summary>
+    public bool IsClosed => closed;
 
-    /// <summary>Events and items not yet exported.</summary>
-    public long Pending => inbox.Count + export.Pending;
-
-    /// <summary>
-    /// Offers an event. Never blocks and never throws: returns <c>false</c> (and counts the drop) when the inbox is
-    /// full or the pipeline is shut down.
-    /// </summary>
-    public bool Post(TraceEvent e) => e is not null && inbox.Post(e);
-
-    /// <summary>Offers an event in its inbox form (the facade's allocation-free path for starts and ends).</summary>
-    internal bool Post(in InboxEntry entry) => inbox.Post(entry);
+    /// <summary>Items waiting for export or being exported.</summary>
+    public long Pending => queue.Pending;
 
     /// <summary>
-    /// Waits until every event posted before the call has been folded and its results exported, or until
-    /// <paramref name="timeout"/> passes. Never throws.
+    /// Starts a trace: folds <paramref name="started"/> into a new cell and routes its output. Returns null (and counts
+    /// the event as dropped) after shutdown.
     /// </summary>
-    public async Task<FlushResult> FlushAsync(TimeSpan timeout)
+    public TraceCell? Start(TraceEvent.TraceStarted started)
     {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var completedInTime = false;
-        if (inbox.PostControl(new FlushControl(done)))
+        if (started is null) return null;
+        if (closed)
         {
-            try
-            {
-                await done.Task.WaitAsync(timeout, time).ConfigureAwait(false);
-                completedInTime = true;
-            }
-            catch (TimeoutException) { }
+            Counters.Dropped(DropReason.AfterShutdown);
+            return null;
         }
-        else if (shutdown is not null)
-        {
-            completedInTime = shutdown.IsCompleted;
-        }
-        return Result(completedInTime);
+        var (state, output) = TraceReducer.Apply((OpenTrace?)null, started);
+        var cell = new TraceCell(this, started.Trace, state!);
+        Route(started, output);
+        return cell;
     }
 
-    /// <summary>
-    /// Stops accepting events, folds and exports everything already posted, then shuts the exporters down, all within
-    /// <paramref name="timeout"/>; what is left at the deadline is dropped and counted. Idempotent; never throws.
-    /// </summary>
-    public async Task<FlushResult> ShutdownAsync(TimeSpan timeout)
+    /// <summary>Records a score (it needs no open trace: scores pass through in order).</summary>
+    public void Record(TraceEvent.ScoreRecorded score)
     {
-        var first = false;
-        lock (folded)
+        if (score is null) return;
+        if (closed)
         {
-            if (shutdown is null) { shutdown = RunShutdownAsync(); first = true; }
+            Counters.Dropped(DropReason.AfterShutdown);
+            return;
         }
-        var task = shutdown;
-        var inTime = false;
-        try
-        {
-            await task.WaitAsync(timeout, time).ConfigureAwait(false);
-            inTime = true;
-        }
-        catch (TimeoutException)
-        {
-            if (first) export.Abort();
-        }
-        return Result(inTime);
+        var (_, output) = TraceReducer.Apply((OpenTrace?)null, score);
+        Counters.EventsFolded(1);
+        Route(score, output);
     }
 
-    async Task RunShutdownAsync()
+    /// <summary>Routes one folded event and its output (on the thread that raised it).</summary>
+    internal void Route(TraceEvent e, Output? output)
     {
-        inbox.Close();
-        inbox.PostControl(new ShutdownControl());
-        await reader.ConfigureAwait(false);
-        await export.CompleteAsync().ConfigureAwait(false);
-        await Task.WhenAll(events.DrainAsync(), completed.DrainAsync(), outputs.DrainAsync()).ConfigureAwait(false);
-    }
-
-    FlushResult Result(bool completedInTime)
-    {
-        var health = Counters.Snapshot();
-        return new FlushResult(completedInTime, health.Exported, health.Dropped, Pending, health);
-    }
-
-    /// <summary>Shuts the pipeline down with a 10 second deadline.</summary>
-    public async ValueTask DisposeAsync() => await ShutdownAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
-
-    async Task ReadAsync()
-    {
-        try
+        switch (output)
         {
-            while (await inbox.WaitToReadAsync().ConfigureAwait(false))
-            {
-                // Drain what is already queued without an await per item.
-                while (inbox.TryRead(out var entry))
-                {
-                    if (entry.Kind == EntryKind.Control) Handle(entry.Ref);
-                    else if (entry.ToEvent() is { } e) Fold(e);
-                }
-            }
-        }
-        catch (Exception ex) { SelfLog.Write($"the pipeline reader stopped: {ex.Message}"); }
-        finally
-        {
-            connection.Dispose();
-            events.Complete();
-            completed.Complete();
-            outputs.Complete();
-        }
-    }
-
-    void Fold(TraceEvent e)
-    {
-        try { folded.OnNext(e); }
-        catch (Exception ex) { SelfLog.Write($"folding {e.GetType().Name} failed: {ex.Message}"); }
-        events.Publish(e);
-    }
-
-    void Handle(object? control)
-    {
-        switch (control)
-        {
-            case FlushControl f:
-                export.RequestFlush(f.Done);
+            case null:
                 break;
-            case ShutdownControl:
-                inbox.Complete();
+            case Output.TraceCompleted c:
+                Counters.TraceCompleted();
+                if (completedSink is not null) Sink(c.Trace);
+                Enqueue(c);
+                break;
+            case Output.Rejected r:
+                Counters.Rejected(r.Reason);
+                SelfLog.Write($"rejected {r.Event.GetType().Name}: {r.Detail}");
+                if (outputs.HasSubscribers) Enqueue(r);
+                break;
+            default:
+                if (ExportStage.IsExportItem(output) || outputs.HasSubscribers) Enqueue(output);
                 break;
         }
+        if (events.HasSubscribers) events.Publish(e);
+    }
+
+    void Enqueue(Output output)
+    {
+        if (!queue.Add(output)) Counters.Dropped(DropReason.AfterShutdown);
+    }
+
+    void Dropped(Output output)
+    {
+        if (ExportStage.IsExportItem(output))
+        {
+            Counters.Dropped(DropReason.ExportQueueFull);
+            SelfLog.Write("export queue full: the oldest item was dropped");
+        }
+        else Counters.Dropped(DropReason.SubscriberQueueFull);
     }
 
     void Sink(Trace trace)
@@ -216,36 +167,68 @@ public sealed class TracePipeline : IAsyncDisposable
         }
     }
 
-    void Route(Step step)
+    /// <summary>
+    /// Waits until everything completed before the call has been exported (or dropped), or until
+    /// <paramref name="timeout"/> passes. Never throws.
+    /// </summary>
+    public async Task<FlushResult> FlushAsync(TimeSpan timeout)
     {
-        Volatile.Write(ref state, step.State);
-        for (var i = 0; i < step.OutputCount; i++)
-        {
-            var o = step.OutputAt(i);
-            switch (o)
-            {
-                case Output.TraceCompleted c:
-                    Counters.TraceCompleted();
-                    export.Add(c.Trace);
-                    if (completedSink is not null) Sink(c.Trace);
-                    completed.Publish(c.Trace);
-                    break;
-                case Output.SpanCompleted { AfterTrace: true } late:
-                    export.Add(late.Span);
-                    break;
-                case Output.ScoreSubmitted s:
-                    export.Add(s.Score);
-                    break;
-                case Output.Rejected r:
-                    Counters.Rejected(r.Reason);
-                    SelfLog.Write($"rejected {r.Event.GetType().Name}: {r.Detail}");
-                    break;
-                case Output.Adjusted a:
-                    Counters.Adjusted();
-                    SelfLog.Write($"adjusted {a.Field}: {a.Detail}");
-                    break;
-            }
-            if (outputs.HasSubscribers) outputs.Publish(o);
-        }
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        queue.Flush(done);
+        var inTime = await Within(done.Task, timeout).ConfigureAwait(false);
+        return Result(inTime);
     }
+
+    /// <summary>
+    /// Stops folding events, exports everything already completed, then shuts the exporters down, all within
+    /// <paramref name="timeout"/>; what is left at the deadline is dropped and counted. Idempotent; never throws.
+    /// </summary>
+    public async Task<FlushResult> ShutdownAsync(TimeSpan timeout)
+    {
+        bool first;
+        Task task;
+        lock (shutdownGate)
+        {
+            first = shutdown is null;
+            closed = true;
+            task = shutdown ??= RunShutdownAsync();
+        }
+        var inTime = await Within(task, timeout).ConfigureAwait(false);
+        if (!inTime && first)
+        {
+            stage.Abort();
+            queue.Abort(n => Counters.Dropped(DropReason.ShutdownDeadline, n));
+        }
+        return Result(inTime);
+    }
+
+    async Task RunShutdownAsync()
+    {
+        queue.Complete();
+        await queue.Finished.ConfigureAwait(false);
+        await stage.ShutdownExportersAsync().ConfigureAwait(false);
+        events.Complete();
+        completed.Complete();
+        outputs.Complete();
+        await Task.WhenAll(events.DrainAsync(), completed.DrainAsync(), outputs.DrainAsync()).ConfigureAwait(false);
+    }
+
+    async Task<bool> Within(Task task, TimeSpan timeout)
+    {
+        try
+        {
+            await task.WaitAsync(timeout, time).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException) { return false; }
+    }
+
+    FlushResult Result(bool completedInTime)
+    {
+        var health = Counters.Snapshot();
+        return new FlushResult(completedInTime, health.Exported, health.Dropped, health.Pending, health);
+    }
+
+    /// <summary>Shuts the pipeline down with a 10 second deadline.</summary>
+    public async ValueTask DisposeAsync() => await ShutdownAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
 }

@@ -11,8 +11,8 @@ namespace PandaProbe.Serialization;
 /// <c>POST /evaluations/trace-scores</c>) exactly as the Python SDK emits them: the same key order, the same omission
 /// rules, lower-case ids, <c>isoformat()</c> timestamps, upper-case enums, compact output with non-ASCII left unescaped.
 /// Pure mapping by hand from the model (no LanguageExt type ever reaches a serializer); never throws on model values.
-/// As a safety net for traces built without the reducer, names and short texts are fitted to the platform's limits
-/// (<see cref="Limits.Name"/>, <see cref="Limits.ShortText"/>), so a body is never refused for a blank or long name.
+/// Values are written as they are: the pipeline's enrichment has already fitted names and short texts to the
+/// platform's limits.
 /// </summary>
 /// <remarks>
 /// SDK-only data travels inside <c>metadata</c>: registered parameters as <c>params</c>, log lines as <c>logs</c>
@@ -76,7 +76,7 @@ public static class WireJson
     {
         w.WriteStartObject();
         w.WriteString("trace_id", trace.Id.ToString());
-        WriteString(w, "name", Limits.Name(trace.Name));
+        WriteString(w, "name", trace.Name);
         w.WriteString("status", Name(trace.Status));
         w.WriteString("started_at", Timestamp(trace.StartedAt));
         if (trace.Input.TryGet(out var input)) WritePayload(w, "input", input);
@@ -120,7 +120,7 @@ public static class WireJson
         w.WriteStartObject();
         w.WriteString("span_id", span.Id.ToString());
         if (span.Parent.TryGet(out var parent)) w.WriteString("parent_span_id", parent.ToString());
-        WriteString(w, "name", Limits.Name(span.Name));
+        WriteString(w, "name", span.Name);
         w.WriteString("kind", Name(span.Kind));
         w.WriteString("status", Name(span.Status));
         if (span.Input.TryGet(out var input)) WritePayload(w, "input", input);
@@ -306,7 +306,7 @@ public static class WireJson
 
     static void WriteOptionalString(Utf8JsonWriter w, string name, Option<string> value)
     {
-        if (value.TryGet(out var v) && v is not null) WriteString(w, name, Limits.ShortText(v));
+        if (value.TryGet(out var v) && v is not null) WriteString(w, name, v);
     }
 
     static void WriteString(Utf8JsonWriter w, string name, string value) => w.WriteString(name, value ?? string.Empty);

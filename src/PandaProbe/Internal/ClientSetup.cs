@@ -1,11 +1,12 @@
+using System.Reactive.Concurrency;
 
 namespace PandaProbe.Internal;
 
 /// <summary>The resolved, validated configuration of one client.</summary>
 internal sealed record ClientSetup(
     bool Enabled, string? Environment, string? Release, bool Debug, PipelineOptions Pipeline,
-    IReadOnlyList<ITraceExporter> Exporters, TimeProvider Time, bool RegisterProcessExit, TimeSpan ShutdownTimeout,
-    string? Notice)
+    IReadOnlyList<ITraceExporter> Exporters, TimeProvider Time, IScheduler? Scheduler, bool RegisterProcessExit,
+    TimeSpan ShutdownTimeout, string? Notice)
 {
     static int noticeShown;
 
@@ -20,8 +21,7 @@ internal sealed record ClientSetup(
         PipelineOptions pipeline;
         try
         {
-            pipeline = PipelineOptions.Create(settings.BatchSize, settings.FlushInterval, settings.MaxQueueSize,
-                options.EventQueueCapacity ?? PipelineOptions.DefaultEventQueueCapacity);
+            pipeline = PipelineOptions.Create(settings.BatchSize, settings.FlushInterval, settings.MaxQueueSize);
         }
         catch (ArgumentOutOfRangeException ex)
         {
@@ -30,11 +30,14 @@ internal sealed record ClientSetup(
                 "batchSize" => nameof(PandaProbeOptions.BatchSize),
                 "flushInterval" => nameof(PandaProbeOptions.FlushInterval),
                 "maxQueueSize" => nameof(PandaProbeOptions.MaxQueueSize),
-                "eventQueueCapacity" => nameof(PandaProbeOptions.EventQueueCapacity),
                 _ => ex.ParamName,
             };
             throw new ArgumentException($"Invalid PandaProbe setting {setting}: {ex.Message}", setting, ex);
         }
+        if (options.Scheduler is ImmediateScheduler or CurrentThreadScheduler)
+            throw new ArgumentException(
+                "Scheduler must run actions later, on its own (not Scheduler.Immediate or Scheduler.CurrentThread).",
+                nameof(PandaProbeOptions.Scheduler));
         if (options.ShutdownTimeout <= TimeSpan.Zero)
             throw new ArgumentException("ShutdownTimeout must be positive.", nameof(PandaProbeOptions.ShutdownTimeout));
 
@@ -49,7 +52,7 @@ internal sealed record ClientSetup(
             notice = $"PandaProbe: no API key and project configured; traces are written to {path}";
         }
         return new ClientSetup(settings.Enabled, settings.Environment.ToNullable(), settings.Release.ToNullable(),
-            settings.Debug, pipeline, exporters, time, options.RegisterProcessExitHandler, options.ShutdownTimeout, notice);
+            settings.Debug, pipeline, exporters, time, options.Scheduler, options.RegisterProcessExitHandler, options.ShutdownTimeout, notice);
     }
 
     /// <summary>Writes the local-file notice to standard error, once per process.</summary>

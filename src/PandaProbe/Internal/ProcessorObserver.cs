@@ -1,9 +1,7 @@
-using PandaProbe.Model.Pricing;
-
 namespace PandaProbe.Internal;
 
-/// <summary>Feeds one <see cref="ITraceProcessor"/> from the reducer's outputs, isolating its failures.</summary>
-internal sealed class ProcessorObserver(ITraceProcessor processor, PriceCatalog? catalog) : IObserver<Output>
+/// <summary>Feeds one <see cref="ITraceProcessor"/> from the enriched reducer outputs, isolating its failures.</summary>
+internal sealed class ProcessorObserver(ITraceProcessor processor) : IObserver<Output>
 {
     public void OnNext(Output output)
     {
@@ -13,8 +11,8 @@ internal sealed class ProcessorObserver(ITraceProcessor processor, PriceCatalog?
             {
                 case Output.TraceStarted s: processor.OnTraceStart(s.Trace); break;
                 case Output.SpanStarted s: processor.OnSpanStart(s.Span); break;
-                case Output.SpanCompleted c: processor.OnSpanEnd(CostCalculator.Apply(catalog, c.Span)); break;
-                case Output.TraceCompleted c: processor.OnTraceEnd(CostCalculator.Apply(catalog, c.Trace)); break;
+                case Output.SpanCompleted c: processor.OnSpanEnd(c.Span); break;
+                case Output.TraceCompleted c: processor.OnTraceEnd(c.Trace); break;
             }
         }
         catch (Exception ex)

@@ -1,7 +1,7 @@
 namespace PandaProbe.Properties.Checks;
 
 /// <summary>Builds one labelled property from several named checks, so a failure says which check broke and why.</summary>
-public static class Claim
+internal static class Claim
 {
     /// <summary>Holds when every check holds; the label lists the failed checks and then <paramref name="context"/>.</summary>
     public static Property All(IEnumerable<(bool Ok, string Label)> checks, Func<string>? context = null)

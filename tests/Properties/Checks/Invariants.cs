@@ -4,7 +4,7 @@ namespace PandaProbe.Properties.Checks;
 /// The entry point for the reusable checks: run a script through a reducer and collect every violation of
 /// <see cref="StateInvariants"/> and <see cref="OutputLedger"/> after every prefix.
 /// </summary>
-public static class Invariants
+internal static class Invariants
 {
     /// <summary>The first violations (at most <paramref name="limit"/>) met while folding <paramref name="script"/>.</summary>
     public static IReadOnlyList<string> Violations(IEnumerable<TraceEvent> script, Reducer? apply = null, int limit = 5)

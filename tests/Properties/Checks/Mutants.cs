@@ -6,7 +6,7 @@ namespace PandaProbe.Properties.Checks;
 /// Deliberately broken reducers, each wrapping the real one with one plausible bug. The claims must catch every one
 /// of them (see <c>ClaimsCanFail</c>); a claim that passes against its mutant could not fail at all.
 /// </summary>
-public static class Mutants
+internal static class Mutants
 {
     static readonly Reducer Real = Folding.Real;
 
@@ -60,7 +60,10 @@ public static class Mutants
     {
         var step = Real(s, e);
         var n = Interlocked.Increment(ref counter);
-        return e is null ? step : step with { Outputs = step.Outputs.Add(new Output.Adjusted(e, "counter", n.ToString(System.Globalization.CultureInfo.InvariantCulture))).Strict() };
+        return e is null ? step : step with
+        {
+            Outputs = step.Outputs.Add(new Output.Rejected(e, RejectionReason.InvalidValue, n.ToString(System.Globalization.CultureInfo.InvariantCulture))).Strict(),
+        };
     };
 
     static long counter;
@@ -76,7 +79,7 @@ public static class Mutants
             return step with
             {
                 State = new TraceState(step.State.Open.AddOrUpdate(start.Trace, step.State.Open.Find(start.Trace).Map(o =>
-                    o with { OpenSpans = o.OpenSpans.AddOrUpdate(start.Span, o.OpenSpans.Find(start.Span).Map(x => x with { Parent = Some(parent) }).IfNone(() => null!)) })
+                    o.WithOpenSpans(o.OpenSpans.AddOrUpdate(start.Span, o.OpenSpans.Find(start.Span).Map(x => x with { Parent = Some(parent) }).IfNone(() => null!))))
                     .IfNone(() => null!))),
                 Outputs = step.Outputs.Map(o => o is Output.SpanStarted ss ? new Output.SpanStarted(ss.Span with { Parent = Some(parent) }) : o).Strict(),
             };

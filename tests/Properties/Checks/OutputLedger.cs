@@ -9,7 +9,7 @@ namespace PandaProbe.Properties.Checks;
 /// trace holds exactly the spans that completed before it. After each step the state holds exactly the live
 /// traces, with exactly the open spans. A rejection is the step's only output and leaves the state unchanged.
 /// </summary>
-public sealed class OutputLedger
+internal sealed class OutputLedger
 {
     sealed class Life
     {
@@ -62,21 +62,21 @@ public sealed class OutputLedger
             case Output.TraceStarted { Trace: var t }:
                 if (lives.ContainsKey(t.Id)) yield return $"trace {t.Id} started twice in one lifetime";
                 if (!t.IsOpen || t.Status != TraceStatus.Running) yield return $"trace {t.Id} started ended or not RUNNING";
-                foreach (var v in TimeAndLimits.OfTrace(t)) yield return $"started trace {t.Id}: {v}";
+                foreach (var v in TimeAndLimits.TimeOfTrace(t)) yield return $"started trace {t.Id}: {v}";
                 lives[t.Id] = new Life();
                 break;
             case Output.SpanStarted { Span: var s }:
                 if (!lives.TryGetValue(s.Trace, out var life) || life.Completed) { yield return $"span {s.Id} started outside an open trace"; break; }
                 if (!life.Started.Add(s.Id)) yield return $"span id {s.Id} started twice in one lifetime of trace {s.Trace}";
                 if (s.Parent.TryGet(out var parent) && !life.Open.ContainsKey(parent)) yield return $"span {s.Id} started under {parent}, which is not open";
-                foreach (var v in TimeAndLimits.OfSpan(s)) yield return $"started span {s.Id}: {v}";
+                foreach (var v in TimeAndLimits.TimeOfSpan(s)) yield return $"started span {s.Id}: {v}";
                 life.Open[s.Id] = s;
                 break;
             case Output.SpanCompleted { Span: var s, AfterTrace: var after }:
                 if (!lives.TryGetValue(s.Trace, out var owner) || !owner.Open.Remove(s.Id)) { yield return $"span {s.Id} completed but was not open"; break; }
                 if (after != owner.Completed) yield return $"span {s.Id} completed with afterTrace={after} while trace completed={owner.Completed}";
                 if (s.IsOpen) yield return $"completed span {s.Id} has no end time";
-                foreach (var v in TimeAndLimits.OfSpan(s)) yield return $"completed span {s.Id}: {v}";
+                foreach (var v in TimeAndLimits.TimeOfSpan(s)) yield return $"completed span {s.Id}: {v}";
                 if (!after) owner.EndedBeforeTrace.Add(s);
                 if (owner.Completed && owner.Open.Count == 0) lives.Remove(s.Trace);
                 break;
@@ -85,7 +85,7 @@ public sealed class OutputLedger
                 if (t.IsOpen) yield return $"completed trace {t.Id} has no end time";
                 if (t.Status is TraceStatus.Running && !t.StatusIsExplicit) yield return $"trace {t.Id} completed RUNNING without an explicit status";
                 if (!t.Spans.SequenceEqual(done.EndedBeforeTrace)) yield return $"completed trace {t.Id} does not hold exactly the spans completed before it";
-                foreach (var v in TimeAndLimits.OfTrace(t)) yield return $"completed trace {t.Id}: {v}";
+                foreach (var v in TimeAndLimits.TimeOfTrace(t)) yield return $"completed trace {t.Id}: {v}";
                 done.Completed = true;
                 if (done.Open.Count == 0) lives.Remove(t.Id);
                 break;

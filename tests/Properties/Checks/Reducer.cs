@@ -1,10 +1,10 @@
 namespace PandaProbe.Properties.Checks;
 
 /// <summary>A reducer under test: the real <see cref="TraceReducer.Apply"/>, or a deliberately broken mutant.</summary>
-public delegate Step Reducer(TraceState state, TraceEvent e);
+internal delegate Step Reducer(TraceState state, TraceEvent e);
 
 /// <summary>Folding helpers that work with any <see cref="Reducer"/>.</summary>
-public static class Folding
+internal static class Folding
 {
     /// <summary>The real reducer.</summary>
     public static Reducer Real { get; } = TraceReducer.Apply;

@@ -6,9 +6,9 @@ namespace PandaProbe.Properties.Checks;
 /// A deliberately simple reference for one trace's well-formed script (every event accepted, span ids unique), written
 /// as queries over the script instead of a fold: the last set of a replaced field wins, merged maps are a dictionary
 /// fold, an unset span status ends OK, a trace without an explicit status ends COMPLETED, errors set ERROR and keep
-/// the last error, end times are never before start times, and names and short texts are fitted by <see cref="Limits"/>.
+/// the last error, end times are never before start times, and names and short texts are kept as given (a missing name is empty): fitting them is the enrichment's work.
 /// </summary>
-public static class Reference
+internal static class Reference
 {
     /// <summary>The completed trace and the late spans (in end order) a one-trace script must produce.</summary>
     public sealed record Expected(Trace Trace, IReadOnlyList<Span> LateSpans);
@@ -50,12 +50,12 @@ public static class Reference
             Id = id,
             Trace = start.Trace,
             Parent = Optional(start.Parent),
-            Name = Limits.Name(start.Name),
+            Name = start.Name ?? string.Empty,
             Kind = start.Kind,
             StartedAt = start.At,
             EndedAt = Some(Max(start.At, end.At)),
             Status = status == SpanStatus.Unset ? SpanStatus.Ok : status,
-            Model = model is null ? None : Some(Limits.ShortText(model)),
+            Model = model is null ? None : Some(model),
             Input = Last(mine.OfType<InputSet>().Select(e => e.Input)),
             Output = Last(mine.OfType<OutputSet>().Select(e => e.Output)),
             Tokens = Last(mine.OfType<TokensSet>().Select(e => e.Tokens)),
@@ -76,7 +76,7 @@ public static class Reference
         return new Trace
         {
             Id = start.Trace,
-            Name = Limits.Name(start.Name),
+            Name = start.Name ?? string.Empty,
             StartedAt = start.At,
             EndedAt = Some(Max(start.At, end.At)),
             Status = statusEvent switch { Errored => TraceStatus.Error, TraceStatusSet s => s.Status, _ => TraceStatus.Completed },
@@ -110,7 +110,7 @@ public static class Reference
 
     static Option<T> Last<T>(IEnumerable<T> values) => values.Select(Some).DefaultIfEmpty(None).Last();
 
-    static Option<string> Short(string? value) => value is null ? None : Some(Limits.ShortText(value));
+    static Option<string> Short(string? value) => value is null ? None : Some(value);
 
     static Option<T> Optional<T>(T? value) where T : struct => value is { } v ? Some(v) : None;
 

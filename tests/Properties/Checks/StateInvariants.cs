@@ -8,7 +8,7 @@ namespace PandaProbe.Properties.Checks;
 /// before it starts. Once a trace has ended, a late span that ends leaves the state, so a remaining late span's parent
 /// may be gone; <see cref="OutputLedger"/> checks instead that every parent was open when its child started.
 /// </summary>
-public static class StateInvariants
+internal static class StateInvariants
 {
     /// <summary>Every violation in <paramref name="state"/>.</summary>
     public static IEnumerable<string> Violations(TraceState state)
@@ -23,7 +23,7 @@ public static class StateInvariants
         var trace = open.Trace;
         if (trace.Id != id) yield return $"is stored under another id ({trace.Id})";
         if (!trace.IsOpen && open.OpenSpans.IsEmpty) yield return "ended with no open spans but is still in the state";
-        foreach (var v in TimeAndLimits.OfTrace(trace)) yield return v;
+        foreach (var v in TimeAndLimits.TimeOfTrace(trace)) yield return v;
         foreach (var (key, span) in open.OpenSpans)
         {
             if (span.Id != key) yield return $"open span stored under {key} has id {span.Id}";
@@ -35,7 +35,7 @@ public static class StateInvariants
         foreach (var span in all)
         {
             if (span.Trace != id) yield return $"span {span.Id} belongs to trace {span.Trace}";
-            foreach (var v in TimeAndLimits.OfSpan(span)) yield return $"span {span.Id}: {v}";
+            foreach (var v in TimeAndLimits.TimeOfSpan(span)) yield return $"span {span.Id}: {v}";
         }
         foreach (var dup in all.GroupBy(s => s.Id).Where(g => g.Count() > 1))
             yield return $"span id {dup.Key} appears {dup.Count()} times";

@@ -1,16 +1,35 @@
 namespace PandaProbe.Properties.Checks;
 
-/// <summary>Per-value rules: no value ends before it starts, and names and short texts fit the platform's limits.</summary>
-public static class TimeAndLimits
+/// <summary>
+/// Per-value rules: no value ends before it starts (<see cref="TimeOfSpan"/>, <see cref="TimeOfTrace"/>: what the
+/// reducer keeps), and, once enriched, names and short texts fit the platform's limits (<see cref="OfSpan"/>,
+/// <see cref="OfTrace"/>: what every consumer sees).
+/// </summary>
+internal static class TimeAndLimits
 {
-    /// <summary>The violations of one span.</summary>
-    public static IEnumerable<string> OfSpan(Span span)
+    /// <summary>The time violations of one span.</summary>
+    public static IEnumerable<string> TimeOfSpan(Span span)
     {
         if (span.EndedAt.TryGet(out var end))
         {
             if (end < span.StartedAt) yield return $"ended at {end:o}, before it started at {span.StartedAt:o}";
             if (span.Status == SpanStatus.Unset) yield return "ended with status UNSET";
         }
+    }
+
+    /// <summary>The time violations of one trace (its ended spans included).</summary>
+    public static IEnumerable<string> TimeOfTrace(Trace trace)
+    {
+        if (trace.EndedAt.TryGet(out var end) && end < trace.StartedAt)
+            yield return $"ended at {end:o}, before it started at {trace.StartedAt:o}";
+        foreach (var span in trace.Spans)
+            foreach (var v in TimeOfSpan(span)) yield return $"span {span.Id}: {v}";
+    }
+
+    /// <summary>The violations of one span.</summary>
+    public static IEnumerable<string> OfSpan(Span span)
+    {
+        foreach (var v in TimeOfSpan(span)) yield return v;
         foreach (var v in Name(span.Name)) yield return v;
         if (span.Model.TryGet(out var model) && model.Length > Limits.MaxShortTextLength) yield return $"model has {model.Length} characters";
     }

@@ -1,3 +1,4 @@
+using PandaProbe.Model.Enrichment;
 using System.Diagnostics;
 using PandaProbe.Exporters;
 using PandaProbe.Properties.Checks;
@@ -58,7 +59,8 @@ public class ActivityReplayProperties
 
     static Property Replays(IReadOnlyList<TraceEvent> script)
     {
-        var outputs = TraceReducer.Fold(script).Outputs;
+        // What the exporter receives: the reducer's outputs after the pipeline's enrichment.
+        var outputs = TraceReducer.Fold(script).Outputs.Map(o => Enricher.LimitsOnly.Output(o).Value).Strict();
         var checks = new List<(bool, string)>();
         var known = new Dictionary<TraceId, Known>();
         using var collector = new Collector();
@@ -97,7 +99,7 @@ public class ActivityReplayProperties
         if (roots.Count != 1) return;
         var root = roots[0];
         checks.Add((root.ParentSpanId == default, $"{at}: the root has a parent"));
-        checks.Add((root.DisplayName == Limits.Name(trace.Name), $"{at}: root named {root.DisplayName}"));
+        checks.Add((root.DisplayName == trace.Name, $"{at}: root named {root.DisplayName}"));
         checks.Add((root.StartTimeUtc == trace.StartedAt.UtcDateTime && root.StartTimeUtc + root.Duration == EndOf(trace.StartedAt, trace.EndedAt),
             $"{at}: root times {root.StartTimeUtc:O} + {root.Duration}"));
         checks.Add((stopped.All(a => a.TraceId == root.TraceId), $"{at}: activities in several W3C traces"));

@@ -1,7 +1,7 @@
 namespace PandaProbe.Properties.Generators;
 
 /// <summary>Deterministic ids for generated scripts, so that the same plan always gives equal events.</summary>
-public static class Ids
+internal static class Ids
 {
     /// <summary>The id of trace number <paramref name="trace"/>.</summary>
     public static TraceId Trace(int trace) =>

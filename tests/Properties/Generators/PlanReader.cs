@@ -4,7 +4,7 @@ namespace PandaProbe.Properties.Generators;
 /// A cursor over a plan's bytes. Reading past the end yields 0, so every plan, however short, interprets to a
 /// complete script; shrinking a plan towards fewer and smaller bytes shrinks the script.
 /// </summary>
-public sealed class PlanReader(byte[]? plan)
+internal sealed class PlanReader(byte[]? plan)
 {
     readonly byte[] plan = plan ?? [];
     int position;

@@ -1,7 +1,7 @@
 namespace PandaProbe.Properties.Generators;
 
 /// <summary>How a script's clock moves from one event to the next.</summary>
-public enum ClockMode
+internal enum ClockMode
 {
     /// <summary>Every event is later than the one before (the normal case).</summary>
     Increasing,
@@ -16,7 +16,7 @@ public enum ClockMode
 /// arrays, arrays of byte arrays, bytes), so failing cases shrink for free; <see cref="Scripts"/> interprets a plan
 /// into an event script, and any plan at all is a valid input to the interpreter.
 /// </summary>
-public static class Plans
+internal static class Plans
 {
     /// <summary>
     /// Step arrays: FsCheck's own byte-array arbitrary with its size scaled by four (an operation reads several bytes,

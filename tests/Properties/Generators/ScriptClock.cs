@@ -1,7 +1,7 @@
 namespace PandaProbe.Properties.Generators;
 
 /// <summary>The clock of one generated script: it moves by a plan-chosen step, in the direction of its mode.</summary>
-public sealed class ScriptClock(ClockMode mode, DateTimeOffset start)
+internal sealed class ScriptClock(ClockMode mode, DateTimeOffset start)
 {
     /// <summary>The current instant.</summary>
     public DateTimeOffset Now { get; private set; } = start;

@@ -13,7 +13,7 @@ namespace PandaProbe.Properties.Generators;
 /// <item><see cref="Interleave"/>: several independent well-formed traces merged, each keeping its own order.</item>
 /// </list>
 /// </summary>
-public static class Scripts
+internal static class Scripts
 {
     /// <summary>The kinds of script <see cref="Any"/> can produce.</summary>
     public const int KindCount = 6;

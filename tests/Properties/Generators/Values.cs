@@ -1,7 +1,7 @@
 namespace PandaProbe.Properties.Generators;
 
 /// <summary>Plan-driven values for event fields, chosen to hit the interesting cases (empty, at and over limits).</summary>
-public static class Values
+internal static class Values
 {
     /// <summary>The first instant of every generated clock.</summary>
     public static readonly DateTimeOffset Epoch = new(2025, 3, 14, 12, 0, 0, TimeSpan.Zero);

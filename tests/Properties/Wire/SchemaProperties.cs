@@ -1,3 +1,4 @@
+using PandaProbe.Model.Enrichment;
 using System.Text.Json;
 using PandaProbe.Properties.Checks;
 using PandaProbe.Properties.Generators;
@@ -9,7 +10,8 @@ namespace PandaProbe.Properties.Wire;
 
 /// <summary>
 /// Every completed trace's body satisfies the platform's schema rules: for arbitrary event scripts (well-formed, late
-/// spans, ill-formed, interleaved, corrupted), each <see cref="Output.TraceCompleted"/> trace written by
+/// spans, ill-formed, interleaved, corrupted), each <see cref="Output.TraceCompleted"/> trace, enriched as the pipeline
+/// enriches it and written by
 /// <see cref="WireJson.Trace(Trace)"/> passes <see cref="WireRules"/> (and, in the development checkout, the
 /// platform's <c>openapi.json</c>), and so does each late span body written by <see cref="WireJson.Spans"/>.
 /// </summary>
@@ -23,7 +25,8 @@ public class SchemaProperties
     /// <summary>The violations found in every body produced from one script (empty when all are acceptable).</summary>
     internal static List<string> Violations(IReadOnlyList<TraceEvent> script, TraceWriter write, OpenApiChecker? schema)
     {
-        var outputs = TraceReducer.Fold(script).Outputs;
+        // What the serializer receives: the reducer's outputs after the pipeline's enrichment.
+        var outputs = TraceReducer.Fold(script).Outputs.Map(o => Enricher.LimitsOnly.Output(o).Value).Strict();
         var errors = new List<string>();
         // Every span the reducer started, per trace: a parent missing from a body must be one of these (late or never ended).
         var started = new Dictionary<TraceId, HashSet>();

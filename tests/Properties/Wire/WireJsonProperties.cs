@@ -1,3 +1,4 @@
+using PandaProbe.Model.Enrichment;
 using System.Text.Json;
 using FsCheck;
 using FsCheck.Fluent;
@@ -54,7 +55,8 @@ public class WireJsonProperties
             {
                 texts = texts.Select(t => t ?? "").ToArray();
                 var flag = texts.Length % 2 == 0;
-                var trace = Build(texts, counts, costs, flag);
+                // As the serializer receives it: after the pipeline's enrichment.
+                var trace = Enricher.LimitsOnly.Trace(Build(texts, counts, costs, flag)).Value;
                 var json = WireJson.Trace(trace);
                 using var doc = JsonDocument.Parse(json);
                 var root = doc.RootElement;
@@ -66,7 +68,7 @@ public class WireJsonProperties
                         && (root.TryGetProperty("tags", out var tags) ? tags.GetArrayLength() : 0) == texts.Length
                         && finiteCosts == costs.Take(4).Count(double.IsFinite)
                         && span.GetProperty("token_usage").EnumerateObject().All(p => p.Value.TryGetInt64(out _))
-                        && back.Name == Limits.Name(trace.Name)
+                        && back.Name == trace.Name
                         && back.Tags.SequenceEqual(trace.Tags)
                         && back.Input == trace.Input
                         && backSpan.Output == trace.Spans.Head().Output

@@ -1,3 +1,4 @@
+using PandaProbe.Model.Enrichment;
 using LanguageExt;
 using PandaProbe.Model;
 using PandaProbe.Model.Delivery;
@@ -236,7 +237,7 @@ public class ClientLimitsTests
     private static readonly TraceId Id = TraceId.New();
 
     [Fact]
-    public void Long_names_and_short_texts_are_truncated_with_the_marker()
+    public void Enrichment_truncates_long_names_and_short_texts_with_the_marker_and_drops_non_finite_costs()
     {
         var trace = new Trace
         {
@@ -248,7 +249,8 @@ public class ClientLimitsTests
                 Cost = Some(new Cost(Map(("total", 1.0), ("bad", double.NaN), ("worse", double.PositiveInfinity)))),
             }),
         };
-        var clean = ClientLimits.Sanitize(trace);
+        var (clean, adjustments) = Enricher.LimitsOnly.Trace(trace);
+        Assert.Equal(5, adjustments.Count);   // trace name, session_id, environment, span name, model
         Assert.Equal(512, clean.Name.Length);
         Assert.EndsWith(Limits.TruncationMarker, clean.Name);
         Assert.Equal(255, clean.SessionId.ToNullable()!.Length);

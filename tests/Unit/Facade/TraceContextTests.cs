@@ -229,7 +229,7 @@ public class TraceContextTests
     }
 
     [Fact]
-    public async Task Shutdown_drains_is_idempotent_and_later_events_are_counted_as_dropped()
+    public async Task Shutdown_drains_is_idempotent_and_a_later_trace_is_not_recorded_but_counted_as_dropped()
     {
         var exporter = new RecordingExporter();
         var client = TestClient.Create(exporter);
@@ -240,7 +240,7 @@ public class TraceContextTests
         Assert.True(second.Completed);
         Assert.Equal(3, exporter.Traces.Count);
         Assert.Equal(1, exporter.ShutdownCalls);
-        using (client.StartTrace("after")) { }
-        Assert.Equal(2, client.Health.DroppedByReason[DropReason.AfterShutdown]);
+        using (var after = client.StartTrace("after")) Assert.False(after.IsRecording);
+        Assert.Equal(1, client.Health.DroppedByReason[DropReason.AfterShutdown]);
     }
 }

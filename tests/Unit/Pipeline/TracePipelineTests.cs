@@ -4,16 +4,29 @@ using PandaProbe.Model.Batching;
 using PandaProbe.Pipeline;
 using PandaProbe.Unit.Support;
 using Xunit;
+using static PandaProbe.Model.TraceEvent;
 
 namespace PandaProbe.Unit.Pipeline;
 
 public class TracePipelineTests
 {
-    static TraceEvent[] OneTrace(TraceId id, DateTimeOffset at) =>
-    [
-        new TraceEvent.TraceStarted(id, "t", at),
-        new TraceEvent.TraceEnded(id, at.AddMilliseconds(5)),
-    ];
+    static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+
+    /// <summary>Starts and ends one trace through the pipeline, on this thread; returns its id.</summary>
+    static TraceId OneTrace(TracePipeline pipeline, DateTimeOffset at)
+    {
+        var id = TraceId.New();
+        pipeline.Start(new TraceStarted(id, "t", at))!.Raise(new TraceEnded(id, at.AddMilliseconds(5)));
+        return id;
+    }
+
+    /// <summary>Shuts a pipeline on virtual time down (its last drain runs when the clock is advanced).</summary>
+    static async Task Stop(TracePipeline pipeline, CountingScheduler scheduler)
+    {
+        var stopping = pipeline.ShutdownAsync(TimeSpan.FromSeconds(10));
+        scheduler.RunDue();
+        Assert.True((await stopping).Completed);
+    }
 
     static async Task Eventually(Func<bool> condition)
     {
@@ -21,49 +34,83 @@ public class TracePipelineTests
         while (!condition())
         {
             cts.Token.ThrowIfCancellationRequested();
-            await Task.Yield();
-            Thread.Sleep(1);
+            await Task.Delay(1);
         }
     }
 
     [Fact]
-    public async Task Pending_items_are_exported_when_the_flush_interval_passes_without_a_flush()
+    public async Task An_idle_pipeline_schedules_nothing()
     {
-        var time = new ManualTimeProvider();
-        var exporter = new InMemoryTraceExporter();
-        await using var pipeline = new TracePipeline([exporter], PipelineOptions.Create(batchSize: 10, flushInterval: TimeSpan.FromSeconds(5)), time);
-        for (var i = 0; i < 3; i++)
-            foreach (var e in OneTrace(TraceId.New(), time.GetUtcNow())) pipeline.Post(e);
-
-        await Eventually(() => pipeline.Counters.Snapshot().TracesCompleted == 3);
-        Assert.Empty(exporter.Traces);
-        time.Advance(TimeSpan.FromSeconds(5));
-        var traces = await exporter.WaitForTracesAsync(3, new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token);
-        Assert.Equal(3, traces.Count);
-        Assert.Equal(1, exporter.ExportCalls);
+        var scheduler = new CountingScheduler();
+        var pipeline = new TracePipeline([new RecordingExporter()], PipelineOptions.Create(flushInterval: Interval), scheduler: scheduler);
+        scheduler.AdvanceBy(TimeSpan.FromHours(1));
+        Assert.Empty(scheduler.Scheduled);
+        await Stop(pipeline, scheduler);
     }
 
     [Fact]
-    public async Task A_full_batch_is_exported_at_once_and_batches_never_exceed_the_batch_size()
+    public async Task A_lone_trace_is_exported_after_the_interval_and_the_export_side_wakes_only_for_that()
     {
-        var time = new ManualTimeProvider();
+        var scheduler = new CountingScheduler();
         var exporter = new RecordingExporter();
-        await using var pipeline = new TracePipeline([exporter], PipelineOptions.Create(batchSize: 4, flushInterval: TimeSpan.FromHours(1)), time);
-        for (var i = 0; i < 8; i++)
-            foreach (var e in OneTrace(TraceId.New(), time.GetUtcNow())) pipeline.Post(e);
+        var pipeline = new TracePipeline([exporter], PipelineOptions.Create(batchSize: 10, flushInterval: Interval), scheduler: scheduler);
+        var id = OneTrace(pipeline, scheduler.Now);
 
-        await Eventually(() => exporter.Traces.Count == 8);
-        Assert.All(exporter.Batches, b => Assert.True(b.Count <= 4));
+        Assert.Equal(1, pipeline.Counters.Snapshot().TracesCompleted);    // folded on this thread, at once
+        scheduler.AdvanceBy(Interval - TimeSpan.FromTicks(1));
+        Assert.Empty(exporter.Batches);
+        scheduler.AdvanceBy(TimeSpan.FromTicks(1));
+
+        Assert.Equal([id], exporter.Traces.Select(t => t.Id));
+        Assert.Equal([Interval], scheduler.Scheduled);                   // one wake-up: the interval timer
+        scheduler.AdvanceBy(TimeSpan.FromHours(1));
+        Assert.Single(scheduler.Scheduled);                              // and nothing after it
+        await Stop(pipeline, scheduler);
     }
 
     [Fact]
-    public async Task Flush_exports_everything_posted_before_it_in_order_and_reports_counts()
+    public async Task A_full_batch_is_exported_at_once_without_waiting_for_the_interval()
+    {
+        var scheduler = new CountingScheduler();
+        var exporter = new RecordingExporter();
+        var pipeline = new TracePipeline([exporter], PipelineOptions.Create(batchSize: 4, flushInterval: Interval), scheduler: scheduler);
+        var ids = Enumerable.Range(0, 4).Select(_ => OneTrace(pipeline, scheduler.Now)).ToArray();
+
+        scheduler.RunDue();   // the clock does not move
+
+        Assert.Equal(ids, exporter.Traces.Select(t => t.Id));
+        Assert.Single(exporter.Batches);
+        // The first trace armed the interval timer and the fourth woke the export side, which cancelled the timer:
+        // nothing is left to wake up for.
+        Assert.Equal([Interval, TimeSpan.Zero], scheduler.Scheduled);
+        scheduler.AdvanceBy(TimeSpan.FromHours(1));
+        Assert.Single(exporter.Batches);
+        await Stop(pipeline, scheduler);
+    }
+
+    [Fact]
+    public async Task Batches_never_exceed_the_batch_size_and_keep_the_order_of_completion()
+    {
+        var scheduler = new CountingScheduler();
+        var exporter = new RecordingExporter();
+        var pipeline = new TracePipeline([exporter], PipelineOptions.Create(batchSize: 4, flushInterval: Interval), scheduler: scheduler);
+        var ids = Enumerable.Range(0, 10).Select(_ => OneTrace(pipeline, scheduler.Now)).ToArray();
+
+        scheduler.RunDue();
+        Assert.Equal(8, exporter.Traces.Count);           // two full batches at once; two traces wait for the interval
+        scheduler.AdvanceBy(Interval);
+
+        Assert.Equal(ids, exporter.Traces.Select(t => t.Id));
+        Assert.All(exporter.Batches, b => Assert.True(b.Count <= 4));
+        await Stop(pipeline, scheduler);
+    }
+
+    [Fact]
+    public async Task Flush_exports_everything_completed_before_it_in_order_and_reports_counts()
     {
         var exporter = new RecordingExporter();
         await using var pipeline = new TracePipeline([exporter], PipelineOptions.Create(batchSize: 3, flushInterval: TimeSpan.FromHours(1)));
-        var ids = Enumerable.Range(0, 7).Select(_ => TraceId.New()).ToArray();
-        foreach (var id in ids)
-            foreach (var e in OneTrace(id, DateTimeOffset.UtcNow)) pipeline.Post(e);
+        var ids = Enumerable.Range(0, 7).Select(_ => OneTrace(pipeline, DateTimeOffset.UtcNow)).ToArray();
 
         var result = await pipeline.FlushAsync(TimeSpan.FromSeconds(10));
 
@@ -75,18 +122,24 @@ public class TracePipelineTests
     }
 
     [Fact]
-    public async Task A_full_inbox_drops_new_events_and_counts_them_without_blocking()
+    public async Task A_producer_calling_flat_out_never_has_a_trace_refused_and_a_slow_exporter_loses_the_oldest_items_counted()
     {
-        var exporter = new RecordingExporter();
-        await using var pipeline = new TracePipeline([exporter], PipelineOptions.Create(eventQueueCapacity: 16));
-        // One reader folds while this thread posts as fast as it can into a 16-event inbox.
-        var accepted = 0;
-        for (var i = 0; i < 100_000; i++)
-            if (pipeline.Post(new TraceEvent.TraceStarted(TraceId.New(), "t", DateTimeOffset.UtcNow))) accepted++;
-        var result = await pipeline.FlushAsync(TimeSpan.FromSeconds(30));
-        var dropped = result.Health.DroppedByReason[DropReason.InboxFull];
-        Assert.Equal(100_000, accepted + dropped);
-        Assert.Equal(accepted, result.Health.EventsPosted);
+        var release = new TaskCompletionSource();
+        var exporter = new BlockingExporter(release.Task);
+        var pipeline = new TracePipeline([exporter], PipelineOptions.Create(batchSize: 10, maxQueueSize: 50, flushInterval: TimeSpan.FromHours(1)));
+        const int Traces = 20_000;
+        for (var i = 0; i < Traces; i++) OneTrace(pipeline, DateTimeOffset.UtcNow);
+
+        var before = pipeline.Counters.Snapshot();
+        Assert.Equal(Traces, before.TracesCompleted);                       // every trace was taken and completed
+        Assert.Equal(0, before.Rejections.Values.Sum());
+        release.SetResult();
+        var result = await pipeline.ShutdownAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(result.Completed);
+        var queueFull = result.Health.DroppedByReason[DropReason.ExportQueueFull];
+        Assert.True(queueFull > 0);
+        Assert.Equal(Traces, exporter.Seen.Count + queueFull);              // each one exported or counted
     }
 
     [Fact]
@@ -95,10 +148,7 @@ public class TracePipelineTests
         var release = new TaskCompletionSource();
         var exporter = new BlockingExporter(release.Task);
         var pipeline = new TracePipeline([exporter], PipelineOptions.Create(batchSize: 1, maxQueueSize: 2, flushInterval: TimeSpan.FromHours(1)));
-        var ids = Enumerable.Range(0, 6).Select(_ => TraceId.New()).ToArray();
-        foreach (var id in ids)
-            foreach (var e in OneTrace(id, DateTimeOffset.UtcNow)) pipeline.Post(e);
-        await Eventually(() => pipeline.Counters.Snapshot().TracesCompleted == 6);
+        var ids = Enumerable.Range(0, 6).Select(_ => OneTrace(pipeline, DateTimeOffset.UtcNow)).ToArray();
         release.SetResult();
         var result = await pipeline.ShutdownAsync(TimeSpan.FromSeconds(10));
         Assert.True(result.Completed);
@@ -116,8 +166,7 @@ public class TracePipelineTests
         var gate = new ManualResetEventSlim();
         var delivered = 0;
         using var sub = pipeline.CompletedTraces.Subscribe(_ => { gate.Wait(TimeSpan.FromSeconds(10)); Interlocked.Increment(ref delivered); });
-        for (var i = 0; i < 50; i++)
-            foreach (var e in OneTrace(TraceId.New(), DateTimeOffset.UtcNow)) pipeline.Post(e);
+        for (var i = 0; i < 50; i++) OneTrace(pipeline, DateTimeOffset.UtcNow);
         var result = await pipeline.FlushAsync(TimeSpan.FromSeconds(30));
         gate.Set();
         Assert.True(result.Completed);
@@ -133,25 +182,46 @@ public class TracePipelineTests
     {
         var exporter = new BlockingExporter(new TaskCompletionSource().Task);
         var pipeline = new TracePipeline([exporter], PipelineOptions.Create(batchSize: 1, flushInterval: TimeSpan.FromHours(1)));
-        for (var i = 0; i < 3; i++)
-            foreach (var e in OneTrace(TraceId.New(), DateTimeOffset.UtcNow)) pipeline.Post(e);
+        for (var i = 0; i < 3; i++) OneTrace(pipeline, DateTimeOffset.UtcNow);
         var result = await pipeline.ShutdownAsync(TimeSpan.FromMilliseconds(300));
         Assert.False(result.Completed);
         await Eventually(() => pipeline.Counters.Snapshot() is var h && h.Failed + h.DroppedByReason[DropReason.ShutdownDeadline] == 3);
     }
 
-    [Theory]
-    [InlineData(0, 10, 0, 5, false, 0)]
-    [InlineData(3, 10, 1, 5, false, 0)]
-    [InlineData(3, 10, 5, 5, false, 3)]
-    [InlineData(12, 10, 0, 5, false, 10)]
-    [InlineData(3, 10, 0, 5, true, 3)]
-    public void BatchPolicy_cuts_on_size_interval_or_drain(int pending, int size, int sinceSeconds, int intervalSeconds, bool draining, int take)
+    [Fact]
+    public async Task After_shutdown_nothing_is_folded_and_every_refusal_is_counted()
     {
-        var d = BatchPolicy.Decide(pending, size, TimeSpan.FromSeconds(sinceSeconds), TimeSpan.FromSeconds(intervalSeconds), draining);
-        Assert.Equal(take, d.Take);
-        if (take == 0 && pending > 0) Assert.Equal(TimeSpan.FromSeconds(intervalSeconds - sinceSeconds), d.Wait);
+        var exporter = new RecordingExporter();
+        var pipeline = new TracePipeline([exporter]);
+        var id = TraceId.New();
+        var cell = pipeline.Start(new TraceStarted(id, "open at shutdown", DateTimeOffset.UtcNow))!;
+        await pipeline.ShutdownAsync(TimeSpan.FromSeconds(10));
+
+        cell.Raise(new TraceEnded(id, DateTimeOffset.UtcNow));
+        Assert.Null(pipeline.Start(new TraceStarted(TraceId.New(), "late", DateTimeOffset.UtcNow)));
+
+        Assert.Equal(2, pipeline.Counters.Snapshot().DroppedByReason[DropReason.AfterShutdown]);
+        Assert.Empty(exporter.Traces);
     }
+
+    [Theory]
+    [InlineData(0, 10, false, false, 0)]
+    [InlineData(3, 10, false, false, 0)]
+    [InlineData(3, 10, true, false, 3)]
+    [InlineData(3, 10, false, true, 3)]
+    [InlineData(12, 10, false, false, 10)]
+    [InlineData(12, 10, true, true, 10)]
+    public void BatchPolicy_takes_a_full_batch_or_on_interval_or_drain_what_waits(int queued, int size, bool due, bool draining, int take) =>
+        Assert.Equal(take, BatchPolicy.Take(queued, size, due, draining));
+
+    [Theory]
+    [InlineData(1, false, false, "Arm")]
+    [InlineData(1, true, false, "Keep")]
+    [InlineData(1, false, true, "Keep")]
+    [InlineData(0, true, false, "Cancel")]
+    [InlineData(0, false, false, "Keep")]
+    public void BatchPolicy_arms_the_timer_only_while_items_wait(int queued, bool armed, bool exporting, string move) =>
+        Assert.Equal(move, BatchPolicy.Timer(queued, armed, exporting).ToString());
 
     sealed class BlockingExporter(Task release) : ITraceExporter
     {

@@ -73,10 +73,10 @@ public class OpenAiAgentsFacadeTests
         using (var llm = trace.LlmCall("gpt-4o"))
             llm.SetTokenUsage(100, 50);
 
+        await client.FlushAsync(TimeSpan.FromSeconds(10));   // processors see what the export side processes
         var ended = await processor.Ended.Task.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(new[] { "trace-start run", "span-start gpt-4o", "span-end gpt-4o", "trace-end run" }, processor.Calls.ToArray());
         Assert.Equal(0.00075, Assert.Single(ended.Spans).Cost.Map(c => c.Total).IfNone(-1));   // processors see priced spans
-        await client.FlushAsync(TimeSpan.FromSeconds(10));
         Assert.Single(exporter.Traces);
     }
 }

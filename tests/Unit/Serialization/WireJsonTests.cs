@@ -332,11 +332,12 @@ public class WireJsonTests
     }
 
     [Fact]
-    public void Names_and_short_texts_are_fitted_to_the_platform_limits_even_without_the_reducer()
+    public void An_enriched_trace_reaches_the_wire_with_names_and_short_texts_fitted_to_the_platform_limits()
     {
         var trace = Minimal() with { Name = " ", SessionId = Some(new string('s', 300)) };
         var span = SomeSpan() with { Name = new string('n', 600), Model = Some(new string('m', 256)) };
-        var body = Parse(WireJson.Trace(trace, [span]));
+        var enriched = PandaProbe.Model.Enrichment.Enricher.LimitsOnly.Trace(trace with { Spans = Seq1(span) }).Value;
+        var body = Parse(WireJson.Trace(enriched, enriched.Spans));
         Assert.Equal("unnamed", body.GetProperty("name").GetString());
         Assert.Equal(255, body.GetProperty("session_id").GetString()!.Length);
         var written = body.GetProperty("spans")[0];

@@ -1,0 +1,242 @@
+using System.Reactive.Concurrency;
+using System.Reactive.Disposables;
+using PandaProbe.Model.Batching;
+
+namespace PandaProbe.Pipeline;
+
+/// <summary>
+/// The hand-off from the threads that complete traces to the export side: a bounded FIFO of reducer outputs (the
+/// oldest dropped and counted when full) that wakes the export side on the injected <see cref="IScheduler"/> per
+/// batch, per interval, or for a flush or shutdown, never per item, and not at all while nothing waits
+/// (<see cref="BatchPolicy"/>). One drain runs at a time; it hands each batch to <c>process</c> and awaits it before
+/// taking the next, so batches leave in order and the queue is the only buffer.
+/// </summary>
+/// <remarks>
+/// Adding an item takes a short lock and, at most once per batch, schedules the drain (or, for the first item after
+/// an idle spell, arms the interval timer). The scheduler must not run actions inline (not <c>Scheduler.Immediate</c>).
+/// </remarks>
+internal sealed class ExportQueue
+{
+    readonly object gate = new();
+    readonly Output[] ring;
+    readonly int batchSize;
+    readonly TimeSpan interval;
+    readonly IScheduler scheduler;
+    readonly Func<Output[], ValueTask> process;
+    readonly Action<Output> dropped;
+    readonly List<(long Target, TaskCompletionSource Done)> waiters = [];
+    readonly TaskCompletionSource finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    int head, count;
+    long added;          // items ever added; an item's sequence number is its position, from 1
+    long inflightFirst;  // sequence number of the first item being exported, 0 when none
+    int inflightCount;
+    bool exporting;      // a drain is scheduled or running
+    bool intervalDue;    // the timer fired: what waits goes out, whole batches or not
+    bool completing, aborted;
+    IDisposable? timer;
+
+    /// <param name="capacity">Items held before the oldest is dropped.</param>
+    /// <param name="batchSize">Most items per batch.</param>
+    /// <param name="interval">Longest wait of an item before its batch leaves.</param>
+    /// <param name="scheduler">Where the drain and the timer run.</param>
+    /// <param name="process">Exports one batch (never throws).</param>
+    /// <param name="dropped">Told of each item dropped to make room (called under the queue's lock: keep it short).</param>
+    public ExportQueue(int capacity, int batchSize, TimeSpan interval, IScheduler scheduler, Func<Output[], ValueTask> process,
+        Action<Output> dropped)
+    {
+        ring = new Output[Math.Max(1, capacity)];
+        this.batchSize = Math.Max(1, batchSize);
+        this.interval = interval;
+        this.scheduler = scheduler;
+        this.process = process;
+        this.dropped = dropped;
+    }
+
+    /// <summary>Items waiting or being exported.</summary>
+    public int Pending { get { lock (gate) return count + inflightCount; } }
+
+    /// <summary>Completes when a shutdown has drained the queue (or dropped what was left).</summary>
+    public Task Finished => finished.Task;
+
+    /// <summary>Adds an item; false when the queue has been completed (shutdown), and the item was not taken.</summary>
+    public bool Add(Output item)
+    {
+        lock (gate)
+        {
+            if (completing || aborted) return false;
+            if (count == ring.Length)
+            {
+                dropped(ring[head]);
+                ring[head] = null!;
+                head = Next(head);
+                count--;
+            }
+            ring[(head + count) % ring.Length] = item;
+            count++;
+            added++;
+            if (BatchPolicy.WakeOnAdd(count, batchSize, exporting)) WakeLocked();
+            else MoveTimerLocked();
+        }
+        return true;
+    }
+
+    /// <summary>Completes <paramref name="done"/> once every item added before the call has been exported or dropped.</summary>
+    public void Flush(TaskCompletionSource done)
+    {
+        lock (gate)
+        {
+            waiters.Add((added, done));
+            CompleteWaitersLocked();
+            if (waiters.Count > 0 && !exporting) WakeLocked();
+        }
+    }
+
+    /// <summary>Takes no more items, exports what waits, then completes <see cref="Finished"/>.</summary>
+    public void Complete()
+    {
+        lock (gate)
+        {
+            if (completing) return;
+            completing = true;
+            if (!exporting) WakeLocked();
+        }
+    }
+
+    /// <summary>Drops everything still waiting (shutdown deadline) and ends the queue.</summary>
+    public void Abort(Action<int> droppedAtDeadline)
+    {
+        lock (gate)
+        {
+            aborted = true;
+            if (count > 0) droppedAtDeadline(count);
+            System.Array.Clear(ring);
+            head = count = 0;
+            CancelTimerLocked();
+            CompleteWaitersLocked();
+            if (!exporting) finished.TrySetResult();
+        }
+    }
+
+    int Next(int i) => i + 1 == ring.Length ? 0 : i + 1;
+
+    void WakeLocked()
+    {
+        exporting = true;
+        CancelTimerLocked();
+        Schedule(static self => { _ = self.DrainAsync(); });
+    }
+
+    void MoveTimerLocked()
+    {
+        switch (BatchPolicy.Timer(count, timer is not null, exporting))
+        {
+            case TimerMove.Arm:
+                timer = Schedule(interval, static self => self.OnInterval());
+                break;
+            case TimerMove.Cancel:
+                CancelTimerLocked();
+                break;
+        }
+    }
+
+    void CancelTimerLocked()
+    {
+        timer?.Dispose();
+        timer = null;
+    }
+
+    void OnInterval()
+    {
+        lock (gate)
+        {
+            timer = null;
+            if (count == 0 || aborted) return;
+            intervalDue = true;
+            if (exporting) return;
+            exporting = true;
+        }
+        _ = DrainAsync();
+    }
+
+    async Task DrainAsync()
+    {
+        while (true)
+        {
+            Output[] batch;
+            lock (gate)
+            {
+                var draining = waiters.Count > 0 || completing;
+                var take = aborted ? 0 : BatchPolicy.Take(count, batchSize, intervalDue, draining);
+                if (take == 0)
+                {
+                    exporting = false;
+                    if (count == 0) intervalDue = false;
+                    MoveTimerLocked();
+                    CompleteWaitersLocked();
+                    if ((completing && count == 0) || aborted) finished.TrySetResult();
+                    return;
+                }
+                batch = new Output[take];
+                inflightFirst = added - count + 1;
+                inflightCount = take;
+                for (var i = 0; i < take; i++)
+                {
+                    batch[i] = ring[head];
+                    ring[head] = null!;
+                    head = Next(head);
+                }
+                count -= take;
+            }
+            try { await process(batch).ConfigureAwait(false); }
+            catch (Exception ex) { SelfLog.Write($"exporting a batch failed: {ex.Message}"); }
+            lock (gate)
+            {
+                inflightFirst = 0;
+                inflightCount = 0;
+                CompleteWaitersLocked();
+            }
+        }
+    }
+
+    /// <summary>Completes the flushes whose items have all left: none is still queued or being exported.</summary>
+    void CompleteWaitersLocked()
+    {
+        if (waiters.Count == 0) return;
+        var firstQueued = added - count + 1;
+        for (var i = waiters.Count - 1; i >= 0; i--)
+        {
+            var (target, done) = waiters[i];
+            if (aborted || firstQueued > target && (inflightFirst == 0 || inflightFirst > target))
+            {
+                waiters.RemoveAt(i);
+                done.TrySetResult();
+            }
+        }
+    }
+
+    IDisposable Schedule(Action<ExportQueue> action)
+    {
+        using var quiet = Quiet();
+        return scheduler.Schedule((self: this, action), static (_, s) =>
+        {
+            s.action(s.self);
+            return Disposable.Empty;
+        });
+    }
+
+    IDisposable Schedule(TimeSpan due, Action<ExportQueue> action)
+    {
+        using var quiet = Quiet();
+        return scheduler.Schedule((self: this, action), due, static (_, s) =>
+        {
+            s.action(s.self);
+            return Disposable.Empty;
+        });
+    }
+
+    /// <summary>
+    /// Keeps the caller's execution context (its ambient trace, its async-locals) out of the export side, so exporters
+    /// never run inside the application's spans.
+    /// </summary>
+    static AsyncFlowControl? Quiet() => ExecutionContext.IsFlowSuppressed() ? null : ExecutionContext.SuppressFlow();
+}
