@@ -42,6 +42,10 @@ public static class Program
         if (Environment.GetEnvironmentVariable("BENCH_TRACE") == "1") SelfLog.Enable(m => Console.Error.WriteLine("selflog: " + m));
         if (only == "loop") { LoopProbe.Run(); return 0; }
         if (only == "panda-throughput") { Throughput.RunPandaOnly(quick); return 0; }
+        if (only == "traffic") { Traffic.Run(quick); return 0; }
+        if (only == "parts") { PartsProbe.Run(); return 0; }
+        if (only == "steps") { StepsProbe.Run(); return 0; }
+        if (only == "capture") { CaptureProbe.Run(); return 0; }
         if (only is null or "throughput") throughput = Throughput.Run(quick);
         if (only is null or "alloc") alloc = CallerAllocations.Measure();
         var filter = Arg(args, "--class");

@@ -28,18 +28,18 @@ internal static class TraceReducer
         SpanStarted s => StartSpan(trace, s),
         SpanEnded x => EndSpan(trace, x),
 
-        InputSet { Span: { } id } i => OnSpan(trace, i, id, static (s, i) => s with { Input = Some(i.Input ?? Payload.Null) }),
-        OutputSet { Span: { } id } o => OnSpan(trace, o, id, static (s, o) => s with { Output = Some(o.Output ?? Payload.Null) }),
-        ModelSet m => OnSpan(trace, m, m.Span, static (s, m) => s with { Model = Optional(m.Model) }),
-        TokensSet t => OnSpan(trace, t, t.Span, static (s, t) => t.Tokens is null ? null : s with { Tokens = Some(t.Tokens) }),
-        CostSet c => OnSpan(trace, c, c.Span, static (s, c) => c.Cost is null ? null : s with { Cost = Some(c.Cost) }),
-        ModelParametersSet p => OnSpan(trace, p, p.Span, static (s, p) => s with { ModelParameters = Some(p.Parameters) }),
-        CompletionStartSet c => OnSpan(trace, c, c.Span, static (s, c) => s with { CompletionStartTime = Some(c.CompletionStart) }),
-        MetadataMerged { Span: { } id } m => OnSpan(trace, m, id, static (s, m) => s with { Metadata = Merge(s.Metadata, m.Metadata) }),
-        Errored { Span: { } id } x => OnSpan(trace, x, id, static (s, x) => x.Error is null ? null : s with { Error = Some(x.Error), Status = SpanStatus.Error }),
-        SpanStatusSet s => OnSpan(trace, s, s.Span, static (span, s) => span with { Status = s.Status }),
-        ParamsRegistered { Span: { } id } p => OnSpan(trace, p, id, static (s, p) => s with { Params = p.Overwrite ? p.Params : Merge(s.Params, p.Params) }),
-        Logged { Span: { } id } l => OnSpan(trace, l, id, static (s, l) => s with { Logs = s.Logs.Add(new LogEntry(l.At, l.Data ?? Payload.Null)) }),
+        InputSet { Span: { } id } i => OnSpan(trace, i, id),
+        OutputSet { Span: { } id } o => OnSpan(trace, o, id),
+        ModelSet m => OnSpan(trace, m, m.Span),
+        TokensSet t => OnSpan(trace, t, t.Span, valid: t.Tokens is not null),
+        CostSet c => OnSpan(trace, c, c.Span, valid: c.Cost is not null),
+        ModelParametersSet p => OnSpan(trace, p, p.Span),
+        CompletionStartSet c => OnSpan(trace, c, c.Span),
+        MetadataMerged { Span: { } id } m => OnSpan(trace, m, id),
+        Errored { Span: { } id } x => OnSpan(trace, x, id, valid: x.Error is not null),
+        SpanStatusSet s => OnSpan(trace, s, s.Span),
+        ParamsRegistered { Span: { } id } p => OnSpan(trace, p, id),
+        Logged { Span: { } id } l => OnSpan(trace, l, id),
 
         InputSet i => OnTrace(trace, i, static (t, i) => t with { Input = Some(i.Input ?? Payload.Null) }),
         OutputSet o => OnTrace(trace, o, static (t, o) => t with { Output = Some(o.Output ?? Payload.Null) }),
@@ -141,18 +141,14 @@ internal static class TraceReducer
             Model = Optional(s.Model),
             Metadata = s.Metadata,
         };
-        return new TraceStep(open.WithOpenSpans(open.OpenSpans.AddOrUpdate(s.Span, span)), new Output.SpanStarted(span));
+        return new TraceStep(open.WithOpenSpans(open.OpenSpans.AddOrUpdate(s.Span, OpenSpan.Start(span))), new Output.SpanStarted(span));
     }
 
     static TraceStep EndSpan(OpenTrace open, SpanEnded x)
     {
         if (!open.OpenSpans.TryFind(x.Span, out var span))
             return Reject(open, x, RejectionReason.SpanNotOpen, $"span {x.Span} is not open");
-        var ended = span with
-        {
-            EndedAt = Some(Later(span.StartedAt, x.At)),
-            Status = span.Status == SpanStatus.Unset ? SpanStatus.Ok : span.Status,
-        };
+        var ended = span.End(x.At);
         var remaining = open.OpenSpans.Remove(x.Span);
         if (open.IsOpen) return new TraceStep(open.WithEnded(ended, remaining), new Output.SpanCompleted(ended, false));
         // A late span: the trace has completed already; it leaves the state with its last open span.
@@ -160,14 +156,14 @@ internal static class TraceReducer
     }
 
     /// <summary>
-    /// Changes one open span (of an open or an ended trace) with <paramref name="evolve"/>, which returns <c>null</c>
-    /// when the event lacks its value.
+    /// Applies a span-local event to one open span (of an open or an ended trace); what the event does to the span is
+    /// <see cref="SpanChanges"/>. An event without its value (<paramref name="valid"/> false) is refused.
     /// </summary>
-    static TraceStep OnSpan<E>(OpenTrace open, E e, SpanId id, Func<Span, E, Span?> evolve) where E : TraceEvent
+    static TraceStep OnSpan(OpenTrace open, TraceEvent e, SpanId id, bool valid = true)
     {
         if (!open.OpenSpans.TryFind(id, out var span)) return Reject(open, e, RejectionReason.SpanNotOpen, $"span {id} is not open");
-        return evolve(span, e) is { } next
-            ? new TraceStep(open.WithOpenSpans(open.OpenSpans.AddOrUpdate(id, next)), null)
+        return valid
+            ? new TraceStep(open.WithOpenSpans(open.OpenSpans.AddOrUpdate(id, span.With(e))), null)
             : Reject(open, e, RejectionReason.InvalidValue, $"{e.GetType().Name} carries no value");
     }
 

@@ -27,8 +27,9 @@ public sealed partial class PandaProbeOptions
     public IList<ITraceProcessor> Processors { get; } = new List<ITraceProcessor>();
 
     /// <summary>
-    /// How many completed traces the client keeps so that <c>TraceContext.Summary()</c>, <c>ToJson()</c>,
-    /// <c>Save()</c> and <c>PrintTree()</c> can describe them (the oldest are forgotten first).
+    /// How many completed sub-agent traces (traces started while another was open) the client keeps so that the
+    /// parent's <c>TraceContext.Summary()</c> and <c>PrintTree()</c> can roll them up (the oldest are forgotten
+    /// first). A trace describes itself without this; traces without a parent are never kept.
     /// <value>Default: 1000; 0 keeps none.</value>
     /// </summary>
     public int CompletedTraceRetention { get; set; } = 1000;

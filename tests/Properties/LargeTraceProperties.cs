@@ -25,7 +25,7 @@ public class LargeTraceProperties
         Prop.ForAll(Plans.Scaled(ArbMap.Default.ArbFor<byte[]>(), 8), plan =>
         {
             var table = SpanTable.Empty;
-            var model = new Dictionary<SpanId, Span>();
+            var model = new Dictionary<SpanId, OpenSpan>();
             var pool = Enumerable.Range(0, 3 * SpanTable.LinearLimit).Select(i => Ids.Span(7, i)).ToArray();
             var problems = new List<string>();
             for (var i = 0; i + 1 < plan.Length && problems.Count == 0; i += 2)
@@ -42,7 +42,7 @@ public class LargeTraceProperties
                     // Usually a span under its own id (the reducer's case, which a one-entry table keeps without an
                     // array); sometimes under another key, which the table must honour all the same.
                     var spanId = plan[i] % 5 == 1 ? pool[(plan[i + 1] + 1) % pool.Length] : id;
-                    var span = new Span { Id = spanId, Trace = Ids.Trace(7), Name = $"v{plan[i]}", StartedAt = Values.Epoch };
+                    var span = OpenSpan.Start(new Span { Id = spanId, Trace = Ids.Trace(7), Name = $"v{plan[i]}", StartedAt = Values.Epoch });
                     var before = table;
                     var beforeCount = before.Count;
                     table = table.AddOrUpdate(id, span);
@@ -54,7 +54,7 @@ public class LargeTraceProperties
             return (problems.Count == 0).Label(string.Join("\n", problems));
         }).Check(PropertyConfig.Default);
 
-    static IEnumerable<string> Differences(SpanTable table, Dictionary<SpanId, Span> model)
+    static IEnumerable<string> Differences(SpanTable table, Dictionary<SpanId, OpenSpan> model)
     {
         if (table.Count != model.Count) yield return $"count {table.Count}, expected {model.Count}";
         if (table.IsEmpty != (model.Count == 0)) yield return "IsEmpty disagrees with the count";

@@ -25,9 +25,8 @@ public static class MessagesFormatCheck
         {
             if (trace.Input.IsSome || trace.Output.IsSome)
             {
-                var where = $"trace '{trace.Name}' ({trace.Id})";
-                count += CheckValue(trace.Input, "trace input", where, warn);
-                count += CheckValue(trace.Output, "trace output", where, warn);
+                count += CheckValue(trace.Input, "trace input", trace, warn);
+                count += CheckValue(trace.Output, "trace output", trace, warn);
             }
             var spans = trace.Spans;
             for (var i = 0; i < spans.Count; i++)   // indexed: no enumerator per trace
@@ -52,9 +51,8 @@ public static class MessagesFormatCheck
         if (span is null || warn is null || span.Kind != SpanKind.Llm || span.Input.IsNone && span.Output.IsNone) return 0;
         try
         {
-            var where = $"span '{span.Name}' ({span.Id}) of trace {span.Trace}";
-            return CheckValue(span.Input, "LLM span input", where, warn)
-                + CheckValue(span.Output, "LLM span output", where, warn);
+            return CheckValue(span.Input, "LLM span input", span, warn)
+                + CheckValue(span.Output, "LLM span output", span, warn);
         }
         catch (Exception ex)
         {
@@ -63,11 +61,18 @@ public static class MessagesFormatCheck
         }
     }
 
-    static int CheckValue(Option<Payload> value, string label, string where, Action<string> warn)
+    /// <summary>Checks one value of <paramref name="owner"/> (a trace or a span, named in the warning only when there is one).</summary>
+    static int CheckValue(Option<Payload> value, string label, object owner, Action<string> warn)
     {
         if (!value.TryGet(out var payload) || payload is null) return 0;
         var problems = MessagesFormat.Validate(payload, label);
         if (problems.Count == 0) return 0;
+        var where = owner switch
+        {
+            Span span => $"span '{span.Name}' ({span.Id}) of trace {span.Trace}",
+            Trace trace => $"trace '{trace.Name}' ({trace.Id})",
+            _ => "a value",
+        };
         var more = problems.Count > 1 ? $" (and {problems.Count - 1} more problem{(problems.Count > 2 ? "s" : "")})" : "";
         try { warn($"{where}: the {label} does not follow the messages convention and is stored as-is: {problems[0]}{more}"); }
         catch (Exception) { /* a failing warning sink must not matter */ }

@@ -49,9 +49,13 @@ internal sealed class TracePipeline : IAsyncDisposable
         events = new IsolatedSubject<TraceEvent>("Events", Options.SubscriberQueueCapacity, Counters);
         completed = new IsolatedSubject<Trace>("CompletedTraces", Options.SubscriberQueueCapacity, Counters);
         outputs = new IsolatedSubject<Output>("Outputs", Options.SubscriberQueueCapacity, Counters);
+        var sample = new CheckSample(this.time);
         stage = new ExportStage(exporters.Where(e => e is not null).ToArray(), Enricher, Options, this.time, Counters,
             completed, outputs,
-            trace => MessagesFormatCheck.Check(trace, w => { Counters.MessageFormatWarning(); SelfLog.Write(w); }));
+            trace =>
+            {
+                if (sample.Next()) MessagesFormatCheck.Check(trace, w => { Counters.MessageFormatWarning(); SelfLog.Write(w); });
+            });
         queue = new ExportQueue(Options.MaxQueueSize, Options.BatchSize, Options.FlushInterval, Scheduler, stage.ProcessAsync, Dropped);
         Counters.ReadPendingFrom(() => queue.Pending);
     }
@@ -227,6 +231,28 @@ internal sealed class TracePipeline : IAsyncDisposable
     {
         var health = Counters.Snapshot();
         return new FlushResult(completedInTime, health.Exported, health.Dropped, health.Pending, health);
+    }
+
+    /// <summary>
+    /// Which completed traces the warn-only messages check reads: the first <see cref="Always"/>, so that a payload of
+    /// the wrong shape is reported at once, then one per <see cref="Every"/>, so that the check costs next to nothing
+    /// under load (it reads every input and output of the trace). Used by the export side only (one thread at a time).
+    /// </summary>
+    sealed class CheckSample(TimeProvider time)
+    {
+        public const int Always = 100;
+        public static readonly TimeSpan Every = TimeSpan.FromSeconds(1);
+        int seen;
+        DateTimeOffset last;
+
+        public bool Next()
+        {
+            if (seen < Always) return ++seen > 0;
+            var now = time.GetUtcNow();
+            if (now - last < Every) return false;
+            last = now;
+            return true;
+        }
     }
 
     /// <summary>Shuts the pipeline down with a 10 second deadline.</summary>

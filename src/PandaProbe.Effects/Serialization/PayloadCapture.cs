@@ -9,22 +9,27 @@ namespace PandaProbe.Serialization;
 /// <summary>
 /// Turns user values into immutable <see cref="Payload"/> snapshots at the moment they are recorded, so that later
 /// mutation of the user's object cannot rewrite history. Strings, numbers and other immutable values take a fast path
-/// with no serializer; everything else is serialized with System.Text.Json (cycles ignored, enums as strings, NaN and
-/// infinities as named literals, public fields included, depth at most 64). Never throws: a value that cannot be serialized is recorded as
-/// the <see cref="Payload.Unserializable"/> marker.
+/// with no serializer; everything else is serialized with System.Text.Json (enums as strings, NaN and infinities as
+/// named literals, public fields included, depth at most 64, cycles ignored). Never throws: a value that cannot be
+/// serialized is recorded as the <see cref="Payload.Unserializable"/> marker.
 /// </summary>
+/// <remarks>
+/// Tracking references to ignore cycles costs a table per value, so a value is first written without it; only a value
+/// too deep for that (which is what a cycle is) is written again with cycles ignored.
+/// </remarks>
 public static class PayloadCapture
 {
     /// <summary>The deepest object graph serialized before the value is given up on.</summary>
     public const int MaxDepth = 64;
 
-    static readonly JsonSerializerOptions Options = CreateOptions();
+    static readonly JsonSerializerOptions Options = CreateOptions(cycles: false);
+    static readonly JsonSerializerOptions CycleSafe = CreateOptions(cycles: true);
 
-    static JsonSerializerOptions CreateOptions()
+    static JsonSerializerOptions CreateOptions(bool cycles)
     {
         var options = new JsonSerializerOptions
         {
-            ReferenceHandler = ReferenceHandler.IgnoreCycles,
+            ReferenceHandler = cycles ? ReferenceHandler.IgnoreCycles : null,
             NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
             Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
             MaxDepth = MaxDepth,
@@ -58,7 +63,9 @@ public static class PayloadCapture
                 payload = fast;
                 return true;
             }
-            var json = JsonSerializer.Serialize(value, value!.GetType(), Options);
+            string json;
+            try { json = JsonSerializer.Serialize(value, value!.GetType(), Options); }
+            catch (JsonException) { json = JsonSerializer.Serialize(value, value!.GetType(), CycleSafe); }
             payload = Payload.Json(json);
             return true;
         }

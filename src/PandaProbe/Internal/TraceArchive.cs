@@ -1,46 +1,31 @@
-using System.Collections.Concurrent;
-
 namespace PandaProbe.Internal;
 
 /// <summary>
-/// The completed traces of one client, kept (up to a bound, oldest overwritten first) so that a
-/// <see cref="TraceContext"/> can describe itself and its sub-agent traces after it ended.
+/// The completed sub-agent traces of one client (traces started while another was open, which name it as their
+/// parent), kept up to a bound, oldest overwritten first, so that a parent's <c>Summary</c> and <c>PrintTree</c> can
+/// roll them up after they ended. A trace without a parent is never a descendant, so it is not kept at all.
 /// </summary>
 /// <remarks>
-/// The pipeline's fold thread is the only writer (<see cref="Add"/>, called inline for each completed trace): it stores
-/// the trace in a ring of <c>capacity</c> slots, which costs one array write and no allocation, no lock and no thread
-/// hop. Readers (rare: a summary or a printed tree) scan the ring; a slot overwritten during a scan only means an older
-/// trace was forgotten. Waiting readers are counted so the writer checks for them with one volatile read.
+/// Any thread that completes a trace may add it (<see cref="Add"/>): it claims a slot with one interlocked increment
+/// and writes it, with no lock and no allocation. Readers (rare: a summary or a printed tree) scan the ring; a slot
+/// overwritten during a scan only means an older trace was forgotten.
 /// </remarks>
 internal sealed class TraceArchive
 {
     readonly Trace?[] ring;
-    readonly ConcurrentDictionary<TraceId, TaskCompletionSource<Trace>> waiters = new();
-    int waiting;
-    volatile int next;
+    long next;
 
     public TraceArchive(int capacity) => ring = new Trace?[Math.Max(0, capacity)];
 
-    /// <summary>Stores a completed trace and releases whoever waits for it. Single writer: the fold thread.</summary>
+    /// <summary>Keeps <paramref name="trace"/> when it is a sub-agent trace (it has a parent trace).</summary>
     public void Add(Trace trace)
     {
-        if (trace is null) return;
-        if (ring.Length > 0)
-        {
-            var slot = next;
-            // A full fence (not a release store) so the read of the waiter count below cannot move before this write:
-            // a reader registers, then looks in the ring; one of the two sides is then sure to see the other.
-            Interlocked.Exchange(ref ring[slot], trace);
-            next = slot + 1 == ring.Length ? 0 : slot + 1;
-        }
-        if (Volatile.Read(ref waiting) > 0 && waiters.TryRemove(trace.Id, out var w))
-        {
-            Interlocked.Decrement(ref waiting);
-            w.TrySetResult(trace);
-        }
+        if (trace is null || trace.ParentTrace.IsNone || ring.Length == 0) return;
+        var slot = (Interlocked.Increment(ref next) - 1) % ring.Length;
+        Volatile.Write(ref ring[slot], trace);
     }
 
-    /// <summary>The archived trace with this id, if it is still kept.</summary>
+    /// <summary>The kept trace with this id, if any.</summary>
     public Trace? Find(TraceId id)
     {
         for (var i = 0; i < ring.Length; i++)
@@ -48,44 +33,15 @@ internal sealed class TraceArchive
         return null;
     }
 
-    /// <summary>The completed trace, waiting for it up to <paramref name="timeout"/> (null when it did not arrive).</summary>
-    public async Task<Trace?> WaitAsync(TraceId id, TimeSpan timeout)
-    {
-        if (Find(id) is { } done) return done;
-        if (ring.Length == 0) return null;
-        var mine = new TaskCompletionSource<Trace>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var w = waiters.GetOrAdd(id, mine);
-        if (ReferenceEquals(w, mine)) Interlocked.Increment(ref waiting);
-        // The trace may have been added between the first look and the registration: look again.
-        if (Find(id) is { } raced)
-        {
-            Release(id, w);
-            return raced;
-        }
-        try { return await w.Task.WaitAsync(timeout).ConfigureAwait(false); }
-        catch (TimeoutException)
-        {
-            Release(id, w);
-            return null;
-        }
-    }
-
-    void Release(TraceId id, TaskCompletionSource<Trace> w)
-    {
-        if (waiters.TryRemove(new KeyValuePair<TraceId, TaskCompletionSource<Trace>>(id, w))) Interlocked.Decrement(ref waiting);
-    }
-
-    /// <summary>Every archived trace below <paramref name="root"/> (sub-agent runs at any depth).</summary>
+    /// <summary>Every kept trace below <paramref name="root"/> (sub-agent runs at any depth), in completion order.</summary>
     public IReadOnlyList<Trace> Descendants(TraceId root)
     {
+        if (ring.Length == 0) return [];
         var kept = new List<Trace>(ring.Length);
-        var start = next;   // oldest first, so children come in completion order
+        var start = Interlocked.Read(ref next);   // the oldest slot first, so children come in completion order
         for (var k = 0; k < ring.Length; k++)
             if (Volatile.Read(ref ring[(start + k) % ring.Length]) is { } t) kept.Add(t);
-        var byParent = kept
-            .Where(t => t.ParentTrace.IsSome)
-            .GroupBy(t => t.ParentTrace.ToNullableValue()!.Value)
-            .ToDictionary(g => g.Key, g => g.ToList());
+        var byParent = kept.GroupBy(t => t.ParentTrace.ToNullableValue()!.Value).ToDictionary(g => g.Key, g => g.ToList());
         var result = new List<Trace>();
         var seen = new HashSet<TraceId> { root };
         var pending = new Queue<TraceId>([root]);

@@ -24,14 +24,15 @@ internal static class StateInvariants
         if (trace.Id != id) yield return $"is stored under another id ({trace.Id})";
         if (!trace.IsOpen && open.OpenSpans.IsEmpty) yield return "ended with no open spans but is still in the state";
         foreach (var v in TimeAndLimits.TimeOfTrace(trace)) yield return v;
-        foreach (var (key, span) in open.OpenSpans)
+        foreach (var (key, openSpan) in open.OpenSpans)
         {
+            var span = openSpan.Value;
             if (span.Id != key) yield return $"open span stored under {key} has id {span.Id}";
             if (!span.IsOpen) yield return $"span {key} is in OpenSpans but has ended";
         }
         foreach (var span in trace.Spans)
             if (span.IsOpen) yield return $"span {span.Id} is in Trace.Spans but is open";
-        var all = trace.Spans.Concat(open.OpenSpans.Values).ToList();
+        var all = trace.Spans.Concat(open.OpenSpans.Values.Select(o => o.Value)).ToList();
         foreach (var span in all)
         {
             if (span.Trace != id) yield return $"span {span.Id} belongs to trace {span.Trace}";

@@ -17,10 +17,11 @@ public class TraceArchiveTests
     };
 
     [Fact]
-    public void Keeps_the_newest_traces_up_to_its_capacity()
+    public void Keeps_the_newest_sub_agent_traces_up_to_its_capacity()
     {
         var archive = new TraceArchive(2);
-        var (a, b, c) = (Completed("a"), Completed("b"), Completed("c"));
+        var parent = TraceId.New();
+        var (a, b, c) = (Completed("a", parent), Completed("b", parent), Completed("c", parent));
         archive.Add(a);
         archive.Add(b);
         archive.Add(c);
@@ -30,16 +31,25 @@ public class TraceArchiveTests
     }
 
     [Fact]
-    public async Task A_waiter_is_released_when_its_trace_arrives_and_times_out_otherwise()
+    public void A_trace_without_a_parent_is_never_a_descendant_and_is_not_kept()
     {
         var archive = new TraceArchive(4);
-        var trace = Completed("late");
-        var waiting = archive.WaitAsync(trace.Id, TimeSpan.FromSeconds(10));
-        Assert.False(waiting.IsCompleted);
-        archive.Add(Completed("other"));
-        archive.Add(trace);
-        Assert.Same(trace, await waiting);
-        Assert.Null(await archive.WaitAsync(TraceId.New(), TimeSpan.FromMilliseconds(20)));
+        var root = Completed("root");
+        archive.Add(root);
+        Assert.Null(archive.Find(root.Id));
+    }
+
+    [Fact]
+    public async Task Traces_completed_on_many_threads_are_all_kept_while_they_fit()
+    {
+        var archive = new TraceArchive(1_000);
+        var parent = TraceId.New();
+        var traces = Enumerable.Range(0, 1_000).Select(i => Completed($"t{i}", parent)).ToArray();
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(w => Task.Run(() =>
+        {
+            for (var i = w; i < traces.Length; i += 8) archive.Add(traces[i]);
+        })));
+        Assert.All(traces, t => Assert.Same(t, archive.Find(t.Id)));
     }
 
     [Fact]
@@ -58,7 +68,7 @@ public class TraceArchiveTests
     public void A_zero_capacity_archive_keeps_nothing()
     {
         var archive = new TraceArchive(0);
-        var t = Completed("t");
+        var t = Completed("t", TraceId.New());
         archive.Add(t);
         Assert.Null(archive.Find(t.Id));
         Assert.Empty(archive.Descendants(t.Id));

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Reactive.Concurrency;
+using PandaProbe.Model;
+using PandaProbe.Pipeline;
+using Trace = PandaProbe.Model.Trace;
+
+namespace PandaProbe.Benchmarks;
+
+/// <summary>
+/// A diagnostic (<c>--only parts</c>): the cost of each side of PandaProbe's pipeline on its own, per trace with one LLM
+/// span. <i>Caller</i>: the facade and the fold, with the export side never woken (a virtual clock) and a queue so
+/// small that items leave it at once. <i>Export side</i>: enrichment, the messages check and a no-op export of
+/// completed traces already made, in batches of the default size.
+/// </summary>
+public static class PartsProbe
+{
+    const int N = 200_000;
+
+    public static void Run()
+    {
+        for (var round = 0; round < 3; round++)
+        {
+            Caller();
+            ExportSide();
+        }
+    }
+
+    static void Caller()
+    {
+        using var client = new PandaProbeClient(new PandaProbeOptions
+        {
+            Enabled = true, Exporters = { new CountingTraceExporter() }, MaxQueueSize = 16, RegisterProcessExitHandler = false,
+            EnvironmentVariables = new Dictionary<string, string?>(), Scheduler = new HistoricalScheduler(),
+        });
+        for (var i = 0; i < 20_000; i++) Work.PandaLlmSpan(client);
+        var gc = GC.CollectionCount(0);
+        var bytes = GC.GetAllocatedBytesForCurrentThread();
+        var sw = Stopwatch.StartNew();
+        for (var i = 0; i < N; i++) Work.PandaLlmSpan(client);
+        sw.Stop();
+        Console.WriteLine($"caller: {sw.Elapsed.TotalNanoseconds / N:N0} ns, {(GC.GetAllocatedBytesForCurrentThread() - bytes) / N:N0} B per trace, {GC.CollectionCount(0) - gc} gen0 GCs");
+    }
+
+    static void ExportSide()
+    {
+        var outputs = new List<Output>();
+        var pipeline = new TracePipeline([new CountingTraceExporter()], PipelineOptions.Create(maxQueueSize: N + 1),
+            scheduler: new HistoricalScheduler(), enricher: new Model.Enrichment.Enricher(Model.Pricing.PriceCatalog.Default, null, null));
+        using var client = new PandaProbeClient(new PandaProbeOptions
+        {
+            Enabled = true, Exporters = { new CountingTraceExporter() }, RegisterProcessExitHandler = false,
+            EnvironmentVariables = new Dictionary<string, string?>(), Scheduler = new HistoricalScheduler(),
+        });
+        using var sub = client.CompletedTraces.Subscribe(_ => { });
+        var captured = new List<Trace>();
+        using (client.Events.Subscribe(_ => { })) { }
+        for (var i = 0; i < 20_000; i++)
+        {
+            using var trace = client.StartTrace("chat");
+            using (var span = trace.Span("completion", SpanKind.Llm, model: Work.Model))
+            {
+                span.SetInput(Work.Input);
+                span.SetOutput(Work.Output);
+                span.SetTokenUsage(Work.PromptTokens, Work.CompletionTokens);
+                span.SetCost(Work.Cost);
+            }
+            trace.End();
+            captured.Add(trace.Cell!.Completed!);
+        }
+        var items = captured.Select(t => (Output)new Output.TraceCompleted(t)).ToArray();
+        var stage = typeof(TracePipeline).GetField("stage", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(pipeline)!;
+        var process = (Func<Output[], ValueTask>)Delegate.CreateDelegate(typeof(Func<Output[], ValueTask>), stage, "ProcessAsync");
+        var sw = Stopwatch.StartNew();
+        var bytes = GC.GetAllocatedBytesForCurrentThread();
+        var rounds = N / items.Length;
+        for (var r = 0; r < rounds; r++)
+            for (var i = 0; i < items.Length; i += 10)
+                process(items[i..(i + 10)]).AsTask().GetAwaiter().GetResult();
+        sw.Stop();
+        Console.WriteLine($"export side: {sw.Elapsed.TotalNanoseconds / N:N0} ns, {(GC.GetAllocatedBytesForCurrentThread() - bytes) / N:N0} B per trace");
+    }
+}
+
+/// <summary>Bytes and time of each facade call of the LLM unit (<c>--only steps</c>).</summary>
+public static class StepsProbe
+{
+    public static void Run()
+    {
+        using var client = new PandaProbeClient(new PandaProbeOptions
+        {
+            Enabled = true, Exporters = { new CountingTraceExporter() }, MaxQueueSize = 16, RegisterProcessExitHandler = false,
+            EnvironmentVariables = new Dictionary<string, string?>(), Scheduler = new HistoricalScheduler(),
+        });
+        var names = new[] { "StartTrace", "Span", "SetInput", "SetOutput", "SetTokenUsage", "SetCost", "span.End", "trace.End" };
+        var bytes = new long[names.Length];
+        var ticks = new long[names.Length];
+        const int N = 100_000;
+        for (var round = 0; round < 2; round++)
+        {
+            System.Array.Clear(bytes);
+            System.Array.Clear(ticks);
+            for (var i = 0; i < N; i++)
+            {
+                var k = 0;
+                long b = GC.GetAllocatedBytesForCurrentThread(), t = Stopwatch.GetTimestamp();
+                void Mark(ref int k)
+                {
+                    long b2 = GC.GetAllocatedBytesForCurrentThread(), t2 = Stopwatch.GetTimestamp();
+                    bytes[k] += b2 - b; ticks[k] += t2 - t; k++;
+                    b = GC.GetAllocatedBytesForCurrentThread(); t = Stopwatch.GetTimestamp();
+                }
+                var trace = client.StartTrace("chat"); Mark(ref k);
+                var span = trace.Span("completion", SpanKind.Llm, model: Work.Model); Mark(ref k);
+                span.SetInput(Work.Input); Mark(ref k);
+                span.SetOutput(Work.Output); Mark(ref k);
+                span.SetTokenUsage(Work.PromptTokens, Work.CompletionTokens); Mark(ref k);
+                span.SetCost(Work.Cost); Mark(ref k);
+                span.End(); Mark(ref k);
+                trace.End(); Mark(ref k);
+            }
+        }
+        for (var k = 0; k < names.Length; k++)
+            Console.WriteLine($"{names[k],-14} {bytes[k] / N,6:N0} B {ticks[k] * 1e9 / Stopwatch.Frequency / N,8:N0} ns");
+    }
+}
+
+/// <summary>Capture of the LLM unit's input against a plain System.Text.Json call (<c>--only capture</c>).</summary>
+public static class CaptureProbe
+{
+    public static void Run()
+    {
+        var general = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.General);
+        const int N = 200_000;
+        for (var round = 0; round < 3; round++)
+        {
+            var sw = Stopwatch.StartNew();
+            for (var i = 0; i < N; i++) System.Text.Json.JsonSerializer.Serialize(Work.Input, general);
+            var plain = sw.Elapsed.TotalNanoseconds / N;
+            sw.Restart();
+            for (var i = 0; i < N; i++) Serialization.PayloadCapture.TryCapture(Work.Input, out _);
+            var ours = sw.Elapsed.TotalNanoseconds / N;
+            Console.WriteLine($"plain Serialize<T> {plain:N0} ns; PayloadCapture {ours:N0} ns");
+        }
+    }
+}
