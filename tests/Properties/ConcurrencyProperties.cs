@@ -1,0 +1,201 @@
+using System.Reactive.Concurrency;
+using PandaProbe.Pipeline;
+using PandaProbe.Properties.Checks;
+using PandaProbe.Properties.Generators;
+using static PandaProbe.Model.TraceEvent;
+
+namespace PandaProbe.Properties;
+
+/// <summary>
+/// A trace's state is one atomic cell that every thread folds its own events into, on its own thread. These
+/// properties raise the events of one trace from sixteen threads at once (parallel tool calls under one agent span,
+/// with the trace itself ended in the middle of the run or after it) and check the result against the plain
+/// sequential fold.
+/// </summary>
+public class ConcurrencyProperties
+{
+    const int Threads = 16;
+    static readonly TraceId Id = Ids.Trace(42);
+    static readonly SpanId Root = Ids.Span(42, 0);
+
+    /// <summary>One byte array per thread (its spans and their updates) and a byte choosing when the trace ends.</summary>
+    static readonly Arbitrary<(byte[][] Threads, byte End)> Plan =
+        Arb.Zip(Plans.Scaled(ArbMap.Default.ArbFor<byte[][]>(), 2), ArbMap.Default.ArbFor<byte>());
+
+    /// <summary>
+    /// The events of one thread: spans under the shared root span (or nested in the thread's own open span), each
+    /// updated and ended by this thread only; every span it started is ended before it stops.
+    /// </summary>
+    static List<TraceEvent> ThreadScript(int thread, byte[]? plan)
+    {
+        var r = new PlanReader(plan);
+        var events = new List<TraceEvent>();
+        var open = new Stack<SpanId>();
+        var next = 0;
+        var at = Values.Epoch.AddSeconds(thread);
+        DateTimeOffset Tick() => at = at.AddTicks(1);
+        var spans = 0;
+        while (r.More && events.Count < 40)
+        {
+            var op = r.Next(8);
+            if (op < 2 || open.Count == 0)
+            {
+                if (spans >= 6 && open.Count > 0) { events.Add(new SpanEnded(Id, open.Pop(), Tick())); continue; }
+                var id = Ids.Span(100 + thread, next++);
+                events.Add(new SpanStarted(Id, id, open.Count > 0 && op == 1 ? open.Peek() : Root, $"tool-{thread}-{id.Value.ToString()[..4]}",
+                    SpanKind.Tool, Tick()));
+                open.Push(id);
+                spans++;
+                continue;
+            }
+            var span = open.Peek();
+            events.Add((op, r.Next(4)) switch
+            {
+                (2, _) => new SpanEnded(Id, open.Pop(), Tick()),
+                (3, var k) => new InputSet(Id, span, Payload.Text($"in-{thread}-{k}"), Tick()),
+                (4, var k) => new OutputSet(Id, span, Payload.Text($"out-{thread}-{k}"), Tick()),
+                (5, var k) => new TokensSet(Id, span, TokenUsage.Of(k, 2 * k), Tick()),
+                (6, var k) => new MetadataMerged(Id, span, Map((Values.Keys[k], Payload.Text($"m{thread}"))), Tick()),
+                (_, var k) => k == 0 ? new Errored(Id, span, ErrorInfo.Of($"failed {thread}"), Tick()) : new Logged(Id, span, Payload.Text($"log {k}"), Tick()),
+            });
+        }
+        while (open.Count > 0) events.Add(new SpanEnded(Id, open.Pop(), Tick()));
+        return events;
+    }
+
+    static TracePipeline NewPipeline() =>
+        new([], PipelineOptions.Create(maxQueueSize: 100_000), scheduler: new HistoricalScheduler());
+
+    /// <summary>How an event reaches a trace's cell: the real <see cref="TraceCell.Raise"/>, or a broken stand-in.</summary>
+    internal delegate TraceStep Raiser(TraceCell cell, TraceEvent e);
+
+    static readonly Raiser Real = static (cell, e) => cell.Raise(e);
+
+    /// <summary>
+    /// A cell without compare-and-swap: it reads the state, folds, and writes the result back (yielding in between, as
+    /// a preempted thread would), so a concurrent event can be overwritten. The claims must catch it.
+    /// </summary>
+    internal static readonly Raiser ReadFoldWrite = static (cell, e) =>
+    {
+        var field = typeof(TraceCell).GetField("state", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
+        var step = TraceReducer.Apply((OpenTrace?)field.GetValue(cell), e);
+        Thread.Yield();
+        field.SetValue(cell, step.State);
+        return step;
+    };
+
+    /// <summary>Raises <paramref name="scripts"/>, one thread each, all released at once; returns what each raise did.</summary>
+    static List<(TraceEvent Event, TraceStep Step)> RaiseConcurrently(TraceCell cell, IReadOnlyList<List<TraceEvent>> scripts, Raiser? raise = null)
+    {
+        raise ??= Real;
+        var results = new List<(TraceEvent, TraceStep)>[scripts.Count];
+        using var start = new Barrier(scripts.Count);
+        var threads = scripts.Select((script, i) => new Thread(() =>
+        {
+            var mine = new List<(TraceEvent, TraceStep)>(script.Count);
+            start.SignalAndWait();
+            foreach (var e in script) mine.Add((e, raise(cell, e)));
+            results[i] = mine;
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        return results.SelectMany(r => r).ToList();
+    }
+
+    [Fact]
+    public void Sixteen_threads_on_one_trace_give_the_sequential_fold_of_the_order_the_cell_linearised() =>
+        Prop.ForAll(Plan, plan => Linearisable(plan, Real)).Check(PropertyConfig.Default.WithMaxTest(Math.Min(PropertyConfig.MaxTest, 100)));
+
+    [Fact]
+    public void A_cell_that_reads_folds_and_writes_without_compare_and_swap_is_caught() =>
+        Assert.ThrowsAny<Exception>(() =>
+            Prop.ForAll(Plans.Unshrunk(Plan), plan => Linearisable(plan, ReadFoldWrite)).Check(PropertyConfig.AtLeast(100)));
+
+    /// <summary>The claim: the cell's outcome is the sequential fold of the order it linearised, with no event lost or doubled.</summary>
+    internal static Property Linearisable((byte[][] Threads, byte End) plan, Raiser raise)
+    {
+        var scripts = Enumerable.Range(0, Threads).Select(t => ThreadScript(t, plan.Threads.ElementAtOrDefault(t))).ToList();
+        // The trace ends after all threads (a byte of 0 mod 3) or from thread 0, at a point of its script.
+        var endsDuringRun = plan.End % 3 != 0;
+        if (endsDuringRun)
+            scripts[0].Insert(plan.End % (scripts[0].Count + 1), new TraceEnded(Id, Values.Epoch.AddMinutes(1)));
+
+        var pipeline = NewPipeline();
+        var started = new TraceStarted(Id, "agent", Values.Epoch);
+        var cell = pipeline.Start(started)!;
+        var rootStart = new SpanStarted(Id, Root, null, "plan", SpanKind.Agent, Values.Epoch);
+        var log = new List<(TraceEvent Event, TraceStep Step)> { (started, new TraceStep(cell.State, null)), (rootStart, cell.Raise(rootStart)) };
+        log.AddRange(RaiseConcurrently(cell, scripts, raise));
+        foreach (var e in new TraceEvent[] { new SpanEnded(Id, Root, Values.Epoch.AddMinutes(2)), new TraceEnded(Id, Values.Epoch.AddMinutes(3)) })
+            log.Add((e, cell.Raise(e)));
+
+        // The order the cell linearised: each accepted event's version, the finishing event last.
+        var accepted = log.Where(x => x.Step.Output is not Output.Rejected).ToList();
+        var versions = accepted.Select(x => x.Step.State?.Version ?? int.MaxValue).ToList();
+        var linear = accepted.OrderBy(x => x.Step.State?.Version ?? int.MaxValue).Select(x => x.Event).ToList();
+        var sequential = TraceReducer.Fold(linear).Outputs;
+        var concurrent = log.Select(x => x.Step.Output).OfType<Output>().ToList();
+
+        Trace? Completed(IEnumerable<Output> outputs) => outputs.OfType<Output.TraceCompleted>().SingleOrDefault()?.Trace;
+        IEnumerable<Span> Late(IEnumerable<Output> outputs) => outputs.OfType<Output.SpanCompleted>().Where(o => o.AfterTrace).Select(o => o.Span);
+        var lateInOrder = accepted.OrderBy(x => x.Step.State?.Version ?? int.MaxValue).Select(x => x.Step.Output)
+            .OfType<Output.SpanCompleted>().Where(o => o.AfterTrace).Select(o => o.Span);
+        var expectedVersions = Enumerable.Range(1, accepted.Count - 1).Append(int.MaxValue);
+        return Claim.All(
+        [
+            (versions.Order().SequenceEqual(expectedVersions),
+                $"versions are not 1..{accepted.Count - 1} then the finishing event: no event may be lost or applied twice"),
+            (concurrent.OfType<Output.TraceCompleted>().Count() == 1, "the trace did not complete exactly once"),
+            (Completed(concurrent) is { } c && c.Equals(Completed(sequential)), "the completed trace differs from the sequential fold's"),
+            (lateInOrder.SequenceEqual(Late(sequential)), "the late spans differ from the sequential fold's"),
+            (!sequential.Exists(o => o is Output.Rejected), "the sequential fold refused an event the cell accepted"),
+            (cell.State is null, "the trace is still in its cell after its last span and its end"),
+            (endsDuringRun || !concurrent.OfType<Output.Rejected>().Any(), "a run that ends the trace after all threads refused an event"),
+        ], () => $"{log.Count} events, {log.Count - accepted.Count} refused, trace ended {(endsDuringRun ? "during" : "after")} the run");
+    }
+
+    [Fact]
+    public void A_trace_ended_by_sixteen_threads_at_once_completes_exactly_once() =>
+        Prop.ForAll(ArbMap.Default.ArbFor<byte>(), spans =>
+        {
+            var pipeline = NewPipeline();
+            var cell = pipeline.Start(new TraceStarted(Id, "t", Values.Epoch))!;
+            for (var i = 0; i < spans % 4; i++) cell.Raise(new SpanStarted(Id, Ids.Span(1, i), null, "open", SpanKind.Other, Values.Epoch));
+            var ends = Enumerable.Range(0, Threads).Select(_ => new List<TraceEvent> { new TraceEnded(Id, Values.Epoch.AddSeconds(1)) }).ToList();
+            var outputs = RaiseConcurrently(cell, ends).Select(x => x.Step.Output).ToList();
+            return Claim.All(
+            [
+                (outputs.OfType<Output.TraceCompleted>().Count() == 1, $"{outputs.OfType<Output.TraceCompleted>().Count()} completions"),
+                // With spans still open the trace stays in its cell (its end refused as ended); without, it has left it.
+                (outputs.OfType<Output.Rejected>().Count(r => r.Reason == (spans % 4 == 0 ? RejectionReason.UnknownTrace : RejectionReason.TraceEnded))
+                    == Threads - 1, "the other ends were not refused as ends of an ended trace"),
+                (pipeline.Counters.Snapshot().TracesCompleted == 1, "the counters saw another number of completions"),
+            ]);
+        }).Check(PropertyConfig.Default.WithMaxTest(Math.Min(PropertyConfig.MaxTest, 50)));
+
+    [Fact]
+    public async Task A_trace_disposed_on_sixteen_threads_at_once_is_exported_exactly_once()
+    {
+        var exporter = new PandaProbe.Exporters.InMemoryTraceExporter();
+        await using var client = new PandaProbeClient(new PandaProbeOptions
+        {
+            Enabled = true, Exporters = { exporter }, RegisterProcessExitHandler = false,
+            EnvironmentVariables = new Dictionary<string, string?>(),
+        });
+        const int Rounds = 200;
+        for (var round = 0; round < Rounds; round++)
+        {
+            var trace = client.StartTrace($"round {round}");
+            using (trace.Span("work")) { }
+            using var start = new Barrier(Threads);
+            var threads = Enumerable.Range(0, Threads).Select(_ => new Thread(() => { start.SignalAndWait(); trace.Dispose(); })).ToList();
+            threads.ForEach(t => t.Start());
+            threads.ForEach(t => t.Join());
+        }
+        var result = await client.FlushAsync(TimeSpan.FromSeconds(30));
+        Assert.True(result.Completed);
+        Assert.Equal(Rounds, exporter.Traces.Count);
+        Assert.Equal(Rounds, exporter.Traces.Select(t => t.Id).Distinct().Count());
+        Assert.Equal(Rounds, result.Health.TracesCompleted);
+    }
+}
