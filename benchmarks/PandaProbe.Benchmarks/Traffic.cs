@@ -32,11 +32,14 @@ public static class Traffic
         var rows = new List<Row>();
         WarmUp();
         var rounds = quick ? 3 : 5;
-        rows.AddRange(Sporadic(TimeSpan.FromMilliseconds(2), TimeSpan.FromSeconds(quick ? 2 : 4), rounds));
-        rows.AddRange(Sporadic(TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(quick ? 4 : 8), rounds));
-        rows.AddRange(Paced(quick ? 200 : 600, rounds));
-        rows.AddRange(Flood(TimeSpan.FromSeconds(2)));
-        rows.AddRange(Idle(TimeSpan.FromSeconds(10)));
+        // TRAFFIC=sporadic|paced|flood|idle runs one part (for diagnosis).
+        var only = Environment.GetEnvironmentVariable("TRAFFIC");
+        bool Runs(string part) => only is null || only == part;
+        if (Runs("sporadic")) rows.AddRange(Sporadic(TimeSpan.FromMilliseconds(2), TimeSpan.FromSeconds(quick ? 2 : 4), rounds));
+        if (Runs("sporadic")) rows.AddRange(Sporadic(TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(quick ? 4 : 8), rounds));
+        if (Runs("paced")) rows.AddRange(Paced(quick ? 200 : 600, rounds));
+        if (Runs("flood")) rows.AddRange(Flood(TimeSpan.FromSeconds(2)));
+        if (Runs("idle")) rows.AddRange(Idle(TimeSpan.FromSeconds(10)));
         foreach (var r in rows) Console.WriteLine($"// traffic: {r}");
         return rows;
     }
@@ -229,26 +232,26 @@ public static class Traffic
 
     static IEnumerable<Row> Idle(TimeSpan length)
     {
-        double Window(Action? start)
+        double Window()
         {
             Settle();
             var cpu = ProcessCpu.Now();
             Thread.Sleep(length);
             return (ProcessCpu.Now() - cpu).TotalMicroseconds;
         }
-        var empty = Window(null);
+        var empty = Window();
         double pandaUs, otelUs;
         using (var panda = new PandaPeer())
         {
             Work.PandaLlmSpan(panda.Client);
             panda.Flush();
-            pandaUs = Window(null);
+            pandaUs = Window();
         }
         using (var otel = new OtelPeer())
         {
             Work.OtelLlmSpan(otel.Source);
             otel.Flush();
-            otelUs = Window(null);
+            otelUs = Window();
         }
         var note = $"process CPU over {length.TotalSeconds:0} s, minus {empty / 1000:N2} ms used with no client at all";
         yield return new Row($"idle client for {length.TotalSeconds:0} s", "PandaProbe", 1, 0, pandaUs - empty, 1, 0, 0, note);

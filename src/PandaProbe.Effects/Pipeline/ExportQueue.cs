@@ -7,8 +7,8 @@ namespace PandaProbe.Pipeline;
 /// <summary>
 /// The hand-off from the threads that complete traces to the export side: a bounded FIFO of reducer outputs (the
 /// oldest dropped and counted when full) that wakes the export side on the injected <see cref="IScheduler"/> per
-/// batch, per interval, or for a flush or shutdown, never per item, and not at all while nothing waits
-/// (<see cref="BatchPolicy"/>). One drain runs at a time; it hands each batch to <c>process</c> and awaits it before
+/// batch (at most once per <see cref="BatchPolicy.BurstGap"/>), per interval, or for a flush or shutdown, never per
+/// item, and not at all while nothing waits (<see cref="BatchPolicy"/>). One drain runs at a time; it hands each batch to <c>process</c> and awaits it before
 /// taking the next, so batches leave in order and the queue is the only buffer.
 /// </summary>
 /// <remarks>
@@ -34,6 +34,7 @@ internal sealed class ExportQueue
     bool intervalDue;    // the timer fired: what waits goes out, whole batches or not
     bool completing, aborted;
     IDisposable? timer;
+    DateTimeOffset lastWake = DateTimeOffset.MinValue;
 
     /// <param name="capacity">Items held before the oldest is dropped.</param>
     /// <param name="batchSize">Most items per batch.</param>
@@ -74,7 +75,7 @@ internal sealed class ExportQueue
             ring[(head + count) % ring.Length] = item;
             count++;
             added++;
-            if (BatchPolicy.WakeOnAdd(count, batchSize, exporting)) WakeLocked();
+            if (BatchPolicy.WakeOnAdd(count, batchSize, exporting)) WakeForBatchLocked();
             else MoveTimerLocked();
         }
         return true;
@@ -122,13 +123,27 @@ internal sealed class ExportQueue
     void WakeLocked()
     {
         exporting = true;
-        CancelTimerLocked();
         Schedule(static self => { _ = self.DrainAsync(); });
+    }
+
+    /// <summary>Wakes the export side for a full batch: at once, or at the end of the burst gap (<see cref="BatchPolicy.WakeDelay"/>).</summary>
+    void WakeForBatchLocked()
+    {
+        var now = scheduler.Now;
+        var delay = BatchPolicy.WakeDelay(lastWake == DateTimeOffset.MinValue ? TimeSpan.MaxValue : now - lastWake);
+        lastWake = now + delay;
+        if (delay == TimeSpan.Zero)
+        {
+            WakeLocked();
+            return;
+        }
+        exporting = true;
+        Schedule(delay, static self => { _ = self.DrainAsync(); });
     }
 
     void MoveTimerLocked()
     {
-        switch (BatchPolicy.Timer(count, timer is not null, exporting))
+        switch (BatchPolicy.Timer(count, timer is not null, exporting, completing || aborted))
         {
             case TimerMove.Arm:
                 timer = Schedule(interval, static self => self.OnInterval());

@@ -23,6 +23,7 @@ internal sealed class TracePipeline : IAsyncDisposable
     readonly TimeProvider time;
     readonly Action<Trace>? completedSink;
     readonly object shutdownGate = new();
+    readonly ExportScheduler? ownScheduler;
     volatile bool closed;
     Task? shutdown;
 
@@ -30,7 +31,10 @@ internal sealed class TracePipeline : IAsyncDisposable
     /// <param name="exporters">Where completed items go; each is isolated from the others' failures.</param>
     /// <param name="options">Batching and queue settings (defaults when null).</param>
     /// <param name="time">The clock of the export deadlines and flush timeouts (system clock when null).</param>
-    /// <param name="scheduler">Where the export side runs and its interval timer ticks (the thread pool when null).</param>
+    /// <param name="scheduler">
+    /// Where the export side runs and its interval timer ticks; when null the pipeline runs its own
+    /// <see cref="ExportScheduler"/> (one background thread) and stops it at shutdown.
+    /// </param>
     /// <param name="enricher">The enrichment every completed item goes through (limits only when null).</param>
     /// <param name="completedSink">
     /// Told of every trace as it completes, on the thread that completed it (before enrichment); must be quick and
@@ -42,7 +46,8 @@ internal sealed class TracePipeline : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(exporters);
         Options = options ?? PipelineOptions.Default;
         this.time = time ?? TimeProvider.System;
-        Scheduler = scheduler ?? DefaultScheduler;
+        if (scheduler is null) ownScheduler = new ExportScheduler();
+        Scheduler = scheduler ?? ownScheduler!;
         Enricher = enricher ?? Enricher.LimitsOnly;
         this.completedSink = completedSink;
         Counters = new PipelineCounters();
@@ -59,9 +64,6 @@ internal sealed class TracePipeline : IAsyncDisposable
         queue = new ExportQueue(Options.MaxQueueSize, Options.BatchSize, Options.FlushInterval, Scheduler, stage.ProcessAsync, Dropped);
         Counters.ReadPendingFrom(() => queue.Pending);
     }
-
-    /// <summary>The scheduler used when none is given: the thread pool.</summary>
-    public static IScheduler DefaultScheduler => ThreadPoolScheduler.Instance;
 
     /// <summary>The validated settings.</summary>
     public PipelineOptions Options { get; }
@@ -202,6 +204,7 @@ internal sealed class TracePipeline : IAsyncDisposable
         {
             stage.Abort();
             queue.Abort(n => Counters.Dropped(DropReason.ShutdownDeadline, n));
+            ownScheduler?.Dispose();
         }
         return Result(inTime);
     }
@@ -215,6 +218,7 @@ internal sealed class TracePipeline : IAsyncDisposable
         completed.Complete();
         outputs.Complete();
         await Task.WhenAll(events.DrainAsync(), completed.DrainAsync(), outputs.DrainAsync()).ConfigureAwait(false);
+        ownScheduler?.Dispose();
     }
 
     async Task<bool> Within(Task task, TimeSpan timeout)

@@ -7,14 +7,15 @@ internal enum TimerMove
     Keep,
     /// <summary>Arm it: items wait and no timer will export them.</summary>
     Arm,
-    /// <summary>Cancel it: nothing waits, so it would wake the export side for nothing.</summary>
+    /// <summary>Cancel it (shutdown: nothing will wait any more).</summary>
     Cancel,
 }
 
 /// <summary>
-/// The batching rules as pure functions. The export side wakes only for a full batch, when the interval has run out
-/// since the oldest waiting item arrived, or for a flush or shutdown; with nothing waiting it never wakes (the timer is
-/// armed only while items wait).
+/// The batching rules as pure functions. The export side wakes only for a full batch, when the interval has run out,
+/// or for a flush or shutdown. The interval timer is armed by the first item that finds none armed and is left armed
+/// while traffic flows (cancelling and re-arming it per batch would cost a wake-up each time); when it runs out with
+/// nothing waiting it is not armed again, so an idle client never wakes.
 /// </summary>
 internal static class BatchPolicy
 {
@@ -32,7 +33,15 @@ internal static class BatchPolicy
     }
 
     /// <summary>
-    /// Whether adding an item must wake the export side now: only when it completes a batch and no export is under way
+    /// The shortest time between two wake-ups for full batches. A wake-up costs more than exporting a small batch, so
+    /// under a burst the export side is woken at most this often and then takes every full batch waiting; traffic
+    /// slower than one batch per gap (anything short of thousands of items a second) is exported the moment a batch
+    /// fills.
+    /// </summary>
+    public static readonly TimeSpan BurstGap = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>
+    /// Whether adding an item must wake the export side: only when it completes a batch and no export is under way
     /// (a running export takes the next full batch itself).
     /// </summary>
     /// <param name="queued">Items waiting, the new one included.</param>
@@ -40,12 +49,25 @@ internal static class BatchPolicy
     /// <param name="exporting">The export side is awake (scheduled or running).</param>
     public static bool WakeOnAdd(int queued, int batchSize, bool exporting) => !exporting && queued >= Math.Max(1, batchSize);
 
-    /// <summary>The timer move that keeps "armed while items wait, never otherwise" true.</summary>
+    /// <summary>
+    /// How long to wait before a wake-up for a full batch: none, unless the export side last woke less than
+    /// <see cref="BurstGap"/> ago (a burst), and then the rest of the gap.
+    /// </summary>
+    /// <param name="sinceLastWake">Time since the export side last woke for a full batch.</param>
+    public static TimeSpan WakeDelay(TimeSpan sinceLastWake) =>
+        sinceLastWake >= BurstGap || sinceLastWake < TimeSpan.Zero ? TimeSpan.Zero : BurstGap - sinceLastWake;
+
+    /// <summary>
+    /// The timer move after the queue changed: arm it when items wait and none is armed (unless the export side is
+    /// awake: it decides again when it goes back to sleep); otherwise leave it (an armed timer that finds nothing
+    /// waiting simply lapses); cancel it only when the queue is shutting down.
+    /// </summary>
     /// <param name="queued">Items waiting.</param>
     /// <param name="armed">A timer is armed.</param>
-    /// <param name="exporting">The export side is awake (it re-decides when it goes back to sleep).</param>
-    public static TimerMove Timer(int queued, bool armed, bool exporting) =>
-        queued > 0 && !armed && !exporting ? TimerMove.Arm
-        : queued == 0 && armed ? TimerMove.Cancel
+    /// <param name="exporting">The export side is awake.</param>
+    /// <param name="closing">The queue takes no more items.</param>
+    public static TimerMove Timer(int queued, bool armed, bool exporting, bool closing) =>
+        closing && armed ? TimerMove.Cancel
+        : queued > 0 && !armed && !exporting && !closing ? TimerMove.Arm
         : TimerMove.Keep;
 }

@@ -80,13 +80,45 @@ public class TracePipelineTests
 
         Assert.Equal(ids, exporter.Traces.Select(t => t.Id));
         Assert.Single(exporter.Batches);
-        // The first trace armed the interval timer and the fourth woke the export side, which cancelled the timer:
-        // nothing is left to wake up for.
+        // The first trace armed the interval timer and the fourth woke the export side. The timer is left to lapse
+        // (re-arming it per batch would cost a wake-up each time): it finds nothing waiting and is not armed again.
         Assert.Equal([Interval, TimeSpan.Zero], scheduler.Scheduled);
         scheduler.AdvanceBy(TimeSpan.FromHours(1));
         Assert.Single(exporter.Batches);
+        Assert.Equal(2, scheduler.Scheduled.Count);
         await Stop(pipeline, scheduler);
     }
+
+    [Fact]
+    public async Task Under_a_burst_the_export_side_wakes_at_most_once_per_burst_gap_and_takes_every_full_batch()
+    {
+        var scheduler = new CountingScheduler();
+        var exporter = new RecordingExporter();
+        var pipeline = new TracePipeline([exporter], PipelineOptions.Create(batchSize: 2, flushInterval: Interval), scheduler: scheduler);
+        OneTrace(pipeline, scheduler.Now);
+        OneTrace(pipeline, scheduler.Now);           // a full batch: woken at once
+        scheduler.RunDue();
+        Assert.Equal(2, exporter.Traces.Count);
+
+        for (var i = 0; i < 6; i++) OneTrace(pipeline, scheduler.Now);   // three more full batches within the gap
+        Assert.Equal(3, scheduler.Scheduled.Count);                         // the timer, the first wake, one deferred wake
+        Assert.InRange(scheduler.Scheduled[2], TimeSpan.FromTicks(1), BatchPolicy.BurstGap);
+        scheduler.RunDue();
+        Assert.Equal(2, exporter.Traces.Count);                              // nothing before the gap ends
+        scheduler.AdvanceBy(BatchPolicy.BurstGap);
+
+        Assert.Equal(8, exporter.Traces.Count);
+        Assert.All(exporter.Batches, b => Assert.Equal(2, b.Count));
+        await Stop(pipeline, scheduler);
+    }
+
+    [Theory]
+    [InlineData(0.0, 1.0)]
+    [InlineData(0.25, 0.75)]
+    [InlineData(1.0, 0.0)]
+    [InlineData(50.0, 0.0)]
+    public void BatchPolicy_defers_a_full_batch_wake_only_within_the_burst_gap(double sinceMs, double delayMs) =>
+        Assert.Equal(TimeSpan.FromMilliseconds(delayMs), BatchPolicy.WakeDelay(TimeSpan.FromMilliseconds(sinceMs)));
 
     [Fact]
     public async Task Batches_never_exceed_the_batch_size_and_keep_the_order_of_completion()
@@ -215,13 +247,15 @@ public class TracePipelineTests
         Assert.Equal(take, BatchPolicy.Take(queued, size, due, draining));
 
     [Theory]
-    [InlineData(1, false, false, "Arm")]
-    [InlineData(1, true, false, "Keep")]
-    [InlineData(1, false, true, "Keep")]
-    [InlineData(0, true, false, "Cancel")]
-    [InlineData(0, false, false, "Keep")]
-    public void BatchPolicy_arms_the_timer_only_while_items_wait(int queued, bool armed, bool exporting, string move) =>
-        Assert.Equal(move, BatchPolicy.Timer(queued, armed, exporting).ToString());
+    [InlineData(1, false, false, false, "Arm")]
+    [InlineData(1, true, false, false, "Keep")]
+    [InlineData(1, false, true, false, "Keep")]
+    [InlineData(0, true, false, false, "Keep")]
+    [InlineData(0, false, false, false, "Keep")]
+    [InlineData(0, true, false, true, "Cancel")]
+    [InlineData(3, false, false, true, "Keep")]
+    public void BatchPolicy_arms_the_timer_for_waiting_items_and_lets_it_lapse(int queued, bool armed, bool exporting, bool closing, string move) =>
+        Assert.Equal(move, BatchPolicy.Timer(queued, armed, exporting, closing).ToString());
 
     sealed class BlockingExporter(Task release) : ITraceExporter
     {
