@@ -46,6 +46,7 @@ public static class Program
         if (only == "parts") { PartsProbe.Run(); return 0; }
         if (only == "steps") { StepsProbe.Run(); return 0; }
         if (only == "capture") { CaptureProbe.Run(); return 0; }
+        if (only == "cold") { ColdProbe.Run(); return 0; }
         if (only is null or "throughput") throughput = Throughput.Run(quick);
         if (only is null or "alloc") alloc = CallerAllocations.Measure();
         var filter = Arg(args, "--class");

@@ -14,10 +14,12 @@ public sealed record TokenUsage(Map<string, long> Counts)
     /// <summary>The wire key of the total token count.</summary>
     public const string TotalKey = "total_tokens";
 
+    static readonly Map<string, long> Base = Map<string, long>();
+
     /// <summary>Usage with both base keys present, plus extras (an extra named like a base key is ignored).</summary>
     public static TokenUsage Of(long prompt, long completion, IEnumerable<(string Key, long Value)>? extra = null)
     {
-        var counts = Map((PromptKey, prompt), (CompletionKey, completion));
+        var counts = Base.AddOrUpdate(PromptKey, prompt).AddOrUpdate(CompletionKey, completion);
         if (extra is not null)
             foreach (var (k, v) in extra)
                 if (k is not null && k != PromptKey && k != CompletionKey) counts = counts.AddOrUpdate(k, v);

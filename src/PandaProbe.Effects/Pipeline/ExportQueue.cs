@@ -28,6 +28,7 @@ internal sealed class ExportQueue
     readonly TaskCompletionSource finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     int head, count;
     long added;          // items ever added; an item's sequence number is its position, from 1
+    long completedTraces, foldedEvents;   // counted here, under the lock each item takes anyway
     long inflightFirst;  // sequence number of the first item being exported, 0 when none
     int inflightCount;
     bool exporting;      // a drain is scheduled or running
@@ -56,14 +57,26 @@ internal sealed class ExportQueue
     /// <summary>Items waiting or being exported.</summary>
     public int Pending { get { lock (gate) return count + inflightCount; } }
 
+    /// <summary>Traces completed so far, events folded by finished traces (and scores), and items pending.</summary>
+    public (long CompletedTraces, long FoldedEvents, long Pending) Counts
+    {
+        get { lock (gate) return (completedTraces, foldedEvents, count + inflightCount); }
+    }
+
     /// <summary>Completes when a shutdown has drained the queue (or dropped what was left).</summary>
     public Task Finished => finished.Task;
 
-    /// <summary>Adds an item; false when the queue has been completed (shutdown), and the item was not taken.</summary>
-    public bool Add(Output item)
+    /// <summary>
+    /// Adds an item; false when the queue has been completed (shutdown), and the item was not taken. A completed trace
+    /// is counted, and <paramref name="folded"/> (the events of a trace that has just finished) is added to the folded
+    /// events, taken or not.
+    /// </summary>
+    public bool Add(Output item, long folded = 0)
     {
         lock (gate)
         {
+            if (item is Output.TraceCompleted) completedTraces++;
+            foldedEvents += folded;
             if (completing || aborted) return false;
             if (count == ring.Length)
             {

@@ -3,29 +3,25 @@ using System.Collections.Concurrent;
 namespace PandaProbe.Pipeline;
 
 /// <summary>
-/// Cumulative, thread-safe counters of one pipeline (lock-free increments). Read them through
+/// Cumulative, thread-safe counters of one pipeline. Read them through
 /// <see cref="Snapshot"/>; every drop is counted with its reason, so nothing is lost silently.
 /// </summary>
 public sealed class PipelineCounters
 {
-    // The counters written once per trace or item sit on their own cache lines: application threads write
-    // tracesCompleted and eventsFolded, the export side writes exported. Sharing one line would make each write
-    // invalidate the others' caches (false sharing). Events are not counted one by one: a trace adds its count once,
-    // when it has finished.
-    PaddedCounter tracesCompleted, eventsFolded, itemsExported;
+    // Completed traces, folded events and pending items are counted by the export queue under the lock it takes for
+    // each completed item anyway (no interlocked write of a shared line of its own on the caller's thread); exported
+    // items sit on their own cache line, written by the export side. Events are not counted one by one: a trace adds
+    // its count once, when it has finished.
+    PaddedCounter itemsExported;
     long itemsFailed, adjusted, subscriberErrors, unserializable;
-    Func<long>? pendingSource;
-
-    /// <summary>Reads the items waiting for export, or being exported, from <paramref name="pending"/>.</summary>
-    internal void ReadPendingFrom(Func<long> pending) => pendingSource = pending;
     long messageFormatWarnings;
     readonly long[] dropped = new long[Enum.GetValues<DropReason>().Length];
     readonly ConcurrentDictionary<RejectionReason, long> rejections = new();
+    ExportQueue? queue;
 
-    /// <summary>Counts a completed trace.</summary>
-    public void TraceCompleted() => Interlocked.Increment(ref tracesCompleted.Value);
-    /// <summary>Counts the events a finished trace folded (or a score: one event).</summary>
-    public void EventsFolded(long n) => Interlocked.Add(ref eventsFolded.Value, n);
+    /// <summary>Reads completed traces, folded events and pending items from <paramref name="source"/>.</summary>
+    internal void ReadFrom(ExportQueue source) => queue = source;
+
     /// <summary>Counts items delivered by an exporter.</summary>
     public void Exported(long n) => Interlocked.Add(ref itemsExported.Value, n);
     /// <summary>Counts items an exporter gave up on.</summary>
@@ -48,11 +44,16 @@ public sealed class PipelineCounters
     public void MessageFormatWarning() => Interlocked.Increment(ref messageFormatWarnings);
 
     /// <summary>A consistent-enough copy of every counter.</summary>
-    public PipelineHealth Snapshot() => new(
-        Interlocked.Read(ref eventsFolded.Value),
-        Interlocked.Read(ref tracesCompleted.Value), Interlocked.Read(ref itemsExported.Value),
+    public PipelineHealth Snapshot()
+    {
+        var (completed, folded, pending) = queue?.Counts ?? default;
+        return Read(completed, folded, pending);
+    }
+
+    PipelineHealth Read(long completed, long folded, long pending) => new(
+        folded, completed, Interlocked.Read(ref itemsExported.Value),
         Interlocked.Read(ref itemsFailed), Interlocked.Read(ref adjusted), Interlocked.Read(ref subscriberErrors),
-        Interlocked.Read(ref unserializable), pendingSource?.Invoke() ?? 0,
+        Interlocked.Read(ref unserializable), pending,
         Enum.GetValues<DropReason>().ToDictionary(r => r, r => Interlocked.Read(ref dropped[(int)r])),
         rejections.ToDictionary(kv => kv.Key, kv => kv.Value))
     {

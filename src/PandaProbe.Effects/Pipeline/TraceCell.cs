@@ -53,8 +53,8 @@ internal sealed class TraceCell
             before = seen;                                    // another thread won: apply again to its state
         }
         if (step.Output is Output.TraceCompleted done) Volatile.Write(ref completed, done.Trace);
-        if (step.State is null && before is not null) pipeline.Counters.EventsFolded(before.Version + 1);
-        pipeline.Route(e, step.Output);
+        // The event that finishes the trace (its end, or its last late span's) brings the trace's event count.
+        pipeline.Route(e, step.Output, step.State is null && before is not null ? before.Version + 1 : 0);
         return step;
     }
 }

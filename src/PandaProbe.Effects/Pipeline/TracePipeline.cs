@@ -37,8 +37,8 @@ internal sealed class TracePipeline : IAsyncDisposable
     /// </param>
     /// <param name="enricher">The enrichment every completed item goes through (limits only when null).</param>
     /// <param name="completedSink">
-    /// Told of every trace as it completes, on the thread that completed it (before enrichment); must be quick and
-    /// must not block. Its exceptions are caught and counted as subscriber errors.
+    /// Told of every sub-agent trace (one with a parent trace) as it completes, on the thread that completed it (before
+    /// enrichment); must be quick and must not block. Its exceptions are caught and counted as subscriber errors.
     /// </param>
     public TracePipeline(IEnumerable<ITraceExporter> exporters, PipelineOptions? options = null, TimeProvider? time = null,
         IScheduler? scheduler = null, Enricher? enricher = null, Action<Trace>? completedSink = null)
@@ -62,7 +62,7 @@ internal sealed class TracePipeline : IAsyncDisposable
                 if (sample.Next()) MessagesFormatCheck.Check(trace, w => { Counters.MessageFormatWarning(); SelfLog.Write(w); });
             });
         queue = new ExportQueue(Options.MaxQueueSize, Options.BatchSize, Options.FlushInterval, Scheduler, stage.ProcessAsync, Dropped);
-        Counters.ReadPendingFrom(() => queue.Pending);
+        Counters.ReadFrom(queue);
     }
 
     /// <summary>The validated settings.</summary>
@@ -120,21 +120,22 @@ internal sealed class TracePipeline : IAsyncDisposable
             return;
         }
         var (_, output) = TraceReducer.Apply((OpenTrace?)null, score);
-        Counters.EventsFolded(1);
-        Route(score, output);
+        Route(score, output, folded: 1);
     }
 
-    /// <summary>Routes one folded event and its output (on the thread that raised it).</summary>
-    internal void Route(TraceEvent e, Output? output)
+    /// <summary>
+    /// Routes one folded event and its output (on the thread that raised it); <paramref name="folded"/> is the event
+    /// count of a trace that has just finished (0 otherwise).
+    /// </summary>
+    internal void Route(TraceEvent e, Output? output, long folded = 0)
     {
         switch (output)
         {
             case null:
                 break;
             case Output.TraceCompleted c:
-                Counters.TraceCompleted();
-                if (completedSink is not null) Sink(c.Trace);
-                Enqueue(c);
+                if (completedSink is not null && c.Trace.ParentTrace.IsSome) Sink(c.Trace);
+                Enqueue(c, folded);
                 break;
             case Output.Rejected r:
                 Counters.Rejected(r.Reason);
@@ -142,15 +143,15 @@ internal sealed class TracePipeline : IAsyncDisposable
                 if (outputs.HasSubscribers) Enqueue(r);
                 break;
             default:
-                if (ExportStage.IsExportItem(output) || outputs.HasSubscribers) Enqueue(output);
+                if (ExportStage.IsExportItem(output) || outputs.HasSubscribers) Enqueue(output, folded);
                 break;
         }
         if (events.HasSubscribers) events.Publish(e);
     }
 
-    void Enqueue(Output output)
+    void Enqueue(Output output, long folded = 0)
     {
-        if (!queue.Add(output)) Counters.Dropped(DropReason.AfterShutdown);
+        if (!queue.Add(output, folded)) Counters.Dropped(DropReason.AfterShutdown);
     }
 
     void Dropped(Output output)
