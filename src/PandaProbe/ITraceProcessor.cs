@@ -2,7 +2,8 @@ namespace PandaProbe;
 
 /// <summary>
 /// Observes traces and spans as the pipeline folds them (the OpenAI Agents SDK's processor interface). Register with
-/// <see cref="PandaProbeOptions.Processors"/>. Calls arrive in fold order on one background thread per processor; an
+/// <see cref="PandaProbeOptions.Processors"/>. Calls arrive in order, enriched (priced, fitted to the platform's
+/// limits), on one background thread per processor, as the export side takes each batch; an
 /// exception thrown by a processor is logged to <see cref="SelfLog"/> and does not stop later calls.
 /// </summary>
 public interface ITraceProcessor

@@ -60,12 +60,6 @@ public sealed partial class PandaProbeClient
         foreach (var exporter in PlatformExporters) exporter.AddErrorHandler(handler);
     }
 
-    /// <summary>
-    /// The platform delivery counters (queued, exported, retried, failed, dropped by reason), also published on the
-    /// <c>System.Diagnostics.Metrics</c> meter named <c>PandaProbe</c>; null when the client does not send to the platform.
-    /// </summary>
-    public HealthSnapshot? DeliveryHealth => PlatformExporters.FirstOrDefault()?.Metrics.Snapshot();
-
     /// <summary><c>true</c> when this client delivers to the PandaProbe platform.</summary>
     public bool SendsToPlatform => PlatformExporters.Any();
 

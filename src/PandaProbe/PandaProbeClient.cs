@@ -9,7 +9,8 @@ using static PandaProbe.Model.TraceEvent;
 namespace PandaProbe;
 
 /// <summary>
-/// A tracing client: owns one pipeline (inbox, fold, exporters) and hands out traces. Use several for several
+/// A tracing client: owns one pipeline (each trace folded on the thread that records it, an export queue, one
+/// enrichment step and the exporters) and hands out traces. Use several for several
 /// destinations, or register one with dependency injection; <see cref="Probe"/> wraps a default one. Building a
 /// client validates its options (an <see cref="ArgumentException"/> names a bad setting); after that no member
 /// throws for the SDK's own reasons, and the calling thread never waits for I/O.
@@ -68,18 +69,29 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
     public string? Release => setup?.Release;
 
     /// <summary>
-    /// Every event this client records, in fold order. Each subscriber gets its own bounded queue: a slow or throwing
-    /// subscriber never delays export or your code (its failures are counted in <see cref="Health"/>).
+    /// Every event this client records, as it is folded (events of one trace raised on several threads at once may
+    /// arrive in another order than they were folded). Costs nothing while nobody subscribes; each subscriber gets its
+    /// own bounded queue: a slow or throwing subscriber never delays export or your code (its failures and losses are
+    /// counted in <see cref="Health"/>).
     /// </summary>
     public IObservable<TraceEvent> Events => pipeline?.Events ?? Observable.Empty<TraceEvent>();
 
-    /// <summary>Every completed trace (with <c>ToJson()</c> for its platform body), delivered like <see cref="Events"/>.</summary>
+    /// <summary>
+    /// Every completed trace, enriched as the exporters receive it (with <c>ToJson()</c> for its platform body),
+    /// delivered as the export side takes its batch, each subscriber on its own bounded queue.
+    /// </summary>
     public IObservable<Trace> CompletedTraces => pipeline?.CompletedTraces ?? Observable.Empty<Trace>();
 
-    /// <summary>Every reducer output (trace and span starts and ends, rejections), for processors.</summary>
+    /// <summary>
+    /// Every reducer output (trace and span starts and ends, rejections), enriched, delivered in order as the export
+    /// side takes its batch (the processors' feed). While nobody subscribes, starts and ends are not even queued.
+    /// </summary>
     public IObservable<Output> Outputs => pipeline?.Outputs ?? Observable.Empty<Output>();
 
-    /// <summary>The pipeline's counters now (exported, dropped by reason, rejected, pending…).</summary>
+    /// <summary>
+    /// The counters now: completed, exported, pending, dropped by reason, rejected, and, when the client sends to the
+    /// platform, the delivery counters (retries, give-ups by reason).
+    /// </summary>
     public PipelineHealth Health => pipeline?.Counters.Snapshot() ?? FlushResult.Disabled.Health;
 
     /// <summary>
@@ -150,11 +162,8 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
     public async Task<FlushResult> FlushAsync(TimeSpan? timeout = null)
     {
         if (pipeline is null) return FlushResult.Disabled;
-        var result = await pipeline.FlushAsync(timeout ?? DefaultFlushTimeout).ConfigureAwait(false);
-        return WithDelivery(result);
+        return await pipeline.FlushAsync(timeout ?? DefaultFlushTimeout).ConfigureAwait(false);
     }
-
-    FlushResult WithDelivery(FlushResult result) => DeliveryHealth is { } delivery ? result with { Delivery = delivery } : result;
 
     /// <summary>
     /// Stops recording, exports everything already recorded and shuts the exporters down within
@@ -167,8 +176,7 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
         return ShutdownCoreAsync(timeout ?? setup!.ShutdownTimeout);
     }
 
-    async Task<FlushResult> ShutdownCoreAsync(TimeSpan timeout) =>
-        WithDelivery(await pipeline!.ShutdownAsync(timeout).ConfigureAwait(false));
+    Task<FlushResult> ShutdownCoreAsync(TimeSpan timeout) => pipeline!.ShutdownAsync(timeout);
 
     /// <summary>Shuts the client down (bounded by the shutdown timeout).</summary>
     public async ValueTask DisposeAsync() => await ShutdownAsync().ConfigureAwait(false);

@@ -35,9 +35,6 @@ public static partial class Probe
     public static void Score(Guid traceId, string name, string category, string? reason = null, IReadOnlyDictionary<string, object?>? metadata = null) =>
         Client.Score(traceId, name, category, reason, metadata);
 
-    /// <summary>The default client's platform delivery counters; null when it does not send to the platform.</summary>
-    public static HealthSnapshot? DeliveryHealth => Client.DeliveryHealth;
-
     /// <summary>Adds a delivery-error callback to the default client. See <see cref="PandaProbeClient.OnError"/>.</summary>
     /// <param name="handler">The callback.</param>
     public static void OnError(Action<Exception> handler) => Client.OnError(handler);

@@ -55,9 +55,11 @@ public sealed class FacadeToPlatformTests : PlatformTest
         var score = Assert.Single(platform.Accepted, r => r.IsScore);
         Assert.Equal("facade project", score.Headers["X-Project-Name"]);
         Assert.Equal("PROGRAMMATIC", score.Json.GetProperty("source").GetString());
-        Assert.Equal(2, client.DeliveryHealth!.Exported);
-        Assert.Equal(2, flushed.Delivery!.Exported);
-        Assert.Equal(0, flushed.Delivery.Failed);
+        Assert.Equal(2, client.Health.Exported);
+        Assert.Equal(2, flushed.Health.Exported);
+        Assert.Equal(0, flushed.Health.Failed);
+        Assert.True(flushed.Health.SendsToPlatform);
+        Assert.Empty(flushed.Health.DeliveryFailures);
         Assert.Equal(0, flushed.Health.Failed);
     }
 
@@ -72,12 +74,12 @@ public sealed class FacadeToPlatformTests : PlatformTest
 
         using (client.StartTrace("denied")) { }
         var flushed = await client.FlushAsync(TimeSpan.FromSeconds(15));
-        Assert.Equal(1, flushed.Delivery!.DroppedFor(DropReasons.Unauthorized));
+        Assert.Equal(1, flushed.Health.DeliveryFailuresFor(DropReasons.Unauthorized));
 
         Assert.Single(platform.Requests);
         lock (fromOptions) Assert.Equal(DropReasons.Unauthorized, Assert.IsType<PandaProbeDeliveryException>(Assert.Single(fromOptions)).Reason);
         lock (fromClient) Assert.Single(fromClient);
-        Assert.Equal(1, client.DeliveryHealth!.DroppedFor(DropReasons.Unauthorized));
+        Assert.Equal(1, client.Health.DeliveryFailuresFor(DropReasons.Unauthorized));
         Assert.Equal(1, client.Health.Failed);
     }
 

@@ -74,7 +74,7 @@ public sealed class FaultInjectionTests : PlatformTest
             Assert.IsType<HttpRequestException>(e.InnerException);
         });
         Assert.Equal(2, sut.DeliveryErrors.Count());
-        Assert.Equal(4, sut.Exporter.Metrics.Snapshot().Retried);
+        Assert.Equal(4, sut.Exporter.Metrics.Retried);
     }
 
     [Fact]
@@ -129,7 +129,7 @@ public sealed class FaultInjectionTests : PlatformTest
         var result = await export;
 
         Assert.Equal(new ExportResult(0, 7, result.Error), result);
-        Assert.Equal(7, sut.Exporter.Metrics.Snapshot().DroppedFor(DropReasons.Cancelled));
+        Assert.Equal(7, sut.Exporter.Metrics.DroppedFor(DropReasons.Cancelled));
         Assert.Contains(sut.Logs, l => l.Contains("7 item(s) abandoned"));
         Assert.Empty(platform.Accepted);
     }
@@ -174,7 +174,7 @@ public sealed class FaultInjectionTests : PlatformTest
             Assert.Equal(1, measurements.Where(m => m.Instrument == "pandaprobe.items.failed").Sum(m => m.Value));
             Assert.Contains(measurements, m => m.Instrument == "pandaprobe.items.dropped" && m.Reason == DropReasons.Unauthorized);
         }
-        var health = sut.Exporter.Metrics.Snapshot();
+        var health = sut.Exporter.Metrics;
         Assert.Equal((2L, 1L, 1L, 1L), (health.Queued, health.Exported, health.Failed, health.Dropped));
     }
 }

@@ -73,7 +73,7 @@ public sealed class TransportTests : PlatformTest
         Assert.Equal(1, result.Exported);
         Assert.Equal(3, platform.Requests.Count);
         Assert.Single(platform.Requests.Select(r => r.RequestId).Distinct());
-        Assert.Equal(2, sut.Exporter.Metrics.Snapshot().Retried);
+        Assert.Equal(2, sut.Exporter.Metrics.Retried);
     }
 
     [Theory]
@@ -97,7 +97,7 @@ public sealed class TransportTests : PlatformTest
         var error = Assert.Single(sut.DeliveryErrors);
         Assert.Equal(reason, error.Reason);
         Assert.Contains("nope", error.Detail);
-        Assert.Equal(1, sut.Exporter.Metrics.Snapshot().DroppedFor(reason));
+        Assert.Equal(1, sut.Exporter.Metrics.DroppedFor(reason));
         Assert.Contains(sut.Logs, l => l.Contains(reason));
     }
 
@@ -117,7 +117,7 @@ public sealed class TransportTests : PlatformTest
         Assert.Equal(1, result.Failed);
         Assert.Equal(4, platform.Requests.Count); // the first attempt and 3 retries
         Assert.Equal(DropReasons.RetriesExhausted, Assert.Single(sut.DeliveryErrors).Reason);
-        var health = sut.Exporter.Metrics.Snapshot();
+        var health = sut.Exporter.Metrics;
         Assert.Equal(3, health.Retried);
         Assert.Equal(1, health.Failed);
         Assert.Equal(1, health.DroppedFor(DropReasons.RetriesExhausted));
@@ -151,7 +151,7 @@ public sealed class TransportTests : PlatformTest
         Assert.Equal(1, result.Failed);
         Assert.Single(platform.Requests);
         Assert.Equal(DropReasons.Quota, Assert.Single(sut.DeliveryErrors).Reason);
-        Assert.Equal(1, sut.Exporter.Metrics.Snapshot().DroppedFor(DropReasons.Quota));
+        Assert.Equal(1, sut.Exporter.Metrics.DroppedFor(DropReasons.Quota));
     }
 
     [Fact]
@@ -293,6 +293,6 @@ public sealed class TransportTests : PlatformTest
 
         Assert.Equal(2, result.Failed);
         Assert.Equal(10, platform.Requests.Count); // 2 requests × (1 + 4 lag retries)
-        Assert.Equal(2, sut.Exporter.Metrics.Snapshot().DroppedFor(DropReasons.NotFound));
+        Assert.Equal(2, sut.Exporter.Metrics.DroppedFor(DropReasons.NotFound));
     }
 }

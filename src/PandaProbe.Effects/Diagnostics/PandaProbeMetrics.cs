@@ -3,23 +3,9 @@ using System.Diagnostics.Metrics;
 
 namespace PandaProbe.Diagnostics;
 
-/// <summary>A point-in-time copy of the delivery counters.</summary>
-/// <param name="Queued">Items handed to the exporter for delivery.</param>
-/// <param name="Exported">Items delivered.</param>
-/// <param name="Retried">Request attempts that were retried.</param>
-/// <param name="Failed">Items an exporter gave up on.</param>
-/// <param name="Dropped">Items lost for any reason (exporter give-ups and queue overflow).</param>
-/// <param name="DroppedByReason">The dropped items by reason (see <c>DropReasons</c>).</param>
-public sealed record HealthSnapshot(
-    long Queued, long Exported, long Retried, long Failed, long Dropped, IReadOnlyDictionary<string, long> DroppedByReason)
-{
-    /// <summary>The dropped count for one reason (0 when none).</summary>
-    /// <param name="reason">The reason.</param>
-    public long DroppedFor(string reason) => DroppedByReason.TryGetValue(reason, out var n) ? n : 0;
-}
-
 /// <summary>
-/// The delivery health counters: plain thread-safe counts readable through <see cref="Snapshot"/>, mirrored into a
+/// The platform exporter's delivery counters: plain thread-safe counts (read them, with the pipeline's, in the client's
+/// <c>Health</c>, or here while testing the exporter alone), mirrored into a
 /// <see cref="Meter"/> named <see cref="MeterName"/> (instruments <c>pandaprobe.items.queued</c>, <c>.exported</c>,
 /// <c>.retried</c>, <c>.failed</c> and <c>.dropped</c> tagged with <c>reason</c>) so any
 /// <c>System.Diagnostics.Metrics</c> listener or OpenTelemetry can collect them.
@@ -80,11 +66,27 @@ public sealed class PandaProbeMetrics : IDisposable
         dropped.Add(count, new KeyValuePair<string, object?>("reason", reason));
     }
 
-    /// <summary>The counters now.</summary>
-    public HealthSnapshot Snapshot() => new(
-        Interlocked.Read(ref queuedCount), Interlocked.Read(ref exportedCount), Interlocked.Read(ref retriedCount),
-        Interlocked.Read(ref failedCount), Interlocked.Read(ref droppedCount),
-        new Dictionary<string, long>(droppedByReason, StringComparer.Ordinal));
+    /// <summary>Items handed to the exporter for delivery.</summary>
+    public long Queued => Interlocked.Read(ref queuedCount);
+
+    /// <summary>Items delivered.</summary>
+    public long Exported => Interlocked.Read(ref exportedCount);
+
+    /// <summary>Request attempts that were retried.</summary>
+    public long Retried => Interlocked.Read(ref retriedCount);
+
+    /// <summary>Items the exporter gave up on.</summary>
+    public long Failed => Interlocked.Read(ref failedCount);
+
+    /// <summary>Items lost for any reason.</summary>
+    public long Dropped => Interlocked.Read(ref droppedCount);
+
+    /// <summary>The dropped items by reason (see <c>DropReasons</c>), as a copy.</summary>
+    public IReadOnlyDictionary<string, long> DroppedByReason => new Dictionary<string, long>(droppedByReason, StringComparer.Ordinal);
+
+    /// <summary>The dropped count for one reason (0 when none).</summary>
+    /// <param name="reason">The reason.</param>
+    public long DroppedFor(string reason) => droppedByReason.TryGetValue(reason, out var n) ? n : 0;
 
     /// <summary>Disposes the meter.</summary>
     public void Dispose() => meter.Dispose();

@@ -10,15 +10,9 @@ namespace PandaProbe;
 /// <param name="Exported">Items (traces, late spans, scores) delivered so far.</param>
 /// <param name="Dropped">Items or events dropped so far, for any reason (see <see cref="Health"/>).</param>
 /// <param name="Pending">Events and items still waiting when the call returned.</param>
-/// <param name="Health">Every counter, with drop and rejection reasons.</param>
+/// <param name="Health">Every counter, with drop and rejection reasons and the platform delivery counters.</param>
 public sealed record FlushResult(bool Completed, long Exported, long Dropped, long Pending, PipelineHealth Health)
 {
-    /// <summary>
-    /// The platform delivery counters (queued, exported, retried, failed, dropped by reason) when the client sends to
-    /// the PandaProbe platform; <c>null</c> otherwise.
-    /// </summary>
-    public PandaProbe.Diagnostics.HealthSnapshot? Delivery { get; init; }
-
     /// <summary>The result reported by a disabled client: nothing recorded, nothing pending.</summary>
     public static FlushResult Disabled { get; } = new(true, 0, 0, 0, new PipelineCounters().Snapshot());
 }

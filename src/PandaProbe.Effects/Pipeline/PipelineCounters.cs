@@ -6,7 +6,7 @@ namespace PandaProbe.Pipeline;
 /// Cumulative, thread-safe counters of one pipeline. Read them through
 /// <see cref="Snapshot"/>; every drop is counted with its reason, so nothing is lost silently.
 /// </summary>
-public sealed class PipelineCounters
+internal sealed class PipelineCounters
 {
     // Completed traces, folded events and pending items are counted by the export queue under the lock it takes for
     // each completed item anyway (no interlocked write of a shared line of its own on the caller's thread); exported
@@ -18,9 +18,13 @@ public sealed class PipelineCounters
     readonly long[] dropped = new long[Enum.GetValues<DropReason>().Length];
     readonly ConcurrentDictionary<RejectionReason, long> rejections = new();
     ExportQueue? queue;
+    PandaProbe.Diagnostics.PandaProbeMetrics[] delivery = [];
 
     /// <summary>Reads completed traces, folded events and pending items from <paramref name="source"/>.</summary>
     internal void ReadFrom(ExportQueue source) => queue = source;
+
+    /// <summary>Reads the platform delivery counters (retries, give-ups by reason) from <paramref name="metrics"/>.</summary>
+    internal void ReadDeliveryFrom(IEnumerable<PandaProbe.Diagnostics.PandaProbeMetrics> metrics) => delivery = metrics.ToArray();
 
     /// <summary>Counts items delivered by an exporter.</summary>
     public void Exported(long n) => Interlocked.Add(ref itemsExported.Value, n);
@@ -58,6 +62,10 @@ public sealed class PipelineCounters
         rejections.ToDictionary(kv => kv.Key, kv => kv.Value))
     {
         MessageFormatWarnings = Interlocked.Read(ref messageFormatWarnings),
+        SendsToPlatform = delivery.Length > 0,
+        Retried = delivery.Sum(d => d.Retried),
+        DeliveryFailures = delivery.SelectMany(d => d.DroppedByReason).GroupBy(kv => kv.Key)
+            .ToDictionary(g => g.Key, g => g.Sum(kv => kv.Value), StringComparer.Ordinal),
     };
 }
 
@@ -93,6 +101,23 @@ public sealed record PipelineHealth(
     /// about through <see cref="SelfLog"/> and sent unchanged).
     /// </summary>
     public long MessageFormatWarnings { get; init; }
+
+    /// <summary><c>true</c> when the client delivers to the PandaProbe platform (the delivery counters below apply).</summary>
+    public bool SendsToPlatform { get; init; }
+
+    /// <summary>Request attempts to the platform that were retried (429, 5xx, network errors, timeouts, ingestion lag).</summary>
+    public long Retried { get; init; }
+
+    /// <summary>
+    /// Items the platform exporter gave up on, by its reason (<c>unauthorized</c>, <c>forbidden</c>, <c>invalid</c>,
+    /// <c>not_found</c>, <c>rejected</c>, <c>quota</c>, <c>retries_exhausted</c>, <c>cancelled</c>,
+    /// <c>serialization</c>). They are among <see cref="Failed"/> and <see cref="DropReason.ExportFailed"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> DeliveryFailures { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>The number of items the platform exporter gave up on for <paramref name="reason"/> (0 when none).</summary>
+    /// <param name="reason">A reason of <see cref="DeliveryFailures"/>.</param>
+    public long DeliveryFailuresFor(string reason) => DeliveryFailures.TryGetValue(reason, out var n) ? n : 0;
 
     /// <summary>The total of <see cref="DroppedByReason"/>.</summary>
     public long Dropped => DroppedByReason.Values.Sum();

@@ -1,7 +1,7 @@
 namespace PandaProbe.Pipeline;
 
 /// <summary>Immutable, validated settings of one pipeline. Build with <see cref="Create"/>, which checks every value.</summary>
-public sealed record PipelineOptions
+internal sealed record PipelineOptions
 {
     /// <summary>Default number of items per export call (the Python SDK's batch size).</summary>
     public const int DefaultBatchSize = 10;

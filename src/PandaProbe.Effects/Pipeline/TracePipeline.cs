@@ -63,6 +63,7 @@ internal sealed class TracePipeline : IAsyncDisposable
             });
         queue = new ExportQueue(Options.MaxQueueSize, Options.BatchSize, Options.FlushInterval, Scheduler, stage.ProcessAsync, Dropped);
         Counters.ReadFrom(queue);
+        Counters.ReadDeliveryFrom(exporters.OfType<HttpTraceExporter>().Select(e => e.Metrics));
     }
 
     /// <summary>The validated settings.</summary>

@@ -27,8 +27,9 @@ public class PlatformFacadeTests
         await using var client = Build(_ => { }, (SettingNames.ApiKey, "sk_pp_x"), (SettingNames.ProjectName, "demo"),
             (SettingNames.Endpoint, "http://127.0.0.1:9"));
         Assert.True(client.SendsToPlatform);
-        Assert.NotNull(client.DeliveryHealth);
-        Assert.Equal(0, client.DeliveryHealth!.Exported);
+        Assert.True(client.Health.SendsToPlatform);
+        Assert.Equal(0, client.Health.Retried);
+        Assert.Empty(client.Health.DeliveryFailures);
     }
 
     [Theory]
@@ -48,7 +49,7 @@ public class PlatformFacadeTests
         await using var client = Build(_ => { });
         Assert.True(client.IsEnabled);
         Assert.False(client.SendsToPlatform);
-        Assert.Null(client.DeliveryHealth);
+        Assert.False(client.Health.SendsToPlatform);
     }
 
     [Fact]
