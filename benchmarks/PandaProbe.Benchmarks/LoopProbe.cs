@@ -12,7 +12,7 @@ namespace PandaProbe.Benchmarks;
 /// <remarks>
 /// <c>LOOP_DEBUG=1</c> prints the pipeline's counters after every round (how far the fold lagged when the loop
 /// ended); <c>LOOP_PROFILE=seconds</c> runs only PandaProbe's scenario 2 (scenario 3 with <c>LOOP_PROFILE_LLM=1</c>) for
-/// that long, for a profiler to attach; <c>LOOP_CAP</c> sets PandaProbe's inbox capacity (65,536 by default).
+/// that long, for a profiler to attach.
 /// </remarks>
 public static class LoopProbe
 {

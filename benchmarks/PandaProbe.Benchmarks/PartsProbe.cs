@@ -200,3 +200,30 @@ public static class ColdProbe
         }
     }
 }
+
+/// <summary>Per span cost inside one growing trace, by size, and where the bytes go (<c>--only big</c>).</summary>
+public static class BigTraceProbe
+{
+    public static void Run()
+    {
+        using var client = new PandaProbeClient(new PandaProbeOptions
+        {
+            Enabled = true, Exporters = { new CountingTraceExporter() }, MaxQueueSize = 16, RegisterProcessExitHandler = false,
+            EnvironmentVariables = new Dictionary<string, string?>(), Scheduler = new HistoricalScheduler(),
+        });
+        for (var round = 0; round < 2; round++)
+        {
+            using var trace = client.StartTrace("big");
+            var done = 0;
+            foreach (var upTo in new[] { 10, 100, 1_000, 10_000, 100_000 })
+            {
+                var n = upTo - done;
+                var b = GC.GetAllocatedBytesForCurrentThread();
+                var t = Stopwatch.GetTimestamp();
+                for (; done < upTo; done++) { using var s = trace.Span("s"); }
+                var ns = (Stopwatch.GetTimestamp() - t) * 1e9 / Stopwatch.Frequency / n;
+                Console.WriteLine($"spans {upTo - n + 1,7:N0}..{upTo,7:N0}: {ns,7:N0} ns, {(GC.GetAllocatedBytesForCurrentThread() - b) / n,6:N0} B per span");
+            }
+        }
+    }
+}

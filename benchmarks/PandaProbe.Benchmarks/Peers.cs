@@ -44,7 +44,7 @@ public sealed class CountingActivityExporter : BaseExporter<Activity>
 /// <summary>A PandaProbe client exporting to a <see cref="CountingTraceExporter"/> (or another exporter).</summary>
 public sealed class PandaPeer : IDisposable
 {
-    public PandaPeer(ITraceExporter? exporter = null,
+    public PandaPeer(ITraceExporter? exporter = null, System.Reactive.Concurrency.IScheduler? scheduler = null,
         int? maxQueueSize = null)
     {
         Exporter = exporter ?? new CountingTraceExporter();
@@ -54,6 +54,7 @@ public sealed class PandaPeer : IDisposable
             Exporters = { Exporter },
             MaxQueueSize = maxQueueSize,
             RegisterProcessExitHandler = false,
+            Scheduler = scheduler,
             EnvironmentVariables = new Dictionary<string, string?>(),
         });
     }
@@ -95,8 +96,16 @@ public sealed class OtelPeer : IDisposable
     public TracerProvider Provider { get; }
     public CountingActivityExporter Exporter { get; }
 
-    /// <summary>Waits until every ended activity has been exported.</summary>
-    public void Flush() => Provider.ForceFlush(120_000);
+    /// <summary>
+    /// Waits until every ended activity has been exported. <c>ForceFlush</c> can miss its wake-up and then sits out its
+    /// whole timeout (seen here: minutes with a two-minute timeout), so it is called with a short one until it reports
+    /// success, for at most two minutes in all.
+    /// </summary>
+    public void Flush()
+    {
+        var until = Stopwatch.StartNew();
+        while (!Provider.ForceFlush(200) && until.Elapsed < TimeSpan.FromMinutes(2)) { }
+    }
 
     public void Dispose()
     {

@@ -5,7 +5,7 @@ namespace PandaProbe.Benchmarks;
 // Each enabled scenario runs a loop of Ops operations per invocation (OperationsPerInvoke, so the reported time and
 // allocation are per operation) and flushes both SDKs after every iteration: the background work (the PandaProbe
 // fold, OpenTelemetry's batch export) then keeps up instead of silently dropping, and the ledger proves it.
-// Queues are sized so one iteration's work fits: PandaProbe's event inbox and OpenTelemetry's batch queue.
+// Queues are sized so one iteration's work fits: PandaProbe's export queue and OpenTelemetry's batch queue.
 
 /// <summary>Scenario 1: tracing disabled. PandaProbe's disabled client vs an ActivitySource nobody listens to.</summary>
 [MemoryDiagnoser]

@@ -14,7 +14,7 @@ namespace PandaProbe.Benchmarks;
 /// Two kinds of load:
 /// <list type="bullet">
 /// <item><b>Flat out</b>: the producer runs as fast as it can for a fixed time, then one flush. The caller outruns
-/// the fold, so the inbox fills and refuses whole traces (counted); what matters is that memory stays bounded by the
+/// the export side, so the export queue fills and drops its oldest items (counted); what matters is that memory stays bounded by the
 /// queue however long the load lasts, and how much still gets through.</item>
 /// </list>
 /// </remarks>
@@ -81,7 +81,7 @@ public static class Throughput
         for (var r = 0; r < rounds; r++) results.Add(FedRound(peer, spans, dispose: false));
         var sorted = results.OrderBy(x => x.Rate).ToList();
         var median = sorted[sorted.Count / 2];
-        var row = new Row("PandaProbe", exporterName, $"{spans:N0} spans per round, fed (inbox kept at most half full)", rounds,
+        var row = new Row("PandaProbe", exporterName, $"{spans:N0} spans per round, fed (export queue kept at most half full)", rounds,
             (long)spans * rounds, results.Sum(x => x.Exported), peer.Client.Health.Dropped, median.Seconds, median.Rate,
             sorted[^1].Rate, first, sampler.PeakWorkingSet / (1 << 20), sampler.PeakHeap / (1 << 20), baseline / (1 << 20), median.Gc);
         Console.WriteLine($"// throughput: {row}");

@@ -241,11 +241,15 @@ public static class Traffic
         }
         var empty = Window();
         double pandaUs, otelUs;
-        using (var panda = new PandaPeer())
+        long scheduledBefore, scheduledAfter;
+        var scheduler = new CountingScheduler(new Pipeline.ExportScheduler());
+        using (var panda = new PandaPeer(scheduler: scheduler))
         {
             Work.PandaLlmSpan(panda.Client);
             panda.Flush();
+            scheduledBefore = scheduler.Count;
             pandaUs = Window();
+            scheduledAfter = scheduler.Count;
         }
         using (var otel = new OtelPeer())
         {
@@ -254,8 +258,32 @@ public static class Traffic
             otelUs = Window();
         }
         var note = $"process CPU over {length.TotalSeconds:0} s, minus {empty / 1000:N2} ms used with no client at all";
-        yield return new Row($"idle client for {length.TotalSeconds:0} s", "PandaProbe", 1, 0, pandaUs - empty, 1, 0, 0, note);
+        yield return new Row($"idle client for {length.TotalSeconds:0} s", "PandaProbe", 1, 0, pandaUs - empty, 1, 0, 0,
+            note + $"; the export side had {scheduledAfter - scheduledBefore} actions scheduled in the window");
         yield return new Row($"idle client for {length.TotalSeconds:0} s", "OpenTelemetry", 1, 0, otelUs - empty, 1, 0, 0, note);
+    }
+
+    /// <summary>An <see cref="System.Reactive.Concurrency.IScheduler"/> that counts what is scheduled on the one it wraps.</summary>
+    sealed class CountingScheduler(System.Reactive.Concurrency.IScheduler inner) : System.Reactive.Concurrency.IScheduler
+    {
+        long count;
+        public long Count => Interlocked.Read(ref count);
+        public DateTimeOffset Now => inner.Now;
+        public IDisposable Schedule<TState>(TState state, Func<System.Reactive.Concurrency.IScheduler, TState, IDisposable> action)
+        {
+            Interlocked.Increment(ref count);
+            return inner.Schedule(state, action);
+        }
+        public IDisposable Schedule<TState>(TState state, TimeSpan dueTime, Func<System.Reactive.Concurrency.IScheduler, TState, IDisposable> action)
+        {
+            Interlocked.Increment(ref count);
+            return inner.Schedule(state, dueTime, action);
+        }
+        public IDisposable Schedule<TState>(TState state, DateTimeOffset dueTime, Func<System.Reactive.Concurrency.IScheduler, TState, IDisposable> action)
+        {
+            Interlocked.Increment(ref count);
+            return inner.Schedule(state, dueTime, action);
+        }
     }
 
     static double Median(IEnumerable<double> values)

@@ -7,17 +7,14 @@ namespace PandaProbe.Model;
 /// </summary>
 /// <remarks>
 /// The ended spans are kept beside the trace's fields and joined into <see cref="Trace"/> when it is read, so ending a
-/// span copies neither the trace record nor the list of its spans. Above <see cref="LinearEndedLimit"/> ended spans
-/// their ids are also kept in a hash set, so the duplicate check of a large trace stays cheap.
+/// span copies neither the trace record nor the list of its spans. The duplicate check of a span's start scans the
+/// last ended spans and looks the earlier ones up in <see cref="EndedIds"/>, so it stays cheap in a large trace.
 /// </remarks>
 internal sealed record OpenTrace
 {
-    /// <summary>Above this many ended spans, their ids are also kept in a hash set for the duplicate check.</summary>
-    internal const int LinearEndedLimit = 32;
+    readonly EndedIds endedIds;   // the ended spans before the last partial run of EndedIds.Run
 
-    readonly LanguageExt.HashSet<SpanId> endedIds;
-
-    OpenTrace(Trace head, Seq<Span> ended, SpanTable openSpans, LanguageExt.HashSet<SpanId> endedIds, int version)
+    OpenTrace(Trace head, Seq<Span> ended, SpanTable openSpans, EndedIds endedIds, int version)
     {
         Head = head;
         Ended = ended;
@@ -53,10 +50,9 @@ internal sealed record OpenTrace
     /// <summary><c>true</c> when a span with this id ended while the trace was open.</summary>
     public bool HasEnded(SpanId id)
     {
-        if (Ended.Count > LinearEndedLimit) return endedIds.Contains(id);
-        for (var i = 0; i < Ended.Count; i++)
+        for (var i = Ended.Count - Ended.Count % EndedIds.Run; i < Ended.Count; i++)
             if (Ended[i].Id == id) return true;
-        return false;
+        return endedIds.Contains(id);
     }
 
     /// <summary>The next state: other trace fields, one more event folded.</summary>
@@ -72,9 +68,7 @@ internal sealed record OpenTrace
     public OpenTrace WithEnded(Span span, SpanTable openSpans)
     {
         var all = Ended.Add(span);
-        var ids = all.Count > LinearEndedLimit
-            ? Ended.Count > LinearEndedLimit ? endedIds.TryAdd(span.Id) : toHashSet(all.Map(static s => s.Id))
-            : default;
+        var ids = all.Count % EndedIds.Run == 0 ? endedIds.With(all, all.Count - EndedIds.Run) : endedIds;
         return new OpenTrace(Head, all, openSpans, ids, Version + 1);
     }
 

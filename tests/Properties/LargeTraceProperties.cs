@@ -6,9 +6,9 @@ namespace PandaProbe.Properties;
 
 /// <summary>
 /// The reducer's storage changes representation with size: a trace's open spans live in a small array up to
-/// <see cref="SpanTable.LinearLimit"/> entries and in a hash map beyond; ended span ids are scanned linearly up to 32
-/// and kept in a hash set beyond; the state keeps the trace touched last beside its map. These properties cross
-/// every threshold, both ways, and check the same claims as the ordinary scripts.
+/// <see cref="SpanTable.LinearLimit"/> entries and in a hash map beyond; the last ended span ids (fewer than
+/// <see cref="EndedIds.Run"/>) are scanned linearly and the earlier ones kept in frozen sets of doubling size. These
+/// properties cross every threshold, both ways, and check the same claims as the ordinary scripts.
 /// </summary>
 public class LargeTraceProperties
 {
@@ -70,6 +70,27 @@ public class LargeTraceProperties
         if (!rebuilt.Equals(table) || !table.Equals(rebuilt)) yield return "a table with the same entries in another order is not equal";
         if (rebuilt.GetHashCode() != table.GetHashCode()) yield return "equal tables have different hash codes";
     }
+
+    [Fact]
+    public void Every_ended_span_id_is_refused_as_a_duplicate_and_no_other_is_at_any_size() =>
+        Prop.ForAll(ArbMap.Default.ArbFor<ushort>(), ArbMap.Default.ArbFor<byte>(), (size, probe) =>
+        {
+            var (trace, at) = (Ids.Trace(9), Values.Epoch);
+            var ended = size % 700;   // across ten runs and several carries of the sets
+            var state = OpenTrace.Started(new Trace { Id = trace, Name = "t", StartedAt = at });
+            for (var i = 0; i < ended; i++)
+            {
+                state = TraceReducer.Apply(state, new SpanStarted(trace, Ids.Span(9, i), null, "s", SpanKind.Other, at)).State!;
+                state = TraceReducer.Apply(state, new SpanEnded(trace, Ids.Span(9, i), at)).State!;
+            }
+            var checks = new List<(bool, string)>();
+            foreach (var i in new[] { 0, ended - 1, ended / 2, probe % Math.Max(1, ended) }.Where(i => i >= 0 && i < ended).Distinct())
+                checks.Add((TraceReducer.Apply(state, new SpanStarted(trace, Ids.Span(9, i), null, "again", SpanKind.Other, at)).Output
+                    is Output.Rejected { Reason: RejectionReason.DuplicateSpan }, $"ended span {i} of {ended} was not refused"));
+            checks.Add((TraceReducer.Apply(state, new SpanStarted(trace, Ids.Span(9, ended + probe), null, "new", SpanKind.Other, at)).Output
+                is Output.SpanStarted, $"a new span after {ended} ended spans was refused"));
+            return Claim.All(checks);
+        }).Check(PropertyConfig.Default);
 
     [Fact]
     public void Long_well_formed_scripts_keep_every_invariant_and_agree_with_the_reference() =>

@@ -8,12 +8,14 @@ namespace PandaProbe.Pipeline;
 /// The hand-off from the threads that complete traces to the export side: a bounded FIFO of reducer outputs (the
 /// oldest dropped and counted when full) that wakes the export side on the injected <see cref="IScheduler"/> per
 /// batch (at most once per <see cref="BatchPolicy.BurstGap"/>), per interval, or for a flush or shutdown, never per
-/// item, and not at all while nothing waits (<see cref="BatchPolicy"/>). One drain runs at a time; it hands each batch to <c>process</c> and awaits it before
-/// taking the next, so batches leave in order and the queue is the only buffer.
+/// item, and not at all while nothing waits (<see cref="BatchPolicy"/>). One drain runs at a time; it hands each
+/// batch to <c>process</c> and awaits it before taking the next, so batches leave in order and the queue is the only
+/// buffer.
 /// </summary>
 /// <remarks>
-/// Adding an item takes a short lock and, at most once per batch, schedules the drain (or, for the first item after
-/// an idle spell, arms the interval timer). The scheduler must not run actions inline (not <c>Scheduler.Immediate</c>).
+/// Adding an item takes a short lock and, at most once per batch, schedules the drain (or, for the first item that
+/// finds no timer armed, the interval timer). Scheduling happens under that lock, so the scheduler must not run
+/// actions inline (not <c>Scheduler.Immediate</c>; the client refuses it).
 /// </remarks>
 internal sealed class ExportQueue
 {

@@ -85,7 +85,8 @@ internal sealed class ExportStage
             if (!adjustments.IsEmpty)
             {
                 counters.Adjusted(adjustments.Count);
-                foreach (var a in adjustments) SelfLog.Write($"adjusted {a}");
+                if (SelfLog.IsEnabled)
+                    foreach (var a in adjustments) SelfLog.Write($"adjusted {a}");
             }
             return output;
         }

@@ -140,7 +140,7 @@ internal sealed class TracePipeline : IAsyncDisposable
                 break;
             case Output.Rejected r:
                 Counters.Rejected(r.Reason);
-                SelfLog.Write($"rejected {r.Event.GetType().Name}: {r.Detail}");
+                if (SelfLog.IsEnabled) SelfLog.Write($"rejected {r.Event.GetType().Name}: {r.Detail}");
                 if (outputs.HasSubscribers) Enqueue(r);
                 break;
             default:
