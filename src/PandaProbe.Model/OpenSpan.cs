@@ -3,50 +3,57 @@ using static PandaProbe.Model.TraceEvent;
 namespace PandaProbe.Model;
 
 /// <summary>
-/// A span that has started and not ended, as the reducer keeps it: the span as it started plus the span-local events
-/// accepted since (newest first). Its <see cref="Value"/> is built from them when read, once, when the span ends, so
-/// an update costs one small node instead of a copy of the whole span. Every <see cref="CompactAfter"/> changes the
-/// events are folded into a new start, which bounds both the work of a read and what a span holds on to (a value that
-/// was replaced is let go).
+/// A span that has started and not ended, as the reducer keeps it: its start (the start event, or a span value once
+/// events were folded into it) plus the span-local events accepted since (newest first). Its <see cref="Value"/> is
+/// built from them when read, in one record, once, when the span ends, so neither a start nor an update copies a
+/// whole span. Every <see cref="CompactAfter"/> changes the events are folded into a new start, which bounds both the
+/// work of a read and what a span holds on to (a value that was replaced is let go).
 /// </summary>
 internal sealed class OpenSpan : IEquatable<OpenSpan>
 {
     /// <summary>How many events a span keeps before they are folded into its value.</summary>
     internal const int CompactAfter = 16;
 
-    readonly Span started;
+    readonly SpanStarted? started;   // the start, until the first compaction
+    readonly Span? folded;           // the span with the events before the compaction applied, after it
     readonly TraceEvent? change;
     readonly OpenSpan? before;
     readonly int changes;
 
-    OpenSpan(Span started, TraceEvent? change, OpenSpan? before, int changes)
+    OpenSpan(SpanStarted? started, Span? folded, TraceEvent? change, OpenSpan? before, int changes)
     {
         this.started = started;
+        this.folded = folded;
         this.change = change;
         this.before = before;
         this.changes = changes;
     }
 
     /// <summary>A span that has just started.</summary>
-    public static OpenSpan Start(Span span) => new(span, null, null, 0);
+    public static OpenSpan Start(SpanStarted start) => new(start, null, null, null, 0);
+
+    /// <summary>A span that starts as <paramref name="span"/> (for the reducer's tests and compaction).</summary>
+    public static OpenSpan Of(Span span) => new(null, span, null, null, 0);
 
     /// <summary>The span's id.</summary>
-    public SpanId Id => started.Id;
+    public SpanId Id => started?.Span ?? folded!.Id;
 
     /// <summary>The span now: as it started, with every accepted event applied in order.</summary>
-    public Span Value => changes == 0 ? started : SpanChanges.Apply(started, Changes(), null);
+    public Span Value => SpanChanges.Apply(started, folded, Changes(), null);
 
     /// <summary>This span after one more span-local event (already accepted by the reducer).</summary>
     public OpenSpan With(TraceEvent e) =>
-        changes + 1 >= CompactAfter ? Start(SpanChanges.Apply(started, Changes(e), null)) : new(started, e, this, changes + 1);
+        changes + 1 >= CompactAfter ? Of(SpanChanges.Apply(started, folded, Changes(e), null)) : new(started, folded, e, this, changes + 1);
 
     /// <summary>The span as it ends at <paramref name="at"/>: every event applied, the end time and final status set.</summary>
-    public Span End(DateTimeOffset at) => SpanChanges.Apply(started, Changes(), at);
+    public Span End(DateTimeOffset at) => SpanChanges.Apply(started, folded, Changes(), at);
 
     /// <summary>The events accepted since the start, oldest first, then <paramref name="next"/> when given.</summary>
     TraceEvent[] Changes(TraceEvent? next = null)
     {
-        var all = new TraceEvent[changes + (next is null ? 0 : 1)];
+        var count = changes + (next is null ? 0 : 1);
+        if (count == 0) return [];
+        var all = new TraceEvent[count];
         if (next is not null) all[^1] = next;
         var i = changes - 1;
         for (var node = this; node is not null && i >= 0; node = node.before, i--) all[i] = node.change!;
@@ -72,21 +79,25 @@ internal sealed class OpenSpan : IEquatable<OpenSpan>
 internal static class SpanChanges
 {
     /// <summary>
-    /// <paramref name="span"/> with <paramref name="events"/> applied in order, built as one new value; with
-    /// <paramref name="endedAt"/>, also ended then (never before it started).
+    /// The span that <paramref name="started"/> (or, when it is null, <paramref name="span"/>) begins, with
+    /// <paramref name="events"/> applied in order, built as one new value; with <paramref name="endedAt"/>, also ended
+    /// then (never before it started).
     /// </summary>
-    public static Span Apply(Span span, TraceEvent[] events, DateTimeOffset? endedAt)
+    public static Span Apply(SpanStarted? started, Span? span, TraceEvent[] events, DateTimeOffset? endedAt)
     {
-        var (input, output, model, tokens, cost) = (span.Input, span.Output, span.Model, span.Tokens, span.Cost);
-        var (parameters, completionStart, error, status) = (span.ModelParameters, span.CompletionStartTime, span.Error, span.Status);
-        var (metadata, registered, logs) = (span.Metadata, span.Params, span.Logs);
+        var basis = span ?? Empty;
+        var (input, output, tokens, cost) = (basis.Input, basis.Output, basis.Tokens, basis.Cost);
+        var (parameters, completionStart, error, status) = (basis.ModelParameters, basis.CompletionStartTime, basis.Error, basis.Status);
+        var (registered, logs) = (basis.Params, basis.Logs);
+        var model = started is null ? basis.Model : TraceReducer.Optional(started.Model);
+        var metadata = started is null ? basis.Metadata : started.Metadata;
         foreach (var e in events)
         {
             switch (e)
             {
                 case InputSet i: input = Some(i.Input ?? Payload.Null); break;
                 case OutputSet o: output = Some(o.Output ?? Payload.Null); break;
-                case ModelSet m: model = m.Model is null ? None : Some(m.Model); break;
+                case ModelSet m: model = TraceReducer.Optional(m.Model); break;
                 case TokensSet t: tokens = Some(t.Tokens); break;
                 case CostSet c: cost = Some(c.Cost); break;
                 case ModelParametersSet p: parameters = Some(p.Parameters); break;
@@ -98,12 +109,22 @@ internal static class SpanChanges
                 case Logged l: logs = logs.Add(new LogEntry(l.At, l.Data ?? Payload.Null)); break;
             }
         }
-        return span with
+        var startedAt = started?.At ?? basis.StartedAt;
+        return new Span
         {
+            Id = started?.Span ?? basis.Id,
+            Trace = started?.Trace ?? basis.Trace,
+            Parent = started is null ? basis.Parent : started.Parent is { } parent ? Some(parent) : None,
+            Name = started is null ? basis.Name : started.Name ?? string.Empty,
+            Kind = started?.Kind ?? basis.Kind,
+            StartedAt = startedAt,
             Input = input, Output = output, Model = model, Tokens = tokens, Cost = cost, ModelParameters = parameters,
             CompletionStartTime = completionStart, Error = error, Metadata = metadata, Params = registered, Logs = logs,
             Status = endedAt is null ? status : status == SpanStatus.Unset ? SpanStatus.Ok : status,
-            EndedAt = endedAt is { } end ? Some(end < span.StartedAt ? span.StartedAt : end) : span.EndedAt,
+            EndedAt = endedAt is { } end ? Some(TraceReducer.Later(startedAt, end)) : basis.EndedAt,
         };
     }
+
+    /// <summary>The fields of a span that has none set (its identity comes from the start event).</summary>
+    static readonly Span Empty = new() { Id = default, Trace = default, Name = string.Empty, StartedAt = default };
 }

@@ -6,6 +6,10 @@ namespace PandaProbe.Model;
 /// stays here, without its ended spans, until those late spans end.
 /// </summary>
 /// <remarks>
+/// The trace's fields are its start event until a trace-level event changes them (most traces never have one), so
+/// starting a trace builds no <see cref="Model.Trace"/> record; the record is built when the trace ends.
+/// </remarks>
+/// <remarks>
 /// The ended spans are kept beside the trace's fields and joined into <see cref="Trace"/> when it is read, so ending a
 /// span copies neither the trace record nor the list of its spans. The duplicate check of a span's start scans the
 /// last ended spans and looks the earlier ones up in <see cref="EndedIds"/>, so it stays cheap in a large trace.
@@ -13,10 +17,13 @@ namespace PandaProbe.Model;
 internal sealed record OpenTrace
 {
     readonly EndedIds endedIds;   // the ended spans before the last partial run of EndedIds.Run
+    readonly TraceEvent.TraceStarted? start;   // the trace's fields while no trace-level event has changed them
+    readonly Trace? head;                      // the trace's fields once one has (and after the end)
 
-    OpenTrace(Trace head, Seq<Span> ended, SpanTable openSpans, EndedIds endedIds, int version)
+    OpenTrace(TraceEvent.TraceStarted? start, Trace? head, Seq<Span> ended, SpanTable openSpans, EndedIds endedIds, int version)
     {
-        Head = head;
+        this.start = start;
+        this.head = head;
         Ended = ended;
         OpenSpans = openSpans;
         this.endedIds = endedIds;
@@ -24,10 +31,10 @@ internal sealed record OpenTrace
     }
 
     /// <summary>A trace that has folded one event (its start) and has no spans.</summary>
-    public static OpenTrace Started(Trace trace) => new(trace, default, SpanTable.Empty, default, 1);
+    public static OpenTrace Started(TraceEvent.TraceStarted started) => new(started, null, default, SpanTable.Empty, default, 1);
 
     /// <summary>The trace's fields; its <see cref="Trace.Spans"/> is empty (the ended spans are in <see cref="Ended"/>).</summary>
-    public Trace Head { get; }
+    public Trace Head => head ?? TraceReducer.TraceAt(start!);
 
     /// <summary>The spans that ended while the trace was open, in end order.</summary>
     public Seq<Span> Ended { get; }
@@ -45,7 +52,7 @@ internal sealed record OpenTrace
     public Trace Trace => Ended.IsEmpty ? Head : Head with { Spans = Ended };
 
     /// <summary><c>true</c> while the trace has not ended.</summary>
-    public bool IsOpen => Head.IsOpen;
+    public bool IsOpen => head is null || head.IsOpen;
 
     /// <summary><c>true</c> when a span with this id ended while the trace was open.</summary>
     public bool HasEnded(SpanId id)
@@ -56,20 +63,36 @@ internal sealed record OpenTrace
     }
 
     /// <summary>The next state: other trace fields, one more event folded.</summary>
-    public OpenTrace WithHead(Trace head) => new(head, Ended, OpenSpans, endedIds, Version + 1);
+    public OpenTrace WithHead(Trace head) => new(null, head, Ended, OpenSpans, endedIds, Version + 1);
 
     /// <summary>The next state: other open spans, one more event folded.</summary>
-    public OpenTrace WithOpenSpans(SpanTable openSpans) => new(Head, Ended, openSpans, endedIds, Version + 1);
+    public OpenTrace WithOpenSpans(SpanTable openSpans) => new(start, head, Ended, openSpans, endedIds, Version + 1);
+
+    /// <summary>
+    /// The trace as it ends at <paramref name="at"/> (never before it started), with the spans that ended before it; an
+    /// unset status becomes COMPLETED.
+    /// </summary>
+    public Trace End(DateTimeOffset at)
+    {
+        if (head is null) return TraceReducer.TraceAt(start!, TraceReducer.Later(start!.At, at), Ended);   // one record
+        var fields = head;
+        return fields with
+        {
+            EndedAt = Some(TraceReducer.Later(fields.StartedAt, at)),
+            Status = fields.StatusIsExplicit ? fields.Status : TraceStatus.Completed,
+            Spans = Ended,
+        };
+    }
 
     /// <summary>The next state: the trace ended (its ended spans are no longer kept), one more event folded.</summary>
-    public OpenTrace Ending(Trace head) => new(head with { Spans = default }, default, OpenSpans, default, Version + 1);
+    public OpenTrace Ending(Trace ended) => new(null, ended with { Spans = default }, default, OpenSpans, default, Version + 1);
 
     /// <summary>The next state: <paramref name="span"/> ended while the trace was open, one more event folded.</summary>
     public OpenTrace WithEnded(Span span, SpanTable openSpans)
     {
         var all = Ended.Add(span);
         var ids = all.Count % EndedIds.Run == 0 ? endedIds.With(all, all.Count - EndedIds.Run) : endedIds;
-        return new OpenTrace(Head, all, openSpans, ids, Version + 1);
+        return new OpenTrace(start, head, all, openSpans, ids, Version + 1);
     }
 
     /// <summary>Equal when the trace fields, the ended spans, the open spans and the event count are equal.</summary>

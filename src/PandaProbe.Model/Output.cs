@@ -21,17 +21,58 @@ public enum RejectionReason
 
 /// <summary>
 /// The effects a reducer step asks for, as data (the Elmish <c>Cmd</c> idea): the shell turns them into exports,
-/// processor calls and counters. A step has at most one output.
+/// processor calls and counters. A step has at most one output. A start carries its trace or span as a value built
+/// from the start event when first read, so a start nobody listens to costs no record.
 /// </summary>
 public abstract record Output
 {
     private Output() { }
 
     /// <summary>A trace started.</summary>
-    public sealed record TraceStarted(Trace Trace) : Output;
+    public sealed record TraceStarted : Output
+    {
+        readonly TraceEvent.TraceStarted? start;
+        Trace? trace;
+
+        /// <summary>A start carrying <paramref name="trace"/> as it started.</summary>
+        /// <param name="trace">The trace as it started.</param>
+        public TraceStarted(Trace trace) => this.trace = trace;
+
+        /// <summary>A start whose trace is built from <paramref name="start"/> when first read (the reducer's).</summary>
+        internal TraceStarted(TraceEvent.TraceStarted start) => this.start = start;
+
+        /// <summary>The trace as it started (no spans yet).</summary>
+        public Trace Trace => trace ??= TraceReducer.TraceAt(start!);
+
+        /// <summary>Equal when the traces are equal.</summary>
+        public bool Equals(TraceStarted? other) => ReferenceEquals(this, other) || other is not null && Trace.Equals(other.Trace);
+
+        /// <inheritdoc />
+        public override int GetHashCode() => Trace.GetHashCode();
+    }
 
     /// <summary>A span started.</summary>
-    public sealed record SpanStarted(Span Span) : Output;
+    public sealed record SpanStarted : Output
+    {
+        readonly TraceEvent.SpanStarted? start;
+        Span? span;
+
+        /// <summary>A start carrying <paramref name="span"/> as it started.</summary>
+        /// <param name="span">The span as it started.</param>
+        public SpanStarted(Span span) => this.span = span;
+
+        /// <summary>A start whose span is built from <paramref name="start"/> when first read (the reducer's).</summary>
+        internal SpanStarted(TraceEvent.SpanStarted start) => this.start = start;
+
+        /// <summary>The span as it started.</summary>
+        public Span Span => span ??= TraceReducer.SpanAt(start!);
+
+        /// <summary>Equal when the spans are equal.</summary>
+        public bool Equals(SpanStarted? other) => ReferenceEquals(this, other) || other is not null && Span.Equals(other.Span);
+
+        /// <inheritdoc />
+        public override int GetHashCode() => Span.GetHashCode();
+    }
 
     /// <summary>A span ended. <paramref name="AfterTrace"/> is true when its trace had already completed (a late span).</summary>
     public sealed record SpanCompleted(Span Span, bool AfterTrace) : Output;

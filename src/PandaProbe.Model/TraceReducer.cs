@@ -89,35 +89,48 @@ internal static class TraceReducer
     static TraceStep Reject(OpenTrace? trace, TraceEvent e, RejectionReason reason, string detail) =>
         new(trace, new Output.Rejected(e, reason, detail));
 
-    static TraceStep StartTrace(TraceStarted s)
+    static TraceStep StartTrace(TraceStarted s) =>
+        new(OpenTrace.Started(s), new Output.TraceStarted(s));
+
+    /// <summary>
+    /// The trace as <paramref name="s"/> starts it (no spans yet); with <paramref name="endedAt"/>, as it ends then
+    /// (COMPLETED, with <paramref name="spans"/>) when nothing but its start set its fields.
+    /// </summary>
+    internal static Trace TraceAt(TraceStarted s, DateTimeOffset? endedAt = null, Seq<Span> spans = default) => new()
     {
-        var trace = new Trace
-        {
-            Id = s.Trace,
-            Name = s.Name ?? string.Empty,
-            StartedAt = s.At,
-            Input = s.Input is { } input ? Some(input) : None,
-            Metadata = s.Metadata,
-            SessionId = Optional(s.SessionId),
-            UserId = Optional(s.UserId),
-            Tags = s.Tags.IsEmpty ? default : s.Tags.Filter(static t => t is not null).Strict(),
-            Environment = Optional(s.Environment),
-            Release = Optional(s.Release),
-            ParentTrace = s.ParentTrace is { } p ? Some(p) : None,
-        };
-        return new TraceStep(OpenTrace.Started(trace), new Output.TraceStarted(trace));
-    }
+        Id = s.Trace,
+        Name = s.Name ?? string.Empty,
+        StartedAt = s.At,
+        EndedAt = endedAt is { } end ? Some(end) : None,
+        Status = endedAt is null ? TraceStatus.Running : TraceStatus.Completed,
+        Spans = spans,
+        Input = s.Input is { } input ? Some(input) : None,
+        Metadata = s.Metadata,
+        SessionId = Optional(s.SessionId),
+        UserId = Optional(s.UserId),
+        Tags = s.Tags.IsEmpty ? default : s.Tags.Filter(static t => t is not null).Strict(),
+        Environment = Optional(s.Environment),
+        Release = Optional(s.Release),
+        ParentTrace = s.ParentTrace is { } p ? Some(p) : None,
+    };
+
+    /// <summary>The span as <paramref name="s"/> starts it.</summary>
+    internal static Span SpanAt(SpanStarted s) => new()
+    {
+        Id = s.Span,
+        Trace = s.Trace,
+        Parent = s.Parent is { } p ? Some(p) : None,
+        Name = s.Name ?? string.Empty,
+        Kind = s.Kind,
+        StartedAt = s.At,
+        Model = Optional(s.Model),
+        Metadata = s.Metadata,
+    };
 
     static TraceStep EndTrace(OpenTrace open, TraceEnded x)
     {
         if (!open.IsOpen) return Reject(open, x, RejectionReason.TraceEnded, $"trace {x.Trace} has already ended");
-        var head = open.Head;
-        var ended = head with
-        {
-            EndedAt = Some(Later(head.StartedAt, x.At)),
-            Status = head.StatusIsExplicit ? head.Status : TraceStatus.Completed,
-            Spans = open.Ended,
-        };
+        var ended = open.End(x.At);
         // Spans still open become late spans: the trace stays until they end, without its ended spans.
         var next = open.OpenSpans.IsEmpty ? null : open.Ending(ended);
         return new TraceStep(next, new Output.TraceCompleted(ended));
@@ -130,18 +143,7 @@ internal static class TraceReducer
             return Reject(open, s, RejectionReason.DuplicateSpan, $"span {s.Span} was already started in trace {s.Trace}");
         if (s.Parent is { } parent && !open.OpenSpans.ContainsKey(parent))
             return Reject(open, s, RejectionReason.ParentNotOpen, $"parent span {parent} is not open in trace {s.Trace}");
-        var span = new Span
-        {
-            Id = s.Span,
-            Trace = s.Trace,
-            Parent = s.Parent is { } p ? Some(p) : None,
-            Name = s.Name ?? string.Empty,
-            Kind = s.Kind,
-            StartedAt = s.At,
-            Model = Optional(s.Model),
-            Metadata = s.Metadata,
-        };
-        return new TraceStep(open.WithOpenSpans(open.OpenSpans.AddOrUpdate(s.Span, OpenSpan.Start(span))), new Output.SpanStarted(span));
+        return new TraceStep(open.WithOpenSpans(open.OpenSpans.AddOrUpdate(s.Span, OpenSpan.Start(s))), new Output.SpanStarted(s));
     }
 
     static TraceStep EndSpan(OpenTrace open, SpanEnded x)
@@ -179,7 +181,7 @@ internal static class TraceReducer
             : Reject(open, e, RejectionReason.InvalidValue, $"{e.GetType().Name} carries no value");
     }
 
-    static Option<string> Optional(string? value) => value is null ? None : Some(value);
+    internal static Option<string> Optional(string? value) => value is null ? None : Some(value);
 
-    static DateTimeOffset Later(DateTimeOffset start, DateTimeOffset end) => end < start ? start : end;
+    internal static DateTimeOffset Later(DateTimeOffset start, DateTimeOffset end) => end < start ? start : end;
 }

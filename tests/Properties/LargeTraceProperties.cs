@@ -42,7 +42,7 @@ public class LargeTraceProperties
                     // Usually a span under its own id (the reducer's case, which a one-entry table keeps without an
                     // array); sometimes under another key, which the table must honour all the same.
                     var spanId = plan[i] % 5 == 1 ? pool[(plan[i + 1] + 1) % pool.Length] : id;
-                    var span = OpenSpan.Start(new Span { Id = spanId, Trace = Ids.Trace(7), Name = $"v{plan[i]}", StartedAt = Values.Epoch });
+                    var span = OpenSpan.Of(new Span { Id = spanId, Trace = Ids.Trace(7), Name = $"v{plan[i]}", StartedAt = Values.Epoch });
                     var before = table;
                     var beforeCount = before.Count;
                     table = table.AddOrUpdate(id, span);
@@ -77,7 +77,7 @@ public class LargeTraceProperties
         {
             var (trace, at) = (Ids.Trace(9), Values.Epoch);
             var ended = size % 700;   // across ten runs and several carries of the sets
-            var state = OpenTrace.Started(new Trace { Id = trace, Name = "t", StartedAt = at });
+            var state = OpenTrace.Started(new TraceStarted(trace, "t", at));
             for (var i = 0; i < ended; i++)
             {
                 state = TraceReducer.Apply(state, new SpanStarted(trace, Ids.Span(9, i), null, "s", SpanKind.Other, at)).State!;

@@ -37,6 +37,7 @@ internal sealed class ExportQueue
     bool intervalDue;    // the timer fired: what waits goes out, whole batches or not
     bool completing, aborted;
     IDisposable? timer;
+    IDisposable? deferred;   // a wake-up for a full batch put off to the end of the burst gap
     DateTimeOffset lastWake = DateTimeOffset.MinValue;
 
     /// <param name="capacity">Items held before the oldest is dropped.</param>
@@ -91,6 +92,7 @@ internal sealed class ExportQueue
             count++;
             added++;
             if (BatchPolicy.WakeOnAdd(count, batchSize, exporting)) WakeForBatchLocked();
+            else if (deferred is not null && BatchPolicy.Pressing(count, ring.Length)) BringForwardLocked();
             else MoveTimerLocked();
         }
         return true;
@@ -145,7 +147,7 @@ internal sealed class ExportQueue
     void WakeForBatchLocked()
     {
         var now = scheduler.Now;
-        var delay = BatchPolicy.WakeDelay(lastWake == DateTimeOffset.MinValue ? TimeSpan.MaxValue : now - lastWake);
+        var delay = BatchPolicy.WakeDelay(lastWake == DateTimeOffset.MinValue ? TimeSpan.MaxValue : now - lastWake, count, ring.Length);
         lastWake = now + delay;
         if (delay == TimeSpan.Zero)
         {
@@ -153,7 +155,26 @@ internal sealed class ExportQueue
             return;
         }
         exporting = true;
-        Schedule(delay, static self => { _ = self.DrainAsync(); });
+        deferred = Schedule(delay, static self => self.OnDeferredWake());
+    }
+
+    /// <summary>The queue filled up while a wake-up was put off: cancel it and wake the export side now.</summary>
+    void BringForwardLocked()
+    {
+        deferred!.Dispose();
+        deferred = null;
+        lastWake = scheduler.Now;
+        WakeLocked();
+    }
+
+    void OnDeferredWake()
+    {
+        lock (gate)
+        {
+            if (deferred is null) return;   // brought forward meanwhile: that drain runs instead
+            deferred = null;
+        }
+        _ = DrainAsync();
     }
 
     void MoveTimerLocked()

@@ -51,11 +51,21 @@ internal static class BatchPolicy
 
     /// <summary>
     /// How long to wait before a wake-up for a full batch: none, unless the export side last woke less than
-    /// <see cref="BurstGap"/> ago (a burst), and then the rest of the gap.
+    /// <see cref="BurstGap"/> ago (a burst), and then the rest of the gap; but never while the queue is half full or
+    /// more (<see cref="Pressing"/>), where waiting would risk dropping.
     /// </summary>
     /// <param name="sinceLastWake">Time since the export side last woke for a full batch.</param>
-    public static TimeSpan WakeDelay(TimeSpan sinceLastWake) =>
-        sinceLastWake >= BurstGap || sinceLastWake < TimeSpan.Zero ? TimeSpan.Zero : BurstGap - sinceLastWake;
+    /// <param name="queued">Items waiting.</param>
+    /// <param name="capacity">Items the queue holds before it drops the oldest.</param>
+    public static TimeSpan WakeDelay(TimeSpan sinceLastWake, int queued, int capacity) =>
+        sinceLastWake >= BurstGap || sinceLastWake < TimeSpan.Zero || Pressing(queued, capacity)
+            ? TimeSpan.Zero
+            : BurstGap - sinceLastWake;
+
+    /// <summary><c>true</c> when the queue is half full or more: a wake-up deferred for a burst is brought forward.</summary>
+    /// <param name="queued">Items waiting.</param>
+    /// <param name="capacity">Items the queue holds before it drops the oldest.</param>
+    public static bool Pressing(int queued, int capacity) => queued >= Math.Max(1, capacity / 2);
 
     /// <summary>
     /// The timer move after the queue changed: arm it when items wait and none is armed (unless the export side is

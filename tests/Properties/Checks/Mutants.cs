@@ -79,7 +79,7 @@ internal static class Mutants
             return step with
             {
                 State = new TraceState(step.State.Open.AddOrUpdate(start.Trace, step.State.Open.Find(start.Trace).Map(o =>
-                    o.WithOpenSpans(o.OpenSpans.AddOrUpdate(start.Span, o.OpenSpans.Find(start.Span).Map(x => OpenSpan.Start(x.Value with { Parent = Some(parent) })).IfNone(() => null!))))
+                    o.WithOpenSpans(o.OpenSpans.AddOrUpdate(start.Span, o.OpenSpans.Find(start.Span).Map(x => OpenSpan.Of(x.Value with { Parent = Some(parent) })).IfNone(() => null!))))
                     .IfNone(() => null!))),
                 Outputs = step.Outputs.Map(o => o is Output.SpanStarted ss ? new Output.SpanStarted(ss.Span with { Parent = Some(parent) }) : o).Strict(),
             };

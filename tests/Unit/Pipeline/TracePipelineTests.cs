@@ -113,12 +113,37 @@ public class TracePipelineTests
     }
 
     [Theory]
-    [InlineData(0.0, 1.0)]
-    [InlineData(0.25, 0.75)]
-    [InlineData(1.0, 0.0)]
-    [InlineData(50.0, 0.0)]
-    public void BatchPolicy_defers_a_full_batch_wake_only_within_the_burst_gap(double sinceMs, double delayMs) =>
-        Assert.Equal(TimeSpan.FromMilliseconds(delayMs), BatchPolicy.WakeDelay(TimeSpan.FromMilliseconds(sinceMs)));
+    [InlineData(0.0, 10, 1.0)]
+    [InlineData(0.25, 10, 0.75)]
+    [InlineData(1.0, 10, 0.0)]
+    [InlineData(50.0, 10, 0.0)]
+    [InlineData(0.25, 500, 0.0)]
+    public void BatchPolicy_defers_a_full_batch_wake_only_within_the_burst_gap_and_not_when_half_full(double sinceMs, int queued, double delayMs) =>
+        Assert.Equal(TimeSpan.FromMilliseconds(delayMs), BatchPolicy.WakeDelay(TimeSpan.FromMilliseconds(sinceMs), queued, 1000));
+
+    [Fact]
+    public async Task A_wake_put_off_for_a_burst_is_brought_forward_when_the_queue_is_half_full()
+    {
+        var scheduler = new CountingScheduler();
+        var exporter = new RecordingExporter();
+        var pipeline = new TracePipeline([exporter], PipelineOptions.Create(batchSize: 2, maxQueueSize: 8, flushInterval: Interval), scheduler: scheduler);
+        OneTrace(pipeline, scheduler.Now);
+        OneTrace(pipeline, scheduler.Now);
+        scheduler.RunDue();                                   // the first full batch, at once
+        OneTrace(pipeline, scheduler.Now);
+        OneTrace(pipeline, scheduler.Now);                    // a full batch within the gap: put off
+        Assert.True(scheduler.Scheduled[^1] > TimeSpan.Zero);
+        OneTrace(pipeline, scheduler.Now);
+        OneTrace(pipeline, scheduler.Now);                    // four waiting of eight: brought forward
+        Assert.Equal(TimeSpan.Zero, scheduler.Scheduled[^1]);
+        scheduler.RunDue();                                   // well before the gap ends
+
+        Assert.Equal(6, exporter.Traces.Count);
+        scheduler.AdvanceBy(BatchPolicy.BurstGap);            // the cancelled wake does not drain a second time
+        Assert.Equal(6, exporter.Traces.Count);
+        Assert.Equal(0, pipeline.Counters.Snapshot().DroppedByReason[DropReason.ExportQueueFull]);
+        await Stop(pipeline, scheduler);
+    }
 
     [Fact]
     public async Task Batches_never_exceed_the_batch_size_and_keep_the_order_of_completion()
