@@ -24,19 +24,21 @@ namespace PandaProbe.Benchmarks;
 public static class Traffic
 {
     /// <summary>One row of the report; times in microseconds per trace.</summary>
+    /// <param name="Scheduled">Actions scheduled on PandaProbe's export side during the measured window (idle rows; -1 elsewhere).</param>
     public sealed record Row(string Scenario, string Sdk, long Traces, double CallerUs, double CpuUs, long Exported,
-        long Refused, long Dropped, string Note);
+        long Refused, long Dropped, string Note, long Scheduled = -1);
 
     public static IReadOnlyList<Row> Run(bool quick)
     {
         var rows = new List<Row>();
         WarmUp();
         var rounds = quick ? 3 : 5;
+        var sporadicRounds = 5;
         // TRAFFIC=sporadic|paced|flood|idle runs one part (for diagnosis).
         var only = Environment.GetEnvironmentVariable("TRAFFIC");
         bool Runs(string part) => only is null || only == part;
-        if (Runs("sporadic")) rows.AddRange(Sporadic(TimeSpan.FromMilliseconds(2), TimeSpan.FromSeconds(quick ? 2 : 4), rounds));
-        if (Runs("sporadic")) rows.AddRange(Sporadic(TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(quick ? 4 : 8), rounds));
+        if (Runs("sporadic")) rows.AddRange(Sporadic(TimeSpan.FromMilliseconds(2), TimeSpan.FromSeconds(quick ? 2 : 4), sporadicRounds));
+        if (Runs("sporadic")) rows.AddRange(Sporadic(TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(quick ? 3 : 8), sporadicRounds));
         if (Runs("paced")) rows.AddRange(Paced(quick ? 200 : 600, rounds));
         if (Runs("flood")) rows.AddRange(Flood(TimeSpan.FromSeconds(2)));
         if (Runs("idle")) rows.AddRange(Idle(TimeSpan.FromSeconds(quick ? 4 : 10)));
@@ -140,14 +142,14 @@ public static class Traffic
                 Console.WriteLine($"// {scenario}, round {r + 1}: {side.Sdk} caller {p.Caller.TotalMicroseconds / p.Traces:N1} µs, CPU {p.Cpu.TotalMicroseconds / p.Traces:N1} µs per trace (empty loop {empty[^1]:N1} µs)");
             }
         }
+        // The median of the rounds minus the median of the empty loop's rounds: one noisy phase moves neither.
         var baseline = Median(empty);
         foreach (var side in new[] { Panda, Otel })
         {
             var list = results[side];
-            var cpus = list.Select(x => x.Cpu - empty[list.IndexOf(x)]).ToList();
-            yield return new Row(scenario, side.Sdk, list.Sum(x => x.Traces), Median(list.Select(x => x.Caller)), Median(cpus),
-                list.Sum(x => x.Exported), 0, list.Sum(x => x.Traces - x.Exported),
-                $"{rounds} rounds of {length.TotalSeconds:0} s; CPU minus the empty loop's {baseline:N1} µs per iteration; rounds: {string.Join(", ", cpus.Select(c => c.ToString("N1", System.Globalization.CultureInfo.InvariantCulture)))}");
+            yield return new Row(scenario, side.Sdk, list.Sum(x => x.Traces), Median(list.Select(x => x.Caller)),
+                Median(list.Select(x => x.Cpu)) - baseline, list.Sum(x => x.Exported), 0, list.Sum(x => x.Traces - x.Exported),
+                $"{rounds} rounds of {length.TotalSeconds:0} s; median CPU minus the empty loop's median ({baseline:N1} µs per iteration); CPU rounds before that: {string.Join(", ", list.Select(x => x.Cpu.ToString("N1", System.Globalization.CultureInfo.InvariantCulture)))}");
         }
     }
 
@@ -269,9 +271,10 @@ public static class Traffic
         var per10 = 10 / length.TotalSeconds;
         var baseline = Median(empty);
         var scenario = "idle client for 10 s";
-        var note = $"3 windows of {length.TotalSeconds:0} s each, medians per 10 s, minus the {baseline * per10 / 1000:N2} ms of CPU the process used with no client (windows of the empty process: {string.Join(", ", empty.Select(e => (e * per10 / 1000).ToString("N2", System.Globalization.CultureInfo.InvariantCulture)))} ms)";
+        var spread = (empty.Max() - empty.Min()) * per10;
+        var note = $"3 windows of {length.TotalSeconds:0} s each, medians per 10 s, minus the {baseline * per10 / 1000:N2} ms of CPU the process used with no client (windows of the empty process: {string.Join(", ", empty.Select(e => (e * per10 / 1000).ToString("N2", System.Globalization.CultureInfo.InvariantCulture)))} ms, a spread of {spread / 1000:N2} ms)";
         yield return new Row(scenario, "PandaProbe", 1, 0, (Median(panda) - baseline) * per10, 1, 0, 0,
-            note + $"; actions scheduled on the export side in all its windows: {scheduled}");
+            note + $"; actions scheduled on the export side in all its windows: {scheduled}", scheduled);
         yield return new Row(scenario, "OpenTelemetry", 1, 0, (Median(otel) - baseline) * per10, 1, 0, 0, note);
     }
 
