@@ -35,6 +35,43 @@ public static class ProcessCpu
     /// <summary>Where the figure comes from, for the report.</summary>
     public static string Source => Precise ? "clock_gettime(CLOCK_PROCESS_CPUTIME_ID)" : "Process.TotalProcessorTime";
 
+    /// <summary>
+    /// Each thread's CPU time so far, by thread id, with its name (Linux: <c>/proc/self/task/*/schedstat</c>, in
+    /// nanoseconds); empty elsewhere. For telling which threads used the CPU in a window.
+    /// </summary>
+    public static Dictionary<string, (string Name, long Nanoseconds)> Threads()
+    {
+        var result = new Dictionary<string, (string, long)>();
+        if (!OperatingSystem.IsLinux()) return result;
+        try
+        {
+            foreach (var dir in Directory.EnumerateDirectories("/proc/self/task"))
+            {
+                try
+                {
+                    var ns = long.Parse(File.ReadAllText(Path.Combine(dir, "schedstat")).Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+                    result[Path.GetFileName(dir)] = (File.ReadAllText(Path.Combine(dir, "comm")).Trim(), ns);
+                }
+                catch (IOException) { }
+            }
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return result;
+    }
+
+    /// <summary>The threads that used the most CPU between two <see cref="Threads"/> readings, as text.</summary>
+    public static string Busiest(Dictionary<string, (string Name, long Nanoseconds)> before, Dictionary<string, (string Name, long Nanoseconds)> after, int top = 4) =>
+        string.Join(", ", after
+            .Select(kv => (kv.Value.Name, Us: (kv.Value.Nanoseconds - (before.TryGetValue(kv.Key, out var b) ? b.Nanoseconds : 0)) / 1000.0))
+            .Where(x => x.Us >= 100).OrderByDescending(x => x.Us).Take(top)
+            .Select(x => $"{x.Name} {x.Us / 1000:N2} ms"));
+
+    /// <summary>The CPU used between two <see cref="Threads"/> readings by the threads whose name starts with <paramref name="prefix"/>.</summary>
+    public static double UsedBy(Dictionary<string, (string Name, long Nanoseconds)> before, Dictionary<string, (string Name, long Nanoseconds)> after, string prefix) =>
+        after.Where(kv => kv.Value.Name.StartsWith(prefix, StringComparison.Ordinal))
+            .Sum(kv => (kv.Value.Nanoseconds - (before.TryGetValue(kv.Key, out var b) ? b.Nanoseconds : 0)) / 1000.0);
+
     /// <summary>The process's CPU time so far.</summary>
     public static TimeSpan Now()
     {
