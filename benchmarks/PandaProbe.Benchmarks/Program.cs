@@ -128,7 +128,7 @@ public static class Report
             sb.AppendLine("#### Per-operation cost on the calling thread, side by side (BenchmarkDotNet)");
             sb.AppendLine();
             sb.AppendLine("Time is the mean per operation; *allocated* is BenchmarkDotNet's figure (every thread of the process, so");
-            sb.AppendLine("PandaProbe's includes part of its background fold); *caller* is what the calling thread itself allocated.");
+            sb.AppendLine("PandaProbe's includes part of its export side's work); *caller* is what the calling thread itself allocated, fold included.");
             sb.AppendLine("Ratio = PandaProbe / OpenTelemetry (below 1 means PandaProbe is cheaper).");
             sb.AppendLine();
             sb.AppendLine("| Scenario | PandaProbe ns | OTel ns | Ratio | PandaProbe allocated B | OTel allocated B | PandaProbe caller B | OTel caller B |");
@@ -172,7 +172,7 @@ public static class Report
             foreach (var t in throughput)
                 sb.AppendLine($"| {t.Sdk} | {t.Exporter} | {t.Load} | {t.Rounds} | {t.SpansMade:N0} | {t.SpansExported:N0} | {t.Dropped:N0} | {t.SpansPerSecond:N0} | {Opt(t.Best)} | {Opt(t.First)} | {t.PeakWorkingSetMb:N0} ({t.BaselineWorkingSetMb:N0}) | {t.PeakHeapMb:N0} | {t.Gc} |");
             sb.AppendLine();
-            sb.AppendLine("PandaProbe's *Dropped* counts refused events (`client.Health.Dropped`: under overload a refused trace start, whose spans are then never posted); OpenTelemetry's counts activities that never reached the exporter.");
+            sb.AppendLine("PandaProbe's *Dropped* is `client.Health.Dropped` (flat out: completed traces the export queue dropped, oldest first, when the export side fell behind; nothing is refused at a trace's start); OpenTelemetry's counts activities that never reached the exporter.");
             sb.AppendLine();
         }
 
