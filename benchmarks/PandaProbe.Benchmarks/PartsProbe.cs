@@ -25,13 +25,19 @@ public static class PartsProbe
         }
     }
 
+    /// <summary>
+    /// A client whose export side never wakes (a virtual clock nobody advances) and whose queue is so small that items
+    /// leave it at once: what it costs is the calling thread's share alone.
+    /// </summary>
+    internal static PandaProbeClient CallerOnlyClient() => new(new PandaProbeOptions
+    {
+        Enabled = true, Exporters = { new CountingTraceExporter() }, MaxQueueSize = 16, RegisterProcessExitHandler = false,
+        EnvironmentVariables = new Dictionary<string, string?>(), Scheduler = new HistoricalScheduler(),
+    });
+
     static void Caller()
     {
-        using var client = new PandaProbeClient(new PandaProbeOptions
-        {
-            Enabled = true, Exporters = { new CountingTraceExporter() }, MaxQueueSize = 16, RegisterProcessExitHandler = false,
-            EnvironmentVariables = new Dictionary<string, string?>(), Scheduler = new HistoricalScheduler(),
-        });
+        using var client = PartsProbe.CallerOnlyClient();
         for (var i = 0; i < 20_000; i++) Work.PandaLlmSpan(client);
         var gc = GC.CollectionCount(0);
         var bytes = GC.GetAllocatedBytesForCurrentThread();
@@ -41,20 +47,12 @@ public static class PartsProbe
         Console.WriteLine($"caller: {sw.Elapsed.TotalNanoseconds / N:N0} ns, {(GC.GetAllocatedBytesForCurrentThread() - bytes) / N:N0} B per trace, {GC.CollectionCount(0) - gc} gen0 GCs");
     }
 
+    /// <summary>The export side alone: completed LLM traces (made once) enriched, checked and exported in batches of 10.</summary>
     static void ExportSide()
     {
-        var outputs = new List<Output>();
-        var pipeline = new TracePipeline([new CountingTraceExporter()], PipelineOptions.Create(maxQueueSize: N + 1),
-            scheduler: new HistoricalScheduler(), enricher: new Model.Enrichment.Enricher(Model.Pricing.PriceCatalog.Default, null, null));
-        using var client = new PandaProbeClient(new PandaProbeOptions
-        {
-            Enabled = true, Exporters = { new CountingTraceExporter() }, RegisterProcessExitHandler = false,
-            EnvironmentVariables = new Dictionary<string, string?>(), Scheduler = new HistoricalScheduler(),
-        });
-        using var sub = client.CompletedTraces.Subscribe(_ => { });
-        var captured = new List<Trace>();
-        using (client.Events.Subscribe(_ => { })) { }
-        for (var i = 0; i < 20_000; i++)
+        using var client = CallerOnlyClient();
+        var items = new Output[20_000];
+        for (var i = 0; i < items.Length; i++)
         {
             using var trace = client.StartTrace("chat");
             using (var span = trace.Span("completion", SpanKind.Llm, model: Work.Model))
@@ -65,17 +63,17 @@ public static class PartsProbe
                 span.SetCost(Work.Cost);
             }
             trace.End();
-            captured.Add(trace.Cell!.Completed!);
+            items[i] = new Output.TraceCompleted(trace.Cell!.Completed!);
         }
-        var items = captured.Select(t => (Output)new Output.TraceCompleted(t)).ToArray();
-        var stage = typeof(TracePipeline).GetField("stage", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(pipeline)!;
-        var process = (Func<Output[], ValueTask>)Delegate.CreateDelegate(typeof(Func<Output[], ValueTask>), stage, "ProcessAsync");
+        var counters = new PipelineCounters();
+        var stage = new ExportStage([new CountingTraceExporter()], new Model.Enrichment.Enricher(Model.Pricing.PriceCatalog.Default, null, null),
+            PipelineOptions.Default, TimeProvider.System, counters, new IsolatedSubject<Trace>("CompletedTraces", 16, counters),
+            new IsolatedSubject<Output>("Outputs", 16, counters), null);
         var sw = Stopwatch.StartNew();
         var bytes = GC.GetAllocatedBytesForCurrentThread();
-        var rounds = N / items.Length;
-        for (var r = 0; r < rounds; r++)
+        for (var r = 0; r < N / items.Length; r++)
             for (var i = 0; i < items.Length; i += 10)
-                process(items[i..(i + 10)]).AsTask().GetAwaiter().GetResult();
+                stage.ProcessAsync(items[i..(i + 10)]).AsTask().GetAwaiter().GetResult();
         sw.Stop();
         Console.WriteLine($"export side: {sw.Elapsed.TotalNanoseconds / N:N0} ns, {(GC.GetAllocatedBytesForCurrentThread() - bytes) / N:N0} B per trace");
     }
@@ -86,11 +84,7 @@ public static class StepsProbe
 {
     public static void Run()
     {
-        using var client = new PandaProbeClient(new PandaProbeOptions
-        {
-            Enabled = true, Exporters = { new CountingTraceExporter() }, MaxQueueSize = 16, RegisterProcessExitHandler = false,
-            EnvironmentVariables = new Dictionary<string, string?>(), Scheduler = new HistoricalScheduler(),
-        });
+        using var client = PartsProbe.CallerOnlyClient();
         var names = new[] { "StartTrace", "Span", "SetInput", "SetOutput", "SetTokenUsage", "SetCost", "span.End", "trace.End" };
         var bytes = new long[names.Length];
         var ticks = new long[names.Length];
@@ -206,11 +200,7 @@ public static class BigTraceProbe
 {
     public static void Run()
     {
-        using var client = new PandaProbeClient(new PandaProbeOptions
-        {
-            Enabled = true, Exporters = { new CountingTraceExporter() }, MaxQueueSize = 16, RegisterProcessExitHandler = false,
-            EnvironmentVariables = new Dictionary<string, string?>(), Scheduler = new HistoricalScheduler(),
-        });
+        using var client = PartsProbe.CallerOnlyClient();
         for (var round = 0; round < 2; round++)
         {
             using var trace = client.StartTrace("big");
