@@ -41,7 +41,8 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
         if (options.CompletedTraceRetention > 0) archive = new TraceArchive(options.CompletedTraceRetention);
         priceCatalog = options.ComputeCosts ? options.PriceCatalog ?? Model.Pricing.PriceCatalog.Default : null;
         pipeline = new TracePipeline(setup.Exporters, setup.Pipeline, time, setup.Scheduler,
-            new Enricher(priceCatalog, setup.Environment, setup.Release), archive is null ? null : archive.Add);
+            new Enricher(priceCatalog, setup.Environment, setup.Release), archive is null ? null : archive.Add,
+            setup.Redactor, setup.Sampling);
         AttachExtensions(options);
         setup.AnnounceOnce();
         if (setup.RegisterProcessExit)
@@ -103,10 +104,16 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
         IEnumerable<string>? tags = null, IReadOnlyDictionary<string, object?>? metadata = null)
     {
         if (pipeline is null) return TraceContext.NoOp;
+        var id = Model.TraceId.New();
+        if (!pipeline.Sampling.HasTailRules && !pipeline.Sampling.HeadKeeps(id))
+        {
+            pipeline.Counters.SampledOut();   // no rule could keep it at its end: not recorded at all
+            return TraceContext.NoOp;
+        }
         var now = Now();
         var parent = AmbientScope.InnermostTrace(this);
         var started = new TraceStarted(
-            Model.TraceId.New(), name, now,
+            id, name, now,
             input is null ? null : Capture(input),
             sessionId ?? AmbientValue.Session.Value,
             userId ?? AmbientValue.User.Value,
@@ -195,8 +202,11 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
     /// <summary>Records a score event (scores need no open trace).</summary>
     internal void Record(ScoreRecorded score) => pipeline?.Record(score);
 
-    /// <summary>The completed trace as every consumer sees it: through the pipeline's one enrichment step.</summary>
-    internal Trace Enrich(Trace trace) => pipeline is null ? trace : pipeline.Enricher.Trace(trace).Value;
+    /// <summary>The completed trace as every consumer sees it: through the export side's enrichment and redaction.</summary>
+    internal Trace Enrich(Trace trace) => pipeline is null ? trace : pipeline.Describe(trace);
+
+    /// <summary>How long <c>await using</c> on a trace waits for its export (null: it does not).</summary>
+    internal TimeSpan? FlushOnDispose => setup?.FlushOnDispose;
 
     internal void Refuse(string why)
     {

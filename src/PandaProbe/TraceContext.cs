@@ -215,12 +215,20 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     /// <summary>Ends the trace. Idempotent; never throws.</summary>
     public void Dispose() => End();
 
-    /// <summary>Ends the trace. Idempotent; never throws.</summary>
+    /// <summary>
+    /// Ends the trace. With <see cref="PandaProbeOptions.FlushOnDispose"/> it then waits (at most
+    /// <see cref="PandaProbeOptions.FlushOnDisposeTimeout"/>) until the trace has been exported, for functions that
+    /// freeze after the response. Idempotent; never throws.
+    /// </summary>
     public ValueTask DisposeAsync()
     {
+        var ending = client is not null && !IsEnded;
         End();
-        return default;
+        return ending && client!.FlushOnDispose is { } timeout ? FlushAsync(client, timeout) : default;
     }
+
+    static async ValueTask FlushAsync(PandaProbeClient client, TimeSpan timeout) =>
+        await client.FlushAsync(timeout).ConfigureAwait(false);
 
     /// <inheritdoc />
     public override string ToString() => IsRecording ? $"Trace '{Name}' {TraceId}" : "Trace (not recording)";

@@ -20,4 +20,6 @@ public enum DropReason
     /// value was not delivered to it (export is unaffected).
     /// </summary>
     SubscriberQueueFull,
+    /// <summary>Redacting the item failed; it was left out rather than sent unredacted.</summary>
+    RedactionFailed,
 }

@@ -1,18 +1,25 @@
 using PandaProbe.Exporters;
 using PandaProbe.Model.Enrichment;
+using PandaProbe.Model.Sampling;
+using PandaProbe.Redaction;
 
 namespace PandaProbe.Pipeline;
 
 /// <summary>
 /// What happens to one batch on the export side: each item goes through the one enrichment step
-/// (<see cref="Enricher"/>), and what comes out is what every consumer sees: the <c>Outputs</c> subscribers and
-/// processors, the <c>CompletedTraces</c> subscribers, then each exporter in turn (each isolated from the others'
-/// failures and bounded by the export deadline).
+/// (<see cref="Enricher"/>), the sampling decision (<see cref="SamplingPolicy"/>: a completed trace that is not kept
+/// leaves with none of its spans, late spans or scores) and the redaction step (<see cref="Redactor"/>), and what comes
+/// out is what every consumer sees: the <c>Outputs</c> subscribers and processors, the <c>CompletedTraces</c>
+/// subscribers, then each exporter in turn (each isolated from the others' failures and bounded by the export
+/// deadline).
 /// </summary>
 internal sealed class ExportStage
 {
     readonly ITraceExporter[] exporters;
     readonly Enricher enricher;
+    readonly Redactor redactor;
+    readonly SamplingPolicy sampling;
+    readonly KeptByRule keptByRule = new();
     readonly PipelineOptions options;
     readonly TimeProvider time;
     readonly PipelineCounters counters;
@@ -31,11 +38,16 @@ internal sealed class ExportStage
     /// <param name="completed">The <c>CompletedTraces</c> subscribers.</param>
     /// <param name="outputs">The <c>Outputs</c> subscribers (processors).</param>
     /// <param name="inspect">Runs for each enriched trace before export (a check that only warns).</param>
+    /// <param name="redactor">What of each item may leave (everything when null).</param>
+    /// <param name="sampling">Which traces are kept (all when null).</param>
     public ExportStage(ITraceExporter[] exporters, Enricher enricher, PipelineOptions options, TimeProvider time,
-        PipelineCounters counters, IsolatedSubject<Trace> completed, IsolatedSubject<Output> outputs, Action<Trace>? inspect)
+        PipelineCounters counters, IsolatedSubject<Trace> completed, IsolatedSubject<Output> outputs, Action<Trace>? inspect,
+        Redactor? redactor = null, SamplingPolicy? sampling = null)
     {
         this.exporters = exporters;
         this.enricher = enricher;
+        this.redactor = redactor ?? Redactor.Off;
+        this.sampling = sampling ?? SamplingPolicy.KeepAll;
         this.options = options;
         this.time = time;
         this.counters = counters;
@@ -52,7 +64,13 @@ internal sealed class ExportStage
         List<Score>? scores = null;
         foreach (var item in items)
         {
-            var output = Enrich(item);
+            var enriched = Enrich(item);
+            if (!Kept(enriched))
+            {
+                counters.SampledOut();
+                continue;
+            }
+            if (Redact(enriched) is not { } output) continue;
             if (outputs.HasSubscribers) outputs.Publish(output);
             switch (output)
             {
@@ -76,6 +94,60 @@ internal sealed class ExportStage
     /// <summary>Completed traces, late spans and scores go to the exporters; starts and span ends only to subscribers.</summary>
     public static bool IsExportItem(Output item) =>
         item is Output.TraceCompleted or Output.SpanCompleted { AfterTrace: true } or Output.ScoreSubmitted;
+
+    /// <summary>
+    /// The sampling decision: a completed trace by the policy (remembered when only a rule kept it), a late span or a
+    /// score by its trace's decision; starts and span ends (seen by processors only) always pass.
+    /// </summary>
+    bool Kept(Output item)
+    {
+        if (sampling.KeepsAll) return true;
+        switch (item)
+        {
+            case Output.TraceCompleted c:
+                var decision = sampling.AtEnd(c.Trace);
+                if (decision == SampleDecision.KeptByRule) keptByRule.Add(c.Trace.Id);
+                return decision != SampleDecision.Dropped;
+            case Output.SpanCompleted { AfterTrace: true } late:
+                return sampling.HeadKeeps(late.Span.Trace) || keptByRule.Contains(late.Span.Trace);
+            case Output.ScoreSubmitted s:
+                return sampling.HeadKeeps(s.Score.Trace) || keptByRule.Contains(s.Score.Trace);
+            default:
+                return true;
+        }
+    }
+
+    /// <summary>The item as it may leave, or null (counted) when redacting it failed: nothing leaves unredacted.</summary>
+    Output? Redact(Output item)
+    {
+        try { return redactor.Apply(item); }
+        catch (Exception ex)
+        {
+            counters.Dropped(DropReason.RedactionFailed);
+            SelfLog.Write($"redacting {item.GetType().Name} failed, it is not exported: {ex.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The ids of traces the ratio would have dropped but a rule kept, so their late spans and scores are kept too: the
+    /// last <see cref="Capacity"/> of them (used by the export side only, one thread at a time).
+    /// </summary>
+    sealed class KeptByRule
+    {
+        const int Capacity = 10_000;
+        readonly System.Collections.Generic.HashSet<TraceId> ids = [];
+        readonly Queue<TraceId> order = new();
+
+        public void Add(TraceId id)
+        {
+            if (!ids.Add(id)) return;
+            order.Enqueue(id);
+            if (order.Count > Capacity) ids.Remove(order.Dequeue());
+        }
+
+        public bool Contains(TraceId id) => ids.Contains(id);
+    }
 
     Output Enrich(Output item)
     {

@@ -14,7 +14,7 @@ internal sealed class PipelineCounters
     // its count once, when it has finished.
     PaddedCounter itemsExported;
     long itemsFailed, adjusted, subscriberErrors, unserializable;
-    long messageFormatWarnings;
+    long messageFormatWarnings, sampledOut;
     readonly long[] dropped = new long[Enum.GetValues<DropReason>().Length];
     readonly ConcurrentDictionary<RejectionReason, long> rejections = new();
     ExportQueue? queue;
@@ -44,6 +44,8 @@ internal sealed class PipelineCounters
         rejections.AddOrUpdate(reason, 1, (_, v) => v + 1);
         Dropped(DropReason.Rejected);
     }
+    /// <summary>Counts a trace (or a late span or score of one) that sampling left out.</summary>
+    public void SampledOut() => Interlocked.Increment(ref sampledOut);
     /// <summary>Counts a value that does not follow the messages convention (warned about, sent as-is).</summary>
     public void MessageFormatWarning() => Interlocked.Increment(ref messageFormatWarnings);
 
@@ -62,6 +64,7 @@ internal sealed class PipelineCounters
         rejections.ToDictionary(kv => kv.Key, kv => kv.Value))
     {
         MessageFormatWarnings = Interlocked.Read(ref messageFormatWarnings),
+        SampledOut = Interlocked.Read(ref sampledOut),
         SendsToPlatform = delivery.Length > 0,
         Retried = delivery.Sum(d => d.Retried),
         DeliveryFailures = delivery.SelectMany(d => d.DroppedByReason).GroupBy(kv => kv.Key)
@@ -101,6 +104,12 @@ public sealed record PipelineHealth(
     /// about through <see cref="SelfLog"/> and sent unchanged).
     /// </summary>
     public long MessageFormatWarnings { get; init; }
+
+    /// <summary>
+    /// Traces that sampling left out (the ratio dropped them and no rule kept them), with the late spans and scores of
+    /// such traces. They are not drops: nothing in <see cref="DroppedByReason"/> counts them.
+    /// </summary>
+    public long SampledOut { get; init; }
 
     /// <summary><c>true</c> when the client delivers to the PandaProbe platform (the delivery counters below apply).</summary>
     public bool SendsToPlatform { get; init; }

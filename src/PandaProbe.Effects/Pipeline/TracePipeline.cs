@@ -1,6 +1,8 @@
 using System.Reactive.Concurrency;
 using PandaProbe.Exporters;
 using PandaProbe.Model.Enrichment;
+using PandaProbe.Model.Sampling;
+using PandaProbe.Redaction;
 
 namespace PandaProbe.Pipeline;
 
@@ -40,8 +42,11 @@ internal sealed class TracePipeline : IAsyncDisposable
     /// Told of every sub-agent trace (one with a parent trace) as it completes, on the thread that completed it (before
     /// enrichment); must be quick and must not block. Its exceptions are caught and counted as subscriber errors.
     /// </param>
+    /// <param name="redactor">What of each item may leave the process (everything when null).</param>
+    /// <param name="sampling">Which traces are kept (all when null).</param>
     public TracePipeline(IEnumerable<ITraceExporter> exporters, PipelineOptions? options = null, TimeProvider? time = null,
-        IScheduler? scheduler = null, Enricher? enricher = null, Action<Trace>? completedSink = null)
+        IScheduler? scheduler = null, Enricher? enricher = null, Action<Trace>? completedSink = null,
+        Redactor? redactor = null, SamplingPolicy? sampling = null)
     {
         ArgumentNullException.ThrowIfNull(exporters);
         Options = options ?? PipelineOptions.Default;
@@ -49,6 +54,8 @@ internal sealed class TracePipeline : IAsyncDisposable
         if (scheduler is null) ownScheduler = new ExportScheduler();
         Scheduler = scheduler ?? ownScheduler!;
         Enricher = enricher ?? Enricher.LimitsOnly;
+        Redactor = redactor ?? Redactor.Off;
+        Sampling = sampling ?? SamplingPolicy.KeepAll;
         this.completedSink = completedSink;
         Counters = new PipelineCounters();
         events = new IsolatedSubject<TraceEvent>("Events", Options.SubscriberQueueCapacity, Counters);
@@ -60,7 +67,8 @@ internal sealed class TracePipeline : IAsyncDisposable
             trace =>
             {
                 if (sample.Next()) MessagesFormatCheck.Check(trace, w => { Counters.MessageFormatWarning(); SelfLog.Write(w); });
-            });
+            },
+            Redactor, Sampling);
         queue = new ExportQueue(Options.MaxQueueSize, Options.BatchSize, Options.FlushInterval, Scheduler, stage.ProcessAsync, Dropped);
         Counters.ReadFrom(queue);
         Counters.ReadDeliveryFrom(exporters.OfType<HttpTraceExporter>().Select(e => e.Metrics));
@@ -75,8 +83,17 @@ internal sealed class TracePipeline : IAsyncDisposable
     /// <summary>Where the export side runs.</summary>
     public IScheduler Scheduler { get; }
 
-    /// <summary>The enrichment every completed item goes through (also used to describe a trace on request).</summary>
+    /// <summary>The enrichment every completed item goes through.</summary>
     public Enricher Enricher { get; }
+
+    /// <summary>What of each item may leave the process.</summary>
+    public Redactor Redactor { get; }
+
+    /// <summary>Which traces are kept.</summary>
+    public SamplingPolicy Sampling { get; }
+
+    /// <summary>A completed trace as every consumer sees it: enriched, then redacted (what <c>Summary()</c> reads).</summary>
+    public Trace Describe(Trace trace) => Redactor.Apply(Enricher.Trace(trace).Value);
 
     /// <summary>Every event, after it was folded, delivered to each subscriber on its own bounded queue.</summary>
     public IObservable<TraceEvent> Events => events;

@@ -54,6 +54,10 @@ public sealed record SdkSettings
     public TimeSpan ShutdownDeadline { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>The JSON Lines file used when no platform credentials are configured; none means the exporter's default.</summary>
     public Option<string> LocalFilePath { get; init; }
+    /// <summary>The share of traces kept, 0 to 1. Default: 1 (all).</summary>
+    public double SampleRate { get; init; } = 1;
+    /// <summary>What of the recorded values leaves the process. Default: <see cref="Model.ContentMode.Full"/>.</summary>
+    public ContentMode ContentMode { get; init; } = ContentMode.Full;
 
     /// <summary><c>true</c> when enabled with both an API key and a project name: traces go to the platform.</summary>
     public bool SendsToPlatform => Enabled && ApiKey.IsSome && ProjectName.IsSome;
@@ -135,6 +139,48 @@ public sealed record SdkSettings
             return value;
         }
 
+        double Ratio(double? given)
+        {
+            var value = 1d;
+            string? shown = null;
+            if (given is { } g) value = g;
+            else if (Env(SettingNames.SampleRate) is { } text && !string.IsNullOrWhiteSpace(text))
+            {
+                shown = $"'{text}'";
+                if (!double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out value))
+                {
+                    errors.Add($"SampleRate ({SettingNames.SampleRate}): '{text}' is not a number.");
+                    return 1;
+                }
+            }
+            if (!double.IsFinite(value) || value is < 0 or > 1)
+            {
+                errors.Add($"SampleRate ({SettingNames.SampleRate}): {shown ?? value.ToString(CultureInfo.InvariantCulture)} is not between 0 and 1.");
+                return 1;
+            }
+            return value;
+        }
+
+        ContentMode Mode(ContentMode? given)
+        {
+            if (given is { } g)
+            {
+                if (Enum.IsDefined(g)) return g;
+                errors.Add($"ContentMode ({SettingNames.ContentMode}): {(int)g} is not a content mode.");
+                return ContentMode.Full;
+            }
+            if (Env(SettingNames.ContentMode) is not { } text || string.IsNullOrWhiteSpace(text)) return ContentMode.Full;
+            switch (text.Trim().Replace("-", "_", StringComparison.Ordinal).ToLowerInvariant())
+            {
+                case "full": return ContentMode.Full;
+                case "redacted": return ContentMode.Redacted;
+                case "metadata_only" or "metadataonly": return ContentMode.MetadataOnly;
+                default:
+                    errors.Add($"ContentMode ({SettingNames.ContentMode}): '{text}' is not one of full, redacted, metadata_only.");
+                    return ContentMode.Full;
+            }
+        }
+
         var apiKey = Text(o.ApiKey, SettingNames.ApiKey);
         var project = Text(o.ProjectName, SettingNames.ProjectName);
         var endpointText = o.Endpoint is { } e && !string.IsNullOrWhiteSpace(e) ? e : NonEmpty(Env(SettingNames.Endpoint)).IfNone(DefaultEndpoint);
@@ -179,6 +225,8 @@ public sealed record SdkSettings
             MaxConcurrentRequests = Int(o.MaxConcurrentRequests, nameof(MaxConcurrentRequests), SettingNames.MaxConcurrentRequests, d.MaxConcurrentRequests, 1),
             ShutdownDeadline = Duration(o.ShutdownDeadline, nameof(ShutdownDeadline), null, d.ShutdownDeadline, allowZero: true),
             LocalFilePath = Text(o.LocalFilePath, SettingNames.LocalFile),
+            SampleRate = Ratio(o.SampleRate),
+            ContentMode = Mode(o.ContentMode),
         };
         if (settings.MaxBackoff < settings.InitialBackoff)
             errors.Add($"MaxBackoff: {settings.MaxBackoff} is shorter than InitialBackoff {settings.InitialBackoff}.");

@@ -33,4 +33,8 @@ public static class SettingNames
     public const string MaxConcurrentRequests = "PANDAPROBE_MAX_CONCURRENT_REQUESTS";
     /// <summary>(.NET) The JSON Lines file used when no platform credentials are configured.</summary>
     public const string LocalFile = "PANDAPROBE_LOCAL_FILE";
+    /// <summary>(.NET) The share of traces kept, 0 to 1.</summary>
+    public const string SampleRate = "PANDAPROBE_SAMPLE_RATE";
+    /// <summary>(.NET) What of the recorded values leaves the process: <c>full</c>, <c>redacted</c> or <c>metadata_only</c>.</summary>
+    public const string ContentMode = "PANDAPROBE_CONTENT_MODE";
 }

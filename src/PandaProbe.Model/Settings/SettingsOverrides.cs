@@ -46,4 +46,8 @@ public sealed record SettingsOverrides
     public TimeSpan? ShutdownDeadline { get; init; }
     /// <summary>The JSON Lines file used when no platform credentials are configured.</summary>
     public string? LocalFilePath { get; init; }
+    /// <summary>The share of traces kept, 0 to 1.</summary>
+    public double? SampleRate { get; init; }
+    /// <summary>What of the recorded values leaves the process.</summary>
+    public ContentMode? ContentMode { get; init; }
 }

@@ -1,3 +1,5 @@
+using PandaProbe.Model.Sampling;
+using PandaProbe.Redaction;
 using System.Reactive.Concurrency;
 
 namespace PandaProbe.Internal;
@@ -6,7 +8,7 @@ namespace PandaProbe.Internal;
 internal sealed record ClientSetup(
     bool Enabled, string? Environment, string? Release, bool Debug, PipelineOptions Pipeline,
     IReadOnlyList<ITraceExporter> Exporters, TimeProvider Time, IScheduler? Scheduler, bool RegisterProcessExit,
-    TimeSpan ShutdownTimeout, string? Notice)
+    TimeSpan ShutdownTimeout, string? Notice, Redactor Redactor, SamplingPolicy Sampling, TimeSpan? FlushOnDispose)
 {
     static int noticeShown;
 
@@ -38,6 +40,15 @@ internal sealed record ClientSetup(
             throw new ArgumentException(
                 "Scheduler must run actions later, on its own (not Scheduler.Immediate or Scheduler.CurrentThread).",
                 nameof(PandaProbeOptions.Scheduler));
+        var sampling = options.Sampling;
+        if (sampling.KeepSlowerThan is { } slow && slow <= TimeSpan.Zero)
+            throw new ArgumentException("Sampling.KeepSlowerThan must be positive.", nameof(SamplingOptions.KeepSlowerThan));
+        if (sampling.KeepCostlierThan is { } costly && (!double.IsFinite(costly) || costly < 0))
+            throw new ArgumentException("Sampling.KeepCostlierThan must be a finite amount of zero or more.", nameof(SamplingOptions.KeepCostlierThan));
+        if (options.FlushOnDisposeTimeout <= TimeSpan.Zero)
+            throw new ArgumentException("FlushOnDisposeTimeout must be positive.", nameof(PandaProbeOptions.FlushOnDisposeTimeout));
+        if (options.Redaction.Patterns.Any(p => p is null))
+            throw new ArgumentException("Redaction.Patterns holds a null pattern.", nameof(RedactionOptions.Patterns));
         if (options.ShutdownTimeout <= TimeSpan.Zero)
             throw new ArgumentException("ShutdownTimeout must be positive.", nameof(PandaProbeOptions.ShutdownTimeout));
 
@@ -51,8 +62,12 @@ internal sealed record ClientSetup(
             exporters.Add(new FileTraceExporter(path));
             notice = $"PandaProbe: no API key and project configured; traces are written to {path}";
         }
+        var r = options.Redaction;
+        var redactor = new Redactor(settings.ContentMode, r.KeyNames, r.MaskEmails, r.MaskCardNumbers, r.MaskApiKeys, r.Patterns, r.Custom);
+        var policy = new SamplingPolicy(settings.SampleRate, sampling.KeepErrors, sampling.KeepSlowerThan, sampling.KeepCostlierThan);
         return new ClientSetup(settings.Enabled, settings.Environment.ToNullable(), settings.Release.ToNullable(),
-            settings.Debug, pipeline, exporters, time, options.Scheduler, options.RegisterProcessExitHandler, options.ShutdownTimeout, notice);
+            settings.Debug, pipeline, exporters, time, options.Scheduler, options.RegisterProcessExitHandler, options.ShutdownTimeout, notice,
+            redactor, policy, options.FlushOnDispose ? options.FlushOnDisposeTimeout : null);
     }
 
     /// <summary>Writes the local-file notice to standard error, once per process.</summary>

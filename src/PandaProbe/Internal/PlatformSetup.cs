@@ -42,6 +42,8 @@ internal static class PlatformSetup
             MaxConcurrentRequests = options.MaxConcurrentRequests,
             ShutdownDeadline = options.ShutdownTimeout,
             LocalFilePath = options.LocalFilePath,
+            SampleRate = options.Sampling.Ratio,
+            ContentMode = options.ContentMode,
         }, environment);
     }
 

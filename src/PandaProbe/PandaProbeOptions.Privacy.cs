@@ -1,0 +1,95 @@
+using System.Text.RegularExpressions;
+
+namespace PandaProbe;
+
+public sealed partial class PandaProbeOptions
+{
+    /// <summary>
+    /// What of the recorded values leaves the process: everything (<see cref="Model.ContentMode.Full"/>), everything
+    /// after the <see cref="Redaction"/> rules (<see cref="Model.ContentMode.Redacted"/>), or no inputs, outputs or log
+    /// data at all and the rest after the rules (<see cref="Model.ContentMode.MetadataOnly"/>). Applied on the export
+    /// side, before any exporter (platform, file, OpenTelemetry), processor or <c>CompletedTraces</c> subscriber sees a
+    /// trace; never on your thread. For sensitive flows only, use a second client with a stricter mode.
+    /// <value>Default: <c>PANDAPROBE_CONTENT_MODE</c> (<c>full</c>, <c>redacted</c>, <c>metadata_only</c>), else <c>Full</c>.</value>
+    /// </summary>
+    public ContentMode? ContentMode { get; set; }
+
+    /// <summary>The rules <see cref="ContentMode"/> applies when it is not <c>Full</c>. <value>Default: the built-in rules.</value></summary>
+    public RedactionOptions Redaction { get; } = new();
+
+    /// <summary>Which traces are kept: a ratio by trace id, and rules that keep a trace whatever the ratio.</summary>
+    public SamplingOptions Sampling { get; } = new();
+
+    /// <summary>
+    /// With <c>await using</c> on a trace (<c>DisposeAsync</c>), waits until the trace has been exported before returning,
+    /// for at most <see cref="FlushOnDisposeTimeout"/>: for serverless functions that freeze after the response. A
+    /// plain <c>Dispose</c> never waits. <value>Default: <c>false</c>.</value>
+    /// </summary>
+    public bool FlushOnDispose { get; set; }
+
+    /// <summary>How long <see cref="FlushOnDispose"/> waits at most. <value>Default: 5 s.</value></summary>
+    public TimeSpan FlushOnDisposeTimeout { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>
+/// The redaction rules (see <see cref="PandaProbeOptions.ContentMode"/>). A value under a sensitive key name is
+/// replaced by <c>[REDACTED]</c>; e-mail addresses, card numbers and API-key shapes are masked wherever they appear in
+/// a text (<c>[REDACTED:email]</c>, <c>[REDACTED:card]</c>, <c>[REDACTED:key]</c>); then each of
+/// <see cref="Patterns"/> is masked, then <see cref="Custom"/> is applied. Names, ids, session and user ids, models,
+/// token usage, costs, times and statuses are never changed.
+/// </summary>
+public sealed class RedactionOptions
+{
+    /// <summary>
+    /// Key names whose values are replaced wherever they appear: metadata, parameters, error data, and any JSON object
+    /// inside an input, output or log line. Compared without case, spaces, dashes, dots and underscores; a key also
+    /// matches when it ends with a name (<c>openai_api_key</c> matches <c>apikey</c>).
+    /// <value>Default: password, passwd, secret, token, apikey, accesskey, privatekey, authorization, cookie, ssn,
+    /// creditcard, cardnumber, cvv.</value>
+    /// </summary>
+    public IList<string> KeyNames { get; } = new List<string>(Redaction.Redactor.DefaultKeyNames);
+
+    /// <summary>Mask e-mail addresses. <value>Default: <c>true</c>.</value></summary>
+    public bool MaskEmails { get; set; } = true;
+
+    /// <summary>Mask card numbers (13 to 19 digits, spaces or dashes allowed, passing the Luhn check). <value>Default: <c>true</c>.</value></summary>
+    public bool MaskCardNumbers { get; set; } = true;
+
+    /// <summary>
+    /// Mask API-key shapes: OpenAI and Anthropic (<c>sk-…</c>), PandaProbe and Stripe-like (<c>sk_live_…</c>,
+    /// <c>sk_pp_…</c>), AWS access keys, GitHub and Slack tokens, Google API keys, JWTs and bearer tokens.
+    /// <value>Default: <c>true</c>.</value>
+    /// </summary>
+    public bool MaskApiKeys { get; set; } = true;
+
+    /// <summary>More patterns; every match is replaced by <c>[REDACTED]</c>. <value>Default: none.</value></summary>
+    public IList<Regex> Patterns { get; } = new List<Regex>();
+
+    /// <summary>
+    /// Applied last to every text (strings inside JSON values included); return the text to send. If it throws, the
+    /// whole value is replaced by <c>[REDACTED]</c>. <value>Default: none.</value>
+    /// </summary>
+    public Func<string, string>? Custom { get; set; }
+}
+
+/// <summary>
+/// Which traces are kept. The ratio decides by trace id (the same id always gets the same answer, in every process).
+/// While any keep rule is on, every trace is recorded and decided when it ends, so that an error, a slow or a costly
+/// trace is kept whatever the ratio (the ratio then saves export and platform cost, not the caller's); with every rule
+/// off, a trace the ratio drops is a no-op from its start, as cheap as a disabled one. A trace is kept or left out
+/// whole, with all its spans, late spans and scores. Traces left out are counted in <c>Health.SampledOut</c>.
+/// </summary>
+public sealed class SamplingOptions
+{
+    /// <summary>The share of traces kept, 0 to 1. <value>Default: <c>PANDAPROBE_SAMPLE_RATE</c>, else 1 (all).</value></summary>
+    public double? Ratio { get; set; }
+
+    /// <summary>Keep every trace that ended in error, or has a span that did. <value>Default: <c>true</c>.</value></summary>
+    public bool KeepErrors { get; set; } = true;
+
+    /// <summary>Keep every trace that took at least this long. <value>Default: none.</value></summary>
+    public TimeSpan? KeepSlowerThan { get; set; }
+
+    /// <summary>Keep every trace whose spans cost at least this much, in US dollars. <value>Default: none.</value></summary>
+    public double? KeepCostlierThan { get; set; }
+}

@@ -1,0 +1,120 @@
+using System.Text.RegularExpressions;
+using PandaProbe.Model;
+using PandaProbe.Redaction;
+using Xunit;
+using static LanguageExt.Prelude;
+
+namespace PandaProbe.Unit.Privacy;
+
+public class RedactorTests
+{
+    static Redactor Rules(ContentMode mode = ContentMode.Redacted, Func<string, string>? custom = null, params Regex[] extra) =>
+        new(mode, Redactor.DefaultKeyNames, emails: true, cards: true, apiKeys: true, extra, custom);
+
+    [Theory]
+    [InlineData("mail ana.lopez+ai@example.co.uk now", "mail [REDACTED:email] now")]
+    [InlineData("card 4111 1111 1111 1111 thanks", "card [REDACTED:card] thanks")]
+    [InlineData("card 4111-1111-1111-1111", "card [REDACTED:card]")]
+    [InlineData("order 4111 1111 1111 1112", "order 4111 1111 1111 1112")]            // fails the Luhn check: not a card
+    [InlineData("key sk-proj-abcdefghijklmnop1234 used", "key [REDACTED:key] used")]
+    [InlineData("AKIAABCDEFGHIJKLMNOP", "[REDACTED:key]")]
+    [InlineData("Authorization: Bearer abcdefghijklmnopqrstuvwxyz", "Authorization: Bearer [REDACTED:key]")]
+    [InlineData("nothing to hide here", "nothing to hide here")]
+    public void Texts_have_emails_cards_and_keys_masked(string text, string expected) =>
+        Assert.Equal(expected, Rules().Text(text));
+
+    [Fact]
+    public void Json_values_are_rewritten_with_sensitive_keys_replaced_and_texts_masked()
+    {
+        var json = """{"user":{"email":"bob@example.com","api_key":"abc","nested":{"password":{"a":1}},"card":4111111111111111},"tokens":[3,"call me at x@y.io"],"ok":true,"max_tokens":50}""";
+        var redacted = Rules().Value(Payload.Json(json)).Value;
+        Assert.Equal("""{"user":{"email":"[REDACTED:email]","api_key":"[REDACTED]","nested":{"password":"[REDACTED]"},"card":"[REDACTED:card]"},"tokens":[3,"call me at [REDACTED:email]"],"ok":true,"max_tokens":50}""", redacted);
+    }
+
+    [Theory]
+    [InlineData("password", true)]
+    [InlineData("DB_Password", true)]
+    [InlineData("openai-api-key", true)]
+    [InlineData("auth.token", true)]
+    [InlineData("prompt_tokens", false)]
+    [InlineData("max_tokens", false)]
+    [InlineData("name", false)]
+    public void Sensitive_keys_are_matched_without_case_or_separators_and_by_suffix(string key, bool sensitive)
+    {
+        var trace = Trace() with { Metadata = Map((key, Payload.Text("value"))) };
+        Assert.Equal(sensitive ? "[REDACTED]" : "value", Rules().Apply(trace).Metadata[key].Value);
+    }
+
+    [Fact]
+    public void Every_place_a_value_can_sit_is_redacted_and_identities_and_measures_are_kept()
+    {
+        var span = Span() with
+        {
+            Input = Some(Payload.Text("from a@b.io")),
+            Output = Some(Payload.Json("""{"answer":"sk-ant-abcdefghijklmnopqrstu"}""")),
+            Metadata = Map(("note", Payload.Text("c@d.io"))),
+            Params = Map(("secret", Payload.Text("x"))),
+            ModelParameters = Some(Map(("apikey", Payload.Text("y")))),
+            Error = Some(new ErrorInfo("failed for e@f.io", Some("IOException"), Map(("token", Payload.Text("z"))))),
+            Logs = Seq1(new LogEntry(DateTimeOffset.UnixEpoch, Payload.Text("g@h.io"))),
+            Tokens = Some(TokenUsage.Of(10, 5)),
+            Model = Some("gpt-4o"),
+        };
+        var trace = Trace() with { Input = Some(Payload.Text("i@j.io")), SessionId = Some("s-1"), Spans = Seq1(span) };
+        var redacted = Rules().Apply(trace);
+        var s = redacted.Spans.Head;
+        Assert.Equal("[REDACTED:email]", redacted.Input.ToNullable()!.Value);
+        Assert.Equal("from [REDACTED:email]", s.Input.ToNullable()!.Value);
+        Assert.Equal("""{"answer":"[REDACTED:key]"}""", s.Output.ToNullable()!.Value);
+        Assert.Equal("[REDACTED:email]", s.Metadata["note"].Value);
+        Assert.Equal("[REDACTED]", s.Params["secret"].Value);
+        Assert.Equal("[REDACTED]", s.ModelParameters.ToNullable()!.Value["apikey"].Value);
+        Assert.Equal("failed for [REDACTED:email]", s.Error.ToNullable()!.Message);
+        Assert.Equal("[REDACTED]", s.Error.ToNullable()!.Data["token"].Value);
+        Assert.Equal("[REDACTED:email]", s.Logs.Head.Data.Value);
+        Assert.Equal((span.Id, span.Name, span.Model, span.Tokens), (s.Id, s.Name, s.Model, s.Tokens));
+        Assert.Equal("s-1", redacted.SessionId.ToNullable());
+    }
+
+    [Fact]
+    public void Metadata_only_leaves_out_every_input_output_and_log_line()
+    {
+        var span = Span() with { Input = Some(Payload.Text("in")), Output = Some(Payload.Text("out")), Logs = Seq1(new LogEntry(DateTimeOffset.UnixEpoch, Payload.Text("l"))) };
+        var trace = Trace() with { Input = Some(Payload.Text("in")), Output = Some(Payload.Text("out")), Spans = Seq1(span) };
+        var redacted = Rules(ContentMode.MetadataOnly).Apply(trace);
+        Assert.True(redacted.Input.IsNone && redacted.Output.IsNone);
+        Assert.True(redacted.Spans.Head.Input.IsNone && redacted.Spans.Head.Output.IsNone && redacted.Spans.Head.Logs.IsEmpty);
+    }
+
+    [Fact]
+    public void Full_mode_changes_nothing()
+    {
+        var trace = Trace() with { Input = Some(Payload.Text("a@b.io")) };
+        Assert.Same(trace, Rules(ContentMode.Full).Apply(trace));
+    }
+
+    [Fact]
+    public void Extra_patterns_and_the_custom_function_apply_and_a_failing_function_masks_the_whole_value()
+    {
+        var employee = new Regex(@"EMP-\d{4}");
+        Assert.Equal("id [REDACTED] ok!", Rules(custom: t => t + "!", extra: employee).Text("id EMP-1234 ok"));
+        Assert.Equal("[REDACTED]", Rules(custom: _ => throw new InvalidOperationException("bug")).Text("anything"));
+    }
+
+    [Fact]
+    public void A_value_whose_pattern_runs_out_of_time_is_masked_whole()
+    {
+        var slow = new Regex(@"^(a+)+$", RegexOptions.None, TimeSpan.FromMilliseconds(1));
+        Assert.Equal("[REDACTED]", Rules(extra: slow).Text(new string('a', 40) + "!"));
+    }
+
+    [Fact]
+    public void A_recorded_value_that_is_not_json_is_masked_whole()
+    {
+        Assert.Equal("[REDACTED]", Rules().Value(Payload.Json("{not json")).Value);
+    }
+
+    static Trace Trace() => new() { Id = TraceId.New(), Name = "t", StartedAt = DateTimeOffset.UnixEpoch };
+
+    static Span Span() => new() { Id = SpanId.New(), Trace = default, Name = "s", StartedAt = DateTimeOffset.UnixEpoch, Kind = SpanKind.Llm };
+}
