@@ -113,4 +113,36 @@ public sealed class FacadeToPlatformTests : PlatformTest
         Assert.Equal("staging", request.Json.GetProperty("environment").GetString());
         Assert.Equal("1.2.3", request.Json.GetProperty("release").GetString()); // not overridden: the environment's value
     }
+
+    [Fact]
+    public async Task With_flush_on_dispose_the_trace_is_at_the_platform_before_dispose_async_returns()
+    {
+        await using var client = Client(o => { o.FlushOnDispose = true; o.FlushInterval = TimeSpan.FromHours(1); });
+        Guid id;
+        await using (var trace = client.StartTrace("lambda-handler"))
+        {
+            id = trace.TraceId;
+            using var span = trace.Span("work", SpanKind.Tool);
+        }
+        var body = Assert.Single(platform.Accepted, r => r.IsTrace).Json;   // no FlushAsync: DisposeAsync waited
+        Assert.Equal(id.ToString(), body.GetProperty("trace_id").GetString());
+    }
+
+    [Fact]
+    public async Task A_redacted_client_sends_no_secret_to_the_platform()
+    {
+        await using var client = Client(o => o.ContentMode = PandaProbe.Model.ContentMode.Redacted);
+        using (var trace = client.StartTrace("support", input: "mail ana@example.com", metadata: new Dictionary<string, object?> { ["api_key"] = "k-123" }))
+        using (var span = trace.Span("lookup", SpanKind.Tool))
+        {
+            span.SetInput(new { card = "4111 1111 1111 1111", auth = "Bearer abcdefghijklmnopqrstuv" });
+            span.SetError("no account for ana@example.com");
+        }
+        await client.FlushAsync(TimeSpan.FromSeconds(15));
+        var body = Assert.Single(platform.Accepted, r => r.IsTrace).Json.GetRawText();
+        foreach (var secret in new[] { "ana@example.com", "k-123", "4111 1111 1111 1111", "abcdefghijklmnopqrstuv" })
+            Assert.DoesNotContain(secret, body);
+        Assert.Contains("[REDACTED:email]", body);
+        Assert.Contains("[REDACTED:card]", body);
+    }
 }
