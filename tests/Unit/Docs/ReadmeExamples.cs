@@ -2,6 +2,7 @@ using OpenTelemetry;
 using OpenTelemetry.Trace;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using PandaProbe.Exporters;
 using PandaProbe.Model;
 using PandaProbe.Pipeline;
@@ -210,6 +211,50 @@ public class ReadmeExamples
             // Exporters replace the default destination: list every one you want.
             Exporters = { new ActivityTraceExporter(maxPayloadLength: 4096), new FileTraceExporter("traces.jsonl") },
         });
+    }
+
+    static async Task<InMemoryTraceExporter> ExampleRedaction()
+    {
+        var memory = new InMemoryTraceExporter();               // the platform, a file or OpenTelemetry get the same
+        var options = new PandaProbeOptions { ContentMode = ContentMode.Redacted, Exporters = { memory } };   // or PANDAPROBE_CONTENT_MODE=redacted
+        options.Redaction.KeyNames.Add("customer_ref");                                    // more sensitive keys
+        options.Redaction.Patterns.Add(new Regex(@"EMP-[0-9]{6}"));                        // your own shapes
+        options.Redaction.Custom = text => text.Replace("Project Falcon", "[codename]");   // the last word on every text
+        await using var client = new PandaProbeClient(options);
+
+        using (var trace = client.StartTrace("support", input: "Refund EMP-004211 for ana@example.com, card 4111 1111 1111 1111"))
+        {
+            trace.SetMetadata(new Dictionary<string, object?> { ["customer_ref"] = "C-881", ["plan"] = "Project Falcon" });
+        }
+        await client.FlushAsync();
+        // input: "Refund [REDACTED] for [REDACTED:email], card [REDACTED:card]"; customer_ref: "[REDACTED]"; plan: "[codename]"
+        return memory;
+    }
+
+    static PandaProbeOptions ExampleSampling()
+    {
+        var options = new PandaProbeOptions();
+        options.Sampling.Ratio = 0.1;                                 // keep one trace in ten (or PANDAPROBE_SAMPLE_RATE=0.1)
+        options.Sampling.KeepErrors = true;                           // … and every trace that failed (the default)
+        options.Sampling.KeepSlowerThan = TimeSpan.FromSeconds(10);   // … and every slow one
+        options.Sampling.KeepCostlierThan = 0.50;                     // … and every one whose spans cost 50 cents or more
+        return options;
+    }
+
+    // The two blocks of "Flushing a trace before returning": the client built once, then the handler's trace.
+    static PandaProbeClient ExampleFlushOnDisposeClient()
+    {
+        var client = new PandaProbeClient(new PandaProbeOptions { FlushOnDispose = true });   // once, when the function starts
+        return client;
+    }
+
+    static async Task ExampleFlushOnDisposeHandler(PandaProbeClient client)
+    {
+        // in the function's handler:
+        await using (var trace = client.StartTrace("handle-request"))
+        {
+            using var span = trace.Span("work");
+        }   // DisposeAsync returns once the trace has been exported (at most FlushOnDisposeTimeout, 5 s by default)
     }
 
     // ---- the tests ----------------------------------------------------------------------------------------------
@@ -437,5 +482,50 @@ public class ReadmeExamples
             Environment.CurrentDirectory = cwd;
             dir.Delete(recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task Redaction_masks_patterns_key_names_and_applies_the_custom_function_last()
+    {
+        var t = Assert.Single((await ExampleRedaction()).Traces);
+        var body = Body(t);
+        Assert.Equal("Refund [REDACTED] for [REDACTED:email], card [REDACTED:card]", body.GetProperty("input").GetString());
+        Assert.Equal("[REDACTED]", body.GetProperty("metadata").GetProperty("customer_ref").GetString());
+        Assert.Equal("[codename]", body.GetProperty("metadata").GetProperty("plan").GetString());
+        Assert.Equal("support", body.GetProperty("name").GetString());   // names are never changed
+    }
+
+    [Fact]
+    public async Task Sampling_keeps_every_failed_trace_and_about_the_ratio_of_the_rest()
+    {
+        var memory = new InMemoryTraceExporter();
+        var options = ExampleSampling();
+        options.Exporters.Add(memory);
+        await using var client = new PandaProbeClient(options);
+        for (var i = 0; i < 20; i++)
+            using (var t = client.StartTrace("failed")) t.SetError("boom");
+        for (var i = 0; i < 400; i++)
+            using (client.StartTrace("fine")) { }
+        var flushed = await client.FlushAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(20, memory.Traces.Count(t => t.Name == "failed"));
+        var fine = memory.Traces.Count(t => t.Name == "fine");
+        Assert.InRange(fine, 10, 90);                                    // 40 expected; the ratio decides by random trace ids
+        Assert.Equal(400 - fine, flushed.Health.SampledOut);
+        Assert.Equal(0, flushed.Health.Dropped);
+    }
+
+    [Fact]
+    public async Task Flush_on_dispose_exports_the_trace_before_DisposeAsync_returns()
+    {
+        var memory = new InMemoryTraceExporter();
+        await using (var configured = ExampleFlushOnDisposeClient())
+            Assert.NotNull(configured.FlushOnDispose);                   // the README's client asks for the flush
+
+        await using var client = new PandaProbeClient(new PandaProbeOptions { FlushOnDispose = true, Exporters = { memory } });
+        await ExampleFlushOnDisposeHandler(client);
+        var t = Assert.Single(memory.Traces);                            // no FlushAsync: the dispose waited for it
+        Assert.Equal("work", Assert.Single(t.Spans).Name);
+        Assert.False(memory.IsShutdown);
     }
 }
