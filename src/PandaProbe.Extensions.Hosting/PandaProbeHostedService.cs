@@ -7,7 +7,7 @@ namespace PandaProbe.Extensions.Hosting;
 /// Ties the registered <see cref="PandaProbeClient"/> to the host's lifetime: <see cref="StartAsync"/> builds it (so
 /// an invalid setting stops the host at start), <see cref="StopAsync"/> exports what was recorded and shuts the client
 /// down, giving up when the host's shutdown token fires. Registered by
-/// <see cref="PandaProbeServiceCollectionExtensions.AddPandaProbe"/>.
+/// <see cref="PandaProbeServiceCollectionExtensions.AddPandaProbe(Microsoft.Extensions.DependencyInjection.IServiceCollection, Action{PandaProbeOptions})"/>.
 /// </summary>
 public sealed class PandaProbeHostedService : IHostedService
 {

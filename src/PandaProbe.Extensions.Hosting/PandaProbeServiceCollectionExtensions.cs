@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -31,5 +32,36 @@ public static class PandaProbeServiceCollectionExtensions
         services.TryAddSingleton(provider => new PandaProbeClient(provider.GetRequiredService<IOptions<PandaProbeOptions>>().Value));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PandaProbeHostedService>());
         return services;
+    }
+
+    /// <summary>
+    /// Registers PandaProbe as <see cref="AddPandaProbe(IServiceCollection, Action{PandaProbeOptions}?)"/> does, with
+    /// the options read from <paramref name="configuration"/> first (typically
+    /// <c>builder.Configuration.GetSection("PandaProbe")</c>) and <paramref name="configure"/> applied after it, so
+    /// code wins over configuration, which wins over the <c>PANDAPROBE_*</c> environment variables.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configuration">
+    /// The section holding the settings: the names of <see cref="PandaProbeOptions"/>' properties, with
+    /// <c>Sampling</c> and <c>Redaction</c> as sub-sections (<c>Redaction:KeyNames</c> and <c>Redaction:Patterns</c> are
+    /// arrays, added to the defaults). Time spans are a number of seconds or a .NET time span (<c>00:00:05</c>).
+    /// Settings that are code (exporters, processors, a custom redaction function, the clock) are set in
+    /// <paramref name="configure"/>.
+    /// </param>
+    /// <param name="configure">Sets the options after the configuration; <c>null</c> for none.</param>
+    /// <returns><paramref name="services"/>, for chaining.</returns>
+    /// <remarks>
+    /// A key that is not a setting, or a value that does not parse, is an <see cref="ArgumentException"/> naming its
+    /// configuration path, raised like any invalid setting: when the client is first resolved or at host start. A key
+    /// with an empty value counts as not set.
+    /// </remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="services"/> or <paramref name="configuration"/> is <c>null</c>.</exception>
+    public static IServiceCollection AddPandaProbe(
+        this IServiceCollection services, IConfiguration configuration, Action<PandaProbeOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<PandaProbeOptions>().Configure(options => OptionsBinder.Bind(configuration, options));
+        return services.AddPandaProbe(configure);
     }
 }

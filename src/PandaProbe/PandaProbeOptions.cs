@@ -59,7 +59,7 @@ public sealed partial class PandaProbeOptions
     /// Where the export side runs: batches are cut and exported, and the flush interval is timed, on this scheduler
     /// (tests pass a <c>HistoricalScheduler</c> to run it in virtual time). It must run actions later, on its own:
     /// <c>Scheduler.Immediate</c> and <c>Scheduler.CurrentThread</c> are refused.
-    /// <value>Default: the thread pool (<c>ThreadPoolScheduler.Instance</c>).</value>
+    /// <value>Default: one background thread of the client's own, which sleeps until a batch is due.</value>
     /// </summary>
     public IScheduler? Scheduler { get; set; }
 

@@ -1,4 +1,7 @@
+using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using PandaProbe.Exporters;
@@ -79,5 +82,53 @@ public class ReadmeIntegrationExamples
         var trace = Assert.Single(exporter.Traces);
         Assert.Equal("production", trace.Environment.TryGet(out var environment) ? environment : null);
         Assert.True(exporter.IsShutdown);
+    }
+
+    const string AppSettings = """
+        {
+          "PandaProbe": {
+            "ProjectName": "support-bot",
+            "Environment": "production",
+            "ContentMode": "Redacted",
+            "Sampling": { "Ratio": 0.1, "KeepSlowerThan": "00:00:10" },
+            "Redaction": { "KeyNames": [ "customer_ref" ], "Patterns": [ "EMP-[0-9]{6}" ] }
+          }
+        }
+        """;
+
+    [Fact]
+    public async Task Configuration_example()
+    {
+        var exporter = new InMemoryTraceExporter();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(AppSettings)));
+
+        // --- README block ---
+        builder.Services.AddPandaProbe(builder.Configuration.GetSection("PandaProbe"), options =>
+        {
+            options.Redaction.Custom = text => text.Replace("Project Falcon", "[codename]");   // what only code can say
+        });
+        // --- end ---
+        builder.Services.Configure<PandaProbeOptions>(o =>
+        {
+            o.EnvironmentVariables = new Dictionary<string, string?> { ["PANDAPROBE_API_KEY"] = "sk_pp_test" };
+            o.RegisterProcessExitHandler = false;
+            o.Exporters.Add(exporter);
+        });
+
+        using var host = builder.Build();
+        await host.StartAsync();
+        var client = host.Services.GetRequiredService<PandaProbeClient>();
+        using (var trace = client.StartTrace("refund", input: "EMP-004211 asks about Project Falcon"))
+        {
+            trace.SetMetadata(new Dictionary<string, object?> { ["customer_ref"] = "C-881" });
+            trace.SetError("refused");                                  // kept whatever the ratio: errors are kept
+        }
+        await host.StopAsync();
+
+        var body = JsonDocument.Parse(Assert.Single(exporter.Traces).ToJson()).RootElement;
+        Assert.Equal("production", body.GetProperty("environment").GetString());
+        Assert.Equal("[REDACTED] asks about [codename]", body.GetProperty("input").GetString());
+        Assert.Equal("[REDACTED]", body.GetProperty("metadata").GetProperty("customer_ref").GetString());
     }
 }
