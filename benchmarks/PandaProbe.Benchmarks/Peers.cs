@@ -78,14 +78,14 @@ public sealed class OtelPeer : IDisposable
 {
     static int sequence;
 
-    public OtelPeer(int maxQueueSize = 2048)
+    public OtelPeer(int maxQueueSize = 2048, Sampler? sampler = null)
     {
         var name = $"PandaProbe.Benchmarks.Otel{Interlocked.Increment(ref sequence)}";
         Source = new ActivitySource(name);
         Exporter = new CountingActivityExporter();
         Provider = Sdk.CreateTracerProviderBuilder()
             .AddSource(name)
-            .SetSampler(new AlwaysOnSampler())
+            .SetSampler(sampler ?? new AlwaysOnSampler())
             .AddProcessor(new BatchActivityExportProcessor(Exporter, maxQueueSize: maxQueueSize,
                 scheduledDelayMilliseconds: 5000, exporterTimeoutMilliseconds: 30000,
                 maxExportBatchSize: Math.Min(512, maxQueueSize)))

@@ -49,6 +49,8 @@ public static class Program
         if (only == "capture") { CaptureProbe.Run(); return 0; }
         if (only == "cold") { ColdProbe.Run(); return 0; }
         if (only == "big") { BigTraceProbe.Run(); return 0; }
+        if (only == "privacy") { PrivacyProbe.Run(); return 0; }
+        if (only == "redactor") { RedactorProbe.Run(); return 0; }
         if (only is null or "traffic") traffic = Traffic.Run(quick);
         if (only is null or "throughput") throughput = Throughput.Run(quick);
         if (only is null or "alloc") alloc = CallerAllocations.Measure();

@@ -4,7 +4,7 @@ namespace PandaProbe.Model;
 /// <param name="Value">The underlying GUID.</param>
 public readonly record struct TraceId(Guid Value) : IComparable<TraceId>
 {
-    /// <summary>Creates a fresh random (version 4) trace id; see <see cref="RandomGuid.NewV4"/> for how it is drawn.</summary>
+    /// <summary>Creates a fresh random (version 4) trace id; see <see cref="RandomGuid.NewV4()"/> for how it is drawn.</summary>
     public static TraceId New() => new(RandomGuid.NewV4());
 
     /// <inheritdoc />
@@ -18,7 +18,7 @@ public readonly record struct TraceId(Guid Value) : IComparable<TraceId>
 /// <param name="Value">The underlying GUID.</param>
 public readonly record struct SpanId(Guid Value) : IComparable<SpanId>
 {
-    /// <summary>Creates a fresh random (version 4) span id; see <see cref="RandomGuid.NewV4"/> for how it is drawn.</summary>
+    /// <summary>Creates a fresh random (version 4) span id; see <see cref="RandomGuid.NewV4()"/> for how it is drawn.</summary>
     public static SpanId New() => new(RandomGuid.NewV4());
 
     /// <inheritdoc />
@@ -46,5 +46,26 @@ public static class RandomGuid
         bytes[7] = (byte)((bytes[7] & 0x0F) | 0x40);
         bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
         return new Guid(bytes);
+    }
+
+    /// <summary>A new random version 4 GUID whose first 48 bits (as <see cref="Leading48"/> reads them) are given.</summary>
+    internal static Guid NewV4(ulong leading48)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        Random.Shared.NextBytes(bytes[6..]);
+        for (var i = 5; i >= 0; i--, leading48 >>= 8) bytes[i] = (byte)leading48;
+        bytes[7] = (byte)((bytes[7] & 0x0F) | 0x40);
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
+        return new Guid(bytes);
+    }
+
+    /// <summary>Bytes 0 to 5 of the GUID's byte layout, as one number: 48 random bits in a version 4 GUID.</summary>
+    internal static ulong Leading48(Guid value)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        value.TryWriteBytes(bytes);
+        ulong leading = 0;
+        for (var i = 0; i < 6; i++) leading = (leading << 8) | bytes[i];
+        return leading;
     }
 }

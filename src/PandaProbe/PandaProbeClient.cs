@@ -104,8 +104,10 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
         IEnumerable<string>? tags = null, IReadOnlyDictionary<string, object?>? metadata = null)
     {
         if (pipeline is null) return TraceContext.NoOp;
-        var id = Model.TraceId.New();
-        if (!pipeline.Sampling.HasTailRules && !pipeline.Sampling.HeadKeeps(id))
+        Model.TraceId id;
+        if (!pipeline.Sampling.DecidesAtStart) id = Model.TraceId.New();
+        else if (pipeline.Sampling.StartOrDrop() is { } kept) id = kept;
+        else
         {
             pipeline.Counters.SampledOut();   // no rule could keep it at its end: not recorded at all
             return TraceContext.NoOp;

@@ -41,10 +41,16 @@ internal sealed class Redactor
         @"\b(?:sk-(?:proj-|ant-)?[A-Za-z0-9_-]{16,}|sk_(?:live|test|pp)_[A-Za-z0-9]{8,}|(?:AKIA|ASIA)[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,}|xox[abprs]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})|(?<=\bBearer\s+)[A-Za-z0-9._~+/=-]{16,}",
         RegexOptions.CultureInvariant | RegexOptions.Compiled, PatternTimeout);
 
+    /// <summary>What every API-key shape starts with: a text holding none of these cannot match <see cref="ApiKey"/>.</summary>
+    static readonly SearchValues<string> ApiKeyStarts = SearchValues.Create(
+        ["sk-", "sk_", "AKIA", "ASIA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox", "AIza", "eyJ", "Bearer"],
+        StringComparison.Ordinal);
+
     readonly ContentMode mode;
     readonly string[] keys;
-    readonly (Regex Pattern, string Replacement, bool Luhn)[] patterns;
+    readonly (Regex Pattern, string Replacement, bool Luhn, Func<ReadOnlySpan<char>, bool>? MayMatch)[] patterns;
     readonly Func<string, string>? custom;
+    readonly bool builtInsOnly;   // no extra pattern and no custom function: the built-in rules' cheap tests decide
 
     /// <param name="mode">What may leave; <see cref="ContentMode.Full"/> lets everything through unchanged.</param>
     /// <param name="keyNames">Key names whose values are replaced.</param>
@@ -58,13 +64,14 @@ internal sealed class Redactor
     {
         this.mode = mode;
         keys = keyNames.Where(k => !string.IsNullOrWhiteSpace(k)).Select(Normalise).Distinct().ToArray();
-        var list = new List<(Regex, string, bool)>();
-        if (emails) list.Add((Email, "[REDACTED:email]", false));
-        if (cards) list.Add((Card, "[REDACTED:card]", true));
-        if (apiKeys) list.Add((ApiKey, "[REDACTED:key]", false));
-        foreach (var r in extra) if (r is not null) list.Add((r, Marker, false));
+        var list = new List<(Regex, string, bool, Func<ReadOnlySpan<char>, bool>?)>();
+        if (emails) list.Add((Email, "[REDACTED:email]", false, text => text.Contains('@')));
+        if (cards) list.Add((Card, "[REDACTED:card]", true, HasThirteenDigits));
+        if (apiKeys) list.Add((ApiKey, "[REDACTED:key]", false, text => text.ContainsAny(ApiKeyStarts)));
+        foreach (var r in extra) if (r is not null) list.Add((r, Marker, false, null));
         patterns = [.. list];
         this.custom = custom;
+        builtInsOnly = custom is null && patterns.All(p => p.MayMatch is not null);
     }
 
     /// <summary><c>true</c> when this redactor changes nothing.</summary>
@@ -134,8 +141,12 @@ internal sealed class Redactor
     public Payload Value(Payload payload)
     {
         if (payload is null) return Payload.Null;
-        if (payload.IsText) return Payload.Text(Text(payload.Value));
-        try { return Payload.Json(Json(payload.Value)); }
+        if (payload.IsText) return Text(payload.Value) is var text && ReferenceEquals(text, payload.Value) ? payload : Payload.Text(text);
+        try
+        {
+            var utf8 = Encoding.UTF8.GetBytes(payload.Value);
+            return Unchanged(utf8) ? payload : Payload.Json(Json(utf8));
+        }
         catch (Exception) { return Payload.Text(Marker); }   // not JSON after all, or a pattern ran out of time: mask it whole
     }
 
@@ -145,21 +156,39 @@ internal sealed class Redactor
         if (string.IsNullOrEmpty(text)) return text ?? string.Empty;
         try
         {
-            foreach (var (pattern, replacement, luhn) in patterns)
+            foreach (var (pattern, replacement, luhn, mayMatch) in patterns)
+            {
+                if (mayMatch is not null && !mayMatch(text)) continue;   // the cheap test first: most texts hold no secret
                 text = luhn
                     ? pattern.Replace(text, m => PassesLuhn(m.Value) ? replacement : m.Value)
                     : pattern.Replace(text, replacement);
+            }
             return custom is null ? text : custom(text) ?? Marker;
         }
         catch (Exception) { return Marker; }
     }
 
-    bool IsSensitive(string key)
+    bool IsSensitive(ReadOnlySpan<char> key)
     {
-        if (keys.Length == 0 || string.IsNullOrEmpty(key)) return false;
-        var k = Normalise(key);
+        if (keys.Length == 0 || key.IsEmpty) return false;
+        var buffer = key.Length <= 128 ? stackalloc char[key.Length] : new char[key.Length];
+        var length = 0;
+        foreach (var c in key)
+            if (c is not ('_' or '-' or ' ' or '.')) buffer[length++] = char.ToLowerInvariant(c);
+        ReadOnlySpan<char> k = buffer[..length];
         foreach (var name in keys)
             if (k.EndsWith(name, StringComparison.Ordinal)) return true;
+        return false;
+    }
+
+    /// <summary>At least 13 ASCII digits: the fewest a card number has.</summary>
+    static bool HasThirteenDigits(ReadOnlySpan<char> text)
+    {
+        var at = text.IndexOfAnyInRange('0', '9');
+        if (at < 0 || text.Length - at < 13) return false;
+        var digits = 0;
+        foreach (var c in text[at..])
+            if (char.IsAsciiDigit(c) && ++digits >= 13) return true;
         return false;
     }
 
@@ -187,13 +216,54 @@ internal sealed class Redactor
 
     static readonly JsonWriterOptions Writer = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>
+    /// <c>true</c> when <see cref="Json"/> would give the text back unchanged: no sensitive key, and no string or number
+    /// any rule matches. Reads without writing or allocating, so the common case (nothing to mask) costs one pass.
+    /// </summary>
+    bool Unchanged(byte[] json)
+    {
+        if (custom is not null) return false;   // it may change any text: only running it tells
+        scoped var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });
+        Span<char> buffer = stackalloc char[256];
+        while (reader.Read())
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.PropertyName:
+                    if (IsSensitive(Chars(ref reader, buffer))) return false;
+                    break;
+                case JsonTokenType.String:
+                    if (MayChange(Chars(ref reader, buffer))) return false;
+                    break;
+                case JsonTokenType.Number when !builtInsOnly || reader.ValueSpan.Length >= 13:
+                    if (MayChange(Encoding.UTF8.GetString(reader.ValueSpan))) return false;
+                    break;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>The current property name or string, unescaped, in <paramref name="buffer"/> when it fits.</summary>
+    static ReadOnlySpan<char> Chars(ref Utf8JsonReader reader, Span<char> buffer) =>
+        !reader.HasValueSequence && reader.ValueSpan.Length <= buffer.Length   // unescaped, a text has at most as many chars as bytes
+            ? buffer[..reader.CopyString(buffer)]
+            : reader.GetString();
+
+    /// <summary><c>true</c> when some rule matches the text (a card candidate may still fail the Luhn check).</summary>
+    bool MayChange(ReadOnlySpan<char> text)
+    {
+        foreach (var (pattern, _, _, mayMatch) in patterns)
+            if ((mayMatch is null || mayMatch(text)) && pattern.IsMatch(text)) return true;
+        return false;
+    }
+
     /// <summary>The JSON text rewritten: a property whose name is sensitive gets <see cref="Marker"/>, strings are masked, a number that is a card number becomes a masked string.</summary>
-    string Json(string json)
+    string Json(byte[] json)
     {
         var buffer = new ArrayBufferWriter<byte>(json.Length + 16);
         using (var w = new Utf8JsonWriter(buffer, Writer))
         {
-            var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json), new JsonReaderOptions { MaxDepth = 256 });
+            var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });
             var skipNext = false;
             while (reader.Read())
             {
@@ -216,10 +286,15 @@ internal sealed class Redactor
                     case JsonTokenType.String:
                         w.WriteStringValue(skipNext ? Marker : Text(reader.GetString()!));
                         break;
+                    case JsonTokenType.Number when skipNext:
+                        w.WriteStringValue(Marker);
+                        break;
+                    case JsonTokenType.Number when builtInsOnly && reader.ValueSpan.Length < 13:   // too short for a card number, the only built-in rule a number can match
+                        w.WriteRawValue(reader.ValueSpan, skipInputValidation: true);
+                        break;
                     case JsonTokenType.Number:
                         var raw = Encoding.UTF8.GetString(reader.ValueSpan);
-                        if (skipNext) w.WriteStringValue(Marker);
-                        else if (Text(raw) is var masked && masked != raw) w.WriteStringValue(masked);
+                        if (Text(raw) is var masked && masked != raw) w.WriteStringValue(masked);
                         else w.WriteRawValue(raw, skipInputValidation: true);
                         break;
                     case JsonTokenType.True:

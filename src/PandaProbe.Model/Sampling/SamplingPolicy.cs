@@ -20,15 +20,27 @@ internal sealed record SamplingPolicy(double Ratio, bool KeepErrors, TimeSpan? K
     /// The ratio's decision for a trace id: deterministic (the same id always gets the same answer, in any process),
     /// read from 48 of the random bits of a version 4 id, so the kept share is <see cref="Ratio"/> within sampling noise.
     /// </summary>
-    public bool HeadKeeps(TraceId id)
+    public bool HeadKeeps(TraceId id) => HeadKeeps(RandomGuid.Leading48(id.Value));
+
+    /// <summary>The ratio's decision for the 48 bits <see cref="RandomGuid.Leading48"/> reads from an id.</summary>
+    public bool HeadKeeps(ulong leading48) =>
+        Ratio >= 1 || (Ratio > 0 && leading48 < (ulong)(Ratio * (1UL << 48)));
+
+    /// <summary>
+    /// <c>true</c> when the ratio alone decides, so a trace can be decided before it is recorded: the ratio drops
+    /// some traces and no rule could keep one at its end.
+    /// </summary>
+    public bool DecidesAtStart => Ratio < 1 && !HasTailRules;
+
+    /// <summary>
+    /// The start of a trace when <see cref="DecidesAtStart"/>: the id of a kept trace, or <c>null</c> for a dropped
+    /// one. The bits the decision reads are drawn first and the id is built around them only when kept, so a dropped
+    /// trace costs one random draw, and the decision is the one <see cref="HeadKeeps(TraceId)"/> gives the id.
+    /// </summary>
+    public TraceId? StartOrDrop()
     {
-        if (Ratio >= 1) return true;
-        if (Ratio <= 0) return false;
-        Span<byte> bytes = stackalloc byte[16];
-        id.Value.TryWriteBytes(bytes);
-        ulong value = 0;
-        for (var i = 0; i < 6; i++) value = (value << 8) | bytes[i];   // bytes 0-5 are random in a v4 id
-        return value < (ulong)(Ratio * (1UL << 48));
+        var leading48 = (ulong)Random.Shared.NextInt64(1L << 48);
+        return HeadKeeps(leading48) ? new TraceId(RandomGuid.NewV4(leading48)) : null;
     }
 
     /// <summary>Whether a completed trace is kept: by its id, or by a tail rule when the ratio would drop it.</summary>

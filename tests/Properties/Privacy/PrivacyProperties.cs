@@ -197,6 +197,25 @@ public class PrivacyProperties
         }).Check(PropertyConfig.Default);
 
     [Fact]
+    public void A_decision_at_the_start_keeps_the_share_and_agrees_with_the_decision_by_id() =>
+        Prop.ForAll(ArbMap.Default.ArbFor<byte>(), share =>
+        {
+            const int N = 4_000;
+            var ratio = share / 256.0;   // below 1: the ratio decides at the start
+            var policy = new SamplingPolicy(ratio, false, null, null);
+            var kept = Enumerable.Range(0, N).Select(_ => policy.StartOrDrop()).OfType<TraceId>().ToList();
+            var sigma = Math.Sqrt(N * ratio * (1 - ratio));
+            return Claim.All(
+            [
+                (policy.DecidesAtStart, "no rule is on and the ratio is below 1, yet the start does not decide"),
+                (Math.Abs(kept.Count - N * ratio) <= 5 * sigma + 1, $"kept {kept.Count} of {N} at ratio {ratio:N3}"),
+                (kept.All(policy.HeadKeeps), "a trace kept at its start would be dropped by its id at its end"),
+                (kept.All(id => id.Value.Version == 4 && (id.Value.Variant & 0b1100) == 0b1000), "a kept id is not a version 4 GUID"),
+                (kept.Distinct().Count() == kept.Count, "two kept traces got the same id"),
+            ]);
+        }).Check(PropertyConfig.Default);
+
+    [Fact]
     public void Tail_rules_keep_every_error_trace_and_sampling_never_splits_a_trace() =>
         Prop.ForAll(ArbMap.Default.ArbFor<byte[]>(), ArbMap.Default.ArbFor<byte>(), (plan, share) =>
         {

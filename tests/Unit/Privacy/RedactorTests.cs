@@ -32,6 +32,29 @@ public class RedactorTests
     }
 
     [Theory]
+    [InlineData("""{"a":"x@y.io"}""", """{"a":"[REDACTED:email]"}""")]
+    [InlineData("""{"a":"x\u0040y.io"}""", """{"a":"[REDACTED:email]"}""")]                       // escaped '@'
+    [InlineData("""{"n":4111111111111111}""", """{"n":"[REDACTED:card]"}""")]
+    [InlineData("""{"api\u005fkey":"v"}""", """{"api_key":"[REDACTED]"}""")]                      // escaped key name
+    [InlineData("""{"a":[1,{"b":["sk-proj-abcdefghijklmnop1234"]}]}""", """{"a":[1,{"b":["[REDACTED:key]"]}]}""")]
+    public void One_secret_anywhere_in_a_json_value_is_enough_for_the_rewrite(string json, string expected) =>
+        Assert.Equal(expected, Rules().Value(Payload.Json(json)).Value);
+
+    [Theory]
+    [InlineData("""{"a":"EMP-123456"}""", """{"a":"[REDACTED]"}""")]
+    [InlineData("""{"n":123456}""", """{"n":"[REDACTED]"}""")]                                     // a short number, an extra pattern
+    public void Extra_patterns_reach_strings_and_numbers_inside_json(string json, string expected) =>
+        Assert.Equal(expected, Rules(extra: new Regex("(EMP-)?[0-9]{6}")).Value(Payload.Json(json)).Value);
+
+    [Fact]
+    public void A_json_value_with_nothing_to_mask_is_passed_through_as_it_is()
+    {
+        var payload = Payload.Json("""{"messages":[{"role":"user","content":"What is 2 + 2?"}],"n":42,"ok":true}""");
+        Assert.Same(payload, Rules().Value(payload));
+        Assert.NotSame(payload, Rules(custom: t => t).Value(payload));   // a custom function is always run
+    }
+
+    [Theory]
     [InlineData("password", true)]
     [InlineData("DB_Password", true)]
     [InlineData("openai-api-key", true)]
