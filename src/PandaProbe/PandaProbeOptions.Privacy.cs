@@ -76,7 +76,8 @@ public sealed class RedactionOptions
 /// Which traces are kept. The ratio decides by trace id (the same id always gets the same answer, in every process).
 /// While any keep rule is on, every trace is recorded and decided when it ends, so that an error, a slow or a costly
 /// trace is kept whatever the ratio (the ratio then saves export and platform cost, not the caller's); with every rule
-/// off, a trace the ratio drops is a no-op from its start, as cheap as a disabled one. A trace is kept or left out
+/// off, a trace the ratio drops is a no-op from its start, allocating nothing and
+/// costing a few tens of nanoseconds more than a disabled one. A trace is kept or left out
 /// whole, with all its spans, late spans and scores. Traces left out are counted in <c>Health.SampledOut</c>.
 /// </summary>
 public sealed class SamplingOptions
