@@ -93,7 +93,9 @@ public class PrivacyProperties
     static void RecordEverywhere(PandaProbeClient client, string[] secrets, Sinks sinks)
     {
         var (email, card, key) = (secrets[0], secrets[1], secrets[2]);
-        using var sub = client.CompletedTraces.Subscribe(t => { lock (sinks.Subscribed) sinks.Subscribed.Add(t); });
+        // Kept until the client is disposed: subscribers are served on their own queue, which shutdown drains (a flush
+        // waits for the exporters only), so disposing the subscription here could miss the trace.
+        _ = client.CompletedTraces.Subscribe(t => { lock (sinks.Subscribed) sinks.Subscribed.Add(t); });
         Guid traceId;
         using (var trace = client.StartTrace("agent", input: $"please mail {email}",
                    metadata: new Dictionary<string, object?> { ["contact"] = email, ["api_key"] = "plain-value" }))
@@ -116,7 +118,6 @@ public class PrivacyProperties
         }
         client.Score(traceId, "helpful", true, reason: $"user {email} liked it");
         client.FlushAsync(TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
-        sub.Dispose();
     }
 
     [Fact]
