@@ -12,7 +12,8 @@ public sealed class ExporterUnderTest : IDisposable
 {
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromMilliseconds(1500);
 
-    public ExporterUnderTest(Uri endpoint, Func<SettingsOverrides, SettingsOverrides>? tweak = null, bool shrinkWaits = false)
+    public ExporterUnderTest(Uri endpoint, Func<SettingsOverrides, SettingsOverrides>? tweak = null, bool shrinkWaits = false,
+        string? spoolDirectory = null)
     {
         var overrides = new SettingsOverrides
         {
@@ -36,6 +37,7 @@ public sealed class ExporterUnderTest : IDisposable
             Jitter = () => 0.5,
             OnError = Errors.Add,
             Log = Logs.Add,
+            Spool = spoolDirectory is null ? null : new PandaProbe.Spool.FileSpool(spoolDirectory, 64L << 20, TimeSpan.FromDays(1)),
         });
     }
 

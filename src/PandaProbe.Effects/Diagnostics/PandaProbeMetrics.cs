@@ -7,7 +7,7 @@ namespace PandaProbe.Diagnostics;
 /// The platform exporter's delivery counters: plain thread-safe counts (read them, with the pipeline's, in the client's
 /// <c>Health</c>, or here while testing the exporter alone), mirrored into a
 /// <see cref="Meter"/> named <see cref="MeterName"/> (instruments <c>pandaprobe.items.queued</c>, <c>.exported</c>,
-/// <c>.retried</c>, <c>.failed</c> and <c>.dropped</c> tagged with <c>reason</c>) so any
+/// <c>.retried</c>, <c>.failed</c>, <c>.spooled</c>, <c>.replayed</c> and <c>.dropped</c> tagged with <c>reason</c>) so any
 /// <c>System.Diagnostics.Metrics</c> listener or OpenTelemetry can collect them.
 /// </summary>
 public sealed class PandaProbeMetrics : IDisposable
@@ -19,9 +19,9 @@ public sealed class PandaProbeMetrics : IDisposable
 
     /// <summary>The meter the counters are published on (one per instance, all named <see cref="MeterName"/>).</summary>
     public Meter Meter => meter;
-    private readonly Counter<long> queued, exported, retried, failed, dropped;
+    private readonly Counter<long> queued, exported, retried, failed, dropped, spooled, replayed;
     private readonly ConcurrentDictionary<string, long> droppedByReason = new(StringComparer.Ordinal);
-    private long queuedCount, exportedCount, retriedCount, failedCount, droppedCount;
+    private long queuedCount, exportedCount, retriedCount, failedCount, droppedCount, spooledCount, replayedCount;
 
     /// <summary>Creates the counters and their meter.</summary>
     public PandaProbeMetrics()
@@ -32,7 +32,23 @@ public sealed class PandaProbeMetrics : IDisposable
         retried = meter.CreateCounter<long>("pandaprobe.requests.retried", "{request}", "Request attempts that were retried.");
         failed = meter.CreateCounter<long>("pandaprobe.items.failed", "{item}", "Items an exporter gave up on.");
         dropped = meter.CreateCounter<long>("pandaprobe.items.dropped", "{item}", "Items lost, by reason.");
+        spooled = meter.CreateCounter<long>("pandaprobe.items.spooled", "{item}", "Items written to the spool for later delivery.");
+        replayed = meter.CreateCounter<long>("pandaprobe.items.replayed", "{item}", "Spooled items delivered.");
     }
+
+    /// <summary>Counts items written to the spool because they could not be delivered now.</summary>
+    /// <param name="count">How many.</param>
+    public void RecordSpooled(long count = 1) { Interlocked.Add(ref spooledCount, count); spooled.Add(count); }
+
+    /// <summary>Counts spooled items delivered by the replay (by this process, whichever process spooled them).</summary>
+    /// <param name="count">How many.</param>
+    public void RecordReplayed(long count = 1) { Interlocked.Add(ref replayedCount, count); replayed.Add(count); }
+
+    /// <summary>Items written to the spool because they could not be delivered now.</summary>
+    public long Spooled => Interlocked.Read(ref spooledCount);
+
+    /// <summary>Spooled items this process delivered.</summary>
+    public long Replayed => Interlocked.Read(ref replayedCount);
 
     /// <summary>Counts items handed to the exporter for delivery.</summary>
     /// <param name="count">How many.</param>

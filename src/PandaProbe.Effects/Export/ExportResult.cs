@@ -9,6 +9,11 @@ namespace PandaProbe.Exporters;
 /// <param name="Error">Why items failed, when some did.</param>
 public readonly record struct ExportResult(int Exported, int Failed, string? Error)
 {
+    /// <summary>
+    /// Items neither delivered nor given up on: kept on disk (the platform exporter's spool) to be delivered later.
+    /// </summary>
+    public int Deferred { get; init; }
+
     /// <summary><c>true</c> when nothing failed.</summary>
     public bool IsSuccess => Failed == 0;
 

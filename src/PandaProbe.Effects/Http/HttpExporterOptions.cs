@@ -20,4 +20,6 @@ public sealed record HttpExporterOptions
     public PandaProbeMetrics? Metrics { get; init; }
     /// <summary>Receives diagnostic lines. Default: standard error, prefixed <c>[pandaprobe]</c>; debug lines only when Debug is on.</summary>
     public Action<string>? Log { get; init; }
+    /// <summary>Where requests that cannot be delivered now are kept for later; none when null.</summary>
+    internal Spool.FileSpool? Spool { get; init; }
 }

@@ -5,6 +5,8 @@ using PandaProbe.Diagnostics;
 using PandaProbe.Model.Delivery;
 using PandaProbe.Model.Settings;
 using PandaProbe.Serialization;
+using PandaProbe.Spool;
+using System.Text.Json;
 
 namespace PandaProbe.Exporters;
 
@@ -14,8 +16,12 @@ namespace PandaProbe.Exporters;
 /// <c>POST /evaluations/trace-scores</c>. Requests run concurrently up to an adaptive limit that narrows on 429 and
 /// recovers on success; transient failures (429, 5xx, network, timeouts) are retried with exponential backoff and
 /// jitter, honouring <c>Retry-After</c>; a 404 caused by the platform's ingestion lag is retried for add-spans and
-/// scores. Every item is either delivered or counted as dropped with its reason and reported to the error callback.
-/// Never throws.
+/// scores. With a spool (<see cref="HttpExporterOptions"/>), a request that cannot be delivered now (retries spent on
+/// an unreachable or failing platform, or the shutdown deadline) is written to disk and replayed, oldest first, by this
+/// or a later process once the platform answers; while the platform is known to be unreachable new requests go
+/// straight to the spool. A score is posted again only when the platform cannot have stored it; after a lost answer
+/// it is looked up by its delivery key instead (<see cref="DeliveryKey"/>), so a score is never stored twice. Every
+/// item is delivered, spooled, or counted as dropped with its reason and reported to the error callback. Never throws.
 /// </summary>
 public sealed class HttpTraceExporter : ITraceExporter, IDisposable
 {
@@ -32,7 +38,22 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
     private readonly Action<string> log;
     private readonly AdaptiveGate gate;
     private readonly bool ownsMetrics;
+    private readonly FileSpool? spool;
+    private readonly CancellationTokenSource stopping = new();
+    private readonly RateLimitedLog spoolLog;
     private int disposed;
+    private int outage;      // 1 while the platform is known unreachable: requests go straight to the spool
+    private int replaying;   // 1 while the replay loop runs
+    private Task replay = Task.CompletedTask;
+
+    /// <summary>
+    /// The metadata key a score carries its delivery id under, so that after a lost answer the exporter can ask the
+    /// platform whether the score was stored instead of posting it again.
+    /// </summary>
+    public const string DeliveryKey = "pandaprobe_delivery_id";
+
+    /// <summary>How long a replaying process holds a spool file before another process may take it over.</summary>
+    internal static readonly TimeSpan LeaseDuration = TimeSpan.FromMinutes(5);
 
     /// <summary>Creates the exporter.</summary>
     /// <param name="settings">Validated settings; <see cref="SdkSettings.SendsToPlatform"/> must hold.</param>
@@ -55,6 +76,8 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
         ownsMetrics = o.Metrics is null;
         Metrics = o.Metrics ?? new PandaProbeMetrics();
         log = o.Log ?? (line => Console.Error.WriteLine("[pandaprobe] " + line));
+        spool = o.Spool;
+        spoolLog = new RateLimitedLog(log, time);
         gate = new AdaptiveGate(AdaptiveLimit.Start(settings.MaxConcurrentRequests, settings.InitialBackoff, settings.MaxBackoff));
 
         var handler = o.HandlerFactory?.Invoke() ?? new SocketsHttpHandler
@@ -67,7 +90,17 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
         client.DefaultRequestHeaders.TryAddWithoutValidation("X-API-Key", apiKey);
         client.DefaultRequestHeaders.TryAddWithoutValidation("X-Project-Name", project);
         client.DefaultRequestHeaders.TryAddWithoutValidation("User-Agent", UserAgent);
+        if (spool is not null && !spool.IsEmpty) EnsureReplay();
     }
+
+    /// <summary>The spool's directory, or null when undeliverable requests are not kept.</summary>
+    public string? SpoolDirectory => spool?.Directory;
+
+    /// <summary><c>true</c> while the platform is known to be unreachable and requests go straight to the spool.</summary>
+    public bool InOutage => Volatile.Read(ref outage) != 0;
+
+    /// <summary>Completes when the replay of the spool that is running now has finished (at once when none runs).</summary>
+    public Task ReplayCompletion => Volatile.Read(ref replay);
 
     /// <inheritdoc />
     public string Name => "http";
@@ -93,6 +126,11 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
                 return tally.Result();
             }
 
+            if (InOutage && spool is not null)
+            {
+                SpoolBatch(batch, tally);
+                return tally.Result();
+            }
             var traces = batch.Traces.Where(t => t is not null).ToList();
             await ForEachAsync(traces, t => ExportTraceAsync(t, tally, cancellationToken)).ConfigureAwait(false);
             var groups = batch.LateSpans.Where(s => s is not null).GroupBy(s => s.Trace)
@@ -123,16 +161,20 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
     public ValueTask FlushAsync(CancellationToken cancellationToken) => default;
 
     /// <inheritdoc />
-    public ValueTask ShutdownAsync(CancellationToken cancellationToken)
+    public async ValueTask ShutdownAsync(CancellationToken cancellationToken)
     {
+        // The replay stops; a request it had leased goes back to the spool for the next process.
+        try { stopping.Cancel(); } catch (ObjectDisposedException) { }
+        try { await ReplayCompletion.WaitAsync(cancellationToken).ConfigureAwait(false); }
+        catch (OperationCanceledException) { }
         Dispose();
-        return default;
     }
 
-    /// <summary>Releases the HTTP client (and the counters when the exporter created them).</summary>
+    /// <summary>Stops the replay and releases the HTTP client (and the counters when the exporter created them).</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0) return;
+        try { stopping.Cancel(); } catch (ObjectDisposedException) { }
         client.Dispose();
         if (ownsMetrics) Metrics.Dispose();
     }
@@ -145,49 +187,261 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
         return Parallel.ForEachAsync(items, options, async (item, _) => await body(item).ConfigureAwait(false));
     }
 
-    private async Task ExportTraceAsync(Trace trace, Tally tally, CancellationToken ct)
+    /// <summary>One request as sent and as spooled: its route, body, the items it delivers and its delivery id.</summary>
+    private sealed record Request(RequestKind Kind, string Path, byte[] Body, int Items, string DeliveryId, string TraceId)
+    {
+        public SpoolEntry ToEntry() => new(Kind switch
+        {
+            RequestKind.Trace => SpoolKind.Trace,
+            RequestKind.AddSpans => SpoolKind.Spans,
+            _ => SpoolKind.Score,
+        }, Path, DeliveryId, TraceId, Items, Body);
+
+        public static Request From(SpoolEntry e) => new(e.Kind switch
+        {
+            SpoolKind.Trace => RequestKind.Trace,
+            SpoolKind.Spans => RequestKind.AddSpans,
+            _ => RequestKind.Score,
+        }, e.Path, e.Body, e.Items, e.DeliveryId, e.TraceId);
+    }
+
+    private static string NewId() => Guid.NewGuid().ToString("D");
+
+    /// <summary>A trace's requests: the trace with its first 500 spans, then the rest through add-spans. Null when a body failed.</summary>
+    private List<Request>? TraceRequests(Trace trace, Tally tally)
     {
         var chunks = SpanChunks.Split(trace);
-        var path = "/traces";
-        if (!TryBody(() => WireJson.TraceUtf8(trace, chunks.First), path, out var body, tally, 1)) return;
-
-        var outcome = await SendAsync(RequestKind.Trace, path, body, ct).ConfigureAwait(false);
-        var part = 0;
+        const string path = "/traces";
+        if (!TryBody(() => WireJson.TraceUtf8(trace, chunks.First), path, out var body, tally, 1)) return null;
+        var traceId = trace.Id.ToString();
+        var requests = new List<Request> { new(RequestKind.Trace, path, body, 1, NewId(), traceId) };
         foreach (var chunk in chunks.Rest)
         {
-            if (!outcome.Delivered) break;
-            part++;
-            var spansPath = $"/traces/{trace.Id}/spans";
-            if (!TryBody(() => WireJson.SpansUtf8(chunk), spansPath, out var spansBody, tally, 1)) return;
-            var chunkOutcome = await SendAsync(RequestKind.AddSpans, spansPath, spansBody, ct).ConfigureAwait(false);
-            if (!chunkOutcome.Delivered)
-            {
-                var lost = chunks.Rest.Skip(part - 1).Sum(c => c.Count);
-                outcome = chunkOutcome with { Detail = $"{lost} of {chunks.Count} spans not delivered: {chunkOutcome.Detail}" };
-            }
+            var spansPath = $"/traces/{traceId}/spans";
+            if (!TryBody(() => WireJson.SpansUtf8(chunk), spansPath, out var spansBody, tally, 1)) return null;
+            // The trace is the item; the chunks that carry its other spans count as none of their own.
+            requests.Add(new Request(RequestKind.AddSpans, spansPath, spansBody, 0, NewId(), traceId));
         }
-        Settle(outcome, 1, tally);
+        return requests;
     }
 
-    private async Task ExportLateSpansAsync(TraceId traceId, Seq<Span> spans, Tally tally, CancellationToken ct)
+    private Request? SpansRequest(TraceId traceId, Seq<Span> spans, Tally tally)
     {
         var path = $"/traces/{traceId}/spans";
-        if (!TryBody(() => WireJson.SpansUtf8(spans), path, out var body, tally, spans.Count)) return;
-        var outcome = await SendAsync(RequestKind.AddSpans, path, body, ct).ConfigureAwait(false);
-        Settle(outcome, spans.Count, tally);
+        return TryBody(() => WireJson.SpansUtf8(spans), path, out var body, tally, spans.Count)
+            ? new Request(RequestKind.AddSpans, path, body, spans.Count, NewId(), traceId.ToString())
+            : null;
     }
 
-    private async Task ExportScoreAsync(Score score, Tally tally, CancellationToken ct)
+    private Request? ScoreRequest(Score score, Tally tally)
     {
         const string path = "/evaluations/trace-scores";
         if (ClientLimits.Check(score).TryGet(out var problem))
         {
             Settle(Outcome.Dropped(DropReasons.Invalid, problem, path, "-", null), 1, tally);
-            return;
+            return null;
         }
-        if (!TryBody(() => WireJson.ScoreUtf8(score), path, out var body, tally, 1)) return;
-        var outcome = await SendAsync(RequestKind.Score, path, body, ct).ConfigureAwait(false);
-        Settle(outcome, 1, tally);
+        var id = NewId();
+        var keyed = score with { Metadata = score.Metadata.AddOrUpdate(DeliveryKey, Payload.Text(id)) };
+        return TryBody(() => WireJson.ScoreUtf8(keyed), path, out var body, tally, 1)
+            ? new Request(RequestKind.Score, path, body, 1, id, score.Trace.ToString())
+            : null;
+    }
+
+    private async Task ExportTraceAsync(Trace trace, Tally tally, CancellationToken ct)
+    {
+        if (TraceRequests(trace, tally) is not { } requests) return;
+        var outcome = await SendAsync(requests[0], replay: false, ct).ConfigureAwait(false);
+        var next = 1;
+        for (; next < requests.Count && outcome.Delivered; next++)
+        {
+            var chunkOutcome = await SendAsync(requests[next], replay: false, ct).ConfigureAwait(false);
+            if (!chunkOutcome.Delivered)
+            {
+                var chunks = SpanChunks.Split(trace);
+                var lost = chunks.Rest.Skip(next - 1).Sum(c => c.Count);
+                outcome = chunkOutcome with { Detail = $"{lost} of {chunks.Count} spans not delivered: {chunkOutcome.Detail}" };
+            }
+        }
+        var unsent = outcome.Delivered ? [] : requests.GetRange(next - 1, requests.Count - next + 1);
+        Finish(outcome, unsent, 1, tally);
+    }
+
+    private async Task ExportLateSpansAsync(TraceId traceId, Seq<Span> spans, Tally tally, CancellationToken ct)
+    {
+        if (SpansRequest(traceId, spans, tally) is not { } request) return;
+        var outcome = await SendAsync(request, replay: false, ct).ConfigureAwait(false);
+        Finish(outcome, [request], spans.Count, tally);
+    }
+
+    private async Task ExportScoreAsync(Score score, Tally tally, CancellationToken ct)
+    {
+        if (ScoreRequest(score, tally) is not { } request) return;
+        var outcome = await SendAsync(request, replay: false, ct).ConfigureAwait(false);
+        Finish(outcome, [request], 1, tally);
+    }
+
+    /// <summary>
+    /// Writes every item of <paramref name="batch"/> to the spool without trying to deliver it (the shutdown deadline
+    /// passed, or the export queue overflowed); returns how many items were kept (0 without a spool). Never throws.
+    /// </summary>
+    internal int SpoolNow(ExportBatch batch)
+    {
+        if (spool is null || batch is null || batch.Count == 0) return 0;
+        var tally = new Tally();
+        try { SpoolBatch(batch, tally, "not sent before the shutdown deadline or pushed out of a full queue", unreachable: false); }
+        catch (Exception ex) { log($"spooling failed: {ex.Message}"); }
+        return tally.Result().Deferred;
+    }
+
+    /// <summary>While the platform is unreachable: every item of the batch goes straight to the spool.</summary>
+    private void SpoolBatch(ExportBatch batch, Tally tally, string why = "the platform is unreachable", bool unreachable = true)
+    {
+        foreach (var trace in batch.Traces)
+            if (trace is not null && TraceRequests(trace, tally) is { } requests)
+                Finish(Outcome.Dropped(DropReasons.RetriesExhausted, why, "/traces", "-", null) with { Unreachable = unreachable },
+                    requests, 1, tally);
+        foreach (var group in batch.LateSpans.Where(s => s is not null).GroupBy(s => s.Trace))
+            foreach (var chunk in SpanChunks.Chunk(group, Limits.MaxSpansPerRequest))
+                if (SpansRequest(group.Key, chunk, tally) is { } request)
+                    Finish(Outcome.Dropped(DropReasons.RetriesExhausted, why, request.Path, "-", null) with { Unreachable = unreachable },
+                        [request], chunk.Count, tally);
+        foreach (var score in batch.Scores)
+            if (score is not null && ScoreRequest(score, tally) is { } request)
+                Finish(Outcome.Dropped(DropReasons.RetriesExhausted, why, request.Path, "-", null) with { Unreachable = unreachable },
+                    [request], 1, tally);
+    }
+
+    /// <summary>Reasons after which a request is kept in the spool rather than given up on.</summary>
+    private static bool Spoolable(string reason) =>
+        reason is DropReasons.RetriesExhausted or DropReasons.Cancelled or DropReasons.Unconfirmed;
+
+    /// <summary>Settles an item: delivered; or its unsent requests spooled (and the outage noted); or dropped and reported.</summary>
+    private void Finish(Outcome outcome, IReadOnlyList<Request> unsent, int items, Tally tally)
+    {
+        if (!outcome.Delivered && spool is not null && unsent.Count > 0 && Spoolable(outcome.Reason))
+        {
+            if (TrySpool(unsent, items, outcome.Detail))
+            {
+                tally.Defer(items);
+                if (outcome.Unreachable && Interlocked.Exchange(ref outage, 1) == 0)
+                    log($"the platform is unreachable ({outcome.Detail}); requests go to the spool at {spool.Directory} until it answers.");
+                EnsureReplay();
+                return;
+            }
+        }
+        Settle(outcome, items, tally);
+    }
+
+    /// <summary>Writes requests to the spool, in order; false when one could not be written (the item is then dropped).</summary>
+    private bool TrySpool(IReadOnlyList<Request> requests, int items, string why)
+    {
+        foreach (var request in requests)
+        {
+            if (!spool!.TryWrite(request.ToEntry(), out var evicted, out var error))
+            {
+                log($"writing to the spool at {spool.Directory} failed: {error}");
+                return false;
+            }
+            if (evicted > 0) Lost(DropReasons.SpoolFull, evicted, $"the spool reached its size limit ({spool.MaxBytes} bytes): the oldest request(s) were deleted", "-");
+        }
+        Metrics.RecordSpooled(items);
+        spoolLog.Write("spool", n => $"{n} item(s) written to the spool at {spool!.Directory} (not delivered now: {why}).", items);
+        return true;
+    }
+
+    /// <summary>Counts and reports items given up on outside a batch (spool limits, damaged files, replay refusals).</summary>
+    private void Lost(string reason, int items, string detail, string requestId, string path = "-", Exception? exception = null)
+    {
+        Metrics.RecordFailed(reason, items);
+        var error = new PandaProbeDeliveryException(reason, path, requestId, detail, exception);
+        log(error.Message);
+        Report(error);
+    }
+
+    /// <summary>Starts the replay of the spool unless it is running.</summary>
+    private void EnsureReplay()
+    {
+        if (spool is null || Volatile.Read(ref disposed) != 0) return;
+        if (Interlocked.CompareExchange(ref replaying, 1, 0) != 0) return;
+        using var quiet = ExecutionContext.IsFlowSuppressed() ? (AsyncFlowControl?)null : ExecutionContext.SuppressFlow();
+        Volatile.Write(ref replay, Task.Run(ReplayAsync));
+    }
+
+    /// <summary>
+    /// Sends the spool's requests oldest first, each leased so no other process sends it at once. A request the
+    /// platform cannot take now goes back to the spool and the replay waits (exponential backoff) before it tries
+    /// again; one the platform refuses for good is dropped and reported; a damaged file is deleted and reported. Ends
+    /// when the spool is empty or the exporter stops.
+    /// </summary>
+    private async Task ReplayAsync()
+    {
+        var owned = true;
+        var waits = 0;
+        try
+        {
+            while (!stopping.IsCancellationRequested)
+            {
+                var files = spool!.Ready(out var expired);
+                if (expired > 0) Lost(DropReasons.SpoolExpired, expired, $"kept longer than the spool's age limit ({spool.MaxAge})", "-");
+                if (files.Count == 0)
+                {
+                    Volatile.Write(ref outage, 0);
+                    Volatile.Write(ref replaying, 0);
+                    owned = false;
+                    // A request spooled since the listing finds the flag down and starts its own replay, or this one goes on.
+                    if (spool.IsEmpty || Interlocked.CompareExchange(ref replaying, 1, 0) != 0) return;
+                    owned = true;
+                    continue;
+                }
+                var blocked = false;
+                foreach (var file in files)
+                {
+                    if (stopping.IsCancellationRequested) break;
+                    if (spool.TryLease(file, LeaseDuration) is not { } lease) continue;
+                    if (spool.Read(lease) is not { } entry)
+                    {
+                        Lost(DropReasons.SpoolCorrupt, file.Items, $"spool file {Path.GetFileName(file.FullPath)} is damaged (torn or altered); it was deleted, not replayed", "-");
+                        continue;
+                    }
+                    var request = Request.From(entry);
+                    var outcome = await SendAsync(request, replay: true, stopping.Token).ConfigureAwait(false);
+                    if (outcome.Delivered)
+                    {
+                        spool.Complete(lease);
+                        Metrics.RecordReplayed(request.Items);
+                        Volatile.Write(ref outage, 0);
+                        waits = 0;
+                    }
+                    else if (Spoolable(outcome.Reason))
+                    {
+                        spool.Release(lease);
+                        if (outcome.Unreachable) Volatile.Write(ref outage, 1);
+                        blocked = true;
+                        break;
+                    }
+                    else
+                    {
+                        spool.Complete(lease);
+                        Lost(outcome.Reason, request.Items, "replaying from the spool: " + outcome.Detail, outcome.RequestId, outcome.Path, outcome.Exception);
+                    }
+                }
+                if (blocked && !stopping.IsCancellationRequested)
+                {
+                    var delay = Backoff.Delay(waits++, settings.InitialBackoff, settings.MaxBackoff, jitter(), jitterMode);
+                    try { await Task.Delay(delay, time, stopping.Token).ConfigureAwait(false); }
+                    catch (OperationCanceledException) { }
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            log($"replaying the spool failed: {ex.GetType().Name}: {ex.Message}");
+        }
+        finally
+        {
+            if (owned) Volatile.Write(ref replaying, 0);
+        }
     }
 
     private bool TryBody(Func<byte[]> write, string path, out byte[] body, Tally tally, int items)
@@ -238,13 +492,24 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
         }
     }
 
-    /// <summary>One logical request: the same X-Request-ID on every attempt, retried per the matrix.</summary>
-    private async Task<Outcome> SendAsync(RequestKind kind, string path, byte[] body, CancellationToken ct)
+    /// <summary>How a score is sent: posted; looked up only (its answer was lost); or looked up, then posted if absent (replay).</summary>
+    private enum ScoreMode { Post, LookupOnly, LookupThenPost }
+
+    /// <summary>
+    /// One logical request: the same X-Request-ID on every attempt, retried per the matrix. A score whose answer was lost
+    /// (sent, then a timeout or a broken connection) is never posted again in this call: it is looked up by its delivery
+    /// key until it is found or the lookups run out (<see cref="DropReasons.Unconfirmed"/>). A replayed request gets no
+    /// transient retries of its own (the replay backs off between tries), and a replayed score is looked up first.
+    /// </summary>
+    private async Task<Outcome> SendAsync(Request request, bool replay, CancellationToken ct)
     {
-        var requestId = Guid.NewGuid().ToString("D");
+        var requestId = request.DeliveryId;
+        var path = request.Path;
         var url = settings.Url(path);
+        var mode = request.Kind == RequestKind.Score && replay ? ScoreMode.LookupThenPost : ScoreMode.Post;
         var transientRetries = 0;
         var lagRetries = 0;
+        var ambiguous = false;
         while (true)
         {
             if (ct.IsCancellationRequested) return Outcome.Dropped(DropReasons.Cancelled, "deadline passed", path, requestId, null);
@@ -264,7 +529,26 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
             {
                 var pause = gate.Limit.Pause;
                 if (pause > TimeSpan.Zero) await Task.Delay(pause, time, ct).ConfigureAwait(false);
-                (decision, retryAfter, failure) = await AttemptAsync(kind, url, body, requestId, ct).ConfigureAwait(false);
+                if (mode == ScoreMode.Post)
+                {
+                    bool unanswered;
+                    (decision, retryAfter, failure, unanswered) = await AttemptAsync(request.Kind, url, request.Body, requestId, ct).ConfigureAwait(false);
+                    if (unanswered)
+                    {
+                        ambiguous = true;
+                        if (request.Kind == RequestKind.Score) mode = ScoreMode.LookupOnly;
+                    }
+                }
+                else
+                {
+                    bool? found;
+                    (found, decision, failure) = await LookupScoreAsync(request, ct).ConfigureAwait(false);
+                    if (found == false && mode == ScoreMode.LookupThenPost)
+                    {
+                        mode = ScoreMode.Post;
+                        continue;
+                    }
+                }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -296,13 +580,15 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
                 {
                     gate.Report(throttled: retry.Throttled, success: false);
                     var attempt = retry.IngestionLag ? lagRetries++ : transientRetries++;
-                    var budget = retry.IngestionLag ? settings.MaxIngestionLagRetries : settings.MaxRetries;
+                    var budget = retry.IngestionLag ? settings.MaxIngestionLagRetries : replay ? 0 : settings.MaxRetries;
                     if (attempt >= budget)
                     {
-                        var reason = retry.IngestionLag && retry.Reason.StartsWith("HTTP 404", StringComparison.Ordinal)
-                            ? DropReasons.NotFound
+                        var reason = ambiguous ? DropReasons.Unconfirmed
+                            : retry.IngestionLag && retry.Reason.StartsWith("HTTP 404", StringComparison.Ordinal) ? DropReasons.NotFound
                             : DropReasons.RetriesExhausted;
-                        return Outcome.Dropped(reason, $"gave up after {attempt + 1} attempt(s): {retry.Reason}", path, requestId, failure);
+                        var what = ambiguous ? "sent, but no answer confirmed it arrived" : $"gave up after {attempt + 1} attempt(s)";
+                        return Outcome.Dropped(reason, $"{what}: {retry.Reason}", path, requestId, failure)
+                            with { Unreachable = !retry.Throttled && !retry.IngestionLag };
                     }
                     var delay = RetryAfter.Parse(retryAfter, time.GetUtcNow(), settings.RetryAfterCap)
                         .IfNone(() => Backoff.Delay(attempt, settings.InitialBackoff, settings.MaxBackoff, jitter(), jitterMode));
@@ -322,7 +608,11 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
         }
     }
 
-    private async Task<(RetryDecision Decision, string? RetryAfter, Exception? Failure)> AttemptAsync(
+    /// <summary>
+    /// One attempt. <c>Unanswered</c> is true when the request may have reached the platform without an answer coming
+    /// back (a timeout, or a connection broken after it was established), so the platform may have stored it.
+    /// </summary>
+    private async Task<(RetryDecision Decision, string? RetryAfter, Exception? Failure, bool Unanswered)> AttemptAsync(
         RequestKind kind, Uri url, byte[] body, string requestId, CancellationToken ct)
     {
         using var timeout = new CancellationTokenSource(settings.RequestTimeout, time);
@@ -343,19 +633,62 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
                 catch (Exception) when (!ct.IsCancellationRequested) { text = null; }
             }
             var retryAfter = response.Headers.NonValidated.TryGetValues("Retry-After", out var values) ? values.ToString() : null;
-            return (RetryDecision.Classify(status, text, kind), retryAfter, null);
+            return (RetryDecision.Classify(status, text, kind), retryAfter, null, false);
         }
         catch (OperationCanceledException ex) when (!ct.IsCancellationRequested)
         {
-            return (RetryDecision.NetworkError($"no answer within {settings.RequestTimeout.TotalSeconds:0.###} s"), null, ex);
+            return (RetryDecision.NetworkError($"no answer within {settings.RequestTimeout.TotalSeconds:0.###} s"), null, ex, true);
         }
         catch (HttpRequestException ex)
         {
-            return (RetryDecision.NetworkError(ex.Message), null, ex);
+            var notSent = ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError
+                or HttpRequestError.SecureConnectionError or HttpRequestError.ProxyTunnelError;
+            return (RetryDecision.NetworkError(ex.Message), null, ex, !notSent);
         }
         catch (IOException ex)
         {
-            return (RetryDecision.NetworkError(ex.Message), null, ex);
+            return (RetryDecision.NetworkError(ex.Message), null, ex, true);
+        }
+    }
+
+    /// <summary>
+    /// Asks the platform whether a score was stored: <c>GET /evaluations/trace-scores/{trace_id}</c> lists the latest
+    /// score per name, each with its metadata; the score is found when one carries its delivery key. Found: success;
+    /// absent: <c>false</c> (with a lag retry, for a caller that only looks); a failed lookup: the usual retry matrix.
+    /// </summary>
+    private async Task<(bool? Found, RetryDecision Decision, Exception? Failure)> LookupScoreAsync(Request score, CancellationToken ct)
+    {
+        var absent = (false, (RetryDecision)new RetryDecision.Retry("the score is not on the platform (yet)", Throttled: false, IngestionLag: true), (Exception?)null);
+        using var timeout = new CancellationTokenSource(settings.RequestTimeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
+        try
+        {
+            using var response = await client.GetAsync(settings.Url($"/evaluations/trace-scores/{score.TraceId}"), linked.Token).ConfigureAwait(false);
+            var status = (int)response.StatusCode;
+            if (status == 404) return absent;
+            if (status is < 200 or >= 300)
+            {
+                var text = await response.Content.ReadAsStringAsync(linked.Token).ConfigureAwait(false);
+                return (null, RetryDecision.Classify(status, text, RequestKind.Trace), null);
+            }
+            await using var stream = await response.Content.ReadAsStreamAsync(linked.Token).ConfigureAwait(false);
+            using var doc = await JsonDocument.ParseAsync(stream, default, linked.Token).ConfigureAwait(false);
+            if (doc.RootElement.ValueKind == JsonValueKind.Array)
+                foreach (var item in doc.RootElement.EnumerateArray())
+                    if (item.ValueKind == JsonValueKind.Object
+                        && item.TryGetProperty("metadata", out var metadata) && metadata.ValueKind == JsonValueKind.Object
+                        && metadata.TryGetProperty(DeliveryKey, out var key) && key.ValueKind == JsonValueKind.String
+                        && key.ValueEquals(score.DeliveryId))
+                        return (true, new RetryDecision.Success(), null);
+            return absent;
+        }
+        catch (OperationCanceledException ex) when (!ct.IsCancellationRequested)
+        {
+            return (null, RetryDecision.NetworkError($"no answer within {settings.RequestTimeout.TotalSeconds:0.###} s"), ex);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or JsonException)
+        {
+            return (null, RetryDecision.NetworkError(ex.Message), ex);
         }
     }
 
@@ -370,6 +703,9 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
 
     private sealed record Outcome(bool Delivered, string Reason, string Detail, string Path, string RequestId, Exception? Exception)
     {
+        /// <summary>The last failure said the platform is unreachable or failing (network, 5xx), not busy (429) or lagging.</summary>
+        public bool Unreachable { get; init; }
+
         public static Outcome Ok(string path, string requestId) => new(true, string.Empty, string.Empty, path, requestId, null);
 
         public static Outcome Dropped(string reason, string detail, string path, string requestId, Exception? exception) =>
@@ -380,13 +716,15 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
     private sealed class Tally
     {
         private readonly ConcurrentQueue<string> errors = new();
-        private int exported, failed, cancelled;
+        private int exported, failed, cancelled, deferred;
 
         public int Exported => Volatile.Read(ref exported);
         public int Failed => Volatile.Read(ref failed);
         public int CancelledCount => Volatile.Read(ref cancelled);
 
         public void Succeed(int items) => Interlocked.Add(ref exported, items);
+
+        public void Defer(int items) => Interlocked.Add(ref deferred, items);
 
         public void Fail(int items, string reason, string detail)
         {
@@ -396,6 +734,40 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
         }
 
         public ExportResult Result() =>
-            new(Exported, Failed, Failed == 0 ? null : $"{Failed} item(s) not delivered; " + string.Join("; ", errors));
+            new(Exported, Failed, Failed == 0 ? null : $"{Failed} item(s) not delivered; " + string.Join("; ", errors))
+            {
+                Deferred = Volatile.Read(ref deferred),
+            };
+    }
+}
+
+/// <summary>
+/// A log line that may repeat under load, written at most once per <see cref="Every"/>: the first occurrence at once,
+/// later ones summed into the next line.
+/// </summary>
+internal sealed class RateLimitedLog(Action<string> log, TimeProvider time)
+{
+    /// <summary>The shortest time between two lines of one key.</summary>
+    public static readonly TimeSpan Every = TimeSpan.FromSeconds(10);
+    private readonly object gate = new();
+    private readonly Dictionary<string, (DateTimeOffset Last, long Pending)> keys = new(StringComparer.Ordinal);
+
+    /// <summary>Adds <paramref name="count"/> to <paramref name="key"/>'s total and writes a line when one is due.</summary>
+    public void Write(string key, Func<long, string> line, long count = 1)
+    {
+        long total;
+        lock (gate)
+        {
+            var now = time.GetUtcNow();
+            keys.TryGetValue(key, out var state);
+            total = state.Pending + count;
+            if (state.Last != default && now - state.Last < Every)
+            {
+                keys[key] = (state.Last, total);
+                return;
+            }
+            keys[key] = (now, 0);
+        }
+        try { log(line(total)); } catch { /* logging must not break delivery */ }
     }
 }

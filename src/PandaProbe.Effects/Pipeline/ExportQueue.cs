@@ -120,18 +120,20 @@ internal sealed class ExportQueue
         }
     }
 
-    /// <summary>Drops everything still waiting (shutdown deadline) and ends the queue.</summary>
-    public void Abort(Action<int> droppedAtDeadline)
+    /// <summary>Ends the queue at the shutdown deadline and returns the items still waiting (to be spooled or counted).</summary>
+    public Output[] Abort()
     {
         lock (gate)
         {
             aborted = true;
-            if (count > 0) droppedAtDeadline(count);
+            var left = new Output[count];
+            for (var i = 0; i < count; i++) left[i] = ring[(head + i) % ring.Length];
             System.Array.Clear(ring);
             head = count = 0;
             CancelTimerLocked();
             CompleteWaitersLocked();
             if (!exporting) finished.TrySetResult();
+            return left;
         }
     }
 

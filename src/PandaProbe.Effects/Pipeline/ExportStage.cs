@@ -27,6 +27,8 @@ internal sealed class ExportStage
     readonly IsolatedSubject<Output> outputs;
     readonly Action<Trace>? inspect;
     readonly CancellationTokenSource abort = new();
+    readonly System.Collections.Concurrent.ConcurrentQueue<Output> overflow = new();
+    int overflowCount;
     CancellationTokenSource? deadline;
     CancellationTokenRegistration abortLink;
 
@@ -56,9 +58,74 @@ internal sealed class ExportStage
         this.inspect = inspect;
     }
 
+    /// <summary><c>true</c> when an exporter keeps what it cannot deliver now (the platform exporter's spool).</summary>
+    public bool Spools => exporters.Any(e => e is HttpTraceExporter { SpoolDirectory: not null });
+
+    /// <summary>
+    /// Takes an item the full export queue pushed out, to be written to the spool by the export side (no file is
+    /// touched on the caller's thread); false when the spill-over is full too (the item is then lost, and counted).
+    /// </summary>
+    public bool Overflow(Output item, int capacity)
+    {
+        if (Interlocked.Increment(ref overflowCount) > capacity)
+        {
+            Interlocked.Decrement(ref overflowCount);
+            return false;
+        }
+        overflow.Enqueue(item);
+        return true;
+    }
+
+    /// <summary>Writes what the full queue pushed out to the spool; what cannot be spooled is counted as dropped.</summary>
+    public void SpillOverflow()
+    {
+        if (Volatile.Read(ref overflowCount) == 0) return;
+        var items = new List<Output>();
+        while (overflow.TryDequeue(out var item))
+        {
+            Interlocked.Decrement(ref overflowCount);
+            items.Add(item);
+        }
+        var lost = Spill(items);
+        if (lost > 0) counters.Dropped(DropReason.ExportQueueFull, lost);
+    }
+
+    /// <summary>
+    /// Writes export items to the spool at once, without trying to deliver them (the queue overflowed, or the shutdown
+    /// deadline passed): enriched, sampled and redacted as in a batch. Returns how many items could not be kept.
+    /// </summary>
+    public int Spill(IReadOnlyCollection<Output> items)
+    {
+        var (traces, late, scores) = (new List<Trace>(), new List<Span>(), new List<Score>());
+        foreach (var item in items)
+        {
+            if (!IsExportItem(item)) continue;
+            var enriched = Enrich(item);
+            if (!Kept(enriched))
+            {
+                counters.SampledOut();
+                continue;
+            }
+            switch (Redact(enriched))
+            {
+                case Output.TraceCompleted c: traces.Add(c.Trace); break;
+                case Output.SpanCompleted s: late.Add(s.Span); break;
+                case Output.ScoreSubmitted s: scores.Add(s.Score); break;
+            }
+        }
+        var batch = new ExportBatch(traces, late, scores);
+        if (batch.Count == 0) return 0;
+        var kept = 0;
+        foreach (var exporter in exporters)
+            if (exporter is HttpTraceExporter http) kept = Math.Max(kept, http.SpoolNow(batch));
+        counters.Deferred(kept);
+        return batch.Count - kept;
+    }
+
     /// <summary>Enriches, publishes and exports one batch. Never throws.</summary>
     public async ValueTask ProcessAsync(Output[] items)
     {
+        SpillOverflow();
         List<Trace>? traces = null;
         List<Span>? late = null;
         List<Score>? scores = null;
@@ -102,6 +169,11 @@ internal sealed class ExportStage
     bool Kept(Output item)
     {
         if (sampling.KeepsAll) return true;
+        lock (keptByRule) return KeptLocked(item);
+    }
+
+    bool KeptLocked(Output item)
+    {
         switch (item)
         {
             case Output.TraceCompleted c:
@@ -182,30 +254,39 @@ internal sealed class ExportStage
         try { abort.Cancel(); } catch (ObjectDisposedException) { }
     }
 
+    /// <summary>
+    /// Hands the batch to each exporter in turn. A user's exporter is bounded by the export deadline; the platform
+    /// exporter bounds its own work (request timeouts, retry budgets, its spool) and is cancelled only by the shutdown
+    /// deadline, so nothing waiting behind a 429 pause is dropped for waiting.
+    /// </summary>
     async Task ExportAsync(ExportBatch batch)
     {
-        var worstFailed = 0;
+        var (worstFailed, worstUnsent) = (0, 0);
+        var deferred = 0;
         foreach (var exporter in exporters)
         {
             ExportResult result;
-            var call = RentDeadline();
+            var call = exporter is HttpTraceExporter ? null : RentDeadline();
             try
             {
-                result = await exporter.ExportAsync(batch, call.Token).ConfigureAwait(false);
+                result = await exporter.ExportAsync(batch, call?.Token ?? abort.Token).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
                 result = ExportResult.Failure(batch.Count, $"{ex.GetType().Name}: {ex.Message}");
             }
-            ReturnDeadline(call);
+            if (call is not null) ReturnDeadline(call);
             if (!result.IsSuccess)
             {
                 SelfLog.Write($"exporter '{SafeName(exporter)}' failed {result.Failed} of {batch.Count} items: {result.Error}");
                 worstFailed = Math.Max(worstFailed, Math.Min(result.Failed, batch.Count));
             }
+            deferred = Math.Max(deferred, result.Deferred);
+            worstUnsent = Math.Max(worstUnsent, Math.Min(result.Failed + result.Deferred, batch.Count));
         }
-        counters.Exported(batch.Count - worstFailed);
+        counters.Exported(batch.Count - worstUnsent);
         if (worstFailed > 0) counters.Failed(worstFailed);
+        if (deferred > 0) counters.Deferred(deferred);
     }
 
     /// <summary>

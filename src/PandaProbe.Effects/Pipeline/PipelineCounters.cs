@@ -14,7 +14,7 @@ internal sealed class PipelineCounters
     // its count once, when it has finished.
     PaddedCounter itemsExported;
     long itemsFailed, adjusted, subscriberErrors, unserializable;
-    long messageFormatWarnings, sampledOut;
+    long messageFormatWarnings, sampledOut, deferred;
     readonly long[] dropped = new long[Enum.GetValues<DropReason>().Length];
     readonly ConcurrentDictionary<RejectionReason, long> rejections = new();
     ExportQueue? queue;
@@ -44,6 +44,8 @@ internal sealed class PipelineCounters
         rejections.AddOrUpdate(reason, 1, (_, v) => v + 1);
         Dropped(DropReason.Rejected);
     }
+    /// <summary>Counts items an exporter kept on disk to deliver later.</summary>
+    public void Deferred(long n) => Interlocked.Add(ref deferred, n);
     /// <summary>Counts a trace (or a late span or score of one) that sampling left out.</summary>
     public void SampledOut() => Interlocked.Increment(ref sampledOut);
     /// <summary>Counts a value that does not follow the messages convention (warned about, sent as-is).</summary>
@@ -65,6 +67,8 @@ internal sealed class PipelineCounters
     {
         MessageFormatWarnings = Interlocked.Read(ref messageFormatWarnings),
         SampledOut = Interlocked.Read(ref sampledOut),
+        Spooled = Interlocked.Read(ref deferred),
+        Replayed = delivery.Sum(d => d.Replayed),
         SendsToPlatform = delivery.Length > 0,
         Retried = delivery.Sum(d => d.Retried),
         DeliveryFailures = delivery.SelectMany(d => d.DroppedByReason).GroupBy(kv => kv.Key)
@@ -110,6 +114,16 @@ public sealed record PipelineHealth(
     /// such traces. They are not drops: nothing in <see cref="DroppedByReason"/> counts them.
     /// </summary>
     public long SampledOut { get; init; }
+
+    /// <summary>
+    /// Items (traces, late spans, scores) the platform could not take when they were sent (an outage, retries spent,
+    /// the shutdown deadline, a full export queue) and that were written to the spool instead, to be delivered when
+    /// the platform answers again. They are neither exported nor dropped.
+    /// </summary>
+    public long Spooled { get; init; }
+
+    /// <summary>Spooled items this client delivered (spooled by this process or an earlier one).</summary>
+    public long Replayed { get; init; }
 
     /// <summary><c>true</c> when the client delivers to the PandaProbe platform (the delivery counters below apply).</summary>
     public bool SendsToPlatform { get; init; }

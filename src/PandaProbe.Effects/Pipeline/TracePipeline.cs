@@ -26,6 +26,8 @@ internal sealed class TracePipeline : IAsyncDisposable
     readonly Action<Trace>? completedSink;
     readonly object shutdownGate = new();
     readonly ExportScheduler? ownScheduler;
+    readonly bool spools;
+    readonly PandaProbe.Exporters.RateLimitedLog warnings;
     volatile bool closed;
     Task? shutdown;
 
@@ -44,9 +46,10 @@ internal sealed class TracePipeline : IAsyncDisposable
     /// </param>
     /// <param name="redactor">What of each item may leave the process (everything when null).</param>
     /// <param name="sampling">Which traces are kept (all when null).</param>
+    /// <param name="warn">Where drops are reported, at most once per 10 seconds per kind (<see cref="SelfLog"/> when null).</param>
     public TracePipeline(IEnumerable<ITraceExporter> exporters, PipelineOptions? options = null, TimeProvider? time = null,
         IScheduler? scheduler = null, Enricher? enricher = null, Action<Trace>? completedSink = null,
-        Redactor? redactor = null, SamplingPolicy? sampling = null)
+        Redactor? redactor = null, SamplingPolicy? sampling = null, Action<string>? warn = null)
     {
         ArgumentNullException.ThrowIfNull(exporters);
         Options = options ?? PipelineOptions.Default;
@@ -69,6 +72,8 @@ internal sealed class TracePipeline : IAsyncDisposable
                 if (sample.Next()) MessagesFormatCheck.Check(trace, w => { Counters.MessageFormatWarning(); SelfLog.Write(w); });
             },
             Redactor, Sampling);
+        spools = stage.Spools;
+        warnings = new PandaProbe.Exporters.RateLimitedLog(warn ?? SelfLog.Write, this.time);
         queue = new ExportQueue(Options.MaxQueueSize, Options.BatchSize, Options.FlushInterval, Scheduler, stage.ProcessAsync, Dropped);
         Counters.ReadFrom(queue);
         Counters.ReadDeliveryFrom(exporters.OfType<HttpTraceExporter>().Select(e => e.Metrics));
@@ -172,12 +177,17 @@ internal sealed class TracePipeline : IAsyncDisposable
         if (!queue.Add(output, folded)) Counters.Dropped(DropReason.AfterShutdown);
     }
 
+    /// <summary>
+    /// An item the full queue pushed out (called under the queue's lock, on the caller's thread: no I/O here). With a
+    /// spool it is handed to the export side, which writes it there; otherwise it is lost and counted.
+    /// </summary>
     void Dropped(Output output)
     {
         if (ExportStage.IsExportItem(output))
         {
+            if (spools && stage.Overflow(output, Options.MaxQueueSize)) return;
             Counters.Dropped(DropReason.ExportQueueFull);
-            SelfLog.Write("export queue full: the oldest item was dropped");
+            warnings.Write("queue", n => $"the export queue is full: {n} item(s) dropped (raise MaxQueueSize, or lower the rate of traces).");
         }
         else Counters.Dropped(DropReason.SubscriberQueueFull);
     }
@@ -221,17 +231,31 @@ internal sealed class TracePipeline : IAsyncDisposable
         var inTime = await Within(task, timeout).ConfigureAwait(false);
         if (!inTime && first)
         {
+            // What is still queued goes to the spool (or is counted as lost); what is being sent is cancelled, and the
+            // platform exporter spools it. The result is read after a short grace for that accounting to finish.
             stage.Abort();
-            queue.Abort(n => Counters.Dropped(DropReason.ShutdownDeadline, n));
+            var left = queue.Abort();
+            var lost = stage.Spill(left.Where(ExportStage.IsExportItem).ToArray());
+            stage.SpillOverflow();
+            if (lost > 0)
+            {
+                Counters.Dropped(DropReason.ShutdownDeadline, lost);
+                warnings.Write("deadline", n => $"the shutdown deadline passed: {n} item(s) were neither delivered nor spooled.", lost);
+            }
+            await Within(task, ShutdownGrace).ConfigureAwait(false);
             ownScheduler?.Dispose();
         }
         return Result(inTime);
     }
 
+    /// <summary>How long a shutdown that missed its deadline waits for cancelled exports to settle their accounting.</summary>
+    internal static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(2);
+
     async Task RunShutdownAsync()
     {
         queue.Complete();
         await queue.Finished.ConfigureAwait(false);
+        stage.SpillOverflow();
         await stage.ShutdownExportersAsync().ConfigureAwait(false);
         events.Complete();
         completed.Complete();

@@ -105,4 +105,15 @@ public static class DropReasons
     public const string Serialization = "serialization";
     /// <summary>The bounded queue was full and the oldest item was dropped.</summary>
     public const string QueueFull = "queue_full";
+    /// <summary>
+    /// Sent, but no answer confirmed that it arrived (timeouts or broken connections after sending), and no spool kept
+    /// it: it may well be on the platform. A score in this state was looked up by its delivery key and not found.
+    /// </summary>
+    public const string Unconfirmed = "unconfirmed";
+    /// <summary>The spool reached its size limit: its oldest requests were deleted to make room.</summary>
+    public const string SpoolFull = "spool_full";
+    /// <summary>A spooled request was older than the spool's age limit and was deleted unsent.</summary>
+    public const string SpoolExpired = "spool_expired";
+    /// <summary>A spool file was torn or damaged on disk: detected by its checksum, deleted, never replayed.</summary>
+    public const string SpoolCorrupt = "spool_corrupt";
 }

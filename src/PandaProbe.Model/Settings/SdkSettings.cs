@@ -58,6 +58,30 @@ public sealed record SdkSettings
     public double SampleRate { get; init; } = 1;
     /// <summary>What of the recorded values leaves the process. Default: <see cref="Model.ContentMode.Full"/>.</summary>
     public ContentMode ContentMode { get; init; } = ContentMode.Full;
+    /// <summary>Whether requests the platform cannot take now are kept on disk for later (<c>PANDAPROBE_SPOOL_DIR=off</c> turns it off).</summary>
+    public bool Spool { get; init; } = true;
+    /// <summary>The spool's directory (<c>PANDAPROBE_SPOOL_DIR</c>); None for the default under the local application data.</summary>
+    public Option<string> SpoolDirectory { get; init; }
+
+    /// <summary>Prints the settings with the API key masked (only its last four characters shown).</summary>
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("ApiKey = ").Append(ApiKey.Match(k => k.Length > 8 ? "***" + k[^4..] : "***", () => "None"));
+        builder.Append(", ProjectName = ").Append(ProjectName.IfNone("None"));
+        builder.Append(", Endpoint = ").Append(Endpoint);
+        builder.Append(", Enabled = ").Append(Enabled);
+        builder.Append(", Environment = ").Append(Environment.IfNone("None"));
+        builder.Append(", Release = ").Append(Release.IfNone("None"));
+        builder.Append(", BatchSize = ").Append(BatchSize);
+        builder.Append(", FlushInterval = ").Append(FlushInterval);
+        builder.Append(", MaxQueueSize = ").Append(MaxQueueSize);
+        builder.Append(", RequestTimeout = ").Append(RequestTimeout);
+        builder.Append(", MaxRetries = ").Append(MaxRetries);
+        builder.Append(", ContentMode = ").Append(ContentMode);
+        builder.Append(", SampleRate = ").Append(SampleRate.ToString(CultureInfo.InvariantCulture));
+        builder.Append(", Spool = ").Append(Spool ? SpoolDirectory.IfNone("default") : "off");
+        return true;
+    }
 
     /// <summary><c>true</c> when enabled with both an API key and a project name: traces go to the platform.</summary>
     public bool SendsToPlatform => Enabled && ApiKey.IsSome && ProjectName.IsSome;
@@ -227,6 +251,13 @@ public sealed record SdkSettings
             LocalFilePath = Text(o.LocalFilePath, SettingNames.LocalFile),
             SampleRate = Ratio(o.SampleRate),
             ContentMode = Mode(o.ContentMode),
+        };
+        var spoolText = o.SpoolDirectory ?? Env(SettingNames.SpoolDirectory);
+        var spoolOff = spoolText is not null && spoolText.Trim().ToLowerInvariant() is "off" or "none" or "false" or "0";
+        settings = settings with
+        {
+            Spool = o.Spool ?? !spoolOff,
+            SpoolDirectory = spoolOff ? None : NonEmpty(spoolText).Map(t => t.Trim()),
         };
         if (settings.MaxBackoff < settings.InitialBackoff)
             errors.Add($"MaxBackoff: {settings.MaxBackoff} is shorter than InitialBackoff {settings.InitialBackoff}.");

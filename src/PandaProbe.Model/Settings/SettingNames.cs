@@ -37,4 +37,6 @@ public static class SettingNames
     public const string SampleRate = "PANDAPROBE_SAMPLE_RATE";
     /// <summary>(.NET) What of the recorded values leaves the process: <c>full</c>, <c>redacted</c> or <c>metadata_only</c>.</summary>
     public const string ContentMode = "PANDAPROBE_CONTENT_MODE";
+    /// <summary>The spool's directory, or <c>off</c> to deliver without one.</summary>
+    public const string SpoolDirectory = "PANDAPROBE_SPOOL_DIR";
 }

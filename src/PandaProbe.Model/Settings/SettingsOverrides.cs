@@ -50,4 +50,8 @@ public sealed record SettingsOverrides
     public double? SampleRate { get; init; }
     /// <summary>What of the recorded values leaves the process.</summary>
     public ContentMode? ContentMode { get; init; }
+    /// <summary><see cref="SdkSettings.Spool"/>.</summary>
+    public bool? Spool { get; init; }
+    /// <summary><see cref="SdkSettings.SpoolDirectory"/> (<c>off</c> turns the spool off).</summary>
+    public string? SpoolDirectory { get; init; }
 }

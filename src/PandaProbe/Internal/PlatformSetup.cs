@@ -1,6 +1,7 @@
 using System.Collections;
 using PandaProbe.Model.Settings;
 using PandaProbe.Settings;
+using PandaProbe.Spool;
 
 namespace PandaProbe.Internal;
 
@@ -44,6 +45,8 @@ internal static class PlatformSetup
             LocalFilePath = options.LocalFilePath,
             SampleRate = options.Sampling.Ratio,
             ContentMode = options.ContentMode,
+            Spool = options.Spool.Enabled,
+            SpoolDirectory = options.Spool.Directory,
         }, environment);
     }
 
@@ -56,10 +59,42 @@ internal static class PlatformSetup
                 TimeProvider = options.TimeProvider ?? TimeProvider.System,
                 OnError = options.OnError,
                 Log = Log,
+                Spool = CreateSpool(settings, options),
             })
             : null;
 
-    private static void Log(string line)
+    /// <summary>The platform exporter's spool, or null when it is off; throws <see cref="ArgumentException"/> for a bad setting.</summary>
+    public static FileSpool? CreateSpool(SdkSettings settings, PandaProbeOptions options)
+    {
+        var o = options.Spool;
+        if (o.MaxBytes < SpoolOptions.MinBytes)
+            throw new ArgumentException($"Spool.MaxBytes must be at least {SpoolOptions.MinBytes} bytes.", nameof(SpoolOptions.MaxBytes));
+        if (o.MaxAge <= TimeSpan.Zero)
+            throw new ArgumentException("Spool.MaxAge must be positive.", nameof(SpoolOptions.MaxAge));
+        if (!settings.Spool) return null;
+        var directory = settings.SpoolDirectory.IfNone(() => DefaultSpoolDirectory(settings));
+        try { directory = Path.GetFullPath(directory); }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw new ArgumentException($"Spool.Directory ({SettingNames.SpoolDirectory}): '{directory}' is not a valid path: {ex.Message}", nameof(SpoolOptions.Directory), ex);
+        }
+        return new FileSpool(directory, o.MaxBytes, o.MaxAge, options.TimeProvider);
+    }
+
+    /// <summary>
+    /// <c>PandaProbe/spool/&lt;16 hex digits&gt;</c> under the local application data (the temporary directory when there
+    /// is none): one directory per endpoint and project, so a process replays only what was meant for its platform.
+    /// </summary>
+    internal static string DefaultSpoolDirectory(SdkSettings settings)
+    {
+        var root = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify);
+        if (string.IsNullOrEmpty(root)) root = Path.GetTempPath();
+        var key = System.Text.Encoding.UTF8.GetBytes(settings.Endpoint + "\n" + settings.ProjectName.IfNone(string.Empty));
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(key))[..16];
+        return Path.Combine(root, "PandaProbe", "spool", hash);
+    }
+
+    internal static void Log(string line)
     {
         if (SelfLog.IsEnabled) SelfLog.Write(line);
         else

@@ -59,6 +59,12 @@ public abstract record Reply
     /// <summary>Answers only after <paramref name="delay"/> (or never, when the client gives up first).</summary>
     public static Reply Slow(TimeSpan delay, Reply then) => new SlowReply(delay, then);
 
+    /// <summary>
+    /// Stores the request as accepted at once, then answers only after <paramref name="delay"/> (the platform stored it,
+    /// but a client that gives up first never hears so).
+    /// </summary>
+    public static Reply StoreThenAnswerLate(TimeSpan delay) => new StoreThenLateReply(delay);
+
     /// <summary>Waits for <paramref name="signal"/> (bounded by <paramref name="bound"/>) before answering with <paramref name="then"/>.</summary>
     public static Reply WaitFor(Task signal, TimeSpan bound, Reply then) => new WaitReply(signal, bound, then);
 
@@ -67,6 +73,7 @@ public abstract record Reply
     internal sealed record AbortReply : Reply;
     internal sealed record SlowReply(TimeSpan Delay, Reply Then) : Reply;
     internal sealed record WaitReply(Task Signal, TimeSpan Bound, Reply Then) : Reply;
+    internal sealed record StoreThenLateReply(TimeSpan Delay) : Reply;
 }
 
 /// <summary>
@@ -79,6 +86,7 @@ public sealed class FakePlatform : IAsyncDisposable
     private static readonly Lazy<OpenApiChecker?> Schemas = new(() =>
         SharedFolder.File("pandaprobe-api", "openapi.json") is { } file && File.Exists(file) ? OpenApiChecker.Load(file) : null);
     private static readonly Regex AddSpansRoute = new("^/traces/([0-9a-fA-F-]{36})/spans$", RegexOptions.Compiled);
+    private static readonly Regex ScoresOfTraceRoute = new("^/evaluations/trace-scores/([0-9a-fA-F-]{36})$", RegexOptions.Compiled);
 
     private readonly WebApplication app;
     private readonly string prefix;
@@ -111,11 +119,12 @@ public sealed class FakePlatform : IAsyncDisposable
 
     /// <summary>Starts a platform on a free loopback port.</summary>
     /// <param name="prefix">A path prefix the platform is mounted under (e.g. <c>/api</c>).</param>
-    public static async Task<FakePlatform> StartAsync(string prefix = "")
+    /// <param name="port">The port to listen on (0: a free one).</param>
+    public static async Task<FakePlatform> StartAsync(string prefix = "", int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, port));
         var app = builder.Build();
         FakePlatform? platform = null;
         app.Run(ctx => platform!.HandleAsync(ctx));
@@ -151,8 +160,49 @@ public sealed class FakePlatform : IAsyncDisposable
     /// <summary>Every problem found in any body received.</summary>
     public IReadOnlyList<string> Problems => received.SelectMany(r => r.Problems.Select(p => $"{r.Route}: {p}")).ToList();
 
+    /// <summary>
+    /// How many accepted requests carried each trace id (<c>POST /traces</c>): a trace delivered once has a count of 1.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> TraceArrivals =>
+        Accepted.Where(r => r.IsTrace).GroupBy(r => r.Json.GetProperty("trace_id").GetString()!)
+            .ToDictionary(g => g.Key, g => g.Count());
+
+    /// <summary>
+    /// <c>GET /evaluations/trace-scores/{trace_id}</c> as the platform answers it: the latest accepted score per name of
+    /// the trace, with its metadata.
+    /// </summary>
+    private async Task<bool> TryAnswerScoreLookup(HttpContext ctx, string route)
+    {
+        if (ctx.Request.Method != "GET" || ScoresOfTraceRoute.Match(route) is not { Success: true } m) return false;
+        var trace = m.Groups[1].Value;
+        Interlocked.Increment(ref lookups);
+        var latest = Accepted.Where(r => r.IsScore && r.Json.GetProperty("trace_id").GetString() == trace)
+            .GroupBy(r => r.Json.GetProperty("name").GetString())
+            .Select(g => g.Last().Json)
+            .Select(j => new
+            {
+                id = Guid.NewGuid(),
+                trace_id = trace,
+                name = j.GetProperty("name").GetString(),
+                value = j.GetProperty("value").GetString(),
+                metadata = j.TryGetProperty("metadata", out var md) ? md : default(JsonElement?),
+            })
+            .ToList();
+        await Write(ctx, 200, JsonSerializer.Serialize(latest));
+        return true;
+    }
+
+    private int lookups;
+
+    /// <summary>How many score lookups (<c>GET /evaluations/trace-scores/{trace_id}</c>) were answered.</summary>
+    public int Lookups => Volatile.Read(ref lookups);
+
     private async Task HandleAsync(HttpContext ctx)
     {
+        {
+            var p = ctx.Request.Path.Value ?? "/";
+            if (await TryAnswerScoreLookup(ctx, p.StartsWith(prefix, StringComparison.Ordinal) ? p[prefix.Length..] : p)) return;
+        }
         string body;
         using (var reader = new StreamReader(ctx.Request.Body, Encoding.UTF8))
             body = await reader.ReadToEndAsync(ctx.RequestAborted);
@@ -197,6 +247,14 @@ public sealed class FakePlatform : IAsyncDisposable
                 break;
             case Reply.AbortReply:
                 ctx.Abort();
+                break;
+            case Reply.StoreThenLateReply late:
+                accepted.Enqueue(request);
+                try { await Task.Delay(late.Delay, ctx.RequestAborted); }
+                catch (OperationCanceledException) { return; }
+                await Write(ctx, request.IsTrace ? 202 : 201, request.IsTrace
+                    ? JsonSerializer.Serialize(new { trace_id = request.Json.GetProperty("trace_id").GetString(), task_id = "task" })
+                    : "{}");
                 break;
             case Reply.SlowReply slow:
                 try { await Task.Delay(slow.Delay, ctx.RequestAborted); }

@@ -1,0 +1,364 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace PandaProbe.Spool;
+
+/// <summary>What a spooled request carries: the platform route it goes to.</summary>
+internal enum SpoolKind : byte
+{
+    /// <summary><c>POST /traces</c>.</summary>
+    Trace = 1,
+    /// <summary><c>POST /traces/{id}/spans</c>.</summary>
+    Spans = 2,
+    /// <summary><c>POST /evaluations/trace-scores</c>.</summary>
+    Score = 3,
+}
+
+/// <summary>One request that could not be delivered when it was made: its route, its body and how many items it holds.</summary>
+/// <param name="Kind">The route's kind.</param>
+/// <param name="Path">The route (e.g. <c>/traces</c>).</param>
+/// <param name="DeliveryId">The request's id, kept across processes (for a score, the key it is looked up by).</param>
+/// <param name="TraceId">The trace the request belongs to (a score is looked up under it).</param>
+/// <param name="Items">How many items (traces, spans or scores) the request delivers.</param>
+/// <param name="Body">The request body, UTF-8 JSON.</param>
+internal sealed record SpoolEntry(SpoolKind Kind, string Path, string DeliveryId, string TraceId, int Items, byte[] Body);
+
+/// <summary>A published spool file: its path, and what its name says (when it was written, how many items it holds).</summary>
+/// <param name="FullPath">The file's path.</param>
+/// <param name="Written">When it was written (UTC ticks).</param>
+/// <param name="Items">How many items it holds.</param>
+/// <param name="Bytes">Its size.</param>
+internal sealed record SpoolFile(string FullPath, long Written, int Items, long Bytes);
+
+/// <summary>
+/// A directory of requests that could not be delivered yet, replayed oldest first by this or a later process. Each
+/// request is one file, written under a temporary name, flushed to disk, then published by an atomic rename, so a
+/// crash leaves either a whole file or an unpublished temporary one; every file ends with a SHA-256 of its content, so
+/// a file torn or damaged on disk is detected, counted and deleted, never replayed. A file is leased before it is sent
+/// by renaming it to a name carrying the lease's expiry: a rename succeeds for one process only, so two processes
+/// sharing the directory never send the same file at once, and a lease left by a crashed process is taken over once
+/// it expires. The directory is bounded by bytes (the oldest files make room, counted) and by age (older files are
+/// deleted when met, counted). No timer and no thread of its own: every method runs on its caller (the export side).
+/// </summary>
+internal sealed class FileSpool
+{
+    const string Extension = ".spool";
+    const string LeaseMarker = ".lease-";
+    const string Temporary = ".tmp";
+    static ReadOnlySpan<byte> Magic => "PPSPOOL1"u8;
+    const int HashLength = 32;
+
+    readonly TimeProvider time;
+    readonly object gate = new();
+    long sequence;
+    long knownBytes = -1;   // the directory's size as last scanned plus writes since; -1 until scanned
+
+    /// <param name="directory">Where the files live (created when needed).</param>
+    /// <param name="maxBytes">The most bytes kept; the oldest files are deleted to make room.</param>
+    /// <param name="maxAge">How long a file is kept before it is deleted unsent.</param>
+    /// <param name="time">The clock of file ages and lease expiries.</param>
+    public FileSpool(string directory, long maxBytes, TimeSpan maxAge, TimeProvider? time = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        Directory = Path.GetFullPath(directory);
+        MaxBytes = maxBytes;
+        MaxAge = maxAge;
+        this.time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>The spool's directory.</summary>
+    public string Directory { get; }
+
+    /// <summary>The most bytes kept.</summary>
+    public long MaxBytes { get; }
+
+    /// <summary>How long a file is kept.</summary>
+    public TimeSpan MaxAge { get; }
+
+    /// <summary>
+    /// Writes <paramref name="entry"/> durably and publishes it. To stay within <see cref="MaxBytes"/> the oldest
+    /// unleased files are deleted first; <paramref name="evicted"/> says how many items they held. Never throws:
+    /// false, with the reason, when the entry could not be written (it was not published).
+    /// </summary>
+    public bool TryWrite(SpoolEntry entry, out int evicted, out string? error)
+    {
+        evicted = 0;
+        error = null;
+        try
+        {
+            var bytes = Encode(entry);
+            if (bytes.Length > MaxBytes)
+            {
+                error = $"the request ({bytes.Length} bytes) is larger than the spool ({MaxBytes} bytes)";
+                return false;
+            }
+            System.IO.Directory.CreateDirectory(Directory);
+            evicted = MakeRoom(bytes.Length);
+            var now = time.GetUtcNow().UtcTicks;
+            var name = string.Create(CultureInfo.InvariantCulture,
+                $"{now:D19}-{Interlocked.Increment(ref sequence):D10}-{Environment.ProcessId}-{entry.Items}{Extension}");
+            var final = Path.Combine(Directory, name);
+            var temp = final + Temporary;
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None))
+            {
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, final);
+            lock (gate) if (knownBytes >= 0) knownBytes += bytes.Length;
+            return true;
+        }
+        catch (Exception ex)
+        {
+            error = $"{ex.GetType().Name}: {ex.Message}";
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The files ready to send, oldest first: published files and leases that expired (their holder crashed). Files
+    /// older than <see cref="MaxAge"/> are deleted and their items added to <paramref name="expired"/>. Never throws.
+    /// </summary>
+    public IReadOnlyList<SpoolFile> Ready(out int expired)
+    {
+        expired = 0;
+        var ready = new List<SpoolFile>();
+        if (!System.IO.Directory.Exists(Directory)) return ready;
+        var now = time.GetUtcNow().UtcTicks;
+        long total = 0;
+        try
+        {
+            foreach (var info in new DirectoryInfo(Directory).EnumerateFiles("*" + Extension + "*"))
+            {
+                if (!Parse(info.Name, out var written, out var items, out var leaseExpiry)) continue;
+                long length;
+                try { length = info.Length; } catch (IOException) { continue; }
+                if (now - written > MaxAge.Ticks && TryDelete(info.FullName))
+                {
+                    expired += items;
+                    continue;
+                }
+                total += length;
+                if (leaseExpiry is { } until && until > now) continue;
+                ready.Add(new SpoolFile(info.FullName, written, items, length));
+            }
+            DeleteStaleTemporaries();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            SelfLog.Write($"reading the spool directory failed: {ex.Message}");
+        }
+        lock (gate) knownBytes = total;
+        ready.Sort(static (a, b) => string.CompareOrdinal(Path.GetFileName(a.FullPath), Path.GetFileName(b.FullPath)));
+        return ready;
+    }
+
+    /// <summary>True when the directory holds no published file (leased ones included).</summary>
+    public bool IsEmpty
+    {
+        get
+        {
+            try
+            {
+                return !System.IO.Directory.Exists(Directory)
+                    || !System.IO.Directory.EnumerateFiles(Directory, "*" + Extension + "*").Any(f => Parse(Path.GetFileName(f), out _, out _, out _));
+            }
+            catch (Exception) { return true; }
+        }
+    }
+
+    /// <summary>Takes <paramref name="file"/> for <paramref name="duration"/>; null when another process took it first.</summary>
+    public SpoolLease? TryLease(SpoolFile file, TimeSpan duration)
+    {
+        var expiry = time.GetUtcNow().UtcTicks + duration.Ticks;
+        var leased = Base(file.FullPath) + LeaseMarker + expiry.ToString("D19", CultureInfo.InvariantCulture);
+        try
+        {
+            File.Move(file.FullPath, leased);
+            return new SpoolLease(leased, file);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;   // gone: another process leased or finished it
+        }
+    }
+
+    /// <summary>Reads a leased file; null when it is torn or damaged (it is then deleted: it must never be replayed).</summary>
+    public SpoolEntry? Read(SpoolLease lease)
+    {
+        try
+        {
+            var bytes = File.ReadAllBytes(lease.Path);
+            if (Decode(bytes) is { } entry) return entry;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            SelfLog.Write($"reading spool file {Path.GetFileName(lease.Path)} failed: {ex.Message}");
+            return null;
+        }
+        TryDelete(lease.Path);
+        return null;
+    }
+
+    /// <summary>The leased request was delivered or given up on: deletes its file.</summary>
+    public void Complete(SpoolLease lease)
+    {
+        if (TryDelete(lease.Path)) lock (gate) if (knownBytes >= 0) knownBytes -= lease.File.Bytes;
+    }
+
+    /// <summary>The leased request could not be sent now: publishes it again under its original name.</summary>
+    public void Release(SpoolLease lease)
+    {
+        try { File.Move(lease.Path, Base(lease.Path)); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            SelfLog.Write($"releasing spool file {Path.GetFileName(lease.Path)} failed: {ex.Message}");
+        }
+    }
+
+    /// <summary>Deletes the oldest unleased files until <paramref name="incoming"/> more bytes fit; the items they held.</summary>
+    int MakeRoom(long incoming)
+    {
+        long size;
+        lock (gate) size = knownBytes;
+        if (size < 0 || size + incoming > MaxBytes)
+        {
+            var files = Ready(out var expired);
+            lock (gate) size = knownBytes;
+            var evicted = expired;
+            foreach (var file in files)
+            {
+                if (size + incoming <= MaxBytes) break;
+                if (!TryDelete(file.FullPath)) continue;
+                size -= file.Bytes;
+                evicted += file.Items;
+            }
+            lock (gate) knownBytes = size;
+            return evicted;
+        }
+        return 0;
+    }
+
+    void DeleteStaleTemporaries()
+    {
+        // The file system's clock, not the injected one: it stamped the files.
+        var now = DateTime.UtcNow.Ticks;
+        foreach (var temp in System.IO.Directory.EnumerateFiles(Directory, "*" + Temporary))
+        {
+            try
+            {
+                // A temporary file is written and renamed within a call; one an hour old was left by a crash.
+                if (now - File.GetLastWriteTimeUtc(temp).Ticks > TimeSpan.TicksPerHour) File.Delete(temp);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
+        }
+    }
+
+    static bool TryDelete(string path)
+    {
+        try
+        {
+            if (!File.Exists(path)) return false;
+            File.Delete(path);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return false; }
+    }
+
+    /// <summary>The published name of a (possibly leased) file.</summary>
+    static string Base(string path)
+    {
+        var at = path.LastIndexOf(LeaseMarker, StringComparison.Ordinal);
+        return at < 0 ? path : path[..at];
+    }
+
+    /// <summary>
+    /// Reads a file name: <c>{ticks}-{sequence}-{pid}-{items}.spool</c>, optionally followed by
+    /// <c>.lease-{expiry ticks}</c>. False for anything else (temporary files included).
+    /// </summary>
+    internal static bool Parse(string name, out long written, out int items, out long? leaseExpiry)
+    {
+        written = 0;
+        items = 0;
+        leaseExpiry = null;
+        var ext = name.IndexOf(Extension, StringComparison.Ordinal);
+        if (ext <= 0) return false;
+        var rest = name.AsSpan(ext + Extension.Length);
+        if (!rest.IsEmpty)
+        {
+            if (!rest.StartsWith(LeaseMarker, StringComparison.Ordinal)
+                || !long.TryParse(rest[LeaseMarker.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var until))
+                return false;
+            leaseExpiry = until;
+        }
+        var stem = name.AsSpan(0, ext);
+        var dash = stem.IndexOf('-');
+        var lastDash = stem.LastIndexOf('-');
+        return dash > 0 && lastDash > dash
+            && long.TryParse(stem[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out written)
+            && int.TryParse(stem[(lastDash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out items);
+    }
+
+    /// <summary>
+    /// The file's bytes: <c>PPSPOOL1</c>, the kind, the item count, the route, the delivery id, the trace id and the
+    /// body (each length-prefixed), then a SHA-256 of everything before it.
+    /// </summary>
+    internal static byte[] Encode(SpoolEntry entry)
+    {
+        var path = Encoding.UTF8.GetBytes(entry.Path);
+        var id = Encoding.UTF8.GetBytes(entry.DeliveryId);
+        var trace = Encoding.UTF8.GetBytes(entry.TraceId);
+        var length = Magic.Length + 1 + 4 + 3 * 4 + path.Length + id.Length + trace.Length + 4 + entry.Body.Length + HashLength;
+        var bytes = new byte[length];
+        var span = bytes.AsSpan();
+        Magic.CopyTo(span);
+        var at = Magic.Length;
+        span[at++] = (byte)entry.Kind;
+        BinaryPrimitives.WriteInt32LittleEndian(span[at..], entry.Items);
+        at += 4;
+        foreach (var part in (ReadOnlySpan<byte[]>)[path, id, trace, entry.Body])
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(span[at..], part.Length);
+            at += 4;
+            part.CopyTo(span[at..]);
+            at += part.Length;
+        }
+        SHA256.HashData(span[..at], span[at..]);
+        return bytes;
+    }
+
+    /// <summary>The entry in <paramref name="bytes"/>; null when they are not a whole, undamaged spool file.</summary>
+    internal static SpoolEntry? Decode(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length < Magic.Length + 1 + 4 + 4 * 4 + HashLength || !bytes.StartsWith(Magic)) return null;
+        var content = bytes[..^HashLength];
+        Span<byte> hash = stackalloc byte[HashLength];
+        SHA256.HashData(content, hash);
+        if (!hash.SequenceEqual(bytes[^HashLength..])) return null;
+        var at = Magic.Length;
+        var kind = (SpoolKind)content[at++];
+        if (kind is not (SpoolKind.Trace or SpoolKind.Spans or SpoolKind.Score)) return null;
+        var items = BinaryPrimitives.ReadInt32LittleEndian(content[at..]);
+        at += 4;
+        var parts = new byte[4][];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (content.Length - at < 4) return null;
+            var n = BinaryPrimitives.ReadInt32LittleEndian(content[at..]);
+            at += 4;
+            if (n < 0 || n > content.Length - at) return null;
+            parts[i] = content.Slice(at, n).ToArray();
+            at += n;
+        }
+        if (at != content.Length) return null;
+        return new SpoolEntry(kind, Encoding.UTF8.GetString(parts[0]), Encoding.UTF8.GetString(parts[1]),
+            Encoding.UTF8.GetString(parts[2]), items, parts[3]);
+    }
+}
+
+/// <summary>A spool file held by this process until it is completed or released.</summary>
+/// <param name="Path">The leased file's current path.</param>
+/// <param name="File">The file as it was listed.</param>
+internal sealed record SpoolLease(string Path, SpoolFile File);

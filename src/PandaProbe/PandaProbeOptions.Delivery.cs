@@ -1,0 +1,47 @@
+namespace PandaProbe;
+
+public sealed partial class PandaProbeOptions
+{
+    /// <summary>
+    /// Where traces, late spans and scores that cannot be delivered to the platform now are kept (an outage, retries
+    /// spent, the shutdown deadline), to be delivered by this or a later process once the platform answers. Used only
+    /// when the client sends to the platform.
+    /// </summary>
+    public SpoolOptions Spool { get; } = new();
+}
+
+/// <summary>
+/// The durable spool of the platform exporter (see <see cref="PandaProbeOptions.Spool"/>). Each undeliverable request
+/// is one file, flushed to disk and then published by an atomic rename; a file damaged on disk is detected by its
+/// checksum and deleted, never replayed. Files are replayed oldest first; processes sharing the directory lease each
+/// file before sending it, so none is sent twice at once.
+/// </summary>
+public sealed class SpoolOptions
+{
+    /// <summary>The smallest <see cref="MaxBytes"/> accepted.</summary>
+    public const long MinBytes = 64 * 1024;
+
+    /// <summary>
+    /// Whether the spool is used. <value>Default: on, unless <c>PANDAPROBE_SPOOL_DIR</c> is <c>off</c>.</value>
+    /// </summary>
+    public bool? Enabled { get; set; }
+
+    /// <summary>
+    /// The spool's directory. <value>Default: <c>PANDAPROBE_SPOOL_DIR</c>, else
+    /// <c>PandaProbe/spool/&lt;endpoint and project&gt;</c> under the user's local application data (on Linux
+    /// <c>$XDG_DATA_HOME</c> or <c>~/.local/share</c>).</value>
+    /// </summary>
+    public string? Directory { get; set; }
+
+    /// <summary>
+    /// The most bytes the spool keeps; when full, its oldest requests are deleted to make room (counted as dropped,
+    /// <c>spool_full</c>). <value>Default: 100 MB.</value>
+    /// </summary>
+    public long MaxBytes { get; set; } = 100L * 1024 * 1024;
+
+    /// <summary>
+    /// How long a request is kept before it is deleted unsent (counted as dropped, <c>spool_expired</c>).
+    /// <value>Default: 3 days.</value>
+    /// </summary>
+    public TimeSpan MaxAge { get; set; } = TimeSpan.FromDays(3);
+}

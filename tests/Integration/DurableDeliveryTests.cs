@@ -1,0 +1,260 @@
+using System.Collections;
+using PandaProbe.Exporters;
+using PandaProbe.Integration.Support;
+using PandaProbe.Model.Delivery;
+using PandaProbe.Model.Settings;
+using PandaProbe.Pipeline;
+using PandaProbe.Settings;
+using Xunit;
+
+namespace PandaProbe.Integration;
+
+/// <summary>
+/// Durable delivery against a Kestrel double of the platform on 127.0.0.1: outages (connections refused), a shutdown
+/// during one and a later process replaying the spool, 429 storms, answers that come after the client gave up, damaged
+/// spool files and two replayers sharing one spool. Every trace is counted per id at the platform: exactly once.
+/// </summary>
+public sealed class DurableDeliveryTests : IDisposable
+{
+    readonly string spool = Path.Combine(Path.GetTempPath(), "pandaprobe-spool-tests", Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        try { Directory.Delete(spool, recursive: true); } catch (DirectoryNotFoundException) { }
+    }
+
+    static PandaProbeClient Client(Uri endpoint, string spool, Action<PandaProbeOptions>? configure = null)
+    {
+        var options = new PandaProbeOptions
+        {
+            RegisterProcessExitHandler = false,
+            ApiKey = "sk_pp_durable_0123456789",
+            ProjectName = "durable delivery",
+            Endpoint = endpoint.ToString(),
+            EnvironmentVariables = new Dictionary<string, string?>(),
+            MaxRetries = 1,
+            InitialBackoff = TimeSpan.FromMilliseconds(5),
+            MaxBackoff = TimeSpan.FromMilliseconds(50),
+            ConnectTimeout = TimeSpan.FromSeconds(1),
+            RequestTimeout = TimeSpan.FromSeconds(2),
+            FlushInterval = TimeSpan.FromMilliseconds(50),
+            BatchSize = 50,
+        };
+        options.Spool.Directory = spool;
+        configure?.Invoke(options);
+        return new PandaProbeClient(options);
+    }
+
+    static List<Guid> MakeTraces(PandaProbeClient client, int count)
+    {
+        var ids = new List<Guid>(count);
+        for (var i = 0; i < count; i++)
+        {
+            using var trace = client.StartTrace($"job {i}", input: new { i });
+            using (trace.Span("step")) { }
+            ids.Add(trace.TraceId);
+        }
+        return ids;
+    }
+
+    /// <summary>Waits (bounded) until every id arrived at the platform.</summary>
+    static async Task<IReadOnlyDictionary<string, int>> AllArrived(FakePlatform platform, IReadOnlyCollection<Guid> ids, TimeSpan bound)
+    {
+        var until = DateTime.UtcNow + bound;
+        while (true)
+        {
+            var arrivals = platform.TraceArrivals;
+            if (ids.All(id => arrivals.ContainsKey(id.ToString())) || DateTime.UtcNow > until) return arrivals;
+            await Task.Delay(50);
+        }
+    }
+
+    static int FilesIn(string directory) =>
+        Directory.Exists(directory) ? Directory.EnumerateFiles(directory).Count() : 0;
+
+    [Fact]
+    public async Task An_outage_with_a_shutdown_during_it_loses_nothing_and_a_later_process_delivers_each_trace_once()
+    {
+        var endpoint = FakePlatform.RefusingEndpoint();
+        List<Guid> ids;
+        var errors = new List<Exception>();
+        await using (var first = Client(endpoint, spool, o => o.OnError = e => { lock (errors) errors.Add(e); }))
+        {
+            ids = MakeTraces(first, 2_000);
+            var result = await first.ShutdownAsync(TimeSpan.FromSeconds(20));
+            Assert.True(result.Completed);
+            var health = first.Health;
+            Assert.Equal(2_000, health.Spooled);          // every trace kept: the queue's overflow included
+            Assert.Equal(0, health.Exported);
+            Assert.Equal(0, health.Dropped);
+            Assert.Empty(errors);                          // nothing was lost, so nothing was reported as lost
+        }
+        Assert.True(FilesIn(spool) > 0);
+
+        await using var platform = await FakePlatform.StartAsync(port: endpoint.Port);
+        await using var second = Client(platform.BaseUrl, spool);
+        var arrivals = await AllArrived(platform, ids, TimeSpan.FromSeconds(60));
+
+        Assert.Equal(ids.Select(i => i.ToString()).Order(), arrivals.Keys.Order());
+        Assert.All(arrivals, a => Assert.Equal(1, a.Value));
+        Assert.Equal(2_000, second.Health.Replayed);
+        Assert.Equal(0, FilesIn(spool));
+        Assert.Empty(platform.Problems);
+    }
+
+    [Fact]
+    public async Task A_platform_that_comes_back_gets_what_was_spooled_during_the_outage_exactly_once()
+    {
+        var endpoint = FakePlatform.RefusingEndpoint();
+        await using var client = Client(endpoint, spool);
+        var during = MakeTraces(client, 300);
+        await client.FlushAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(300, client.Health.Spooled);
+
+        await using var platform = await FakePlatform.StartAsync(port: endpoint.Port);
+        var after = MakeTraces(client, 50);
+        var all = during.Concat(after).ToList();
+        var arrivals = await AllArrived(platform, all, TimeSpan.FromSeconds(60));
+
+        Assert.Equal(all.Count, arrivals.Count);
+        Assert.All(arrivals, a => Assert.Equal(1, a.Value));
+        // Until the replay finds the platform back, new traces join the spool behind the old ones: all are replayed.
+        Assert.InRange(client.Health.Spooled, 300, 350);
+        Assert.Equal(client.Health.Spooled, client.Health.Replayed);
+        Assert.Equal(0, client.Health.Dropped);
+    }
+
+    [Fact]
+    public async Task Without_a_spool_an_outage_drops_and_reports_each_trace()
+    {
+        var endpoint = FakePlatform.RefusingEndpoint();
+        var errors = new List<Exception>();
+        await using var client = Client(endpoint, spool, o =>
+        {
+            o.Spool.Enabled = false;
+            o.OnError = e => { lock (errors) errors.Add(e); };
+        });
+        MakeTraces(client, 5);
+        await client.FlushAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(5, client.Health.DeliveryFailuresFor(DropReasons.RetriesExhausted));
+        Assert.Equal(0, client.Health.Spooled);
+        Assert.Equal(5, errors.Count);
+        Assert.False(Directory.Exists(spool));
+    }
+
+    [Fact]
+    public async Task A_429_storm_longer_than_the_export_deadline_cancels_nothing()
+    {
+        await using var platform = await FakePlatform.StartAsync();
+        var stormUntil = DateTime.UtcNow + TimeSpan.FromSeconds(1.5);
+        platform.Script = _ => DateTime.UtcNow < stormUntil ? Reply.Status(429, "{\"detail\":\"slow down\"}", ("Retry-After", "0.2")) : Reply.Accept;
+        var settings = EnvironmentSettings.Resolve(new SettingsOverrides
+        {
+            ApiKey = "sk_pp_storm_0123456789",
+            ProjectName = "storm",
+            Endpoint = platform.BaseUrl.ToString(),
+            MaxRetries = 20,
+            InitialBackoff = TimeSpan.FromMilliseconds(5),
+            MaxBackoff = TimeSpan.FromMilliseconds(50),
+        }, new Hashtable());
+        var exporter = new HttpTraceExporter(settings);
+        // An export deadline far shorter than the storm: the platform exporter is not bound by it.
+        await using var pipeline = new TracePipeline([exporter],
+            PipelineOptions.Create(batchSize: 5, flushInterval: TimeSpan.FromMilliseconds(20), exportTimeout: TimeSpan.FromMilliseconds(200)));
+        var traces = Enumerable.Range(0, 20).Select(_ => Traces.With(1)).ToList();
+        foreach (var t in traces) pipeline.Route(new Model.TraceEvent.TraceStarted(t.Id, t.Name, t.StartedAt),
+            new Model.Output.TraceCompleted(t));
+        var result = await pipeline.FlushAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(result.Completed);
+        Assert.Equal(20, platform.TraceArrivals.Count);
+        Assert.Equal(0, exporter.Metrics.DroppedFor(DropReasons.Cancelled));
+        Assert.Equal(0, result.Health.Dropped);
+        Assert.True(exporter.Metrics.Retried > 0);
+    }
+
+    [Fact]
+    public async Task A_score_whose_answer_comes_too_late_is_looked_up_not_posted_again()
+    {
+        await using var platform = await FakePlatform.StartAsync();
+        platform.Script = r => r.IsScore ? Reply.StoreThenAnswerLate(TimeSpan.FromSeconds(3)) : Reply.Accept;
+        using var sut = new ExporterUnderTest(platform.BaseUrl, o => o with { RequestTimeout = TimeSpan.FromMilliseconds(200) });
+        var trace = Traces.With(1);
+
+        var result = await sut.ExportAsync(ExportBatch.Of(trace) with { Scores = [Traces.ScoreOf(trace.Id)] });
+
+        Assert.Equal(2, result.Exported);
+        Assert.Single(platform.Requests, r => r.IsScore);        // posted once; its lost answer led to a lookup
+        Assert.True(platform.Lookups >= 1);
+        Assert.Empty(sut.DeliveryErrors);
+    }
+
+    [Fact]
+    public async Task A_trace_whose_answer_comes_too_late_is_never_reported_lost()
+    {
+        await using var platform = await FakePlatform.StartAsync();
+        platform.Script = r => r.Attempt == 0 ? Reply.StoreThenAnswerLate(TimeSpan.FromSeconds(3)) : Reply.Accept;
+        using var sut = new ExporterUnderTest(platform.BaseUrl, o => o with { RequestTimeout = TimeSpan.FromMilliseconds(200) });
+        var trace = Traces.With(1);
+
+        var result = await sut.ExportAsync(ExportBatch.Of(trace));
+
+        Assert.Equal(1, result.Exported);
+        Assert.Empty(sut.DeliveryErrors);
+        // A retry after a lost answer re-posts the trace (an upsert by id: stored once), within the retry budget.
+        Assert.InRange(platform.Requests.Count(r => r.IsTrace), 2, 1 + sut.Settings.MaxRetries);
+        Assert.Single(platform.Requests.Select(r => r.RequestId).Distinct());
+    }
+
+    [Fact]
+    public async Task A_damaged_spool_file_is_reported_and_deleted_and_the_rest_is_replayed()
+    {
+        var endpoint = FakePlatform.RefusingEndpoint();
+        await using (var first = Client(endpoint, spool))
+        {
+            MakeTraces(first, 3);
+            await first.ShutdownAsync(TimeSpan.FromSeconds(10));
+        }
+        var files = Directory.GetFiles(spool).Order().ToArray();
+        Assert.True(files.Length >= 1);
+        var torn = files[0];
+        var bytes = File.ReadAllBytes(torn);
+        File.WriteAllBytes(torn, bytes[..(bytes.Length / 2)]);   // a write torn in half
+
+        var errors = new List<Exception>();
+        await using var platform = await FakePlatform.StartAsync(port: endpoint.Port);
+        await using var second = Client(platform.BaseUrl, spool, o => o.OnError = e => { lock (errors) errors.Add(e); });
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (FilesIn(spool) > 0 && DateTime.UtcNow < until) await Task.Delay(50);
+
+        Assert.Equal(0, FilesIn(spool));
+        var corrupt = second.Health.DeliveryFailuresFor(DropReasons.SpoolCorrupt);
+        Assert.True(corrupt >= 1);
+        Assert.Equal(3 - corrupt, platform.TraceArrivals.Count);
+        Assert.Contains(errors.OfType<PandaProbeDeliveryException>(), e => e.Reason == DropReasons.SpoolCorrupt);
+        Assert.Empty(platform.Problems);
+    }
+
+    [Fact]
+    public async Task Two_replayers_sharing_a_spool_deliver_each_trace_once()
+    {
+        var endpoint = FakePlatform.RefusingEndpoint();
+        List<Guid> ids;
+        await using (var writer = Client(endpoint, spool, o => o.BatchSize = 1))
+        {
+            ids = MakeTraces(writer, 400);
+            await writer.ShutdownAsync(TimeSpan.FromSeconds(20));
+            Assert.Equal(400, writer.Health.Spooled);
+        }
+        await using var platform = await FakePlatform.StartAsync(port: endpoint.Port);
+        platform.Script = _ => Reply.Slow(TimeSpan.FromMilliseconds(2), Reply.Accept);
+        await using var a = Client(platform.BaseUrl, spool);
+        await using var b = Client(platform.BaseUrl, spool);
+        var arrivals = await AllArrived(platform, ids, TimeSpan.FromSeconds(60));
+
+        Assert.Equal(400, arrivals.Count);
+        Assert.All(arrivals, x => Assert.Equal(1, x.Value));
+        Assert.Equal(400, a.Health.Replayed + b.Health.Replayed);
+    }
+}
