@@ -11,5 +11,15 @@ public sealed record ErrorInfo(string Message, Option<string> Type, Map<string, 
 
     /// <summary>The error recorded for an exception: its message and type.</summary>
     public static ErrorInfo From(Exception exception) =>
-        new(exception.Message, Some(exception.GetType().FullName ?? exception.GetType().Name), Map<string, Payload>());
+        new(MessageOf(exception), Some(exception.GetType().FullName ?? exception.GetType().Name), Map<string, Payload>());
+
+    /// <summary>
+    /// The exception's message; when reading it throws (a user's exception may override <c>Message</c>), a marker
+    /// naming the exception's type instead. Never throws.
+    /// </summary>
+    public static string MessageOf(Exception exception)
+    {
+        try { return exception.Message ?? string.Empty; }
+        catch (Exception) { return $"[the message of {exception.GetType().Name} could not be read]"; }
+    }
 }

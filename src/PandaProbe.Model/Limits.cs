@@ -14,6 +14,13 @@ public static class Limits
     public const int MaxSpansPerRequest = 500;
     /// <summary>The marker that ends a truncated value.</summary>
     public const string TruncationMarker = "…[truncated]";
+    /// <summary>
+    /// The most UTF-8 bytes one recorded value (an input, an output, a metadata value, a log's data) keeps; a longer
+    /// text is cut to this many characters and a larger object keeps the start of its JSON, as text, both ending with
+    /// <see cref="TruncationMarker"/>. It bounds what capturing a value costs the caller's thread (a 10 MB string, a
+    /// dictionary of a million entries).
+    /// </summary>
+    public const int MaxValueBytes = 1 << 20;
     /// <summary>The name given to a trace or span whose name was empty.</summary>
     public const string UnnamedName = "unnamed";
 

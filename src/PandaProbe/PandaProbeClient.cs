@@ -119,7 +119,7 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
             input is null ? null : Capture(input),
             sessionId ?? AmbientValue.Session.Value,
             userId ?? AmbientValue.User.Value,
-            tags is null ? default : tags.Where(t => t is not null).ToArray().ToSeq(),
+            tags is null ? default : Snapshot(tags, $"trace '{name}': tags").Where(t => t is not null).ToArray().ToSeq(),
             metadata is null ? default : CaptureMap(metadata),
             ParentTrace: parent?.Id);
         // After shutdown nothing is recorded: the trace is the no-op one (the refusal is counted).
@@ -214,6 +214,26 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
     {
         pipeline?.Counters.Dropped(DropReason.InvalidValue);
         SelfLog.Write(why);
+    }
+
+    /// <summary>
+    /// Reads a user's sequence once, guarded: an enumerator that throws gives what was read before it threw (the
+    /// failure is counted as an unserializable value and logged), never an exception in the caller.
+    /// </summary>
+    internal T[] Snapshot<T>(IEnumerable<T>? values, string what)
+    {
+        if (values is null) return [];
+        var read = new List<T>();
+        try
+        {
+            foreach (var value in values) read.Add(value);
+        }
+        catch (Exception ex)
+        {
+            pipeline?.Counters.Unserializable();
+            SelfLog.Write($"{what}: reading the values threw {ex.GetType().Name}; {read.Count} value(s) read before it are kept");
+        }
+        return read.ToArray();
     }
 
     internal Payload Capture(object? value)

@@ -17,7 +17,8 @@ public sealed partial class SpanContext
     public void RegisterParams(IReadOnlyDictionary<string, object?> parameters, bool overwrite = false)
     {
         if (client is null || parameters is null) return;
-        var clean = parameters.Where(kv => !string.IsNullOrEmpty(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
+        var clean = new Dictionary<string, object?>();
+        foreach (var (k, v) in client.Snapshot(parameters, $"span '{Name}': parameters")) if (!string.IsNullOrEmpty(k)) clean[k] = v;
         Trace.Raise(new ParamsRegistered(Trace.Id, Id, client.CaptureMap(clean), overwrite, client.Now()));
     }
 

@@ -105,12 +105,13 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     public void SetTokenUsage(long promptTokens = 0, long completionTokens = 0, IReadOnlyDictionary<string, long>? extra = null)
     {
         if (client is null) return;
-        if (promptTokens < 0 || completionTokens < 0 || extra?.Values.Any(v => v < 0) == true)
+        var extras = client.Snapshot(extra, $"span '{Name}': token usage extras");
+        if (promptTokens < 0 || completionTokens < 0 || extras.Any(kv => kv.Value < 0))
         {
             client.Refuse($"span '{Name}': negative token counts are not recorded");
             return;
         }
-        var usage = TokenUsage.Of(promptTokens, completionTokens, extra?.Select(kv => (kv.Key, kv.Value)));
+        var usage = TokenUsage.Of(promptTokens, completionTokens, extras.Length == 0 ? null : extras.Select(kv => (kv.Key, kv.Value)));
         Trace.Raise(new TokensSet(Trace.Id, Id, usage, client.Now()));
     }
 
@@ -128,12 +129,13 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     public void SetCost(double total, IReadOnlyDictionary<string, double>? extra = null)
     {
         if (client is null) return;
-        if (!double.IsFinite(total) || extra?.Values.Any(v => !double.IsFinite(v)) == true)
+        var extras = client.Snapshot(extra, $"span '{Name}': cost components");
+        if (!double.IsFinite(total) || extras.Any(kv => !double.IsFinite(kv.Value)))
         {
             client.Refuse($"span '{Name}': non-finite costs are not recorded");
             return;
         }
-        Trace.Raise(new CostSet(Trace.Id, Id, Cost.Of(total, extra?.Select(kv => (kv.Key, kv.Value))), client.Now()));
+        Trace.Raise(new CostSet(Trace.Id, Id, Cost.Of(total, extras.Length == 0 ? null : extras.Select(kv => (kv.Key, kv.Value))), client.Now()));
     }
 
     /// <summary>Records when the first token of a streamed completion arrived (time to first token).</summary>
@@ -174,7 +176,7 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     public bool Fail(Exception exception)
     {
         if (client is null || exception is null) return false;
-        error = new SpanError(exception.Message);
+        error = new SpanError(ErrorInfo.MessageOf(exception));
         Trace.Raise(new Errored(Trace.Id, Id, ErrorInfo.From(exception), client.Now()));
         return false;
     }

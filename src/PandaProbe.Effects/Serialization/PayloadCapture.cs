@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -10,8 +12,11 @@ namespace PandaProbe.Serialization;
 /// Turns user values into immutable <see cref="Payload"/> snapshots at the moment they are recorded, so that later
 /// mutation of the user's object cannot rewrite history. Strings, numbers and other immutable values take a fast path
 /// with no serializer; everything else is serialized with System.Text.Json (enums as strings, NaN and infinities as
-/// named literals, public fields included, depth at most 64, cycles ignored). Never throws: a value that cannot be
-/// serialized is recorded as the <see cref="Payload.Unserializable"/> marker.
+/// named literals, public fields included, depth at most 64, cycles ignored). Never throws and never blocks: a value
+/// that cannot be serialized is recorded as the <see cref="Payload.Unserializable"/> marker; a task, value task,
+/// delegate or stream anywhere in a value is recorded as a marker (<c>"[Task: Running]"</c>; a task that already
+/// completed gives its result), never awaited or read; a value larger than <see cref="Limits.MaxValueBytes"/> keeps the
+/// start of its JSON as text ending with <see cref="Limits.TruncationMarker"/>, and serializing it stops there.
 /// </summary>
 /// <remarks>
 /// Tracking references to ignore cycles costs a table per value, so a value is first written without it; only a value
@@ -38,6 +43,7 @@ public static class PayloadCapture
             IncludeFields = true,
         };
         options.Converters.Add(new JsonStringEnumConverter());
+        options.Converters.Add(new UnreadableValueConverter());
         options.MakeReadOnly(populateMissingResolver: true);
         return options;
     }
@@ -63,10 +69,7 @@ public static class PayloadCapture
                 payload = fast;
                 return true;
             }
-            string json;
-            try { json = JsonSerializer.Serialize(value, value!.GetType(), Options); }
-            catch (JsonException) { json = JsonSerializer.Serialize(value, value!.GetType(), CycleSafe); }
-            payload = Payload.Json(json);
+            payload = Serialize(value!);
             return true;
         }
         catch (Exception)
@@ -104,10 +107,78 @@ public static class PayloadCapture
         return map;
     }
 
+    /// <summary>
+    /// Serializes within the byte budget: the value is written into a buffer that refuses to grow past
+    /// <see cref="Limits.MaxValueBytes"/>, so a huge value costs the budget's worth of work, then keeps its start.
+    /// </summary>
+    static Payload Serialize(object value)
+    {
+        if (Busy) return SerializeFresh(value);   // a getter that records a value while being captured
+        Busy = true;
+        var buffer = Budget ??= new BudgetBuffer(Limits.MaxValueBytes);
+        var writer = Writer ??= new Utf8JsonWriter(buffer, WriterOptions);
+        try
+        {
+            try { Write(writer, buffer, value, Options); }
+            catch (JsonException) { Write(writer, buffer, value, CycleSafe); }
+            return Payload.Json(Encoding.UTF8.GetString(buffer.Written));
+        }
+        catch (BudgetBuffer.Exceeded)
+        {
+            var start = buffer.Written;
+            var cut = Math.Min(start.Length, Limits.MaxValueBytes - 64);
+            while (cut > 0 && cut < start.Length && (start[cut] & 0xC0) == 0x80) cut--;   // not inside a UTF-8 sequence
+            return Payload.Text(Encoding.UTF8.GetString(start[..cut]) + Limits.TruncationMarker);
+        }
+        finally
+        {
+            buffer.Clear();
+            if (buffer.Capacity > 64 * 1024) Budget = null;   // keep no large buffer per thread
+            writer.Reset(Budget ??= new BudgetBuffer(Limits.MaxValueBytes));
+            Busy = false;
+        }
+    }
+
+    static Payload SerializeFresh(object value)
+    {
+        var buffer = new BudgetBuffer(Limits.MaxValueBytes);
+        using var writer = new Utf8JsonWriter(buffer, WriterOptions);
+        try
+        {
+            try { Write(writer, buffer, value, Options); }
+            catch (JsonException) { Write(writer, buffer, value, CycleSafe); }
+            return Payload.Json(Encoding.UTF8.GetString(buffer.Written));
+        }
+        catch (BudgetBuffer.Exceeded)
+        {
+            return Payload.Text(Limits.TruncationMarker);
+        }
+    }
+
+    [ThreadStatic] static bool Busy;
+
+    static void Write(Utf8JsonWriter writer, BudgetBuffer buffer, object value, JsonSerializerOptions options)
+    {
+        buffer.Clear();
+        writer.Reset(buffer);
+        JsonSerializer.Serialize(writer, value, value.GetType(), options);
+        writer.Flush();
+    }
+
+    static readonly JsonWriterOptions WriterOptions = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Indented = false,
+        MaxDepth = MaxDepth + 1,
+    };
+
+    [ThreadStatic] static BudgetBuffer? Budget;
+    [ThreadStatic] static Utf8JsonWriter? Writer;
+
     static Payload? Fast(object? value) => value switch
     {
         null => Payload.Null,
-        string s => Payload.Text(s),
+        string s => Payload.Text(s.Length > Limits.MaxValueBytes ? Limits.Truncate(s, Limits.MaxValueBytes) : s),
         Payload p => p,
         bool b => Payload.Json(b ? "true" : "false"),
         int i => Literal(i.ToString(CultureInfo.InvariantCulture)),
@@ -151,5 +222,110 @@ public static class PayloadCapture
     {
         try { return value?.GetType().FullName ?? value?.GetType().Name ?? "null"; }
         catch (Exception) { return "unknown"; }
+    }
+
+    /// <summary>A growable byte buffer that throws <see cref="Exceeded"/> instead of growing past its budget.</summary>
+    sealed class BudgetBuffer(int budget) : IBufferWriter<byte>
+    {
+        byte[] bytes = new byte[1024];
+        int written;
+
+        public sealed class Exceeded : Exception;
+
+        public ReadOnlySpan<byte> Written => bytes.AsSpan(0, written);
+
+        public int Capacity => bytes.Length;
+
+        public void Clear() => written = 0;
+
+        public void Advance(int count) => written += count;
+
+        // Ensure may replace the array: call it before reading the field.
+        public Memory<byte> GetMemory(int sizeHint = 0)
+        {
+            var start = Ensure(sizeHint);
+            return bytes.AsMemory(start);
+        }
+
+        public Span<byte> GetSpan(int sizeHint = 0)
+        {
+            var start = Ensure(sizeHint);
+            return bytes.AsSpan(start);
+        }
+
+        int Ensure(int sizeHint)
+        {
+            var need = Math.Max(sizeHint, 256);
+            if (written >= budget || (long)written + need > 2L * budget + 1024) throw new Exceeded();
+            if (bytes.Length - written < need)
+            {
+                var size = (int)Math.Min(Math.Max((long)bytes.Length * 2, (long)written + need), 2L * budget + 1024);
+                System.Array.Resize(ref bytes, size);
+            }
+            return written;
+        }
+    }
+
+    /// <summary>
+    /// Records what must never be read while capturing: a task or value task (reading an unfinished one's result would
+    /// block the caller; a completed one gives its result), a delegate, a stream (reading moves it), a cancellation
+    /// token or a wait handle: each as a marker text.
+    /// </summary>
+    sealed class UnreadableValueConverter : JsonConverterFactory
+    {
+        public override bool CanConvert(Type type) =>
+            typeof(Task).IsAssignableFrom(type) || type == typeof(ValueTask)
+            || (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ValueTask<>))
+            || typeof(Delegate).IsAssignableFrom(type) || typeof(Stream).IsAssignableFrom(type)
+            || typeof(WaitHandle).IsAssignableFrom(type) || type == typeof(CancellationToken)
+            || typeof(IAsyncResult).IsAssignableFrom(type) && !type.IsValueType;
+
+        public override JsonConverter CreateConverter(Type type, JsonSerializerOptions options) =>
+            (JsonConverter)Activator.CreateInstance(typeof(Marker<>).MakeGenericType(type))!;
+
+        sealed class Marker<T> : JsonConverter<T>
+        {
+            public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+                throw new NotSupportedException();
+
+            public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options)
+            {
+                switch ((object?)value)
+                {
+                    case null:
+                        writer.WriteNullValue();
+                        return;
+                    case Task task when task.IsCompletedSuccessfully && task.GetType().IsGenericType
+                                         && task.GetType().GetProperty("Result") is { } result
+                                         && result.PropertyType.FullName != "System.Threading.Tasks.VoidTaskResult":
+                        JsonSerializer.Serialize(writer, result.GetValue(task), result.PropertyType, options);
+                        return;
+                    case Task task:
+                        writer.WriteStringValue($"[Task: {task.Status}]");
+                        return;
+                    case ValueTask vt:
+                        writer.WriteStringValue(vt.IsCompletedSuccessfully ? "[ValueTask: RanToCompletion]" : "[ValueTask: not completed]");
+                        return;
+                    case Delegate d:
+                        writer.WriteStringValue($"[delegate: {d.GetType().Name}]");
+                        return;
+                    case Stream:
+                        writer.WriteStringValue($"[stream: {value.GetType().Name}]");
+                        return;
+                    case CancellationToken:
+                        writer.WriteStringValue("[CancellationToken]");
+                        return;
+                }
+                var type = value.GetType();
+                if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ValueTask<>))
+                {
+                    // Never its result: reading it may consume a pooled source the application still awaits.
+                    var completed = (bool)type.GetProperty(nameof(ValueTask.IsCompletedSuccessfully))!.GetValue(value)!;
+                    writer.WriteStringValue(completed ? "[ValueTask: RanToCompletion]" : "[ValueTask: not completed]");
+                    return;
+                }
+                writer.WriteStringValue($"[{type.Name}]");
+            }
+        }
     }
 }

@@ -129,7 +129,7 @@ public static class WireJson
         if (span.Tokens.TryGet(out var tokens) && tokens is not null)
         {
             w.WriteStartObject("token_usage");
-            foreach (var (key, count) in tokens.Counts) w.WriteNumber(key, count);
+            foreach (var (key, count) in tokens.Counts) w.WriteNumber(JsonText.Storable(key), count);
             w.WriteEndObject();
         }
         var error = OrNull(span.Error);
@@ -143,7 +143,7 @@ public static class WireJson
         {
             w.WriteStartObject("cost");
             foreach (var (key, value) in cost.Components)
-                if (double.IsFinite(value)) w.WriteNumber(key, value);
+                if (double.IsFinite(value)) w.WriteNumber(JsonText.Storable(key), value);
             w.WriteEndObject();
         }
         w.WriteEndObject();
@@ -240,7 +240,7 @@ public static class WireJson
     {
         if (payload is null) { w.WriteNullValue(); return; }
         if (payload.IsText) { WriteStringValue(w, payload.Value); return; }
-        var text = payload.Value;
+        var text = JsonText.StorableJson(payload.Value);
         if (text.AsSpan().IndexOfAny('\n', '\r') >= 0)
         {
             // Whitespace between tokens would break one-line records: re-emit the value compactly.
@@ -258,7 +258,7 @@ public static class WireJson
 
     static void WritePayload(Utf8JsonWriter w, string name, Payload payload)
     {
-        w.WritePropertyName(name);
+        w.WritePropertyName(JsonText.Storable(name));
         WritePayloadValue(w, payload);
     }
 
@@ -309,9 +309,9 @@ public static class WireJson
         if (value.TryGet(out var v) && v is not null) WriteString(w, name, v);
     }
 
-    static void WriteString(Utf8JsonWriter w, string name, string value) => w.WriteString(name, value ?? string.Empty);
+    static void WriteString(Utf8JsonWriter w, string name, string value) => w.WriteString(name, JsonText.Storable(value ?? string.Empty));
 
-    static void WriteStringValue(Utf8JsonWriter w, string value) => w.WriteStringValue(value ?? string.Empty);
+    static void WriteStringValue(Utf8JsonWriter w, string value) => w.WriteStringValue(JsonText.Storable(value ?? string.Empty));
 
     static string Render(Action<Utf8JsonWriter> write)
     {

@@ -10,7 +10,10 @@ using static LanguageExt.Prelude;
 
 namespace PandaProbe.Properties.Wire;
 
-/// <summary>The platform body writer is total: arbitrary model values always give one line of valid JSON that reads back.</summary>
+/// <summary>
+/// The platform body writer is total: arbitrary model values always give one line of valid JSON that reads back, in
+/// the storable form (<see cref="JsonText.Storable"/>).
+/// </summary>
 public class WireJsonProperties
 {
     static readonly Config Config = Config.QuickThrowOnFailure
@@ -64,15 +67,17 @@ public class WireJsonProperties
                 var finiteCosts = span.GetProperty("cost").EnumerateObject().Count();
                 var back = WireReader.ReadTrace(json);
                 var backSpan = back.Spans.Head();
+                // What reads back is the storable form: NUL as U+2400, lone surrogates as U+FFFD (JsonText.Storable).
+                var stored = Enricher.LimitsOnly.Trace(Build(texts.Select(JsonText.Storable).ToArray(), counts, costs, flag)).Value;
                 return (!json.Contains('\n')
                         && (root.TryGetProperty("tags", out var tags) ? tags.GetArrayLength() : 0) == texts.Length
                         && finiteCosts == costs.Take(4).Count(double.IsFinite)
                         && span.GetProperty("token_usage").EnumerateObject().All(p => p.Value.TryGetInt64(out _))
-                        && back.Name == trace.Name
-                        && back.Tags.SequenceEqual(trace.Tags)
-                        && back.Input == trace.Input
-                        && backSpan.Output == trace.Spans.Head().Output
-                        && backSpan.Error.Map(e => e.Message) == trace.Spans.Head().Error.Map(e => e.Message)
+                        && back.Name == stored.Name
+                        && back.Tags.SequenceEqual(stored.Tags)
+                        && back.Input == stored.Input
+                        && backSpan.Output == stored.Spans.Head().Output
+                        && backSpan.Error.Map(e => e.Message) == stored.Spans.Head().Error.Map(e => e.Message)
                         && backSpan.Tokens.Map(t => t.Counts) == trace.Spans.Head().Tokens.Map(t => t.Counts))
                     .Label(json);
             }).Check(Config);
