@@ -44,4 +44,12 @@ public sealed class SpoolOptions
     /// <value>Default: 3 days.</value>
     /// </summary>
     public TimeSpan MaxAge { get; set; } = TimeSpan.FromDays(3);
+
+    /// <summary>
+    /// Write-ahead: a completed trace is in the spool, flushed to disk, before the <c>Dispose</c> that completed it
+    /// returns, so a process killed at any moment (a batch job, a SIGKILL) loses no trace whose <c>Dispose</c> returned:
+    /// the next process replays it. It costs the calling thread a file write and a disk flush per trace (see
+    /// docs/BENCHMARKS.md); the copy is deleted once the platform took the trace. <value>Default: <c>false</c>.</value>
+    /// </summary>
+    public bool WriteAhead { get; set; }
 }

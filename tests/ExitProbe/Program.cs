@@ -1,6 +1,40 @@
-// A process that records traces and exits WITHOUT flushing or shutting down: the SDK's process-exit hook must
-// deliver them. Used by tests/Integration/ProcessExitTests.cs. Arguments: <jsonl path> <trace count>.
+// Child processes for the process-level tests in tests/Integration.
+//   <jsonl path> <trace count>: records traces and exits WITHOUT flushing or shutting down; the SDK's process-exit hook
+//     must deliver them (ProcessExitTests).
+//   write-ahead <endpoint> <spool directory> <trace count>: records traces in write-ahead mode against a platform that
+//     does not answer, prints "disposed <trace id>" as each Dispose returns, then waits to be killed (SIGKILL); the
+//     next process must deliver every trace it printed (DurableDeliveryTests).
 using PandaProbe;
+
+if (args.Length == 4 && args[0] == "write-ahead")
+{
+    var options = new PandaProbeOptions
+    {
+        EnvironmentVariables = new Dictionary<string, string?>(),
+        ApiKey = "sk_pp_write_ahead_0123456789",
+        ProjectName = "write ahead",
+        Endpoint = args[1],
+        RegisterProcessExitHandler = false,
+        RequestTimeout = TimeSpan.FromMinutes(5),
+    };
+    options.Spool.Directory = args[2];
+    options.Spool.WriteAhead = true;
+    var client = new PandaProbeClient(options);
+    for (var i = 0; i < int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture); i++)
+    {
+        Guid id;
+        using (var trace = client.StartTrace($"batch-item-{i}", input: new { i }))
+        {
+            id = trace.TraceId;
+            using var span = trace.Span("work", SpanKind.Tool);
+            span.SetOutput(i);
+        }
+        Console.WriteLine($"disposed {id}");
+    }
+    Console.WriteLine("waiting");
+    Thread.Sleep(Timeout.Infinite);
+    return;
+}
 
 var path = args[0];
 var count = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);

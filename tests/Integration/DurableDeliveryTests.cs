@@ -237,6 +237,54 @@ public sealed class DurableDeliveryTests : IDisposable
     }
 
     [Fact]
+    public async Task In_write_ahead_mode_every_trace_whose_Dispose_returned_survives_a_SIGKILL()
+    {
+        await using var platform = await FakePlatform.StartAsync();
+        var killed = new TaskCompletionSource();
+        // While the child lives the platform never answers: nothing it sends can be delivered before the kill.
+        platform.Script = _ => killed.Task.IsCompleted ? Reply.Accept : Reply.WaitFor(killed.Task, TimeSpan.FromSeconds(60), Reply.Status(503));
+
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { ExitProbe.Path(), "write-ahead", platform.BaseUrl.ToString(), spool, "40" }) start.ArgumentList.Add(arg);
+        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("PANDAPROBE_", StringComparison.Ordinal)).ToList())
+            start.Environment.Remove(key);
+        var disposed = new List<string>();
+        using (var child = System.Diagnostics.Process.Start(start)!)
+        {
+            var stderr = child.StandardError.ReadToEndAsync();
+            using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            while (await child.StandardOutput.ReadLineAsync(bound.Token) is { } line && line != "waiting")
+                if (line.StartsWith("disposed ", StringComparison.Ordinal)) disposed.Add(line["disposed ".Length..]);
+            child.Kill();   // SIGKILL: no exit hook, no flush
+            await child.WaitForExitAsync(bound.Token);
+            Assert.DoesNotContain("Exception", await stderr);
+        }
+        killed.SetResult();
+        Assert.Equal(40, disposed.Count);
+        Assert.Empty(platform.TraceArrivals);
+
+        await using var next = Client(platform.BaseUrl, spool);
+        var arrivals = await AllArrived(platform, disposed.Select(Guid.Parse).ToList(), TimeSpan.FromSeconds(60));
+
+        Assert.Equal(disposed.Order(), arrivals.Keys.Order());
+        Assert.Equal(40, next.Health.Replayed);
+    }
+
+    [Fact]
+    public async Task In_write_ahead_mode_a_delivered_trace_leaves_nothing_in_the_spool()
+    {
+        await using var platform = await FakePlatform.StartAsync();
+        await using (var client = Client(platform.BaseUrl, spool, o => o.Spool.WriteAhead = true))
+        {
+            var ids = MakeTraces(client, 20);
+            await client.FlushAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(20, platform.TraceArrivals.Count);
+            Assert.Equal(0, client.Health.Spooled);
+        }
+        Assert.Equal(0, FilesIn(spool));
+    }
+
+    [Fact]
     public async Task Two_replayers_sharing_a_spool_deliver_each_trace_once()
     {
         var endpoint = FakePlatform.RefusingEndpoint();

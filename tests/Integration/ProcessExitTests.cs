@@ -11,21 +11,10 @@ namespace PandaProbe.Integration;
 /// </summary>
 public class ProcessExitTests
 {
-    static string ExitProbePath()
-    {
-        // tests/Integration/bin/<Configuration>/<tfm>/ → tests/ExitProbe/bin/<Configuration>/<tfm>/ExitProbe.dll
-        var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var tfm = here.Name;
-        var configuration = here.Parent!.Name;
-        var tests = here.Parent!.Parent!.Parent!.Parent!.FullName;
-        return Path.Combine(tests, "ExitProbe", "bin", configuration, tfm, "ExitProbe.dll");
-    }
-
     [Fact]
     public async Task Traces_recorded_before_the_process_exits_without_a_flush_are_delivered_by_the_exit_hook()
     {
-        var probe = ExitProbePath();
-        Assert.True(File.Exists(probe), $"the ExitProbe program was not built at {probe}");
+        var probe = Support.ExitProbe.Path();
         var dir = Directory.CreateTempSubdirectory("pandaprobe-exit-");
         var file = Path.Combine(dir.FullName, "traces.jsonl");
         try

@@ -45,6 +45,10 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
     private int outage;      // 1 while the platform is known unreachable: requests go straight to the spool
     private int replaying;   // 1 while the replay loop runs
     private Task replay = Task.CompletedTask;
+    private readonly ConcurrentDictionary<TraceId, SpoolLease[]> writtenAhead = new();
+
+    /// <summary>How long a write-ahead copy is held by its process (a copy whose process is gone is free at once).</summary>
+    internal static readonly TimeSpan WriteAheadLease = TimeSpan.FromMinutes(10);
 
     /// <summary>
     /// The metadata key a score carries its delivery id under, so that after a lost answer the exporter can ask the
@@ -263,6 +267,7 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
                 outcome = chunkOutcome with { Detail = $"{lost} of {chunks.Count} spans not delivered: {chunkOutcome.Detail}" };
             }
         }
+        if (SettleWrittenAhead(trace.Id, outcome, tally)) return;
         var unsent = outcome.Delivered ? [] : requests.GetRange(next - 1, requests.Count - next + 1);
         Finish(outcome, unsent, 1, tally);
     }
@@ -294,11 +299,68 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
         return tally.Result().Deferred;
     }
 
+    /// <summary>
+    /// Write-ahead: puts a completed trace's requests in the spool, flushed to disk, before returning (on the thread
+    /// that completed the trace), held by this process; the export that follows deletes them once the platform took
+    /// the trace, and a process that was killed first leaves them for the next one to replay. False (logged) when they
+    /// could not be written: the trace is then exported as usual, without the copy.
+    /// </summary>
+    internal bool WriteAhead(Trace trace)
+    {
+        if (spool is null || trace is null) return false;
+        try
+        {
+            if (TraceRequests(trace, new Tally()) is not { } requests) return false;
+            var leases = new List<SpoolLease>(requests.Count);
+            foreach (var request in requests)
+            {
+                if (spool.TryWriteLeased(request.ToEntry(), WriteAheadLease, out var evicted, out var error) is not { } lease)
+                {
+                    spoolLog.Write("write-ahead", n => $"writing {n} trace(s) ahead to the spool at {spool.Directory} failed: {error}");
+                    foreach (var written in leases) spool.Complete(written);
+                    return false;
+                }
+                leases.Add(lease);
+                if (evicted > 0) Lost(DropReasons.SpoolFull, evicted, $"the spool reached its size limit ({spool.MaxBytes} bytes): the oldest request(s) were deleted", "-");
+            }
+            writtenAhead[trace.Id] = [.. leases];
+            return true;
+        }
+        catch (Exception ex)
+        {
+            spoolLog.Write("write-ahead", n => $"writing {n} trace(s) ahead failed: {ex.Message}");
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Settles a trace's write-ahead copy, if it has one: deleted once delivered or given up on for good; published to
+    /// the spool (instead of writing it again) when it is to be kept for later. True when the copy was kept.
+    /// </summary>
+    private bool SettleWrittenAhead(TraceId id, Outcome outcome, Tally tally)
+    {
+        if (!writtenAhead.TryRemove(id, out var leases)) return false;
+        if (outcome.Delivered || spool is null || !Spoolable(outcome.Reason))
+        {
+            foreach (var lease in leases) spool?.Complete(lease);
+            return false;
+        }
+        foreach (var lease in leases) spool.Release(lease);
+        tally.Defer(1);
+        Metrics.RecordSpooled(1);
+        if (outcome.Unreachable && Interlocked.Exchange(ref outage, 1) == 0)
+            log($"the platform is unreachable ({outcome.Detail}); requests go to the spool at {spool.Directory} until it answers.");
+        EnsureReplay();
+        return true;
+    }
+
     /// <summary>While the platform is unreachable: every item of the batch goes straight to the spool.</summary>
     private void SpoolBatch(ExportBatch batch, Tally tally, string why = "the platform is unreachable", bool unreachable = true)
     {
         foreach (var trace in batch.Traces)
-            if (trace is not null && TraceRequests(trace, tally) is { } requests)
+            if (trace is not null
+                && !SettleWrittenAhead(trace.Id, Outcome.Dropped(DropReasons.RetriesExhausted, why, "/traces", "-", null) with { Unreachable = unreachable }, tally)
+                && TraceRequests(trace, tally) is { } requests)
                 Finish(Outcome.Dropped(DropReasons.RetriesExhausted, why, "/traces", "-", null) with { Unreachable = unreachable },
                     requests, 1, tally);
         foreach (var group in batch.LateSpans.Where(s => s is not null).GroupBy(s => s.Trace))

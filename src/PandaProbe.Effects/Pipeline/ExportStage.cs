@@ -122,6 +122,22 @@ internal sealed class ExportStage
         return batch.Count - kept;
     }
 
+    /// <summary>
+    /// Write-ahead (on the thread that completed the trace): the trace as it will be exported (enriched, sampled,
+    /// redacted) is put in the platform exporter's spool before the caller goes on. Never throws.
+    /// </summary>
+    public void WriteAhead(Output.TraceCompleted completed)
+    {
+        try
+        {
+            var enriched = Enrich(completed, count: false);
+            if (!Kept(enriched) || Redact(enriched) is not Output.TraceCompleted ready) return;
+            foreach (var exporter in exporters)
+                if (exporter is HttpTraceExporter http) http.WriteAhead(ready.Trace);
+        }
+        catch (Exception ex) { SelfLog.Write($"writing trace {completed.Trace.Id} ahead failed: {ex.Message}"); }
+    }
+
     /// <summary>Enriches, publishes and exports one batch. Never throws.</summary>
     public async ValueTask ProcessAsync(Output[] items)
     {
@@ -221,12 +237,12 @@ internal sealed class ExportStage
         public bool Contains(TraceId id) => ids.Contains(id);
     }
 
-    Output Enrich(Output item)
+    Output Enrich(Output item, bool count = true)
     {
         try
         {
             var (output, adjustments) = enricher.Output(item);
-            if (!adjustments.IsEmpty)
+            if (count && !adjustments.IsEmpty)
             {
                 counters.Adjusted(adjustments.Count);
                 if (SelfLog.IsEnabled)

@@ -27,6 +27,7 @@ internal sealed class TracePipeline : IAsyncDisposable
     readonly object shutdownGate = new();
     readonly ExportScheduler? ownScheduler;
     readonly bool spools;
+    readonly bool writeAhead;
     readonly PandaProbe.Exporters.RateLimitedLog warnings;
     volatile bool closed;
     Task? shutdown;
@@ -47,9 +48,12 @@ internal sealed class TracePipeline : IAsyncDisposable
     /// <param name="redactor">What of each item may leave the process (everything when null).</param>
     /// <param name="sampling">Which traces are kept (all when null).</param>
     /// <param name="warn">Where drops are reported, at most once per 10 seconds per kind (<see cref="SelfLog"/> when null).</param>
+    /// <param name="writeAhead">
+    /// Put each completed trace in the platform exporter's spool, on disk, before the call that completed it returns.
+    /// </param>
     public TracePipeline(IEnumerable<ITraceExporter> exporters, PipelineOptions? options = null, TimeProvider? time = null,
         IScheduler? scheduler = null, Enricher? enricher = null, Action<Trace>? completedSink = null,
-        Redactor? redactor = null, SamplingPolicy? sampling = null, Action<string>? warn = null)
+        Redactor? redactor = null, SamplingPolicy? sampling = null, Action<string>? warn = null, bool writeAhead = false)
     {
         ArgumentNullException.ThrowIfNull(exporters);
         Options = options ?? PipelineOptions.Default;
@@ -73,6 +77,7 @@ internal sealed class TracePipeline : IAsyncDisposable
             },
             Redactor, Sampling);
         spools = stage.Spools;
+        this.writeAhead = writeAhead && spools;
         warnings = new PandaProbe.Exporters.RateLimitedLog(warn ?? SelfLog.Write, this.time);
         queue = new ExportQueue(Options.MaxQueueSize, Options.BatchSize, Options.FlushInterval, Scheduler, stage.ProcessAsync, Dropped);
         Counters.ReadFrom(queue);
@@ -158,6 +163,7 @@ internal sealed class TracePipeline : IAsyncDisposable
                 break;
             case Output.TraceCompleted c:
                 if (completedSink is not null && c.Trace.ParentTrace.IsSome) Sink(c.Trace);
+                if (writeAhead) stage.WriteAhead(c);   // opt-in: on disk before the caller goes on
                 Enqueue(c, folded);
                 break;
             case Output.Rejected r:

@@ -37,9 +37,10 @@ internal sealed record SpoolFile(string FullPath, long Written, int Items, long 
 /// request is one file, written under a temporary name, flushed to disk, then published by an atomic rename, so a
 /// crash leaves either a whole file or an unpublished temporary one; every file ends with a SHA-256 of its content, so
 /// a file torn or damaged on disk is detected, counted and deleted, never replayed. A file is leased before it is sent
-/// by renaming it to a name carrying the lease's expiry: a rename succeeds for one process only, so two processes
-/// sharing the directory never send the same file at once, and a lease left by a crashed process is taken over once
-/// it expires. The directory is bounded by bytes (the oldest files make room, counted) and by age (older files are
+/// by renaming it to a name carrying the lease's expiry and its holder's process id: a rename succeeds for one process
+/// only, so two processes sharing the directory never send the same file at once. A lease is free again once it
+/// expires, or at once when its holder is no longer running on this machine (a crash, a kill), including a holder that
+/// had the same process id as this one (a restarted container). The directory is bounded by bytes (the oldest files make room, counted) and by age (older files are
 /// deleted when met, counted). No timer and no thread of its own: every method runs on its caller (the export side).
 /// </summary>
 internal sealed class FileSpool
@@ -52,6 +53,9 @@ internal sealed class FileSpool
 
     readonly TimeProvider time;
     readonly object gate = new();
+    // The leases this process holds, across every spool instance in it (a lease naming this process id but absent here
+    // was left by an earlier process that had the same id).
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> held = new(StringComparer.Ordinal);
     long sequence;
     long knownBytes = -1;   // the directory's size as last scanned plus writes since; -1 until scanned
 
@@ -132,7 +136,7 @@ internal sealed class FileSpool
         {
             foreach (var info in new DirectoryInfo(Directory).EnumerateFiles("*" + Extension + "*"))
             {
-                if (!Parse(info.Name, out var written, out var items, out var leaseExpiry)) continue;
+                if (!Parse(info.Name, out var written, out var items, out var leaseExpiry, out var holder)) continue;
                 long length;
                 try { length = info.Length; } catch (IOException) { continue; }
                 if (now - written > MaxAge.Ticks && TryDelete(info.FullName))
@@ -141,7 +145,7 @@ internal sealed class FileSpool
                     continue;
                 }
                 total += length;
-                if (leaseExpiry is { } until && until > now) continue;
+                if (leaseExpiry is { } until && until > now && HolderAlive(info.FullName, holder)) continue;
                 ready.Add(new SpoolFile(info.FullName, written, items, length));
             }
             DeleteStaleTemporaries();
@@ -163,7 +167,7 @@ internal sealed class FileSpool
             try
             {
                 return !System.IO.Directory.Exists(Directory)
-                    || !System.IO.Directory.EnumerateFiles(Directory, "*" + Extension + "*").Any(f => Parse(Path.GetFileName(f), out _, out _, out _));
+                    || !System.IO.Directory.EnumerateFiles(Directory, "*" + Extension + "*").Any(f => Parse(Path.GetFileName(f), out _, out _, out _, out _));
             }
             catch (Exception) { return true; }
         }
@@ -172,11 +176,11 @@ internal sealed class FileSpool
     /// <summary>Takes <paramref name="file"/> for <paramref name="duration"/>; null when another process took it first.</summary>
     public SpoolLease? TryLease(SpoolFile file, TimeSpan duration)
     {
-        var expiry = time.GetUtcNow().UtcTicks + duration.Ticks;
-        var leased = Base(file.FullPath) + LeaseMarker + expiry.ToString("D19", CultureInfo.InvariantCulture);
+        var leased = LeaseName(Base(file.FullPath), duration);
         try
         {
             File.Move(file.FullPath, leased);
+            held[leased] = 0;
             return new SpoolLease(leased, file);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -202,15 +206,59 @@ internal sealed class FileSpool
         return null;
     }
 
+    /// <summary>
+    /// Writes <paramref name="entry"/> durably, already leased by this process for <paramref name="duration"/> (the
+    /// write-ahead copy of a request about to be sent): no replay sends it while this process lives, and a replay sends
+    /// it once this process is gone. Null, with the reason, when it could not be written.
+    /// </summary>
+    public SpoolLease? TryWriteLeased(SpoolEntry entry, TimeSpan duration, out int evicted, out string? error)
+    {
+        evicted = 0;
+        error = null;
+        try
+        {
+            var bytes = Encode(entry);
+            if (bytes.Length > MaxBytes)
+            {
+                error = $"the request ({bytes.Length} bytes) is larger than the spool ({MaxBytes} bytes)";
+                return null;
+            }
+            System.IO.Directory.CreateDirectory(Directory);
+            evicted = MakeRoom(bytes.Length);
+            var now = time.GetUtcNow().UtcTicks;
+            var name = string.Create(CultureInfo.InvariantCulture,
+                $"{now:D19}-{Interlocked.Increment(ref sequence):D10}-{Environment.ProcessId}-{entry.Items}{Extension}");
+            var final = Path.Combine(Directory, name);
+            var leased = LeaseName(final, duration);
+            var temp = final + Temporary;
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None))
+            {
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+            held[leased] = 0;
+            File.Move(temp, leased);
+            lock (gate) if (knownBytes >= 0) knownBytes += bytes.Length;
+            return new SpoolLease(leased, new SpoolFile(final, now, entry.Items, bytes.Length));
+        }
+        catch (Exception ex)
+        {
+            error = $"{ex.GetType().Name}: {ex.Message}";
+            return null;
+        }
+    }
+
     /// <summary>The leased request was delivered or given up on: deletes its file.</summary>
     public void Complete(SpoolLease lease)
     {
+        held.TryRemove(lease.Path, out _);
         if (TryDelete(lease.Path)) lock (gate) if (knownBytes >= 0) knownBytes -= lease.File.Bytes;
     }
 
     /// <summary>The leased request could not be sent now: publishes it again under its original name.</summary>
     public void Release(SpoolLease lease)
     {
+        held.TryRemove(lease.Path, out _);
         try { File.Move(lease.Path, Base(lease.Path)); }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -256,6 +304,28 @@ internal sealed class FileSpool
         }
     }
 
+    string LeaseName(string published, TimeSpan duration) =>
+        published + LeaseMarker + string.Create(CultureInfo.InvariantCulture,
+            $"{time.GetUtcNow().UtcTicks + duration.Ticks:D19}-{Environment.ProcessId}");
+
+    /// <summary>
+    /// Whether a lease's holder still runs: a lease without a process id counts as held (until it expires); this
+    /// process holds only the leases it took; another process id holds while a process with that id runs.
+    /// </summary>
+    bool HolderAlive(string path, int? holder)
+    {
+        if (holder is not { } pid) return true;
+        if (pid == Environment.ProcessId) return held.ContainsKey(path);
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException) { return false; }          // no such process
+        catch (InvalidOperationException) { return false; }
+        catch (Exception) { return true; }                   // unknown: trust the expiry
+    }
+
     static bool TryDelete(string path)
     {
         try
@@ -276,21 +346,29 @@ internal sealed class FileSpool
 
     /// <summary>
     /// Reads a file name: <c>{ticks}-{sequence}-{pid}-{items}.spool</c>, optionally followed by
-    /// <c>.lease-{expiry ticks}</c>. False for anything else (temporary files included).
+    /// <c>.lease-{expiry ticks}-{holder pid}</c>. False for anything else (temporary files included).
     /// </summary>
-    internal static bool Parse(string name, out long written, out int items, out long? leaseExpiry)
+    internal static bool Parse(string name, out long written, out int items, out long? leaseExpiry, out int? holder)
     {
         written = 0;
         items = 0;
         leaseExpiry = null;
+        holder = null;
         var ext = name.IndexOf(Extension, StringComparison.Ordinal);
         if (ext <= 0) return false;
         var rest = name.AsSpan(ext + Extension.Length);
         if (!rest.IsEmpty)
         {
-            if (!rest.StartsWith(LeaseMarker, StringComparison.Ordinal)
-                || !long.TryParse(rest[LeaseMarker.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var until))
-                return false;
+            if (!rest.StartsWith(LeaseMarker, StringComparison.Ordinal)) return false;
+            var lease = rest[LeaseMarker.Length..];
+            var split = lease.IndexOf('-');
+            var expiryText = split < 0 ? lease : lease[..split];
+            if (!long.TryParse(expiryText, NumberStyles.None, CultureInfo.InvariantCulture, out var until)) return false;
+            if (split >= 0)
+            {
+                if (!int.TryParse(lease[(split + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) return false;
+                holder = pid;
+            }
             leaseExpiry = until;
         }
         var stem = name.AsSpan(0, ext);

@@ -105,6 +105,37 @@ public sealed class FileSpoolTests : IDisposable
     }
 
     [Fact]
+    public void A_lease_whose_holder_is_gone_is_free_at_once()
+    {
+        var spool = Spool();
+        Write(spool, Entry(1));
+        Write(spool, Entry(2));
+        var files = spool.Ready(out _);
+        using var gone = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("true") { UseShellExecute = false })!;
+        gone.WaitForExit();
+        var expiry = clock.GetUtcNow().AddHours(1).UtcTicks;
+        // Leased by a process that has exited, and by one that had this process's id (a restarted container).
+        File.Move(files[0].FullPath, $"{files[0].FullPath}.lease-{expiry:D19}-{gone.Id}");
+        File.Move(files[1].FullPath, $"{files[1].FullPath}.lease-{expiry:D19}-{Environment.ProcessId}");
+
+        Assert.Equal(2, spool.Ready(out _).Count);
+    }
+
+    [Fact]
+    public void A_copy_written_ahead_is_held_by_this_process_until_released()
+    {
+        var spool = Spool();
+        var lease = spool.TryWriteLeased(Entry(1), TimeSpan.FromMinutes(10), out _, out var error);
+        Assert.NotNull(lease);
+        Assert.Empty(spool.Ready(out _));
+        Assert.False(spool.IsEmpty);
+
+        spool.Release(lease!);
+
+        Assert.Equal("delivery-1", spool.Read(spool.TryLease(Assert.Single(spool.Ready(out _)), TimeSpan.FromMinutes(1))!)!.DeliveryId);
+    }
+
+    [Fact]
     public void A_released_file_is_offered_again_under_its_own_name()
     {
         var spool = Spool();
@@ -166,7 +197,7 @@ public sealed class FileSpoolTests : IDisposable
     [InlineData("x-y.spool", false, 0, false)]
     public void File_names_carry_age_items_and_lease(string name, bool valid, int items, bool leased)
     {
-        Assert.Equal(valid, FileSpool.Parse(name, out _, out var n, out var lease));
+        Assert.Equal(valid, FileSpool.Parse(name, out _, out var n, out var lease, out _));
         if (!valid) return;
         Assert.Equal(items, n);
         Assert.Equal(leased, lease.HasValue);
