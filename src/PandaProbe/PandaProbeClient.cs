@@ -42,7 +42,7 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
         priceCatalog = options.ComputeCosts ? options.PriceCatalog ?? Model.Pricing.PriceCatalog.Default : null;
         pipeline = new TracePipeline(setup.Exporters, setup.Pipeline, time, setup.Scheduler,
             new Enricher(priceCatalog, setup.Environment, setup.Release), archive is null ? null : archive.Add,
-            setup.Redactor, setup.Sampling, PlatformSetup.Log, options.Spool.WriteAhead);
+            setup.Redactor, setup.Sampling, PlatformSetup.Log, options.Spool.WriteAhead, options.AbandonedTraceTimeout);
         AttachExtensions(options);
         setup.AnnounceOnce();
         if (setup.RegisterProcessExit)

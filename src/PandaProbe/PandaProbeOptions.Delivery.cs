@@ -8,6 +8,15 @@ public sealed partial class PandaProbeOptions
     /// when the client sends to the platform.
     /// </summary>
     public SpoolOptions Spool { get; } = new();
+
+    /// <summary>
+    /// How long a trace may go without any event before the SDK closes it as abandoned (a forgotten <c>Dispose</c>, a
+    /// hung agent): its open spans are ended, it gets an error saying so and the metadata key
+    /// <c>pandaprobe_abandoned_after_s</c>, and it is exported like any other; <c>Health.Abandoned</c> counts it. So open
+    /// traces cannot pile up in memory. <see cref="Timeout.InfiniteTimeSpan"/> never closes one.
+    /// <value>Default: 30 minutes.</value>
+    /// </summary>
+    public TimeSpan AbandonedTraceTimeout { get; set; } = TimeSpan.FromMinutes(30);
 }
 
 /// <summary>

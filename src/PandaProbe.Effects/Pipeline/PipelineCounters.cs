@@ -14,7 +14,7 @@ internal sealed class PipelineCounters
     // its count once, when it has finished.
     PaddedCounter itemsExported;
     long itemsFailed, adjusted, subscriberErrors, unserializable;
-    long messageFormatWarnings, sampledOut, deferred;
+    long messageFormatWarnings, sampledOut, deferred, abandoned;
     readonly long[] dropped = new long[Enum.GetValues<DropReason>().Length];
     readonly ConcurrentDictionary<RejectionReason, long> rejections = new();
     ExportQueue? queue;
@@ -44,6 +44,8 @@ internal sealed class PipelineCounters
         rejections.AddOrUpdate(reason, 1, (_, v) => v + 1);
         Dropped(DropReason.Rejected);
     }
+    /// <summary>Counts a trace closed because it had no event for the abandonment time.</summary>
+    public void Abandoned() => Interlocked.Increment(ref abandoned);
     /// <summary>Counts items an exporter kept on disk to deliver later.</summary>
     public void Deferred(long n) => Interlocked.Add(ref deferred, n);
     /// <summary>Counts a trace (or a late span or score of one) that sampling left out.</summary>
@@ -68,6 +70,7 @@ internal sealed class PipelineCounters
         MessageFormatWarnings = Interlocked.Read(ref messageFormatWarnings),
         SampledOut = Interlocked.Read(ref sampledOut),
         Spooled = Interlocked.Read(ref deferred),
+        Abandoned = Interlocked.Read(ref abandoned),
         Replayed = delivery.Sum(d => d.Replayed),
         SendsToPlatform = delivery.Length > 0,
         Retried = delivery.Sum(d => d.Retried),
@@ -121,6 +124,12 @@ public sealed record PipelineHealth(
     /// the platform answers again. They are neither exported nor dropped.
     /// </summary>
     public long Spooled { get; init; }
+
+    /// <summary>
+    /// Traces nobody ended that the SDK closed after the abandonment time without an event: each is exported with its
+    /// open spans ended, an error saying so and the metadata key <c>pandaprobe_abandoned_after_s</c>.
+    /// </summary>
+    public long Abandoned { get; init; }
 
     /// <summary>Spooled items this client delivered (spooled by this process or an earlier one).</summary>
     public long Replayed { get; init; }

@@ -13,15 +13,23 @@ internal sealed class TraceCell
     OpenTrace? state;    // null once the trace has finished (ended, and its late spans too)
     Trace? completed;    // the trace as it completed, once it has
 
-    internal TraceCell(TracePipeline pipeline, TraceId id, OpenTrace state)
+    internal TraceCell(TracePipeline pipeline, TraceId id, OpenTrace state, DateTimeOffset started)
     {
         this.pipeline = pipeline;
         Id = id;
         this.state = state;
+        SeenVersion = state.Version;
+        IdleSince = started;
     }
 
     /// <summary>The trace's id.</summary>
     public TraceId Id { get; }
+
+    // The open-traces list (OpenTraces): links, kept under its lock; and what its sweep last saw, used by it alone.
+    internal TraceCell? Previous, Next;
+    internal bool Linked;
+    internal int SeenVersion;
+    internal DateTimeOffset IdleSince;
 
     /// <summary>The trace's state now (<c>null</c> once it has finished).</summary>
     public OpenTrace? State => Volatile.Read(ref state);
@@ -53,6 +61,7 @@ internal sealed class TraceCell
             before = seen;                                    // another thread won: apply again to its state
         }
         if (step.Output is Output.TraceCompleted done) Volatile.Write(ref completed, done.Trace);
+        if (step.State is null && before is not null) pipeline.Finished(this);
         // The event that finishes the trace (its end, or its last late span's) brings the trace's event count.
         pipeline.Route(e, step.Output, step.State is null && before is not null ? before.Version + 1 : 0);
         return step;

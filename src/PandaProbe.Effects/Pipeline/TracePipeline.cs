@@ -28,6 +28,7 @@ internal sealed class TracePipeline : IAsyncDisposable
     readonly ExportScheduler? ownScheduler;
     readonly bool spools;
     readonly bool writeAhead;
+    readonly OpenTraces? open;
     readonly PandaProbe.Exporters.RateLimitedLog warnings;
     volatile bool closed;
     Task? shutdown;
@@ -48,12 +49,17 @@ internal sealed class TracePipeline : IAsyncDisposable
     /// <param name="redactor">What of each item may leave the process (everything when null).</param>
     /// <param name="sampling">Which traces are kept (all when null).</param>
     /// <param name="warn">Where drops are reported, at most once per 10 seconds per kind (<see cref="SelfLog"/> when null).</param>
+    /// <param name="abandonAfter">
+    /// How long a trace may go without an event before it is closed as abandoned, marked and exported; null or
+    /// <see cref="Timeout.InfiniteTimeSpan"/> never closes one (and keeps no list of open traces).
+    /// </param>
     /// <param name="writeAhead">
     /// Put each completed trace in the platform exporter's spool, on disk, before the call that completed it returns.
     /// </param>
     public TracePipeline(IEnumerable<ITraceExporter> exporters, PipelineOptions? options = null, TimeProvider? time = null,
         IScheduler? scheduler = null, Enricher? enricher = null, Action<Trace>? completedSink = null,
-        Redactor? redactor = null, SamplingPolicy? sampling = null, Action<string>? warn = null, bool writeAhead = false)
+        Redactor? redactor = null, SamplingPolicy? sampling = null, Action<string>? warn = null, bool writeAhead = false,
+        TimeSpan? abandonAfter = null)
     {
         ArgumentNullException.ThrowIfNull(exporters);
         Options = options ?? PipelineOptions.Default;
@@ -77,6 +83,8 @@ internal sealed class TracePipeline : IAsyncDisposable
             },
             Redactor, Sampling);
         spools = stage.Spools;
+        if (abandonAfter is { } after && after > TimeSpan.Zero && after != Timeout.InfiniteTimeSpan)
+            open = new OpenTraces(after, Scheduler, this.time, Counters);
         this.writeAhead = writeAhead && spools;
         warnings = new PandaProbe.Exporters.RateLimitedLog(warn ?? SelfLog.Write, this.time);
         queue = new ExportQueue(Options.MaxQueueSize, Options.BatchSize, Options.FlushInterval, Scheduler, stage.ProcessAsync, Dropped);
@@ -133,10 +141,20 @@ internal sealed class TracePipeline : IAsyncDisposable
             return null;
         }
         var (state, output) = TraceReducer.Apply((OpenTrace?)null, started);
-        var cell = new TraceCell(this, started.Trace, state!);
+        var cell = new TraceCell(this, started.Trace, state!, started.At);
+        open?.Add(cell);
         Route(started, output);
         return cell;
     }
+
+    /// <summary>A trace has finished (it and its late spans have ended): it leaves the open-traces list.</summary>
+    internal void Finished(TraceCell cell) => open?.Remove(cell);
+
+    /// <summary>Traces started and not finished (0 when abandoned traces are not tracked).</summary>
+    public int OpenTraceCount => open?.Count ?? 0;
+
+    /// <summary>The open-traces list, when abandoned traces are closed (tests run its sweep).</summary>
+    internal OpenTraces? Open => open;
 
     /// <summary>Records a score (it needs no open trace: scores pass through in order).</summary>
     public void Record(TraceEvent.ScoreRecorded score)

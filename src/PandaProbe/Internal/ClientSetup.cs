@@ -49,6 +49,12 @@ internal sealed record ClientSetup(
             throw new ArgumentException("FlushOnDisposeTimeout must be positive.", nameof(PandaProbeOptions.FlushOnDisposeTimeout));
         if (options.Redaction.Patterns.Any(p => p is null))
             throw new ArgumentException("Redaction.Patterns holds a null pattern.", nameof(RedactionOptions.Patterns));
+        if (options.AbandonedTraceTimeout <= TimeSpan.Zero && options.AbandonedTraceTimeout != Timeout.InfiniteTimeSpan)
+            throw new ArgumentException("AbandonedTraceTimeout must be positive, or Timeout.InfiniteTimeSpan.", nameof(PandaProbeOptions.AbandonedTraceTimeout));
+        if (options.Spool.MaxBytes < SpoolOptions.MinBytes)
+            throw new ArgumentException($"Spool.MaxBytes must be at least {SpoolOptions.MinBytes} bytes.", nameof(SpoolOptions.MaxBytes));
+        if (options.Spool.MaxAge <= TimeSpan.Zero)
+            throw new ArgumentException("Spool.MaxAge must be positive.", nameof(SpoolOptions.MaxAge));
         if (options.ShutdownTimeout <= TimeSpan.Zero)
             throw new ArgumentException("ShutdownTimeout must be positive.", nameof(PandaProbeOptions.ShutdownTimeout));
 
