@@ -210,6 +210,9 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
     /// <summary>How long <c>await using</c> on a trace waits for its export (null: it does not).</summary>
     internal TimeSpan? FlushOnDispose => setup?.FlushOnDispose;
 
+    /// <summary>Traces started and not finished (tracked while abandoned traces are closed; for tests and diagnostics).</summary>
+    internal int OpenTraceCount => pipeline?.OpenTraceCount ?? 0;
+
     internal void Refuse(string why)
     {
         pipeline?.Counters.Dropped(DropReason.InvalidValue);
