@@ -21,6 +21,13 @@ public static class Limits
     /// dictionary of a million entries).
     /// </summary>
     public const int MaxValueBytes = 1 << 20;
+    /// <summary>
+    /// The most characters the inputs and outputs of one span keep together; past it each is cut to its share, ending
+    /// with <see cref="TruncationMarker"/> (on the export side, reported as an adjustment).
+    /// </summary>
+    public const int MaxSpanPayloadChars = 4 << 20;
+    /// <summary>The most characters the inputs and outputs of one trace and all its spans keep together.</summary>
+    public const int MaxTracePayloadChars = 16 << 20;
     /// <summary>The name given to a trace or span whose name was empty.</summary>
     public const string UnnamedName = "unnamed";
 

@@ -39,14 +39,67 @@ internal sealed record Enricher(PriceCatalog? Prices, string? Environment, strin
             result = result with { Spans = Seq(all).Strict() };
             break;
         }
-        return new Enriched<Trace>(result, adjusted);
+        return new Enriched<Trace>(Budget(result, ref adjusted), adjusted);
     }
+
+    /// <summary>
+    /// Fits the inputs and outputs to the budgets: each span's to <see cref="Limits.MaxSpanPayloadChars"/>, then the
+    /// trace's with all its spans to <see cref="Limits.MaxTracePayloadChars"/>; a value over its share (the budget
+    /// split evenly between the values) is cut to it with the truncation marker. The same trace when it fits.
+    /// </summary>
+    static Trace Budget(Trace trace, ref Seq<string> adjusted)
+    {
+        static long Size(Option<Payload> p) => p.TryGet(out var v) && v is not null ? v.Value.Length : 0;
+        static long SizeOf(Span s) => Size(s.Input) + Size(s.Output);
+        var total = Size(trace.Input) + Size(trace.Output);
+        var over = false;
+        foreach (var span in trace.Spans)
+        {
+            var size = SizeOf(span);
+            total += size;
+            over |= size > Limits.MaxSpanPayloadChars;
+        }
+        if (!over && total <= Limits.MaxTracePayloadChars) return trace;
+
+        var spans = trace.Spans.Map(s => SizeOf(s) > Limits.MaxSpanPayloadChars ? Cut(s, Limits.MaxSpanPayloadChars / 2) : s).Strict();
+        var result = trace with { Spans = spans };
+        var afterSpans = Size(result.Input) + Size(result.Output) + spans.Sum(s => SizeOf(s));
+        if (afterSpans > Limits.MaxTracePayloadChars)
+        {
+            var share = (int)Math.Max(1024, Limits.MaxTracePayloadChars / (2L * (spans.Count + 1)));
+            result = result with
+            {
+                Input = CutPayload(result.Input, share), Output = CutPayload(result.Output, share),
+                Spans = spans.Map(s => Cut(s, share)).Strict(),
+            };
+        }
+        adjusted = adjusted.Add($"inputs and outputs: {total} characters cut to the budgets ({Limits.MaxSpanPayloadChars} per span, {Limits.MaxTracePayloadChars} per trace)");
+        return result;
+
+        static Span Cut(Span s, int share) => s with { Input = CutPayload(s.Input, share), Output = CutPayload(s.Output, share) };
+    }
+
+    static Option<Payload> CutPayload(Option<Payload> payload, int share) =>
+        payload.TryGet(out var p) && p is not null && p.Value.Length > share
+            ? Some(Payload.Text(Limits.Truncate(p.Value, share)))
+            : payload;
 
     /// <summary>One span (a late span, or a span a processor sees) enriched.</summary>
     public Enriched<Span> Span(Span span)
     {
         var adjusted = default(Seq<string>);
-        return new Enriched<Span>(Fit(CostCalculator.Apply(Prices, span), ref adjusted), adjusted);
+        var fitted = Fit(CostCalculator.Apply(Prices, span), ref adjusted);
+        var size = (fitted.Input.TryGet(out var i) ? i.Value.Length : 0L) + (fitted.Output.TryGet(out var o) ? o.Value.Length : 0L);
+        if (size > Limits.MaxSpanPayloadChars)
+        {
+            fitted = fitted with
+            {
+                Input = CutPayload(fitted.Input, Limits.MaxSpanPayloadChars / 2),
+                Output = CutPayload(fitted.Output, Limits.MaxSpanPayloadChars / 2),
+            };
+            adjusted = adjusted.Add($"inputs and outputs: {size} characters cut to the budget of {Limits.MaxSpanPayloadChars} per span");
+        }
+        return new Enriched<Span>(fitted, adjusted);
     }
 
     /// <summary>A reducer output with the trace or span it carries enriched; other outputs unchanged.</summary>

@@ -49,23 +49,23 @@ public class AbandonedTraceTests
         var memory = new InMemoryTraceExporter();
         await using var client = TestClient.Create(o =>
         {
-            o.AbandonedTraceTimeout = TimeSpan.FromMilliseconds(400);
+            o.AbandonedTraceTimeout = TimeSpan.FromMilliseconds(1500);
             o.FlushInterval = TimeSpan.FromMilliseconds(20);
         }, memory);
 
         using (var trace = client.StartTrace("busy"))
         {
-            for (var i = 0; i < 20; i++)
+            for (var i = 0; i < 60; i++)
             {
                 using (trace.Span($"step {i}")) { }
-                await Task.Delay(50);   // 1 s in all, an event every 50 ms
+                await Task.Delay(50);   // 3 s in all, twice the abandonment time, an event every 50 ms
             }
         }
         await client.FlushAsync();
 
         var exported = Assert.Single(memory.Traces);
         Assert.True(exported.Error.IsNone);
-        Assert.Equal(20, exported.Spans.Count);
+        Assert.Equal(60, exported.Spans.Count);
         Assert.Equal(0, client.Health.Abandoned);
     }
 
