@@ -51,6 +51,7 @@ public static class Program
         if (only == "big") { BigTraceProbe.Run(); return 0; }
         if (only == "privacy") { PrivacyProbe.Run(); return 0; }
         if (only == "redactor") { RedactorProbe.Run(); return 0; }
+        if (only == "delivery") { DeliveryProbe.Run(); return 0; }
         if (only is null or "traffic") traffic = Traffic.Run(quick);
         if (only is null or "throughput") throughput = Throughput.Run(quick);
         if (only is null or "alloc") alloc = CallerAllocations.Measure();

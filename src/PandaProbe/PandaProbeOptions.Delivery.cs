@@ -55,10 +55,19 @@ public sealed class SpoolOptions
     public TimeSpan MaxAge { get; set; } = TimeSpan.FromDays(3);
 
     /// <summary>
-    /// Write-ahead: a completed trace is in the spool, flushed to disk, before the <c>Dispose</c> that completed it
-    /// returns, so a process killed at any moment (a batch job, a SIGKILL) loses no trace whose <c>Dispose</c> returned:
-    /// the next process replays it. It costs the calling thread a file write and a disk flush per trace (see
-    /// docs/BENCHMARKS.md); the copy is deleted once the platform took the trace. <value>Default: <c>false</c>.</value>
+    /// Write-ahead: a completed trace is written to the spool before the <c>Dispose</c> that completed it returns, so a
+    /// process killed at any moment (a batch job, a SIGKILL, a crash) loses no trace whose <c>Dispose</c> returned: the
+    /// next process replays it. It costs the calling thread a file write per trace (and a disk flush with
+    /// <see cref="FlushToDisk"/>; see docs/BENCHMARKS.md); the copy is deleted once the platform took the trace.
+    /// <value>Default: <c>false</c>.</value>
     /// </summary>
     public bool WriteAhead { get; set; }
+
+    /// <summary>
+    /// Flush every spool file to the disk itself before it counts as written, so the spool also survives an
+    /// operating-system crash or a power loss. Without it a process that crashes or is killed still loses nothing it
+    /// wrote (the files are in the system's cache); only a machine that goes down before the system writes them back
+    /// can. A disk flush takes about a millisecond or more per file. <value>Default: <c>false</c>.</value>
+    /// </summary>
+    public bool FlushToDisk { get; set; }
 }

@@ -69,6 +69,15 @@ public sealed class DurableDeliveryTests : IDisposable
         }
     }
 
+    /// <summary>Waits (bounded) until <paramref name="condition"/> holds: a counter is updated when the answer is read,
+    /// a moment after the platform recorded the arrival.</summary>
+    static async Task<bool> Eventually(Func<bool> condition)
+    {
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!condition() && DateTime.UtcNow < until) await Task.Delay(20);
+        return condition();
+    }
+
     static int FilesIn(string directory) =>
         Directory.Exists(directory) ? Directory.EnumerateFiles(directory).Count() : 0;
 
@@ -97,8 +106,8 @@ public sealed class DurableDeliveryTests : IDisposable
 
         Assert.Equal(ids.Select(i => i.ToString()).Order(), arrivals.Keys.Order());
         Assert.All(arrivals, a => Assert.Equal(1, a.Value));
-        Assert.Equal(2_000, second.Health.Replayed);
-        Assert.Equal(0, FilesIn(spool));
+        Assert.True(await Eventually(() => second.Health.Replayed == 2_000 && FilesIn(spool) == 0),
+            $"replayed {second.Health.Replayed}, {FilesIn(spool)} file(s) left");
         Assert.Empty(platform.Problems);
     }
 
@@ -120,7 +129,8 @@ public sealed class DurableDeliveryTests : IDisposable
         Assert.All(arrivals, a => Assert.Equal(1, a.Value));
         // Until the replay finds the platform back, new traces join the spool behind the old ones: all are replayed.
         Assert.InRange(client.Health.Spooled, 300, 350);
-        Assert.Equal(client.Health.Spooled, client.Health.Replayed);
+        Assert.True(await Eventually(() => client.Health.Spooled == client.Health.Replayed),
+            $"spooled {client.Health.Spooled}, replayed {client.Health.Replayed}");
         Assert.Equal(0, client.Health.Dropped);
     }
 
@@ -267,7 +277,7 @@ public sealed class DurableDeliveryTests : IDisposable
         var arrivals = await AllArrived(platform, disposed.Select(Guid.Parse).ToList(), TimeSpan.FromSeconds(60));
 
         Assert.Equal(disposed.Order(), arrivals.Keys.Order());
-        Assert.Equal(40, next.Health.Replayed);
+        Assert.True(await Eventually(() => next.Health.Replayed == 40), $"replayed {next.Health.Replayed}");
     }
 
     [Fact]
@@ -303,6 +313,7 @@ public sealed class DurableDeliveryTests : IDisposable
 
         Assert.Equal(400, arrivals.Count);
         Assert.All(arrivals, x => Assert.Equal(1, x.Value));
-        Assert.Equal(400, a.Health.Replayed + b.Health.Replayed);
+        Assert.True(await Eventually(() => a.Health.Replayed + b.Health.Replayed == 400),
+            $"replayed {a.Health.Replayed} + {b.Health.Replayed}");
     }
 }

@@ -45,7 +45,7 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
     private int outage;      // 1 while the platform is known unreachable: requests go straight to the spool
     private int replaying;   // 1 while the replay loop runs
     private Task replay = Task.CompletedTask;
-    private readonly ConcurrentDictionary<TraceId, SpoolLease[]> writtenAhead = new();
+    private readonly ConcurrentDictionary<TraceId, SpoolLease> writtenAhead = new();
 
     /// <summary>How long a write-ahead copy is held by its process (a copy whose process is gone is free at once).</summary>
     internal static readonly TimeSpan WriteAheadLease = TimeSpan.FromMinutes(10);
@@ -133,6 +133,7 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
             if (InOutage && spool is not null)
             {
                 SpoolBatch(batch, tally);
+                SpoolParked(tally);
                 return tally.Result();
             }
             var traces = batch.Traces.Where(t => t is not null).ToList();
@@ -142,6 +143,7 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
                 .ToList();
             await ForEachAsync(groups, g => ExportLateSpansAsync(g.Trace, g.Spans, tally, cancellationToken)).ConfigureAwait(false);
             await ForEachAsync(batch.Scores.Where(s => s is not null).ToList(), s => ExportScoreAsync(s, tally, cancellationToken)).ConfigureAwait(false);
+            SpoolParked(tally);
 
             if (tally.CancelledCount > 0)
                 log($"export deadline passed: {tally.CancelledCount} item(s) abandoned.");
@@ -150,7 +152,8 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
         catch (Exception ex)
         {
             // Defensive: the contract is never to throw. Whatever was not accounted for is reported as failed.
-            var missing = Math.Max(0, (batch?.Count ?? 0) - tally.Exported - tally.Failed);
+            try { SpoolParked(tally); } catch (Exception) { /* reported below */ }
+            var missing = Math.Max(0, (batch?.Count ?? 0) - tally.Exported - tally.Failed - tally.Deferred);
             if (missing > 0)
             {
                 tally.Fail(missing, DropReasons.Rejected, ex.Message);
@@ -294,7 +297,11 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
     {
         if (spool is null || batch is null || batch.Count == 0) return 0;
         var tally = new Tally();
-        try { SpoolBatch(batch, tally, "not sent before the shutdown deadline or pushed out of a full queue", unreachable: false); }
+        try
+        {
+            SpoolBatch(batch, tally, "not sent before the shutdown deadline or pushed out of a full queue", unreachable: false);
+            SpoolParked(tally);
+        }
         catch (Exception ex) { log($"spooling failed: {ex.Message}"); }
         return tally.Result().Deferred;
     }
@@ -311,19 +318,13 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
         try
         {
             if (TraceRequests(trace, new Tally()) is not { } requests) return false;
-            var leases = new List<SpoolLease>(requests.Count);
-            foreach (var request in requests)
+            if (spool.TryWriteLeased(requests.ConvertAll(r => r.ToEntry()), WriteAheadLease, out var evicted, out var error) is not { } lease)
             {
-                if (spool.TryWriteLeased(request.ToEntry(), WriteAheadLease, out var evicted, out var error) is not { } lease)
-                {
-                    spoolLog.Write("write-ahead", n => $"writing {n} trace(s) ahead to the spool at {spool.Directory} failed: {error}");
-                    foreach (var written in leases) spool.Complete(written);
-                    return false;
-                }
-                leases.Add(lease);
-                if (evicted > 0) Lost(DropReasons.SpoolFull, evicted, $"the spool reached its size limit ({spool.MaxBytes} bytes): the oldest request(s) were deleted", "-");
+                spoolLog.Write("write-ahead", n => $"writing {n} trace(s) ahead to the spool at {spool.Directory} failed: {error}");
+                return false;
             }
-            writtenAhead[trace.Id] = [.. leases];
+            if (evicted > 0) Lost(DropReasons.SpoolFull, evicted, $"the spool reached its size limit ({spool.MaxBytes} bytes): the oldest request(s) were deleted", "-");
+            writtenAhead[trace.Id] = lease;
             return true;
         }
         catch (Exception ex)
@@ -339,19 +340,24 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
     /// </summary>
     private bool SettleWrittenAhead(TraceId id, Outcome outcome, Tally tally)
     {
-        if (!writtenAhead.TryRemove(id, out var leases)) return false;
+        if (!writtenAhead.TryRemove(id, out var lease)) return false;
         if (outcome.Delivered || spool is null || !Spoolable(outcome.Reason))
         {
-            foreach (var lease in leases) spool?.Complete(lease);
+            spool?.Complete(lease);
             return false;
         }
-        foreach (var lease in leases) spool.Release(lease);
+        spool.Release(lease);
         tally.Defer(1);
         Metrics.RecordSpooled(1);
-        if (outcome.Unreachable && Interlocked.Exchange(ref outage, 1) == 0)
-            log($"the platform is unreachable ({outcome.Detail}); requests go to the spool at {spool.Directory} until it answers.");
+        if (outcome.Unreachable) EnterOutage(outcome.Detail);
         EnsureReplay();
         return true;
+    }
+
+    private void EnterOutage(string why)
+    {
+        if (Interlocked.Exchange(ref outage, 1) == 0)
+            log($"the platform is unreachable ({why}); requests go to the spool at {spool!.Directory} until it answers.");
     }
 
     /// <summary>While the platform is unreachable: every item of the batch goes straight to the spool.</summary>
@@ -378,38 +384,44 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
     private static bool Spoolable(string reason) =>
         reason is DropReasons.RetriesExhausted or DropReasons.Cancelled or DropReasons.Unconfirmed;
 
-    /// <summary>Settles an item: delivered; or its unsent requests spooled (and the outage noted); or dropped and reported.</summary>
+    /// <summary>
+    /// Settles an item: delivered; or, when it is to be kept for later, its unsent requests parked to be written to
+    /// the spool with the rest of the batch's (<see cref="SpoolParked"/>: one file per batch); or dropped and reported.
+    /// </summary>
     private void Finish(Outcome outcome, IReadOnlyList<Request> unsent, int items, Tally tally)
     {
         if (!outcome.Delivered && spool is not null && unsent.Count > 0 && Spoolable(outcome.Reason))
         {
-            if (TrySpool(unsent, items, outcome.Detail))
-            {
-                tally.Defer(items);
-                if (outcome.Unreachable && Interlocked.Exchange(ref outage, 1) == 0)
-                    log($"the platform is unreachable ({outcome.Detail}); requests go to the spool at {spool.Directory} until it answers.");
-                EnsureReplay();
-                return;
-            }
+            tally.Park(unsent, items, outcome);
+            return;
         }
         Settle(outcome, items, tally);
     }
 
-    /// <summary>Writes requests to the spool, in order; false when one could not be written (the item is then dropped).</summary>
-    private bool TrySpool(IReadOnlyList<Request> requests, int items, string why)
+    /// <summary>
+    /// Writes the batch's parked requests to the spool as one file (a file per item would cost a file's system calls
+    /// per trace during an outage); notes an outage when the platform was unreachable. When the file cannot be
+    /// written, each parked item is dropped and reported.
+    /// </summary>
+    private void SpoolParked(Tally tally)
     {
-        foreach (var request in requests)
+        var parked = tally.TakeParked();
+        if (parked.Count == 0 || spool is null) return;
+        var entries = parked.SelectMany(p => p.Requests).Select(r => r.ToEntry()).ToList();
+        var items = parked.Sum(p => p.Items);
+        var why = parked[0].Outcome.Detail;
+        if (!spool.TryWrite(entries, out var evicted, out var error))
         {
-            if (!spool!.TryWrite(request.ToEntry(), out var evicted, out var error))
-            {
-                log($"writing to the spool at {spool.Directory} failed: {error}");
-                return false;
-            }
-            if (evicted > 0) Lost(DropReasons.SpoolFull, evicted, $"the spool reached its size limit ({spool.MaxBytes} bytes): the oldest request(s) were deleted", "-");
+            log($"writing to the spool at {spool.Directory} failed: {error}");
+            foreach (var p in parked) Settle(p.Outcome, p.Items, tally);
+            return;
         }
+        if (evicted > 0) Lost(DropReasons.SpoolFull, evicted, $"the spool reached its size limit ({spool.MaxBytes} bytes): the oldest request(s) were deleted", "-");
+        tally.Defer(items);
         Metrics.RecordSpooled(items);
-        spoolLog.Write("spool", n => $"{n} item(s) written to the spool at {spool!.Directory} (not delivered now: {why}).", items);
-        return true;
+        spoolLog.Write("spool", n => $"{n} item(s) written to the spool at {spool.Directory} (not delivered now: {why}).", items);
+        if (parked.Any(p => p.Outcome.Unreachable)) EnterOutage(why);
+        EnsureReplay();
     }
 
     /// <summary>Counts and reports items given up on outside a batch (spool limits, damaged files, replay refusals).</summary>
@@ -461,32 +473,36 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
                 {
                     if (stopping.IsCancellationRequested) break;
                     if (spool.TryLease(file, LeaseDuration) is not { } lease) continue;
-                    if (spool.Read(lease) is not { } entry)
+                    if (spool.Read(lease) is not { } entries)
                     {
                         Lost(DropReasons.SpoolCorrupt, file.Items, $"spool file {Path.GetFileName(file.FullPath)} is damaged (torn or altered); it was deleted, not replayed", "-");
                         continue;
                     }
-                    var request = Request.From(entry);
-                    var outcome = await SendAsync(request, replay: true, stopping.Token).ConfigureAwait(false);
-                    if (outcome.Delivered)
+                    // The file's requests in order (a trace before the add-spans of its other spans); the settled ones
+                    // (delivered, or refused for good) are left out if the rest has to wait.
+                    var settled = 0;
+                    for (; settled < entries.Count && !stopping.IsCancellationRequested; settled++)
                     {
-                        spool.Complete(lease);
-                        Metrics.RecordReplayed(request.Items);
-                        Volatile.Write(ref outage, 0);
-                        waits = 0;
+                        var request = Request.From(entries[settled]);
+                        var outcome = await SendAsync(request, replay: true, stopping.Token).ConfigureAwait(false);
+                        if (outcome.Delivered)
+                        {
+                            Metrics.RecordReplayed(request.Items);
+                            Volatile.Write(ref outage, 0);
+                            waits = 0;
+                        }
+                        else if (Spoolable(outcome.Reason))
+                        {
+                            if (outcome.Unreachable) Volatile.Write(ref outage, 1);
+                            blocked = true;
+                            break;
+                        }
+                        else Lost(outcome.Reason, request.Items, "replaying from the spool: " + outcome.Detail, outcome.RequestId, outcome.Path, outcome.Exception);
                     }
-                    else if (Spoolable(outcome.Reason))
-                    {
-                        spool.Release(lease);
-                        if (outcome.Unreachable) Volatile.Write(ref outage, 1);
-                        blocked = true;
-                        break;
-                    }
-                    else
-                    {
-                        spool.Complete(lease);
-                        Lost(outcome.Reason, request.Items, "replaying from the spool: " + outcome.Detail, outcome.RequestId, outcome.Path, outcome.Exception);
-                    }
+                    if (settled == entries.Count) spool.Complete(lease);
+                    else if (settled == 0) spool.Release(lease);
+                    else spool.Rewrite(lease, entries.Skip(settled).ToList());
+                    if (blocked || stopping.IsCancellationRequested) break;
                 }
                 if (blocked && !stopping.IsCancellationRequested)
                 {
@@ -783,10 +799,24 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
         public int Exported => Volatile.Read(ref exported);
         public int Failed => Volatile.Read(ref failed);
         public int CancelledCount => Volatile.Read(ref cancelled);
+        public int Deferred => Volatile.Read(ref deferred);
 
         public void Succeed(int items) => Interlocked.Add(ref exported, items);
 
         public void Defer(int items) => Interlocked.Add(ref deferred, items);
+
+        private readonly ConcurrentQueue<(IReadOnlyList<Request> Requests, int Items, Outcome Outcome)> parked = new();
+
+        /// <summary>Keeps an item's unsent requests to be written to the spool with the batch's others.</summary>
+        public void Park(IReadOnlyList<Request> requests, int items, Outcome outcome) => parked.Enqueue((requests, items, outcome));
+
+        /// <summary>The parked items, taken (each once).</summary>
+        public List<(IReadOnlyList<Request> Requests, int Items, Outcome Outcome)> TakeParked()
+        {
+            var list = new List<(IReadOnlyList<Request>, int, Outcome)>();
+            while (parked.TryDequeue(out var p)) list.Add(p);
+            return list;
+        }
 
         public void Fail(int items, string reason, string detail)
         {

@@ -34,8 +34,8 @@ internal sealed record SpoolFile(string FullPath, long Written, int Items, long 
 
 /// <summary>
 /// A directory of requests that could not be delivered yet, replayed oldest first by this or a later process. Each
-/// request is one file, written under a temporary name, flushed to disk, then published by an atomic rename, so a
-/// crash leaves either a whole file or an unpublished temporary one; every file ends with a SHA-256 of its content, so
+/// request is one file, written under a temporary name (flushed to the disk itself when <see cref="FlushToDisk"/>),
+/// then published by an atomic rename, so a crash leaves either a whole file or an unpublished temporary one; every file ends with a SHA-256 of its content, so
 /// a file torn or damaged on disk is detected, counted and deleted, never replayed. A file is leased before it is sent
 /// by renaming it to a name carrying the lease's expiry and its holder's process id: a rename succeeds for one process
 /// only, so two processes sharing the directory never send the same file at once. A lease is free again once it
@@ -48,7 +48,7 @@ internal sealed class FileSpool
     const string Extension = ".spool";
     const string LeaseMarker = ".lease-";
     const string Temporary = ".tmp";
-    static ReadOnlySpan<byte> Magic => "PPSPOOL1"u8;
+    static ReadOnlySpan<byte> Magic => "PPSPOOL2"u8;
     const int HashLength = 32;
 
     readonly TimeProvider time;
@@ -63,8 +63,13 @@ internal sealed class FileSpool
     /// <param name="maxBytes">The most bytes kept; the oldest files are deleted to make room.</param>
     /// <param name="maxAge">How long a file is kept before it is deleted unsent.</param>
     /// <param name="time">The clock of file ages and lease expiries.</param>
-    public FileSpool(string directory, long maxBytes, TimeSpan maxAge, TimeProvider? time = null)
+    /// <param name="flushToDisk">
+    /// Flush each file to the disk before publishing it, so it survives an operating-system crash or a power loss too
+    /// (a process that crashes or is killed loses nothing either way: its written files are in the system's cache).
+    /// </param>
+    public FileSpool(string directory, long maxBytes, TimeSpan maxAge, TimeProvider? time = null, bool flushToDisk = false)
     {
+        FlushToDisk = flushToDisk;
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         Directory = Path.GetFullPath(directory);
         MaxBytes = maxBytes;
@@ -81,34 +86,38 @@ internal sealed class FileSpool
     /// <summary>How long a file is kept.</summary>
     public TimeSpan MaxAge { get; }
 
+    /// <summary>Whether each file is flushed to the disk itself before it is published.</summary>
+    public bool FlushToDisk { get; }
+
     /// <summary>
-    /// Writes <paramref name="entry"/> durably and publishes it. To stay within <see cref="MaxBytes"/> the oldest
-    /// unleased files are deleted first; <paramref name="evicted"/> says how many items they held. Never throws:
-    /// false, with the reason, when the entry could not be written (it was not published).
+    /// Writes <paramref name="entries"/> (requests to replay in this order) as one file and publishes it. To stay
+    /// within <see cref="MaxBytes"/> the oldest unleased files are deleted first; <paramref name="evicted"/> says how
+    /// many items they held. Never throws: false, with the reason, when nothing could be written (nothing was published).
     /// </summary>
-    public bool TryWrite(SpoolEntry entry, out int evicted, out string? error)
+    /// <param name="entries">The requests, at least one.</param>
+    /// <param name="evicted">Items deleted to make room.</param>
+    /// <param name="error">Why nothing was written.</param>
+    /// <param name="written">The write time to name the file by (to keep a rewritten remainder in its place); now when null.</param>
+    public bool TryWrite(IReadOnlyList<SpoolEntry> entries, out int evicted, out string? error, long? written = null)
     {
         evicted = 0;
         error = null;
         try
         {
-            var bytes = Encode(entry);
+            var bytes = Encode(entries);
             if (bytes.Length > MaxBytes)
             {
-                error = $"the request ({bytes.Length} bytes) is larger than the spool ({MaxBytes} bytes)";
+                error = $"the request(s) ({bytes.Length} bytes) are larger than the spool ({MaxBytes} bytes)";
                 return false;
             }
             System.IO.Directory.CreateDirectory(Directory);
             evicted = MakeRoom(bytes.Length);
-            var now = time.GetUtcNow().UtcTicks;
-            var name = string.Create(CultureInfo.InvariantCulture,
-                $"{now:D19}-{Interlocked.Increment(ref sequence):D10}-{Environment.ProcessId}-{entry.Items}{Extension}");
-            var final = Path.Combine(Directory, name);
+            var final = Path.Combine(Directory, NewName(written ?? time.GetUtcNow().UtcTicks, entries.Sum(e => e.Items)));
             var temp = final + Temporary;
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None))
             {
                 stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
+                stream.Flush(flushToDisk: FlushToDisk);
             }
             File.Move(temp, final);
             lock (gate) if (knownBytes >= 0) knownBytes += bytes.Length;
@@ -120,6 +129,12 @@ internal sealed class FileSpool
             return false;
         }
     }
+
+    /// <summary>Writes one request as a file (see <see cref="TryWrite(IReadOnlyList{SpoolEntry}, out int, out string?, long?)"/>).</summary>
+    public bool TryWrite(SpoolEntry entry, out int evicted, out string? error) => TryWrite([entry], out evicted, out error);
+
+    string NewName(long written, int items) => string.Create(CultureInfo.InvariantCulture,
+        $"{written:D19}-{Interlocked.Increment(ref sequence):D10}-{Environment.ProcessId}-{items}{Extension}");
 
     /// <summary>
     /// The files ready to send, oldest first: published files and leases that expired (their holder crashed). Files
@@ -189,13 +204,16 @@ internal sealed class FileSpool
         }
     }
 
-    /// <summary>Reads a leased file; null when it is torn or damaged (it is then deleted: it must never be replayed).</summary>
-    public SpoolEntry? Read(SpoolLease lease)
+    /// <summary>
+    /// Reads a leased file's requests, in order; null when it is torn or damaged (it is then deleted: it must never be
+    /// replayed).
+    /// </summary>
+    public IReadOnlyList<SpoolEntry>? Read(SpoolLease lease)
     {
         try
         {
             var bytes = File.ReadAllBytes(lease.Path);
-            if (Decode(bytes) is { } entry) return entry;
+            if (Decode(bytes) is { } entries) return entries;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -207,45 +225,59 @@ internal sealed class FileSpool
     }
 
     /// <summary>
-    /// Writes <paramref name="entry"/> durably, already leased by this process for <paramref name="duration"/> (the
-    /// write-ahead copy of a request about to be sent): no replay sends it while this process lives, and a replay sends
-    /// it once this process is gone. Null, with the reason, when it could not be written.
+    /// Writes <paramref name="entries"/> as one file, already leased by this process for <paramref name="duration"/>
+    /// (the write-ahead copy of a trace about to be sent): no replay sends it while this process lives, and a replay
+    /// sends it once this process is gone. Null, with the reason, when it could not be written.
     /// </summary>
-    public SpoolLease? TryWriteLeased(SpoolEntry entry, TimeSpan duration, out int evicted, out string? error)
+    public SpoolLease? TryWriteLeased(IReadOnlyList<SpoolEntry> entries, TimeSpan duration, out int evicted, out string? error)
     {
+        if (entries.Count == 0)
+        {
+            (evicted, error) = (0, "nothing to write");
+            return null;
+        }
         evicted = 0;
         error = null;
         try
         {
-            var bytes = Encode(entry);
+            var bytes = Encode(entries);
             if (bytes.Length > MaxBytes)
             {
-                error = $"the request ({bytes.Length} bytes) is larger than the spool ({MaxBytes} bytes)";
+                error = $"the request(s) ({bytes.Length} bytes) are larger than the spool ({MaxBytes} bytes)";
                 return null;
             }
             System.IO.Directory.CreateDirectory(Directory);
             evicted = MakeRoom(bytes.Length);
             var now = time.GetUtcNow().UtcTicks;
-            var name = string.Create(CultureInfo.InvariantCulture,
-                $"{now:D19}-{Interlocked.Increment(ref sequence):D10}-{Environment.ProcessId}-{entry.Items}{Extension}");
-            var final = Path.Combine(Directory, name);
+            var items = entries.Sum(e => e.Items);
+            var final = Path.Combine(Directory, NewName(now, items));
             var leased = LeaseName(final, duration);
-            var temp = final + Temporary;
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None))
+            // Written under its leased name at once (no rename): no replay takes it while this process lives, and one
+            // torn by a crash mid-write fails its checksum and is never replayed.
+            held[leased] = 0;
+            using (var stream = new FileStream(leased, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None))
             {
                 stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
+                stream.Flush(flushToDisk: FlushToDisk);
             }
-            held[leased] = 0;
-            File.Move(temp, leased);
             lock (gate) if (knownBytes >= 0) knownBytes += bytes.Length;
-            return new SpoolLease(leased, new SpoolFile(final, now, entry.Items, bytes.Length));
+            return new SpoolLease(leased, new SpoolFile(final, now, items, bytes.Length));
         }
         catch (Exception ex)
         {
             error = $"{ex.GetType().Name}: {ex.Message}";
             return null;
         }
+    }
+
+    /// <summary>
+    /// Part of a leased file was delivered: the rest is written as a new file in the same place in the order (named by
+    /// the same write time) and the leased file deleted. When the rest cannot be written the whole file is released.
+    /// </summary>
+    public void Rewrite(SpoolLease lease, IReadOnlyList<SpoolEntry> remaining)
+    {
+        if (remaining.Count == 0 || TryWrite(remaining, out _, out _, lease.File.Written)) Complete(lease);
+        else Release(lease);
     }
 
     /// <summary>The leased request was delivered or given up on: deletes its file.</summary>
@@ -380,59 +412,74 @@ internal sealed class FileSpool
     }
 
     /// <summary>
-    /// The file's bytes: <c>PPSPOOL1</c>, the kind, the item count, the route, the delivery id, the trace id and the
-    /// body (each length-prefixed), then a SHA-256 of everything before it.
+    /// The file's bytes: <c>PPSPOOL2</c>, the number of requests, then for each its kind, item count, route, delivery
+    /// id, trace id and body (each text length-prefixed), then a SHA-256 of everything before it.
     /// </summary>
-    internal static byte[] Encode(SpoolEntry entry)
+    internal static byte[] Encode(IReadOnlyList<SpoolEntry> entries)
     {
-        var path = Encoding.UTF8.GetBytes(entry.Path);
-        var id = Encoding.UTF8.GetBytes(entry.DeliveryId);
-        var trace = Encoding.UTF8.GetBytes(entry.TraceId);
-        var length = Magic.Length + 1 + 4 + 3 * 4 + path.Length + id.Length + trace.Length + 4 + entry.Body.Length + HashLength;
+        var parts = entries.Select(e => (e, Path: Encoding.UTF8.GetBytes(e.Path), Id: Encoding.UTF8.GetBytes(e.DeliveryId),
+            Trace: Encoding.UTF8.GetBytes(e.TraceId))).ToList();
+        var length = Magic.Length + 4 + parts.Sum(p => 1 + 4 + 4 * 4 + p.Path.Length + p.Id.Length + p.Trace.Length + p.e.Body.Length) + HashLength;
         var bytes = new byte[length];
         var span = bytes.AsSpan();
         Magic.CopyTo(span);
         var at = Magic.Length;
-        span[at++] = (byte)entry.Kind;
-        BinaryPrimitives.WriteInt32LittleEndian(span[at..], entry.Items);
+        BinaryPrimitives.WriteInt32LittleEndian(span[at..], parts.Count);
         at += 4;
-        foreach (var part in (ReadOnlySpan<byte[]>)[path, id, trace, entry.Body])
+        foreach (var p in parts)
         {
-            BinaryPrimitives.WriteInt32LittleEndian(span[at..], part.Length);
+            span[at++] = (byte)p.e.Kind;
+            BinaryPrimitives.WriteInt32LittleEndian(span[at..], p.e.Items);
             at += 4;
-            part.CopyTo(span[at..]);
-            at += part.Length;
+            foreach (var part in (ReadOnlySpan<byte[]>)[p.Path, p.Id, p.Trace, p.e.Body])
+            {
+                BinaryPrimitives.WriteInt32LittleEndian(span[at..], part.Length);
+                at += 4;
+                part.CopyTo(span[at..]);
+                at += part.Length;
+            }
         }
         SHA256.HashData(span[..at], span[at..]);
         return bytes;
     }
 
-    /// <summary>The entry in <paramref name="bytes"/>; null when they are not a whole, undamaged spool file.</summary>
-    internal static SpoolEntry? Decode(ReadOnlySpan<byte> bytes)
+    /// <summary>One request as a file's bytes.</summary>
+    internal static byte[] Encode(SpoolEntry entry) => Encode([entry]);
+
+    /// <summary>The requests in <paramref name="bytes"/>; null when they are not a whole, undamaged spool file.</summary>
+    internal static IReadOnlyList<SpoolEntry>? Decode(ReadOnlySpan<byte> bytes)
     {
-        if (bytes.Length < Magic.Length + 1 + 4 + 4 * 4 + HashLength || !bytes.StartsWith(Magic)) return null;
+        if (bytes.Length < Magic.Length + 4 + HashLength || !bytes.StartsWith(Magic)) return null;
         var content = bytes[..^HashLength];
         Span<byte> hash = stackalloc byte[HashLength];
         SHA256.HashData(content, hash);
         if (!hash.SequenceEqual(bytes[^HashLength..])) return null;
         var at = Magic.Length;
-        var kind = (SpoolKind)content[at++];
-        if (kind is not (SpoolKind.Trace or SpoolKind.Spans or SpoolKind.Score)) return null;
-        var items = BinaryPrimitives.ReadInt32LittleEndian(content[at..]);
+        var count = BinaryPrimitives.ReadInt32LittleEndian(content[at..]);
         at += 4;
-        var parts = new byte[4][];
-        for (var i = 0; i < parts.Length; i++)
+        if (count < 1) return null;
+        var entries = new List<SpoolEntry>(Math.Min(count, 4096));
+        for (var e = 0; e < count; e++)
         {
-            if (content.Length - at < 4) return null;
-            var n = BinaryPrimitives.ReadInt32LittleEndian(content[at..]);
+            if (content.Length - at < 5) return null;
+            var kind = (SpoolKind)content[at++];
+            if (kind is not (SpoolKind.Trace or SpoolKind.Spans or SpoolKind.Score)) return null;
+            var items = BinaryPrimitives.ReadInt32LittleEndian(content[at..]);
             at += 4;
-            if (n < 0 || n > content.Length - at) return null;
-            parts[i] = content.Slice(at, n).ToArray();
-            at += n;
+            var parts = new byte[4][];
+            for (var i = 0; i < parts.Length; i++)
+            {
+                if (content.Length - at < 4) return null;
+                var n = BinaryPrimitives.ReadInt32LittleEndian(content[at..]);
+                at += 4;
+                if (n < 0 || n > content.Length - at) return null;
+                parts[i] = content.Slice(at, n).ToArray();
+                at += n;
+            }
+            entries.Add(new SpoolEntry(kind, Encoding.UTF8.GetString(parts[0]), Encoding.UTF8.GetString(parts[1]),
+                Encoding.UTF8.GetString(parts[2]), items, parts[3]));
         }
-        if (at != content.Length) return null;
-        return new SpoolEntry(kind, Encoding.UTF8.GetString(parts[0]), Encoding.UTF8.GetString(parts[1]),
-            Encoding.UTF8.GetString(parts[2]), items, parts[3]);
+        return at == content.Length ? entries : null;
     }
 }
 

@@ -78,7 +78,7 @@ internal static class PlatformSetup
         {
             throw new ArgumentException($"Spool.Directory ({SettingNames.SpoolDirectory}): '{directory}' is not a valid path: {ex.Message}", nameof(SpoolOptions.Directory), ex);
         }
-        return new FileSpool(directory, o.MaxBytes, o.MaxAge, options.TimeProvider);
+        return new FileSpool(directory, o.MaxBytes, o.MaxAge, options.TimeProvider, o.FlushToDisk);
     }
 
     /// <summary>

@@ -39,7 +39,7 @@ public sealed class FileSpoolTests : IDisposable
 
         var ready = spool.Ready(out var expired);
         Assert.Equal(0, expired);
-        var read = ready.Select(f => spool.Read(spool.TryLease(f, TimeSpan.FromMinutes(1))!)).ToList();
+        var read = ready.Select(f => spool.Read(spool.TryLease(f, TimeSpan.FromMinutes(1))!)![0]).ToList();
 
         Assert.Equal(entries.Select(e => e.DeliveryId), read.Select(e => e!.DeliveryId));
         Assert.All(entries.Zip(read), p => Assert.Equal(p.Item1.Body, p.Item2!.Body));
@@ -99,7 +99,7 @@ public sealed class FileSpoolTests : IDisposable
         var orphan = Assert.Single(b.Ready(out _));
         var taken = b.TryLease(orphan, TimeSpan.FromMinutes(5));
         Assert.NotNull(taken);
-        Assert.Equal("delivery-1", b.Read(taken!)!.DeliveryId);
+        Assert.Equal("delivery-1", b.Read(taken!)![0].DeliveryId);
         b.Complete(taken!);
         Assert.True(a.IsEmpty);
     }
@@ -125,14 +125,35 @@ public sealed class FileSpoolTests : IDisposable
     public void A_copy_written_ahead_is_held_by_this_process_until_released()
     {
         var spool = Spool();
-        var lease = spool.TryWriteLeased(Entry(1), TimeSpan.FromMinutes(10), out _, out var error);
+        var lease = spool.TryWriteLeased([Entry(1)], TimeSpan.FromMinutes(10), out _, out var error);
         Assert.NotNull(lease);
         Assert.Empty(spool.Ready(out _));
         Assert.False(spool.IsEmpty);
 
         spool.Release(lease!);
 
-        Assert.Equal("delivery-1", spool.Read(spool.TryLease(Assert.Single(spool.Ready(out _)), TimeSpan.FromMinutes(1))!)!.DeliveryId);
+        Assert.Equal("delivery-1", spool.Read(spool.TryLease(Assert.Single(spool.Ready(out _)), TimeSpan.FromMinutes(1))!)![0].DeliveryId);
+    }
+
+    [Fact]
+    public void A_file_of_several_requests_reads_back_in_order_and_its_remainder_keeps_its_place()
+    {
+        var spool = Spool();
+        var batch = Enumerable.Range(0, 4).Select(i => Entry(i)).ToList();
+        Assert.True(spool.TryWrite(batch, out _, out _));
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Write(spool, Entry(9));
+        var first = spool.Ready(out _)[0];
+        Assert.Equal(4, first.Items);
+        var lease = spool.TryLease(first, TimeSpan.FromMinutes(1))!;
+        Assert.Equal(["delivery-0", "delivery-1", "delivery-2", "delivery-3"], spool.Read(lease)!.Select(e => e.DeliveryId));
+
+        spool.Rewrite(lease, batch.Skip(2).ToList());   // two delivered, two to go
+
+        var ready = spool.Ready(out _);
+        Assert.Equal(2, ready.Count);
+        Assert.Equal(2, ready[0].Items);
+        Assert.Equal(["delivery-2", "delivery-3"], spool.Read(spool.TryLease(ready[0], TimeSpan.FromMinutes(1))!)!.Select(e => e.DeliveryId));
     }
 
     [Fact]
@@ -161,7 +182,7 @@ public sealed class FileSpoolTests : IDisposable
         Assert.True(spool.TryWrite(Entry(3, 1_000), out var evicted, out _));
 
         Assert.Equal(1, evicted);
-        var ids = spool.Ready(out _).Select(f => spool.Read(spool.TryLease(f, TimeSpan.FromMinutes(1))!)!.DeliveryId);
+        var ids = spool.Ready(out _).Select(f => spool.Read(spool.TryLease(f, TimeSpan.FromMinutes(1))!)![0].DeliveryId);
         Assert.Equal(["delivery-1", "delivery-2", "delivery-3"], ids);
     }
 
