@@ -63,10 +63,14 @@ public sealed record SdkSettings
     /// <summary>The spool's directory (<c>PANDAPROBE_SPOOL_DIR</c>); None for the default under the local application data.</summary>
     public Option<string> SpoolDirectory { get; init; }
 
+    /// <summary>An API key as it may be shown: <c>***</c> and its last four characters (only <c>***</c> for a short key).</summary>
+    /// <param name="apiKey">The key.</param>
+    public static string Mask(string apiKey) => apiKey is { Length: > 8 } ? "***" + apiKey[^4..] : "***";
+
     /// <summary>Prints the settings with the API key masked (only its last four characters shown).</summary>
     private bool PrintMembers(System.Text.StringBuilder builder)
     {
-        builder.Append("ApiKey = ").Append(ApiKey.Match(k => k.Length > 8 ? "***" + k[^4..] : "***", () => "None"));
+        builder.Append("ApiKey = ").Append(ApiKey.Match(Mask, () => "None"));
         builder.Append(", ProjectName = ").Append(ProjectName.IfNone("None"));
         builder.Append(", Endpoint = ").Append(Endpoint);
         builder.Append(", Enabled = ").Append(Enabled);

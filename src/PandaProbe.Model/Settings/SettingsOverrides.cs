@@ -54,4 +54,33 @@ public sealed record SettingsOverrides
     public bool? Spool { get; init; }
     /// <summary><see cref="SdkSettings.SpoolDirectory"/> (<c>off</c> turns the spool off).</summary>
     public string? SpoolDirectory { get; init; }
+
+    /// <summary>Prints the values given, with the API key masked (only its last four characters shown).</summary>
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        var first = true;
+        void Add(string name, object? value)
+        {
+            if (value is null) return;
+            if (!first) builder.Append(", ");
+            builder.Append(name).Append(" = ").Append(value);
+            first = false;
+        }
+        Add(nameof(ApiKey), ApiKey is null ? null : SdkSettings.Mask(ApiKey));
+        Add(nameof(ProjectName), ProjectName);
+        Add(nameof(Endpoint), Endpoint);
+        Add(nameof(Environment), Environment);
+        Add(nameof(Release), Release);
+        Add(nameof(Enabled), Enabled);
+        Add(nameof(BatchSize), BatchSize);
+        Add(nameof(FlushInterval), FlushInterval);
+        Add(nameof(MaxQueueSize), MaxQueueSize);
+        Add(nameof(RequestTimeout), RequestTimeout);
+        Add(nameof(MaxRetries), MaxRetries);
+        Add(nameof(LocalFilePath), LocalFilePath);
+        Add(nameof(SampleRate), SampleRate);
+        Add(nameof(ContentMode), ContentMode);
+        Add(nameof(SpoolDirectory), SpoolDirectory);
+        return true;
+    }
 }

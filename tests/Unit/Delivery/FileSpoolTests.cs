@@ -232,6 +232,9 @@ public sealed class FileSpoolTests : IDisposable
         Assert.DoesNotContain("supersecret", text);
         Assert.Contains("***1234", text);
         Assert.Contains("ProjectName = p", text);
+        var given = new SettingsOverrides { ApiKey = "sk_pp_supersecretvalue1234", Endpoint = "https://h" }.ToString();
+        Assert.DoesNotContain("supersecret", given);
+        Assert.Contains("Endpoint = https://h", given);
     }
 
     [Fact]
