@@ -295,6 +295,37 @@ public sealed class DurableDeliveryTests : IDisposable
     }
 
     [Fact]
+    public async Task The_spool_holds_only_what_may_leave_the_process()
+    {
+        const string email = "jane.doe@example.com";
+        const string key = "sk-proj-abcdefghijklmnopqrstuvwx";
+        var endpoint = FakePlatform.RefusingEndpoint();
+        foreach (var writeAhead in new[] { false, true })
+        {
+            await using var client = Client(endpoint, spool, o =>
+            {
+                o.ContentMode = Model.ContentMode.Redacted;
+                o.Spool.WriteAhead = writeAhead;
+            });
+            using (var trace = client.StartTrace("support", input: $"mail {email}"))
+            using (var span = trace.Span("llm", SpanKind.Llm))
+            {
+                span.SetInput(new { messages = new[] { new { role = "user", content = $"my key is {key}" } } });
+                span.SetMetadata(new Dictionary<string, object?> { ["password"] = "hunter2" });
+            }
+            await client.ShutdownAsync(TimeSpan.FromSeconds(10));
+        }
+
+        var files = Directory.GetFiles(spool);
+        Assert.NotEmpty(files);
+        var text = string.Concat(files.Select(f => System.Text.Encoding.UTF8.GetString(File.ReadAllBytes(f))));
+        Assert.Contains("[REDACTED:email]", text);
+        Assert.DoesNotContain(email, text);
+        Assert.DoesNotContain(key, text);
+        Assert.DoesNotContain("hunter2", text);
+    }
+
+    [Fact]
     public async Task Two_replayers_sharing_a_spool_deliver_each_trace_once()
     {
         var endpoint = FakePlatform.RefusingEndpoint();
