@@ -119,7 +119,7 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
             input is null ? null : Capture(input),
             sessionId ?? AmbientValue.Session.Value,
             userId ?? AmbientValue.User.Value,
-            tags is null ? default : Snapshot(tags, $"trace '{name}': tags").Where(t => t is not null).ToArray().ToSeq(),
+            tags is null ? default : Snapshot(tags, "trace", name, "tags").Where(t => t is not null).ToArray().ToSeq(),
             metadata is null ? default : CaptureMap(metadata),
             ParentTrace: parent?.Id);
         // After shutdown nothing is recorded: the trace is the no-op one (the refusal is counted).
@@ -223,9 +223,14 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
     /// Reads a user's sequence once, guarded: an enumerator that throws gives what was read before it threw (the
     /// failure is counted as an unserializable value and logged), never an exception in the caller.
     /// </summary>
-    internal T[] Snapshot<T>(IEnumerable<T>? values, string what)
+    /// <param name="values">The user's sequence.</param>
+    /// <param name="owner">"trace" or "span", for the log line.</param>
+    /// <param name="name">The trace's or span's name, for the log line.</param>
+    /// <param name="what">What the values are, for the log line (the line is formatted only on a failure).</param>
+    internal T[] Snapshot<T>(IEnumerable<T>? values, string owner, string name, string what)
     {
         if (values is null) return [];
+        if (values is T[] array) return array;   // an array's enumerator cannot throw, and it is not kept past the call
         var read = new List<T>();
         try
         {
@@ -234,7 +239,7 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
         catch (Exception ex)
         {
             pipeline?.Counters.Unserializable();
-            SelfLog.Write($"{what}: reading the values threw {ex.GetType().Name}; {read.Count} value(s) read before it are kept");
+            SelfLog.Write($"{owner} '{name}': {what}: reading the values threw {ex.GetType().Name}; {read.Count} value(s) read before it are kept");
         }
         return read.ToArray();
     }

@@ -105,7 +105,7 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     public void SetTokenUsage(long promptTokens = 0, long completionTokens = 0, IReadOnlyDictionary<string, long>? extra = null)
     {
         if (client is null) return;
-        var extras = client.Snapshot(extra, $"span '{Name}': token usage extras");
+        var extras = client.Snapshot(extra, "span", Name, "token usage extras");
         if (promptTokens < 0 || completionTokens < 0 || extras.Any(kv => kv.Value < 0))
         {
             client.Refuse($"span '{Name}': negative token counts are not recorded");
@@ -129,7 +129,7 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     public void SetCost(double total, IReadOnlyDictionary<string, double>? extra = null)
     {
         if (client is null) return;
-        var extras = client.Snapshot(extra, $"span '{Name}': cost components");
+        var extras = client.Snapshot(extra, "span", Name, "cost components");
         if (!double.IsFinite(total) || extras.Any(kv => !double.IsFinite(kv.Value)))
         {
             client.Refuse($"span '{Name}': non-finite costs are not recorded");

@@ -35,7 +35,7 @@ public sealed partial class TraceContext
     public void RegisterParams(IReadOnlyDictionary<string, object?> parameters, bool overwrite = false, SpanContext? span = null)
     {
         if (client is null || parameters is null) return;
-        var clean = client.Snapshot(parameters, $"trace '{Name}': parameters").Where(kv => !string.IsNullOrEmpty(kv.Key)).ToArray();
+        var clean = client.Snapshot(parameters, "trace", Name, "parameters").Where(kv => !string.IsNullOrEmpty(kv.Key)).ToArray();
         ImmutableInterlocked.Update(ref registeredParams, current =>
             (overwrite ? ImmutableDictionary<string, object?>.Empty : current).SetItems(clean));
         var captured = client.CaptureMap(clean.ToDictionary(kv => kv.Key, kv => kv.Value));
@@ -86,7 +86,7 @@ public sealed partial class TraceContext
         var all = new Dictionary<string, object?>();
         foreach (var (k, v) in values) if (v is not null && !string.IsNullOrEmpty(k)) all[k] = v;
         if (extras is not null && client is not null)
-            foreach (var (k, v) in client.Snapshot(extras, $"trace '{Name}': parameters")) if (!string.IsNullOrEmpty(k)) all[k] = v;
+            foreach (var (k, v) in client.Snapshot(extras, "trace", Name, "parameters")) if (!string.IsNullOrEmpty(k)) all[k] = v;
         if (all.Count > 0) RegisterParams(all, overwrite: false, CurrentSpanOrNull());
     }
 
