@@ -53,9 +53,10 @@ internal sealed record Enricher(PriceCatalog? Prices, string? Environment, strin
         static long SizeOf(Span s) => Size(s.Input) + Size(s.Output);
         var total = Size(trace.Input) + Size(trace.Output);
         var over = false;
-        foreach (var span in trace.Spans)
+        var all = trace.Spans;
+        for (var i = 0; i < all.Count; i++)   // by index: no enumerator per trace
         {
-            var size = SizeOf(span);
+            var size = SizeOf(all[i]);
             total += size;
             over |= size > Limits.MaxSpanPayloadChars;
         }
