@@ -104,21 +104,10 @@ internal sealed class FileSpool
         error = null;
         try
         {
-            var bytes = Encode(entries);
-            if (bytes.Length > MaxBytes)
-            {
-                error = $"the request(s) ({bytes.Length} bytes) are larger than the spool ({MaxBytes} bytes)";
-                return false;
-            }
-            System.IO.Directory.CreateDirectory(Directory);
-            evicted = MakeRoom(bytes.Length);
+            if (Prepare(entries, ref evicted, ref error) is not { } bytes) return false;
             var final = Path.Combine(Directory, NewName(written ?? time.GetUtcNow().UtcTicks, entries.Sum(e => e.Items)));
             var temp = final + Temporary;
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None))
-            {
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: FlushToDisk);
-            }
+            WriteNew(temp, bytes);
             File.Move(temp, final);
             lock (gate) if (knownBytes >= 0) knownBytes += bytes.Length;
             return true;
@@ -132,6 +121,28 @@ internal sealed class FileSpool
 
     /// <summary>Writes one request as a file (see <see cref="TryWrite(IReadOnlyList{SpoolEntry}, out int, out string?, long?)"/>).</summary>
     public bool TryWrite(SpoolEntry entry, out int evicted, out string? error) => TryWrite([entry], out evicted, out error);
+
+    /// <summary>The file's bytes, room made for them; null (with the reason) when they cannot fit the spool at all.</summary>
+    byte[]? Prepare(IReadOnlyList<SpoolEntry> entries, ref int evicted, ref string? error)
+    {
+        var bytes = Encode(entries);
+        if (bytes.Length > MaxBytes)
+        {
+            error = $"the request(s) ({bytes.Length} bytes) are larger than the spool ({MaxBytes} bytes)";
+            return null;
+        }
+        System.IO.Directory.CreateDirectory(Directory);
+        evicted = MakeRoom(bytes.Length);
+        return bytes;
+    }
+
+    /// <summary>Creates <paramref name="path"/> (it must not exist) with <paramref name="bytes"/>, flushed to disk when asked.</summary>
+    void WriteNew(string path, byte[] bytes)
+    {
+        using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None);
+        stream.Write(bytes);
+        stream.Flush(flushToDisk: FlushToDisk);
+    }
 
     string NewName(long written, int items) => string.Create(CultureInfo.InvariantCulture,
         $"{written:D19}-{Interlocked.Increment(ref sequence):D10}-{Environment.ProcessId}-{items}{Extension}");
@@ -240,14 +251,7 @@ internal sealed class FileSpool
         error = null;
         try
         {
-            var bytes = Encode(entries);
-            if (bytes.Length > MaxBytes)
-            {
-                error = $"the request(s) ({bytes.Length} bytes) are larger than the spool ({MaxBytes} bytes)";
-                return null;
-            }
-            System.IO.Directory.CreateDirectory(Directory);
-            evicted = MakeRoom(bytes.Length);
+            if (Prepare(entries, ref evicted, ref error) is not { } bytes) return null;
             var now = time.GetUtcNow().UtcTicks;
             var items = entries.Sum(e => e.Items);
             var final = Path.Combine(Directory, NewName(now, items));
@@ -255,11 +259,7 @@ internal sealed class FileSpool
             // Written under its leased name at once (no rename): no replay takes it while this process lives, and one
             // torn by a crash mid-write fails its checksum and is never replayed.
             held[leased] = 0;
-            using (var stream = new FileStream(leased, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None))
-            {
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: FlushToDisk);
-            }
+            WriteNew(leased, bytes);
             lock (gate) if (knownBytes >= 0) knownBytes += bytes.Length;
             return new SpoolLease(leased, new SpoolFile(final, now, items, bytes.Length));
         }
