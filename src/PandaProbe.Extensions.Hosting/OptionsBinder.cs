@@ -44,6 +44,18 @@ internal static class OptionsBinder
             ["ContentMode"] = (o, s) => o.ContentMode = Mode(s),
             ["FlushOnDispose"] = (o, s) => o.FlushOnDispose = Bool(s),
             ["FlushOnDisposeTimeout"] = (o, s) => o.FlushOnDisposeTimeout = Span(s),
+            ["AbandonedTraceTimeout"] = (o, s) => o.AbandonedTraceTimeout = Span(s),
+        };
+
+    static readonly IReadOnlyDictionary<string, Setter<SpoolOptions>> SpoolKeys =
+        new Dictionary<string, Setter<SpoolOptions>>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["Enabled"] = (o, s) => o.Enabled = Bool(s),
+            ["Directory"] = (o, s) => o.Directory = s.Value,
+            ["MaxBytes"] = (o, s) => o.MaxBytes = Long(s),
+            ["MaxAge"] = (o, s) => o.MaxAge = Span(s),
+            ["WriteAhead"] = (o, s) => o.WriteAhead = Bool(s),
+            ["FlushToDisk"] = (o, s) => o.FlushToDisk = Bool(s),
         };
 
     static readonly IReadOnlyDictionary<string, Setter<SamplingOptions>> SamplingKeys =
@@ -77,6 +89,7 @@ internal static class OptionsBinder
         {
             if (child.Key.Equals("Sampling", StringComparison.OrdinalIgnoreCase)) Apply(child, options.Sampling, SamplingKeys, errors);
             else if (child.Key.Equals("Redaction", StringComparison.OrdinalIgnoreCase)) Apply(child, options.Redaction, RedactionKeys, errors);
+            else if (child.Key.Equals("Spool", StringComparison.OrdinalIgnoreCase)) Apply(child, options.Spool, SpoolKeys, errors);
             else Set(child, options, TopLevel, errors);
         }
         if (errors.Count > 0)
@@ -113,6 +126,11 @@ internal static class OptionsBinder
 
     static int Int(IConfigurationSection s) =>
         int.TryParse(Text(s), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new FormatException($"'{s.Value}' is not a whole number.");
+
+    static long Long(IConfigurationSection s) =>
+        long.TryParse(Text(s), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
             ? value
             : throw new FormatException($"'{s.Value}' is not a whole number.");
 

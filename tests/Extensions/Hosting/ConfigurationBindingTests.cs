@@ -39,7 +39,9 @@ public class ConfigurationBindingTests
             "FlushOnDispose": true,
             "FlushOnDisposeTimeout": 0.5,
             "Sampling": { "Ratio": 0.25, "KeepErrors": false, "KeepSlowerThan": "00:00:10", "KeepCostlierThan": 0.5 },
-            "Redaction": { "KeyNames": [ "customer_ref" ], "Patterns": [ "EMP-[0-9]{6}" ], "MaskEmails": false }
+            "Redaction": { "KeyNames": [ "customer_ref" ], "Patterns": [ "EMP-[0-9]{6}" ], "MaskEmails": false },
+            "Spool": { "Directory": "/var/spool/pandaprobe", "MaxBytes": 1048576, "MaxAge": "1.00:00:00", "WriteAhead": true, "FlushToDisk": true },
+            "AbandonedTraceTimeout": 600
           }
         }
         """;
@@ -66,6 +68,13 @@ public class ConfigurationBindingTests
         Assert.Equal("EMP-[0-9]{6}", Assert.Single(o.Redaction.Patterns).ToString());
         Assert.False(o.Redaction.MaskEmails);
         Assert.True(o.Redaction.MaskApiKeys);
+        Assert.Equal("/var/spool/pandaprobe", o.Spool.Directory);
+        Assert.Equal(1_048_576, o.Spool.MaxBytes);
+        Assert.Equal(TimeSpan.FromDays(1), o.Spool.MaxAge);
+        Assert.True(o.Spool.WriteAhead);
+        Assert.True(o.Spool.FlushToDisk);
+        Assert.Null(o.Spool.Enabled);
+        Assert.Equal(TimeSpan.FromMinutes(10), o.AbandonedTraceTimeout);
     }
 
     [Fact]
