@@ -4,6 +4,7 @@ using PandaProbe.Integration.Support;
 using PandaProbe.Model.Delivery;
 using PandaProbe.Model.Settings;
 using PandaProbe.Pipeline;
+using PandaProbe.Serialization;
 using PandaProbe.Settings;
 using Xunit;
 
@@ -323,6 +324,47 @@ public sealed class DurableDeliveryTests : IDisposable
         Assert.DoesNotContain(email, text);
         Assert.DoesNotContain(key, text);
         Assert.DoesNotContain("hunter2", text);
+    }
+
+    [Fact]
+    public async Task Late_spans_of_a_spooled_trace_wait_behind_it_and_are_replayed_after_it()
+    {
+        await using var platform = await FakePlatform.StartAsync();
+        var down = true;
+        platform.Script = _ => down ? Reply.Status(503) : Reply.Accept;
+        using var sut = new ExporterUnderTest(platform.BaseUrl, o => o with { MaxRetries = 0 }, spoolDirectory: spool);
+        var trace = Traces.With(1);
+        var late = Traces.SpanOf(trace.Id, 7);
+
+        var result = await sut.ExportAsync(new ExportBatch([trace], [late], []));
+
+        Assert.Equal(2, result.Deferred);
+        Assert.DoesNotContain(platform.Requests, r => r.IsAddSpans);   // not sent ahead of its trace (a 404 would drop it)
+        down = false;
+        Assert.True(await Eventually(() => platform.Accepted.Count(r => r.IsAddSpans) == 1));
+        var accepted = platform.Accepted.ToList();
+        Assert.True(accepted.FindIndex(r => r.IsTrace) < accepted.FindIndex(r => r.IsAddSpans));
+        Assert.Empty(sut.DeliveryErrors);
+    }
+
+    [Fact]
+    public async Task The_replay_ends_when_only_this_process_s_own_write_ahead_copies_remain()
+    {
+        await using var platform = await FakePlatform.StartAsync();
+        var entry = new PandaProbe.Spool.SpoolEntry(PandaProbe.Spool.SpoolKind.Trace, "/traces", Guid.NewGuid().ToString(),
+            Guid.NewGuid().ToString(), 1, WireJson.TraceUtf8(Traces.With(1)));
+        var files = new PandaProbe.Spool.FileSpool(spool, 1 << 20, TimeSpan.FromDays(1));
+        Assert.True(files.TryWrite(entry, out _, out _));                                        // published: to replay
+        var held = files.TryWriteLeased([entry with { DeliveryId = "held" }], TimeSpan.FromMinutes(10), out _, out _); // a copy in flight
+        Assert.NotNull(held);
+
+        using var sut = new ExporterUnderTest(platform.BaseUrl, spoolDirectory: spool);
+
+        // Not a speed check: a bound, so a replay that spins on the held copy fails the test instead of the run.
+        await sut.Exporter.ReplayCompletion.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Single(platform.Accepted, r => r.IsTrace);
+        Assert.True(File.Exists(held!.Path));
+        files.Complete(held);
     }
 
     [Fact]

@@ -47,6 +47,11 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
     private Task replay = Task.CompletedTask;
     private readonly ConcurrentDictionary<TraceId, SpoolLease> writtenAhead = new();
 
+    // Traces whose POST /traces waits in the spool: their late spans and scores wait there too, behind them, instead of
+    // reaching the platform first (a 404 that would drop them). Bounded: past the limit it is cleared.
+    private readonly ConcurrentDictionary<string, byte> spooledTraces = new(StringComparer.Ordinal);
+    private const int SpooledTracesLimit = 100_000;
+
     /// <summary>How long a write-ahead copy is held by its process (a copy whose process is gone is free at once).</summary>
     internal static readonly TimeSpan WriteAheadLease = TimeSpan.FromMinutes(10);
 
@@ -125,8 +130,13 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
             Metrics.RecordQueued(batch.Count);
             if (Volatile.Read(ref disposed) != 0)
             {
-                tally.Fail(batch.Count, DropReasons.Cancelled, "the exporter is shut down");
-                Metrics.RecordFailed(DropReasons.Cancelled, batch.Count);
+                var kept = batch.Traces.Count(t => t is not null && KeepWrittenAhead(t.Id));
+                tally.Defer(kept);
+                if (batch.Count > kept)
+                {
+                    tally.Fail(batch.Count - kept, DropReasons.Cancelled, "the exporter is shut down");
+                    Metrics.RecordFailed(DropReasons.Cancelled, batch.Count - kept);
+                }
                 return tally.Result();
             }
 
@@ -138,11 +148,27 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
             }
             var traces = batch.Traces.Where(t => t is not null).ToList();
             await ForEachAsync(traces, t => ExportTraceAsync(t, tally, cancellationToken)).ConfigureAwait(false);
-            var groups = batch.LateSpans.Where(s => s is not null).GroupBy(s => s.Trace)
+            // Late spans and scores of a trace that waits in the spool follow it there (after the traces were sent, so a
+            // trace parked in this batch counts).
+            var late = batch.LateSpans.Where(s => s is not null).ToList();
+            var scores = batch.Scores.Where(s => s is not null).ToList();
+            if (spool is not null && !spooledTraces.IsEmpty)
+            {
+                // One look per trace, so an item goes one way only even if the replay delivers its trace meanwhile.
+                var spooled = late.Select(s => s.Trace).Concat(scores.Select(s => s.Trace)).Distinct().Where(TraceIsSpooled).ToHashSet();
+                if (spooled.Count > 0)
+                {
+                    SpoolBatch(new ExportBatch([], late.Where(s => spooled.Contains(s.Trace)).ToList(),
+                        scores.Where(s => spooled.Contains(s.Trace)).ToList()), tally, "their trace waits in the spool", unreachable: false);
+                    late = late.Where(s => !spooled.Contains(s.Trace)).ToList();
+                    scores = scores.Where(s => !spooled.Contains(s.Trace)).ToList();
+                }
+            }
+            var groups = late.GroupBy(s => s.Trace)
                 .SelectMany(g => SpanChunks.Chunk(g, Limits.MaxSpansPerRequest).Map(c => (Trace: g.Key, Spans: c)))
                 .ToList();
             await ForEachAsync(groups, g => ExportLateSpansAsync(g.Trace, g.Spans, tally, cancellationToken)).ConfigureAwait(false);
-            await ForEachAsync(batch.Scores.Where(s => s is not null).ToList(), s => ExportScoreAsync(s, tally, cancellationToken)).ConfigureAwait(false);
+            await ForEachAsync(scores, s => ExportScoreAsync(s, tally, cancellationToken)).ConfigureAwait(false);
             SpoolParked(tally);
 
             if (tally.CancelledCount > 0)
@@ -215,7 +241,7 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
     private static string NewId() => Guid.NewGuid().ToString("D");
 
     /// <summary>A trace's requests: the trace with its first 500 spans, then the rest through add-spans. Null when a body failed.</summary>
-    private List<Request>? TraceRequests(Trace trace, Tally tally)
+    private List<Request>? TraceRequests(Trace trace, Tally? tally)
     {
         var chunks = SpanChunks.Split(trace);
         const string path = "/traces";
@@ -270,7 +296,8 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
                 outcome = chunkOutcome with { Detail = $"{lost} of {chunks.Count} spans not delivered: {chunkOutcome.Detail}" };
             }
         }
-        if (SettleWrittenAhead(trace.Id, outcome, tally)) return;
+        // A trace the platform took, whose later chunks failed, keeps only those chunks (never the whole copy).
+        if (SettleWrittenAhead(trace.Id, outcome, tally, partial: !outcome.Delivered && next >= 2)) return;
         var unsent = outcome.Delivered ? [] : requests.GetRange(next - 1, requests.Count - next + 1);
         Finish(outcome, unsent, 1, tally);
     }
@@ -317,7 +344,7 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
         if (spool is null || trace is null) return false;
         try
         {
-            if (TraceRequests(trace, new Tally()) is not { } requests) return false;
+            if (TraceRequests(trace, tally: null) is not { } requests) return false;   // the export side reports it
             if (spool.TryWriteLeased(requests.ConvertAll(r => r.ToEntry()), WriteAheadLease, out var evicted, out var error) is not { } lease)
             {
                 spoolLog.Write("write-ahead", n => $"writing {n} trace(s) ahead to the spool at {spool.Directory} failed: {error}");
@@ -338,10 +365,10 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
     /// Settles a trace's write-ahead copy, if it has one: deleted once delivered or given up on for good; published to
     /// the spool (instead of writing it again) when it is to be kept for later. True when the copy was kept.
     /// </summary>
-    private bool SettleWrittenAhead(TraceId id, Outcome outcome, Tally tally)
+    private bool SettleWrittenAhead(TraceId id, Outcome outcome, Tally tally, bool partial = false)
     {
         if (!writtenAhead.TryRemove(id, out var lease)) return false;
-        if (outcome.Delivered || spool is null || !Spoolable(outcome.Reason))
+        if (outcome.Delivered || partial || spool is null || !Spoolable(outcome.Reason))
         {
             spool?.Complete(lease);
             return false;
@@ -350,9 +377,32 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
         tally.Defer(1);
         Metrics.RecordSpooled(1);
         if (outcome.Unreachable) EnterOutage(outcome.Detail);
+        NoteSpooled(id.ToString());
         EnsureReplay();
         return true;
     }
+
+    /// <summary>
+    /// A trace that will not be exported now (pushed out of a full queue, or the exporter is shut down) keeps its
+    /// write-ahead copy: published to the spool for a replay. False when it had none.
+    /// </summary>
+    internal bool KeepWrittenAhead(TraceId id)
+    {
+        if (spool is null || !writtenAhead.TryRemove(id, out var lease)) return false;
+        spool.Release(lease);
+        Metrics.RecordSpooled(1);
+        EnsureReplay();
+        return true;
+    }
+
+    private void NoteSpooled(string traceId)
+    {
+        if (spooledTraces.Count >= SpooledTracesLimit) spooledTraces.Clear();
+        spooledTraces[traceId] = 0;
+    }
+
+    /// <summary>True when the trace's own request waits in the spool (its late spans and scores must follow it there).</summary>
+    private bool TraceIsSpooled(TraceId id) => !spooledTraces.IsEmpty && spooledTraces.ContainsKey(id.ToString());
 
     private void EnterOutage(string why)
     {
@@ -392,6 +442,7 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
     {
         if (!outcome.Delivered && spool is not null && unsent.Count > 0 && Spoolable(outcome.Reason))
         {
+            if (unsent[0].Kind == RequestKind.Trace) NoteSpooled(unsent[0].TraceId);
             tally.Park(unsent, items, outcome);
             return;
         }
@@ -458,24 +509,28 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
             {
                 var files = spool!.Ready(out var expired);
                 if (expired > 0) Lost(DropReasons.SpoolExpired, expired, $"kept longer than the spool's age limit ({spool.MaxAge})", "-");
-                if (files.Count == 0)
+                if (files.Count == 0 && !spool.HasWorkForReplay)
                 {
+                    // Nothing left but this process's own write-ahead copies of traces in flight: the replay ends.
                     Volatile.Write(ref outage, 0);
                     Volatile.Write(ref replaying, 0);
                     owned = false;
                     // A request spooled since the listing finds the flag down and starts its own replay, or this one goes on.
-                    if (spool.IsEmpty || Interlocked.CompareExchange(ref replaying, 1, 0) != 0) return;
+                    if (!spool.HasWorkForReplay || Interlocked.CompareExchange(ref replaying, 1, 0) != 0) return;
                     owned = true;
                     continue;
                 }
                 var blocked = false;
+                var leasedAny = false;
                 foreach (var file in files)
                 {
                     if (stopping.IsCancellationRequested) break;
                     if (spool.TryLease(file, LeaseDuration) is not { } lease) continue;
-                    if (spool.Read(lease) is not { } entries)
+                    leasedAny = true;
+                    if (spool.Read(lease, out var damaged) is not { } entries)
                     {
-                        Lost(DropReasons.SpoolCorrupt, file.Items, $"spool file {Path.GetFileName(file.FullPath)} is damaged (torn or altered); it was deleted, not replayed", "-");
+                        if (damaged)
+                            Lost(DropReasons.SpoolCorrupt, file.Items, $"spool file {Path.GetFileName(file.FullPath)} is damaged (torn or altered); it was deleted, not replayed", "-");
                         continue;
                     }
                     // The file's requests in order (a trace before the add-spans of its other spans); the settled ones
@@ -488,6 +543,7 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
                         if (outcome.Delivered)
                         {
                             Metrics.RecordReplayed(request.Items);
+                            if (request.Kind == RequestKind.Trace) spooledTraces.TryRemove(request.TraceId, out _);
                             Volatile.Write(ref outage, 0);
                             waits = 0;
                         }
@@ -501,10 +557,12 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
                     }
                     if (settled == entries.Count) spool.Complete(lease);
                     else if (settled == 0) spool.Release(lease);
-                    else spool.Rewrite(lease, entries.Skip(settled).ToList());
+                    else if (spool.Rewrite(lease, entries.Skip(settled).ToList()) is > 0 and var evicted)
+                        Lost(DropReasons.SpoolFull, evicted, $"the spool reached its size limit ({spool.MaxBytes} bytes): the oldest request(s) were deleted", "-");
                     if (blocked || stopping.IsCancellationRequested) break;
                 }
-                if (blocked && !stopping.IsCancellationRequested)
+                // Blocked by the platform, or nothing could be leased (other processes hold it all): wait before looking again.
+                if ((blocked || !leasedAny) && !stopping.IsCancellationRequested)
                 {
                     var delay = Backoff.Delay(waits++, settings.InitialBackoff, settings.MaxBackoff, jitter(), jitterMode);
                     try { await Task.Delay(delay, time, stopping.Token).ConfigureAwait(false); }
@@ -522,7 +580,8 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
         }
     }
 
-    private bool TryBody(Func<byte[]> write, string path, out byte[] body, Tally tally, int items)
+    /// <summary>Builds a body; a failure is settled as dropped (serialization) unless <paramref name="tally"/> is null.</summary>
+    private bool TryBody(Func<byte[]> write, string path, out byte[] body, Tally? tally, int items)
     {
         try
         {
@@ -532,7 +591,7 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
         catch (Exception ex)
         {
             body = [];
-            Settle(Outcome.Dropped(DropReasons.Serialization, ex.Message, path, "-", ex), items, tally);
+            if (tally is not null) Settle(Outcome.Dropped(DropReasons.Serialization, ex.Message, path, "-", ex), items, tally);
             return false;
         }
     }
@@ -632,9 +691,14 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
             {
                 return Outcome.Dropped(DropReasons.Cancelled, "deadline passed", path, requestId, null);
             }
+            catch (Exception) when (Volatile.Read(ref disposed) != 0 || stopping.IsCancellationRequested)
+            {
+                // Shut down mid-send: the request is kept (spooled), not refused.
+                return Outcome.Dropped(DropReasons.Cancelled, "the exporter shut down", path, requestId, null);
+            }
             catch (Exception ex)
             {
-                // Not a transport failure (e.g. the exporter was disposed): retrying cannot help.
+                // Not a transport failure: retrying cannot help.
                 return Outcome.Dropped(DropReasons.Rejected, ex.Message, path, requestId, ex);
             }
             finally

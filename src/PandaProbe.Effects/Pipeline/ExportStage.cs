@@ -76,9 +76,28 @@ internal sealed class ExportStage
         return true;
     }
 
+    readonly System.Collections.Concurrent.ConcurrentQueue<TraceId> keepAhead = new();
+
+    /// <summary>
+    /// A trace pushed out of a full queue (and past the spill-over) whose write-ahead copy is to be published by the
+    /// export side; false when there is no platform exporter to do it.
+    /// </summary>
+    public bool KeepWrittenAheadLater(TraceId id)
+    {
+        if (!Spools) return false;
+        keepAhead.Enqueue(id);
+        return true;
+    }
+
     /// <summary>Writes what the full queue pushed out to the spool; what cannot be spooled is counted as dropped.</summary>
     public void SpillOverflow()
     {
+        while (keepAhead.TryDequeue(out var id))
+        {
+            var kept = exporters.OfType<HttpTraceExporter>().Any(http => http.KeepWrittenAhead(id));
+            if (kept) counters.Deferred(1);
+            else counters.Dropped(DropReason.ExportQueueFull);
+        }
         if (Volatile.Read(ref overflowCount) == 0) return;
         var items = new List<Output>();
         while (overflow.TryDequeue(out var item))

@@ -10,7 +10,7 @@ namespace PandaProbe.Pipeline;
 /// the export side's scheduler, armed only while traces are open, looks at each cell's event count every quarter of
 /// <see cref="After"/> and closes the ones whose count has not moved for the whole time.
 /// </summary>
-internal sealed class OpenTraces(TimeSpan after, IScheduler scheduler, TimeProvider time, PipelineCounters counters)
+internal sealed class OpenTraces(TimeSpan after, IScheduler scheduler, TimeProvider time, PipelineCounters counters, Func<bool> closed)
 {
     readonly object gate = new();
     TraceCell? first;
@@ -65,6 +65,11 @@ internal sealed class OpenTraces(TimeSpan after, IScheduler scheduler, TimeProvi
     /// <summary>Closes what has been idle for <see cref="After"/>; re-arms while traces are open. Runs on the export side.</summary>
     internal void Sweep()
     {
+        if (closed())
+        {
+            lock (gate) sweep = null;   // shut down: events would be refused; no more sweeps
+            return;
+        }
         List<TraceCell> cells;
         lock (gate)
         {
@@ -88,6 +93,7 @@ internal sealed class OpenTraces(TimeSpan after, IScheduler scheduler, TimeProvi
                 }
                 var idle = now - cell.IdleSince;
                 foreach (var e in Abandonment.Close(state, now, idle)) cell.Raise(e);
+                if (cell.State is { IsOpen: true }) continue;   // refused (e.g. shut down meanwhile): not counted
                 counters.Abandoned();
                 SelfLog.Write($"trace {cell.Id} had no event for {idle.TotalSeconds:0} s: closed as abandoned and exported");
             }

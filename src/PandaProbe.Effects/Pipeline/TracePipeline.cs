@@ -84,7 +84,7 @@ internal sealed class TracePipeline : IAsyncDisposable
             Redactor, Sampling);
         spools = stage.Spools;
         if (abandonAfter is { } after && after > TimeSpan.Zero && after != Timeout.InfiniteTimeSpan)
-            open = new OpenTraces(after, Scheduler, this.time, Counters);
+            open = new OpenTraces(after, Scheduler, this.time, Counters, () => closed);
         this.writeAhead = writeAhead && spools;
         warnings = new PandaProbe.Exporters.RateLimitedLog(warn ?? SelfLog.Write, this.time);
         queue = new ExportQueue(Options.MaxQueueSize, Options.BatchSize, Options.FlushInterval, Scheduler, stage.ProcessAsync, Dropped);
@@ -210,6 +210,8 @@ internal sealed class TracePipeline : IAsyncDisposable
         if (ExportStage.IsExportItem(output))
         {
             if (spools && stage.Overflow(output, Options.MaxQueueSize)) return;
+            // Its write-ahead copy, if any, is published by the export side instead (no file work under this lock).
+            if (writeAhead && output is Output.TraceCompleted c && stage.KeepWrittenAheadLater(c.Trace.Id)) return;
             Counters.Dropped(DropReason.ExportQueueFull);
             warnings.Write("queue", n => $"the export queue is full: {n} item(s) dropped (raise MaxQueueSize, or lower the rate of traces).");
         }
@@ -259,7 +261,9 @@ internal sealed class TracePipeline : IAsyncDisposable
             // platform exporter spools it. The result is read after a short grace for that accounting to finish.
             stage.Abort();
             var left = queue.Abort();
-            var lost = stage.Spill(left.Where(ExportStage.IsExportItem).ToArray());
+            var exportItems = left.Where(ExportStage.IsExportItem).ToArray();
+            if (left.Length > exportItems.Length) Counters.Dropped(DropReason.ShutdownDeadline, left.Length - exportItems.Length);
+            var lost = stage.Spill(exportItems);
             stage.SpillOverflow();
             if (lost > 0)
             {

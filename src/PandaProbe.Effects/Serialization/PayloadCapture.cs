@@ -120,7 +120,11 @@ public static class PayloadCapture
         try
         {
             try { Write(writer, buffer, value, Options); }
-            catch (JsonException) { Write(writer, buffer, value, CycleSafe); }
+            catch (Exception e) when (e is JsonException or BudgetBuffer.Exceeded)
+            {
+                // Too deep (a cycle), or too large, which an unrolled cycle can be too: once more, cycles ignored.
+                Write(writer, buffer, value, CycleSafe);
+            }
             return Payload.Json(Encoding.UTF8.GetString(buffer.Written));
         }
         catch (BudgetBuffer.Exceeded)

@@ -165,13 +165,14 @@ internal sealed class FileSpool
                 if (!Parse(info.Name, out var written, out var items, out var leaseExpiry, out var holder)) continue;
                 long length;
                 try { length = info.Length; } catch (IOException) { continue; }
-                if (now - written > MaxAge.Ticks && TryDelete(info.FullName))
+                var leasedNow = leaseExpiry is { } until && until > now && HolderAlive(info.FullName, holder);
+                if (!leasedNow && now - written > MaxAge.Ticks && TryDelete(info.FullName))
                 {
                     expired += items;
                     continue;
                 }
                 total += length;
-                if (leaseExpiry is { } until && until > now && HolderAlive(info.FullName, holder)) continue;
+                if (leasedNow) continue;
                 ready.Add(new SpoolFile(info.FullName, written, items, length));
             }
             DeleteStaleTemporaries();
@@ -199,18 +200,39 @@ internal sealed class FileSpool
         }
     }
 
+    /// <summary>
+    /// True when the directory holds a file this process does not hold (published, or leased by another process): work
+    /// a replay may get to later. The write-ahead copies of this process's traces in flight do not count.
+    /// </summary>
+    public bool HasWorkForReplay
+    {
+        get
+        {
+            try
+            {
+                return System.IO.Directory.Exists(Directory)
+                    && System.IO.Directory.EnumerateFiles(Directory, "*" + Extension + "*")
+                        .Any(f => Parse(Path.GetFileName(f), out _, out _, out _, out _) && !held.ContainsKey(f));
+            }
+            catch (Exception) { return false; }
+        }
+    }
+
     /// <summary>Takes <paramref name="file"/> for <paramref name="duration"/>; null when another process took it first.</summary>
     public SpoolLease? TryLease(SpoolFile file, TimeSpan duration)
     {
         var leased = LeaseName(Base(file.FullPath), duration);
+        // Held before the rename, so no thread of this process sees the new name as free; a name this process already
+        // holds (the same file leased at the same instant) means another thread has it.
+        if (!held.TryAdd(leased, 0)) return null;
         try
         {
             File.Move(file.FullPath, leased);
-            held[leased] = 0;
             return new SpoolLease(leased, file);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
+            held.TryRemove(leased, out _);
             return null;   // gone: another process leased or finished it
         }
     }
@@ -219,8 +241,15 @@ internal sealed class FileSpool
     /// Reads a leased file's requests, in order; null when it is torn or damaged (it is then deleted: it must never be
     /// replayed).
     /// </summary>
-    public IReadOnlyList<SpoolEntry>? Read(SpoolLease lease)
+    public IReadOnlyList<SpoolEntry>? Read(SpoolLease lease) => Read(lease, out _);
+
+    /// <summary>
+    /// Reads a leased file's requests, in order. Null with <paramref name="damaged"/> when the file is torn or altered
+    /// (it is deleted and its lease ended); null without it when it could not be read now (its lease is released).
+    /// </summary>
+    public IReadOnlyList<SpoolEntry>? Read(SpoolLease lease, out bool damaged)
     {
+        damaged = false;
         try
         {
             var bytes = File.ReadAllBytes(lease.Path);
@@ -229,9 +258,11 @@ internal sealed class FileSpool
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             SelfLog.Write($"reading spool file {Path.GetFileName(lease.Path)} failed: {ex.Message}");
+            Release(lease);
             return null;
         }
-        TryDelete(lease.Path);
+        damaged = true;
+        Complete(lease);
         return null;
     }
 
@@ -259,7 +290,13 @@ internal sealed class FileSpool
             // Written under its leased name at once (no rename): no replay takes it while this process lives, and one
             // torn by a crash mid-write fails its checksum and is never replayed.
             held[leased] = 0;
-            WriteNew(leased, bytes);
+            try { WriteNew(leased, bytes); }
+            catch
+            {
+                TryDelete(leased);   // a partial copy must not be left for a replay to count as damaged
+                held.TryRemove(leased, out _);
+                throw;
+            }
             lock (gate) if (knownBytes >= 0) knownBytes += bytes.Length;
             return new SpoolLease(leased, new SpoolFile(final, now, items, bytes.Length));
         }
@@ -274,17 +311,21 @@ internal sealed class FileSpool
     /// Part of a leased file was delivered: the rest is written as a new file in the same place in the order (named by
     /// the same write time) and the leased file deleted. When the rest cannot be written the whole file is released.
     /// </summary>
-    public void Rewrite(SpoolLease lease, IReadOnlyList<SpoolEntry> remaining)
+    /// <returns>Items deleted to make room for the rest (to be counted as lost).</returns>
+    public int Rewrite(SpoolLease lease, IReadOnlyList<SpoolEntry> remaining)
     {
-        if (remaining.Count == 0 || TryWrite(remaining, out _, out _, lease.File.Written)) Complete(lease);
+        var evicted = 0;
+        if (remaining.Count == 0 || TryWrite(remaining, out evicted, out _, lease.File.Written)) Complete(lease);
         else Release(lease);
+        return evicted;
     }
 
     /// <summary>The leased request was delivered or given up on: deletes its file.</summary>
     public void Complete(SpoolLease lease)
     {
-        held.TryRemove(lease.Path, out _);
+        // Deleted before it leaves the held set: no thread of this process may see it as a free lease in between.
         if (TryDelete(lease.Path)) lock (gate) if (knownBytes >= 0) knownBytes -= lease.File.Bytes;
+        held.TryRemove(lease.Path, out _);
     }
 
     /// <summary>The leased request could not be sent now: publishes it again under its original name.</summary>
