@@ -104,21 +104,24 @@ public static class PrivacyProbe
     {
         using var client = PartsProbe.CallerOnlyClient();
         var items = new Output[count];
-        for (var i = 0; i < count; i++)
-        {
-            using var trace = client.StartTrace("chat");
-            trace.SetMetadata(new Dictionary<string, object?> { ["tenant"] = "acme", ["api_key"] = "sk-abc" });
-            using (var span = trace.Span("completion", SpanKind.Llm, model: Work.Model))
-            {
-                span.SetInput(Work.Input);
-                span.SetOutput(Work.Output);
-                span.SetTokenUsage(Work.PromptTokens, Work.CompletionTokens);
-                span.SetCost(Work.Cost);
-            }
-            trace.End();
-            items[i] = new Output.TraceCompleted(trace.Cell!.Completed!);
-        }
+        for (var i = 0; i < count; i++) items[i] = new Output.TraceCompleted(CompletedUnit(client));
         return items;
+    }
+
+    /// <summary>One LLM unit, completed, with a little metadata for the key rules to look at.</summary>
+    internal static Trace CompletedUnit(PandaProbeClient client)
+    {
+        using var trace = client.StartTrace("chat");
+        trace.SetMetadata(new Dictionary<string, object?> { ["tenant"] = "acme", ["api_key"] = "sk-abc" });
+        using (var span = trace.Span("completion", SpanKind.Llm, model: Work.Model))
+        {
+            span.SetInput(Work.Input);
+            span.SetOutput(Work.Output);
+            span.SetTokenUsage(Work.PromptTokens, Work.CompletionTokens);
+            span.SetCost(Work.Cost);
+        }
+        trace.End();
+        return trace.Cell!.Completed!;
     }
 
     static double ExportSide(Output[] items, Redactor redactor, SamplingPolicy sampling)
@@ -148,17 +151,7 @@ public static class RedactorProbe
         var input = Payload.Json(System.Text.Json.JsonSerializer.Serialize(Work.Input));
         var text = "What is the capital of France?";
         using var client = PartsProbe.CallerOnlyClient();
-        var trace = client.StartTrace("chat");
-        trace.SetMetadata(new Dictionary<string, object?> { ["tenant"] = "acme", ["api_key"] = "sk-abc" });
-        using (var span = trace.Span("completion", SpanKind.Llm, model: Work.Model))
-        {
-            span.SetInput(Work.Input);
-            span.SetOutput(Work.Output);
-            span.SetTokenUsage(Work.PromptTokens, Work.CompletionTokens);
-            span.SetCost(Work.Cost);
-        }
-        trace.End();
-        var completed = trace.Cell!.Completed!;
+        var completed = PrivacyProbe.CompletedUnit(client);
         var policy = new SamplingPolicy(0, false, null, null);
         var options = new PandaProbeOptions
         {

@@ -23,7 +23,7 @@ namespace PandaProbe.Exporters;
 /// it is looked up by its delivery key instead (<see cref="DeliveryKey"/>), so a score is never stored twice. Every
 /// item is delivered, spooled, or counted as dropped with its reason and reported to the error callback. Never throws.
 /// </summary>
-public sealed class HttpTraceExporter : ITraceExporter, IDisposable
+public sealed class HttpTraceExporter : ITraceExporter, IDurableExporter, IDisposable
 {
     /// <summary>The <c>User-Agent</c> sent with every request: <c>pandaprobe-dotnet/&lt;version&gt;</c>.</summary>
     public static string UserAgent { get; } = "pandaprobe-dotnet/" + SdkVersion();
@@ -105,11 +105,13 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
     /// <summary>The spool's directory, or null when undeliverable requests are not kept.</summary>
     public string? SpoolDirectory => spool?.Directory;
 
+    bool IDurableExporter.Spools => spool is not null;
+
     /// <summary><c>true</c> while the platform is known to be unreachable and requests go straight to the spool.</summary>
     public bool InOutage => Volatile.Read(ref outage) != 0;
 
     /// <summary>Completes when the replay of the spool that is running now has finished (at once when none runs).</summary>
-    public Task ReplayCompletion => Volatile.Read(ref replay);
+    internal Task ReplayCompletion => Volatile.Read(ref replay);
 
     /// <inheritdoc />
     public string Name => "http";
@@ -318,11 +320,12 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
 
     /// <summary>
     /// Writes every item of <paramref name="batch"/> to the spool without trying to deliver it (the shutdown deadline
-    /// passed, or the export queue overflowed); returns how many items were kept (0 without a spool). Never throws.
+    /// passed, or the export queue overflowed). Returns how many items were kept, and how many it gave up on (counted and
+    /// reported here); both 0 without a spool. Never throws.
     /// </summary>
-    internal int SpoolNow(ExportBatch batch)
+    (int Kept, int Failed) IDurableExporter.SpoolNow(ExportBatch batch)
     {
-        if (spool is null || batch is null || batch.Count == 0) return 0;
+        if (spool is null || batch is null || batch.Count == 0) return (0, 0);
         var tally = new Tally();
         try
         {
@@ -330,7 +333,8 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
             SpoolParked(tally);
         }
         catch (Exception ex) { log($"spooling failed: {ex.Message}"); }
-        return tally.Result().Deferred;
+        var result = tally.Result();
+        return (result.Deferred, result.Failed);
     }
 
     /// <summary>
@@ -339,7 +343,7 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
     /// the trace, and a process that was killed first leaves them for the next one to replay. False (logged) when they
     /// could not be written: the trace is then exported as usual, without the copy.
     /// </summary>
-    internal bool WriteAhead(Trace trace)
+    bool IDurableExporter.WriteAhead(Trace trace)
     {
         if (spool is null || trace is null) return false;
         try
@@ -386,7 +390,9 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
     /// A trace that will not be exported now (pushed out of a full queue, or the exporter is shut down) keeps its
     /// write-ahead copy: published to the spool for a replay. False when it had none.
     /// </summary>
-    internal bool KeepWrittenAhead(TraceId id)
+    bool IDurableExporter.KeepWrittenAhead(TraceId id) => KeepWrittenAhead(id);
+
+    private bool KeepWrittenAhead(TraceId id)
     {
         if (spool is null || !writtenAhead.TryRemove(id, out var lease)) return false;
         spool.Release(lease);
@@ -605,11 +611,12 @@ public sealed class HttpTraceExporter : ITraceExporter, IDisposable
             return;
         }
         tally.Fail(items, outcome.Reason, outcome.Detail);
-        Metrics.RecordFailed(outcome.Reason, items);
-        if (outcome.Reason == DropReasons.Cancelled) return; // summarised once per batch
-        var error = new PandaProbeDeliveryException(outcome.Reason, outcome.Path, outcome.RequestId, outcome.Detail, outcome.Exception);
-        log(error.Message);
-        Report(error);
+        if (outcome.Reason == DropReasons.Cancelled)
+        {
+            Metrics.RecordFailed(outcome.Reason, items);   // summarised once per batch
+            return;
+        }
+        Lost(outcome.Reason, items, outcome.Detail, outcome.RequestId, outcome.Path, outcome.Exception);
     }
 
     /// <summary>Adds a callback that receives a <see cref="PandaProbeDeliveryException"/> for every item given up on.</summary>

@@ -59,7 +59,7 @@ internal sealed class ExportStage
     }
 
     /// <summary><c>true</c> when an exporter keeps what it cannot deliver now (the platform exporter's spool).</summary>
-    public bool Spools => exporters.Any(e => e is HttpTraceExporter { SpoolDirectory: not null });
+    public bool Spools => exporters.Any(e => e is IDurableExporter { Spools: true });
 
     /// <summary>
     /// Takes an item the full export queue pushed out, to be written to the spool by the export side (no file is
@@ -94,9 +94,8 @@ internal sealed class ExportStage
     {
         while (keepAhead.TryDequeue(out var id))
         {
-            var kept = exporters.OfType<HttpTraceExporter>().Any(http => http.KeepWrittenAhead(id));
-            if (kept) counters.Deferred(1);
-            else counters.Dropped(DropReason.ExportQueueFull);
+            // Counted as spooled by the exporter that kept it (Health.Spooled reads the delivery counters).
+            if (!exporters.OfType<IDurableExporter>().Any(durable => durable.KeepWrittenAhead(id))) counters.Dropped(DropReason.ExportQueueFull);
         }
         if (Volatile.Read(ref overflowCount) == 0) return;
         var items = new List<Output>();
@@ -111,7 +110,8 @@ internal sealed class ExportStage
 
     /// <summary>
     /// Writes export items to the spool at once, without trying to deliver them (the queue overflowed, or the shutdown
-    /// deadline passed): enriched, sampled and redacted as in a batch. Returns how many items could not be kept.
+    /// deadline passed): enriched, sampled and redacted as in a batch. Returns how many items no exporter accounted for
+    /// (neither kept nor counted as failed by it), for the caller to count.
     /// </summary>
     public int Spill(IReadOnlyCollection<Output> items)
     {
@@ -134,11 +134,12 @@ internal sealed class ExportStage
         }
         var batch = new ExportBatch(traces, late, scores);
         if (batch.Count == 0) return 0;
-        var kept = 0;
+        var (kept, failed) = (0, 0);
         foreach (var exporter in exporters)
-            if (exporter is HttpTraceExporter http) kept = Math.Max(kept, http.SpoolNow(batch));
-        counters.Deferred(kept);
-        return batch.Count - kept;
+            if (exporter is IDurableExporter durable && durable.SpoolNow(batch) is var result && result.Kept >= kept)
+                (kept, failed) = result;
+        if (failed > 0) counters.Failed(failed);   // already reported by the exporter, with its reason
+        return batch.Count - kept - failed;
     }
 
     /// <summary>
@@ -152,7 +153,7 @@ internal sealed class ExportStage
             var enriched = Enrich(completed, count: false);
             if (!Kept(enriched) || Redact(enriched) is not Output.TraceCompleted ready) return;
             foreach (var exporter in exporters)
-                if (exporter is HttpTraceExporter http) http.WriteAhead(ready.Trace);
+                if (exporter is IDurableExporter durable) durable.WriteAhead(ready.Trace);
         }
         catch (Exception ex) { SelfLog.Write($"writing trace {completed.Trace.Id} ahead failed: {ex.Message}"); }
     }
@@ -297,11 +298,10 @@ internal sealed class ExportStage
     async Task ExportAsync(ExportBatch batch)
     {
         var (worstFailed, worstUnsent) = (0, 0);
-        var deferred = 0;
         foreach (var exporter in exporters)
         {
             ExportResult result;
-            var call = exporter is HttpTraceExporter ? null : RentDeadline();
+            var call = exporter is IDurableExporter ? null : RentDeadline();   // it bounds its own work
             try
             {
                 result = await exporter.ExportAsync(batch, call?.Token ?? abort.Token).ConfigureAwait(false);
@@ -316,12 +316,10 @@ internal sealed class ExportStage
                 SelfLog.Write($"exporter '{SafeName(exporter)}' failed {result.Failed} of {batch.Count} items: {result.Error}");
                 worstFailed = Math.Max(worstFailed, Math.Min(result.Failed, batch.Count));
             }
-            deferred = Math.Max(deferred, result.Deferred);
             worstUnsent = Math.Max(worstUnsent, Math.Min(result.Failed + result.Deferred, batch.Count));
         }
         counters.Exported(batch.Count - worstUnsent);
         if (worstFailed > 0) counters.Failed(worstFailed);
-        if (deferred > 0) counters.Deferred(deferred);
     }
 
     /// <summary>

@@ -14,7 +14,7 @@ internal sealed class PipelineCounters
     // its count once, when it has finished.
     PaddedCounter itemsExported;
     long itemsFailed, adjusted, subscriberErrors, unserializable;
-    long messageFormatWarnings, sampledOut, deferred, abandoned;
+    long messageFormatWarnings, sampledOut, abandoned;
     readonly long[] dropped = new long[Enum.GetValues<DropReason>().Length];
     readonly ConcurrentDictionary<RejectionReason, long> rejections = new();
     ExportQueue? queue;
@@ -46,8 +46,6 @@ internal sealed class PipelineCounters
     }
     /// <summary>Counts a trace closed because it had no event for the abandonment time.</summary>
     public void Abandoned() => Interlocked.Increment(ref abandoned);
-    /// <summary>Counts items an exporter kept on disk to deliver later.</summary>
-    public void Deferred(long n) => Interlocked.Add(ref deferred, n);
     /// <summary>Counts a trace (or a late span or score of one) that sampling left out.</summary>
     public void SampledOut() => Interlocked.Increment(ref sampledOut);
     /// <summary>Counts a value that does not follow the messages convention (warned about, sent as-is).</summary>
@@ -69,7 +67,7 @@ internal sealed class PipelineCounters
     {
         MessageFormatWarnings = Interlocked.Read(ref messageFormatWarnings),
         SampledOut = Interlocked.Read(ref sampledOut),
-        Spooled = Interlocked.Read(ref deferred),
+        Spooled = delivery.Sum(d => d.Spooled),
         Abandoned = Interlocked.Read(ref abandoned),
         Replayed = delivery.Sum(d => d.Replayed),
         SendsToPlatform = delivery.Length > 0,

@@ -89,7 +89,7 @@ internal sealed class TracePipeline : IAsyncDisposable
         warnings = new PandaProbe.Exporters.RateLimitedLog(warn ?? SelfLog.Write, this.time);
         queue = new ExportQueue(Options.MaxQueueSize, Options.BatchSize, Options.FlushInterval, Scheduler, stage.ProcessAsync, Dropped);
         Counters.ReadFrom(queue);
-        Counters.ReadDeliveryFrom(exporters.OfType<HttpTraceExporter>().Select(e => e.Metrics));
+        Counters.ReadDeliveryFrom(exporters.OfType<IDurableExporter>().Select(e => e.Metrics));
     }
 
     /// <summary>The validated settings.</summary>

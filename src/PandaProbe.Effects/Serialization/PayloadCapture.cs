@@ -113,10 +113,31 @@ public static class PayloadCapture
     /// </summary>
     static Payload Serialize(object value)
     {
-        if (Busy) return SerializeFresh(value);   // a getter that records a value while being captured
+        if (Busy)
+        {
+            // A getter that records a value while one is being captured on this thread: buffers of its own.
+            var own = new BudgetBuffer(Limits.MaxValueBytes);
+            using var ownWriter = new Utf8JsonWriter(own, WriterOptions);
+            return Serialize(value, ownWriter, own);
+        }
         Busy = true;
         var buffer = Budget ??= new BudgetBuffer(Limits.MaxValueBytes);
         var writer = Writer ??= new Utf8JsonWriter(buffer, WriterOptions);
+        try
+        {
+            return Serialize(value, writer, buffer);
+        }
+        finally
+        {
+            buffer.Clear();
+            if (buffer.Capacity > 64 * 1024) Budget = null;   // keep no large buffer per thread
+            writer.Reset(Budget ??= new BudgetBuffer(Limits.MaxValueBytes));
+            Busy = false;
+        }
+    }
+
+    static Payload Serialize(object value, Utf8JsonWriter writer, BudgetBuffer buffer)
+    {
         try
         {
             try { Write(writer, buffer, value, Options); }
@@ -133,29 +154,6 @@ public static class PayloadCapture
             var cut = Math.Min(start.Length, Limits.MaxValueBytes - 64);
             while (cut > 0 && cut < start.Length && (start[cut] & 0xC0) == 0x80) cut--;   // not inside a UTF-8 sequence
             return Payload.Text(Encoding.UTF8.GetString(start[..cut]) + Limits.TruncationMarker);
-        }
-        finally
-        {
-            buffer.Clear();
-            if (buffer.Capacity > 64 * 1024) Budget = null;   // keep no large buffer per thread
-            writer.Reset(Budget ??= new BudgetBuffer(Limits.MaxValueBytes));
-            Busy = false;
-        }
-    }
-
-    static Payload SerializeFresh(object value)
-    {
-        var buffer = new BudgetBuffer(Limits.MaxValueBytes);
-        using var writer = new Utf8JsonWriter(buffer, WriterOptions);
-        try
-        {
-            try { Write(writer, buffer, value, Options); }
-            catch (JsonException) { Write(writer, buffer, value, CycleSafe); }
-            return Payload.Json(Encoding.UTF8.GetString(buffer.Written));
-        }
-        catch (BudgetBuffer.Exceeded)
-        {
-            return Payload.Text(Limits.TruncationMarker);
         }
     }
 

@@ -63,14 +63,13 @@ internal static class PlatformSetup
             })
             : null;
 
-    /// <summary>The platform exporter's spool, or null when it is off; throws <see cref="ArgumentException"/> for a bad setting.</summary>
+    /// <summary>
+    /// The platform exporter's spool, or null when it is off (its limits were validated with the other options, in
+    /// <see cref="ClientSetup.Resolve"/>); throws <see cref="ArgumentException"/> for a directory that is not a path.
+    /// </summary>
     public static FileSpool? CreateSpool(SdkSettings settings, PandaProbeOptions options)
     {
         var o = options.Spool;
-        if (o.MaxBytes < SpoolOptions.MinBytes)
-            throw new ArgumentException($"Spool.MaxBytes must be at least {SpoolOptions.MinBytes} bytes.", nameof(SpoolOptions.MaxBytes));
-        if (o.MaxAge <= TimeSpan.Zero)
-            throw new ArgumentException("Spool.MaxAge must be positive.", nameof(SpoolOptions.MaxAge));
         if (!settings.Spool) return null;
         var directory = settings.SpoolDirectory.IfNone(() => DefaultSpoolDirectory(settings));
         try { directory = Path.GetFullPath(directory); }
