@@ -2,10 +2,9 @@
 // With no PANDAPROBE_API_KEY/PROJECT_NAME set, traces go to ./pandaprobe-traces.jsonl (announced on stderr);
 // this sample also prints each completed trace as a span tree with durations, tokens and cost.
 using PandaProbe;
-using PandaProbe.Exporters;
 using QuickStart;
 
-using var printer = Probe.CompletedTraces.Subscribe(trace => Console.WriteLine(SpanTree.Render(trace)));
+using var printer = Probe.CompletedTraces.Subscribe(trace => trace.PrintTree());
 
 var agent = new TravelAgent(new FakeLlm(), new FakeTools());
 using (Probe.Session("quickstart-session-1"))

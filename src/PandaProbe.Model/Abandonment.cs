@@ -5,7 +5,7 @@ namespace PandaProbe.Model;
 /// event it is closed, marked and exported, so open traces cannot pile up and what they recorded is not lost. Pure:
 /// the decision and the closing events; the shell keeps the list of open traces and calls these on its own thread.
 /// </summary>
-public static class Abandonment
+internal static class Abandonment
 {
     /// <summary>The metadata key an abandoned trace and its open spans are marked with (the idle seconds).</summary>
     public const string MetadataKey = "pandaprobe_abandoned_after_s";

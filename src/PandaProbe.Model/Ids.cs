@@ -35,7 +35,7 @@ public readonly record struct SpanId(Guid Value) : IComparable<SpanId>
 /// non-cryptographic source is enough (OpenTelemetry .NET draws its ids the same way). The 122 random bits keep
 /// collisions out of reach for any realistic number of ids.
 /// </summary>
-public static class RandomGuid
+internal static class RandomGuid
 {
     /// <summary>A new random GUID with the version 4 and RFC 4122 variant bits set.</summary>
     public static Guid NewV4()

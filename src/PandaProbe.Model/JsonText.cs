@@ -3,7 +3,7 @@ using System.Text;
 namespace PandaProbe.Model;
 
 /// <summary>Tiny pure helpers for JSON text that the model needs without a serializer.</summary>
-public static class JsonText
+internal static class JsonText
 {
     /// <summary>Quotes and escapes a string as a JSON string literal.</summary>
     public static string Quote(string value)

@@ -4,7 +4,7 @@ namespace PandaProbe.Model;
 /// The platform's size rules (mirrored from its schema) as pure functions. Values over a limit are truncated with a
 /// visible marker rather than refused, so a trace is never lost to a long name.
 /// </summary>
-public static class Limits
+internal static class Limits
 {
     /// <summary>The longest trace or span name the platform accepts.</summary>
     public const int MaxNameLength = 512;

@@ -1,7 +1,7 @@
 namespace PandaProbe.Model;
 
 /// <summary>Small bridges from LanguageExt options to C# control flow.</summary>
-public static class OptionExtensions
+internal static class OptionExtensions
 {
     /// <summary>The <c>TryGet</c> pattern over an option: <c>true</c> and the value when it is Some.</summary>
     public static bool TryGet<T>(this Option<T> option, out T value)

@@ -24,12 +24,12 @@ public enum RejectionReason
 /// processor calls and counters. A step has at most one output. A start carries its trace or span as a value built
 /// from the start event when first read, so a start nobody listens to costs no record.
 /// </summary>
-public abstract record Output
+internal abstract record Output
 {
     private Output() { }
 
     /// <summary>A trace started.</summary>
-    public sealed record TraceStarted : Output
+    internal sealed record TraceStarted : Output
     {
         readonly TraceEvent.TraceStarted? start;
         Trace? trace;
@@ -52,7 +52,7 @@ public abstract record Output
     }
 
     /// <summary>A span started.</summary>
-    public sealed record SpanStarted : Output
+    internal sealed record SpanStarted : Output
     {
         readonly TraceEvent.SpanStarted? start;
         Span? span;
@@ -75,14 +75,14 @@ public abstract record Output
     }
 
     /// <summary>A span ended. <paramref name="AfterTrace"/> is true when its trace had already completed (a late span).</summary>
-    public sealed record SpanCompleted(Span Span, bool AfterTrace) : Output;
+    internal sealed record SpanCompleted(Span Span, bool AfterTrace) : Output;
 
     /// <summary>A trace ended: it holds every span that ended before it. Emitted exactly once per trace.</summary>
-    public sealed record TraceCompleted(Trace Trace) : Output;
+    internal sealed record TraceCompleted(Trace Trace) : Output;
 
     /// <summary>A score was recorded.</summary>
-    public sealed record ScoreSubmitted(Score Score) : Output;
+    internal sealed record ScoreSubmitted(Score Score) : Output;
 
     /// <summary>An ill-formed event was refused; the state did not change.</summary>
-    public sealed record Rejected(TraceEvent Event, RejectionReason Reason, string Detail) : Output;
+    internal sealed record Rejected(TraceEvent Event, RejectionReason Reason, string Detail) : Output;
 }

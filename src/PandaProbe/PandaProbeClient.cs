@@ -87,7 +87,7 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
     /// Every reducer output (trace and span starts and ends, rejections), enriched, delivered in order as the export
     /// side takes its batch (the processors' feed). While nobody subscribes, starts and ends are not even queued.
     /// </summary>
-    public IObservable<Output> Outputs => pipeline?.Outputs ?? Observable.Empty<Output>();
+    internal IObservable<Output> Outputs => pipeline?.Outputs ?? Observable.Empty<Output>();
 
     /// <summary>
     /// The counters now: completed, exported, pending, dropped by reason, rejected, and, when the client sends to the

@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Json;
 using PandaProbe.Model.Summary;
 using PandaProbe.Serialization;
 
@@ -50,65 +48,47 @@ public sealed partial class TraceContext
         client is null ? SpanContext.NoOp : Span(string.IsNullOrWhiteSpace(toolName) ? "tool_call" : toolName, SpanKind.Tool, null, attributes);
 
     /// <summary>
-    /// The trace's platform body as JSON, with every span that ended before it and computed costs (the trace as the
-    /// exporters receive it). Never waits: once the trace has ended it is complete at once, since every event was folded
-    /// on the thread that raised it; while it is open only what the facade knows is described: id, name, start and
-    /// status <c>RUNNING</c>.
+    /// The trace as the exporters receive it (enriched, with every span that ended before it) once it has ended;
+    /// <c>null</c> while it is open or when not recording. Never waits: every event was folded on the thread that
+    /// raised it, so the value is complete as soon as <see cref="End"/> returns.
+    /// </summary>
+    public Trace? Completed => cell?.Completed is { } done && client is not null ? client.Enrich(done) : null;
+
+    /// <summary>
+    /// The trace's platform body as JSON (<see cref="TraceExtensions.ToJson"/> of <see cref="Completed"/>). Never
+    /// waits; while the trace is open only what the facade knows is described: id, name, start and status
+    /// <c>RUNNING</c>.
     /// </summary>
     /// <param name="indented">Pretty-print the JSON.</param>
     public string ToJson(bool indented = false) => Describe().ToJson(indented);
 
     /// <summary>
-    /// Writes the trace as NDJSON to <paramref name="path"/> (replacing the file): one line per span (the platform span
-    /// body), then one line with the trace body without its <c>spans</c> array. Never throws: a failure is reported to
-    /// <see cref="SelfLog"/> and returned as <c>false</c>.
+    /// Writes the trace as NDJSON to <paramref name="path"/> (<see cref="TraceExtensions.Save"/> of
+    /// <see cref="Completed"/>). Never throws: a failure is reported to <see cref="SelfLog"/> and returned as
+    /// <c>false</c>.
     /// </summary>
     /// <param name="path">The file to write.</param>
-    public bool Save(string path)
-    {
-        try
-        {
-            var trace = Describe();
-            var sb = new StringBuilder();
-            foreach (var span in trace.Spans) sb.Append(SpanJson(span)).Append('\n');
-            sb.Append(WireJson.Trace(trace, [])).Append('\n');
-            File.WriteAllText(path, sb.ToString(), new UTF8Encoding(false));
-            return true;
-        }
-        catch (Exception ex)
-        {
-            SelfLog.Write($"saving trace '{Name}' to {path} failed: {ex.Message}");
-            return false;
-        }
-    }
+    public bool Save(string path) => path is not null && Describe().Save(path);
 
     /// <summary>
-    /// Prints the span tree (with sub-agent traces, token counts, costs and the rolled-up total) to
-    /// <paramref name="writer"/>, or to standard output. See <see cref="TraceTree"/> for the format.
+    /// Prints the span tree (<see cref="TraceExtensions.RenderTree"/>), with the sub-agent traces this client still
+    /// keeps, to <paramref name="writer"/> or standard output. Never throws.
     /// </summary>
     /// <param name="writer">Where to print; <c>null</c> for <see cref="Console.Out"/>.</param>
     public void PrintTree(TextWriter? writer = null)
     {
-        try
-        {
-            var trace = Describe();
-            (writer ?? Console.Out).Write(TraceTree.Render(trace, Descendants()));
-        }
+        try { Describe().PrintTree(writer, Descendants()); }
         catch (Exception ex) { SelfLog.Write($"printing trace '{Name}' failed: {ex.Message}"); }
     }
 
     /// <summary>
-    /// Aggregated statistics: span and error counts, tokens, <see cref="TraceSummary.Cost"/>, the cost rolled up over
-    /// sub-agent traces (<see cref="TraceSummary.CostWithChildren"/>), duration and a per-model breakdown. Like
-    /// <see cref="ToJson"/>, it never waits.
+    /// Aggregated statistics (<see cref="TraceExtensions.Summary"/>), with costs rolled up over the sub-agent traces
+    /// this client still keeps. Never waits.
     /// </summary>
-    public TraceSummary Summary() => TraceSummaries.OfTree(Describe(), Descendants());
-
-    /// <summary>The same as <see cref="Summary"/> (kept for callers that await it; it completes at once).</summary>
-    public Task<TraceSummary> SummaryAsync() => Task.FromResult(Summary());
+    public TraceSummary Summary() => Describe().Summary(Descendants());
 
     /// <summary>The completed trace as the exporters receive it (enriched), otherwise what the facade knows.</summary>
-    Trace Describe() => cell?.Completed is { } done && client is not null ? client.Enrich(done) : Sketch();
+    Trace Describe() => Completed ?? Sketch();
 
     /// <summary>The completed sub-agent traces below this one that the client still keeps, enriched.</summary>
     IReadOnlyList<Trace> Descendants() =>
@@ -121,11 +101,4 @@ public sealed partial class TraceContext
         StartedAt = StartedAt,
         ParentTrace = Parent is { IsRecording: true } p ? LanguageExt.Prelude.Some(p.Id) : LanguageExt.Prelude.None,
     };
-
-    static string SpanJson(Model.Span span)
-    {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, WireJson.WriterOptions)) WireJson.WriteSpan(w, span);
-        return Encoding.UTF8.GetString(stream.ToArray());
-    }
 }

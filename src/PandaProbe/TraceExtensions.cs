@@ -1,14 +1,22 @@
+using System.Text;
 using System.Text.Json;
+using PandaProbe.Model.Summary;
 using PandaProbe.Serialization;
 
 namespace PandaProbe;
 
-/// <summary>Helpers on completed <see cref="Trace"/> values (as delivered by <see cref="PandaProbeClient.CompletedTraces"/>).</summary>
+/// <summary>
+/// What you can do with a completed <see cref="Trace"/> (as delivered by <see cref="PandaProbeClient.CompletedTraces"/>,
+/// an exporter's batch, or <see cref="TraceContext.Completed"/>): summarise it, render or print its span tree, turn it
+/// into the platform's JSON, or save it as NDJSON. All are pure functions of the value except <see cref="Save"/>,
+/// <see cref="SaveAsync"/> and <see cref="PrintTree"/>, which write where you tell them; none waits for the SDK.
+/// </summary>
 public static class TraceExtensions
 {
-    /// <summary>The trace's platform body (the JSON sent to <c>POST /traces</c>).</summary>
+    /// <summary>The trace's platform body (the JSON sent to <c>POST /traces</c>, spans included).</summary>
     /// <param name="trace">A trace.</param>
     /// <param name="indented">Pretty-print the JSON.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="trace"/> is null.</exception>
     public static string ToJson(this Trace trace, bool indented = false)
     {
         ArgumentNullException.ThrowIfNull(trace);
@@ -17,6 +25,114 @@ public static class TraceExtensions
         using var doc = JsonDocument.Parse(json);
         return JsonSerializer.Serialize(doc.RootElement, IndentedOptions);
     }
+
+    /// <summary>
+    /// Aggregated statistics: span and error counts, tokens, cost, the cost rolled up over
+    /// <paramref name="subAgentRuns"/> (<see cref="TraceSummary.CostWithChildren"/>), duration and a per-model breakdown.
+    /// </summary>
+    /// <param name="trace">The trace.</param>
+    /// <param name="subAgentRuns">Traces started under this one (at any depth), whose costs roll up; <c>null</c> for none.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="trace"/> is null.</exception>
+    public static TraceSummary Summary(this Trace trace, IEnumerable<Trace>? subAgentRuns = null)
+    {
+        ArgumentNullException.ThrowIfNull(trace);
+        return TraceSummaries.OfTree(trace, subAgentRuns);
+    }
+
+    /// <summary>
+    /// The span tree as text, one node per line (each ending with <c>\n</c>): spans under their parent span, sub-agent
+    /// runs under the run that started them, siblings by start time, with durations, token counts, costs, errors and
+    /// the rolled-up total:
+    /// <code>
+    /// — Agent Run: coordinator  [2.1s]
+    ///  ├─ LLM Call: gpt-4o  [0.3s]  in=100 out=50  $0.0008
+    ///  └─ Agent Run: researcher  [1.8s]
+    ///      └─ LLM Call: claude-3-5-sonnet  [1.6s]  in=800 out=400  $0.0084
+    ///  Total (with children): $0.0092
+    /// </code>
+    /// </summary>
+    /// <param name="trace">The trace.</param>
+    /// <param name="subAgentRuns">Traces started under this one (at any depth); <c>null</c> for none.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="trace"/> is null.</exception>
+    public static string RenderTree(this Trace trace, IEnumerable<Trace>? subAgentRuns = null)
+    {
+        ArgumentNullException.ThrowIfNull(trace);
+        return TraceTree.Render(trace, subAgentRuns);
+    }
+
+    /// <summary>Writes <see cref="RenderTree"/> to <paramref name="writer"/>, or to standard output.</summary>
+    /// <param name="trace">The trace.</param>
+    /// <param name="writer">Where to print; <c>null</c> for <see cref="Console.Out"/>.</param>
+    /// <param name="subAgentRuns">Traces started under this one (at any depth); <c>null</c> for none.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="trace"/> is null.</exception>
+    public static void PrintTree(this Trace trace, TextWriter? writer = null, IEnumerable<Trace>? subAgentRuns = null) =>
+        (writer ?? Console.Out).Write(RenderTree(trace, subAgentRuns));
+
+    /// <summary>
+    /// The trace as NDJSON: one line per span (the platform's span body), then one line with the trace body without
+    /// its <c>spans</c> array (the format <see cref="Save"/> writes).
+    /// </summary>
+    /// <param name="trace">The trace.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="trace"/> is null.</exception>
+    public static string ToNdjson(this Trace trace)
+    {
+        ArgumentNullException.ThrowIfNull(trace);
+        var sb = new StringBuilder();
+        using var stream = new MemoryStream();
+        foreach (var span in trace.Spans)
+        {
+            stream.SetLength(0);
+            using (var w = new Utf8JsonWriter(stream, WireJson.WriterOptions)) WireJson.WriteSpan(w, span);
+            sb.Append(Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length)).Append('\n');
+        }
+        return sb.Append(WireJson.Trace(trace, [])).Append('\n').ToString();
+    }
+
+    /// <summary>
+    /// Writes <see cref="ToNdjson"/> to <paramref name="path"/> (replacing the file). A file-system failure is reported
+    /// to <see cref="SelfLog"/> and returned as <c>false</c>, never thrown.
+    /// </summary>
+    /// <param name="trace">The trace.</param>
+    /// <param name="path">The file to write.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="trace"/> or <paramref name="path"/> is null.</exception>
+    public static bool Save(this Trace trace, string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var text = ToNdjson(trace);
+        try
+        {
+            File.WriteAllText(path, text, Utf8);
+            return true;
+        }
+        catch (Exception ex)
+        {
+            SelfLog.Write($"saving trace '{trace.Name}' to {path} failed: {ex.Message}");
+            return false;
+        }
+    }
+
+    /// <summary>The asynchronous form of <see cref="Save"/>.</summary>
+    /// <param name="trace">The trace.</param>
+    /// <param name="path">The file to write.</param>
+    /// <param name="cancellationToken">Cancels the write (then the result is <c>false</c>).</param>
+    /// <exception cref="ArgumentNullException"><paramref name="trace"/> or <paramref name="path"/> is null.</exception>
+    public static async Task<bool> SaveAsync(this Trace trace, string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var text = ToNdjson(trace);
+        try
+        {
+            await File.WriteAllTextAsync(path, text, Utf8, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex)
+        {
+            SelfLog.Write($"saving trace '{trace.Name}' to {path} failed: {ex.Message}");
+            return false;
+        }
+    }
+
+    static readonly UTF8Encoding Utf8 = new(false);
 
     static readonly JsonSerializerOptions IndentedOptions = new()
     {

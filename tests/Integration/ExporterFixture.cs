@@ -8,7 +8,7 @@ using PandaProbe.Settings;
 namespace PandaProbe.Integration;
 
 /// <summary>An exporter wired to a fake platform with millisecond backoffs, recording errors and log lines.</summary>
-public sealed class ExporterUnderTest : IDisposable
+internal sealed class ExporterUnderTest : IDisposable
 {
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromMilliseconds(1500);
 

@@ -10,7 +10,7 @@ namespace PandaProbe.Diagnostics;
 /// <c>.retried</c>, <c>.failed</c>, <c>.spooled</c>, <c>.replayed</c> and <c>.dropped</c> tagged with <c>reason</c>) so any
 /// <c>System.Diagnostics.Metrics</c> listener or OpenTelemetry can collect them.
 /// </summary>
-public sealed class PandaProbeMetrics : IDisposable
+internal sealed class PandaProbeMetrics : IDisposable
 {
     /// <summary>The meter's name.</summary>
     public const string MeterName = "PandaProbe";

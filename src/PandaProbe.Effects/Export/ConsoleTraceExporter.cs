@@ -1,11 +1,13 @@
 using System.Globalization;
 using System.Text;
+using PandaProbe.Model.Summary;
 
 namespace PandaProbe.Exporters;
 
 /// <summary>
-/// Prints each completed trace as a <see cref="SpanTree"/> (with the batch's sub-agent runs nested under their
-/// parent run), plus one line per group of late spans and per score. For local development; never throws.
+/// Prints each completed trace as a span tree (the format of <c>TraceExtensions.RenderTree</c>, with the batch's
+/// sub-agent runs nested under their parent run), plus one line per group of late spans and per score. For local
+/// development; never throws.
 /// </summary>
 public sealed class ConsoleTraceExporter : ITraceExporter
 {
@@ -41,7 +43,7 @@ public sealed class ConsoleTraceExporter : ITraceExporter
     }
 
     /// <summary>The text printed for a batch.</summary>
-    public static string Format(ExportBatch batch)
+    internal static string Format(ExportBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
         var sb = new StringBuilder();
@@ -51,7 +53,7 @@ public sealed class ConsoleTraceExporter : ITraceExporter
         foreach (var trace in traces.Where(t => !NestedHere(t)))
         {
             var children = traces.Where(c => c.ParentTrace.TryGet(out var p) && p == trace.Id && c.Id != trace.Id).ToArray();
-            sb.Append(SpanTree.Render(trace, children));
+            sb.Append(TraceTree.Render(trace, children));
         }
         foreach (var group in batch.LateSpans.Where(s => s is not null).GroupBy(s => s.Trace))
             sb.Append("— Late spans for trace ").Append(group.Key.ToString()).Append(": ")

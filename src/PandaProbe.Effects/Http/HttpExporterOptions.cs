@@ -4,7 +4,7 @@ using PandaProbe.Model.Delivery;
 namespace PandaProbe.Exporters;
 
 /// <summary>The collaborators of <see cref="HttpTraceExporter"/>: all optional, injected for tests and hosting.</summary>
-public sealed record HttpExporterOptions
+internal sealed record HttpExporterOptions
 {
     /// <summary>Creates the HTTP handler. Default: a <c>SocketsHttpHandler</c> with the configured connect timeout and no redirects.</summary>
     public Func<HttpMessageHandler>? HandlerFactory { get; init; }

@@ -23,7 +23,7 @@ namespace PandaProbe.Exporters;
 /// it is looked up by its delivery key instead (<see cref="DeliveryKey"/>), so a score is never stored twice. Every
 /// item is delivered, spooled, or counted as dropped with its reason and reported to the error callback. Never throws.
 /// </summary>
-public sealed class HttpTraceExporter : ITraceExporter, IDurableExporter, IDisposable
+internal sealed class HttpTraceExporter : ITraceExporter, IDurableExporter, IDisposable
 {
     /// <summary>The <c>User-Agent</c> sent with every request: <c>pandaprobe-dotnet/&lt;version&gt;</c>.</summary>
     public static string UserAgent { get; } = "pandaprobe-dotnet/" + SdkVersion();

@@ -23,7 +23,7 @@ namespace PandaProbe;
 /// <para>A <see cref="string"/> is a string value, never parsed as JSON: it is not an object and so not conforming,
 /// exactly as it would be stored.</para>
 /// </remarks>
-public static class MessagesFormat
+internal static class MessagesFormat
 {
     /// <summary>The key holding the message list.</summary>
     public const string MessagesKey = "messages";

@@ -6,7 +6,7 @@ namespace PandaProbe;
 /// non-conforming value produces one warning. The pipeline runs it on its own thread when a trace completes, never on
 /// the caller's thread.
 /// </summary>
-public static class MessagesFormatCheck
+internal static class MessagesFormatCheck
 {
     /// <summary>
     /// Checks <paramref name="trace"/> and calls <paramref name="warn"/> once per non-conforming value with a sentence

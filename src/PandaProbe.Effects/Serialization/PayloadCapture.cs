@@ -22,7 +22,7 @@ namespace PandaProbe.Serialization;
 /// Tracking references to ignore cycles costs a table per value, so a value is first written without it; only a value
 /// too deep for that (which is what a cycle is) is written again with cycles ignored.
 /// </remarks>
-public static class PayloadCapture
+internal static class PayloadCapture
 {
     /// <summary>The deepest object graph serialized before the value is given up on.</summary>
     public const int MaxDepth = 64;
@@ -232,7 +232,7 @@ public static class PayloadCapture
         byte[] bytes = new byte[1024];
         int written;
 
-        public sealed class Exceeded : Exception;
+        internal sealed class Exceeded : Exception;
 
         public ReadOnlySpan<byte> Written => bytes.AsSpan(0, written);
 

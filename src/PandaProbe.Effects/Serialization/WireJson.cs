@@ -20,7 +20,7 @@ namespace PandaProbe.Serialization;
 /// message goes in its <c>error</c> field, its type and data in metadata), and the parent run as
 /// <c>parent_trace_id</c>. A user metadata key of the same name always wins over the SDK's key.
 /// </remarks>
-public static class WireJson
+internal static class WireJson
 {
     /// <summary>The metadata key holding registered parameters.</summary>
     public const string ParamsKey = "params";

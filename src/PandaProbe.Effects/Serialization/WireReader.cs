@@ -18,7 +18,7 @@ namespace PandaProbe.Serialization;
 /// sub-microsecond ticks (truncated on the wire), an input or output of JSON <c>null</c> (read back as absent), and a
 /// user metadata key that shadows one of the SDK's keys (the writer keeps the user's value, so the SDK's is lost).
 /// </remarks>
-public static class WireReader
+internal static class WireReader
 {
     static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 256 };
 

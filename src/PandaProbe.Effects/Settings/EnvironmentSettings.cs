@@ -7,7 +7,7 @@ namespace PandaProbe.Settings;
 /// The only place that reads the process environment for PandaProbe: takes a snapshot of the <c>PANDAPROBE_*</c>
 /// variables and resolves them with explicit values into validated <see cref="SdkSettings"/>.
 /// </summary>
-public static class EnvironmentSettings
+internal static class EnvironmentSettings
 {
     /// <summary>The <c>PANDAPROBE_*</c> variables of <paramref name="environment"/> (default: the process environment).</summary>
     /// <param name="environment">A variable map to read instead of the process environment (tests).</param>

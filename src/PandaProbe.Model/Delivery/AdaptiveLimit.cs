@@ -6,7 +6,7 @@ namespace PandaProbe.Model.Delivery;
 /// or at one request doubles the pause; each success first shrinks the pause, then grows the window by about one
 /// request per window's worth of successes. Immutable: every transition returns a new value.
 /// </summary>
-public sealed record AdaptiveLimit
+internal sealed record AdaptiveLimit
 {
     private AdaptiveLimit(double window, int max, TimeSpan pause, TimeSpan minPause, TimeSpan maxPause)
     {

@@ -1,7 +1,7 @@
 namespace PandaProbe.Model.Delivery;
 
 /// <summary>How a backoff delay is randomised.</summary>
-public enum JitterMode
+internal enum JitterMode
 {
     /// <summary>Uniform in [0, d]: spreads retries the most.</summary>
     Full,
@@ -10,7 +10,7 @@ public enum JitterMode
 }
 
 /// <summary>Exponential backoff with jitter as a pure function; the random source is a parameter.</summary>
-public static class Backoff
+internal static class Backoff
 {
     /// <summary>
     /// The delay before retry number <paramref name="attempt"/> (0 for the first retry): <c>baseDelay·2^attempt</c>,

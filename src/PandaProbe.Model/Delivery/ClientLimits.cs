@@ -7,7 +7,7 @@ namespace PandaProbe.Model.Delivery;
 /// answer with 422: such scores are reported instead of sent. (Names and short texts of traces and spans are fitted
 /// by the pipeline's enrichment, <c>Enricher</c>.)
 /// </summary>
-public static class ClientLimits
+internal static class ClientLimits
 {
     /// <summary>The longest score name and value the platform stores.</summary>
     public const int MaxScoreText = 255;

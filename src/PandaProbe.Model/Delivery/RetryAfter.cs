@@ -3,7 +3,7 @@ using System.Globalization;
 namespace PandaProbe.Model.Delivery;
 
 /// <summary>Reads an HTTP <c>Retry-After</c> header: delay-seconds or an HTTP-date, capped.</summary>
-public static class RetryAfter
+internal static class RetryAfter
 {
     private static readonly string[] DateFormats =
     [

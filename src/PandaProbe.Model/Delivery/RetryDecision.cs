@@ -1,7 +1,7 @@
 namespace PandaProbe.Model.Delivery;
 
 /// <summary>The kind of request being sent; it decides how a 404 or a 500 is read.</summary>
-public enum RequestKind
+internal enum RequestKind
 {
     /// <summary><c>POST /traces</c>.</summary>
     Trace,
@@ -15,27 +15,27 @@ public enum RequestKind
 /// What to do after one attempt of a request: the retry matrix as a closed union. Built only by
 /// <see cref="RetryDecision.Classify"/> and <see cref="RetryDecision.NetworkError"/>.
 /// </summary>
-public abstract record RetryDecision
+internal abstract record RetryDecision
 {
     private RetryDecision() { }
 
     /// <summary>The platform accepted the request.</summary>
-    public sealed record Success : RetryDecision;
+    internal sealed record Success : RetryDecision;
 
     /// <summary>A transient failure: try again after a delay.</summary>
     /// <param name="Reason">Why (for logs), e.g. <c>HTTP 503</c>.</param>
     /// <param name="Throttled"><c>true</c> for a rate-limit answer (429): the send rate should slow down.</param>
     /// <param name="IngestionLag"><c>true</c> when the failure is the platform not having persisted the trace yet.</param>
-    public sealed record Retry(string Reason, bool Throttled, bool IngestionLag) : RetryDecision;
+    internal sealed record Retry(string Reason, bool Throttled, bool IngestionLag) : RetryDecision;
 
     /// <summary>A permanent failure: the item is dropped and reported; retrying cannot help.</summary>
     /// <param name="Reason">The drop reason (one of <see cref="DropReasons"/>).</param>
     /// <param name="Detail">A human-readable detail (status and the start of the response body).</param>
-    public sealed record Drop(string Reason, string Detail) : RetryDecision;
+    internal sealed record Drop(string Reason, string Detail) : RetryDecision;
 
     /// <summary>The organisation's usage quota is exhausted (429 "Usage quota exceeded"): dropped and reported, not retried.</summary>
     /// <param name="Detail">The start of the response body.</param>
-    public sealed record Quota(string Detail) : RetryDecision;
+    internal sealed record Quota(string Detail) : RetryDecision;
 
     /// <summary>The marker the platform puts in the body of a quota 429.</summary>
     public const string QuotaMarker = "Usage quota exceeded";
@@ -83,7 +83,7 @@ public abstract record RetryDecision
 }
 
 /// <summary>The reasons an item can be dropped, as reported in the health counters (tag <c>reason</c>).</summary>
-public static class DropReasons
+internal static class DropReasons
 {
     /// <summary>401: the API key is missing, invalid or revoked.</summary>
     public const string Unauthorized = "unauthorized";

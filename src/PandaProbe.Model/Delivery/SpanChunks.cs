@@ -7,7 +7,7 @@ namespace PandaProbe.Model.Delivery;
 /// </summary>
 /// <param name="First">The spans sent with the trace (at most the limit).</param>
 /// <param name="Rest">The remaining spans, in chunks of at most the limit, none empty.</param>
-public sealed record SpanChunks(Seq<Span> First, Seq<Seq<Span>> Rest)
+internal sealed record SpanChunks(Seq<Span> First, Seq<Seq<Span>> Rest)
 {
     /// <summary>Splits a trace's spans.</summary>
     /// <param name="trace">The trace.</param>

@@ -23,7 +23,7 @@ namespace PandaProbe.Model.Pricing;
 /// The resulting <see cref="Cost"/> has <c>total</c> plus the non-zero components <c>input</c>, <c>output</c>,
 /// <c>cache_read</c>, <c>cache_write</c> and <c>reasoning</c>.</para>
 /// </remarks>
-public static class CostCalculator
+internal static class CostCalculator
 {
     /// <summary>The cost component of uncached prompt tokens.</summary>
     public const string InputKey = "input";

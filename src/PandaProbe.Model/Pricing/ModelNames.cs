@@ -5,7 +5,7 @@ namespace PandaProbe.Model.Pricing;
 /// <summary>
 /// Pure helpers that reduce a model name as providers and gateways report it to the family name a price list uses.
 /// </summary>
-public static class ModelNames
+internal static class ModelNames
 {
     // "openai/gpt-4o", "models/gemini-1.5-pro": a provider or path prefix ends at the last slash.
     // "anthropic.claude-…", "us.anthropic.claude-…": Bedrock's (region and) vendor prefix.

@@ -6,7 +6,7 @@ namespace PandaProbe.Model.Settings;
 /// The resolved, validated configuration: immutable, built once by <see cref="Validate"/> from explicit values and
 /// the environment (explicit &gt; environment &gt; default). Changing environment variables later has no effect.
 /// </summary>
-public sealed record SdkSettings
+internal sealed record SdkSettings
 {
     /// <summary>The default platform endpoint.</summary>
     public const string DefaultEndpoint = "https://api.pandaprobe.com";

@@ -1,7 +1,7 @@
 namespace PandaProbe.Model.Settings;
 
 /// <summary>The environment variables PandaProbe reads: the ten shared with the Python SDK, then .NET-only ones.</summary>
-public static class SettingNames
+internal static class SettingNames
 {
     /// <summary>The prefix every PandaProbe variable starts with.</summary>
     public const string Prefix = "PANDAPROBE_";

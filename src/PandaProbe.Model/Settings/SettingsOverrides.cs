@@ -4,7 +4,7 @@ namespace PandaProbe.Model.Settings;
 /// Explicitly given settings (from code). A non-null value wins over the environment variable, which wins over the
 /// default. Plain C# types so the facade's options can map onto it directly.
 /// </summary>
-public sealed record SettingsOverrides
+internal sealed record SettingsOverrides
 {
     /// <summary>The API key.</summary>
     public string? ApiKey { get; init; }

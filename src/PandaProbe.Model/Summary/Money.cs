@@ -3,7 +3,7 @@ using System.Globalization;
 namespace PandaProbe.Model.Summary;
 
 /// <summary>Sums and formats US-dollar amounts held as doubles.</summary>
-public static class Money
+internal static class Money
 {
     /// <summary>
     /// The sum of the finite amounts (non-finite ones count as zero). Each amount is first rounded to 15 significant

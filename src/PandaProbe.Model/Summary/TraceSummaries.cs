@@ -3,7 +3,7 @@ using PandaProbe.Model.Pricing;
 namespace PandaProbe.Model.Summary;
 
 /// <summary>Pure functions that aggregate a <see cref="Trace"/> into a <see cref="TraceSummary"/>.</summary>
-public static class TraceSummaries
+internal static class TraceSummaries
 {
     /// <summary>
     /// The summary of one trace. Counts, tokens, <see cref="TraceSummary.Cost"/> and the per-model breakdown cover the

@@ -21,7 +21,7 @@ namespace PandaProbe.Model.Summary;
 /// Durations are seconds with one decimal; costs use <see cref="Money.Format"/>. The last line is the root's
 /// <see cref="TraceSummary.CostWithChildren"/>, labelled "Total (with children)" when there are sub-agent traces.
 /// </remarks>
-public static class TraceTree
+internal static class TraceTree
 {
     /// <summary>Renders the tree; lines end with <c>\n</c>.</summary>
     /// <param name="root">The top trace.</param>
@@ -88,7 +88,11 @@ public static class TraceTree
     }
 
     static string TraceLine(Trace t) =>
-        $"Agent Run: {t.Name}  [{Seconds(t.Duration)}]" + (t.Status == TraceStatus.Error ? "  ERROR" : string.Empty);
+        $"Agent Run: {t.Name}  [{Seconds(t.Duration)}]" + (t.Status == TraceStatus.Error ? ErrorMark(t.Error) : string.Empty);
+
+    /// <summary><c>  ERROR</c>, followed by the error's message on one line when there is one.</summary>
+    static string ErrorMark(Option<ErrorInfo> error) =>
+        error.TryGet(out var e) && !string.IsNullOrWhiteSpace(e.Message) ? "  ERROR: " + e.Message.ReplaceLineEndings(" ") : "  ERROR";
 
     static string SpanLine(Span s)
     {
@@ -108,7 +112,7 @@ public static class TraceTree
         var sb = new StringBuilder($"{label}: {name}  [{Seconds(s.Duration)}]");
         if (s.Tokens.TryGet(out var tokens)) sb.Append(CultureInfo.InvariantCulture, $"  in={tokens.Prompt} out={tokens.Completion}");
         if (s.Cost.TryGet(out var cost)) sb.Append("  ").Append(Money.Format(cost.Total));
-        if (s.Status == SpanStatus.Error) sb.Append("  ERROR");
+        if (s.Status == SpanStatus.Error) sb.Append(ErrorMark(s.Error));
         return sb.ToString();
     }
 

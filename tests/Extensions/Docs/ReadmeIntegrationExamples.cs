@@ -80,7 +80,7 @@ public class ReadmeIntegrationExamples
         await host.StopAsync();
 
         var trace = Assert.Single(exporter.Traces);
-        Assert.Equal("production", trace.Environment.TryGet(out var environment) ? environment : null);
+        Assert.Equal("production", trace.Environment.IfNone(""));
         Assert.True(exporter.IsShutdown);
     }
 

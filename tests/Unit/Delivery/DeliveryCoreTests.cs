@@ -56,11 +56,11 @@ public class RetryDecisionTests
             RetryDecision.Classify(429, "{\"detail\":\"Usage quota exceeded for this period\"}", RequestKind.Trace));
 
     [Theory]
-    [InlineData(RequestKind.AddSpans, 404)]
-    [InlineData(RequestKind.Score, 404)]
-    [InlineData(RequestKind.Score, 500)]
-    public void Ingestion_lag_answers_are_retried_for_add_spans_and_scores(RequestKind kind, int status) =>
-        Assert.True(Assert.IsType<RetryDecision.Retry>(RetryDecision.Classify(status, null, kind)).IngestionLag);
+    [InlineData((int)RequestKind.AddSpans, 404)]
+    [InlineData((int)RequestKind.Score, 404)]
+    [InlineData((int)RequestKind.Score, 500)]
+    public void Ingestion_lag_answers_are_retried_for_add_spans_and_scores(int kind, int status) =>
+        Assert.True(Assert.IsType<RetryDecision.Retry>(RetryDecision.Classify(status, null, (RequestKind)kind)).IngestionLag);
 
     [Fact]
     public void A_trace_500_is_a_plain_retry() =>

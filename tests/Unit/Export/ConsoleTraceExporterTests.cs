@@ -1,5 +1,6 @@
 using LanguageExt;
 using PandaProbe.Exporters;
+using PandaProbe.Model.Summary;
 using PandaProbe.Model;
 using PandaProbe.Unit.Serialization;
 using Xunit;
@@ -22,7 +23,7 @@ public class ConsoleTraceExporterTests
         var rich = WireSamples.Rich();
         var result = await exporter.ExportAsync(ExportBatch.Of(rich), default);
         Assert.Equal(ExportResult.Success(1), result);
-        Assert.Equal(SpanTree.Render(rich), writer.ToString());
+        Assert.Equal(TraceTree.Render(rich), writer.ToString());
         Assert.Contains("LLM: llm-generation", writer.ToString());
         Assert.Equal("console", exporter.Name);
     }
@@ -37,7 +38,7 @@ public class ConsoleTraceExporterTests
             Id = new TraceId(Guid.NewGuid()), Name = "child", ParentTrace = Some(parent.Id), StartedAt = parent.StartedAt.AddSeconds(1),
         };
         await new ConsoleTraceExporter(writer).ExportAsync(ExportBatch.Of(child, parent), default);
-        Assert.Equal(SpanTree.Render(parent, [child]), writer.ToString());
+        Assert.Equal(TraceTree.Render(parent, [child]), writer.ToString());
     }
 
     [Fact]

@@ -74,7 +74,7 @@ public class SpanforgeFacadeTests
         var c = Assert.Single(s.Children);
         Assert.Equal(child.TraceId.ToString(), c.TraceId);
         Assert.Equal(parent.TraceId.ToString(), c.ParentTraceId);
-        Assert.Equal(0.0084, (await child.SummaryAsync()).Cost);
+        Assert.Equal(0.0084, child.Summary().Cost);
     }
 
     [Fact]
