@@ -71,4 +71,19 @@ public sealed partial class PandaProbeOptions
 
     /// <summary>The environment variables to read (tests pass their own). <value>Default: the process environment.</value></summary>
     public IReadOnlyDictionary<string, string?>? EnvironmentVariables { get; set; }
+
+    /// <summary>
+    /// Processors told about every trace and span start and end, in order, on a background thread (OpenAI Agents
+    /// style). A throwing processor is isolated and counted; it never affects export or your code.
+    /// <value>Default: empty.</value>
+    /// </summary>
+    public IList<ITraceProcessor> Processors { get; } = new List<ITraceProcessor>();
+
+    /// <summary>
+    /// How many completed sub-agent traces (traces started while another was open) the client keeps so that the
+    /// parent's <c>TraceContext.Summary()</c> and <c>PrintTree()</c> can roll them up (the oldest are forgotten
+    /// first). A trace describes itself without this; traces without a parent are never kept.
+    /// <value>Default: 1000; 0 keeps none.</value>
+    /// </summary>
+    public int CompletedTraceRetention { get; set; } = 1000;
 }

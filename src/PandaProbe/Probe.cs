@@ -119,6 +119,10 @@ public static partial class Probe
     /// <summary>The default client's counters now.</summary>
     public static PipelineHealth Health => Client.Health;
 
+    /// <summary>Adds a delivery-error callback to the default client. See <see cref="PandaProbeClient.OnError"/>.</summary>
+    /// <param name="handler">The callback.</param>
+    public static void OnError(Action<Exception> handler) => Client.OnError(handler);
+
     /// <summary>Flushes the default client. See <see cref="PandaProbeClient.FlushAsync"/>.</summary>
     public static Task<FlushResult> FlushAsync(TimeSpan? timeout = null) => Client.FlushAsync(timeout);
 

@@ -4,7 +4,7 @@ using static PandaProbe.Model.TraceEvent;
 namespace PandaProbe;
 
 /// <summary>
-/// An open span: one step of a trace (an LLM call, a tool, a retrieval…). Created by <see cref="TraceContext.Span(string, SpanKind, string?, IReadOnlyDictionary{string, object?}?, SpanContext?)"/>;
+/// An open span: one step of a trace (an LLM call, a tool, a retrieval…). Created by <see cref="TraceContext.Span(string, SpanKind, string?, IReadOnlyDictionary{string, object?}?, SpanContext?, bool)"/>;
 /// ends when disposed. Setters replace (input, output, model, token usage, cost, model parameters) or merge
 /// (metadata). Every member is safe to call at any time and never throws for the SDK's own reasons.
 /// </summary>

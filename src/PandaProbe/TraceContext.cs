@@ -123,29 +123,18 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts a span of this trace and makes it the current span of this async flow. Its parent is
-    /// <paramref name="parent"/> when given, otherwise the innermost open span of this trace in the current flow.
+    /// Starts a span of this trace; by default it becomes the current span of this async flow (the ambient parent of
+    /// spans started later in it). Its parent is <paramref name="parent"/> when given, otherwise the innermost open
+    /// span of this trace in the current flow. A kind known only by its platform name (<c>"LLM"</c>) converts with
+    /// <see cref="SpanKinds.Parse"/>.
     /// </summary>
     /// <param name="name">The span's name.</param>
     /// <param name="kind">The kind of work.</param>
     /// <param name="model">The model name, for LLM spans.</param>
     /// <param name="metadata">Initial metadata.</param>
     /// <param name="parent">An explicit parent (e.g. for work handed to another flow); must belong to this trace.</param>
+    /// <param name="makeCurrent"><c>false</c> to leave the current span of this flow unchanged (for work that runs beside it).</param>
     public SpanContext Span(string name, SpanKind kind = SpanKind.Other, string? model = null,
-        IReadOnlyDictionary<string, object?>? metadata = null, SpanContext? parent = null) =>
-        StartSpan(name, kind, model, metadata, parent, makeCurrent: true);
-
-    /// <summary>Starts a span with the kind given as its platform name (<c>"LLM"</c>, <c>"RETRIEVER"</c>, …).</summary>
-    /// <exception cref="ArgumentException"><paramref name="kind"/> is not a known kind name.</exception>
-    public SpanContext Span(string name, string kind, string? model = null,
-        IReadOnlyDictionary<string, object?>? metadata = null, SpanContext? parent = null) =>
-        StartSpan(name, SpanKinds.Parse(kind), model, metadata, parent, makeCurrent: true);
-
-    /// <summary>
-    /// Starts a span; with <paramref name="makeCurrent"/> <c>false</c> it does not become the ambient parent of spans
-    /// started later in this flow.
-    /// </summary>
-    public SpanContext StartSpan(string name, SpanKind kind = SpanKind.Other, string? model = null,
         IReadOnlyDictionary<string, object?>? metadata = null, SpanContext? parent = null, bool makeCurrent = true)
     {
         if (client is null) return SpanContext.NoOp;

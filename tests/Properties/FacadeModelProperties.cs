@@ -73,7 +73,7 @@ public class FacadeModelProperties
                 {
                     var makeCurrent = op == 0;
                     var explicitParent = op == 1 ? target : null;
-                    var handle = trace.StartSpan($"span-{spans.Count}", (SpanKind)(pick % 7), parent: explicitParent?.Handle, makeCurrent: makeCurrent);
+                    var handle = trace.Span($"span-{spans.Count}", (SpanKind)(pick % 7), parent: explicitParent?.Handle, makeCurrent: makeCurrent);
                     var parent = explicitParent ?? ModelCurrent();
                     if (handle.ParentId != parent?.Handle.SpanId) return false.Label($"parent of span-{spans.Count}");
                     expected.Add(new SpanStarted(traceId, new SpanId(handle.SpanId), parent is null ? null : new SpanId(parent.Handle.SpanId),

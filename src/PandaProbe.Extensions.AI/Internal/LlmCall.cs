@@ -48,7 +48,7 @@ internal sealed class LlmCall
             Dictionary<string, object?>? spanMetadata = null;
             if (metadata?.ProviderName is { Length: > 0 } provider)
                 spanMetadata = new Dictionary<string, object?> { ["provider"] = provider };
-            var span = trace.StartSpan(name, SpanKind.Llm, model, spanMetadata, parent: null, makeCurrent: !streaming);
+            var span = trace.Span(name, SpanKind.Llm, model, spanMetadata, parent: null, makeCurrent: !streaming);
             span.SetInput(input);
             var parameters = ChatTelemetry.ModelParameters(options);
             if (parameters.Count > 0) span.SetModelParameters(parameters);

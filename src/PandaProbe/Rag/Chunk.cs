@@ -1,4 +1,4 @@
-namespace PandaProbe;
+namespace PandaProbe.Rag;
 
 /// <summary>A chunk of a document, as produced by chunking and recorded by the LastMile-style RAG events.</summary>
 /// <example><code>var chunk = new Chunk(id: "c1", content: "PandaProbe traces LLM calls.");</code></example>

@@ -1,4 +1,4 @@
-namespace PandaProbe;
+namespace PandaProbe.Rag;
 
 /// <summary>A source document of a RAG pipeline, as recorded by the LastMile-style RAG events (chunking, ingestion).</summary>
 /// <example><code>var doc = new Document(id: "doc-7", name: "handbook.pdf");</code></example>

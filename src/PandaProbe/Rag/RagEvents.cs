@@ -1,4 +1,4 @@
-namespace PandaProbe;
+namespace PandaProbe.Rag;
 
 /// <summary>Maps the RAG value types to the JSON-ready shapes recorded as span inputs and outputs (snake_case keys).</summary>
 internal static class RagEvents

@@ -1,4 +1,4 @@
-namespace PandaProbe;
+namespace PandaProbe.Rag;
 
 /// <summary>A chunk returned by a retrieval or rerank step, with its score.</summary>
 /// <example><code>var hit = new RetrievedChunk(id: "c1", content: "PandaProbe traces LLM calls.", retrievalScore: 0.82);</code></example>

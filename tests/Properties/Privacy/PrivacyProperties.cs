@@ -235,10 +235,10 @@ public class PrivacyProperties
                     var (spans, late, error) = (b % 4, b / 4 % 3, b % 7 == 0);
                     for (var i = 0; i < spans; i++)
                     {
-                        using var s = trace.StartSpan($"s{i}", makeCurrent: false);
+                        using var s = trace.Span($"s{i}", makeCurrent: false);
                         if (error && i == 0) s.SetError("failed");
                     }
-                    var open = Enumerable.Range(0, late).Select(i => trace.StartSpan($"late{i}", makeCurrent: false)).ToList();
+                    var open = Enumerable.Range(0, late).Select(i => trace.Span($"late{i}", makeCurrent: false)).ToList();
                     if (error && spans == 0) trace.SetError("failed");
                     trace.End();
                     open.ForEach(s => s.End());

@@ -1,3 +1,4 @@
+using PandaProbe.Pipeline;
 using PandaProbe.Exporters;
 using PandaProbe.Model;
 using PandaProbe.Model.Settings;
@@ -89,21 +90,31 @@ public class PlatformFacadeTests
     [InlineData(-0.01)]
     [InlineData(double.NaN)]
     [InlineData(double.PositiveInfinity)]
-    public void A_numeric_score_outside_0_1_throws_at_the_call(double value)
+    public async Task A_numeric_score_outside_0_1_is_refused_and_counted_not_thrown(double value)
     {
-        using var client = TestClient.Create(new RecordingExporter());
-        var ex = Assert.Throws<ArgumentException>(() => client.Score(Guid.NewGuid(), "quality", value));
-        Assert.Equal("value", ex.ParamName);
+        var exporter = new RecordingExporter();
+        await using var client = TestClient.Create(exporter);
+        client.Score(Guid.NewGuid(), "quality", value);
+        var result = await client.FlushAsync();
+        Assert.Equal(1, result.Health.DroppedByReason[DropReason.InvalidValue]);
+        Assert.Empty(exporter.Scores);
     }
 
     [Fact]
-    public void Score_names_and_labels_are_checked_at_the_call()
+    public async Task Score_names_and_labels_follow_the_same_rule_as_feedback()
     {
-        using var client = TestClient.Create(new RecordingExporter());
-        Assert.Throws<ArgumentException>(() => client.Score(Guid.NewGuid(), "", 0.5));
-        Assert.Throws<ArgumentException>(() => client.Score(Guid.NewGuid(), new string('n', 256), true));
-        Assert.Throws<ArgumentException>(() => client.Score(Guid.NewGuid(), "label", ""));
-        Assert.Throws<ArgumentException>(() => PandaProbeClient.Disabled.Score(Guid.NewGuid(), "quality", 2.0));
+        var exporter = new RecordingExporter();
+        await using var client = TestClient.Create(exporter);
+        client.Score(Guid.NewGuid(), "", 0.5);
+        client.Score(Guid.NewGuid(), new string('n', 256), true);
+        client.Score(Guid.NewGuid(), "label", "");
+        client.Score(Guid.NewGuid(), "label", new string('l', 256));
+        client.LogNumericFeedback(2.0, Guid.NewGuid());
+        PandaProbeClient.Disabled.Score(Guid.NewGuid(), "quality", 2.0);   // disabled: nothing to count, nothing thrown
+        client.Score(Guid.NewGuid(), "kept", 0.5);
+        var result = await client.FlushAsync();
+        Assert.Equal(5, result.Health.DroppedByReason[DropReason.InvalidValue]);
+        Assert.Equal("kept", Assert.Single(exporter.Scores).Name);
     }
 
     [Fact]

@@ -361,12 +361,12 @@ public class ActivityTraceExporterTests
         using (var trace = client.StartTrace("chat-turn", input: new { question = "hi" }, sessionId: "s-1", userId: "u-1"))
         {
             traceId = trace.TraceId;
-            using (var llm = trace.StartSpan("answer", SpanKind.Llm, model: "gpt-x"))
+            using (var llm = trace.Span("answer", SpanKind.Llm, model: "gpt-x"))
             {
                 llmId = llm.SpanId;
                 llm.SetTokenUsage(promptTokens: 12, completionTokens: 5);
                 llm.SetCost(0.5);
-                using var tool = trace.StartSpan("lookup", SpanKind.Tool);
+                using var tool = trace.Span("lookup", SpanKind.Tool);
                 toolId = tool.SpanId;
                 tool.SetOutput("found");
             }

@@ -24,7 +24,7 @@ public class ConsoleTraceExporterTests
         var result = await exporter.ExportAsync(ExportBatch.Of(rich), default);
         Assert.Equal(ExportResult.Success(1), result);
         Assert.Equal(TraceTree.Render(rich), writer.ToString());
-        Assert.Contains("LLM: llm-generation", writer.ToString());
+        Assert.Contains("LLM Call: ", writer.ToString());
         Assert.Equal("console", exporter.Name);
     }
 

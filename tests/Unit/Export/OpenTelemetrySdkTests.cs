@@ -72,7 +72,7 @@ public class OpenTelemetrySdkTests
             using (var trace = client.StartTrace("otel-e2e"))
             {
                 traceId = trace.TraceId;
-                using var span = trace.StartSpan("embed", SpanKind.Embedding, model: "text-embedding-3");
+                using var span = trace.Span("embed", SpanKind.Embedding, model: "text-embedding-3");
             }
             await client.FlushAsync();
         }

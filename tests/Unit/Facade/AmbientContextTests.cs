@@ -336,7 +336,7 @@ public class AmbientContextTests
         using (var trace = client.StartTrace("t"))
         using (var outer = trace.Span("outer"))
         {
-            using var background = trace.StartSpan("background", makeCurrent: false);
+            using var background = trace.Span("background", makeCurrent: false);
             Assert.Same(outer, Probe.CurrentSpan);
             using (trace.Span("next")) { }
         }

@@ -1,3 +1,4 @@
+using PandaProbe.Rag;
 using System.Text.Json;
 using PandaProbe.Model;
 using PandaProbe.Unit.Support;

@@ -28,9 +28,9 @@ public class OpenAiAgentsFacadeTests
         var time = new ManualTime(RefData.T0);
         await using var client = TestClient.Create(o => o.TimeProvider = time, new RecordingExporter());
         using var trace = client.StartTrace("agent");
-        var outer = trace.StartSpan("outer", SpanKind.Agent);
-        var inner = trace.StartSpan("inner", parent: outer, makeCurrent: false);
-        var next = trace.StartSpan("next");
+        var outer = trace.Span("outer", SpanKind.Agent);
+        var inner = trace.Span("inner", parent: outer, makeCurrent: false);
+        var next = trace.Span("next");
         time.Advance(1);
         inner.SetError("rate limited", new Dictionary<string, object?> { ["status"] = 429 });
         inner.End();
@@ -50,7 +50,7 @@ public class OpenAiAgentsFacadeTests
     public void Spans_of_a_disabled_client_are_no_ops()
     {
         var trace = PandaProbeClient.Disabled.StartTrace("off");
-        var span = trace.StartSpan("s", makeCurrent: false);
+        var span = trace.Span("s", makeCurrent: false);
         span.SetError("ignored", new Dictionary<string, object?> { ["k"] = 1 });
         span.End();
         Assert.False(span.IsRecording);

@@ -1,3 +1,4 @@
+using PandaProbe.Rag;
 using Xunit;
 
 namespace PandaProbe.Unit.ReferenceSystems;

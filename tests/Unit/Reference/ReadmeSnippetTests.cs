@@ -1,3 +1,4 @@
+using PandaProbe.Rag;
 using PandaProbe.Exporters;
 using PandaProbe.Model;
 using PandaProbe.Model.Pricing;
@@ -62,8 +63,8 @@ public class ReadmeSnippetTests
         SpanContext search;
         using (var trace = client.StartTrace("agent-run"))
         {
-            var plan = trace.StartSpan("plan", SpanKind.Agent);
-            search = trace.StartSpan("web_search", SpanKind.Tool, parent: plan, makeCurrent: false);
+            var plan = trace.Span("plan", SpanKind.Agent);
+            search = trace.Span("web_search", SpanKind.Tool, parent: plan, makeCurrent: false);
             try { throw new TimeoutException("search timed out"); }
             catch (Exception e)
             {

@@ -13,6 +13,7 @@ public sealed class RecordingExporter : ITraceExporter
     public IReadOnlyList<ExportBatch> Batches => batches.ToArray();
     public IReadOnlyList<Trace> Traces => batches.SelectMany(b => b.Traces).ToArray();
     public IReadOnlyList<Span> LateSpans => batches.SelectMany(b => b.LateSpans).ToArray();
+    public IReadOnlyList<Score> Scores => batches.SelectMany(b => b.Scores).ToArray();
     public int ShutdownCalls;
 
     public ValueTask<ExportResult> ExportAsync(ExportBatch batch, CancellationToken cancellationToken)

@@ -1,6 +1,6 @@
 namespace PandaProbe;
 
-/// <summary>Scores attached directly to a trace.</summary>
+/// <summary>Scores attached directly to a trace (bad values are refused and counted, never thrown).</summary>
 public sealed partial class TraceContext
 {
     /// <summary>Records a NUMERIC score (in [0, 1]) for this trace. See <see cref="PandaProbeClient.Score(Guid, string, double, string?, IReadOnlyDictionary{string, object?}?)"/>.</summary>
@@ -8,7 +8,6 @@ public sealed partial class TraceContext
     /// <param name="value">The value, in [0, 1].</param>
     /// <param name="reason">An optional explanation.</param>
     /// <param name="metadata">Optional extra data.</param>
-    /// <exception cref="ArgumentException">The name is empty or too long, or the value is outside [0, 1].</exception>
     public void Score(string name, double value, string? reason = null, IReadOnlyDictionary<string, object?>? metadata = null) =>
         (client ?? PandaProbeClient.Disabled).Score(TraceId, name, value, reason, metadata);
 
@@ -17,7 +16,6 @@ public sealed partial class TraceContext
     /// <param name="value">The value.</param>
     /// <param name="reason">An optional explanation.</param>
     /// <param name="metadata">Optional extra data.</param>
-    /// <exception cref="ArgumentException">The name is empty or too long.</exception>
     public void Score(string name, bool value, string? reason = null, IReadOnlyDictionary<string, object?>? metadata = null) =>
         (client ?? PandaProbeClient.Disabled).Score(TraceId, name, value, reason, metadata);
 
@@ -26,7 +24,6 @@ public sealed partial class TraceContext
     /// <param name="category">The label.</param>
     /// <param name="reason">An optional explanation.</param>
     /// <param name="metadata">Optional extra data.</param>
-    /// <exception cref="ArgumentException">The name or the label is empty or too long.</exception>
     public void Score(string name, string category, string? reason = null, IReadOnlyDictionary<string, object?>? metadata = null) =>
         (client ?? PandaProbeClient.Disabled).Score(TraceId, name, category, reason, metadata);
 }

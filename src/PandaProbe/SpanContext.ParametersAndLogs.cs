@@ -1,3 +1,4 @@
+using PandaProbe.Rag;
 using static PandaProbe.Model.TraceEvent;
 
 namespace PandaProbe;
