@@ -1,3 +1,4 @@
+using PandaProbe.Model;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;

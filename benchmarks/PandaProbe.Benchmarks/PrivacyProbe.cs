@@ -1,3 +1,4 @@
+using SpanKind = PandaProbe.Model.SpanKind;
 using System.Diagnostics;
 using System.Reactive.Concurrency;
 using OpenTelemetry.Trace;

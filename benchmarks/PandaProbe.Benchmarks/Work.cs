@@ -1,3 +1,4 @@
+using PandaProbe.Model;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;

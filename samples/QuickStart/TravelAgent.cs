@@ -1,3 +1,4 @@
+using PandaProbe.Model;
 using PandaProbe;
 
 namespace QuickStart;

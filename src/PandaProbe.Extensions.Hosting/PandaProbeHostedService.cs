@@ -1,3 +1,4 @@
+using PandaProbe.Pipeline;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 

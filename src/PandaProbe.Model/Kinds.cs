@@ -1,4 +1,4 @@
-namespace PandaProbe;
+namespace PandaProbe.Model;
 
 /// <summary>The kind of work a span represents. Sent upper-case on the wire (<c>LLM</c>, <c>TOOL</c>, …).</summary>
 public enum SpanKind

@@ -1,3 +1,4 @@
+using PandaProbe.Http;
 using PandaProbe.Diagnostics;
 
 namespace PandaProbe;

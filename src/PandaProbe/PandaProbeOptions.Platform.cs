@@ -1,3 +1,4 @@
+using PandaProbe.Http;
 namespace PandaProbe;
 
 /// <summary>Delivery settings for the PandaProbe platform (used when an API key and a project name are configured).</summary>

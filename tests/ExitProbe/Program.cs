@@ -1,3 +1,4 @@
+using PandaProbe.Model;
 // Child processes for the process-level tests in tests/Integration.
 //   <jsonl path> <trace count>: records traces and exits WITHOUT flushing or shutting down; the SDK's process-exit hook
 //     must deliver them (ProcessExitTests).

@@ -1,3 +1,5 @@
+using PandaProbe.Model;
+using PandaProbe.Http;
 using System.Collections;
 using PandaProbe.Exporters;
 using PandaProbe.Integration.Support;

@@ -1,3 +1,4 @@
+using PandaProbe.Http;
 using System.Collections;
 using System.Collections.Concurrent;
 using PandaProbe.Exporters;

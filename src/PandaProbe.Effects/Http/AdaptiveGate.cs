@@ -1,6 +1,6 @@
 using PandaProbe.Model.Delivery;
 
-namespace PandaProbe.Exporters;
+namespace PandaProbe.Http;
 
 /// <summary>
 /// A concurrency gate whose width follows an <see cref="AdaptiveLimit"/>: at most <c>Allowed</c> holders at once,

@@ -1,7 +1,7 @@
 using PandaProbe.Diagnostics;
 using PandaProbe.Model.Delivery;
 
-namespace PandaProbe.Exporters;
+namespace PandaProbe.Http;
 
 /// <summary>The collaborators of <see cref="HttpTraceExporter"/>: all optional, injected for tests and hosting.</summary>
 internal sealed record HttpExporterOptions

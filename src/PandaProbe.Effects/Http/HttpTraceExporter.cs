@@ -1,3 +1,4 @@
+using PandaProbe.Exporters;
 using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Reflection;
@@ -8,7 +9,7 @@ using PandaProbe.Serialization;
 using PandaProbe.Spool;
 using System.Text.Json;
 
-namespace PandaProbe.Exporters;
+namespace PandaProbe.Http;
 
 /// <summary>
 /// Delivers batches to the PandaProbe platform: <c>POST /traces</c> per trace (at most 500 spans; the rest follow

@@ -1,4 +1,4 @@
-namespace PandaProbe.Exporters;
+namespace PandaProbe.Http;
 
 /// <summary>
 /// Reported to the error callback when an item could not be delivered to the PandaProbe platform. Never thrown

@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using PandaProbe.Serialization;
 
-namespace PandaProbe;
+namespace PandaProbe.Messages;
 
 /// <summary>
 /// The platform's messages convention for LLM inputs and outputs: a value is conforming when it is an object with a

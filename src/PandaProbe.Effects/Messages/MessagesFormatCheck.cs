@@ -1,4 +1,4 @@
-namespace PandaProbe;
+namespace PandaProbe.Messages;
 
 /// <summary>
 /// The warn-only check of the messages convention (<see cref="MessagesFormat"/>) on a completed trace: the trace's

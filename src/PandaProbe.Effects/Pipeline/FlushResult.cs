@@ -1,6 +1,6 @@
 using PandaProbe.Pipeline;
 
-namespace PandaProbe;
+namespace PandaProbe.Pipeline;
 
 /// <summary>
 /// The outcome of a flush or shutdown: whether everything recorded before the call was handed to the exporters

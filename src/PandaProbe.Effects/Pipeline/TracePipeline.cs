@@ -1,3 +1,5 @@
+using PandaProbe.Messages;
+using PandaProbe.Http;
 using System.Reactive.Concurrency;
 using PandaProbe.Exporters;
 using PandaProbe.Model.Enrichment;
@@ -29,7 +31,7 @@ internal sealed class TracePipeline : IAsyncDisposable
     readonly bool spools;
     readonly bool writeAhead;
     readonly OpenTraces? open;
-    readonly PandaProbe.Exporters.RateLimitedLog warnings;
+    readonly PandaProbe.Http.RateLimitedLog warnings;
     volatile bool closed;
     Task? shutdown;
 
@@ -86,7 +88,7 @@ internal sealed class TracePipeline : IAsyncDisposable
         if (abandonAfter is { } after && after > TimeSpan.Zero && after != Timeout.InfiniteTimeSpan)
             open = new OpenTraces(after, Scheduler, this.time, Counters, () => closed);
         this.writeAhead = writeAhead && spools;
-        warnings = new PandaProbe.Exporters.RateLimitedLog(warn ?? SelfLog.Write, this.time);
+        warnings = new PandaProbe.Http.RateLimitedLog(warn ?? SelfLog.Write, this.time);
         queue = new ExportQueue(Options.MaxQueueSize, Options.BatchSize, Options.FlushInterval, Scheduler, stage.ProcessAsync, Dropped);
         Counters.ReadFrom(queue);
         Counters.ReadDeliveryFrom(exporters.OfType<IDurableExporter>().Select(e => e.Metrics));

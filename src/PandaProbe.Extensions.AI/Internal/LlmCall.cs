@@ -1,3 +1,4 @@
+using PandaProbe.Model;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.AI;
 

@@ -1,4 +1,4 @@
-namespace PandaProbe;
+namespace PandaProbe.Model.Summary;
 
 /// <summary>What one model did within a trace: how many spans used it, their tokens and their cost.</summary>
 /// <param name="Calls">The number of ended spans that named this model.</param>

@@ -1,4 +1,4 @@
-namespace PandaProbe;
+namespace PandaProbe.Model.Summary;
 
 /// <summary>
 /// Aggregated statistics of one trace and, for cost, of the sub-agent traces started inside it. Produced by

@@ -1,3 +1,4 @@
+using PandaProbe.Http;
 using System.Collections;
 using PandaProbe.Model.Settings;
 using PandaProbe.Settings;

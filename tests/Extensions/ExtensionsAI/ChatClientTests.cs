@@ -1,3 +1,4 @@
+using PandaProbe.Model;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using PandaProbe.Extensions.AI;

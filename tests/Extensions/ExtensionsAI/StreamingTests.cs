@@ -1,3 +1,4 @@
+using PandaProbe.Model;
 using Microsoft.Extensions.AI;
 using PandaProbe.Extensions.AI;
 using PandaProbe.Extensions.Tests.Support;

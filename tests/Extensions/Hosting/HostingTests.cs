@@ -1,3 +1,4 @@
+using PandaProbe.Model;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using PandaProbe.Exporters;

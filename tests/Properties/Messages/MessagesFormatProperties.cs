@@ -1,3 +1,4 @@
+using PandaProbe.Messages;
 using System.Text.Json.Nodes;
 using FsCheck;
 using FsCheck.Fluent;

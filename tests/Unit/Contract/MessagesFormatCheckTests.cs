@@ -1,3 +1,4 @@
+using PandaProbe.Messages;
 using LanguageExt;
 using PandaProbe.Model;
 using PandaProbe.Unit.Support;

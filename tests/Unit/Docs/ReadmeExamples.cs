@@ -1,3 +1,5 @@
+using SpanKind = PandaProbe.Model.SpanKind;
+using PandaProbe.Messages;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
 using System.Text.Json;

@@ -1,3 +1,4 @@
+using SpanKind = PandaProbe.Model.SpanKind;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using OpenTelemetry;

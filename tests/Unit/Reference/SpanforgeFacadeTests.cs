@@ -1,3 +1,4 @@
+using PandaProbe.Model.Summary;
 using System.Text.Json;
 using PandaProbe.Model;
 using PandaProbe.Model.Pricing;
