@@ -20,22 +20,9 @@ internal sealed record ClientSetup(
     {
         var settings = PlatformSetup.Resolve(options);
         var time = options.TimeProvider ?? TimeProvider.System;
-        PipelineOptions pipeline;
-        try
-        {
-            pipeline = PipelineOptions.Create(settings.BatchSize, settings.FlushInterval, settings.MaxQueueSize);
-        }
-        catch (ArgumentOutOfRangeException ex)
-        {
-            var setting = ex.ParamName switch
-            {
-                "batchSize" => nameof(PandaProbeOptions.BatchSize),
-                "flushInterval" => nameof(PandaProbeOptions.FlushInterval),
-                "maxQueueSize" => nameof(PandaProbeOptions.MaxQueueSize),
-                _ => ex.ParamName,
-            };
-            throw new ArgumentException($"Invalid PandaProbe setting {setting}: {ex.Message}", setting, ex);
-        }
+        // Every value was checked by the one resolution above (errors name the option and its environment variable),
+        // so the pipeline's own guard cannot fire here.
+        var pipeline = PipelineOptions.Create(settings.BatchSize, settings.FlushInterval, settings.MaxQueueSize);
         if (options.Scheduler is ImmediateScheduler or CurrentThreadScheduler)
             throw new ArgumentException(
                 "Scheduler must run actions later, on its own (not Scheduler.Immediate or Scheduler.CurrentThread).",
@@ -55,8 +42,6 @@ internal sealed record ClientSetup(
             throw new ArgumentException($"Spool.MaxBytes must be at least {SpoolOptions.MinBytes} bytes.", nameof(SpoolOptions.MaxBytes));
         if (options.Spool.MaxAge <= TimeSpan.Zero)
             throw new ArgumentException("Spool.MaxAge must be positive.", nameof(SpoolOptions.MaxAge));
-        if (options.ShutdownTimeout <= TimeSpan.Zero)
-            throw new ArgumentException("ShutdownTimeout must be positive.", nameof(PandaProbeOptions.ShutdownTimeout));
 
         var exporters = new List<ITraceExporter>(options.Exporters.Where(x => x is not null));
         string? notice = null;
@@ -72,7 +57,7 @@ internal sealed record ClientSetup(
         var redactor = new Redactor(settings.ContentMode, r.KeyNames, r.MaskEmails, r.MaskCardNumbers, r.MaskApiKeys, r.Patterns, r.Custom);
         var policy = new SamplingPolicy(settings.SampleRate, sampling.KeepErrors, sampling.KeepSlowerThan, sampling.KeepCostlierThan);
         return new ClientSetup(settings.Enabled, settings.Environment.ToNullable(), settings.Release.ToNullable(),
-            settings.Debug, pipeline, exporters, time, options.Scheduler, options.RegisterProcessExitHandler, options.ShutdownTimeout, notice,
+            settings.Debug, pipeline, exporters, time, options.Scheduler, options.RegisterProcessExitHandler, settings.ShutdownDeadline, notice,
             redactor, policy, options.FlushOnDispose ? options.FlushOnDisposeTimeout : null);
     }
 
