@@ -6,24 +6,40 @@ namespace PandaProbe.Properties;
 
 /// <summary>
 /// Evidence that the properties can fail: the shared configuration throws on a false property, and each claim
-/// rejects a reducer mutant that carries the bug it is about (see <see cref="Mutants"/>).
+/// rejects a reducer mutant that carries the bug it is about (see <see cref="Mutants"/>). These checks run the claims
+/// themselves, with <see cref="TracePropertyAttribute.MustFind"/>, and assert that they fail.
 /// </summary>
 public class ClaimsCanFail
 {
     // Failures are not shrunk here: the point is only that the property fails, and shrinking a big plan is slow.
-    static void Fails(Func<(byte[] Steps, byte Clock), Property> property) =>
+    static void Fails(Func<ScriptPlan, Property> property) =>
         Assert.ThrowsAny<Exception>(() => Prop.ForAll(Plans.Unshrunk(Plans.Script), property).Check(MustFind));
 
-    static readonly Config MustFind = PropertyConfig.AtLeast(300);
+    static readonly Config MustFind = TracePropertyAttribute.MustFind(300);
 
-    static IReadOnlyList<TraceEvent> WellFormed((byte[] Steps, byte Clock) p) => Scripts.WellFormed(p.Steps, Plans.ClockOf(p.Clock));
-    static IReadOnlyList<TraceEvent> Late((byte[] Steps, byte Clock) p) => Scripts.WithLateSpans(p.Steps, Plans.ClockOf(p.Clock));
-    static IReadOnlyList<TraceEvent> Corrupted((byte[] Steps, byte Clock) p) => Scripts.Corrupted(p.Steps, Plans.ClockOf(p.Clock));
+    static IReadOnlyList<TraceEvent> WellFormed(ScriptPlan p) => Scripts.WellFormed(p.Steps, Plans.ClockOf(p.Clock));
+    static IReadOnlyList<TraceEvent> Late(ScriptPlan p) => Scripts.WithLateSpans(p.Steps, Plans.ClockOf(p.Clock));
+    static IReadOnlyList<TraceEvent> Corrupted(ScriptPlan p) => Scripts.Corrupted(p.Steps, Plans.ClockOf(p.Clock));
+
+    [Fact]
+    public void The_shared_attribute_takes_its_cases_from_PROPERTY_MAX_TEST_registers_the_plans_and_is_quiet()
+    {
+        var expected = int.TryParse(Environment.GetEnvironmentVariable("PROPERTY_MAX_TEST"), out var n) && n > 0 ? n : 200;
+        var shared = new TracePropertyAttribute();
+        Assert.Equal(expected, TracePropertyAttribute.Cases);
+        Assert.Equal(expected, shared.MaxTest);
+        Assert.True(shared.QuietOnSuccess);
+        Assert.Equal([typeof(Arbitraries)], shared.Arbitrary);
+        // The adjustments are relative to the shared count.
+        Assert.Equal(Math.Min(expected, 7), new TracePropertyAttribute { AtMost = 7 }.MaxTest);
+        Assert.Equal(Math.Max(expected, 300), new TracePropertyAttribute { AtLeast = 300 }.MaxTest);
+        Assert.Equal(Math.Max(1, expected / 4), new TracePropertyAttribute { Divisor = 4 }.MaxTest);
+    }
 
     [Fact]
     public void The_shared_config_throws_when_a_property_is_false()
     {
-        var error = Assert.ThrowsAny<Exception>(() => Prop.ForAll(Plans.Script, _ => false).Check(PropertyConfig.Default));
+        var error = Assert.ThrowsAny<Exception>(() => Prop.ForAll(Plans.Script, _ => false).Check(new TracePropertyAttribute().ToThrowingConfig()));
         Assert.Contains("Falsifiable", error.Message);
     }
 
@@ -31,8 +47,16 @@ public class ClaimsCanFail
     public void The_shared_config_runs_the_configured_number_of_cases()
     {
         var runs = 0;
-        Prop.ForAll(Plans.Script, _ => { runs++; return true; }).Check(PropertyConfig.Default);
-        Assert.Equal(PropertyConfig.MaxTest, runs);
+        Prop.ForAll(Plans.Script, _ => { runs++; return true; }).Check(new TracePropertyAttribute().ToThrowingConfig());
+        Assert.Equal(TracePropertyAttribute.Cases, runs);
+    }
+
+    [Fact]
+    public void A_check_that_must_find_a_failure_runs_at_least_its_own_number_of_cases()
+    {
+        var runs = 0;
+        Prop.ForAll(Plans.Script, _ => { runs++; return true; }).Check(MustFind);
+        Assert.Equal(Math.Max(300, TracePropertyAttribute.Cases), runs);
     }
 
     [Fact]

@@ -18,10 +18,6 @@ public class ConcurrencyProperties
     static readonly TraceId Id = Ids.Trace(42);
     static readonly SpanId Root = Ids.Span(42, 0);
 
-    /// <summary>One byte array per thread (its spans and their updates) and a byte choosing when the trace ends.</summary>
-    static readonly Arbitrary<(byte[][] Threads, byte End)> Plan =
-        Arb.Zip(Plans.Scaled(ArbMap.Default.ArbFor<byte[][]>(), 2), ArbMap.Default.ArbFor<byte>());
-
     /// <summary>
     /// The events of one thread: spans under the shared root span (or nested in the thread's own open span), each
     /// updated and ended by this thread only; every span it started is ended before it stops.
@@ -102,17 +98,18 @@ public class ConcurrencyProperties
         return results.SelectMany(r => r).ToList();
     }
 
-    [Fact]
-    public void Sixteen_threads_on_one_trace_give_the_sequential_fold_of_the_order_the_cell_linearised() =>
-        Prop.ForAll(Plan, plan => Linearisable(plan, Real)).Check(PropertyConfig.Default.WithMaxTest(Math.Min(PropertyConfig.MaxTest, 100)));
+    // Each case raises hundreds of events from sixteen threads: at most 100 cases.
+    [TraceProperty(AtMost = 100)]
+    public Property Sixteen_threads_on_one_trace_give_the_sequential_fold_of_the_order_the_cell_linearised(ThreadsPlan plan) =>
+        Linearisable(plan, Real);
 
     [Fact]
     public void A_cell_that_reads_folds_and_writes_without_compare_and_swap_is_caught() =>
         Assert.ThrowsAny<Exception>(() =>
-            Prop.ForAll(Plans.Unshrunk(Plan), plan => Linearisable(plan, ReadFoldWrite)).Check(PropertyConfig.AtLeast(100)));
+            Prop.ForAll(Plans.Unshrunk(Plans.Threads), plan => Linearisable(plan, ReadFoldWrite)).Check(TracePropertyAttribute.MustFind(100)));
 
     /// <summary>The claim: the cell's outcome is the sequential fold of the order it linearised, with no event lost or doubled.</summary>
-    internal static Property Linearisable((byte[][] Threads, byte End) plan, Raiser raise)
+    internal static Property Linearisable(ThreadsPlan plan, Raiser raise)
     {
         var scripts = Enumerable.Range(0, Threads).Select(t => ThreadScript(t, plan.Threads.ElementAtOrDefault(t))).ToList();
         // The trace ends after all threads (a byte of 0 mod 3) or from thread 0, at a point of its script.
@@ -154,24 +151,23 @@ public class ConcurrencyProperties
         ], () => $"{log.Count} events, {log.Count - accepted.Count} refused, trace ended {(endsDuringRun ? "during" : "after")} the run");
     }
 
-    [Fact]
-    public void A_trace_ended_by_sixteen_threads_at_once_completes_exactly_once() =>
-        Prop.ForAll(ArbMap.Default.ArbFor<byte>(), spans =>
-        {
-            var pipeline = NewPipeline();
-            var cell = pipeline.Start(new TraceStarted(Id, "t", Values.Epoch))!;
-            for (var i = 0; i < spans % 4; i++) cell.Raise(new SpanStarted(Id, Ids.Span(1, i), null, "open", SpanKind.Other, Values.Epoch));
-            var ends = Enumerable.Range(0, Threads).Select(_ => new List<TraceEvent> { new TraceEnded(Id, Values.Epoch.AddSeconds(1)) }).ToList();
-            var outputs = RaiseConcurrently(cell, ends).Select(x => x.Step.Output).ToList();
-            return Claim.All(
-            [
-                (outputs.OfType<Output.TraceCompleted>().Count() == 1, $"{outputs.OfType<Output.TraceCompleted>().Count()} completions"),
-                // With spans still open the trace stays in its cell (its end refused as ended); without, it has left it.
-                (outputs.OfType<Output.Rejected>().Count(r => r.Reason == (spans % 4 == 0 ? RejectionReason.UnknownTrace : RejectionReason.TraceEnded))
-                    == Threads - 1, "the other ends were not refused as ends of an ended trace"),
-                (pipeline.Counters.Snapshot().TracesCompleted == 1, "the counters saw another number of completions"),
-            ]);
-        }).Check(PropertyConfig.Default.WithMaxTest(Math.Min(PropertyConfig.MaxTest, 50)));
+    [TraceProperty(AtMost = 50)]
+    public Property A_trace_ended_by_sixteen_threads_at_once_completes_exactly_once(byte spans)
+    {
+        var pipeline = NewPipeline();
+        var cell = pipeline.Start(new TraceStarted(Id, "t", Values.Epoch))!;
+        for (var i = 0; i < spans % 4; i++) cell.Raise(new SpanStarted(Id, Ids.Span(1, i), null, "open", SpanKind.Other, Values.Epoch));
+        var ends = Enumerable.Range(0, Threads).Select(_ => new List<TraceEvent> { new TraceEnded(Id, Values.Epoch.AddSeconds(1)) }).ToList();
+        var outputs = RaiseConcurrently(cell, ends).Select(x => x.Step.Output).ToList();
+        return Claim.All(
+        [
+            (outputs.OfType<Output.TraceCompleted>().Count() == 1, $"{outputs.OfType<Output.TraceCompleted>().Count()} completions"),
+            // With spans still open the trace stays in its cell (its end refused as ended); without, it has left it.
+            (outputs.OfType<Output.Rejected>().Count(r => r.Reason == (spans % 4 == 0 ? RejectionReason.UnknownTrace : RejectionReason.TraceEnded))
+                == Threads - 1, "the other ends were not refused as ends of an ended trace"),
+            (pipeline.Counters.Snapshot().TracesCompleted == 1, "the counters saw another number of completions"),
+        ]);
+    }
 
     [Fact]
     public async Task A_trace_disposed_on_sixteen_threads_at_once_is_exported_exactly_once()

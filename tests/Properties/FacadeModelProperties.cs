@@ -30,10 +30,9 @@ public class FacadeModelProperties
         public bool Open { get; set; } = true;
     }
 
-    [Fact]
-    public void The_facade_posts_exactly_the_events_the_model_expects_and_exports_their_fold() =>
-        Prop.ForAll(ArbMap.Default.ArbFor<int[]>(), plan =>
-            Task.Run(() => RunPlan(plan)).GetAwaiter().GetResult()).Check(PropertyConfig.Default.WithMaxTest(Math.Min(PropertyConfig.MaxTest, 100)));
+    [TraceProperty(AtMost = 100)]
+    public Property The_facade_posts_exactly_the_events_the_model_expects_and_exports_their_fold(int[] plan) =>
+        Task.Run(() => RunPlan(plan)).GetAwaiter().GetResult();
 
     static Property RunPlan(int[] plan)
     {

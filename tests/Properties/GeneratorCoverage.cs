@@ -9,9 +9,9 @@ namespace PandaProbe.Properties;
 /// </summary>
 public class GeneratorCoverage
 {
-    static readonly (byte[] Steps, byte Clock)[] Sample = Plans.Script.Generator.Sample(60, new Rnd(20250314UL), 300);
+    static readonly ScriptPlan[] Sample = Plans.Script.Generator.Sample(60, new Rnd(20250314UL), 300);
 
-    static IEnumerable<Output> Outputs(Func<(byte[] Steps, byte Clock), IReadOnlyList<TraceEvent>> script) =>
+    static IEnumerable<Output> Outputs(Func<ScriptPlan, IReadOnlyList<TraceEvent>> script) =>
         Sample.SelectMany(p => TraceReducer.Fold(script(p)).Outputs);
 
     [Fact]

@@ -14,45 +14,41 @@ public class LargeTraceProperties
 {
     static readonly Reducer Real = Folding.Real;
 
-    /// <summary>Steps forty times longer than the ordinary scripts' (hundreds of operations, dozens of spans).</summary>
-    static readonly Arbitrary<(byte[] Steps, byte Clock)> LongScript =
-        Arb.Zip(Plans.Scaled(ArbMap.Default.ArbFor<byte[]>(), 40), ArbMap.Default.ArbFor<byte>());
+    // The properties over long scripts (Plans.LongScript, Plans.LongInterleaving) run a quarter of the cases.
 
-    static Config Cases => PropertyConfig.Default.WithMaxTest(Math.Max(1, PropertyConfig.MaxTest / 4));
-
-    [Fact]
-    public void Span_tables_behave_like_a_dictionary_across_the_linear_limit() =>
-        Prop.ForAll(Plans.Scaled(ArbMap.Default.ArbFor<byte[]>(), 8), plan =>
+    [TraceProperty]
+    public Property Span_tables_behave_like_a_dictionary_across_the_linear_limit(SpanTablePlan ops)
+    {
+        var plan = ops.Ops;
+        var table = SpanTable.Empty;
+        var model = new Dictionary<SpanId, OpenSpan>();
+        var pool = Enumerable.Range(0, 3 * SpanTable.LinearLimit).Select(i => Ids.Span(7, i)).ToArray();
+        var problems = new List<string>();
+        for (var i = 0; i + 1 < plan.Length && problems.Count == 0; i += 2)
         {
-            var table = SpanTable.Empty;
-            var model = new Dictionary<SpanId, OpenSpan>();
-            var pool = Enumerable.Range(0, 3 * SpanTable.LinearLimit).Select(i => Ids.Span(7, i)).ToArray();
-            var problems = new List<string>();
-            for (var i = 0; i + 1 < plan.Length && problems.Count == 0; i += 2)
+            var id = pool[plan[i + 1] % pool.Length];
+            // Adds outnumber removes two to one, so tables grow past the limit and shrink back through it.
+            if (plan[i] % 3 == 0)
             {
-                var id = pool[plan[i + 1] % pool.Length];
-                // Adds outnumber removes two to one, so tables grow past the limit and shrink back through it.
-                if (plan[i] % 3 == 0)
-                {
-                    table = table.Remove(id);
-                    model.Remove(id);
-                }
-                else
-                {
-                    // Usually a span under its own id (the reducer's case, which a one-entry table keeps without an
-                    // array); sometimes under another key, which the table must honour all the same.
-                    var spanId = plan[i] % 5 == 1 ? pool[(plan[i + 1] + 1) % pool.Length] : id;
-                    var span = OpenSpan.Of(new Span { Id = spanId, Trace = Ids.Trace(7), Name = $"v{plan[i]}", StartedAt = Values.Epoch });
-                    var before = table;
-                    var beforeCount = before.Count;
-                    table = table.AddOrUpdate(id, span);
-                    model[id] = span;
-                    if (before.Count != beforeCount) problems.Add("adding changed the previous table");
-                }
-                problems.AddRange(Differences(table, model));
+                table = table.Remove(id);
+                model.Remove(id);
             }
-            return (problems.Count == 0).Label(string.Join("\n", problems));
-        }).Check(PropertyConfig.Default);
+            else
+            {
+                // Usually a span under its own id (the reducer's case, which a one-entry table keeps without an
+                // array); sometimes under another key, which the table must honour all the same.
+                var spanId = plan[i] % 5 == 1 ? pool[(plan[i + 1] + 1) % pool.Length] : id;
+                var span = OpenSpan.Of(new Span { Id = spanId, Trace = Ids.Trace(7), Name = $"v{plan[i]}", StartedAt = Values.Epoch });
+                var before = table;
+                var beforeCount = before.Count;
+                table = table.AddOrUpdate(id, span);
+                model[id] = span;
+                if (before.Count != beforeCount) problems.Add("adding changed the previous table");
+            }
+            problems.AddRange(Differences(table, model));
+        }
+        return (problems.Count == 0).Label(string.Join("\n", problems));
+    }
 
     static IEnumerable<string> Differences(SpanTable table, Dictionary<SpanId, OpenSpan> model)
     {
@@ -71,59 +67,55 @@ public class LargeTraceProperties
         if (rebuilt.GetHashCode() != table.GetHashCode()) yield return "equal tables have different hash codes";
     }
 
-    [Fact]
-    public void Every_ended_span_id_is_refused_as_a_duplicate_and_no_other_is_at_any_size() =>
-        Prop.ForAll(ArbMap.Default.ArbFor<ushort>(), ArbMap.Default.ArbFor<byte>(), (size, probe) =>
+    [TraceProperty]
+    public Property Every_ended_span_id_is_refused_as_a_duplicate_and_no_other_is_at_any_size(ushort size, byte probe)
+    {
+        var (trace, at) = (Ids.Trace(9), Values.Epoch);
+        var ended = size % 700;   // across ten runs and several carries of the sets
+        var state = OpenTrace.Started(new TraceStarted(trace, "t", at));
+        for (var i = 0; i < ended; i++)
         {
-            var (trace, at) = (Ids.Trace(9), Values.Epoch);
-            var ended = size % 700;   // across ten runs and several carries of the sets
-            var state = OpenTrace.Started(new TraceStarted(trace, "t", at));
-            for (var i = 0; i < ended; i++)
-            {
-                state = TraceReducer.Apply(state, new SpanStarted(trace, Ids.Span(9, i), null, "s", SpanKind.Other, at)).State!;
-                state = TraceReducer.Apply(state, new SpanEnded(trace, Ids.Span(9, i), at)).State!;
-            }
-            var checks = new List<(bool, string)>();
-            foreach (var i in new[] { 0, ended - 1, ended / 2, probe % Math.Max(1, ended) }.Where(i => i >= 0 && i < ended).Distinct())
-                checks.Add((TraceReducer.Apply(state, new SpanStarted(trace, Ids.Span(9, i), null, "again", SpanKind.Other, at)).Output
-                    is Output.Rejected { Reason: RejectionReason.DuplicateSpan }, $"ended span {i} of {ended} was not refused"));
-            checks.Add((TraceReducer.Apply(state, new SpanStarted(trace, Ids.Span(9, ended + probe), null, "new", SpanKind.Other, at)).Output
-                is Output.SpanStarted, $"a new span after {ended} ended spans was refused"));
-            return Claim.All(checks);
-        }).Check(PropertyConfig.Default);
+            state = TraceReducer.Apply(state, new SpanStarted(trace, Ids.Span(9, i), null, "s", SpanKind.Other, at)).State!;
+            state = TraceReducer.Apply(state, new SpanEnded(trace, Ids.Span(9, i), at)).State!;
+        }
+        var checks = new List<(bool, string)>();
+        foreach (var i in new[] { 0, ended - 1, ended / 2, probe % Math.Max(1, ended) }.Where(i => i >= 0 && i < ended).Distinct())
+            checks.Add((TraceReducer.Apply(state, new SpanStarted(trace, Ids.Span(9, i), null, "again", SpanKind.Other, at)).Output
+                is Output.Rejected { Reason: RejectionReason.DuplicateSpan }, $"ended span {i} of {ended} was not refused"));
+        checks.Add((TraceReducer.Apply(state, new SpanStarted(trace, Ids.Span(9, ended + probe), null, "new", SpanKind.Other, at)).Output
+            is Output.SpanStarted, $"a new span after {ended} ended spans was refused"));
+        return Claim.All(checks);
+    }
 
-    [Fact]
-    public void Long_well_formed_scripts_keep_every_invariant_and_agree_with_the_reference() =>
-        Prop.ForAll(LongScript, p =>
-        {
-            var clock = Plans.ClockOf(p.Clock);
-            var wellFormed = Scripts.WellFormed(p.Steps, clock);
-            var late = Scripts.WithLateSpans(p.Steps, clock);
-            return Invariants.Hold(wellFormed).And(Invariants.Hold(late))
-                .And(ReducerClaims.AgreesWithTheReference(Real, wellFormed))
-                .And(ReducerClaims.AgreesWithTheReference(Real, late))
-                .And(ReducerClaims.LateSpansComeLater(Real, late));
-        }).Check(Cases);
+    [TraceProperty(Divisor = 4)]
+    public Property Long_well_formed_scripts_keep_every_invariant_and_agree_with_the_reference(LongScriptPlan p)
+    {
+        var clock = Plans.ClockOf(p.Clock);
+        var wellFormed = Scripts.WellFormed(p.Steps, clock);
+        var late = Scripts.WithLateSpans(p.Steps, clock);
+        return Invariants.Hold(wellFormed).And(Invariants.Hold(late))
+            .And(ReducerClaims.AgreesWithTheReference(Real, wellFormed))
+            .And(ReducerClaims.AgreesWithTheReference(Real, late))
+            .And(ReducerClaims.LateSpansComeLater(Real, late));
+    }
 
-    [Fact]
-    public void Long_corrupted_scripts_keep_every_invariant_and_reject_without_changing_the_state() =>
-        Prop.ForAll(LongScript, p =>
-        {
-            var script = Scripts.Corrupted(p.Steps, Plans.ClockOf(p.Clock));
-            return Invariants.Hold(script).And(ReducerClaims.RejectionsLeaveTheStateUnchanged(Real, script))
-                .And(ReducerClaims.Deterministic(Real, () => Scripts.Corrupted(p.Steps, Plans.ClockOf(p.Clock))));
-        }).Check(Cases);
+    [TraceProperty(Divisor = 4)]
+    public Property Long_corrupted_scripts_keep_every_invariant_and_reject_without_changing_the_state(LongScriptPlan p)
+    {
+        var script = Scripts.Corrupted(p.Steps, Plans.ClockOf(p.Clock));
+        return Invariants.Hold(script).And(ReducerClaims.RejectionsLeaveTheStateUnchanged(Real, script))
+            .And(ReducerClaims.Deterministic(Real, () => Scripts.Corrupted(p.Steps, Plans.ClockOf(p.Clock))));
+    }
 
-    [Fact]
-    public void Interleaved_long_traces_fold_as_if_alone() =>
-        Prop.ForAll(Arb.Zip(Plans.Scaled(ArbMap.Default.ArbFor<byte[][]>(), 12), Plans.Steps),
-            p => ReducerClaims.InterleavingChangesNothing(Real, p.Item1, p.Item2)).Check(Cases);
+    [TraceProperty(Divisor = 4)]
+    public Property Interleaved_long_traces_fold_as_if_alone(LongInterleavingPlan p) =>
+        ReducerClaims.InterleavingChangesNothing(Real, p.Traces, p.Merge);
 
     [Fact]
     public void Long_scripts_cross_the_storage_thresholds()
     {
         // Without this the properties above could pass while never leaving the small representations.
-        var sample = LongScript.Generator.Sample(60, new Rnd(20261122UL), 40);
+        var sample = Plans.LongScript.Generator.Sample(60, new Rnd(20261122UL), 40);
         int mostOpen = 0, mostEnded = 0;
         foreach (var p in sample)
         {

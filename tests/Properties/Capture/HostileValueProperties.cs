@@ -200,9 +200,9 @@ public class HostileValueProperties
         ]);
     }
 
-    [Fact]
-    public void Capture_of_hostile_values_never_throws_never_blocks_and_always_leaves_a_storable_body() =>
-        Prop.ForAll(ArbMap.Default.ArbFor<byte[]>(), Check).Check(PropertyConfig.Default.WithMaxTest(Math.Min(PropertyConfig.MaxTest, 60)));
+    [TraceProperty(AtMost = 60)]
+    public Property Capture_of_hostile_values_never_throws_never_blocks_and_always_leaves_a_storable_body(byte[] plan) =>
+        Check(plan);
 
     [Fact]
     public void The_hostile_pool_can_fail_a_body_that_keeps_NUL()

@@ -137,13 +137,13 @@ public class ActivityReplayProperties
         trace.Spans[late.Id] = activity.SpanId;
     }
 
-    [Fact]
-    public void Any_script_replays_faithfully_through_the_activity_source() =>
-        Prop.ForAll(Plans.Script, p => Replays(Scripts.Any(p.Steps, p.Clock))).Check(PropertyConfig.Default);
+    [TraceProperty]
+    public Property Any_script_replays_faithfully_through_the_activity_source(ScriptPlan p) =>
+        Replays(Scripts.Any(p.Steps, p.Clock));
 
-    [Fact]
-    public void Scripts_with_late_spans_replay_faithfully() =>
-        Prop.ForAll(Plans.Script, p => Replays(Scripts.WithLateSpans(p.Steps, Plans.ClockOf(p.Clock)))).Check(PropertyConfig.Default);
+    [TraceProperty]
+    public Property Scripts_with_late_spans_replay_faithfully(ScriptPlan p) =>
+        Replays(Scripts.WithLateSpans(p.Steps, Plans.ClockOf(p.Clock)));
 }
 
 /// <summary>Tests that listen to the PandaProbe activity source run alone.</summary>

@@ -120,53 +120,51 @@ public class PrivacyProperties
         client.FlushAsync(TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
     }
 
-    [Fact]
-    public void A_redacted_trace_leaves_none_of_its_secrets_in_any_sink() =>
-        Prop.ForAll(ArbMap.Default.ArbFor<byte[]>(), plan =>
-        {
-            var secrets = Secrets(plan);
-            using var sinks = new Sinks();
-            using (var client = sinks.Client(ContentMode.Redacted)) RecordEverywhere(client, secrets, sinks);
-            var leaks = sinks.Everything()
-                .SelectMany(x => secrets.Where(s => x.Text.Contains(s, StringComparison.Ordinal)).Select(s => $"{x.Sink} holds {s}"))
-                .ToList();
-            return Claim.All(
-            [
-                (sinks.Memory.Traces.Count == 1 && sinks.Memory.Scores.Count == 1, "the trace or the score was not exported"),
-                (sinks.Tags.Count > 0 && sinks.Subscribed.Count == 1 && File.Exists(sinks.File), "a sink saw nothing: the check would be empty"),
-                (leaks.Count == 0, string.Join("\n", leaks.Distinct().Take(5))),
-            ]);
-        }).Check(PropertyConfig.Default.WithMaxTest(Math.Min(PropertyConfig.MaxTest, 40)));
+    [TraceProperty(AtMost = 40)]
+    public Property A_redacted_trace_leaves_none_of_its_secrets_in_any_sink(byte[] plan)
+    {
+        var secrets = Secrets(plan);
+        using var sinks = new Sinks();
+        using (var client = sinks.Client(ContentMode.Redacted)) RecordEverywhere(client, secrets, sinks);
+        var leaks = sinks.Everything()
+            .SelectMany(x => secrets.Where(s => x.Text.Contains(s, StringComparison.Ordinal)).Select(s => $"{x.Sink} holds {s}"))
+            .ToList();
+        return Claim.All(
+        [
+            (sinks.Memory.Traces.Count == 1 && sinks.Memory.Scores.Count == 1, "the trace or the score was not exported"),
+            (sinks.Tags.Count > 0 && sinks.Subscribed.Count == 1 && File.Exists(sinks.File), "a sink saw nothing: the check would be empty"),
+            (leaks.Count == 0, string.Join("\n", leaks.Distinct().Take(5))),
+        ]);
+    }
 
-    [Fact]
-    public void Metadata_only_leaves_no_input_or_output_anywhere() =>
-        Prop.ForAll(ArbMap.Default.ArbFor<byte[]>(), plan =>
+    [TraceProperty(AtMost = 20)]
+    public Property Metadata_only_leaves_no_input_or_output_anywhere(byte[] plan)
+    {
+        var secrets = Secrets(plan);
+        using var sinks = new Sinks();
+        using (var client = sinks.Client(ContentMode.MetadataOnly)) RecordEverywhere(client, secrets, sinks);
+        var problems = new List<string>();
+        foreach (var trace in sinks.Memory.Traces)
         {
-            var secrets = Secrets(plan);
-            using var sinks = new Sinks();
-            using (var client = sinks.Client(ContentMode.MetadataOnly)) RecordEverywhere(client, secrets, sinks);
-            var problems = new List<string>();
-            foreach (var trace in sinks.Memory.Traces)
-            {
-                using var body = JsonDocument.Parse(WireJson.Trace(trace));
-                var objects = new[] { body.RootElement }.Concat(body.RootElement.TryGetProperty("spans", out var spans) ? spans.EnumerateArray() : []);
-                foreach (var o in objects)
-                    foreach (var field in new[] { "input", "output" })
-                        if (o.TryGetProperty(field, out _)) problems.Add($"a body has {field}");
-            }
-            foreach (var line in File.ReadLines(sinks.File))
-                if (line.Contains("\"input\"", StringComparison.Ordinal) || line.Contains("\"output\"", StringComparison.Ordinal))
-                    problems.Add("the local file has an input or output");
-            problems.AddRange(sinks.Tags.Where(t => t.StartsWith("pandaprobe.input=", StringComparison.Ordinal) || t.StartsWith("pandaprobe.output=", StringComparison.Ordinal))
-                .Select(t => $"an activity has {t[..t.IndexOf('=')]}"));
-            problems.AddRange(sinks.Subscribed.Where(t => t.Input.IsSome || t.Output.IsSome || t.Spans.Exists(s => s.Input.IsSome || s.Output.IsSome))
-                .Select(_ => "a subscriber saw an input or output"));
-            return Claim.All(
-            [
-                (sinks.Memory.Traces.Count == 1 && sinks.Memory.Traces[0].Spans.Count == 2, "the trace and its spans were not all exported"),
-                (problems.Count == 0, string.Join("\n", problems.Distinct().Take(5))),
-            ]);
-        }).Check(PropertyConfig.Default.WithMaxTest(Math.Min(PropertyConfig.MaxTest, 20)));
+            using var body = JsonDocument.Parse(WireJson.Trace(trace));
+            var objects = new[] { body.RootElement }.Concat(body.RootElement.TryGetProperty("spans", out var spans) ? spans.EnumerateArray() : []);
+            foreach (var o in objects)
+                foreach (var field in new[] { "input", "output" })
+                    if (o.TryGetProperty(field, out _)) problems.Add($"a body has {field}");
+        }
+        foreach (var line in File.ReadLines(sinks.File))
+            if (line.Contains("\"input\"", StringComparison.Ordinal) || line.Contains("\"output\"", StringComparison.Ordinal))
+                problems.Add("the local file has an input or output");
+        problems.AddRange(sinks.Tags.Where(t => t.StartsWith("pandaprobe.input=", StringComparison.Ordinal) || t.StartsWith("pandaprobe.output=", StringComparison.Ordinal))
+            .Select(t => $"an activity has {t[..t.IndexOf('=')]}"));
+        problems.AddRange(sinks.Subscribed.Where(t => t.Input.IsSome || t.Output.IsSome || t.Spans.Exists(s => s.Input.IsSome || s.Output.IsSome))
+            .Select(_ => "a subscriber saw an input or output"));
+        return Claim.All(
+        [
+            (sinks.Memory.Traces.Count == 1 && sinks.Memory.Traces[0].Spans.Count == 2, "the trace and its spans were not all exported"),
+            (problems.Count == 0, string.Join("\n", problems.Distinct().Take(5))),
+        ]);
+    }
 
     /// <summary>A version 4 trace id drawn from <paramref name="random"/>.</summary>
     static TraceId Id(Random random)
@@ -178,90 +176,87 @@ public class PrivacyProperties
         return new TraceId(new Guid(bytes));
     }
 
-    [Fact]
-    public void Head_sampling_keeps_the_configured_share_and_decides_the_same_for_the_same_id() =>
-        Prop.ForAll(ArbMap.Default.ArbFor<byte>(), ArbMap.Default.ArbFor<int>(), (share, seed) =>
-        {
-            const int N = 4_000;
-            var ratio = share / 255.0;
-            var policy = new SamplingPolicy(ratio, false, null, null);
-            var again = new SamplingPolicy(ratio, true, TimeSpan.FromSeconds(1), 1.0);
-            var random = new Random(seed);
-            var ids = Enumerable.Range(0, N).Select(_ => Id(random)).ToList();
-            var kept = ids.Count(policy.HeadKeeps);
-            var sigma = Math.Sqrt(N * ratio * (1 - ratio));
-            return Claim.All(
-            [
-                (Math.Abs(kept - N * ratio) <= 5 * sigma + 1, $"kept {kept} of {N} at ratio {ratio:N3}"),
-                (ids.All(id => policy.HeadKeeps(id) == again.HeadKeeps(id) && policy.HeadKeeps(id) == policy.HeadKeeps(id)), "the same id got two answers"),
-            ]);
-        }).Check(PropertyConfig.Default);
+    [TraceProperty]
+    public Property Head_sampling_keeps_the_configured_share_and_decides_the_same_for_the_same_id(byte share, int seed)
+    {
+        const int N = 4_000;
+        var ratio = share / 255.0;
+        var policy = new SamplingPolicy(ratio, false, null, null);
+        var again = new SamplingPolicy(ratio, true, TimeSpan.FromSeconds(1), 1.0);
+        var random = new Random(seed);
+        var ids = Enumerable.Range(0, N).Select(_ => Id(random)).ToList();
+        var kept = ids.Count(policy.HeadKeeps);
+        var sigma = Math.Sqrt(N * ratio * (1 - ratio));
+        return Claim.All(
+        [
+            (Math.Abs(kept - N * ratio) <= 5 * sigma + 1, $"kept {kept} of {N} at ratio {ratio:N3}"),
+            (ids.All(id => policy.HeadKeeps(id) == again.HeadKeeps(id) && policy.HeadKeeps(id) == policy.HeadKeeps(id)), "the same id got two answers"),
+        ]);
+    }
 
-    [Fact]
-    public void A_decision_at_the_start_keeps_the_share_and_agrees_with_the_decision_by_id() =>
-        Prop.ForAll(ArbMap.Default.ArbFor<byte>(), share =>
-        {
-            const int N = 4_000;
-            var ratio = share / 256.0;   // below 1: the ratio decides at the start
-            var policy = new SamplingPolicy(ratio, false, null, null);
-            var kept = Enumerable.Range(0, N).Select(_ => policy.StartOrDrop()).OfType<TraceId>().ToList();
-            var sigma = Math.Sqrt(N * ratio * (1 - ratio));
-            return Claim.All(
-            [
-                (policy.DecidesAtStart, "no rule is on and the ratio is below 1, yet the start does not decide"),
-                (Math.Abs(kept.Count - N * ratio) <= 5 * sigma + 1, $"kept {kept.Count} of {N} at ratio {ratio:N3}"),
-                (kept.All(policy.HeadKeeps), "a trace kept at its start would be dropped by its id at its end"),
-                (kept.All(id => id.Value.Version == 4 && (id.Value.Variant & 0b1100) == 0b1000), "a kept id is not a version 4 GUID"),
-                (kept.Distinct().Count() == kept.Count, "two kept traces got the same id"),
-            ]);
-        }).Check(PropertyConfig.Default);
+    [TraceProperty]
+    public Property A_decision_at_the_start_keeps_the_share_and_agrees_with_the_decision_by_id(byte share)
+    {
+        const int N = 4_000;
+        var ratio = share / 256.0;   // below 1: the ratio decides at the start
+        var policy = new SamplingPolicy(ratio, false, null, null);
+        var kept = Enumerable.Range(0, N).Select(_ => policy.StartOrDrop()).OfType<TraceId>().ToList();
+        var sigma = Math.Sqrt(N * ratio * (1 - ratio));
+        return Claim.All(
+        [
+            (policy.DecidesAtStart, "no rule is on and the ratio is below 1, yet the start does not decide"),
+            (Math.Abs(kept.Count - N * ratio) <= 5 * sigma + 1, $"kept {kept.Count} of {N} at ratio {ratio:N3}"),
+            (kept.All(policy.HeadKeeps), "a trace kept at its start would be dropped by its id at its end"),
+            (kept.All(id => id.Value.Version == 4 && (id.Value.Variant & 0b1100) == 0b1000), "a kept id is not a version 4 GUID"),
+            (kept.Distinct().Count() == kept.Count, "two kept traces got the same id"),
+        ]);
+    }
 
-    [Fact]
-    public void Tail_rules_keep_every_error_trace_and_sampling_never_splits_a_trace() =>
-        Prop.ForAll(ArbMap.Default.ArbFor<byte[]>(), ArbMap.Default.ArbFor<byte>(), (plan, share) =>
+    [TraceProperty(AtMost = 50)]
+    public Property Tail_rules_keep_every_error_trace_and_sampling_never_splits_a_trace(byte[] plan, byte share)
+    {
+        var ratio = share % 5 / 4.0;   // 0, 0.25, 0.5, 0.75, 1
+        var memory = new InMemoryTraceExporter();
+        var expected = new Dictionary<Guid, (bool Error, int Spans, int Late, bool Scored)>();
+        using (var client = new PandaProbeClient(new PandaProbeOptions
         {
-            var ratio = share % 5 / 4.0;   // 0, 0.25, 0.5, 0.75, 1
-            var memory = new InMemoryTraceExporter();
-            var expected = new Dictionary<Guid, (bool Error, int Spans, int Late, bool Scored)>();
-            using (var client = new PandaProbeClient(new PandaProbeOptions
+            Enabled = true, RegisterProcessExitHandler = false, EnvironmentVariables = new Dictionary<string, string?>(),
+            Exporters = { memory }, Sampling = { Ratio = ratio, KeepErrors = true },
+        }))
+        {
+            foreach (var b in plan.Take(30))
             {
-                Enabled = true, RegisterProcessExitHandler = false, EnvironmentVariables = new Dictionary<string, string?>(),
-                Exporters = { memory }, Sampling = { Ratio = ratio, KeepErrors = true },
-            }))
-            {
-                foreach (var b in plan.Take(30))
+                var trace = client.StartTrace($"t{b}");
+                var (spans, late, error) = (b % 4, b / 4 % 3, b % 7 == 0);
+                for (var i = 0; i < spans; i++)
                 {
-                    var trace = client.StartTrace($"t{b}");
-                    var (spans, late, error) = (b % 4, b / 4 % 3, b % 7 == 0);
-                    for (var i = 0; i < spans; i++)
-                    {
-                        using var s = trace.Span($"s{i}", makeCurrent: false);
-                        if (error && i == 0) s.SetError("failed");
-                    }
-                    var open = Enumerable.Range(0, late).Select(i => trace.Span($"late{i}", makeCurrent: false)).ToList();
-                    if (error && spans == 0) trace.SetError("failed");
-                    trace.End();
-                    open.ForEach(s => s.End());
-                    var scored = b % 2 == 0;
-                    if (scored) client.Score(trace.TraceId, "q", 0.5);
-                    expected[trace.TraceId] = (error, spans, late, scored);
+                    using var s = trace.Span($"s{i}", makeCurrent: false);
+                    if (error && i == 0) s.SetError("failed");
                 }
-                client.FlushAsync(TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
+                var open = Enumerable.Range(0, late).Select(i => trace.Span($"late{i}", makeCurrent: false)).ToList();
+                if (error && spans == 0) trace.SetError("failed");
+                trace.End();
+                open.ForEach(s => s.End());
+                var scored = b % 2 == 0;
+                if (scored) client.Score(trace.TraceId, "q", 0.5);
+                expected[trace.TraceId] = (error, spans, late, scored);
             }
-            var policy = new SamplingPolicy(ratio, true, null, null);
-            var exported = memory.Traces.ToDictionary(t => t.Id.Value);
-            var checks = new List<(bool, string)>();
-            foreach (var (id, e) in expected)
-            {
-                var keep = e.Error || policy.HeadKeeps(new TraceId(id));
-                var hasTrace = exported.TryGetValue(id, out var t);
-                checks.Add((hasTrace == keep, $"trace {id} (error: {e.Error}) exported {hasTrace}, expected {keep}"));
-                checks.Add((!hasTrace || t!.Spans.Count == e.Spans, $"trace {id} exported with {t?.Spans.Count} of {e.Spans} spans"));
-                var late = memory.LateSpans.Count(s => s.Trace.Value == id);
-                checks.Add((late == (keep ? e.Late : 0), $"trace {id}: {late} late spans exported, kept {keep}, made {e.Late}"));
-                var scores = memory.Scores.Count(s => s.Trace.Value == id);
-                checks.Add((scores == (keep && e.Scored ? 1 : 0), $"trace {id}: {scores} scores exported, kept {keep}"));
-            }
-            return Claim.All(checks);
-        }).Check(PropertyConfig.Default.WithMaxTest(Math.Min(PropertyConfig.MaxTest, 50)));
+            client.FlushAsync(TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
+        }
+        var policy = new SamplingPolicy(ratio, true, null, null);
+        var exported = memory.Traces.ToDictionary(t => t.Id.Value);
+        var checks = new List<(bool, string)>();
+        foreach (var (id, e) in expected)
+        {
+            var keep = e.Error || policy.HeadKeeps(new TraceId(id));
+            var hasTrace = exported.TryGetValue(id, out var t);
+            checks.Add((hasTrace == keep, $"trace {id} (error: {e.Error}) exported {hasTrace}, expected {keep}"));
+            checks.Add((!hasTrace || t!.Spans.Count == e.Spans, $"trace {id} exported with {t?.Spans.Count} of {e.Spans} spans"));
+            var late = memory.LateSpans.Count(s => s.Trace.Value == id);
+            checks.Add((late == (keep ? e.Late : 0), $"trace {id}: {late} late spans exported, kept {keep}, made {e.Late}"));
+            var scores = memory.Scores.Count(s => s.Trace.Value == id);
+            checks.Add((scores == (keep && e.Scored ? 1 : 0), $"trace {id}: {scores} scores exported, kept {keep}"));
+        }
+        return Claim.All(checks);
+    }
 }

@@ -16,10 +16,6 @@ namespace PandaProbe.Properties.Wire;
 /// </summary>
 public class WireJsonProperties
 {
-    static readonly Config Config = Config.QuickThrowOnFailure
-        .WithMaxTest(int.TryParse(Environment.GetEnvironmentVariable("PROPERTY_MAX_TEST"), out var n) ? n : 200)
-        .WithQuietOnSuccess(true);
-
     static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     /// <summary>A trace built from arbitrary strings and numbers, covering every field the writer handles.</summary>
@@ -50,35 +46,32 @@ public class WireJsonProperties
         };
     }
 
-    [Fact]
-    public void Any_trace_is_written_as_one_line_of_valid_json_that_reads_back() =>
-        Prop.ForAll(
-            ArbMap.Default.ArbFor<string[]>(), ArbMap.Default.ArbFor<long[]>(), ArbMap.Default.ArbFor<double[]>(),
-            (texts, counts, costs) =>
-            {
-                texts = texts.Select(t => t ?? "").ToArray();
-                var flag = texts.Length % 2 == 0;
-                // As the serializer receives it: after the pipeline's enrichment.
-                var trace = Enricher.LimitsOnly.Trace(Build(texts, counts, costs, flag)).Value;
-                var json = WireJson.Trace(trace);
-                using var doc = JsonDocument.Parse(json);
-                var root = doc.RootElement;
-                var span = root.GetProperty("spans")[0];
-                var finiteCosts = span.GetProperty("cost").EnumerateObject().Count();
-                var back = WireReader.ReadTrace(json);
-                var backSpan = back.Spans.Head();
-                // What reads back is the storable form: NUL as U+2400, lone surrogates as U+FFFD (JsonText.Storable).
-                var stored = Enricher.LimitsOnly.Trace(Build(texts.Select(JsonText.Storable).ToArray(), counts, costs, flag)).Value;
-                return (!json.Contains('\n')
-                        && (root.TryGetProperty("tags", out var tags) ? tags.GetArrayLength() : 0) == texts.Length
-                        && finiteCosts == costs.Take(4).Count(double.IsFinite)
-                        && span.GetProperty("token_usage").EnumerateObject().All(p => p.Value.TryGetInt64(out _))
-                        && back.Name == stored.Name
-                        && back.Tags.SequenceEqual(stored.Tags)
-                        && back.Input == stored.Input
-                        && backSpan.Output == stored.Spans.Head().Output
-                        && backSpan.Error.Map(e => e.Message) == stored.Spans.Head().Error.Map(e => e.Message)
-                        && backSpan.Tokens.Map(t => t.Counts) == trace.Spans.Head().Tokens.Map(t => t.Counts))
-                    .Label(json);
-            }).Check(Config);
+    [TraceProperty]
+    public Property Any_trace_is_written_as_one_line_of_valid_json_that_reads_back(string[] texts, long[] counts, double[] costs)
+    {
+        texts = texts.Select(t => t ?? "").ToArray();
+        var flag = texts.Length % 2 == 0;
+        // As the serializer receives it: after the pipeline's enrichment.
+        var trace = Enricher.LimitsOnly.Trace(Build(texts, counts, costs, flag)).Value;
+        var json = WireJson.Trace(trace);
+        using var doc = JsonDocument.Parse(json);
+        var root = doc.RootElement;
+        var span = root.GetProperty("spans")[0];
+        var finiteCosts = span.GetProperty("cost").EnumerateObject().Count();
+        var back = WireReader.ReadTrace(json);
+        var backSpan = back.Spans.Head();
+        // What reads back is the storable form: NUL as U+2400, lone surrogates as U+FFFD (JsonText.Storable).
+        var stored = Enricher.LimitsOnly.Trace(Build(texts.Select(JsonText.Storable).ToArray(), counts, costs, flag)).Value;
+        return (!json.Contains('\n')
+                && (root.TryGetProperty("tags", out var tags) ? tags.GetArrayLength() : 0) == texts.Length
+                && finiteCosts == costs.Take(4).Count(double.IsFinite)
+                && span.GetProperty("token_usage").EnumerateObject().All(p => p.Value.TryGetInt64(out _))
+                && back.Name == stored.Name
+                && back.Tags.SequenceEqual(stored.Tags)
+                && back.Input == stored.Input
+                && backSpan.Output == stored.Spans.Head().Output
+                && backSpan.Error.Map(e => e.Message) == stored.Spans.Head().Error.Map(e => e.Message)
+                && backSpan.Tokens.Map(t => t.Counts) == trace.Spans.Head().Tokens.Map(t => t.Counts))
+            .Label(json);
+    }
 }
