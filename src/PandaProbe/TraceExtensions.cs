@@ -78,30 +78,24 @@ public static class TraceExtensions
     {
         ArgumentNullException.ThrowIfNull(trace);
         var sb = new StringBuilder();
-        using var stream = new MemoryStream();
-        foreach (var span in trace.Spans)
-        {
-            stream.SetLength(0);
-            using (var w = new Utf8JsonWriter(stream, WireJson.WriterOptions)) WireJson.WriteSpan(w, span);
-            sb.Append(Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length)).Append('\n');
-        }
+        foreach (var span in trace.Spans) sb.Append(WireJson.Span(span)).Append('\n');
         return sb.Append(WireJson.Trace(trace, [])).Append('\n').ToString();
     }
 
     /// <summary>
-    /// Writes <see cref="ToNdjson"/> to <paramref name="path"/> (replacing the file). A file-system failure is reported
-    /// to <see cref="SelfLog"/> and returned as <c>false</c>, never thrown.
+    /// Writes <see cref="ToNdjson"/> to <paramref name="path"/> (replacing the file). A failure (the file system, or a
+    /// value that cannot be written) is reported to <see cref="SelfLog"/> and returned as <c>false</c>, never thrown.
     /// </summary>
     /// <param name="trace">The trace.</param>
     /// <param name="path">The file to write.</param>
     /// <exception cref="ArgumentNullException"><paramref name="trace"/> or <paramref name="path"/> is null.</exception>
     public static bool Save(this Trace trace, string path)
     {
+        ArgumentNullException.ThrowIfNull(trace);
         ArgumentNullException.ThrowIfNull(path);
-        var text = ToNdjson(trace);
         try
         {
-            File.WriteAllText(path, text, Utf8);
+            File.WriteAllText(path, ToNdjson(trace), Utf8);
             return true;
         }
         catch (Exception ex)
@@ -118,11 +112,11 @@ public static class TraceExtensions
     /// <exception cref="ArgumentNullException"><paramref name="trace"/> or <paramref name="path"/> is null.</exception>
     public static async Task<bool> SaveAsync(this Trace trace, string path, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(trace);
         ArgumentNullException.ThrowIfNull(path);
-        var text = ToNdjson(trace);
         try
         {
-            await File.WriteAllTextAsync(path, text, Utf8, cancellationToken).ConfigureAwait(false);
+            await File.WriteAllTextAsync(path, ToNdjson(trace), Utf8, cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (Exception ex)

@@ -59,6 +59,9 @@ internal static class WireJson
     /// <summary>The JSON array body of <c>POST /traces/{trace_id}/spans</c>.</summary>
     public static string Spans(IEnumerable<Span> spans) => Render(w => WriteSpans(w, spans));
 
+    /// <summary>One span's platform body as JSON (a line of a saved trace).</summary>
+    public static string Span(Span span) => Render(w => WriteSpan(w, span));
+
     /// <summary>The JSON array body of <c>POST /traces/{trace_id}/spans</c>, as UTF-8 bytes.</summary>
     public static byte[] SpansUtf8(IEnumerable<Span> spans) => RenderUtf8(w => WriteSpans(w, spans));
 
