@@ -4,14 +4,14 @@ namespace PandaProbe.Model;
 /// <param name="Message">The error text sent to the platform.</param>
 /// <param name="Type">The exception's full type name, when the error came from an exception.</param>
 /// <param name="Data">Extra structured data about the error.</param>
-public sealed record ErrorInfo(string Message, Option<string> Type, Map<string, Payload> Data)
+public sealed record ErrorInfo(string Message, string? Type, Map<string, Payload> Data)
 {
     /// <summary>An error with only a message.</summary>
-    public static ErrorInfo Of(string message) => new(message ?? string.Empty, None, Map<string, Payload>());
+    public static ErrorInfo Of(string message) => new(message ?? string.Empty, null, Map<string, Payload>());
 
     /// <summary>The error recorded for an exception: its message and type.</summary>
     public static ErrorInfo From(Exception exception) =>
-        new(MessageOf(exception), Some(exception.GetType().FullName ?? exception.GetType().Name), Map<string, Payload>());
+        new(MessageOf(exception), exception.GetType().FullName ?? exception.GetType().Name, Map<string, Payload>());
 
     /// <summary>
     /// The exception's message; when reading it throws (a user's exception may override <c>Message</c>), a marker

@@ -89,21 +89,21 @@ internal static class SpanChanges
         var (input, output, tokens, cost) = (basis.Input, basis.Output, basis.Tokens, basis.Cost);
         var (parameters, completionStart, error, status) = (basis.ModelParameters, basis.CompletionStartTime, basis.Error, basis.Status);
         var (registered, logs) = (basis.Params, basis.Logs);
-        var model = started is null ? basis.Model : TraceReducer.Optional(started.Model);
+        var model = started is null ? basis.Model : started.Model;
         var metadata = started is null ? basis.Metadata : started.Metadata;
         foreach (var e in events)
         {
             switch (e)
             {
-                case InputSet i: input = Some(i.Input ?? Payload.Null); break;
-                case OutputSet o: output = Some(o.Output ?? Payload.Null); break;
-                case ModelSet m: model = TraceReducer.Optional(m.Model); break;
-                case TokensSet t: tokens = Some(t.Tokens); break;
-                case CostSet c: cost = Some(c.Cost); break;
-                case ModelParametersSet p: parameters = Some(p.Parameters); break;
-                case CompletionStartSet c: completionStart = Some(c.CompletionStart); break;
+                case InputSet i: input = i.Input ?? Payload.Null; break;
+                case OutputSet o: output = o.Output ?? Payload.Null; break;
+                case ModelSet m: model = m.Model; break;
+                case TokensSet t: tokens = t.Tokens; break;
+                case CostSet c: cost = c.Cost; break;
+                case ModelParametersSet p: parameters = p.Parameters; break;
+                case CompletionStartSet c: completionStart = c.CompletionStart; break;
                 case MetadataMerged m: metadata = TraceReducer.Merge(metadata, m.Metadata); break;
-                case Errored x: (error, status) = (Some(x.Error), SpanStatus.Error); break;
+                case Errored x: (error, status) = (x.Error, SpanStatus.Error); break;
                 case SpanStatusSet s: status = s.Status; break;
                 case ParamsRegistered p: registered = p.Overwrite ? p.Params : TraceReducer.Merge(registered, p.Params); break;
                 case Logged l: logs = logs.Add(new LogEntry(l.At, l.Data ?? Payload.Null)); break;
@@ -114,14 +114,14 @@ internal static class SpanChanges
         {
             Id = started?.Span ?? basis.Id,
             Trace = started?.Trace ?? basis.Trace,
-            Parent = started is null ? basis.Parent : started.Parent is { } parent ? Some(parent) : None,
+            Parent = started is null ? basis.Parent : started.Parent,
             Name = started is null ? basis.Name : started.Name ?? string.Empty,
             Kind = started?.Kind ?? basis.Kind,
             StartedAt = startedAt,
             Input = input, Output = output, Model = model, Tokens = tokens, Cost = cost, ModelParameters = parameters,
             CompletionStartTime = completionStart, Error = error, Metadata = metadata, Params = registered, Logs = logs,
             Status = endedAt is null ? status : status == SpanStatus.Unset ? SpanStatus.Ok : status,
-            EndedAt = endedAt is { } end ? Some(TraceReducer.Later(startedAt, end)) : basis.EndedAt,
+            EndedAt = endedAt is { } end ? TraceReducer.Later(startedAt, end) : basis.EndedAt,
         };
     }
 

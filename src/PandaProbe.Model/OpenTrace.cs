@@ -78,7 +78,7 @@ internal sealed record OpenTrace
         var fields = head;
         return fields with
         {
-            EndedAt = Some(TraceReducer.Later(fields.StartedAt, at)),
+            EndedAt = TraceReducer.Later(fields.StartedAt, at),
             Status = fields.StatusIsExplicit ? fields.Status : TraceStatus.Completed,
             Spans = Ended,
         };

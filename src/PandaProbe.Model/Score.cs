@@ -8,4 +8,4 @@ namespace PandaProbe.Model;
 /// <param name="Reason">An optional explanation.</param>
 /// <param name="Metadata">Optional extra data.</param>
 public sealed record Score(
-    TraceId Trace, string Name, string Value, ScoreDataType DataType, Option<string> Reason, Map<string, Payload> Metadata);
+    TraceId Trace, string Name, string Value, ScoreDataType DataType, string? Reason, Map<string, Payload> Metadata);

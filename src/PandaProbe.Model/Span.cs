@@ -11,7 +11,7 @@ public sealed record Span
     /// <summary>The trace the span belongs to.</summary>
     public required TraceId Trace { get; init; }
     /// <summary>The parent span, or none for a top-level span.</summary>
-    public Option<SpanId> Parent { get; init; }
+    public SpanId? Parent { get; init; }
     /// <summary>The span's name (1–512 characters on the wire).</summary>
     public required string Name { get; init; }
     /// <summary>The kind of work.</summary>
@@ -21,23 +21,23 @@ public sealed record Span
     /// <summary>When the span started.</summary>
     public required DateTimeOffset StartedAt { get; init; }
     /// <summary>When the span ended, if it has.</summary>
-    public Option<DateTimeOffset> EndedAt { get; init; }
+    public DateTimeOffset? EndedAt { get; init; }
     /// <summary>The input, if set.</summary>
-    public Option<Payload> Input { get; init; }
+    public Payload? Input { get; init; }
     /// <summary>The output, if set.</summary>
-    public Option<Payload> Output { get; init; }
+    public Payload? Output { get; init; }
     /// <summary>The model name, if set.</summary>
-    public Option<string> Model { get; init; }
+    public string? Model { get; init; }
     /// <summary>Token usage, if set (replaced whole by each set).</summary>
-    public Option<TokenUsage> Tokens { get; init; }
+    public TokenUsage? Tokens { get; init; }
     /// <summary>Cost, if set (replaced whole by each set).</summary>
-    public Option<Cost> Cost { get; init; }
+    public Cost? Cost { get; init; }
     /// <summary>Model parameters, if set (replaced whole by each set).</summary>
-    public Option<Map<string, Payload>> ModelParameters { get; init; }
+    public Map<string, Payload>? ModelParameters { get; init; }
     /// <summary>When the first token arrived, for streaming calls.</summary>
-    public Option<DateTimeOffset> CompletionStartTime { get; init; }
+    public DateTimeOffset? CompletionStartTime { get; init; }
     /// <summary>The error, if any.</summary>
-    public Option<ErrorInfo> Error { get; init; }
+    public ErrorInfo? Error { get; init; }
     /// <summary>Metadata (merged by each set).</summary>
     public Map<string, Payload> Metadata { get; init; }
     /// <summary>Registered parameters (sent under <c>metadata.params</c>).</summary>
@@ -46,8 +46,8 @@ public sealed record Span
     public Seq<LogEntry> Logs { get; init; }
 
     /// <summary><c>true</c> while the span has not ended.</summary>
-    public bool IsOpen => EndedAt.IsNone;
+    public bool IsOpen => EndedAt is null;
 
     /// <summary>The span's duration, once ended.</summary>
-    public Option<TimeSpan> Duration => EndedAt.Map(end => end - StartedAt);
+    public TimeSpan? Duration => EndedAt - StartedAt;
 }

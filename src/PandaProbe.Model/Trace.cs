@@ -17,27 +17,27 @@ public sealed record Trace
     /// <summary>When the trace started.</summary>
     public required DateTimeOffset StartedAt { get; init; }
     /// <summary>When the trace ended, if it has.</summary>
-    public Option<DateTimeOffset> EndedAt { get; init; }
+    public DateTimeOffset? EndedAt { get; init; }
     /// <summary>The input, if set.</summary>
-    public Option<Payload> Input { get; init; }
+    public Payload? Input { get; init; }
     /// <summary>The output, if set.</summary>
-    public Option<Payload> Output { get; init; }
+    public Payload? Output { get; init; }
     /// <summary>Metadata (merged by each set).</summary>
     public Map<string, Payload> Metadata { get; init; }
     /// <summary>The session the trace belongs to.</summary>
-    public Option<string> SessionId { get; init; }
+    public string? SessionId { get; init; }
     /// <summary>The user the trace ran for.</summary>
-    public Option<string> UserId { get; init; }
+    public string? UserId { get; init; }
     /// <summary>String tags.</summary>
     public Seq<string> Tags { get; init; }
     /// <summary>The deployment environment (e.g. <c>production</c>).</summary>
-    public Option<string> Environment { get; init; }
+    public string? Environment { get; init; }
     /// <summary>The application release.</summary>
-    public Option<string> Release { get; init; }
+    public string? Release { get; init; }
     /// <summary>The trace-level error, if the trace failed.</summary>
-    public Option<ErrorInfo> Error { get; init; }
+    public ErrorInfo? Error { get; init; }
     /// <summary>The trace that was open when this one started (a sub-agent's parent run), if any.</summary>
-    public Option<TraceId> ParentTrace { get; init; }
+    public TraceId? ParentTrace { get; init; }
     /// <summary>Registered parameters (sent under <c>metadata.params</c>).</summary>
     public Map<string, Payload> Params { get; init; }
     /// <summary>Free-form log lines (sent under <c>metadata.logs</c>).</summary>
@@ -46,8 +46,8 @@ public sealed record Trace
     public Seq<Span> Spans { get; init; }
 
     /// <summary><c>true</c> while the trace has not ended.</summary>
-    public bool IsOpen => EndedAt.IsNone;
+    public bool IsOpen => EndedAt is null;
 
     /// <summary>The trace's duration, once ended.</summary>
-    public Option<TimeSpan> Duration => EndedAt.Map(end => end - StartedAt);
+    public TimeSpan? Duration => EndedAt - StartedAt;
 }

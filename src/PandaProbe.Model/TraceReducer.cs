@@ -41,10 +41,10 @@ internal static class TraceReducer
         ParamsRegistered { Span: { } id } p => OnSpan(trace, p, id),
         Logged { Span: { } id } l => OnSpan(trace, l, id),
 
-        InputSet i => OnTrace(trace, i, static (t, i) => t with { Input = Some(i.Input ?? Payload.Null) }),
-        OutputSet o => OnTrace(trace, o, static (t, o) => t with { Output = Some(o.Output ?? Payload.Null) }),
+        InputSet i => OnTrace(trace, i, static (t, i) => t with { Input = i.Input ?? Payload.Null }),
+        OutputSet o => OnTrace(trace, o, static (t, o) => t with { Output = o.Output ?? Payload.Null }),
         MetadataMerged m => OnTrace(trace, m, static (t, m) => t with { Metadata = Merge(t.Metadata, m.Metadata) }),
-        Errored x => OnTrace(trace, x, static (t, x) => x.Error is null ? null : t with { Error = Some(x.Error), Status = TraceStatus.Error, StatusIsExplicit = true }),
+        Errored x => OnTrace(trace, x, static (t, x) => x.Error is null ? null : t with { Error = x.Error, Status = TraceStatus.Error, StatusIsExplicit = true }),
         TraceStatusSet s => OnTrace(trace, s, static (t, s) => t with { Status = s.Status, StatusIsExplicit = true }),
         ParamsRegistered p => OnTrace(trace, p, static (t, p) => t with { Params = p.Overwrite ? p.Params : Merge(t.Params, p.Params) }),
         Logged l => OnTrace(trace, l, static (t, l) => t with { Logs = t.Logs.Add(new LogEntry(l.At, l.Data ?? Payload.Null)) }),
@@ -101,17 +101,17 @@ internal static class TraceReducer
         Id = s.Trace,
         Name = s.Name ?? string.Empty,
         StartedAt = s.At,
-        EndedAt = endedAt is { } end ? Some(end) : None,
+        EndedAt = endedAt,
         Status = endedAt is null ? TraceStatus.Running : TraceStatus.Completed,
         Spans = spans,
-        Input = s.Input is { } input ? Some(input) : None,
+        Input = s.Input,
         Metadata = s.Metadata,
-        SessionId = Optional(s.SessionId),
-        UserId = Optional(s.UserId),
+        SessionId = s.SessionId,
+        UserId = s.UserId,
         Tags = s.Tags.IsEmpty ? default : s.Tags.Filter(static t => t is not null).Strict(),
-        Environment = Optional(s.Environment),
-        Release = Optional(s.Release),
-        ParentTrace = s.ParentTrace is { } p ? Some(p) : None,
+        Environment = s.Environment,
+        Release = s.Release,
+        ParentTrace = s.ParentTrace,
     };
 
     /// <summary>The span as <paramref name="s"/> starts it.</summary>
@@ -119,11 +119,11 @@ internal static class TraceReducer
     {
         Id = s.Span,
         Trace = s.Trace,
-        Parent = s.Parent is { } p ? Some(p) : None,
+        Parent = s.Parent,
         Name = s.Name ?? string.Empty,
         Kind = s.Kind,
         StartedAt = s.At,
-        Model = Optional(s.Model),
+        Model = s.Model,
         Metadata = s.Metadata,
     };
 
@@ -180,8 +180,6 @@ internal static class TraceReducer
             ? new TraceStep(open.WithHead(next), null)
             : Reject(open, e, RejectionReason.InvalidValue, $"{e.GetType().Name} carries no value");
     }
-
-    internal static Option<string> Optional(string? value) => value is null ? None : Some(value);
 
     internal static DateTimeOffset Later(DateTimeOffset start, DateTimeOffset end) => end < start ? start : end;
 }

@@ -129,8 +129,7 @@ public sealed partial class PandaProbeClient
             Refuse($"score '{name}' has no trace: pass a trace id or record it inside a trace");
             return;
         }
-        var score = new Score(id, name, value, type,
-            reason is null ? LanguageExt.Option<string>.None : reason,
+        var score = new Score(id, name, value, type, reason,
             metadata is null ? default : CaptureMap(metadata));
         Record(new ScoreRecorded(id, score, Now()));
     }

@@ -165,7 +165,7 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
         if (client is null) return;
         message ??= string.Empty;
         error = new SpanError(message, data);
-        var info = new ErrorInfo(message, LanguageExt.Prelude.None, data is null ? default : client.CaptureMap(data));
+        var info = new ErrorInfo(message, null, data is null ? default : client.CaptureMap(data));
         Trace.Raise(new Errored(Trace.Id, Id, info, client.Now()));
     }
 

@@ -58,6 +58,6 @@ public sealed partial class TraceContext
         Id = id,
         Name = string.IsNullOrEmpty(Name) ? "trace" : Name,
         StartedAt = StartedAt,
-        ParentTrace = Parent is { IsRecording: true } p ? LanguageExt.Prelude.Some(p.Id) : LanguageExt.Prelude.None,
+        ParentTrace = Parent is { IsRecording: true } p ? p.Id : null,
     };
 }

@@ -56,7 +56,7 @@ public sealed class LargeTraceAndScoreTests : PlatformTest
     {
         using var sut = new ExporterUnderTest(platform.BaseUrl);
         var traceId = TraceId.New();
-        var score = new Score(traceId, "helpfulness", "true", ScoreDataType.Boolean, Some("user clicked thumbs up"),
+        var score = new Score(traceId, "helpfulness", "true", ScoreDataType.Boolean, "user clicked thumbs up",
             Map(("channel", Payload.Text("web"))));
 
         var result = await sut.ExportAsync(new ExportBatch([], [], [score]));

@@ -213,7 +213,7 @@ public sealed class TransportTests : PlatformTest
     {
         using var sut = new ExporterUnderTest(platform.BaseUrl);
         var bare = Traces.With(1);
-        var own = Traces.With(1) with { Environment = Some("staging") };
+        var own = Traces.With(1) with { Environment = "staging" };
         var enrich = new Enricher(null, "production", "v9");   // the pipeline's enrichment, which stamps them
 
         await sut.ExportAsync(ExportBatch.Of(enrich.Trace(bare).Value, enrich.Trace(own).Value));
@@ -229,7 +229,7 @@ public sealed class TransportTests : PlatformTest
     public async Task The_trace_error_message_is_sent_in_metadata()
     {
         using var sut = new ExporterUnderTest(platform.BaseUrl);
-        var failed = Traces.With(1) with { Status = TraceStatus.Error, Error = Some(ErrorInfo.Of("upstream timed out")) };
+        var failed = Traces.With(1) with { Status = TraceStatus.Error, Error = ErrorInfo.Of("upstream timed out") };
 
         await sut.ExportAsync(ExportBatch.Of(failed));
 
@@ -242,8 +242,8 @@ public sealed class TransportTests : PlatformTest
     public async Task Over_long_values_are_cut_client_side_so_the_platform_never_answers_422()
     {
         using var sut = new ExporterUnderTest(platform.BaseUrl);
-        var trace = Traces.With(1) with { Name = new string('n', 2000), UserId = Some(new string('u', 300)) };
-        trace = trace with { Spans = trace.Spans.Map(s => s with { Name = "", Model = Some(new string('m', 300)) }).Strict() };
+        var trace = Traces.With(1) with { Name = new string('n', 2000), UserId = new string('u', 300) };
+        trace = trace with { Spans = trace.Spans.Map(s => s with { Name = "", Model = new string('m', 300) }).Strict() };
         var (enriched, adjustments) = new Enricher(null, new string('e', 400), null).Trace(trace);   // as the pipeline sends it
 
         var result = await sut.ExportAsync(ExportBatch.Of(enriched));

@@ -34,7 +34,7 @@ public class GeneratorCoverage
         Assert.Contains(repairs, r => r.StartsWith("model:", StringComparison.Ordinal));
         Assert.Equal([SpanStatus.Ok, SpanStatus.Error], spans.Select(s => s.Status).Distinct().Order());
         Assert.Equal(Enum.GetValues<TraceStatus>(), traces.Select(t => t.Status).Distinct().Order());
-        Assert.Contains(spans, s => s.Parent.IsSome && s.Tokens.IsSome && s.Cost.IsSome && !s.Metadata.IsEmpty && !s.Logs.IsEmpty);
+        Assert.Contains(spans, s => s.Parent is not null && s.Tokens is not null && s.Cost is not null && !s.Metadata.IsEmpty && !s.Logs.IsEmpty);
         Assert.Contains(spans, s => s.EndedAt == Some(s.StartedAt));
         Assert.Contains(traces, t => t.Spans.Count >= 5);
     }
@@ -45,6 +45,6 @@ public class GeneratorCoverage
         var late = Outputs(p => Scripts.WithLateSpans(p.Steps, Plans.ClockOf(p.Clock)))
             .OfType<Output.SpanCompleted>().Where(o => o.AfterTrace).Select(o => o.Span).ToList();
         Assert.True(late.Count >= Sample.Length / 2, $"only {late.Count} late spans in {Sample.Length} scripts");
-        Assert.Contains(late, s => s.Parent.IsSome);
+        Assert.Contains(late, s => s.Parent is not null);
     }
 }

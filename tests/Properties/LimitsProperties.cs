@@ -96,7 +96,7 @@ public class LimitsProperties
 
     static IEnumerable<string> Repairs(Output output)
     {
-        static bool Long(Option<string> s) => s.Exists(t => t.Length > Limits.MaxShortTextLength);
+        static bool Long(string? s) => s is { Length: > Limits.MaxShortTextLength };
         IEnumerable<string> OfSpan(Span s)
         {
             if (Limits.Name(s.Name) != s.Name) yield return "span name";

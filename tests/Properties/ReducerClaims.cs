@@ -104,10 +104,10 @@ internal static class ReducerClaims
         return Claim.All(checks, () => Invariants.Describe(script));
     }
 
-    static void Check<TId, T>(List<(bool, string)> checks, TId id, string field, Option<T> actual, IEnumerable<T> sets)
+    static void Check<TId, T>(List<(bool, string)> checks, TId id, string field, T? actual, IEnumerable<T> sets) where T : class
     {
-        var expected = sets.Select(Some).DefaultIfEmpty(None).Last();
-        checks.Add((actual.Equals(expected), $"{id}: {field} is {actual}, the last set was {expected}"));
+        var expected = sets.LastOrDefault();
+        checks.Add((Equals(actual, expected), $"{id}: {field} is {actual}, the last set was {expected}"));
     }
 
     /// <summary>Metadata at completion equals the start metadata with every merge applied to a dictionary, in order.</summary>
@@ -147,7 +147,7 @@ internal static class ReducerClaims
             var expected = last switch { Errored => SpanStatus.Error, SpanStatusSet { Status: not SpanStatus.Unset } x => x.Status, _ => SpanStatus.Ok };
             checks.Add((s.Status == expected, $"span {s.Id} ended {s.Status}, expected {expected} (last status event: {last?.GetType().Name ?? "none"})"));
             var lastError = mine.OfType<Errored>().Select(e => e.Error.Message).LastOrDefault();
-            var kept = s.Error.TryGet(out var error) ? error.Message : null;
+            var kept = s.Error is { } error ? error.Message : null;
             checks.Add((kept == lastError, $"span {s.Id} kept error {s.Error}, the last was {lastError}"));
         }
         foreach (var t in outputs.OfType<Output.TraceCompleted>().Select(o => o.Trace))

@@ -134,15 +134,15 @@ public sealed class ActivityTraceExporter : ITraceExporter
         {
             foreach (var span in ParentsFirst(trace.Spans))
             {
-                var parent = span.Parent.TryGet(out var p) && contexts.TryGetValue(p, out var c) ? c : root.Context;
+                var parent = span.Parent is { } p && contexts.TryGetValue(p, out var c) ? c : root.Context;
                 if (ReplaySpan(span, parent) is { } created) contexts[span.Id] = created;
             }
             foreach (var log in trace.Logs) AddLog(root, log);
-            if (trace.Status == TraceStatus.Error || trace.Error.IsSome)
+            if (trace.Status == TraceStatus.Error || trace.Error is not null)
             {
-                var message = trace.Error.TryGet(out var e) ? e.Message : "error";
+                var message = trace.Error is { } e ? e.Message : "error";
                 root.SetStatus(ActivityStatusCode.Error, message);
-                if (trace.Error.TryGet(out var info)) AddException(root, info, trace.EndedAt.IfNone(trace.StartedAt));
+                if (trace.Error is { } info) AddException(root, info, (trace.EndedAt ?? trace.StartedAt));
             }
         }
         finally
@@ -161,7 +161,7 @@ public sealed class ActivityTraceExporter : ITraceExporter
         {
             Activity.Current = null;
             ActivityContext parent =
-                span.Parent.TryGet(out var p) && contexts.TryGetValue(p, out var c) ? c
+                span.Parent is { } p && contexts.TryGetValue(p, out var c) ? c
                 : known is not null ? known.Root
                 : default;
             if (ReplaySpan(span, parent) is { } created) contexts[span.Id] = created;
@@ -177,10 +177,10 @@ public sealed class ActivityTraceExporter : ITraceExporter
         try
         {
             foreach (var log in span.Logs) AddLog(activity, log);
-            if (span.Status == SpanStatus.Error || span.Error.IsSome)
+            if (span.Status == SpanStatus.Error || span.Error is not null)
             {
-                activity.SetStatus(ActivityStatusCode.Error, span.Error.TryGet(out var e) ? e.Message : "error");
-                if (span.Error.TryGet(out var info)) AddException(activity, info, span.EndedAt.IfNone(span.StartedAt));
+                activity.SetStatus(ActivityStatusCode.Error, span.Error is { } e ? e.Message : "error");
+                if (span.Error is { } info) AddException(activity, info, (span.EndedAt ?? span.StartedAt));
             }
         }
         finally
@@ -190,9 +190,9 @@ public sealed class ActivityTraceExporter : ITraceExporter
         return activity.Context;
     }
 
-    static void Stop(Activity activity, DateTimeOffset started, Option<DateTimeOffset> ended)
+    static void Stop(Activity activity, DateTimeOffset started, DateTimeOffset? ended)
     {
-        var end = ended.IfNone(started).UtcDateTime;
+        var end = (ended ?? started).UtcDateTime;
         if (end == activity.StartTimeUtc) end = end.AddTicks(1);
         activity.SetEndTime(end);
         activity.Stop();
@@ -213,11 +213,11 @@ public sealed class ActivityTraceExporter : ITraceExporter
     {
         var all = spans.Where(s => s is not null).ToList();
         var ids = all.Select(s => s.Id).ToHashSet();
-        var children = all.Where(s => s.Parent.TryGet(out var p) && ids.Contains(p) && p != s.Id)
-            .ToLookup(s => s.Parent.IfNone(default(SpanId)));
+        var children = all.Where(s => s.Parent is { } p && ids.Contains(p) && p != s.Id)
+            .ToLookup(s => (s.Parent ?? default(SpanId)));
         var ordered = new List<Span>(all.Count);
         var seen = new System.Collections.Generic.HashSet<SpanId>();
-        var queue = new Queue<Span>(all.Where(s => !s.Parent.TryGet(out var p) || !ids.Contains(p) || p == s.Id)
+        var queue = new Queue<Span>(all.Where(s => s.Parent is not { } p || !ids.Contains(p) || p == s.Id)
             .OrderBy(s => s.StartedAt));
         while (true)
         {
@@ -243,10 +243,10 @@ public sealed class ActivityTraceExporter : ITraceExporter
             new("pandaprobe.trace.status", WireJson.Name(trace.Status)),
         };
         AddTraceContext(tags, trace.SessionId, trace.UserId);
-        if (trace.Environment.TryGet(out var environment)) tags.Add(new("pandaprobe.environment", environment));
-        if (trace.Release.TryGet(out var release)) tags.Add(new("pandaprobe.release", release));
+        if (trace.Environment is { } environment) tags.Add(new("pandaprobe.environment", environment));
+        if (trace.Release is { } release) tags.Add(new("pandaprobe.release", release));
         if (!trace.Tags.IsEmpty) tags.Add(new("pandaprobe.tags", trace.Tags.Where(t => t is not null).ToArray()));
-        if (trace.ParentTrace.TryGet(out var parent)) tags.Add(new("pandaprobe.parent_trace_id", parent.ToString()));
+        if (trace.ParentTrace is { } parent) tags.Add(new("pandaprobe.parent_trace_id", parent.ToString()));
         AddPayloads(tags, trace.Input, trace.Output);
         return tags;
     }
@@ -260,48 +260,48 @@ public sealed class ActivityTraceExporter : ITraceExporter
             new("pandaprobe.span.kind", WireJson.Name(span.Kind)),
             new("pandaprobe.span.status", WireJson.Name(span.Status)),
         };
-        if (span.Parent.TryGet(out var parent)) tags.Add(new("pandaprobe.parent_span_id", parent.ToString()));
+        if (span.Parent is { } parent) tags.Add(new("pandaprobe.parent_span_id", parent.ToString()));
         if (Operation(span.Kind) is { } operation) tags.Add(new("gen_ai.operation.name", operation));
         if (span.Kind == SpanKind.Tool) tags.Add(new("gen_ai.tool.name", span.Name));
         if (span.Kind == SpanKind.Agent) tags.Add(new("gen_ai.agent.name", span.Name));
-        if (span.Model.TryGet(out var model) && model is not null)
+        if (span.Model is { } model)
         {
             tags.Add(new("gen_ai.request.model", model));
             tags.Add(new("gen_ai.response.model", model));
         }
-        if (span.Tokens.TryGet(out var tokens) && tokens is not null)
+        if (span.Tokens is { } tokens)
         {
             if (tokens.Counts.ContainsKey(TokenUsage.PromptKey)) tags.Add(new("gen_ai.usage.input_tokens", tokens.Prompt));
             if (tokens.Counts.ContainsKey(TokenUsage.CompletionKey)) tags.Add(new("gen_ai.usage.output_tokens", tokens.Completion));
             tags.Add(new("pandaprobe.usage.total_tokens", tokens.Total));
         }
-        if (span.Cost.TryGet(out var cost) && cost is not null && cost.Components.ContainsKey(Cost.TotalKey))
+        if (span.Cost is { } cost && cost.Components.ContainsKey(Cost.TotalKey))
             tags.Add(new("pandaprobe.cost.total", cost.Total));
-        if (span.ModelParameters.TryGet(out var parameters))
+        if (span.ModelParameters is { } parameters)
             foreach (var name in NumericModelParameters)
                 if (parameters.Find(name).TryGet(out var value) && Number(value) is { } number)
                     tags.Add(new("gen_ai.request." + name, number));
-        if (span.CompletionStartTime.TryGet(out var first))
+        if (span.CompletionStartTime is { } first)
             tags.Add(new("pandaprobe.completion_start_time", WireJson.Timestamp(first)));
         AddPayloads(tags, span.Input, span.Output);
         return tags;
     }
 
-    static void AddTraceContext(List<KeyValuePair<string, object?>> tags, Option<string> session, Option<string> user)
+    static void AddTraceContext(List<KeyValuePair<string, object?>> tags, string? session, string? user)
     {
-        if (session.TryGet(out var s) && s is not null)
+        if (session is { } s)
         {
             tags.Add(new("pandaprobe.session_id", s));
             tags.Add(new("gen_ai.conversation.id", s));
         }
-        if (user.TryGet(out var u) && u is not null) tags.Add(new("pandaprobe.user_id", u));
+        if (user is { } u) tags.Add(new("pandaprobe.user_id", u));
     }
 
-    void AddPayloads(List<KeyValuePair<string, object?>> tags, Option<Payload> input, Option<Payload> output)
+    void AddPayloads(List<KeyValuePair<string, object?>> tags, Payload? input, Payload? output)
     {
         if (MaxPayloadLength == 0) return;
-        if (input.TryGet(out var i) && i is not null) tags.Add(new("pandaprobe.input", Cut(i.ToJson())));
-        if (output.TryGet(out var o) && o is not null) tags.Add(new("pandaprobe.output", Cut(o.ToJson())));
+        if (input is { } i) tags.Add(new("pandaprobe.input", Cut(i.ToJson())));
+        if (output is { } o) tags.Add(new("pandaprobe.output", Cut(o.ToJson())));
     }
 
     void AddLog(Activity activity, LogEntry? log)
@@ -315,7 +315,7 @@ public sealed class ActivityTraceExporter : ITraceExporter
     static void AddException(Activity activity, ErrorInfo error, DateTimeOffset at)
     {
         var tags = new ActivityTagsCollection { ["exception.message"] = error.Message ?? string.Empty };
-        if (error.Type.TryGet(out var type) && type is not null) tags["exception.type"] = type;
+        if (error.Type is { } type) tags["exception.type"] = type;
         activity.AddEvent(new ActivityEvent("exception", at, tags));
     }
 

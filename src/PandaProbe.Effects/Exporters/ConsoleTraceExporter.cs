@@ -49,10 +49,10 @@ public sealed class ConsoleTraceExporter : ITraceExporter
         var sb = new StringBuilder();
         var traces = batch.Traces.Where(t => t is not null).ToArray();
         var ids = traces.Select(t => t.Id).ToHashSet();
-        bool NestedHere(Trace t) => t.ParentTrace.TryGet(out var p) && p != t.Id && ids.Contains(p);
+        bool NestedHere(Trace t) => t.ParentTrace is { } p && p != t.Id && ids.Contains(p);
         foreach (var trace in traces.Where(t => !NestedHere(t)))
         {
-            var children = traces.Where(c => c.ParentTrace.TryGet(out var p) && p == trace.Id && c.Id != trace.Id).ToArray();
+            var children = traces.Where(c => c.ParentTrace is { } p && p == trace.Id && c.Id != trace.Id).ToArray();
             sb.Append(TraceTree.Render(trace, children));
         }
         foreach (var group in batch.LateSpans.Where(s => s is not null).GroupBy(s => s.Trace))

@@ -23,7 +23,7 @@ internal static class MessagesFormatCheck
         var count = 0;
         try
         {
-            if (trace.Input.IsSome || trace.Output.IsSome)
+            if (trace.Input is not null || trace.Output is not null)
             {
                 count += CheckValue(trace.Input, "trace input", trace, warn);
                 count += CheckValue(trace.Output, "trace output", trace, warn);
@@ -48,7 +48,7 @@ internal static class MessagesFormatCheck
     /// <returns>The number of warnings issued.</returns>
     public static int CheckSpan(Span span, Action<string> warn)
     {
-        if (span is null || warn is null || span.Kind != SpanKind.Llm || span.Input.IsNone && span.Output.IsNone) return 0;
+        if (span is null || warn is null || span.Kind != SpanKind.Llm || span.Input is null && span.Output is null) return 0;
         try
         {
             return CheckValue(span.Input, "LLM span input", span, warn)
@@ -62,9 +62,9 @@ internal static class MessagesFormatCheck
     }
 
     /// <summary>Checks one value of <paramref name="owner"/> (a trace or a span, named in the warning only when there is one).</summary>
-    static int CheckValue(Option<Payload> value, string label, object owner, Action<string> warn)
+    static int CheckValue(Payload? value, string label, object owner, Action<string> warn)
     {
-        if (!value.TryGet(out var payload) || payload is null) return 0;
+        if (value is not { } payload) return 0;
         var problems = MessagesFormat.Validate(payload, label);
         if (problems.Count == 0) return 0;
         var where = owner switch

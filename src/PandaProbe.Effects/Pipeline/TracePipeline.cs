@@ -182,7 +182,7 @@ internal sealed class TracePipeline : IAsyncDisposable
             case null:
                 break;
             case Output.TraceCompleted c:
-                if (completedSink is not null && c.Trace.ParentTrace.IsSome) Sink(c.Trace);
+                if (completedSink is not null && c.Trace.ParentTrace is not null) Sink(c.Trace);
                 if (writeAhead) stage.WriteAhead(c);   // opt-in: on disk before the caller goes on
                 Enqueue(c, folded);
                 break;

@@ -98,7 +98,7 @@ internal sealed class Redactor
         Output = Content(trace.Output),
         Metadata = Map(trace.Metadata),
         Params = Map(trace.Params),
-        Error = trace.Error.Map(Error),
+        Error = trace.Error is { } error ? Error(error) : null,
         Logs = Logs(trace.Logs),
         Spans = trace.Spans.Map(Apply).Strict(),
     };
@@ -110,20 +110,20 @@ internal sealed class Redactor
         Output = Content(span.Output),
         Metadata = Map(span.Metadata),
         Params = Map(span.Params),
-        ModelParameters = span.ModelParameters.Map(Map),
-        Error = span.Error.Map(Error),
+        ModelParameters = span.ModelParameters is { } parameters ? Map(parameters) : null,
+        Error = span.Error is { } error ? Error(error) : null,
         Logs = Logs(span.Logs),
     };
 
     /// <summary>The score as it may leave (its reason and metadata; its value is the evaluation itself).</summary>
     public Score Apply(Score score) => IsNone ? score : score with
     {
-        Reason = score.Reason.Map(Text),
+        Reason = score.Reason is { } reason ? Text(reason) : null,
         Metadata = Map(score.Metadata),
     };
 
-    Option<Payload> Content(Option<Payload> value) =>
-        mode == ContentMode.MetadataOnly ? None : value.Map(Value);
+    Payload? Content(Payload? value) =>
+        mode == ContentMode.MetadataOnly || value is null ? null : Value(value);
 
     Seq<LogEntry> Logs(Seq<LogEntry> logs) =>
         mode == ContentMode.MetadataOnly || logs.IsEmpty ? default : logs.Map(l => l with { Data = Value(l.Data) }).Strict();

@@ -82,11 +82,11 @@ internal static class WireJson
         WriteString(w, "name", trace.Name);
         w.WriteString("status", Name(trace.Status));
         w.WriteString("started_at", Timestamp(trace.StartedAt));
-        if (trace.Input.TryGet(out var input)) WritePayload(w, "input", input);
-        if (trace.Output.TryGet(out var output)) WritePayload(w, "output", output);
-        WriteMetadata(w, trace.Metadata, trace.Params, trace.Logs, OrNull(trace.Error), errorMessageInMetadata: true,
-            trace.ParentTrace.TryGet(out var parentTrace) ? parentTrace : null);
-        if (trace.EndedAt.TryGet(out var ended)) w.WriteString("ended_at", Timestamp(ended));
+        if (trace.Input is { } input) WritePayload(w, "input", input);
+        if (trace.Output is { } output) WritePayload(w, "output", output);
+        WriteMetadata(w, trace.Metadata, trace.Params, trace.Logs, trace.Error, errorMessageInMetadata: true,
+            trace.ParentTrace);
+        if (trace.EndedAt is { } ended) w.WriteString("ended_at", Timestamp(ended));
         WriteOptionalString(w, "session_id", trace.SessionId);
         WriteOptionalString(w, "user_id", trace.UserId);
         if (!trace.Tags.IsEmpty)
@@ -122,27 +122,27 @@ internal static class WireJson
     {
         w.WriteStartObject();
         w.WriteString("span_id", span.Id.ToString());
-        if (span.Parent.TryGet(out var parent)) w.WriteString("parent_span_id", parent.ToString());
+        if (span.Parent is { } parent) w.WriteString("parent_span_id", parent.ToString());
         WriteString(w, "name", span.Name);
         w.WriteString("kind", Name(span.Kind));
         w.WriteString("status", Name(span.Status));
-        if (span.Input.TryGet(out var input)) WritePayload(w, "input", input);
-        if (span.Output.TryGet(out var output)) WritePayload(w, "output", output);
+        if (span.Input is { } input) WritePayload(w, "input", input);
+        if (span.Output is { } output) WritePayload(w, "output", output);
         WriteOptionalString(w, "model", span.Model);
-        if (span.Tokens.TryGet(out var tokens) && tokens is not null)
+        if (span.Tokens is { } tokens)
         {
             w.WriteStartObject("token_usage");
             foreach (var (key, count) in tokens.Counts) w.WriteNumber(JsonText.Storable(key), count);
             w.WriteEndObject();
         }
-        var error = OrNull(span.Error);
+        var error = span.Error;
         WriteMetadata(w, span.Metadata, span.Params, span.Logs, error, errorMessageInMetadata: false, parentTrace: null);
         w.WriteString("started_at", Timestamp(span.StartedAt));
-        if (span.EndedAt.TryGet(out var ended)) w.WriteString("ended_at", Timestamp(ended));
+        if (span.EndedAt is { } ended) w.WriteString("ended_at", Timestamp(ended));
         if (error is not null) WriteString(w, "error", error.Message ?? string.Empty);
-        if (span.CompletionStartTime.TryGet(out var first)) w.WriteString("completion_start_time", Timestamp(first));
-        if (span.ModelParameters.TryGet(out var parameters)) WritePayloadObject(w, "model_parameters", parameters);
-        if (span.Cost.TryGet(out var cost) && cost is not null)
+        if (span.CompletionStartTime is { } first) w.WriteString("completion_start_time", Timestamp(first));
+        if (span.ModelParameters is { } parameters) WritePayloadObject(w, "model_parameters", parameters);
+        if (span.Cost is { } cost)
         {
             w.WriteStartObject("cost");
             foreach (var (key, value) in cost.Components)
@@ -168,7 +168,7 @@ internal static class WireJson
         WriteString(w, "value", score.Value ?? string.Empty);
         w.WriteString("data_type", Name(score.DataType));
         w.WriteString("source", ScoreSource);
-        if (score.Reason.TryGet(out var reason) && reason is not null) WriteString(w, "reason", reason);
+        if (score.Reason is { } reason) WriteString(w, "reason", reason);
         if (!score.Metadata.IsEmpty) WritePayloadObject(w, "metadata", score.Metadata);
     }
 
@@ -276,7 +276,7 @@ internal static class WireJson
         Utf8JsonWriter w, Map<string, Payload> user, Map<string, Payload> parameters, Seq<LogEntry> logs,
         ErrorInfo? error, bool errorMessageInMetadata, TraceId? parentTrace)
     {
-        var hasErrorKeys = error is not null && (errorMessageInMetadata || error.Type.IsSome || !error.Data.IsEmpty);
+        var hasErrorKeys = error is not null && (errorMessageInMetadata || error.Type is not null || !error.Data.IsEmpty);
         if (user.IsEmpty && parameters.IsEmpty && logs.IsEmpty && !hasErrorKeys && parentTrace is null) return;
         w.WriteStartObject("metadata");
         foreach (var (key, value) in user) WritePayload(w, key, value);
@@ -297,19 +297,16 @@ internal static class WireJson
         if (error is not null)
         {
             if (errorMessageInMetadata && !user.ContainsKey(ErrorKey)) WriteString(w, ErrorKey, error.Message ?? string.Empty);
-            if (error.Type.TryGet(out var type) && type is not null && !user.ContainsKey(ErrorTypeKey)) WriteString(w, ErrorTypeKey, type);
+            if (error.Type is { } type && !user.ContainsKey(ErrorTypeKey)) WriteString(w, ErrorTypeKey, type);
             if (!error.Data.IsEmpty && !user.ContainsKey(ErrorDataKey)) WritePayloadObject(w, ErrorDataKey, error.Data);
         }
         if (parentTrace is { } parent && !user.ContainsKey(ParentTraceKey)) w.WriteString(ParentTraceKey, parent.ToString());
         w.WriteEndObject();
     }
 
-    // Option.Match refuses a null result in LanguageExt 3.4.13, so go through TryGet.
-    static ErrorInfo? OrNull(Option<ErrorInfo> error) => error.TryGet(out var e) ? e : null;
-
-    static void WriteOptionalString(Utf8JsonWriter w, string name, Option<string> value)
+    static void WriteOptionalString(Utf8JsonWriter w, string name, string? value)
     {
-        if (value.TryGet(out var v) && v is not null) WriteString(w, name, v);
+        if (value is not null) WriteString(w, name, value);
     }
 
     static void WriteString(Utf8JsonWriter w, string name, string value) => w.WriteString(name, JsonText.Storable(value ?? string.Empty));

@@ -51,7 +51,7 @@ internal static class WireReader
             Status = status,
             StatusIsExplicit = ended is null ? status != TraceStatus.Running : status != TraceStatus.Completed,
             StartedAt = RequiredTimestamp(e, "started_at", "trace"),
-            EndedAt = ended is { } end ? Some(end) : None,
+            EndedAt = ended,
             Input = OptionalPayload(e, "input"),
             Output = OptionalPayload(e, "output"),
             Metadata = metadata.Payloads,
@@ -61,7 +61,7 @@ internal static class WireReader
             Environment = OptionalText(e, "environment", "trace"),
             Release = OptionalText(e, "release", "trace"),
             Error = error,
-            ParentTrace = parent,
+            ParentTrace = parent.ToNullableValue(),
             Params = parameters.IfNone(Map<string, Payload>()),
             Logs = logs.IfNone(Seq<LogEntry>()),
         };
@@ -126,21 +126,21 @@ internal static class WireReader
         {
             Id = OptionalGuid(e, "span_id", path) is { } g ? new SpanId(g) : SpanId.New(),
             Trace = trace,
-            Parent = OptionalGuid(e, "parent_span_id", path) is { } p ? Some(new SpanId(p)) : None,
+            Parent = OptionalGuid(e, "parent_span_id", path) is { } p ? new SpanId(p) : null,
             Name = RequiredName(e, path),
             Kind = OptionalString(e, "kind", path) is { } k ? ParseKind(k, path + ".kind") : SpanKind.Other,
             Status = OptionalString(e, "status", path) is { } s ? ParseSpanStatus(s, path + ".status") : SpanStatus.Unset,
             StartedAt = RequiredTimestamp(e, "started_at", path),
-            EndedAt = ended is { } end ? Some(end) : None,
+            EndedAt = ended,
             Input = OptionalPayload(e, "input"),
             Output = OptionalPayload(e, "output"),
             Model = OptionalText(e, "model", path),
-            Tokens = Optional(e, "token_usage") is { } tokens ? Some(Tokens(tokens, path + ".token_usage")) : None,
-            Cost = Optional(e, "cost") is { } cost ? Some(Cost(cost, path + ".cost")) : None,
+            Tokens = Optional(e, "token_usage") is { } tokens ? Tokens(tokens, path + ".token_usage") : null,
+            Cost = Optional(e, "cost") is { } cost ? Cost(cost, path + ".cost") : null,
             ModelParameters = Optional(e, "model_parameters") is { } mp
-                ? Some(mp.ValueKind == JsonValueKind.Object ? PayloadMap(mp, path + ".model_parameters") : throw Fail(path + ".model_parameters", "expected an object"))
-                : None,
-            CompletionStartTime = first is { } f ? Some(f) : None,
+                ? mp.ValueKind == JsonValueKind.Object ? PayloadMap(mp, path + ".model_parameters") : throw Fail(path + ".model_parameters", "expected an object")
+                : null,
+            CompletionStartTime = first,
             Error = error,
             Metadata = metadata.Payloads,
             Params = parameters.IfNone(Map<string, Payload>()),
@@ -198,23 +198,23 @@ internal static class WireReader
         return Some(value);
     }
 
-    static Option<ErrorInfo> TakeError(ref MetadataBag metadata, JsonElement body, bool trace)
+    static ErrorInfo? TakeError(ref MetadataBag metadata, JsonElement body, bool trace)
     {
         string message;
         if (trace)
         {
             var taken = Take(ref metadata, WireJson.ErrorKey, v => v.ValueKind == JsonValueKind.String, v => v.GetString()!);
-            if (!taken.TryGet(out message)) return None;
+            if (!taken.TryGet(out message)) return null;
         }
         else
         {
-            if (Optional(body, "error") is not { } error) return None;
+            if (Optional(body, "error") is not { } error) return null;
             if (error.ValueKind != JsonValueKind.String) throw Fail("span.error", "expected a string");
             message = error.GetString()!;
         }
         var type = Take(ref metadata, WireJson.ErrorTypeKey, v => v.ValueKind == JsonValueKind.String, v => v.GetString()!);
         var data = Take(ref metadata, WireJson.ErrorDataKey, v => v.ValueKind == JsonValueKind.Object, v => PayloadMap(v, "error_data"));
-        return Some(new ErrorInfo(message, type, data.IfNone(Map<string, Payload>())));
+        return new ErrorInfo(message, type.ToNullable(), data.IfNone(Map<string, Payload>()));
     }
 
     static bool IsLogArray(JsonElement v)
@@ -265,8 +265,7 @@ internal static class WireReader
         { } v => throw Fail($"{path}.{name}", $"expected a string, found {v.ValueKind}"),
     };
 
-    static Option<string> OptionalText(JsonElement e, string name, string path) =>
-        OptionalString(e, name, path) is { } s ? Some(s) : None;
+    static string? OptionalText(JsonElement e, string name, string path) => OptionalString(e, name, path);
 
     static Guid? OptionalGuid(JsonElement e, string name, string path)
     {
@@ -286,8 +285,8 @@ internal static class WireReader
     static DateTimeOffset? OptionalTimestamp(JsonElement e, string name, string path) =>
         Optional(e, name) is { } v ? ParseTimestamp(v, $"{path}.{name}") : null;
 
-    static Option<Payload> OptionalPayload(JsonElement e, string name) =>
-        Optional(e, name) is { } v ? Some(ToPayload(v)) : None;
+    static Payload? OptionalPayload(JsonElement e, string name) =>
+        Optional(e, name) is { } v ? ToPayload(v) : null;
 
     /// <summary>A payload for any JSON value: strings as text, everything else as compact JSON text.</summary>
     public static Payload ToPayload(JsonElement v) => v.ValueKind switch

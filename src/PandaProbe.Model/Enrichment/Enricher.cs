@@ -49,7 +49,7 @@ internal sealed record Enricher(PriceCatalog? Prices, string? Environment, strin
     /// </summary>
     static Trace Budget(Trace trace, ref Seq<string> adjusted)
     {
-        static long Size(Option<Payload> p) => p.TryGet(out var v) && v is not null ? v.Value.Length : 0;
+        static long Size(Payload? p) => p?.Value.Length ?? 0;
         static long SizeOf(Span s) => Size(s.Input) + Size(s.Output);
         var total = Size(trace.Input) + Size(trace.Output);
         var over = false;
@@ -80,17 +80,15 @@ internal sealed record Enricher(PriceCatalog? Prices, string? Environment, strin
         static Span Cut(Span s, int share) => s with { Input = CutPayload(s.Input, share), Output = CutPayload(s.Output, share) };
     }
 
-    static Option<Payload> CutPayload(Option<Payload> payload, int share) =>
-        payload.TryGet(out var p) && p is not null && p.Value.Length > share
-            ? Some(Payload.Text(Limits.Truncate(p.Value, share)))
-            : payload;
+    static Payload? CutPayload(Payload? payload, int share) =>
+        payload is { } p && p.Value.Length > share ? Payload.Text(Limits.Truncate(p.Value, share)) : payload;
 
     /// <summary>One span (a late span, or a span a processor sees) enriched.</summary>
     public Enriched<Span> Span(Span span)
     {
         var adjusted = default(Seq<string>);
         var fitted = Fit(CostCalculator.Apply(Prices, span), ref adjusted);
-        var size = (fitted.Input.TryGet(out var i) ? i.Value.Length : 0L) + (fitted.Output.TryGet(out var o) ? o.Value.Length : 0L);
+        var size = (fitted.Input is { } i ? i.Value.Length : 0L) + (fitted.Output is { } o ? o.Value.Length : 0L);
         if (size > Limits.MaxSpanPayloadChars)
         {
             fitted = fitted with
@@ -126,12 +124,12 @@ internal sealed record Enricher(PriceCatalog? Prices, string? Environment, strin
     }
 
     Trace Stamp(Trace trace) =>
-        trace.Environment.IsSome && trace.Release.IsSome || Environment is null && Release is null
+        trace.Environment is not null && trace.Release is not null || Environment is null && Release is null
             ? trace
             : trace with
             {
-                Environment = trace.Environment.IsSome || Environment is null ? trace.Environment : Some(Environment),
-                Release = trace.Release.IsSome || Release is null ? trace.Release : Some(Release),
+                Environment = trace.Environment ?? Environment,
+                Release = trace.Release ?? Release,
             };
 
     static Trace Fit(Trace trace, ref Seq<string> adjusted)
@@ -154,8 +152,8 @@ internal sealed record Enricher(PriceCatalog? Prices, string? Environment, strin
     {
         var name = FitName(span.Name, "span name", ref adjusted);
         var model = FitShort(span.Model, "model", ref adjusted);
-        var cost = span.Cost.TryGet(out var c) && c.Components.Exists(static kv => !double.IsFinite(kv.Value)) ? Some(new Cost(c.Components.Filter(double.IsFinite))) : span.Cost;
-        return ReferenceEquals(name, span.Name) && !model.Changed && cost.Equals(span.Cost)
+        var cost = span.Cost is { } c && c.Components.Exists(static kv => !double.IsFinite(kv.Value)) ? new Cost(c.Components.Filter(double.IsFinite)) : span.Cost;
+        return ReferenceEquals(name, span.Name) && !model.Changed && ReferenceEquals(cost, span.Cost)
             ? span
             : span with { Name = name, Model = model.Value, Cost = cost };
     }
@@ -170,10 +168,10 @@ internal sealed record Enricher(PriceCatalog? Prices, string? Environment, strin
         return fitted;
     }
 
-    static (Option<string> Value, bool Changed) FitShort(Option<string> value, string field, ref Seq<string> adjusted)
+    static (string? Value, bool Changed) FitShort(string? value, string field, ref Seq<string> adjusted)
     {
-        if (!value.TryGet(out var text) || text is null || text.Length <= Limits.MaxShortTextLength) return (value, false);
+        if (value is not { } text || text.Length <= Limits.MaxShortTextLength) return (value, false);
         adjusted = adjusted.Add($"{field}: truncated from {text.Length} to {Limits.MaxShortTextLength} characters");
-        return (Some(Limits.ShortText(text)), true);
+        return (Limits.ShortText(text), true);
     }
 }

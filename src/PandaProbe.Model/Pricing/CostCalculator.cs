@@ -99,12 +99,12 @@ internal static class CostCalculator
     /// <param name="span">The span to price.</param>
     public static Span Apply(PriceCatalog? catalog, Span span)
     {
-        if (catalog is null || span is null || span.Cost.IsSome) return span!;
-        if (!span.Model.TryGet(out var model) || !span.Tokens.TryGet(out var tokens)) return span;
+        if (catalog is null || span is null || span.Cost is not null) return span!;
+        if (span.Model is not { } model || span.Tokens is not { } tokens) return span;
         if (!catalog.Resolve(model).TryGet(out var hit)) return span;
         return span with
         {
-            Cost = Some(Compute(hit.Price, tokens)),
+            Cost = Compute(hit.Price, tokens),
             Metadata = span.Metadata
                 .AddOrUpdate(CostSourceKey, Payload.Text(CatalogSource))
                 .AddOrUpdate(CatalogVersionKey, Payload.Text(catalog.Version))

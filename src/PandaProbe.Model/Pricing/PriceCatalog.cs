@@ -77,10 +77,13 @@ public sealed class PriceCatalog
 
     /// <summary>The price of a reported model name (see the remarks for how names resolve), or none.</summary>
     /// <param name="model">The model name as reported by the provider; <c>null</c> or blank gives none.</param>
-    public Option<ModelPrice> Find(string? model) => Resolve(model).Map(r => r.Price);
+    internal Option<ModelPrice> Find(string? model) => Resolve(model).Map(r => r.Price);
 
-    /// <summary>The <c>TryGet</c> form of <see cref="Find"/>, for callers that do not use LanguageExt.</summary>
-    /// <param name="model">The model name as reported by the provider.</param>
+    /// <summary>
+    /// The price of a reported model name (resolved case-insensitively, without provider prefixes and release
+    /// suffixes, then by the longest family prefix), when the catalogue has one.
+    /// </summary>
+    /// <param name="model">The model name as reported by the provider; <c>null</c> or blank finds nothing.</param>
     /// <param name="price">The price when found.</param>
     public bool TryFind(string? model, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ModelPrice? price)
     {
@@ -91,7 +94,7 @@ public sealed class PriceCatalog
 
     /// <summary>The catalogue name a reported model name resolves to and its price, or none.</summary>
     /// <param name="model">The model name as reported by the provider; <c>null</c> or blank gives none.</param>
-    public Option<(string Name, ModelPrice Price)> Resolve(string? model)
+    internal Option<(string Name, ModelPrice Price)> Resolve(string? model)
     {
         var candidates = ModelNames.Candidates(model);
         foreach (var candidate in candidates)

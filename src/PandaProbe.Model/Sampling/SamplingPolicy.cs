@@ -50,7 +50,7 @@ internal sealed record SamplingPolicy(double Ratio, bool KeepErrors, TimeSpan? K
         if (KeepErrors && (trace.Status == TraceStatus.Error || trace.Spans.Exists(static s => s.Status == SpanStatus.Error)))
             return SampleDecision.KeptByRule;
         if (KeepSlowerThan is { } slow && trace.Duration.Exists(d => d >= slow)) return SampleDecision.KeptByRule;
-        if (KeepCostlierThan is { } costly && trace.Spans.Sum(static s => s.Cost.Map(static c => c.Total).IfNone(0d)) >= costly)
+        if (KeepCostlierThan is { } costly && trace.Spans.Sum(static s => (s.Cost?.Total ?? 0d)) >= costly)
             return SampleDecision.KeptByRule;
         return SampleDecision.Dropped;
     }

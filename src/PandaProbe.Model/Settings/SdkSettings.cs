@@ -21,9 +21,9 @@ internal sealed record SdkSettings
     /// <summary>The platform's base URL without a trailing slash (a path prefix is kept). Default: <see cref="DefaultEndpoint"/>.</summary>
     public string Endpoint { get; init; } = DefaultEndpoint;
     /// <summary>The environment stamped on traces that have none. Default: none.</summary>
-    public Option<string> Environment { get; init; }
+    public string? Environment { get; init; }
     /// <summary>The release stamped on traces that have none. Default: none.</summary>
-    public Option<string> Release { get; init; }
+    public string? Release { get; init; }
     /// <summary>Whether tracing is on. Default: <c>true</c>.</summary>
     public bool Enabled { get; init; } = true;
     /// <summary>How many items are gathered before a send (≤ 0: each item at once). Default: 10.</summary>
@@ -74,8 +74,8 @@ internal sealed record SdkSettings
         builder.Append(", ProjectName = ").Append(ProjectName.IfNone("None"));
         builder.Append(", Endpoint = ").Append(Endpoint);
         builder.Append(", Enabled = ").Append(Enabled);
-        builder.Append(", Environment = ").Append(Environment.IfNone("None"));
-        builder.Append(", Release = ").Append(Release.IfNone("None"));
+        builder.Append(", Environment = ").Append(Environment ?? "None");
+        builder.Append(", Release = ").Append(Release ?? "None");
         builder.Append(", BatchSize = ").Append(BatchSize);
         builder.Append(", FlushInterval = ").Append(FlushInterval);
         builder.Append(", MaxQueueSize = ").Append(MaxQueueSize);
@@ -236,8 +236,8 @@ internal sealed record SdkSettings
             ApiKey = apiKey,
             ProjectName = project.Map(p => p.Trim()),
             Endpoint = endpoint.IfNone(DefaultEndpoint),
-            Environment = Text(o.Environment, SettingNames.Environment),
-            Release = Text(o.Release, SettingNames.Release),
+            Environment = Text(o.Environment, SettingNames.Environment).ToNullable(),
+            Release = Text(o.Release, SettingNames.Release).ToNullable(),
             Enabled = enabled,
             BatchSize = Int(o.BatchSize, nameof(BatchSize), SettingNames.BatchSize, d.BatchSize, 1),
             FlushInterval = Duration(o.FlushInterval, nameof(FlushInterval), SettingNames.FlushInterval, d.FlushInterval, allowZero: false),

@@ -27,8 +27,8 @@ internal static class TraceSummaries
         var spans = trace.Spans.Map(s => CostCalculator.Apply(catalog, s)).ToArray();
 
         var models = spans
-            .Where(s => s.Model.IsSome)
-            .GroupBy(s => s.Model.IfNone(string.Empty), StringComparer.Ordinal)
+            .Where(s => s.Model is not null)
+            .GroupBy(s => (s.Model ?? string.Empty), StringComparer.Ordinal)
             .ToDictionary(
                 g => g.Key,
                 g =>
@@ -46,7 +46,7 @@ internal static class TraceSummaries
         {
             TraceId = trace.Id.ToString(),
             Name = trace.Name,
-            ParentTraceId = trace.ParentTrace.TryGet(out var parent) ? parent.ToString() : null,
+            ParentTraceId = trace.ParentTrace is { } parent ? parent.ToString() : null,
             Status = trace.Status,
             SpanCount = spans.LongLength,
             ErrorCount = spans.LongCount(s => s.Status == SpanStatus.Error) + (trace.Status == TraceStatus.Error ? 1 : 0),
@@ -55,7 +55,7 @@ internal static class TraceSummaries
             TotalTokens = Add(promptTokens, completionTokens),
             Cost = cost,
             CostWithChildren = Money.Sum(kids.Select(k => k.CostWithChildren).Prepend(cost)),
-            Duration = trace.Duration.TryGet(out var duration) ? duration : null,
+            Duration = trace.Duration is { } duration ? duration : null,
             Models = models,
             Children = kids,
         };
@@ -89,7 +89,7 @@ internal static class TraceSummaries
     static long Add(long a, long b) => a > long.MaxValue - b ? long.MaxValue : a + b;
     static long SumOf(IEnumerable<Span> spans, Func<Span, long> count) => spans.Aggregate(0L, (acc, s) => Add(acc, count(s)));
 
-    static long Prompt(Span s) => s.Tokens.Map(t => Math.Max(0L, t.Prompt)).IfNone(0L);
-    static long Completion(Span s) => s.Tokens.Map(t => Math.Max(0L, t.Completion)).IfNone(0L);
-    static double CostOf(Span s) => s.Cost.Map(c => c.Total).IfNone(0d);
+    static long Prompt(Span s) => (s.Tokens is { } t ? Math.Max(0L, t.Prompt) : 0L);
+    static long Completion(Span s) => (s.Tokens is { } t ? Math.Max(0L, t.Completion) : 0L);
+    static double CostOf(Span s) => (s.Cost?.Total ?? 0d);
 }

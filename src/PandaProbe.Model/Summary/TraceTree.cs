@@ -42,8 +42,8 @@ internal static class TraceTree
     }
 
     internal static ILookup<TraceId, Trace> ChildrenByParent(IEnumerable<Trace>? traces) =>
-        (traces ?? []).Where(t => t is not null && t.ParentTrace.IsSome)
-            .ToLookup(t => t.ParentTrace.IfNone(default(TraceId)));
+        (traces ?? []).Where(t => t is not null && t.ParentTrace is not null)
+            .ToLookup(t => (t.ParentTrace ?? default(TraceId)));
 
     internal static IEnumerable<Trace> ChildrenOf(ILookup<TraceId, Trace> byParent, TraceId id) =>
         byParent[id].Where(t => t.Id != id).GroupBy(t => t.Id).Select(g => g.First()).OrderBy(t => t.StartedAt);
@@ -57,7 +57,7 @@ internal static class TraceTree
     {
         var ended = trace.Spans.Map(s => s.Id).ToHashSet();
         var spansByParent = trace.Spans
-            .ToLookup(s => s.Parent.TryGet(out var p) && ended.Contains(p) ? p : (SpanId?)null);
+            .ToLookup(s => s.Parent is { } p && ended.Contains(p) ? p : (SpanId?)null);
         var subTraces = ChildrenOf(byParent, trace.Id).Where(t => !path.Contains(t.Id));
 
         void WriteChildren(IEnumerable<Node> nodes, string prefix)
@@ -91,8 +91,8 @@ internal static class TraceTree
         $"Agent Run: {t.Name}  [{Seconds(t.Duration)}]" + (t.Status == TraceStatus.Error ? ErrorMark(t.Error) : string.Empty);
 
     /// <summary><c>  ERROR</c>, followed by the error's message on one line when there is one.</summary>
-    static string ErrorMark(Option<ErrorInfo> error) =>
-        error.TryGet(out var e) && !string.IsNullOrWhiteSpace(e.Message) ? "  ERROR: " + e.Message.ReplaceLineEndings(" ") : "  ERROR";
+    static string ErrorMark(ErrorInfo? error) =>
+        error is { } e && !string.IsNullOrWhiteSpace(e.Message) ? "  ERROR: " + e.Message.ReplaceLineEndings(" ") : "  ERROR";
 
     static string SpanLine(Span s)
     {
@@ -106,16 +106,16 @@ internal static class TraceTree
             SpanKind.Chain => "Chain",
             _ => "Span",
         };
-        var name = s.Kind == SpanKind.Llm && s.Model.TryGet(out var model) && ModelNames.Family(model) is { Length: > 0 } family
+        var name = s.Kind == SpanKind.Llm && s.Model is { } model && ModelNames.Family(model) is { Length: > 0 } family
             ? family
             : s.Name;
         var sb = new StringBuilder($"{label}: {name}  [{Seconds(s.Duration)}]");
-        if (s.Tokens.TryGet(out var tokens)) sb.Append(CultureInfo.InvariantCulture, $"  in={tokens.Prompt} out={tokens.Completion}");
-        if (s.Cost.TryGet(out var cost)) sb.Append("  ").Append(Money.Format(cost.Total));
+        if (s.Tokens is { } tokens) sb.Append(CultureInfo.InvariantCulture, $"  in={tokens.Prompt} out={tokens.Completion}");
+        if (s.Cost is { } cost) sb.Append("  ").Append(Money.Format(cost.Total));
         if (s.Status == SpanStatus.Error) sb.Append(ErrorMark(s.Error));
         return sb.ToString();
     }
 
-    static string Seconds(Option<TimeSpan> duration) =>
-        duration.Match(d => d.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + "s", () => "running");
+    static string Seconds(TimeSpan? duration) =>
+        duration is { } d ? d.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + "s" : "running";
 }

@@ -56,7 +56,7 @@ internal sealed record ClientSetup(
         var r = options.Redaction;
         var redactor = new Redactor(settings.ContentMode, r.KeyNames, r.MaskEmails, r.MaskCardNumbers, r.MaskApiKeys, r.Patterns, r.Custom);
         var policy = new SamplingPolicy(settings.SampleRate, sampling.KeepErrors, sampling.KeepSlowerThan, sampling.KeepCostlierThan);
-        return new ClientSetup(settings.Enabled, settings.Environment.ToNullable(), settings.Release.ToNullable(),
+        return new ClientSetup(settings.Enabled, settings.Environment, settings.Release,
             settings.Debug, pipeline, exporters, time, options.Scheduler, options.RegisterProcessExitHandler, settings.ShutdownDeadline, notice,
             redactor, policy, options.FlushOnDispose ? options.FlushOnDisposeTimeout : null);
     }

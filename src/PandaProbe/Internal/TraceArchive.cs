@@ -20,7 +20,7 @@ internal sealed class TraceArchive
     /// <summary>Keeps <paramref name="trace"/> when it is a sub-agent trace (it has a parent trace).</summary>
     public void Add(Trace trace)
     {
-        if (trace is null || trace.ParentTrace.IsNone || ring.Length == 0) return;
+        if (trace is null || trace.ParentTrace is null || ring.Length == 0) return;
         var slot = (Interlocked.Increment(ref next) - 1) % ring.Length;
         Volatile.Write(ref ring[slot], trace);
     }
@@ -41,7 +41,7 @@ internal sealed class TraceArchive
         var start = Interlocked.Read(ref next);   // the oldest slot first, so children come in completion order
         for (var k = 0; k < ring.Length; k++)
             if (Volatile.Read(ref ring[(start + k) % ring.Length]) is { } t) kept.Add(t);
-        var byParent = kept.GroupBy(t => t.ParentTrace.ToNullableValue()!.Value).ToDictionary(g => g.Key, g => g.ToList());
+        var byParent = kept.GroupBy(t => t.ParentTrace!.Value).ToDictionary(g => g.Key, g => g.ToList());
         var result = new List<Trace>();
         var seen = new HashSet<TraceId> { root };
         var pending = new Queue<TraceId>([root]);

@@ -80,7 +80,7 @@ public class ReadmeIntegrationExamples
         await host.StopAsync();
 
         var trace = Assert.Single(exporter.Traces);
-        Assert.Equal("production", trace.Environment.IfNone(""));
+        Assert.Equal("production", (trace.Environment ?? ""));
         Assert.True(exporter.IsShutdown);
     }
 

@@ -16,7 +16,7 @@ public static class Traces
         return new Trace
         {
             Id = id, Name = name, Status = TraceStatus.Completed, StartedAt = Start, EndedAt = Start.AddSeconds(2),
-            Input = Some(Payload.Json("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")),
+            Input = Payload.Json("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"),
             Spans = Enumerable.Range(0, spans).Select(i => SpanOf(id, i)).ToArray().ToSeq(),
         };
     }
@@ -30,5 +30,5 @@ public static class Traces
 
     /// <summary>A score of <paramref name="trace"/>.</summary>
     public static Score ScoreOf(TraceId trace, string value = "0.9", ScoreDataType type = ScoreDataType.Numeric) =>
-        new(trace, "quality", value, type, Some("looks right"), Map<string, Payload>());
+        new(trace, "quality", value, type, "looks right", Map<string, Payload>());
 }

@@ -49,19 +49,19 @@ internal static class Reference
         {
             Id = id,
             Trace = start.Trace,
-            Parent = Optional(start.Parent),
+            Parent = start.Parent,
             Name = start.Name ?? string.Empty,
             Kind = start.Kind,
             StartedAt = start.At,
-            EndedAt = Some(Max(start.At, end.At)),
+            EndedAt = Max(start.At, end.At),
             Status = status == SpanStatus.Unset ? SpanStatus.Ok : status,
-            Model = model is null ? None : Some(model),
+            Model = model,
             Input = Last(mine.OfType<InputSet>().Select(e => e.Input)),
             Output = Last(mine.OfType<OutputSet>().Select(e => e.Output)),
             Tokens = Last(mine.OfType<TokensSet>().Select(e => e.Tokens)),
             Cost = Last(mine.OfType<CostSet>().Select(e => e.Cost)),
-            ModelParameters = Last(mine.OfType<ModelParametersSet>().Select(e => e.Parameters)),
-            CompletionStartTime = Last(mine.OfType<CompletionStartSet>().Select(e => e.CompletionStart)),
+            ModelParameters = LastValue(mine.OfType<ModelParametersSet>().Select(e => e.Parameters)),
+            CompletionStartTime = LastValue(mine.OfType<CompletionStartSet>().Select(e => e.CompletionStart)),
             Error = Last(mine.OfType<Errored>().Select(e => e.Error)),
             Metadata = DictionaryFold(start.Metadata, mine.OfType<MetadataMerged>().Select(m => (m.Metadata, false))),
             Params = DictionaryFold(default, mine.OfType<ParamsRegistered>().Select(p => (p.Params, p.Overwrite))),
@@ -78,7 +78,7 @@ internal static class Reference
             Id = start.Trace,
             Name = start.Name ?? string.Empty,
             StartedAt = start.At,
-            EndedAt = Some(Max(start.At, end.At)),
+            EndedAt = Max(start.At, end.At),
             Status = statusEvent switch { Errored => TraceStatus.Error, TraceStatusSet s => s.Status, _ => TraceStatus.Completed },
             StatusIsExplicit = statusEvent is not null,
             Input = Last(mine.OfType<InputSet>().Select(e => e.Input).Prepend(start.Input).OfType<Payload>()),
@@ -87,12 +87,12 @@ internal static class Reference
             Params = DictionaryFold(default, mine.OfType<ParamsRegistered>().Select(p => (p.Params, p.Overwrite))),
             Logs = mine.OfType<Logged>().Select(l => new LogEntry(l.At, l.Data)).ToSeq().Strict(),
             Error = Last(mine.OfType<Errored>().Select(e => e.Error)),
-            SessionId = Short(start.SessionId),
-            UserId = Short(start.UserId),
-            Environment = Short(start.Environment),
-            Release = Short(start.Release),
+            SessionId = start.SessionId,
+            UserId = start.UserId,
+            Environment = start.Environment,
+            Release = start.Release,
             Tags = start.Tags,
-            ParentTrace = Optional(start.ParentTrace),
+            ParentTrace = start.ParentTrace,
         };
     }
 
@@ -108,11 +108,9 @@ internal static class Reference
         return d.Aggregate(Map<string, Payload>(), (m, kv) => m.AddOrUpdate(kv.Key, kv.Value));
     }
 
-    static Option<T> Last<T>(IEnumerable<T> values) => values.Select(Some).DefaultIfEmpty(None).Last();
+    static T? Last<T>(IEnumerable<T> values) where T : class => values.LastOrDefault();
 
-    static Option<string> Short(string? value) => value is null ? None : Some(value);
-
-    static Option<T> Optional<T>(T? value) where T : struct => value is { } v ? Some(v) : None;
+    static T? LastValue<T>(IEnumerable<T> values) where T : struct => values.Select(static v => (T?)v).LastOrDefault();
 
     static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => b < a ? a : b;
 

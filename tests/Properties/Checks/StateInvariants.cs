@@ -43,7 +43,7 @@ internal static class StateInvariants
         var ids = all.Select(s => s.Id).ToHashSet();
         if (trace.IsOpen)
             foreach (var span in all)
-                if (span.Parent.TryGet(out var p) && !ids.Contains(p))
+                if (span.Parent is { } p && !ids.Contains(p))
                     yield return $"span {span.Id} has parent {p}, which is not a span of the trace";
         if (Cycle(all) is { } cycle) yield return $"parent cycle through span {cycle}";
     }
@@ -60,7 +60,7 @@ internal static class StateInvariants
             {
                 var id = frontier.Pop();
                 foreach (var parent in parents[id])
-                    if (parent.TryGet(out var p))
+                    if (parent is { } p)
                     {
                         if (p == start) return start;
                         if (seen.Add(p)) frontier.Push(p);

@@ -10,7 +10,7 @@ internal static class TimeAndLimits
     /// <summary>The time violations of one span.</summary>
     public static IEnumerable<string> TimeOfSpan(Span span)
     {
-        if (span.EndedAt.TryGet(out var end))
+        if (span.EndedAt is { } end)
         {
             if (end < span.StartedAt) yield return $"ended at {end:o}, before it started at {span.StartedAt:o}";
             if (span.Status == SpanStatus.Unset) yield return "ended with status UNSET";
@@ -20,7 +20,7 @@ internal static class TimeAndLimits
     /// <summary>The time violations of one trace (its ended spans included).</summary>
     public static IEnumerable<string> TimeOfTrace(Trace trace)
     {
-        if (trace.EndedAt.TryGet(out var end) && end < trace.StartedAt)
+        if (trace.EndedAt is { } end && end < trace.StartedAt)
             yield return $"ended at {end:o}, before it started at {trace.StartedAt:o}";
         foreach (var span in trace.Spans)
             foreach (var v in TimeOfSpan(span)) yield return $"span {span.Id}: {v}";
@@ -31,17 +31,17 @@ internal static class TimeAndLimits
     {
         foreach (var v in TimeOfSpan(span)) yield return v;
         foreach (var v in Name(span.Name)) yield return v;
-        if (span.Model.TryGet(out var model) && model.Length > Limits.MaxShortTextLength) yield return $"model has {model.Length} characters";
+        if (span.Model is { } model && model.Length > Limits.MaxShortTextLength) yield return $"model has {model.Length} characters";
     }
 
     /// <summary>The violations of one trace (its ended spans included).</summary>
     public static IEnumerable<string> OfTrace(Trace trace)
     {
-        if (trace.EndedAt.TryGet(out var end) && end < trace.StartedAt)
+        if (trace.EndedAt is { } end && end < trace.StartedAt)
             yield return $"ended at {end:o}, before it started at {trace.StartedAt:o}";
         foreach (var v in Name(trace.Name)) yield return v;
         foreach (var (field, value) in new[] { ("session_id", trace.SessionId), ("user_id", trace.UserId), ("environment", trace.Environment), ("release", trace.Release) })
-            if (value.TryGet(out var text) && text.Length > Limits.MaxShortTextLength)
+            if (value is { } text && text.Length > Limits.MaxShortTextLength)
                 yield return $"{field} has {text.Length} characters";
         foreach (var span in trace.Spans)
             foreach (var v in OfSpan(span)) yield return $"span {span.Id}: {v}";

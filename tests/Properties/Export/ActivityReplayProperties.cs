@@ -48,9 +48,9 @@ public class ActivityReplayProperties
 
     sealed record Known(ActivitySpanId Root, Dictionary<SpanId, ActivitySpanId> Spans);
 
-    static DateTime EndOf(DateTimeOffset start, Option<DateTimeOffset> end)
+    static DateTime EndOf(DateTimeOffset start, DateTimeOffset? end)
     {
-        var e = end.IfNone(start).UtcDateTime;
+        var e = (end ?? start).UtcDateTime;
         return e == start.UtcDateTime ? e.AddTicks(1) : e;
     }
 
@@ -110,12 +110,12 @@ public class ActivityReplayProperties
             checks.Add((activity is not null, $"{at}: span {span.Id} not replayed"));
             if (activity is null) continue;
             spans[span.Id] = activity.SpanId;
-            var parent = span.Parent.TryGet(out var p) && trace.Spans.Any(s => s.Id == p) ? Of(stopped, p)?.SpanId : root.SpanId;
+            var parent = span.Parent is { } p && trace.Spans.Any(s => s.Id == p) ? Of(stopped, p)?.SpanId : root.SpanId;
             checks.Add((activity.ParentSpanId == parent, $"{at}: span {span.Id} under {activity.ParentSpanId}, expected {parent}"));
             checks.Add((activity.StartTimeUtc == span.StartedAt.UtcDateTime && activity.StartTimeUtc + activity.Duration == EndOf(span.StartedAt, span.EndedAt),
                 $"{at}: span {span.Id} times"));
             checks.Add((activity.Kind == (span.Kind == SpanKind.Llm ? ActivityKind.Client : ActivityKind.Internal), $"{at}: span {span.Id} kind"));
-            checks.Add(((activity.Status == ActivityStatusCode.Error) == (span.Status == SpanStatus.Error || span.Error.IsSome),
+            checks.Add(((activity.Status == ActivityStatusCode.Error) == (span.Status == SpanStatus.Error || span.Error is not null),
                 $"{at}: span {span.Id} status {activity.Status} for {span.Status}"));
         }
         known[trace.Id] = new Known(root.SpanId, spans);
@@ -129,7 +129,7 @@ public class ActivityReplayProperties
         var activity = stopped[0];
         var trace = known.GetValueOrDefault(late.Trace);
         ActivitySpanId expected =
-            trace is not null && late.Parent.TryGet(out var p) && trace.Spans.TryGetValue(p, out var parent) ? parent
+            trace is not null && late.Parent is { } p && trace.Spans.TryGetValue(p, out var parent) ? parent
             : trace?.Root ?? default;
         checks.Add((activity.ParentSpanId == expected, $"{at}: under {activity.ParentSpanId}, expected {expected}"));
         checks.Add((activity.StartTimeUtc + activity.Duration == EndOf(late.StartedAt, late.EndedAt), $"{at}: end time"));

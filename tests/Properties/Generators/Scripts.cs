@@ -81,7 +81,7 @@ internal static class Scripts
                 16 => new TraceStatusSet(T(), (TraceStatus)r.Next(4), at),
                 17 => new ParamsRegistered(T(), SpanOrTrace(), Values.Entries(r), r.Next(2) == 0, at),
                 18 => new Logged(T(), SpanOrTrace(), r.Next(4) == 0 ? null! : Values.Payload(r), at),
-                19 => new ScoreRecorded(T(), new Score(T(), "accuracy", "0.5", ScoreDataType.Numeric, None, Map<string, Payload>()), at),
+                19 => new ScoreRecorded(T(), new Score(T(), "accuracy", "0.5", ScoreDataType.Numeric, null, Map<string, Payload>()), at),
                 20 => null,
                 _ => SelfParented(T(), S(), at),
             };

@@ -157,7 +157,7 @@ public class PrivacyProperties
                 problems.Add("the local file has an input or output");
         problems.AddRange(sinks.Tags.Where(t => t.StartsWith("pandaprobe.input=", StringComparison.Ordinal) || t.StartsWith("pandaprobe.output=", StringComparison.Ordinal))
             .Select(t => $"an activity has {t[..t.IndexOf('=')]}"));
-        problems.AddRange(sinks.Subscribed.Where(t => t.Input.IsSome || t.Output.IsSome || t.Spans.Exists(s => s.Input.IsSome || s.Output.IsSome))
+        problems.AddRange(sinks.Subscribed.Where(t => t.Input is not null || t.Output is not null || t.Spans.Exists(s => s.Input is not null || s.Output is not null))
             .Select(_ => "a subscriber saw an input or output"));
         return Claim.All(
         [

@@ -25,10 +25,10 @@ static class Plans
             Kind = model == 0 ? SpanKind.Tool : SpanKind.Llm,
             Status = (SpanStatus)(a % 3),
             StartedAt = T0.AddSeconds(index),
-            EndedAt = Some(T0.AddSeconds(index + 1)),
-            Model = model == 0 ? None : Some(ModelNames[model - 1]),
-            Tokens = a % 5 == 0 ? None : Some(TokenUsage.Of(a % 1000, (a / 7) % 1000)),
-            Cost = a % 4 == 0 ? None : Some(Cost.Of((a % 10_000) / 100.0)),
+            EndedAt = T0.AddSeconds(index + 1),
+            Model = model == 0 ? null : ModelNames[model - 1],
+            Tokens = a % 5 == 0 ? null : TokenUsage.Of(a % 1000, (a / 7) % 1000),
+            Cost = a % 4 == 0 ? null : Cost.Of((a % 10_000) / 100.0),
         };
     }
 
@@ -41,8 +41,8 @@ static class Plans
             Name = "t",
             Status = failed ? TraceStatus.Error : TraceStatus.Completed,
             StartedAt = T0,
-            EndedAt = Some(T0.AddSeconds(spans.Length + 1)),
-            ParentTrace = parent is { } p ? Some(p) : None,
+            EndedAt = T0.AddSeconds(spans.Length + 1),
+            ParentTrace = parent is { } p ? p : null,
             Spans = spans.Select((x, i) => SpanOf(tid, x, i)).ToArray().ToSeq(),
         };
     }

@@ -14,9 +14,9 @@ public class SummaryProperties
         var trace = Plans.TraceOf(plan, failed);
         var s = TraceSummaries.Of(trace);
         var spans = trace.Spans.ToArray();
-        var withModel = spans.Where(x => x.Model.IsSome).ToArray();
-        long Prompt(Span x) => x.Tokens.Map(t => t.Prompt).IfNone(0L);
-        long Completion(Span x) => x.Tokens.Map(t => t.Completion).IfNone(0L);
+        var withModel = spans.Where(x => x.Model is not null).ToArray();
+        long Prompt(Span x) => (x.Tokens?.Prompt ?? 0L);
+        long Completion(Span x) => (x.Tokens?.Completion ?? 0L);
 
         return (s.SpanCount == plan.Length).Label("span count")
             .And((s.ErrorCount == spans.Count(x => x.Status == SpanStatus.Error) + (failed ? 1 : 0)).Label("error count"))
@@ -25,8 +25,8 @@ public class SummaryProperties
             .And((s.TotalTokens == s.PromptTokens + s.CompletionTokens).Label("total tokens"))
             .And((s.Models.Values.Sum(m => m.Calls) == withModel.Length).Label("model calls"))
             .And((s.Models.Values.Sum(m => m.PromptTokens) == withModel.Sum(Prompt)).Label("model prompt tokens"))
-            .And((s.Models.Keys.Order().SequenceEqual(withModel.Select(x => x.Model.IfNone("")).Distinct().Order())).Label("model keys"))
-            .And((Math.Abs(s.Cost - spans.Sum(x => x.Cost.Map(c => c.Total).IfNone(0))) < 1e-6).Label("cost"));
+            .And((s.Models.Keys.Order().SequenceEqual(withModel.Select(x => (x.Model ?? "")).Distinct().Order())).Label("model keys"))
+            .And((Math.Abs(s.Cost - spans.Sum(x => (x.Cost?.Total ?? 0))) < 1e-6).Label("cost"));
     }
 
     [TraceProperty]
@@ -42,7 +42,7 @@ public class SummaryProperties
         if (traces.Count == 0) return true.Label("empty plan");
 
         var root = TraceSummaries.OfTree(traces[0], traces.AsEnumerable().Reverse());
-        var expected = traces.SelectMany(t => t.Spans).Sum(s => s.Cost.Map(c => (decimal)c.Total).IfNone(0m));
+        var expected = traces.SelectMany(t => t.Spans).Sum(s => (s.Cost is { } c ? (decimal)c.Total : 0m));
 
         bool Consistent(TraceSummary n) =>
             n.CostWithChildren == Money.Sum(n.Children.Select(c => c.CostWithChildren).Prepend(n.Cost))

@@ -45,7 +45,7 @@ public class SchemaProperties
             if (whole.RootElement.TryGetProperty("trace_id", out var id) && id.ValueKind == JsonValueKind.String
                 && id.GetString() != trace.Id.ToString())
                 errors.Add($"trace {trace.Id}: trace_id {id.GetString()} is not the trace's id");
-            if (trace.EndedAt.IsSome && !whole.RootElement.TryGetProperty("ended_at", out _))
+            if (trace.EndedAt is not null && !whole.RootElement.TryGetProperty("ended_at", out _))
                 errors.Add($"trace {trace.Id}: a completed trace's body has no ended_at");
 
             // The request the HTTP exporter sends first: at most 500 spans (parents may be in a later request).
@@ -117,7 +117,7 @@ public class SchemaProperties
         Assert.NotNull(schema);
         var trace = new Trace
         {
-            Id = TraceId.New(), Name = "t", StartedAt = Values.Epoch, EndedAt = Some(Values.Epoch.AddSeconds(1)),
+            Id = TraceId.New(), Name = "t", StartedAt = Values.Epoch, EndedAt = Values.Epoch.AddSeconds(1),
             Status = TraceStatus.Completed,
         };
         using var ok = JsonDocument.Parse(WireJson.Trace(trace));
@@ -202,7 +202,7 @@ public class SchemaPropertiesCanFail
         WireJson.Trace(t, spans).Replace("\"kind\":\"LLM\"", "\"kind\":\"llm\"");
 
     static readonly SchemaProperties.TraceWriter DroppedParents = (t, spans) =>
-        WireJson.Trace(t, spans.Where(s => s.Parent.IsSome));
+        WireJson.Trace(t, spans.Where(s => s.Parent is not null));
 
     [Theory]
     [InlineData(nameof(UpperCaseIds))]

@@ -31,18 +31,18 @@ public class WireJsonProperties
         {
             Id = SpanId.New(), Trace = traceId, Name = Text(0), Kind = SpanKind.Llm, Status = SpanStatus.Error,
             StartedAt = T0.AddTicks(counts.Length == 0 ? 0 : Math.Abs(counts[0] % 10_000_000_000)),
-            Input = Some(Payload.Json(Text(1))), Output = Some(Payload.Text(Text(2))), Model = Some(Text(3)),
-            Tokens = Some(tokens), Cost = Some(cost), Metadata = meta, ModelParameters = Some(meta),
-            Error = Some(new ErrorInfo(Text(4), flag ? Some(Text(5)) : None, meta)),
+            Input = Payload.Json(Text(1)), Output = Payload.Text(Text(2)), Model = Text(3),
+            Tokens = tokens, Cost = cost, Metadata = meta, ModelParameters = meta,
+            Error = new ErrorInfo(Text(4), flag ? Text(5) : null, meta),
             Params = meta, Logs = Seq1(new LogEntry(T0, Payload.Json(Text(6)))),
         };
         return new Trace
         {
-            Id = traceId, Name = Text(7), StartedAt = T0, EndedAt = Some(T0.AddSeconds(1)), Status = TraceStatus.Error,
-            Input = Some(Payload.Text(Text(8))), Output = Some(Payload.Json(Text(9))), Metadata = meta,
-            Tags = texts.ToSeq().Strict(), SessionId = Some(Text(10)), Error = Some(ErrorInfo.Of(Text(11))),
+            Id = traceId, Name = Text(7), StartedAt = T0, EndedAt = T0.AddSeconds(1), Status = TraceStatus.Error,
+            Input = Payload.Text(Text(8)), Output = Payload.Json(Text(9)), Metadata = meta,
+            Tags = texts.ToSeq().Strict(), SessionId = Text(10), Error = ErrorInfo.Of(Text(11)),
             Params = meta, Logs = Seq1(new LogEntry(T0, Payload.Text(Text(12)))), Spans = Seq1(span),
-            ParentTrace = flag ? Some(TraceId.New()) : None,
+            ParentTrace = flag ? TraceId.New() : null,
         };
     }
 
@@ -70,8 +70,8 @@ public class WireJsonProperties
                 && back.Tags.SequenceEqual(stored.Tags)
                 && back.Input == stored.Input
                 && backSpan.Output == stored.Spans.Head().Output
-                && backSpan.Error.Map(e => e.Message) == stored.Spans.Head().Error.Map(e => e.Message)
-                && backSpan.Tokens.Map(t => t.Counts) == trace.Spans.Head().Tokens.Map(t => t.Counts))
+                && backSpan.Error?.Message == stored.Spans.Head().Error?.Message
+                && backSpan.Tokens?.Counts == trace.Spans.Head().Tokens?.Counts)
             .Label(json);
     }
 }

@@ -19,7 +19,7 @@ public class MessagesFormatCheckTests
     static Span MakeSpan(TraceId trace, string name, SpanKind kind, Payload? input, Payload? output) => new()
     {
         Id = SpanId.New(), Trace = trace, Name = name, Kind = kind, StartedAt = T0,
-        Input = input is null ? None : Some(input), Output = output is null ? None : Some(output),
+        Input = input is null ? null : input, Output = output is null ? null : output,
     };
 
     [Fact]
@@ -86,7 +86,7 @@ public class MessagesFormatCheckTests
         var result = await client.FlushAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(2, result.Health.MessageFormatWarnings); // trace input, LLM span output
         var t = Assert.Single(exporter.Traces);
-        Assert.Equal(Payload.Text("plain question"), t.Input.IfNone(Payload.Null));
-        Assert.Equal("""{"text":"hello"}""", t.Spans.Single(s => s.Name == "llm").Output.IfNone(Payload.Null).Value);
+        Assert.Equal(Payload.Text("plain question"), (t.Input ?? Payload.Null));
+        Assert.Equal("""{"text":"hello"}""", (t.Spans.Single(s => s.Name == "llm").Output ?? Payload.Null).Value);
     }
 }

@@ -142,7 +142,7 @@ public class SchemasContractTests
     [Fact]
     public void A_score_body_has_a_string_trace_id_name_value_data_type_PROGRAMMATIC_source_and_reason()
     {
-        var score = new Score(SomeTrace, "accuracy", "0.95", ScoreDataType.Numeric, Some("matches the reference"),
+        var score = new Score(SomeTrace, "accuracy", "0.95", ScoreDataType.Numeric, "matches the reference",
             Map<string, Payload>());
         var json = Parse(WireJson.Score(score));
         Assert.Equal(["trace_id", "name", "value", "data_type", "source", "reason"], Keys(json));

@@ -39,7 +39,7 @@ public class TracingContractTests
         var warning = Assert.Single(warnings);
         Assert.Contains("trace input", warning);
         Assert.Contains("is stored as-is", warning);
-        Assert.Equal("""{"question":"What is 2+2?"}""", trace.Input.IfNone(Payload.Null).Value);
+        Assert.Equal("""{"question":"What is 2+2?"}""", (trace.Input ?? Payload.Null).Value);
         Assert.Equal(1, health.MessageFormatWarnings);
     }
 
@@ -54,7 +54,7 @@ public class TracingContractTests
         });
         var warning = Assert.Single(warnings);
         Assert.Contains("trace output", warning);
-        Assert.Equal(Payload.Text("Hello there"), trace.Output.IfNone(Payload.Null));
+        Assert.Equal(Payload.Text("Hello there"), (trace.Output ?? Payload.Null));
         Assert.Equal(1, health.MessageFormatWarnings);
         Assert.Equal("Hello there", JsonDocument.Parse(trace.ToJson()).RootElement.GetProperty("output").GetString());
     }
@@ -72,7 +72,7 @@ public class TracingContractTests
         await client.FlushAsync(TimeSpan.FromSeconds(10));
         var t = Assert.Single(exporter.Traces);
         Assert.Equal(new[] { "first", "second" }, t.Spans.Select(s => s.Name).ToArray());
-        Assert.All(t.Spans, s => Assert.True(s.Parent.IsNone));
+        Assert.All(t.Spans, s => Assert.True(s.Parent is null));
     }
 
     [Fact]
@@ -88,7 +88,7 @@ public class TracingContractTests
         }
         await client.FlushAsync(TimeSpan.FromSeconds(10));
         var t = Assert.Single(exporter.Traces);
-        Assert.Equal(Named(t, "outer").Id, Named(t, "inner").Parent.IfNone(default(SpanId)));
+        Assert.Equal(Named(t, "outer").Id, (Named(t, "inner").Parent ?? default(SpanId)));
         var json = JsonDocument.Parse(t.ToJson()).RootElement.GetProperty("spans");
         var innerJson = json.EnumerateArray().Single(s => s.GetProperty("name").GetString() == "inner");
         Assert.Equal(Named(t, "outer").Id.ToString(), innerJson.GetProperty("parent_span_id").GetString());
@@ -105,7 +105,7 @@ public class TracingContractTests
         await client.FlushAsync(TimeSpan.FromSeconds(10));
         var t = Assert.Single(exporter.Traces);
         Assert.Equal(TraceStatus.Error, t.Status);
-        Assert.Equal("test error", t.Error.Map(e => e.Message).IfNone(""));
+        Assert.Equal("test error", (t.Error?.Message ?? ""));
         // Python keeps the message but never sends it (CONTRACT §7 defect 4); we send it as metadata.error.
         var body = JsonDocument.Parse(t.ToJson()).RootElement;
         Assert.Equal("ERROR", body.GetProperty("status").GetString());
@@ -125,8 +125,8 @@ public class TracingContractTests
         await client.FlushAsync(TimeSpan.FromSeconds(10));
         var s = Assert.Single(Assert.Single(exporter.Traces).Spans);
         Assert.Equal(SpanStatus.Ok, s.Status);
-        Assert.True(s.EndedAt.IsSome);
-        Assert.True(s.EndedAt.IfNone(DateTimeOffset.MinValue) >= s.StartedAt);
+        Assert.True(s.EndedAt is not null);
+        Assert.True((s.EndedAt ?? DateTimeOffset.MinValue) >= s.StartedAt);
         var json = JsonDocument.Parse(WireJson(s)).RootElement[0];
         Assert.Equal("OK", json.GetProperty("status").GetString());
         Assert.True(json.TryGetProperty("started_at", out _));
@@ -147,7 +147,7 @@ public class TracingContractTests
         var t = Assert.Single(exporter.Traces);
         var s = Assert.Single(t.Spans);
         Assert.Equal(SpanStatus.Error, s.Status);
-        Assert.True(s.EndedAt.IsSome);
+        Assert.True(s.EndedAt is not null);
         Assert.Equal("span boom", JsonDocument.Parse(WireJson(s)).RootElement[0].GetProperty("error").GetString());
         Assert.Equal(TraceStatus.Completed, t.Status); // the exception was caught inside the trace
     }

@@ -242,23 +242,23 @@ public class ClientLimitsTests
         var trace = new Trace
         {
             Id = Id, Name = new string('n', 600), StartedAt = DateTimeOffset.UnixEpoch,
-            SessionId = Some(new string('s', 300)), Environment = Some(new string('e', 256)),
+            SessionId = new string('s', 300), Environment = new string('e', 256),
             Spans = Seq1(new Span
             {
-                Id = SpanId.New(), Trace = Id, Name = "", StartedAt = DateTimeOffset.UnixEpoch, Model = Some(new string('m', 400)),
-                Cost = Some(new Cost(Map(("total", 1.0), ("bad", double.NaN), ("worse", double.PositiveInfinity)))),
+                Id = SpanId.New(), Trace = Id, Name = "", StartedAt = DateTimeOffset.UnixEpoch, Model = new string('m', 400),
+                Cost = new Cost(Map(("total", 1.0), ("bad", double.NaN), ("worse", double.PositiveInfinity))),
             }),
         };
         var (clean, adjustments) = Enricher.LimitsOnly.Trace(trace);
         Assert.Equal(5, adjustments.Count);   // trace name, session_id, environment, span name, model
         Assert.Equal(512, clean.Name.Length);
         Assert.EndsWith(Limits.TruncationMarker, clean.Name);
-        Assert.Equal(255, clean.SessionId.ToNullable()!.Length);
-        Assert.Equal(255, clean.Environment.ToNullable()!.Length);
+        Assert.Equal(255, clean.SessionId!.Length);
+        Assert.Equal(255, clean.Environment!.Length);
         var span = clean.Spans.Head;
         Assert.Equal(Limits.UnnamedName, span.Name);
-        Assert.Equal(255, span.Model.ToNullable()!.Length);
-        Assert.Equal(new[] { "total" }, span.Cost.ToNullable()!.Components.Keys.ToArray());
+        Assert.Equal(255, span.Model!.Length);
+        Assert.Equal(new[] { "total" }, span.Cost!.Components.Keys.ToArray());
     }
 
     [Theory]
@@ -273,13 +273,13 @@ public class ClientLimitsTests
     [InlineData(ScoreDataType.Boolean, "yes", false)]
     [InlineData(ScoreDataType.Categorical, "PASS", true)]
     public void Score_values_follow_the_platform_rules(ScoreDataType type, string value, bool ok) =>
-        Assert.Equal(ok, ClientLimits.Check(new Score(Id, "quality", value, type, None, Map<string, Payload>())).IsNone);
+        Assert.Equal(ok, ClientLimits.Check(new Score(Id, "quality", value, type, null, Map<string, Payload>())).IsNone);
 
     [Fact]
     public void Score_names_must_be_1_to_255_characters()
     {
-        Assert.True(ClientLimits.Check(new Score(Id, "", "0.5", ScoreDataType.Numeric, None, Map<string, Payload>())).IsSome);
-        Assert.True(ClientLimits.Check(new Score(Id, new string('x', 256), "0.5", ScoreDataType.Numeric, None, Map<string, Payload>())).IsSome);
+        Assert.True(ClientLimits.Check(new Score(Id, "", "0.5", ScoreDataType.Numeric, null, Map<string, Payload>())).IsSome);
+        Assert.True(ClientLimits.Check(new Score(Id, new string('x', 256), "0.5", ScoreDataType.Numeric, null, Map<string, Payload>())).IsSome);
     }
 }
 

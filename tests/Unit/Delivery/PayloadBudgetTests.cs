@@ -13,17 +13,17 @@ public class PayloadBudgetTests
 
     static Span SpanWith(TraceId trace, int inputChars, int outputChars) => new()
     {
-        Id = SpanId.New(), Trace = trace, Name = "s", Kind = SpanKind.Tool, StartedAt = T0, EndedAt = Some(T0),
-        Input = Some(Payload.Text(new string('i', inputChars))), Output = Some(Payload.Text(new string('o', outputChars))),
+        Id = SpanId.New(), Trace = trace, Name = "s", Kind = SpanKind.Tool, StartedAt = T0, EndedAt = T0,
+        Input = Payload.Text(new string('i', inputChars)), Output = Payload.Text(new string('o', outputChars)),
     };
 
     static Trace TraceWith(params Func<TraceId, Span>[] spans)
     {
         var id = TraceId.New();
-        return new Trace { Id = id, Name = "t", StartedAt = T0, EndedAt = Some(T0), Spans = spans.Select(s => s(id)).ToSeq().Strict() };
+        return new Trace { Id = id, Name = "t", StartedAt = T0, EndedAt = T0, Spans = spans.Select(s => s(id)).ToSeq().Strict() };
     }
 
-    static long Chars(Trace t) => t.Spans.Sum(s => (long)(s.Input.Map(p => p.Value.Length).IfNone(0) + s.Output.Map(p => p.Value.Length).IfNone(0)));
+    static long Chars(Trace t) => t.Spans.Sum(s => (long)((s.Input?.Value.Length ?? 0) + (s.Output?.Value.Length ?? 0)));
 
     [Fact]
     public void A_trace_within_the_budgets_is_the_same_trace()
@@ -41,8 +41,8 @@ public class PayloadBudgetTests
         var enriched = Enricher.LimitsOnly.Trace(trace);
 
         var big = enriched.Value.Spans[0];
-        Assert.Equal(Limits.MaxSpanPayloadChars / 2, big.Input.Map(p => p.Value.Length).IfNone(0));
-        Assert.EndsWith(Limits.TruncationMarker, big.Output.Map(p => p.Value).IfNone(""));
+        Assert.Equal(Limits.MaxSpanPayloadChars / 2, (big.Input?.Value.Length ?? 0));
+        Assert.EndsWith(Limits.TruncationMarker, (big.Output?.Value ?? ""));
         Assert.Equal(trace.Spans[1], enriched.Value.Spans[1]);
         Assert.Contains(enriched.Adjustments, a => a.Contains("per span", StringComparison.Ordinal));
     }
@@ -57,7 +57,7 @@ public class PayloadBudgetTests
         var enriched = Enricher.LimitsOnly.Trace(trace).Value;
 
         Assert.True(Chars(enriched) <= Limits.MaxTracePayloadChars);
-        Assert.All(enriched.Spans, s => Assert.EndsWith(Limits.TruncationMarker, s.Input.Map(p => p.Value).IfNone("")));
+        Assert.All(enriched.Spans, s => Assert.EndsWith(Limits.TruncationMarker, (s.Input?.Value ?? "")));
     }
 
     [Fact]
@@ -65,7 +65,7 @@ public class PayloadBudgetTests
     {
         var span = SpanWith(TraceId.New(), 5 << 20, 1);
         var enriched = Enricher.LimitsOnly.Span(span);
-        Assert.Equal(Limits.MaxSpanPayloadChars / 2, enriched.Value.Input.Map(p => p.Value.Length).IfNone(0));
+        Assert.Equal(Limits.MaxSpanPayloadChars / 2, (enriched.Value.Input?.Value.Length ?? 0));
         Assert.Equal(span.Output, enriched.Value.Output);
         Assert.False(enriched.Adjustments.IsEmpty);
     }

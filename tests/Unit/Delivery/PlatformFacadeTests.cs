@@ -136,7 +136,7 @@ public class PlatformFacadeTests
         Assert.Equal(["from-trace", "quality", "thumbs", "verdict"], scores.Select(s => s.Name));
         Assert.Equal(new TraceId(trace.TraceId), scores[0].Trace);
         Assert.Equal(("0.85", ScoreDataType.Numeric), (scores[1].Value, scores[1].DataType));
-        Assert.Equal("looks right", scores[1].Reason.ToNullable());
+        Assert.Equal("looks right", scores[1].Reason);
         Assert.Equal("\"gpt\"", scores[1].Metadata.Find("judge").Map(p => p.ToJson()).ToNullable());
         Assert.Equal(("false", ScoreDataType.Boolean), (scores[2].Value, scores[2].DataType));
         Assert.Equal(("PASS", ScoreDataType.Categorical), (scores[3].Value, scores[3].DataType));

@@ -29,8 +29,8 @@ public class SettingsTests
         Assert.Equal(1000, s.MaxQueueSize);
         Assert.True(s.Enabled);
         Assert.False(s.Debug);
-        Assert.True(s.Environment.IsNone);
-        Assert.True(s.Release.IsNone);
+        Assert.True(s.Environment is null);
+        Assert.True(s.Release is null);
         Assert.True(s.ApiKey.IsNone);
         Assert.False(s.SendsToPlatform);
     }
@@ -61,8 +61,8 @@ public class SettingsTests
         Assert.Equal("sk_pp_env", s.ApiKey.ToNullable());
         Assert.Equal("env-project", s.ProjectName.ToNullable());
         Assert.Equal("http://127.0.0.1:9", s.Endpoint);
-        Assert.Equal("staging", s.Environment.ToNullable());
-        Assert.Equal("v2", s.Release.ToNullable());
+        Assert.Equal("staging", s.Environment);
+        Assert.Equal("v2", s.Release);
         Assert.True(s.Enabled);
         Assert.Equal(20, s.BatchSize);
         Assert.Equal(TimeSpan.FromSeconds(2.5), s.FlushInterval);

@@ -308,12 +308,12 @@ public class ReadmeExamples
     {
         var t = Assert.Single(await Run(() => { ExampleNestedSpans(); return Task.CompletedTask; }));
         var agent = Named(t, "agent");
-        Assert.Equal(agent.Id, Named(t, "llm-call").Parent.ToNullableValue());
-        Assert.Equal(agent.Id, Named(t, "tool-call").Parent.ToNullableValue());
+        Assert.Equal(agent.Id, Named(t, "llm-call").Parent);
+        Assert.Equal(agent.Id, Named(t, "tool-call").Parent);
         var llm = Named(t, "llm-call");
-        Assert.Equal(16, llm.Tokens.Map(u => u["reasoning_tokens"]).IfNone(0));
-        Assert.Equal(0.0021, llm.Cost.Map(c => c.Total).IfNone(0));
-        Assert.Equal(0.0009, llm.Cost.Map(c => c.Components.Find("output").IfNone(0)).IfNone(0));
+        Assert.Equal(16, (llm.Tokens?["reasoning_tokens"] ?? 0));
+        Assert.Equal(0.0021, (llm.Cost?.Total ?? 0));
+        Assert.Equal(0.0009, (llm.Cost?.Components.Find("output").IfNone(0) ?? 0));
     }
 
     [Fact]
@@ -343,8 +343,8 @@ public class ReadmeExamples
         });
         var span = Assert.Single(Assert.Single(traces).Spans);
         Assert.Equal(SpanStatus.Error, span.Status);
-        Assert.Equal("the model timed out", span.Error.Map(e => e.Message).IfNone(""));
-        Assert.Equal(typeof(TimeoutException).FullName, span.Error.Bind(e => e.Type).IfNone(""));
+        Assert.Equal("the model timed out", (span.Error?.Message ?? ""));
+        Assert.Equal(typeof(TimeoutException).FullName, span.Error?.Type ?? "");
     }
 
     [Fact]
@@ -355,7 +355,7 @@ public class ReadmeExamples
         Assert.Equal("Hi there!", answer);
         var span = Assert.Single(t.Spans);
         Assert.Equal(SpanStatus.Ok, span.Status);
-        Assert.Equal(Payload.Text("Hi there!"), span.Output.IfNone(Payload.Null));
+        Assert.Equal(Payload.Text("Hi there!"), (span.Output ?? Payload.Null));
     }
 
     [Fact]
@@ -365,10 +365,10 @@ public class ReadmeExamples
         Assert.Null(Probe.CurrentSessionId);
         Assert.Null(Probe.CurrentUserId);
         var byName = traces.ToDictionary(t => t.Name);
-        Assert.Equal("conversation-42", byName["chat-turn"].SessionId.ToNullable());
-        Assert.Equal("user-ada", byName["chat-turn"].UserId.ToNullable());
-        Assert.Equal("conversation-42", byName["x"].SessionId.ToNullable());
-        Assert.Equal("bob", byName["x"].UserId.ToNullable());
+        Assert.Equal("conversation-42", byName["chat-turn"].SessionId);
+        Assert.Equal("user-ada", byName["chat-turn"].UserId);
+        Assert.Equal("conversation-42", byName["x"].SessionId);
+        Assert.Equal("bob", byName["x"].UserId);
     }
 
     [Fact]
@@ -384,8 +384,8 @@ public class ReadmeExamples
         }
         Assert.Equal(["trace input is missing the 'messages' key."], Assert.IsAssignableFrom<IReadOnlyList<string>>(problems));
         var t = Assert.Single(memory.Traces);
-        Assert.Equal("""{"messages":[{"role":"user","content":"And tomorrow?"}]}""", t.Input.IfNone(Payload.Null).Value);
-        Assert.Equal(4, JsonNode.Parse(Named(t, "generate").Input.IfNone(Payload.Null).Value)!["messages"]!.AsArray().Count);
+        Assert.Equal("""{"messages":[{"role":"user","content":"And tomorrow?"}]}""", (t.Input ?? Payload.Null).Value);
+        Assert.Equal(4, JsonNode.Parse((Named(t, "generate").Input ?? Payload.Null).Value)!["messages"]!.AsArray().Count);
         Assert.Equal(0, health.MessageFormatWarnings);
     }
 
@@ -446,7 +446,7 @@ public class ReadmeExamples
         var t = Assert.Single(await Run(ExampleAwaitUsing));
         var span = Assert.Single(t.Spans);
         Assert.Equal(SpanStatus.Ok, span.Status);
-        Assert.Equal(Payload.Text("Hi there!"), span.Output.IfNone(Payload.Null));
+        Assert.Equal(Payload.Text("Hi there!"), (span.Output ?? Payload.Null));
         Assert.Equal(TraceStatus.Completed, t.Status);
     }
 
@@ -460,7 +460,7 @@ public class ReadmeExamples
             await Probe.FlushAsync(TimeSpan.FromSeconds(10));
         }
         var t = Assert.Single(memory.Traces);
-        Assert.Equal(Payload.Text("Is it sunny?"), t.Input.IfNone(Payload.Null));
+        Assert.Equal(Payload.Text("Is it sunny?"), (t.Input ?? Payload.Null));
         var score = Assert.Single(memory.Scores);
         Assert.Equal(t.Id, score.Trace);
         Assert.Equal("true", score.Value);

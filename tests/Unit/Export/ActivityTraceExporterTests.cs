@@ -70,7 +70,7 @@ public class ActivityTraceExporterTests
         Assert.Equal(ActivityKind.Internal, root.Kind);
         Assert.Equal(default, root.ParentSpanId);
         Assert.Equal(trace.StartedAt.UtcDateTime, root.StartTimeUtc);
-        Assert.Equal(trace.EndedAt.IfNone(T0) - trace.StartedAt, root.Duration);
+        Assert.Equal((trace.EndedAt ?? T0) - trace.StartedAt, root.Duration);
         Assert.Equal("conv-123", root.GetTagItem("pandaprobe.session_id"));
         Assert.Equal("conv-123", root.GetTagItem("gen_ai.conversation.id"));
         Assert.Equal("user-abc", root.GetTagItem("pandaprobe.user_id"));
@@ -79,8 +79,8 @@ public class ActivityTraceExporterTests
         Assert.Equal(new[] { "rag", "prod" }, root.GetTagItem("pandaprobe.tags"));
         Assert.Equal(ParentRun.ToString(), root.GetTagItem("pandaprobe.parent_trace_id"));
         Assert.Equal("ERROR", root.GetTagItem("pandaprobe.trace.status"));
-        Assert.Equal(trace.Input.IfNone(Payload.Null).ToJson(), root.GetTagItem("pandaprobe.input"));
-        Assert.Equal(trace.Output.IfNone(Payload.Null).ToJson(), root.GetTagItem("pandaprobe.output"));
+        Assert.Equal((trace.Input ?? Payload.Null).ToJson(), root.GetTagItem("pandaprobe.input"));
+        Assert.Equal((trace.Output ?? Payload.Null).ToJson(), root.GetTagItem("pandaprobe.output"));
     }
 
     [Fact]
@@ -135,7 +135,7 @@ public class ActivityTraceExporterTests
             var activity = collector.Span(TraceA, span.Id);
             Assert.Equal(span.Name, activity.DisplayName);
             Assert.Equal(span.StartedAt.UtcDateTime, activity.StartTimeUtc);
-            Assert.Equal(span.EndedAt.IfNone(T0).UtcDateTime, activity.StartTimeUtc + activity.Duration);
+            Assert.Equal((span.EndedAt ?? T0).UtcDateTime, activity.StartTimeUtc + activity.Duration);
         }
     }
 
@@ -198,9 +198,9 @@ public class ActivityTraceExporterTests
         var input = Assert.IsType<string>(collector.Root(TraceA).GetTagItem("pandaprobe.input"));
         Assert.Equal(30, input.Length);
         Assert.EndsWith(Limits.TruncationMarker, input);
-        Assert.StartsWith(trace.Input.IfNone(Payload.Null).ToJson()[..(30 - Limits.TruncationMarker.Length)], input);
+        Assert.StartsWith((trace.Input ?? Payload.Null).ToJson()[..(30 - Limits.TruncationMarker.Length)], input);
 
-        var quiet = Minimal() with { Id = LateTrace, Input = Some(Payload.Text("secret")) };
+        var quiet = Minimal() with { Id = LateTrace, Input = Payload.Text("secret") };
         await Export(new ActivityTraceExporter(maxPayloadLength: 0), quiet);
         Assert.Null(collector.Root(LateTrace).GetTagItem("pandaprobe.input"));
         Assert.Throws<ArgumentOutOfRangeException>(() => new ActivityTraceExporter(-1));
@@ -320,11 +320,11 @@ public class ActivityTraceExporterTests
     public async Task Spans_on_a_parent_cycle_are_still_replayed_once_each()
     {
         using var collector = new ActivityCollector();
-        var span = new Span { Id = A, Trace = LateTrace, Name = "a", StartedAt = T0, EndedAt = Some(At(1)), Parent = Some(B) };
+        var span = new Span { Id = A, Trace = LateTrace, Name = "a", StartedAt = T0, EndedAt = At(1), Parent = B };
         var trace = Minimal() with
         {
             Id = LateTrace,
-            Spans = Seq(span, span with { Id = B, Name = "b", Parent = Some(A) }, span with { Id = C, Name = "self", Parent = Some(C) }),
+            Spans = Seq(span, span with { Id = B, Name = "b", Parent = A }, span with { Id = C, Name = "self", Parent = C }),
         };
         Assert.Equal(ExportResult.Success(1), await Export(new ActivityTraceExporter(), trace));
         Assert.Equal(4, collector.Stopped(LateTrace).Count);
@@ -347,7 +347,7 @@ public class ActivityTraceExporterTests
         using var collector = new ActivityCollector();
         var exporter = new ActivityTraceExporter();
         Assert.Equal(ExportResult.Success(0), await exporter.ExportAsync(ExportBatch.Empty, default));
-        var score = new Score(TraceA, "q", "1", ScoreDataType.Numeric, None, Map<string, Payload>());
+        var score = new Score(TraceA, "q", "1", ScoreDataType.Numeric, null, Map<string, Payload>());
         Assert.Equal(ExportResult.Success(1), await exporter.ExportAsync(new ExportBatch([], [], [score]), default));
         Assert.Equal("opentelemetry", exporter.Name);
     }

@@ -35,7 +35,7 @@ public class ConsoleTraceExporterTests
         var parent = WireSamples.Minimal() with { Name = "parent" };
         var child = WireSamples.Minimal() with
         {
-            Id = new TraceId(Guid.NewGuid()), Name = "child", ParentTrace = Some(parent.Id), StartedAt = parent.StartedAt.AddSeconds(1),
+            Id = new TraceId(Guid.NewGuid()), Name = "child", ParentTrace = parent.Id, StartedAt = parent.StartedAt.AddSeconds(1),
         };
         await new ConsoleTraceExporter(writer).ExportAsync(ExportBatch.Of(child, parent), default);
         Assert.Equal(TraceTree.Render(parent, [child]), writer.ToString());
@@ -45,7 +45,7 @@ public class ConsoleTraceExporterTests
     public async Task Late_spans_and_scores_get_one_line_each()
     {
         var writer = new StringWriter();
-        var score = new Score(WireSamples.TraceA, "helpful", "true", ScoreDataType.Boolean, None, Map<string, Payload>());
+        var score = new Score(WireSamples.TraceA, "helpful", "true", ScoreDataType.Boolean, null, Map<string, Payload>());
         await new ConsoleTraceExporter(writer).ExportAsync(new ExportBatch([], [WireJsonTests.SomeSpan()], [score]), default);
         Assert.Equal(
             "— Late spans for trace 0b7d2c1e-5f0a-4c4e-9a51-3f1e0d2a9b10: s\n" +

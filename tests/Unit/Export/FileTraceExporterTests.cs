@@ -61,7 +61,7 @@ public sealed class FileTraceExporterTests : IDisposable
         var exporter = new FileTraceExporter(path);
         var other = new TraceId(Guid.Parse("22222222-0000-4000-8000-000000000000"));
         Span[] late = [LateSpan(WireSamples.TraceA, "a1"), LateSpan(other, "b1"), LateSpan(WireSamples.TraceA, "a2")];
-        var score = new Score(WireSamples.TraceA, "helpful", "true", ScoreDataType.Boolean, Some("thumbs up"), Map<string, Payload>());
+        var score = new Score(WireSamples.TraceA, "helpful", "true", ScoreDataType.Boolean, "thumbs up", Map<string, Payload>());
 
         var result = await exporter.ExportAsync(new ExportBatch([], late, [score]), CancellationToken.None);
 

@@ -9,7 +9,7 @@ namespace PandaProbe.Unit.Export;
 
 public class InMemoryTraceExporterTests
 {
-    static Score SomeScore() => new(WireSamples.TraceA, "q", "1", ScoreDataType.Numeric, None, Map<string, Payload>());
+    static Score SomeScore() => new(WireSamples.TraceA, "q", "1", ScoreDataType.Numeric, null, Map<string, Payload>());
 
     [Fact]
     public async Task Records_every_item_in_order_and_counts_calls()

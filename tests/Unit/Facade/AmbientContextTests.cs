@@ -15,7 +15,7 @@ public class AmbientContextTests
 {
     static Span Named(Trace t, string name) => t.Spans.Single(s => s.Name == name);
 
-    static SpanId? ParentOf(Trace t, string name) => Named(t, name).Parent.ToNullableValue();
+    static SpanId? ParentOf(Trace t, string name) => Named(t, name).Parent;
 
     static async Task<Trace> Single(RecordingExporter exporter, PandaProbeClient client)
     {
@@ -289,7 +289,7 @@ public class AmbientContextTests
         Assert.Equal(("s-outer", "u-task-2"), Ids(byName["task-2"]));
         Assert.Equal(("s-explicit", "u-explicit"), Ids(byName["explicit"]));
 
-        static (string?, string?) Ids(Trace t) => (t.SessionId.ToNullable(), t.UserId.ToNullable());
+        static (string?, string?) Ids(Trace t) => (t.SessionId, t.UserId);
     }
 
     [Fact]

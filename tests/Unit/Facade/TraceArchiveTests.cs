@@ -13,7 +13,7 @@ public class TraceArchiveTests
         Name = name,
         StartedAt = DateTimeOffset.UnixEpoch,
         EndedAt = DateTimeOffset.UnixEpoch.AddSeconds(1),
-        ParentTrace = parent is { } p ? Some(p) : None,
+        ParentTrace = parent is { } p ? p : null,
     };
 
     [Fact]

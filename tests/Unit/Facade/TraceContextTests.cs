@@ -37,15 +37,15 @@ public class TraceContextTests
         Assert.Equal(TraceStatus.Completed, t.Status);
         Assert.Equal(3, t.Spans.Count);
         var agentSpan = Named(t, "agent");
-        Assert.True(agentSpan.Parent.IsNone);
-        Assert.Equal(agentSpan.Id, Named(t, "llm-call").Parent.IfNone(default(SpanId)));
-        Assert.Equal(agentSpan.Id, Named(t, "tool-call").Parent.IfNone(default(SpanId)));
+        Assert.True(agentSpan.Parent is null);
+        Assert.Equal(agentSpan.Id, (Named(t, "llm-call").Parent ?? default(SpanId)));
+        Assert.Equal(agentSpan.Id, (Named(t, "tool-call").Parent ?? default(SpanId)));
         Assert.All(t.Spans, s => Assert.Equal(SpanStatus.Ok, s.Status));
-        Assert.Equal(10, Named(t, "llm-call").Tokens.Map(u => u.Prompt).IfNone(-1));
-        Assert.Equal(0.002, Named(t, "llm-call").Cost.Map(c => c.Total).IfNone(-1));
-        Assert.Equal("gpt-4o", Named(t, "llm-call").Model.IfNone(""));
-        Assert.Equal(Payload.Text("question"), t.Input.IfNone(Payload.Null));
-        Assert.Equal(Payload.Text("answer"), t.Output.IfNone(Payload.Null));
+        Assert.Equal(10, (Named(t, "llm-call").Tokens?.Prompt ?? -1));
+        Assert.Equal(0.002, (Named(t, "llm-call").Cost?.Total ?? -1));
+        Assert.Equal("gpt-4o", (Named(t, "llm-call").Model ?? ""));
+        Assert.Equal(Payload.Text("question"), (t.Input ?? Payload.Null));
+        Assert.Equal(Payload.Text("answer"), (t.Output ?? Payload.Null));
         Assert.Equal(1, result.Exported);
         Assert.Equal(0, result.Dropped);
     }
@@ -66,11 +66,11 @@ public class TraceContextTests
         await client.FlushAsync(TimeSpan.FromSeconds(10));
         var t = Assert.Single(exporter.Traces);
         Assert.Equal(TraceStatus.Error, t.Status);
-        Assert.Equal("Something went wrong", t.Error.Map(e => e.Message).IfNone(""));
+        Assert.Equal("Something went wrong", (t.Error?.Message ?? ""));
         var span = Assert.Single(t.Spans);
         Assert.Equal(SpanStatus.Error, span.Status);
-        Assert.Equal("Something went wrong", span.Error.Map(e => e.Message).IfNone(""));
-        Assert.Equal(typeof(InvalidOperationException).FullName, span.Error.Bind(e => e.Type).IfNone(""));
+        Assert.Equal("Something went wrong", (span.Error?.Message ?? ""));
+        Assert.Equal(typeof(InvalidOperationException).FullName, span.Error?.Type ?? "");
     }
 
     [Fact]
@@ -90,7 +90,7 @@ public class TraceContextTests
         await client.FlushAsync(TimeSpan.FromSeconds(10));
         var span = Assert.Single(Assert.Single(exporter.Traces).Spans);
         Assert.Equal(SpanStatus.Error, span.Status);
-        Assert.Equal("store timed out", span.Error.Map(e => e.Message).IfNone(""));
+        Assert.Equal("store timed out", (span.Error?.Message ?? ""));
         Assert.Equal(TraceStatus.Completed, exporter.Traces[0].Status);
     }
 
@@ -157,7 +157,7 @@ public class TraceContextTests
         Assert.Empty(Assert.Single(exporter.Traces).Spans);
         var late = Assert.Single(exporter.LateSpans);
         Assert.Equal(trace.TraceId, late.Trace.Value);
-        Assert.Equal(Payload.Text("done"), late.Output.IfNone(Payload.Null));
+        Assert.Equal(Payload.Text("done"), (late.Output ?? Payload.Null));
         Assert.Equal(0, client.Health.Dropped);
     }
 
@@ -193,8 +193,8 @@ public class TraceContextTests
         var result = await client.FlushAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(2, result.Health.DroppedByReason[DropReason.InvalidValue]);
         var s = Assert.Single(Assert.Single(exporter.Traces).Spans);
-        Assert.True(s.Cost.IsNone);
-        Assert.Equal(2, s.Tokens.Map(t => t["reasoning_tokens"]).IfNone(0));
+        Assert.True(s.Cost is null);
+        Assert.Equal(2, (s.Tokens?["reasoning_tokens"] ?? 0));
     }
 
     [Fact]

@@ -34,11 +34,11 @@ public class AbandonedTraceTests
 
         Assert.NotNull(exported);
         Assert.Equal(trace.TraceId, exported!.Id.Value);
-        Assert.StartsWith("abandoned:", exported.Error.Map(e => e.Message).IfNone(""));
+        Assert.StartsWith("abandoned:", (exported.Error?.Message ?? ""));
         Assert.True(exported.Metadata.ContainsKey(Abandonment.MetadataKey));
         var closed = Assert.Single(exported.Spans);
         Assert.Equal(SpanStatus.Error, closed.Status);
-        Assert.True(closed.EndedAt.IsSome);
+        Assert.True(closed.EndedAt is not null);
         Assert.True(closed.Metadata.ContainsKey(Abandonment.MetadataKey));
         Assert.Equal(1, client.Health.Abandoned);
     }
@@ -64,7 +64,7 @@ public class AbandonedTraceTests
         await client.FlushAsync();
 
         var exported = Assert.Single(memory.Traces);
-        Assert.True(exported.Error.IsNone);
+        Assert.True(exported.Error is null);
         Assert.Equal(60, exported.Spans.Count);
         Assert.Equal(0, client.Health.Abandoned);
     }
@@ -92,6 +92,6 @@ public class AbandonedTraceTests
 
         var done = Assert.IsType<Output.TraceCompleted>(last).Trace;
         Assert.Equal(2, done.Spans.Count);
-        Assert.All(done.Spans, s => Assert.Equal(Abandonment.Message(TimeSpan.FromMinutes(31)), s.Error.Map(e => e.Message).IfNone("")));
+        Assert.All(done.Spans, s => Assert.Equal(Abandonment.Message(TimeSpan.FromMinutes(31)), (s.Error?.Message ?? "")));
     }
 }

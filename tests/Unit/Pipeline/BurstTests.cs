@@ -31,7 +31,7 @@ public class BurstTests
                     if (!Ids.Add(trace.Id)) Problems.Add($"trace {trace.Id} exported twice");
                     var spans = trace.Spans.Select(s => s.Id).ToHashSet();
                     foreach (var span in trace.Spans)
-                        if (span.Parent.TryGet(out var parent) && !spans.Contains(parent))
+                        if (span.Parent is { } parent && !spans.Contains(parent))
                             Problems.Add($"span {span.Id} of trace {trace.Id} points at parent {parent}, which is not in it");
                     if (trace.Spans.Count != 3) Problems.Add($"trace {trace.Id} has {trace.Spans.Count} spans, not 3");
                 }

@@ -73,46 +73,46 @@ public class RedactorTests
     {
         var span = Span() with
         {
-            Input = Some(Payload.Text("from a@b.io")),
-            Output = Some(Payload.Json("""{"answer":"sk-ant-abcdefghijklmnopqrstu"}""")),
+            Input = Payload.Text("from a@b.io"),
+            Output = Payload.Json("""{"answer":"sk-ant-abcdefghijklmnopqrstu"}"""),
             Metadata = Map(("note", Payload.Text("c@d.io"))),
             Params = Map(("secret", Payload.Text("x"))),
-            ModelParameters = Some(Map(("apikey", Payload.Text("y")))),
-            Error = Some(new ErrorInfo("failed for e@f.io", Some("IOException"), Map(("token", Payload.Text("z"))))),
+            ModelParameters = Map(("apikey", Payload.Text("y"))),
+            Error = new ErrorInfo("failed for e@f.io", "IOException", Map(("token", Payload.Text("z")))),
             Logs = Seq1(new LogEntry(DateTimeOffset.UnixEpoch, Payload.Text("g@h.io"))),
-            Tokens = Some(TokenUsage.Of(10, 5)),
-            Model = Some("gpt-4o"),
+            Tokens = TokenUsage.Of(10, 5),
+            Model = "gpt-4o",
         };
-        var trace = Trace() with { Input = Some(Payload.Text("i@j.io")), SessionId = Some("s-1"), Spans = Seq1(span) };
+        var trace = Trace() with { Input = Payload.Text("i@j.io"), SessionId = "s-1", Spans = Seq1(span) };
         var redacted = Rules().Apply(trace);
         var s = redacted.Spans.Head;
-        Assert.Equal("[REDACTED:email]", redacted.Input.ToNullable()!.Value);
-        Assert.Equal("from [REDACTED:email]", s.Input.ToNullable()!.Value);
-        Assert.Equal("""{"answer":"[REDACTED:key]"}""", s.Output.ToNullable()!.Value);
+        Assert.Equal("[REDACTED:email]", redacted.Input!.Value);
+        Assert.Equal("from [REDACTED:email]", s.Input!.Value);
+        Assert.Equal("""{"answer":"[REDACTED:key]"}""", s.Output!.Value);
         Assert.Equal("[REDACTED:email]", s.Metadata["note"].Value);
         Assert.Equal("[REDACTED]", s.Params["secret"].Value);
-        Assert.Equal("[REDACTED]", s.ModelParameters.ToNullable()!.Value["apikey"].Value);
-        Assert.Equal("failed for [REDACTED:email]", s.Error.ToNullable()!.Message);
-        Assert.Equal("[REDACTED]", s.Error.ToNullable()!.Data["token"].Value);
+        Assert.Equal("[REDACTED]", s.ModelParameters!.Value["apikey"].Value);
+        Assert.Equal("failed for [REDACTED:email]", s.Error!.Message);
+        Assert.Equal("[REDACTED]", s.Error!.Data["token"].Value);
         Assert.Equal("[REDACTED:email]", s.Logs.Head.Data.Value);
         Assert.Equal((span.Id, span.Name, span.Model, span.Tokens), (s.Id, s.Name, s.Model, s.Tokens));
-        Assert.Equal("s-1", redacted.SessionId.ToNullable());
+        Assert.Equal("s-1", redacted.SessionId);
     }
 
     [Fact]
     public void Metadata_only_leaves_out_every_input_output_and_log_line()
     {
-        var span = Span() with { Input = Some(Payload.Text("in")), Output = Some(Payload.Text("out")), Logs = Seq1(new LogEntry(DateTimeOffset.UnixEpoch, Payload.Text("l"))) };
-        var trace = Trace() with { Input = Some(Payload.Text("in")), Output = Some(Payload.Text("out")), Spans = Seq1(span) };
+        var span = Span() with { Input = Payload.Text("in"), Output = Payload.Text("out"), Logs = Seq1(new LogEntry(DateTimeOffset.UnixEpoch, Payload.Text("l"))) };
+        var trace = Trace() with { Input = Payload.Text("in"), Output = Payload.Text("out"), Spans = Seq1(span) };
         var redacted = Rules(ContentMode.MetadataOnly).Apply(trace);
-        Assert.True(redacted.Input.IsNone && redacted.Output.IsNone);
-        Assert.True(redacted.Spans.Head.Input.IsNone && redacted.Spans.Head.Output.IsNone && redacted.Spans.Head.Logs.IsEmpty);
+        Assert.True(redacted.Input is null && redacted.Output is null);
+        Assert.True(redacted.Spans.Head.Input is null && redacted.Spans.Head.Output is null && redacted.Spans.Head.Logs.IsEmpty);
     }
 
     [Fact]
     public void Full_mode_changes_nothing()
     {
-        var trace = Trace() with { Input = Some(Payload.Text("a@b.io")) };
+        var trace = Trace() with { Input = Payload.Text("a@b.io") };
         Assert.Same(trace, Rules(ContentMode.Full).Apply(trace));
     }
 

@@ -30,7 +30,7 @@ public class CostCalculatorTests
         Assert.NotSame(mixed, priced);
         Assert.Same(mixed.Spans[0], priced.Spans[0]);
         Assert.Same(mixed.Spans[2], priced.Spans[2]);
-        Assert.True(priced.Spans[1].Cost.IsSome);
+        Assert.True(priced.Spans[1].Cost is not null);
         Assert.Equal(mixed.Spans.Map(s => s.Id), priced.Spans.Map(s => s.Id));
     }
 
@@ -135,7 +135,7 @@ public class CostCalculatorTests
         var span = RefData.LlmSpan(TraceId.New(), "gpt-4o-2024-08-06", 100, 50);
         var priced = CostCalculator.Apply(PriceCatalog.Default, span);
 
-        Assert.Equal(0.00075, priced.Cost.Map(c => c.Total).IfNone(-1));
+        Assert.Equal(0.00075, (priced.Cost?.Total ?? -1));
         Assert.Equal("catalog", priced.Metadata.Find("cost_source").Map(p => p.Value).IfNone(""));
         Assert.Equal(PriceCatalog.Default.Version, priced.Metadata.Find("cost_catalog_version").Map(p => p.Value).IfNone(""));
         Assert.Equal("gpt-4o", priced.Metadata.Find("cost_catalog_model").Map(p => p.Value).IfNone(""));
@@ -153,8 +153,8 @@ public class CostCalculatorTests
     public void Spans_without_model_or_tokens_or_with_unknown_models_are_left_alone()
     {
         var trace = TraceId.New();
-        var noTokens = RefData.LlmSpan(trace, "gpt-4o", 1, 1) with { Tokens = None };
-        var noModel = RefData.LlmSpan(trace, "gpt-4o", 1, 1) with { Model = None };
+        var noTokens = RefData.LlmSpan(trace, "gpt-4o", 1, 1) with { Tokens = null };
+        var noModel = RefData.LlmSpan(trace, "gpt-4o", 1, 1) with { Model = null };
         var unknown = RefData.LlmSpan(trace, "home-made", 1, 1);
         Assert.Same(noTokens, CostCalculator.Apply(PriceCatalog.Default, noTokens));
         Assert.Same(noModel, CostCalculator.Apply(PriceCatalog.Default, noModel));

@@ -101,18 +101,18 @@ public class LastMileFacadeTests
             var span = Named(name);
             Assert.Equal(kind, span.Kind);
             Assert.Equal(type, Text(span.Metadata, TraceContext.RagEventTypeKey));
-            Assert.Equal(answer.Id, span.Parent.IfNone(default(SpanId)));
+            Assert.Equal(answer.Id, (span.Parent ?? default(SpanId)));
             Assert.Equal(SpanStatus.Ok, span.Status);
         }
-        Assert.Equal(answer.Id, Named("after").Parent.IfNone(default(SpanId)));
+        Assert.Equal(answer.Id, (Named("after").Parent ?? default(SpanId)));
 
         var retrieval = Named("vector-lookup");
-        Assert.Equal("what is PandaProbe?", retrieval.Input.Map(p => p.Value).IfNone(""));
-        using var output = JsonDocument.Parse(retrieval.Output.Map(p => p.ToJson()).IfNone("null"));
+        Assert.Equal("what is PandaProbe?", (retrieval.Input?.Value ?? ""));
+        using var output = JsonDocument.Parse((retrieval.Output?.ToJson() ?? "null"));
         var hit = Assert.Single(output.RootElement.EnumerateArray());
         Assert.Equal("c1", hit.GetProperty("id").GetString());
         Assert.Equal(0.82, hit.GetProperty("retrieval_score").GetDouble());
-        using var query = JsonDocument.Parse(Named("query").Input.Map(p => p.ToJson()).IfNone("null"));
+        using var query = JsonDocument.Parse((Named("query").Input?.ToJson() ?? "null"));
         Assert.Equal("be brief", query.RootElement.GetProperty("system_prompt").GetString());
     }
 
@@ -163,7 +163,7 @@ public class LastMileFacadeTests
         Assert.Equal(("categorical_feedback", "helpful", ScoreDataType.Categorical), (scores[1].Name, scores[1].Value, scores[1].DataType));
         Assert.Contains("unhelpful", scores[1].Metadata.Find("categories").Map(p => p.ToJson()).IfNone(""));
         Assert.Equal(("numeric_feedback", "0.75", ScoreDataType.Numeric), (scores[2].Name, scores[2].Value, scores[2].DataType));
-        Assert.Equal("4 of 5 stars", scores[2].Reason.IfNone(""));
+        Assert.Equal("4 of 5 stars", (scores[2].Reason ?? ""));
         Assert.Equal(("text_feedback", "great answer", ScoreDataType.Categorical), (scores[3].Name, scores[3].Value, scores[3].DataType));
         Assert.Equal(3, client.Health.Dropped);
     }

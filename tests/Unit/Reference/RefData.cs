@@ -14,15 +14,15 @@ static class RefData
     {
         Id = SpanId.New(),
         Trace = trace,
-        Parent = parent is { } p ? Some(p) : None,
+        Parent = parent is { } p ? p : null,
         Name = model,
         Kind = SpanKind.Llm,
         Status = status,
         StartedAt = T0.AddSeconds(startS),
-        EndedAt = Some(T0.AddSeconds(startS + durS)),
-        Model = Some(model),
-        Tokens = Some(TokenUsage.Of(prompt, completion, extra)),
-        Cost = cost is { } c ? Some(c) : None,
+        EndedAt = T0.AddSeconds(startS + durS),
+        Model = model,
+        Tokens = TokenUsage.Of(prompt, completion, extra),
+        Cost = cost is { } c ? c : null,
     };
 
     public static Span PlainSpan(TraceId trace, string name, SpanKind kind = SpanKind.Tool, SpanStatus status = SpanStatus.Ok,
@@ -30,12 +30,12 @@ static class RefData
     {
         Id = SpanId.New(),
         Trace = trace,
-        Parent = parent is { } p ? Some(p) : None,
+        Parent = parent is { } p ? p : null,
         Name = name,
         Kind = kind,
         Status = status,
         StartedAt = T0.AddSeconds(startS),
-        EndedAt = Some(T0.AddSeconds(startS + durS)),
+        EndedAt = T0.AddSeconds(startS + durS),
     };
 
     public static Trace Trace(string name, IEnumerable<Func<TraceId, Span>> spans, double startS = 0, double? durS = 1,
@@ -48,8 +48,8 @@ static class RefData
             Name = name,
             Status = status,
             StartedAt = T0.AddSeconds(startS),
-            EndedAt = durS is { } d ? Some(T0.AddSeconds(startS + d)) : None,
-            ParentTrace = parent is { } p ? Some(p) : None,
+            EndedAt = durS is { } d ? T0.AddSeconds(startS + d) : null,
+            ParentTrace = parent is { } p ? p : null,
             Spans = spans.Select(f => f(tid)).ToArray().ToSeq(),
         };
     }

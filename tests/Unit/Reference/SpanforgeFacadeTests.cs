@@ -89,12 +89,12 @@ public class SpanforgeFacadeTests
 
         var parentTrace = exporter.Traces.Single(t => t.Name == "coordinator");
         var span = Assert.Single(parentTrace.Spans);
-        Assert.Equal(0.00075, span.Cost.Map(c => c.Total).IfNone(-1));
+        Assert.Equal(0.00075, (span.Cost?.Total ?? -1));
         Assert.Equal("catalog", span.Metadata.Find(CostCalculator.CostSourceKey).Map(p => p.Value).IfNone(""));
         Assert.Equal(PriceCatalog.Default.Version, span.Metadata.Find(CostCalculator.CatalogVersionKey).Map(p => p.Value).IfNone(""));
         var childTrace = exporter.Traces.Single(t => t.Name == "researcher");
-        Assert.Equal(parentTrace.Id, childTrace.ParentTrace.IfNone(default(TraceId)));
-        Assert.Equal(0.0084, Assert.Single(childTrace.Spans).Cost.Map(c => c.Total).IfNone(-1));
+        Assert.Equal(parentTrace.Id, (childTrace.ParentTrace ?? default(TraceId)));
+        Assert.Equal(0.0084, (Assert.Single(childTrace.Spans).Cost?.Total ?? -1));
     }
 
     [Fact]
@@ -112,7 +112,7 @@ public class SpanforgeFacadeTests
             await client.FlushAsync(TimeSpan.FromSeconds(10));
         }
         var priced = Assert.Single(Assert.Single(explicitExporter.Traces).Spans);
-        Assert.Equal(1.25, priced.Cost.Map(c => c.Total).IfNone(-1));
+        Assert.Equal(1.25, (priced.Cost?.Total ?? -1));
         Assert.True(priced.Metadata.Find(CostCalculator.CostSourceKey).IsNone);
 
         var offExporter = new RecordingExporter();
@@ -123,7 +123,7 @@ public class SpanforgeFacadeTests
             using (var span = trace.LlmCall("gpt-4o")) span.SetTokenUsage(100, 50);
             await client.FlushAsync(TimeSpan.FromSeconds(10));
         }
-        Assert.True(Assert.Single(Assert.Single(offExporter.Traces).Spans).Cost.IsNone);
+        Assert.True(Assert.Single(Assert.Single(offExporter.Traces).Spans).Cost is null);
 
         var customExporter = new RecordingExporter();
         var catalog = PriceCatalog.Default.With("my-finetune", new ModelPrice(10, 20));
@@ -134,7 +134,7 @@ public class SpanforgeFacadeTests
             await client.FlushAsync(TimeSpan.FromSeconds(10));
         }
         var custom = Assert.Single(Assert.Single(customExporter.Traces).Spans);
-        Assert.Equal(0.03, custom.Cost.Map(c => c.Total).IfNone(-1));
+        Assert.Equal(0.03, (custom.Cost?.Total ?? -1));
         Assert.Equal(catalog.Version, custom.Metadata.Find(CostCalculator.CatalogVersionKey).Map(p => p.Value).IfNone(""));
     }
 
@@ -153,9 +153,9 @@ public class SpanforgeFacadeTests
         var t = Assert.Single(exporter.Traces);
         var llm = Named(t, "gpt-4o-mini");
         Assert.Equal(SpanKind.Llm, llm.Kind);
-        Assert.Equal("gpt-4o-mini", llm.Model.IfNone(""));
+        Assert.Equal("gpt-4o-mini", (llm.Model ?? ""));
         Assert.Equal("completion", llm.Metadata.Find("operation").Map(p => p.Value).IfNone(""));
-        var parameters = llm.ModelParameters.IfNone(LanguageExt.Map<string, Payload>.Empty);
+        var parameters = (llm.ModelParameters ?? LanguageExt.Map<string, Payload>.Empty);
         Assert.Equal(new[] { "max_tokens", "temperature", "top_p" }, parameters.Keys.ToArray());
         Assert.Equal("256", parameters.Find("max_tokens").Map(p => p.Value).IfNone(""));
         var tool = Named(t, "web_search");

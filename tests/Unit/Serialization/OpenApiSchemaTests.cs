@@ -26,7 +26,7 @@ public class OpenApiSchemaTests
         AssertValid("TraceCreate", WireJson.Trace(Rich()));
         AssertValid("TraceCreate", WireJson.Trace(Minimal()));
         AssertValid("TraceCreate", WireJson.Trace(new Trace { Id = TraceA, Name = "open", StartedAt = T0 }));
-        AssertValid("TraceCreate", WireJson.Trace(Minimal() with { Output = Some(Payload.Null), Input = Some(Payload.Json("[1,\"x\"]")) }));
+        AssertValid("TraceCreate", WireJson.Trace(Minimal() with { Output = Payload.Null, Input = Payload.Json("[1,\"x\"]") }));
     }
 
     [SharedDataFact]
@@ -52,7 +52,7 @@ public class OpenApiSchemaTests
     public void Score_bodies_are_valid_create_trace_score_requests()
     {
         AssertValid("CreateTraceScoreRequest", WireJson.Score(
-            new Score(TraceA, "quality", "0.5", ScoreDataType.Numeric, Some("ok"), Meta(("judge", Payload.Text("gpt"))))));
+            new Score(TraceA, "quality", "0.5", ScoreDataType.Numeric, "ok", Meta(("judge", Payload.Text("gpt"))))));
     }
 
     [SharedDataFact]

@@ -138,7 +138,7 @@ public class WireJsonTests
     {
         var span = SomeSpan() with
         {
-            Cost = Some(new Cost(Map(("total", double.NaN), ("input", 0.5), ("output", double.PositiveInfinity), ("x", 1e-7)))),
+            Cost = new Cost(Map(("total", double.NaN), ("input", 0.5), ("output", double.PositiveInfinity), ("x", 1e-7))),
         };
         var cost = Parse(WireJson.Spans([span]))[0].GetProperty("cost");
         Assert.Equal(["input", "x"], Keys(cost));
@@ -149,7 +149,7 @@ public class WireJsonTests
     [Fact]
     public void Empty_model_parameters_and_token_usage_are_written_as_empty_objects()
     {
-        var span = SomeSpan() with { ModelParameters = Some(Map<string, Payload>()), Tokens = Some(new TokenUsage(Map<string, long>())) };
+        var span = SomeSpan() with { ModelParameters = Map<string, Payload>(), Tokens = new TokenUsage(Map<string, long>()) };
         var json = WireJson.Spans([span]);
         Assert.Contains("\"token_usage\":{}", json);
         Assert.Contains("\"model_parameters\":{}", json);
@@ -181,7 +181,7 @@ public class WireJsonTests
     [Fact]
     public void A_span_error_without_type_or_data_adds_no_metadata()
     {
-        var span = SomeSpan() with { Status = SpanStatus.Error, Error = Some(ErrorInfo.Of("boom")) };
+        var span = SomeSpan() with { Status = SpanStatus.Error, Error = ErrorInfo.Of("boom") };
         var body = Parse(WireJson.Spans([span]))[0];
         Assert.Equal("boom", body.GetProperty("error").GetString());
         Assert.False(body.TryGetProperty("metadata", out _));
@@ -213,7 +213,7 @@ public class WireJsonTests
         var trace = Minimal() with
         {
             Name = "café <b> & 'x' \"q\" \\ 日本",
-            Input = Some(Payload.Text("line1\nline2\ttab \u0001 é")),
+            Input = Payload.Text("line1\nline2\ttab \u0001 é"),
             Tags = Seq1("naïve"),
         };
         var json = WireJson.Trace(trace);
@@ -229,8 +229,8 @@ public class WireJsonTests
     {
         var span = SomeSpan() with
         {
-            Input = Some(Payload.Text("{\"not\":\"json\"}")),
-            Output = Some(Payload.Json("[1,{\"a\":true},null]")),
+            Input = Payload.Text("{\"not\":\"json\"}"),
+            Output = Payload.Json("[1,{\"a\":true},null]"),
         };
         var body = Parse(WireJson.Spans([span]))[0];
         Assert.Equal(JsonValueKind.String, body.GetProperty("input").ValueKind);
@@ -241,7 +241,7 @@ public class WireJsonTests
     [Fact]
     public void Invalid_raw_json_is_written_as_a_string_instead_of_throwing()
     {
-        var span = SomeSpan() with { Input = Some(Payload.Json("{oops")), Output = Some(Payload.Json("1 2")) };
+        var span = SomeSpan() with { Input = Payload.Json("{oops"), Output = Payload.Json("1 2") };
         var body = Parse(WireJson.Spans([span]))[0];
         Assert.Equal("{oops", body.GetProperty("input").GetString());
         Assert.Equal("1 2", body.GetProperty("output").GetString());
@@ -250,7 +250,7 @@ public class WireJsonTests
     [Fact]
     public void Multi_line_json_payloads_are_compacted_so_a_body_stays_on_one_line()
     {
-        var span = SomeSpan() with { Input = Some(Payload.Json("{\n  \"a\": [1,\r\n 2]\n}")) };
+        var span = SomeSpan() with { Input = Payload.Json("{\n  \"a\": [1,\r\n 2]\n}") };
         var json = WireJson.Spans([span]);
         Assert.DoesNotContain("\n", json);
         Assert.Contains("\"input\":{\"a\":[1,2]}", json);
@@ -259,7 +259,7 @@ public class WireJsonTests
     [Fact]
     public void A_json_null_payload_is_written_as_null()
     {
-        var json = WireJson.Trace(Minimal() with { Output = Some(Payload.Null) });
+        var json = WireJson.Trace(Minimal() with { Output = Payload.Null });
         Assert.Contains("\"output\":null", json);
     }
 
@@ -289,11 +289,11 @@ public class WireJsonTests
     [Fact]
     public void The_score_body_matches_the_python_sdk()
     {
-        var score = new Score(TraceA, "accuracy", "0.92", ScoreDataType.Numeric, None, Map<string, Payload>());
+        var score = new Score(TraceA, "accuracy", "0.92", ScoreDataType.Numeric, null, Map<string, Payload>());
         Assert.Equal(
             """{"trace_id":"0b7d2c1e-5f0a-4c4e-9a51-3f1e0d2a9b10","name":"accuracy","value":"0.92","data_type":"NUMERIC","source":"PROGRAMMATIC"}""",
             WireJson.Score(score));
-        var full = score with { DataType = ScoreDataType.Categorical, Value = "PASS", Reason = Some("looks right"), Metadata = Meta(("by", Payload.Text("judge"))) };
+        var full = score with { DataType = ScoreDataType.Categorical, Value = "PASS", Reason = "looks right", Metadata = Meta(("by", Payload.Text("judge"))) };
         Assert.Equal(
             """{"trace_id":"0b7d2c1e-5f0a-4c4e-9a51-3f1e0d2a9b10","name":"accuracy","value":"PASS","data_type":"CATEGORICAL","source":"PROGRAMMATIC","reason":"looks right","metadata":{"by":"judge"}}""",
             WireJson.Score(full));
@@ -334,8 +334,8 @@ public class WireJsonTests
     [Fact]
     public void An_enriched_trace_reaches_the_wire_with_names_and_short_texts_fitted_to_the_platform_limits()
     {
-        var trace = Minimal() with { Name = " ", SessionId = Some(new string('s', 300)) };
-        var span = SomeSpan() with { Name = new string('n', 600), Model = Some(new string('m', 256)) };
+        var trace = Minimal() with { Name = " ", SessionId = new string('s', 300) };
+        var span = SomeSpan() with { Name = new string('n', 600), Model = new string('m', 256) };
         var enriched = PandaProbe.Model.Enrichment.Enricher.LimitsOnly.Trace(trace with { Spans = Seq1(span) }).Value;
         var body = Parse(WireJson.Trace(enriched, enriched.Spans));
         Assert.Equal("unnamed", body.GetProperty("name").GetString());
@@ -352,7 +352,7 @@ public class WireJsonTests
         Trace = TraceA,
         Name = "s",
         StartedAt = T0,
-        EndedAt = Some(T0.AddMilliseconds(5)),
+        EndedAt = T0.AddMilliseconds(5),
         Status = SpanStatus.Ok,
     };
 }

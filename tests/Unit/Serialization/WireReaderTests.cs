@@ -47,12 +47,12 @@ public class WireReaderTests
         AssertSamePayload(expected.Input, actual.Input, "span input");
         AssertSamePayload(expected.Output, actual.Output, "span output");
         Assert.Equal(expected.Model, actual.Model);
-        Assert.Equal(expected.Tokens.Map(t => t.Counts.ToArray()).IfNone([]), actual.Tokens.Map(t => t.Counts.ToArray()).IfNone([]));
-        Assert.Equal(expected.Tokens.IsSome, actual.Tokens.IsSome);
-        Assert.Equal(expected.Cost.Map(c => c.Components.ToArray()).IfNone([]), actual.Cost.Map(c => c.Components.ToArray()).IfNone([]));
-        Assert.Equal(expected.Cost.IsSome, actual.Cost.IsSome);
-        Assert.Equal(expected.ModelParameters.IsSome, actual.ModelParameters.IsSome);
-        AssertSameMap(expected.ModelParameters.IfNone(Map<string, Payload>()), actual.ModelParameters.IfNone(Map<string, Payload>()), "model_parameters");
+        Assert.Equal((expected.Tokens?.Counts.ToArray() ?? []), (actual.Tokens?.Counts.ToArray() ?? []));
+        Assert.Equal(expected.Tokens is not null, actual.Tokens is not null);
+        Assert.Equal((expected.Cost?.Components.ToArray() ?? []), (actual.Cost?.Components.ToArray() ?? []));
+        Assert.Equal(expected.Cost is not null, actual.Cost is not null);
+        Assert.Equal(expected.ModelParameters is not null, actual.ModelParameters is not null);
+        AssertSameMap((expected.ModelParameters ?? Map<string, Payload>()), (actual.ModelParameters ?? Map<string, Payload>()), "model_parameters");
         Assert.Equal(expected.CompletionStartTime, actual.CompletionStartTime);
         AssertSameError(expected.Error, actual.Error);
         AssertSameMap(expected.Metadata, actual.Metadata, "span metadata");
@@ -60,10 +60,10 @@ public class WireReaderTests
         AssertSameLogs(expected.Logs, actual.Logs);
     }
 
-    static void AssertSamePayload(Option<Payload> expected, Option<Payload> actual, string what)
+    static void AssertSamePayload(Payload? expected, Payload? actual, string what)
     {
-        Assert.True(expected.IsSome == actual.IsSome, $"{what}: presence differs");
-        if (expected.TryGet(out var e) && actual.TryGet(out var a))
+        Assert.True(expected is null == actual is null, $"{what}: presence differs");
+        if (expected is { } e && actual is { } a)
             Assert.True(JsonSemantics.SameValue(e, a), $"{what}: {e} != {a}");
     }
 
@@ -74,10 +74,10 @@ public class WireReaderTests
             Assert.True(JsonSemantics.SameValue(v, actual.Find(k).IfNone(Payload.Null)), $"{what}.{k}: {v} != {actual.Find(k)}");
     }
 
-    static void AssertSameError(Option<ErrorInfo> expected, Option<ErrorInfo> actual)
+    static void AssertSameError(ErrorInfo? expected, ErrorInfo? actual)
     {
-        Assert.Equal(expected.IsSome, actual.IsSome);
-        if (!expected.TryGet(out var e) || !actual.TryGet(out var a)) return;
+        Assert.Equal(expected is null, actual is null);
+        if (expected is not { } e || actual is not { } a) return;
         Assert.Equal(e.Message, a.Message);
         Assert.Equal(e.Type, a.Type);
         AssertSameMap(e.Data, a.Data, "error_data");
@@ -119,7 +119,7 @@ public class WireReaderTests
         var spans = WireReader.ReadSpans(WireJson.Spans(rich.Spans), TraceA);
         Assert.Equal(rich.Spans.Count, spans.Count);
         foreach (var (e, a) in rich.Spans.Zip(spans)) AssertSameSpan(e, a);
-        var score = new Score(TraceA, "helpful", "true", ScoreDataType.Boolean, Some("user clicked"), Meta(("ui", Payload.Text("web"))));
+        var score = new Score(TraceA, "helpful", "true", ScoreDataType.Boolean, "user clicked", Meta(("ui", Payload.Text("web"))));
         var back = WireReader.ReadScore(WireJson.Score(score));
         Assert.Equal(score.Trace, back.Trace);
         Assert.Equal(score.Name, back.Name);
@@ -157,14 +157,14 @@ public class WireReaderTests
             """);
         Assert.Equal(new TraceId(Guid.Parse("a1b2c3d4-0007-4000-8000-000000000001")), trace.Id);
         Assert.Equal(TraceStatus.Completed, trace.Status);
-        Assert.True(trace.Input.IsNone && trace.Output.IsNone && trace.EndedAt.IsNone && trace.SessionId.IsNone);
+        Assert.True(trace.Input is null && trace.Output is null && trace.EndedAt is null && trace.SessionId is null);
         Assert.True(trace.Metadata.IsEmpty && trace.Tags.IsEmpty);
         var span = Assert.Single(trace.Spans);
         Assert.Equal(trace.Id, span.Trace);
         Assert.Equal(SpanKind.Other, span.Kind);
         Assert.Equal(SpanStatus.Unset, span.Status);
-        Assert.True(span.Parent.IsNone && span.Tokens.IsNone && span.Cost.IsNone && span.Output.IsNone && span.Error.IsNone);
-        Assert.True(span.ModelParameters.IsNone && span.Model.IsNone && span.EndedAt.IsNone);
+        Assert.True(span.Parent is null && span.Tokens is null && span.Cost is null && span.Output is null && span.Error is null);
+        Assert.True(span.ModelParameters is null && span.Model is null && span.EndedAt is null);
     }
 
     [Fact]
@@ -180,7 +180,7 @@ public class WireReaderTests
     public void Token_usage_values_are_coerced_to_integers_like_the_python_sdk()
     {
         var span = WireReader.ReadSpans("""[{"name":"s","started_at":"2026-02-23T10:00:00Z","token_usage":{"a":5,"b":5.0,"c":"7","d":true}}]""", TraceA)[0];
-        Assert.Equal([("a", 5L), ("b", 5L), ("c", 7L), ("d", 1L)], span.Tokens.Map(t => t.Counts.ToArray()).IfNone([]));
+        Assert.Equal([("a", 5L), ("b", 5L), ("c", 7L), ("d", 1L)], (span.Tokens?.Counts.ToArray() ?? []));
     }
 
     [Fact]
@@ -191,7 +191,7 @@ public class WireReaderTests
              "metadata":{"params":[1],"logs":"text","error":{"code":1},"parent_trace_id":"not-a-uuid","error_type":"T"}}
             """);
         Assert.Equal(["error", "error_type", "logs", "params", "parent_trace_id"], trace.Metadata.Keys.ToArray());
-        Assert.True(trace.Params.IsEmpty && trace.Logs.IsEmpty && trace.Error.IsNone && trace.ParentTrace.IsNone);
+        Assert.True(trace.Params.IsEmpty && trace.Logs.IsEmpty && trace.Error is null && trace.ParentTrace is null);
     }
 
     [Fact]

@@ -40,14 +40,14 @@ static class WireSamples
         yield return new SpanEnded(TraceA, Llm, At(350));
         yield return new SpanStarted(TraceA, Tool, Root, "search", SpanKind.Tool, At(351));
         yield return new InputSet(TraceA, Tool, Payload.Json("""{"query":"gare"}"""), At(351));
-        yield return new Errored(TraceA, Tool, new ErrorInfo("timeout after 3 s", Some("System.TimeoutException"),
+        yield return new Errored(TraceA, Tool, new ErrorInfo("timeout after 3 s", "System.TimeoutException",
             Meta(("attempt", Payload.Json("2")))), At(400));
         yield return new SpanEnded(TraceA, Tool, At(401));
         yield return new SpanEnded(TraceA, Root, At(402));
         yield return new OutputSet(TraceA, null, Payload.Json("""{"messages":[{"role":"assistant","content":"À droite."}]}"""), At(403));
         yield return new ParamsRegistered(TraceA, null, Meta(("top_k", Payload.Json("5"))), false, At(404));
         yield return new Logged(TraceA, null, Payload.Json("""{"step":1}"""), At(405));
-        yield return new Errored(TraceA, null, new ErrorInfo("tool failed", Some("System.TimeoutException"),
+        yield return new Errored(TraceA, null, new ErrorInfo("tool failed", "System.TimeoutException",
             Meta(("where", Payload.Text("search")))), At(406));
         yield return new TraceEnded(TraceA, At(2456.789));
     }
