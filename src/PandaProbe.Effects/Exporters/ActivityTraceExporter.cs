@@ -142,7 +142,7 @@ public sealed class ActivityTraceExporter : ITraceExporter
             {
                 var message = trace.Error is { } e ? e.Message : "error";
                 root.SetStatus(ActivityStatusCode.Error, message);
-                if (trace.Error is { } info) AddException(root, info, (trace.EndedAt ?? trace.StartedAt));
+                if (trace.Error is { } info) AddException(root, info, trace.EndedAt ?? trace.StartedAt);
             }
         }
         finally
@@ -180,7 +180,7 @@ public sealed class ActivityTraceExporter : ITraceExporter
             if (span.Status == SpanStatus.Error || span.Error is not null)
             {
                 activity.SetStatus(ActivityStatusCode.Error, span.Error is { } e ? e.Message : "error");
-                if (span.Error is { } info) AddException(activity, info, (span.EndedAt ?? span.StartedAt));
+                if (span.Error is { } info) AddException(activity, info, span.EndedAt ?? span.StartedAt);
             }
         }
         finally
@@ -214,7 +214,7 @@ public sealed class ActivityTraceExporter : ITraceExporter
         var all = spans.Where(s => s is not null).ToList();
         var ids = all.Select(s => s.Id).ToHashSet();
         var children = all.Where(s => s.Parent is { } p && ids.Contains(p) && p != s.Id)
-            .ToLookup(s => (s.Parent ?? default(SpanId)));
+            .ToLookup(s => s.Parent ?? default(SpanId));
         var ordered = new List<Span>(all.Count);
         var seen = new System.Collections.Generic.HashSet<SpanId>();
         var queue = new Queue<Span>(all.Where(s => s.Parent is not { } p || !ids.Contains(p) || p == s.Id)

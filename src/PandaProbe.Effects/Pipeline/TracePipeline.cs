@@ -307,7 +307,7 @@ internal sealed class TracePipeline : IAsyncDisposable
     FlushResult Result(bool completedInTime)
     {
         var health = Counters.Snapshot();
-        return new FlushResult(completedInTime, health.Exported, health.Dropped, health.Pending, health);
+        return new FlushResult(completedInTime, health);
     }
 
     /// <summary>

@@ -28,7 +28,7 @@ internal static class TraceSummaries
 
         var models = spans
             .Where(s => s.Model is not null)
-            .GroupBy(s => (s.Model ?? string.Empty), StringComparer.Ordinal)
+            .GroupBy(s => s.Model ?? string.Empty, StringComparer.Ordinal)
             .ToDictionary(
                 g => g.Key,
                 g =>

@@ -43,7 +43,7 @@ internal static class TraceTree
 
     internal static ILookup<TraceId, Trace> ChildrenByParent(IEnumerable<Trace>? traces) =>
         (traces ?? []).Where(t => t is not null && t.ParentTrace is not null)
-            .ToLookup(t => (t.ParentTrace ?? default(TraceId)));
+            .ToLookup(t => t.ParentTrace ?? default(TraceId));
 
     internal static IEnumerable<Trace> ChildrenOf(ILookup<TraceId, Trace> byParent, TraceId id) =>
         byParent[id].Where(t => t.Id != id).GroupBy(t => t.Id).Select(g => g.First()).OrderBy(t => t.StartedAt);
