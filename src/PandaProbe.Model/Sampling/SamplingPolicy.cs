@@ -49,7 +49,7 @@ internal sealed record SamplingPolicy(double Ratio, bool KeepErrors, TimeSpan? K
         if (HeadKeeps(trace.Id)) return SampleDecision.KeptByRatio;
         if (KeepErrors && (trace.Status == TraceStatus.Error || trace.Spans.Exists(static s => s.Status == SpanStatus.Error)))
             return SampleDecision.KeptByRule;
-        if (KeepSlowerThan is { } slow && trace.Duration.Exists(d => d >= slow)) return SampleDecision.KeptByRule;
+        if (KeepSlowerThan is { } slow && trace.Duration >= slow) return SampleDecision.KeptByRule;
         if (KeepCostlierThan is { } costly && trace.Spans.Sum(static s => (s.Cost?.Total ?? 0d)) >= costly)
             return SampleDecision.KeptByRule;
         return SampleDecision.Dropped;
