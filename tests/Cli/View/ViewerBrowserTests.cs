@@ -1,0 +1,112 @@
+using Microsoft.Playwright;
+using Xunit;
+
+namespace PandaProbe.Cli.Tests.View;
+
+/// <summary>
+/// The report in headless Chromium (the system's, not Playwright's download): list, waterfall, detail pane, filter.
+/// Set <c>UPDATE_VIEWER_SCREENSHOT=1</c> to rewrite <c>docs/viewer.png</c> (the README's screenshot).
+/// </summary>
+public class ViewerBrowserTests
+{
+    /// <summary>The Chromium to drive: <c>CHROMIUM_PATH</c>, else Debian's <c>/usr/bin/chromium</c>.</summary>
+    internal static string ChromiumPath()
+    {
+        var path = Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } p ? p : "/usr/bin/chromium";
+        if (!File.Exists(path))
+            Assert.Fail($"Chromium was not found at {path}: the browser test needs it (apt-get install -y chromium, as .ci/run does, or set CHROMIUM_PATH).");
+        return path;
+    }
+
+    internal static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync()
+    {
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath(), Headless = true, Args = ["--no-sandbox"],
+        });
+        return (playwright, browser);
+    }
+
+    static string? RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "PandaProbe.sln"))) return dir.FullName;
+        return null;
+    }
+
+    [Fact]
+    public async Task The_report_lists_traces_shows_the_waterfall_and_span_details_and_filters()
+    {
+        var dir = Directory.CreateTempSubdirectory("pp-view-browser-");
+        try
+        {
+            var file = await SampleTraces.WriteAsync(dir.FullName);
+            var report = Path.Combine(dir.FullName, "report.html");
+            var code = await Program.RunAsync(["view", file, "-o", report], new CliIO(new StringWriter(), new StringWriter(), Plain: true));
+            Assert.Equal(0, code);
+
+            var (playwright, browser) = await LaunchAsync();
+            using var _ = playwright;
+            await using var __ = browser;
+            var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 820 } });
+            var errors = new List<string>();
+            page.Console += (_, message) => { if (message.Type == "error") lock (errors) errors.Add(message.Text); };
+            page.PageError += (_, error) => { lock (errors) errors.Add(error); };
+            page.RequestFailed += (_, request) => { lock (errors) errors.Add("request: " + request.Url); };
+
+            await page.GotoAsync(new Uri(report).AbsoluteUri);
+            await page.WaitForSelectorAsync("body[data-ready=true]");
+            Assert.Equal("3", await page.InnerTextAsync("#trace-count"));
+            Assert.Equal(3, await page.Locator("tr.trace-row").CountAsync());
+            Assert.Contains(SampleTraces.Model, await page.InnerTextAsync("#totals"));
+
+            await page.Locator("tr.trace-row", new PageLocatorOptions { HasText = "support-chat" }).ClickAsync();
+            Assert.Equal(3, await page.Locator(".span-row").CountAsync());
+            var failed = page.Locator(".span-row.error");
+            Assert.Equal(1, await failed.CountAsync());
+            Assert.Contains("track-parcel", await failed.InnerTextAsync());
+            Assert.Contains(SampleTraces.UserMessage, await page.InnerTextAsync("#detail"));   // the trace's input, as messages
+
+            await page.Locator(".span-row", new PageLocatorOptions { HasText = "answer" }).ClickAsync();
+            var detail = page.Locator("#detail");
+            Assert.Equal(SampleTraces.Model, await detail.Locator("dd.model").InnerTextAsync());
+            Assert.Contains(SampleTraces.UserMessage, await detail.Locator(".message.role-user .message-content").InnerTextAsync());
+            Assert.Equal(3, await detail.Locator(".message").CountAsync());   // system + user in, assistant out
+            var tokens = await detail.Locator("dl.tokens").InnerTextAsync();
+            Assert.Contains("cached_tokens", tokens);
+            Assert.Contains("120", tokens);
+            Assert.Contains("input", await detail.Locator("dl.cost").InnerTextAsync());
+            Assert.Equal(1, await detail.Locator("dd.ttft").CountAsync());
+            Assert.Contains("temperature", await detail.InnerTextAsync());
+
+            var shot = Path.Combine(AppContext.BaseDirectory, "TestResults", "report.png");
+            Directory.CreateDirectory(Path.GetDirectoryName(shot)!);
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = shot });
+            if (Environment.GetEnvironmentVariable("UPDATE_VIEWER_SCREENSHOT") == "1" && RepositoryRoot() is { } root)
+                File.Copy(shot, Path.Combine(root, "docs", "viewer.png"), overwrite: true);
+
+            await failed.ClickAsync();
+            Assert.Contains("boom", await page.InnerTextAsync("#detail .error-box"));
+
+            await page.FillAsync("#filter-text", "billing");
+            await page.WaitForFunctionAsync("document.getElementById('trace-count').textContent === '1'");
+            Assert.Contains("billing-question", await page.Locator("tr.trace-row").InnerTextAsync());
+
+            await page.FillAsync("#filter-text", "");
+            await page.SelectOptionAsync("#filter-status", "error");
+            await page.WaitForFunctionAsync("document.getElementById('trace-count').textContent === '1'");
+            Assert.Contains("support-chat", await page.Locator("tr.trace-row").InnerTextAsync());
+
+            await page.SelectOptionAsync("#filter-status", "all");
+            await page.SelectOptionAsync("#filter-session", "session-b");
+            Assert.Equal("2", await page.InnerTextAsync("#trace-count"));
+
+            await page.ClickAsync("th[data-sort=name]");
+            Assert.Equal(["billing-question", "nightly-batch"], await page.Locator("tr.trace-row td.name").AllInnerTextsAsync());
+
+            Assert.Empty(errors);
+        }
+        finally { dir.Delete(recursive: true); }
+    }
+}
