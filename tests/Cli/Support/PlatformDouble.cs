@@ -27,6 +27,8 @@ internal sealed class PlatformDouble : IAsyncDisposable
     public ConcurrentDictionary<string, bool> FailTraces { get; } = new(StringComparer.OrdinalIgnoreCase);
     /// <summary>Requests after this many are dropped (connection aborted); null for never.</summary>
     public int? DropAfter { get; set; }
+    /// <summary>How long each request waits before it is answered (a request cancelled meanwhile is not accepted).</summary>
+    public TimeSpan Delay { get; set; }
 
     /// <summary>The trace ids the double accepted (2xx on <c>POST /traces</c>), one entry per acceptance.</summary>
     public IReadOnlyList<string> AcceptedTraces => Requests.Where(r => r.Path == "/traces" && r.Status is >= 200 and < 300).Select(r => r.TraceId!).ToList();
@@ -59,6 +61,15 @@ internal sealed class PlatformDouble : IAsyncDisposable
             Requests.Enqueue(new Request("POST", ctx.Request.Path, traceId, 0));
             ctx.Abort();
             return;
+        }
+        if (Delay > TimeSpan.Zero)
+        {
+            try { await Task.Delay(Delay, ctx.RequestAborted); }
+            catch (OperationCanceledException)
+            {
+                Requests.Enqueue(new Request("POST", ctx.Request.Path, traceId, 0));
+                return;
+            }
         }
         var status = traceId is not null && FailTraces.ContainsKey(traceId) ? 500
             : ctx.Request.Path == "/traces" ? 202 : 201;

@@ -83,7 +83,11 @@ internal static class PushCommand
         await using (progress)
         {
             EndWithNewline(progress);
-            var run = new Run(io, path, exporter, progress, done, settings.MaxConcurrentRequests, ct);
+            // Cancelling stops new requests at once; those in flight get the shutdown deadline to finish, so a trace the
+            // platform is taking is recorded as sent rather than abandoned mid-answer (and sent twice by the next push).
+            using var drain = new CancellationTokenSource();
+            await using var link = ct.Register(() => { try { drain.CancelAfter(settings.ShutdownDeadline); } catch (ObjectDisposedException) { } });
+            var run = new Run(io, path, exporter, progress, done, settings.MaxConcurrentRequests, ct, drain.Token);
             if (io.Plain) await run.ExecuteAsync(null).ConfigureAwait(false);
             else
             {
@@ -102,7 +106,7 @@ internal static class PushCommand
     }
 
     /// <summary>One push: what was sent, skipped and failed.</summary>
-    sealed class Run(CliIO io, string path, HttpTraceExporter exporter, FileStream progress, HashSet<string> done, int concurrency, CancellationToken ct)
+    sealed class Run(CliIO io, string path, HttpTraceExporter exporter, FileStream progress, HashSet<string> done, int concurrency, CancellationToken ct, CancellationToken drain)
     {
         readonly SemaphoreSlim slots = new(Math.Max(1, concurrency));
         readonly Lock gate = new();
@@ -168,7 +172,12 @@ internal static class PushCommand
             }
             try
             {
-                var result = await exporter.ExportAsync(batch, ct).ConfigureAwait(false);
+                if (ct.IsCancellationRequested)
+                {
+                    Fail(line, what, "cancelled");
+                    return false;
+                }
+                var result = await exporter.ExportAsync(batch, drain).ConfigureAwait(false);
                 if (result.Failed == 0 && result.Deferred == 0 && result.Exported >= batch.Count)
                 {
                     lock (gate)
@@ -182,7 +191,7 @@ internal static class PushCommand
                     }
                     return true;
                 }
-                Fail(line, what, ct.IsCancellationRequested ? "cancelled" : result.Error ?? "not delivered");
+                Fail(line, what, drain.IsCancellationRequested ? "cancelled" : result.Error ?? "not delivered");
                 return false;
             }
             finally { slots.Release(); }
