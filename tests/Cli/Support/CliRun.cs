@@ -23,8 +23,7 @@ internal static class CliRun
         var output = new StringWriter();
         var error = new StringWriter();
         var io = new CliIO(output, error, plain);
-        var root = new RootCommand("test") { create(io) };
-        var exit = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, ct);
+        var exit = await Program.RunAsync(new RootCommand("test") { create(io) }, args, io, ct);
         return new Result(exit, output.ToString(), error.ToString());
     }
 }

@@ -30,9 +30,8 @@ internal static class CommandSupport
         return false;
     }
 
-    /// <summary>Writes <c>file:line: reason</c> to <see cref="CliIO.Error"/>.</summary>
-    public static void Report(CliIO io, string path, BadLine bad) =>
-        io.Error.WriteLine($"{path}:{bad.Line}: {(bad.Truncated ? "truncated last line: " : "")}{bad.Reason}");
+    /// <summary>Writes <c>file:line: reason</c> to <see cref="CliIO.Error"/> (a truncated last line says so in its reason).</summary>
+    public static void Report(CliIO io, string path, BadLine bad) => io.Error.WriteLine($"{path}:{bad.Line}: {bad.Reason}");
 
     /// <summary>A Spectre console writing to <see cref="CliIO.Out"/>.</summary>
     public static IAnsiConsole Console(CliIO io) => AnsiConsole.Create(new AnsiConsoleSettings

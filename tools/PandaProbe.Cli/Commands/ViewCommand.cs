@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Invocation;
 using System.Diagnostics;
 using PandaProbe.Cli.Files;
 using PandaProbe.Cli.View;
@@ -19,10 +18,10 @@ internal static class ViewCommand
     /// <summary>The command.</summary>
     public static Command Create(CliIO io)
     {
-        var files = new Argument<string[]>("files")
+        var files = new Argument<string[]>("FILE")
         {
             Description = "Trace files the SDK wrote (the file exporter's JSON Lines or Trace.Save's NDJSON).",
-            Arity = ArgumentArity.ZeroOrMore,
+            Arity = ArgumentArity.OneOrMore,
         };
         var output = new Option<string?>("--output", "-o") { Description = $"Where to write the report (default: {DefaultName} next to the first file)." };
         var open = new Option<bool>("--open") { Description = "Open the report with the system's browser." };
@@ -30,73 +29,43 @@ internal static class ViewCommand
         {
             files, output, open,
         };
-        command.Action = new ViewAction(io, files, output, open);
+        command.SetAction(r => Run(io, r.GetValue(files) ?? [], r.GetValue(output), r.GetValue(open)));
         return command;
     }
 
-    /// <summary>Runs even on parse errors so that they, like every usage error of this command, exit with 2.</summary>
-    sealed class ViewAction(CliIO io, Argument<string[]> filesArgument, Option<string?> outputOption, Option<bool> openOption)
-        : SynchronousCommandLineAction
+    static int Run(CliIO io, string[] files, string? output, bool open)
     {
-        public override bool ClearsParseErrors => true;
-
-        public override int Invoke(ParseResult parseResult)
+        // A mistyped option lands among the files (the argument takes any number of values).
+        if (files.FirstOrDefault(f => f.Length > 1 && f[0] == '-' && !File.Exists(f)) is { } unknown)
         {
-            if (parseResult.Errors.Count > 0)
-            {
-                foreach (var error in parseResult.Errors) io.Error.WriteLine($"pandaprobe view: {error.Message}");
-                return 2;
-            }
-            if (parseResult.UnmatchedTokens.Count > 0)
-            {
-                io.Error.WriteLine($"pandaprobe view: unrecognized: {string.Join(' ', parseResult.UnmatchedTokens)}");
-                return 2;
-            }
-            var files = parseResult.GetValue(filesArgument) ?? [];
-            if (files.Length == 0)
-            {
-                io.Error.WriteLine("pandaprobe view: give at least one trace file (pandaprobe view FILE… [-o report.html] [--open])");
-                return 2;
-            }
-            if (files.FirstOrDefault(f => f.Length > 1 && f[0] == '-' && !File.Exists(f)) is { } unknown)
-            {
-                io.Error.WriteLine($"pandaprobe view: unrecognized option: {unknown} (usage: pandaprobe view FILE… [-o report.html] [--open])");
-                return 2;
-            }
-            foreach (var file in files)
-            {
-                if (!File.Exists(file))
-                {
-                    io.Error.WriteLine($"pandaprobe view: no such file: {file}");
-                    return 2;
-                }
-            }
-            var target = parseResult.GetValue(outputOption) is { Length: > 0 } o
-                ? Path.GetFullPath(o)
-                : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(files[0])) ?? Directory.GetCurrentDirectory(), DefaultName);
-
-            TraceCollection all;
-            try { all = TraceCollection.Load(files); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                io.Error.WriteLine($"pandaprobe view: cannot read: {e.Message}");
-                return 2;
-            }
-            foreach (var (file, bad) in all.Problems)
-                io.Error.WriteLine($"{file}:{bad.Line}: {bad.Reason}");
-
-            try { HtmlReport.Write(target, all.Traces, files.Select(Path.GetFileName).OfType<string>().ToArray()); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                io.Error.WriteLine($"pandaprobe view: cannot write {target}: {e.Message}");
-                return 2;
-            }
-            var bads = all.Problems.Count;
-            io.Out.WriteLine($"Wrote {target} ({all.Traces.Count} trace{(all.Traces.Count == 1 ? "" : "s")}" +
-                (bads > 0 ? $"; {bads} bad line{(bads == 1 ? "" : "s")} skipped" : "") + ")");
-            if (parseResult.GetValue(openOption)) Open(target, io);
-            return bads > 0 ? 1 : 0;
+            io.Error.WriteLine($"pandaprobe view: unrecognized option: {unknown} (usage: pandaprobe view FILE… [-o report.html] [--open])");
+            return CommandSupport.Unusable;
         }
+        if (!files.All(f => CommandSupport.CheckExists(io, "view", f))) return CommandSupport.Unusable;
+        var target = output is { Length: > 0 } o
+            ? Path.GetFullPath(o)
+            : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(files[0])) ?? Directory.GetCurrentDirectory(), DefaultName);
+
+        TraceCollection all;
+        try { all = TraceCollection.Load(files); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            io.Error.WriteLine($"pandaprobe view: cannot read: {e.Message}");
+            return CommandSupport.Unusable;
+        }
+        foreach (var (file, bad) in all.Problems) CommandSupport.Report(io, file, bad);
+
+        try { HtmlReport.Write(target, all.Traces, files.Select(Path.GetFileName).OfType<string>().ToArray()); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            io.Error.WriteLine($"pandaprobe view: cannot write {target}: {e.Message}");
+            return CommandSupport.Unusable;
+        }
+        var bads = all.Problems.Count;
+        io.Out.WriteLine($"Wrote {target} ({all.Traces.Count} trace{(all.Traces.Count == 1 ? "" : "s")}" +
+            (bads > 0 ? $"; {bads} bad line{(bads == 1 ? "" : "s")} skipped" : "") + ")");
+        if (open) Open(target, io);
+        return bads > 0 ? CommandSupport.Problems : CommandSupport.Ok;
     }
 
     /// <summary>Opens <paramref name="path"/> with the system's opener; a missing opener is a note, not a failure.</summary>

@@ -43,7 +43,7 @@ internal static class TraceFileReader
             {
                 var item = Parse(line, number, pendingSpans);
                 if (item is BadLine bad && last && !lastLineComplete)
-                    item = bad with { Truncated = true, Reason = "the last line is incomplete (the file may still be being written): " + bad.Reason };
+                    item = bad with { Truncated = true, Reason = "truncated last line (the file may still be being written): " + bad.Reason };
                 if (item is not null) yield return item;
             }
             line = next;
