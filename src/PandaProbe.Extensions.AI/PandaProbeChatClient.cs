@@ -15,12 +15,19 @@ namespace PandaProbe.Extensions.AI;
 /// <para>Recorded on the span: the request in messages form (<c>{"messages":[{"role":…,"content":…}]}</c>, with
 /// <see cref="ChatOptions.Instructions"/> as a leading system message), the model (<see cref="ChatOptions.ModelId"/>,
 /// then the model reported by the response), whitelisted model parameters (temperature, top_p, top_k,
-/// max_output_tokens, frequency_penalty, presence_penalty, seed, stop_sequences, response_format, reasoning_effort),
+/// max_tokens, frequency_penalty, presence_penalty, seed, stop_sequences, response_format, reasoning_effort),
 /// the response messages (tool calls kept as <c>tool_calls</c>), token usage (<c>prompt_tokens</c>,
 /// <c>completion_tokens</c>, <c>total_tokens</c>, <c>cache_read_tokens</c>, <c>reasoning_tokens</c> and other
-/// provider counts), and <c>metadata.finish_reason</c> / <c>metadata.reasoning_summary</c>.</para>
+/// provider counts), and in <c>metadata</c>: <c>stream</c>, <c>tools</c> (names offered), <c>response_id</c>,
+/// <c>finish_reason</c>, <c>reasoning_summary</c>, and <c>gen_ai.request.model</c> / <c>gen_ai.response.model</c>
+/// when the response reports another model than the one requested.</para>
+/// <para>Tool loops: a client whose inner pipeline holds a <see cref="FunctionInvokingChatClient"/> (see
+/// <see cref="TracesToolLoop"/>) records no LLM span itself; it records a TOOL span per function invocation and opens
+/// one trace per request when none is open. Use one on each side of the loop:
+/// <c>builder.UsePandaProbe().UseFunctionInvocation().UsePandaProbe()</c>.</para>
 /// <para>Streaming: updates pass through as they arrive; the first one sets <c>completion_start_time</c>. The span
-/// ends once: when the stream completes, when it fails (status ERROR, the exception is rethrown unchanged), or when
+/// ends once: when the stream completes, when it fails or is cancelled (status ERROR with what arrived before, the
+/// exception is rethrown unchanged), or when
 /// the consumer stops early (status OK with what was received and <c>metadata.stream_incomplete = true</c>). A stream
 /// that is never enumerated records nothing.</para>
 /// <para>Binary content is described (media type, name, size), never copied into the trace.</para>
@@ -37,6 +44,7 @@ public sealed class PandaProbeChatClient : DelegatingChatClient
     readonly PandaProbeClient? client;
     readonly TimeProvider time;
     readonly Lazy<ChatClientMetadata?> metadata;
+    readonly FunctionInvokingChatClient? toolLoop;
 
     /// <summary>Wraps <paramref name="innerClient"/>.</summary>
     /// <param name="innerClient">The chat client that does the work.</param>
@@ -52,7 +60,16 @@ public sealed class PandaProbeChatClient : DelegatingChatClient
         SpanName = string.IsNullOrWhiteSpace(spanName) ? DefaultSpanName : spanName;
         time = timeProvider ?? TimeProvider.System;
         metadata = new Lazy<ChatClientMetadata?>(ReadMetadata, LazyThreadSafetyMode.ExecutionAndPublication);
+        toolLoop = FindToolLoop(innerClient);
+        if (toolLoop is not null) ToolTracing.Install(toolLoop);
     }
+
+    /// <summary>
+    /// <c>true</c> when this client wraps a <see cref="FunctionInvokingChatClient"/> (it is outside the tool loop): it
+    /// records a TOOL span per function invocation and opens one trace per request when none is open, and leaves the
+    /// LLM spans to a <see cref="PandaProbeChatClient"/> inside the loop.
+    /// </summary>
+    public bool TracesToolLoop => toolLoop is not null;
 
     /// <summary>The name of the spans (and standalone traces) this client records.</summary>
     public string SpanName { get; }
@@ -62,6 +79,7 @@ public sealed class PandaProbeChatClient : DelegatingChatClient
         ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         var list = Materialize(messages);
+        if (toolLoop is not null) return await LoopAsync(list, options, cancellationToken).ConfigureAwait(false);
         var call = LlmCall.TryStart(client, SpanName, list, options, Metadata(), time, streaming: false);
         if (call is null) return await base.GetResponseAsync(list, options, cancellationToken).ConfigureAwait(false);
 
@@ -82,7 +100,96 @@ public sealed class PandaProbeChatClient : DelegatingChatClient
     /// <inheritdoc />
     public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages,
         ChatOptions? options = null, CancellationToken cancellationToken = default) =>
-        Stream(Materialize(messages), options, cancellationToken);
+        toolLoop is not null
+            ? LoopStream(Materialize(messages), options, cancellationToken)
+            : Stream(Materialize(messages), options, cancellationToken);
+
+    async Task<ChatResponse> LoopAsync(IReadOnlyList<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    {
+        var trace = LoopTrace.TryStart(client, SpanName, messages, options);
+        if (trace is null) return await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        ChatResponse response;
+        try
+        {
+            response = await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            trace.Fail(ex);
+            throw;
+        }
+        trace.Complete(response, incomplete: false);
+        return response;
+    }
+
+    async IAsyncEnumerable<ChatResponseUpdate> LoopStream(IReadOnlyList<ChatMessage> messages, ChatOptions? options,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var trace = LoopTrace.TryStart(client, SpanName, messages, options);
+        if (trace is null)
+        {
+            await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
+                yield return update;
+            yield break;
+        }
+
+        // The trace is current in this flow only until the first yield; the loop's model and tool calls run while the
+        // inner stream is pulled, so every pull runs in the flow captured while the trace was current.
+        var flow = ExecutionContext.Capture();
+        var updates = new List<ChatResponseUpdate>();
+        IAsyncEnumerator<ChatResponseUpdate>? inner = null;
+        var completed = false;
+        var failed = false;
+        try
+        {
+            while (true)
+            {
+                bool more;
+                try
+                {
+                    inner ??= base.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
+                    more = await InFlow(flow, inner.MoveNextAsync).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    failed = true;
+                    trace.Fail(ex, updates);
+                    throw;
+                }
+                if (!more) break;
+                updates.Add(inner.Current);
+                yield return inner.Current;
+            }
+            completed = true;
+        }
+        finally
+        {
+            if (!failed) trace.Complete(updates, incomplete: !completed);
+            if (inner is not null) await InFlow(flow, inner.DisposeAsync).ConfigureAwait(false);
+        }
+    }
+
+    static ValueTask<T> InFlow<T>(ExecutionContext? flow, Func<ValueTask<T>> step)
+    {
+        if (flow is null) return step();
+        ValueTask<T> result = default;
+        ExecutionContext.Run(flow, _ => result = step(), null);
+        return result;
+    }
+
+    static ValueTask InFlow(ExecutionContext? flow, Func<ValueTask> step)
+    {
+        if (flow is null) return step();
+        ValueTask result = default;
+        ExecutionContext.Run(flow, _ => result = step(), null);
+        return result;
+    }
+
+    static FunctionInvokingChatClient? FindToolLoop(IChatClient inner)
+    {
+        try { return inner.GetService(typeof(FunctionInvokingChatClient)) as FunctionInvokingChatClient; }
+        catch (Exception) { return null; }
+    }
 
     async IAsyncEnumerable<ChatResponseUpdate> Stream(IReadOnlyList<ChatMessage> messages, ChatOptions? options,
         [EnumeratorCancellation] CancellationToken cancellationToken)

@@ -181,6 +181,36 @@ internal static class ChatTelemetry
         }
     }
 
+    /// <summary>A tool call's arguments as a JSON object (the library's serializer), or <c>null</c> when there are none.</summary>
+    public static JsonNode? ToolArguments(IEnumerable<KeyValuePair<string, object?>>? arguments)
+    {
+        if (arguments is null) return null;
+        var node = new JsonObject();
+        foreach (var (key, value) in arguments)
+        {
+            try { node[key] = value is null ? null : JsonSerializer.SerializeToNode(value, value.GetType(), Compact); }
+            catch (Exception) { node[key] = value?.ToString(); }
+        }
+        return node;
+    }
+
+    /// <summary>A tool's result: a string as it is, anything else as the library's JSON (its text when it cannot be serialized).</summary>
+    public static object? ToolResult(object? result)
+    {
+        switch (result)
+        {
+            case null: return null;
+            case string s: return s;
+            default:
+                try { return JsonSerializer.SerializeToNode(result, result.GetType(), Compact); }
+                catch (Exception) { return result.ToString(); }
+        }
+    }
+
+    /// <summary>The names of the tools offered by <paramref name="options"/>, or <c>null</c> when there are none.</summary>
+    public static string[]? ToolNames(ChatOptions? options) =>
+        options?.Tools is { Count: > 0 } tools ? tools.Where(t => t is not null).Select(t => t.Name).ToArray() : null;
+
     /// <summary>The request's model parameters, provider-neutral names, set values only; never messages, tools or keys.</summary>
     public static Dictionary<string, object?> ModelParameters(ChatOptions? options)
     {
@@ -189,7 +219,7 @@ internal static class ChatTelemetry
         if (options.Temperature is { } temperature) parameters["temperature"] = temperature;
         if (options.TopP is { } topP) parameters["top_p"] = topP;
         if (options.TopK is { } topK) parameters["top_k"] = topK;
-        if (options.MaxOutputTokens is { } maxTokens) parameters["max_output_tokens"] = maxTokens;
+        if (options.MaxOutputTokens is { } maxTokens) parameters["max_tokens"] = maxTokens;
         if (options.FrequencyPenalty is { } frequency) parameters["frequency_penalty"] = frequency;
         if (options.PresencePenalty is { } presence) parameters["presence_penalty"] = presence;
         if (options.Seed is { } seed) parameters["seed"] = seed;

@@ -14,15 +14,17 @@ internal sealed class LlmCall
     readonly SpanContext span;
     readonly TraceContext? standalone;
     readonly TimeProvider time;
+    readonly string? requestedModel;
     readonly List<ChatResponseUpdate> updates = new();
     int finished;
     bool sawFirstUpdate;
 
-    LlmCall(SpanContext span, TraceContext? standalone, TimeProvider time)
+    LlmCall(SpanContext span, TraceContext? standalone, TimeProvider time, string? requestedModel)
     {
         this.span = span;
         this.standalone = standalone;
         this.time = time;
+        this.requestedModel = requestedModel;
     }
 
     /// <summary>
@@ -46,14 +48,14 @@ internal sealed class LlmCall
             }
 
             var model = options?.ModelId ?? metadata?.DefaultModelId;
-            Dictionary<string, object?>? spanMetadata = null;
-            if (metadata?.ProviderName is { Length: > 0 } provider)
-                spanMetadata = new Dictionary<string, object?> { ["provider"] = provider };
+            var spanMetadata = new Dictionary<string, object?> { ["stream"] = streaming };
+            if (metadata?.ProviderName is { Length: > 0 } provider) spanMetadata["provider"] = provider;
+            if (ChatTelemetry.ToolNames(options) is { Length: > 0 } tools) spanMetadata["tools"] = tools;
             var span = trace.Span(name, SpanKind.Llm, model, spanMetadata, parent: null, makeCurrent: !streaming);
             span.SetInput(input);
             var parameters = ChatTelemetry.ModelParameters(options);
             if (parameters.Count > 0) span.SetModelParameters(parameters);
-            return new LlmCall(span, standalone, time);
+            return new LlmCall(span, standalone, time, model);
         }
         catch (Exception ex)
         {
@@ -84,15 +86,7 @@ internal sealed class LlmCall
     public void CompleteStream(bool incomplete)
     {
         if (Interlocked.Exchange(ref finished, 1) != 0) return;
-        ChatResponse? response = null;
-        try
-        {
-            ChatResponseUpdate[] seen;
-            lock (updates) seen = updates.ToArray();
-            response = seen.ToChatResponse();
-        }
-        catch (Exception ex) { SelfLog.Write($"chat client instrumentation could not combine the stream: {ex.Message}"); }
-        Finish(response, incomplete);
+        Finish(Combined() ?? new ChatResponse(), incomplete);
     }
 
     /// <summary>Finalizes a non-streaming call with its response.</summary>
@@ -106,8 +100,16 @@ internal sealed class LlmCall
     public void Fail(Exception exception)
     {
         if (Interlocked.Exchange(ref finished, 1) != 0) return;
+        JsonObject? output = null;
         try
         {
+            var partial = Combined();
+            if (partial is not null) output = Record(partial, incomplete: false);
+        }
+        catch (Exception ex) { SelfLog.Write($"chat client instrumentation could not record a partial stream: {ex.Message}"); }
+        try
+        {
+            if (output is not null) standalone?.SetOutput(ChatTelemetry.LastWithRole(output, "assistant") ?? output);
             span.Fail(exception);
             span.End();
             if (standalone is not null)
@@ -119,25 +121,58 @@ internal sealed class LlmCall
         catch (Exception ex) { SelfLog.Write($"chat client instrumentation could not record a failure: {ex.Message}"); }
     }
 
+    /// <summary>The updates seen so far combined into one response; <c>null</c> when there are none or they cannot be combined.</summary>
+    ChatResponse? Combined()
+    {
+        try
+        {
+            ChatResponseUpdate[] seen;
+            lock (updates) seen = updates.ToArray();
+            return seen.Length == 0 ? null : seen.ToChatResponse();
+        }
+        catch (Exception ex)
+        {
+            SelfLog.Write($"chat client instrumentation could not combine the stream: {ex.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>Records the response (output, response model and id, usage, finish reason) on the span; returns the output.</summary>
+    JsonObject? Record(ChatResponse? response, bool incomplete)
+    {
+        JsonObject? output = null;
+        var metadata = new Dictionary<string, object?>();
+        if (response is not null)
+        {
+            output = ChatTelemetry.MessagesForm(response.Messages);
+            span.SetOutput(output);
+            if (!string.IsNullOrEmpty(response.ModelId))
+            {
+                span.SetModel(response.ModelId);
+                if (requestedModel is not null && !string.Equals(requestedModel, response.ModelId, StringComparison.Ordinal))
+                {
+                    metadata["gen_ai.request.model"] = requestedModel;
+                    metadata["gen_ai.response.model"] = response.ModelId;
+                }
+            }
+            if (!string.IsNullOrEmpty(response.ResponseId)) metadata["response_id"] = response.ResponseId;
+            if (ChatTelemetry.Usage(response.Usage) is var (prompt, completion, extra))
+                span.SetTokenUsage(prompt, completion, extra);
+        }
+        if (response?.FinishReason is { } reason) metadata["finish_reason"] = reason.Value;
+        if (response is not null && ChatTelemetry.ReasoningSummary(response.Messages) is { } reasoning)
+            metadata["reasoning_summary"] = reasoning;
+        if (incomplete) metadata["stream_incomplete"] = true;
+        if (metadata.Count > 0) span.SetMetadata(metadata);
+        return output;
+    }
+
     void Finish(ChatResponse? response, bool incomplete)
     {
         JsonObject? output = null;
         try
         {
-            if (response is not null)
-            {
-                output = ChatTelemetry.MessagesForm(response.Messages);
-                span.SetOutput(output);
-                if (!string.IsNullOrEmpty(response.ModelId)) span.SetModel(response.ModelId);
-                if (ChatTelemetry.Usage(response.Usage) is var (prompt, completion, extra))
-                    span.SetTokenUsage(prompt, completion, extra);
-            }
-            var metadata = new Dictionary<string, object?>();
-            if (response?.FinishReason is { } reason) metadata["finish_reason"] = reason.Value;
-            if (response is not null && ChatTelemetry.ReasoningSummary(response.Messages) is { } reasoning)
-                metadata["reasoning_summary"] = reasoning;
-            if (incomplete) metadata["stream_incomplete"] = true;
-            if (metadata.Count > 0) span.SetMetadata(metadata);
+            output = Record(response, incomplete);
         }
         catch (Exception ex) { SelfLog.Write($"chat client instrumentation could not record the response: {ex.Message}"); }
         finally

@@ -45,6 +45,34 @@ public class ReadmeIntegrationExamples
         Assert.Equal(Clients.SpanNamed(agentTrace, "plan").Str("span_id"), Clients.SpanNamed(agentTrace, "chat").Str("parent_span_id"));
     }
 
+    [Fact]
+    public async Task Tool_loop_example()
+    {
+        var (client, exporter) = Clients.InMemory();
+        var providerChatClient = new FakeChatClient();
+        providerChatClient.Script.Enqueue(new ChatResponse(new ChatMessage(ChatRole.Assistant,
+            [new FunctionCallContent("call_1", "get_weather", new Dictionary<string, object?> { ["city"] = "Oslo" })])));
+        providerChatClient.Script.Enqueue(new ChatResponse(new ChatMessage(ChatRole.Assistant, "Sunny in Oslo.")));
+
+        // --- README block (with the explicit client of this test) ---
+        IChatClient agent = new ChatClientBuilder(providerChatClient)
+            .UsePandaProbe(client)      // outside the loop: one trace per request, a TOOL span per function call
+            .UseFunctionInvocation()
+            .UsePandaProbe(client)      // inside the loop: an LLM span per model call
+            .Build();
+
+        var answer = await agent.GetResponseAsync("What is the weather in Oslo?", new ChatOptions
+        {
+            ModelId = "gpt-4o",
+            Tools = [AIFunctionFactory.Create((string city) => $"Sunny in {city}", "get_weather")],
+        });
+        // --- end ---
+
+        Assert.Equal("Sunny in Oslo.", answer.Text);
+        var trace = Assert.Single(await Clients.ExportedAsync(client, exporter));
+        Assert.Equal(["LLM", "TOOL", "LLM"], trace.GetProperty("spans").EnumerateArray().Select(s => s.Str("kind") ?? "").ToArray());
+    }
+
     public sealed class Handler(PandaProbeClient probe, IChatClient chat)
     {
         public readonly IChatClient Traced = chat.WithPandaProbe(probe);

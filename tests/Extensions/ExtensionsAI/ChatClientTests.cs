@@ -128,10 +128,10 @@ public class ChatClientTests
         var span = Clients.SingleSpan(Assert.Single(await Clients.ExportedAsync(client, exporter)));
         var parameters = span.GetProperty("model_parameters");
         Assert.Equal(
-            ["frequency_penalty", "max_output_tokens", "presence_penalty", "response_format", "seed", "stop_sequences", "temperature", "top_k", "top_p"],
+            ["frequency_penalty", "max_tokens", "presence_penalty", "response_format", "seed", "stop_sequences", "temperature", "top_k", "top_p"],
             parameters.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal).ToArray());
         Assert.Equal(0.5, parameters.GetProperty("temperature").GetDouble(), 5);
-        Assert.Equal(256, parameters.GetProperty("max_output_tokens").GetInt32());
+        Assert.Equal(256, parameters.GetProperty("max_tokens").GetInt32());
         Assert.Equal(42, parameters.GetProperty("seed").GetInt64());
         Assert.Equal("""["END"]""", parameters.GetProperty("stop_sequences").Raw());
         Assert.Equal("json", parameters.GetProperty("response_format").GetString());

@@ -111,22 +111,30 @@ public class StreamingTests
     {
         var (client, exporter) = Clients.InMemory();
         var boom = new HttpRequestException("connection reset");
-        var fake = new FakeChatClient { Updates = [Text("par")], StreamError = boom };
+        var first = Text("par", "gpt-4o-2024-08-06");
+        first.ResponseId = "resp_9";
+        var fake = new FakeChatClient { Updates = [first, Text("tial")], StreamError = boom };
         var chat = fake.WithPandaProbe(client);
 
         var received = new List<string>();
         var thrown = await Assert.ThrowsAsync<HttpRequestException>(async () =>
         {
-            await foreach (var update in chat.GetStreamingResponseAsync("hi")) received.Add(update.Text);
+            await foreach (var update in chat.GetStreamingResponseAsync("hi", new ChatOptions { ModelId = "gpt-4o" })) received.Add(update.Text);
         });
 
         Assert.Same(boom, thrown);
-        Assert.Equal(["par"], received);
+        Assert.Equal(["par", "tial"], received);
         var trace = Assert.Single(await Clients.ExportedAsync(client, exporter));
         Assert.Equal("ERROR", trace.Str("status"));
+        Assert.Equal("""{"messages":[{"role":"assistant","content":"partial"}]}""", trace.GetProperty("output").Raw());
         var span = Clients.SingleSpan(trace);
         Assert.Equal("ERROR", span.Str("status"));
         Assert.Equal("connection reset", span.Str("error"));
+        Assert.Equal("""{"messages":[{"role":"assistant","content":"partial"}]}""", span.GetProperty("output").Raw());
+        Assert.Equal("gpt-4o-2024-08-06", span.Str("model"));
+        Assert.Equal("resp_9", span.GetProperty("metadata").Str("response_id"));
+        Assert.Equal("gpt-4o", span.GetProperty("metadata").Str("gen_ai.request.model"));
+        Assert.Equal("gpt-4o-2024-08-06", span.GetProperty("metadata").Str("gen_ai.response.model"));
         Assert.True(span.Has("completion_start_time"));
         Assert.False(span.GetProperty("metadata").Has("stream_incomplete"));
     }
@@ -235,6 +243,8 @@ public class StreamingTests
         Assert.Equal(1, received);
         var span = Clients.SingleSpan(Assert.Single(await Clients.ExportedAsync(client, exporter)));
         Assert.Equal("ERROR", span.Str("status"));
+        Assert.Equal("""{"messages":[{"role":"assistant","content":"a"}]}""", span.GetProperty("output").Raw());
+        Assert.True(span.GetProperty("metadata").GetProperty("stream").GetBoolean());
     }
 
     [Fact]

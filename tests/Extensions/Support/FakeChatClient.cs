@@ -14,6 +14,11 @@ public sealed class FakeChatClient : IChatClient
     public IReadOnlyList<ChatResponseUpdate> Updates { get; set; } = [];
     public Exception? StreamError { get; set; }
     public ChatClientMetadata? Metadata { get; set; }
+    /// <summary>Responses for successive calls (a tool loop's model turns); <see cref="Response"/> once it is empty.</summary>
+    public Queue<ChatResponse> Script { get; } = new();
+    /// <summary>Update lists for successive streamed calls; <see cref="Updates"/> once it is empty.</summary>
+    public Queue<IReadOnlyList<ChatResponseUpdate>> StreamScript { get; } = new();
+    public List<ChatOptions?> ReceivedOptions { get; } = [];
 
     public List<List<ChatMessage>> Received { get; } = [];
     public SpanContext? CurrentSpanDuringCall { get; private set; }
@@ -24,18 +29,21 @@ public sealed class FakeChatClient : IChatClient
         CancellationToken cancellationToken = default)
     {
         Received.Add(messages.ToList());
+        ReceivedOptions.Add(options);
         CurrentSpanDuringCall = Probe.CurrentSpan;
         if (Error is not null) return Task.FromException<ChatResponse>(Error);
-        return Task.FromResult(Response);
+        return Task.FromResult(Script.Count > 0 ? Script.Dequeue() : Response);
     }
 
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages,
         ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         Received.Add(messages.ToList());
+        ReceivedOptions.Add(options);
+        var updates = StreamScript.Count > 0 ? StreamScript.Dequeue() : Updates;
         try
         {
-            foreach (var update in Updates)
+            foreach (var update in updates)
             {
                 await Task.Yield();
                 cancellationToken.ThrowIfCancellationRequested();

@@ -1,0 +1,86 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.AI;
+using PandaProbe.Model;
+
+namespace PandaProbe.Extensions.AI.Internal;
+
+/// <summary>
+/// Records every function a <see cref="FunctionInvokingChatClient"/> invokes as a TOOL span of the trace current in
+/// the invoking flow, by chaining the client's <see cref="FunctionInvokingChatClient.FunctionInvoker"/> (an invoker the
+/// user set runs inside the span). Installed at most once per function-invoking client.
+/// </summary>
+internal static class ToolTracing
+{
+    static readonly ConditionalWeakTable<FunctionInvokingChatClient, object> Instrumented = new();
+
+    /// <summary>Chains the tool-span invoker onto <paramref name="invoking"/> unless it is already there.</summary>
+    public static void Install(FunctionInvokingChatClient invoking)
+    {
+        lock (Instrumented)
+        {
+            if (Instrumented.TryGetValue(invoking, out _)) return;
+            Instrumented.Add(invoking, new object());
+            var previous = invoking.FunctionInvoker;
+            invoking.FunctionInvoker = (context, cancellationToken) => InvokeAsync(context, previous, cancellationToken);
+        }
+    }
+
+    static ValueTask<object?> Next(FunctionInvocationContext context,
+        Func<FunctionInvocationContext, CancellationToken, ValueTask<object?>>? previous, CancellationToken cancellationToken) =>
+        previous is not null ? previous(context, cancellationToken) : context.Function.InvokeAsync(context.Arguments, cancellationToken);
+
+    static async ValueTask<object?> InvokeAsync(FunctionInvocationContext context,
+        Func<FunctionInvocationContext, CancellationToken, ValueTask<object?>>? previous, CancellationToken cancellationToken)
+    {
+        var span = TryStart(context);
+        if (span is null) return await Next(context, previous, cancellationToken).ConfigureAwait(false);
+
+        object? result;
+        try
+        {
+            result = await Next(context, previous, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            try
+            {
+                span.Fail(ex);
+                span.End();
+            }
+            catch (Exception telemetry) { SelfLog.Write($"tool instrumentation could not record a failure: {telemetry.Message}"); }
+            throw;
+        }
+
+        try
+        {
+            span.SetOutput(ChatTelemetry.ToolResult(result));
+        }
+        catch (Exception ex) { SelfLog.Write($"tool instrumentation could not record the result: {ex.Message}"); }
+        finally
+        {
+            try { span.End(); } catch (Exception ex) { SelfLog.Write($"tool instrumentation: {ex.Message}"); }
+        }
+        return result;
+    }
+
+    static SpanContext? TryStart(FunctionInvocationContext context)
+    {
+        try
+        {
+            if (Probe.CurrentTrace is not { IsRecording: true } trace) return null;
+            var name = context.Function.Name;
+            var metadata = new Dictionary<string, object?>();
+            if (context.CallContent?.CallId is { Length: > 0 } callId) metadata["tool_call_id"] = callId;
+            metadata["iteration"] = context.Iteration;
+            var span = trace.Span(string.IsNullOrWhiteSpace(name) ? "tool" : name, SpanKind.Tool, metadata: metadata);
+            span.SetInput(ChatTelemetry.ToolArguments(context.Arguments));
+            return span;
+        }
+        catch (Exception ex)
+        {
+            SelfLog.Write($"tool instrumentation could not start a span: {ex.Message}");
+            return null;
+        }
+    }
+}
