@@ -73,6 +73,24 @@ public class ReadmeIntegrationExamples
         Assert.Equal(["LLM", "TOOL", "LLM"], trace.GetProperty("spans").EnumerateArray().Select(s => s.Str("kind") ?? "").ToArray());
     }
 
+    [Fact]
+    public async Task Embedding_example()
+    {
+        var (client, exporter) = Clients.InMemory();
+        IEmbeddingGenerator<string, Embedding<float>> providerEmbeddingGenerator = new FakeEmbeddingGenerator();
+
+        // --- README block (with the explicit client of this test) ---
+        IEmbeddingGenerator<string, Embedding<float>> embedder =
+            new EmbeddingGeneratorBuilder<string, Embedding<float>>(providerEmbeddingGenerator).UsePandaProbe(client).Build();
+
+        var vectors = await embedder.GenerateAsync(["first passage", "second passage"]);
+        // --- end ---
+
+        Assert.Equal(2, vectors.Count);
+        var trace = Assert.Single(await Clients.ExportedAsync(client, exporter));
+        Assert.Equal("EMBEDDING", Clients.SingleSpan(trace).Str("kind"));
+    }
+
     public sealed class Handler(PandaProbeClient probe, IChatClient chat)
     {
         public readonly IChatClient Traced = chat.WithPandaProbe(probe);

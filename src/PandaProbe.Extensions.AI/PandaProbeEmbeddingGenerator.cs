@@ -1,0 +1,145 @@
+using Microsoft.Extensions.AI;
+using PandaProbe.Model;
+
+namespace PandaProbe.Extensions.AI;
+
+/// <summary>
+/// An <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> decorator that records every generation as a PandaProbe
+/// EMBEDDING span: a child of the current span when a trace is open in the flow, otherwise the single span of a
+/// standalone trace with the same name. Results and exceptions reach the caller unchanged; telemetry failures are
+/// never surfaced.
+/// </summary>
+/// <remarks>
+/// Recorded: the model (<see cref="EmbeddingGenerationOptions.ModelId"/> or the generator's default, replaced by the
+/// model the embeddings report), the inputs (subject to the client's capture and redaction settings),
+/// <c>metadata.input_count</c>, <c>metadata.dimensions</c>, <c>metadata.provider</c>, the input token count of
+/// <see cref="GeneratedEmbeddings{TEmbedding}.Usage"/> as <c>prompt_tokens</c> (the cost then comes from the client's
+/// price catalogue), and errors (status ERROR, the exception rethrown unchanged). Vectors are never recorded: the
+/// output is <c>{"count":…,"dimensions":…}</c>.
+/// </remarks>
+public sealed class PandaProbeEmbeddingGenerator : DelegatingEmbeddingGenerator<string, Embedding<float>>
+{
+    /// <summary>The span (and standalone trace) name used when none is given.</summary>
+    public const string DefaultSpanName = "embedding";
+
+    readonly PandaProbeClient? client;
+    readonly Lazy<EmbeddingGeneratorMetadata?> metadata;
+
+    /// <summary>Wraps <paramref name="innerGenerator"/>.</summary>
+    /// <param name="innerGenerator">The generator that does the work.</param>
+    /// <param name="client">The PandaProbe client for standalone traces; <c>null</c> uses <see cref="Probe.Client"/> at call time.</param>
+    /// <param name="spanName">The span name (default <see cref="DefaultSpanName"/>).</param>
+    /// <exception cref="ArgumentNullException"><paramref name="innerGenerator"/> is <c>null</c>.</exception>
+    public PandaProbeEmbeddingGenerator(IEmbeddingGenerator<string, Embedding<float>> innerGenerator,
+        PandaProbeClient? client = null, string? spanName = null)
+        : base(innerGenerator)
+    {
+        this.client = client;
+        SpanName = string.IsNullOrWhiteSpace(spanName) ? DefaultSpanName : spanName;
+        metadata = new Lazy<EmbeddingGeneratorMetadata?>(ReadMetadata, LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <summary>The name of the spans (and standalone traces) this generator records.</summary>
+    public string SpanName { get; }
+
+    /// <inheritdoc />
+    public override async Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values,
+        EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var inputs = values as IReadOnlyList<string> ?? values.ToList();
+        var (span, standalone) = TryStart(inputs, options);
+        if (span is null) return await base.GenerateAsync(inputs, options, cancellationToken).ConfigureAwait(false);
+
+        GeneratedEmbeddings<Embedding<float>> result;
+        try
+        {
+            result = await base.GenerateAsync(inputs, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            try
+            {
+                span.Fail(ex);
+                span.End();
+                if (standalone is not null)
+                {
+                    standalone.Fail(ex);
+                    standalone.End();
+                }
+            }
+            catch (Exception telemetry) { SelfLog.Write($"embedding instrumentation could not record a failure: {telemetry.Message}"); }
+            throw;
+        }
+        Finish(span, standalone, result, options);
+        return result;
+    }
+
+    (SpanContext? Span, TraceContext? Standalone) TryStart(IReadOnlyList<string> inputs, EmbeddingGenerationOptions? options)
+    {
+        TraceContext? standalone = null;
+        try
+        {
+            var trace = Probe.CurrentTrace;
+            if (trace is not { IsRecording: true })
+            {
+                var owner = client ?? Probe.Client;
+                if (!owner.IsEnabled) return (null, null);
+                standalone = owner.StartTrace(SpanName, input: inputs.ToArray());
+                trace = standalone;
+            }
+            var meta = metadata.Value;
+            var spanMetadata = new Dictionary<string, object?> { ["input_count"] = inputs.Count };
+            if (meta?.ProviderName is { Length: > 0 } provider) spanMetadata["provider"] = provider;
+            if (options?.Dimensions is { } dimensions) spanMetadata["dimensions"] = dimensions;
+            var model = options?.ModelId ?? meta?.DefaultModelId;
+            var span = trace.Span(SpanName, SpanKind.Embedding, model, spanMetadata);
+            span.SetInput(inputs.ToArray());
+            return (span, standalone);
+        }
+        catch (Exception ex)
+        {
+            SelfLog.Write($"embedding instrumentation could not start '{SpanName}': {ex.Message}");
+            try { standalone?.End(); } catch (Exception) { }
+            return (null, null);
+        }
+    }
+
+    static void Finish(SpanContext span, TraceContext? standalone, GeneratedEmbeddings<Embedding<float>> result,
+        EmbeddingGenerationOptions? options)
+    {
+        Dictionary<string, object?>? output = null;
+        try
+        {
+            var dimensions = result.Count > 0 ? result[0].Vector.Length : options?.Dimensions;
+            output = new Dictionary<string, object?> { ["count"] = result.Count, ["dimensions"] = dimensions };
+            span.SetOutput(output);
+            if (dimensions is not null) span.SetMetadata(new Dictionary<string, object?> { ["dimensions"] = dimensions });
+            if (result.Select(e => e.ModelId).FirstOrDefault(m => !string.IsNullOrEmpty(m)) is { } model) span.SetModel(model);
+            if (result.Usage is { InputTokenCount: { } tokens })
+            {
+                var extra = new Dictionary<string, long>();
+                if (result.Usage.TotalTokenCount is { } total and > 0) extra["total_tokens"] = total;
+                span.SetTokenUsage(Math.Max(0, tokens), 0, extra);
+            }
+        }
+        catch (Exception ex) { SelfLog.Write($"embedding instrumentation could not record the result: {ex.Message}"); }
+        finally
+        {
+            try { span.End(); } catch (Exception ex) { SelfLog.Write($"embedding instrumentation: {ex.Message}"); }
+        }
+        if (standalone is null) return;
+        try
+        {
+            if (output is not null) standalone.SetOutput(output);
+            standalone.End();
+        }
+        catch (Exception ex) { SelfLog.Write($"embedding instrumentation: {ex.Message}"); }
+    }
+
+    EmbeddingGeneratorMetadata? ReadMetadata()
+    {
+        try { return InnerGenerator.GetService(typeof(EmbeddingGeneratorMetadata)) as EmbeddingGeneratorMetadata; }
+        catch (Exception) { return null; }
+    }
+}
