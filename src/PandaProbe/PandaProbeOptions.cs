@@ -10,6 +10,15 @@ namespace PandaProbe;
 /// </summary>
 public sealed partial class PandaProbeOptions
 {
+    /// <summary>
+    /// Checks these options (over the environment) as building a client would, without building one or touching any
+    /// file or connection. Each problem starts with the option's name (<c>Sampling.KeepSlowerThan</c> for a nested
+    /// one), followed, for a setting read from the environment too, by its variable in parentheses
+    /// (<c>BatchSize (PANDAPROBE_BATCH_SIZE): …</c>).
+    /// </summary>
+    /// <returns>Every problem found; empty when a client can be built from these options.</returns>
+    public IReadOnlyList<string> Validate() => Internal.ClientSetup.Problems(this);
+
     /// <summary>Whether tracing is on. <value>Default: <c>PANDAPROBE_ENABLED</c>, else <c>true</c>.</value></summary>
     public bool? Enabled { get; set; }
 
