@@ -195,4 +195,26 @@ public class ReadmeIntegrationExamples
         Assert.False(SelfLog.IsEnabled);
         await previous.ShutdownAsync();
     }
+
+    [Fact]
+    public async Task Health_check_example()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddPandaProbe(o =>
+        {
+            o.EnvironmentVariables = Clients.NoEnvironment;
+            o.RegisterProcessExitHandler = false;
+            o.Exporters.Add(new InMemoryTraceExporter());
+        });
+
+        // --- README block ---
+        builder.Services.AddHealthChecks().AddPandaProbe();   // named "pandaprobe"; failureStatus and tags are optional
+        // --- end ---
+
+        using var host = builder.Build();
+        await host.StartAsync();
+        var report = await host.Services.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>().CheckHealthAsync();
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, report.Entries["pandaprobe"].Status);
+        await host.StopAsync();
+    }
 }
