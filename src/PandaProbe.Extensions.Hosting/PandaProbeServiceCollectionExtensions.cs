@@ -23,13 +23,16 @@ public static class PandaProbeServiceCollectionExtensions
     /// whichever comes first: an invalid setting is an <see cref="OptionsValidationException"/> naming its key and,
     /// where the SDK reads one, its <c>PANDAPROBE_*</c> variable. While the host runs, the client is the static
     /// <see cref="Probe"/> default and the SDK's diagnostics go to the <c>PandaProbe</c> logger (see
-    /// <see cref="PandaProbeHostingOptions"/>).
+    /// <see cref="PandaProbeHostingOptions"/>). <see cref="PandaProbeOptions.CaptureActivityContext"/> is on unless set,
+    /// so a trace started while handling a request carries the request's trace id.
     /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="services"/> is <c>null</c>.</exception>
     public static IServiceCollection AddPandaProbe(this IServiceCollection services, Action<PandaProbeOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions<PandaProbeOptions>().ValidateOnStart();
+        if (!services.Any(d => d.ServiceType == typeof(IPostConfigureOptions<PandaProbeOptions>) && d.ImplementationInstance is CaptureActivityByDefault))
+            services.AddSingleton<IPostConfigureOptions<PandaProbeOptions>>(new CaptureActivityByDefault());
         services.AddOptions<PandaProbeHostingOptions>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PandaProbeOptions>, OptionsValidator>());
         if (configure is not null) services.Configure(configure);
@@ -96,5 +99,11 @@ public static class PandaProbeServiceCollectionExtensions
             .Configure<IConfiguration>((options, configuration) => OptionsBinder.Bind(configuration.GetSection(sectionName), options));
         services.AddSingleton(new ConfigurationSectionPath(sectionName));
         return services.AddPandaProbe(configure);
+    }
+
+    /// <summary>Turns <see cref="PandaProbeOptions.CaptureActivityContext"/> on in a host unless it was set.</summary>
+    sealed class CaptureActivityByDefault : IPostConfigureOptions<PandaProbeOptions>
+    {
+        public void PostConfigure(string? name, PandaProbeOptions options) => options.CaptureActivityContext ??= true;
     }
 }

@@ -82,6 +82,15 @@ public sealed partial class PandaProbeOptions
     public IReadOnlyDictionary<string, string?>? EnvironmentVariables { get; set; }
 
     /// <summary>
+    /// Whether a trace started while <see cref="System.Diagnostics.Activity.Current"/> has W3C ids (an ASP.NET Core
+    /// request, an OpenTelemetry span) gets them in its metadata, as <c>activity_trace_id</c> and
+    /// <c>activity_span_id</c> (metadata given to <c>StartTrace</c> under those keys wins), so a trace can be found from
+    /// the request's logs and distributed trace. <value>Default: off; <c>AddPandaProbe</c> in a host turns it on
+    /// unless set.</value>
+    /// </summary>
+    public bool? CaptureActivityContext { get; set; }
+
+    /// <summary>
     /// Processors told about every trace and span start and end, in order, on a background thread (OpenAI Agents
     /// style). A throwing processor is isolated and counted; it never affects export or your code.
     /// <value>Default: empty.</value>

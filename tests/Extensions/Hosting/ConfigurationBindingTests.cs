@@ -153,6 +153,14 @@ public class ConfigurationBindingTests
     }
 
     [Fact]
+    public void CaptureActivityContext_can_be_set_from_configuration_and_is_on_by_default_in_a_host()
+    {
+        Assert.False(Bound(Pairs(("CaptureActivityContext", "false"))).CaptureActivityContext);
+        using var provider = new ServiceCollection().AddPandaProbe(Pairs()).BuildServiceProvider();
+        Assert.True(provider.GetRequiredService<IOptions<PandaProbeOptions>>().Value.CaptureActivityContext);
+    }
+
+    [Fact]
     public void An_empty_value_counts_as_not_set()
     {
         var o = Bound(Pairs(("Environment", ""), ("Sampling:Ratio", " "), ("ShutdownTimeout", "")));
