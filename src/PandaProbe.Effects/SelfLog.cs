@@ -15,6 +15,9 @@ public static class SelfLog
     /// <summary>Stops writing SDK diagnostics.</summary>
     public static void Disable() => output = null;
 
+    /// <summary>The writer set by <see cref="Enable"/>, or <c>null</c> (to put it back after replacing it for a while).</summary>
+    public static Action<string>? Writer => output;
+
     /// <summary><c>true</c> while a writer is set.</summary>
     public static bool IsEnabled => output is not null;
 

@@ -45,6 +45,7 @@ internal static class OptionsBinder
             ["FlushOnDispose"] = (o, s) => o.FlushOnDispose = Bool(s),
             ["FlushOnDisposeTimeout"] = (o, s) => o.FlushOnDisposeTimeout = Span(s),
             ["AbandonedTraceTimeout"] = (o, s) => o.AbandonedTraceTimeout = Span(s),
+            ["CaptureActivityContext"] = (o, s) => o.CaptureActivityContext = Bool(s),
         };
 
     static readonly IReadOnlyDictionary<string, Setter<SpoolOptions>> SpoolKeys =

@@ -19,15 +19,22 @@ public static class PandaProbeServiceCollectionExtensions
     /// <param name="configure">Sets the options; <c>null</c> keeps the defaults and the environment.</param>
     /// <returns><paramref name="services"/>, for chaining.</returns>
     /// <remarks>
-    /// An invalid setting surfaces as an <see cref="ArgumentException"/> naming it, when the client is first resolved
-    /// or at host start, whichever comes first. The registered client is not the static <see cref="Probe"/> default:
-    /// pass it explicitly (for example to <c>WithPandaProbe(client)</c>).
+    /// The options are validated when the host starts (<c>ValidateOnStart</c>) or when the client is first resolved,
+    /// whichever comes first: an invalid setting is an <see cref="OptionsValidationException"/> naming its key and,
+    /// where the SDK reads one, its <c>PANDAPROBE_*</c> variable. While the host runs, the client is the static
+    /// <see cref="Probe"/> default and the SDK's diagnostics go to the <c>PandaProbe</c> logger (see
+    /// <see cref="PandaProbeHostingOptions"/>). <see cref="PandaProbeOptions.CaptureActivityContext"/> is on unless set,
+    /// so a trace started while handling a request carries the request's trace id.
     /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="services"/> is <c>null</c>.</exception>
     public static IServiceCollection AddPandaProbe(this IServiceCollection services, Action<PandaProbeOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddOptions<PandaProbeOptions>();
+        services.AddOptions<PandaProbeOptions>().ValidateOnStart();
+        if (!services.Any(d => d.ServiceType == typeof(IPostConfigureOptions<PandaProbeOptions>) && d.ImplementationInstance is CaptureActivityByDefault))
+            services.AddSingleton<IPostConfigureOptions<PandaProbeOptions>>(new CaptureActivityByDefault());
+        services.AddOptions<PandaProbeHostingOptions>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PandaProbeOptions>, OptionsValidator>());
         if (configure is not null) services.Configure(configure);
         services.TryAddSingleton(provider => new PandaProbeClient(provider.GetRequiredService<IOptions<PandaProbeOptions>>().Value));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PandaProbeHostedService>());
@@ -52,8 +59,10 @@ public static class PandaProbeServiceCollectionExtensions
     /// <returns><paramref name="services"/>, for chaining.</returns>
     /// <remarks>
     /// A key that is not a setting, or a value that does not parse, is an <see cref="ArgumentException"/> naming its
-    /// configuration path, raised like any invalid setting: when the client is first resolved or at host start. A key
-    /// with an empty value counts as not set.
+    /// configuration path; a value that parses but is out of range is an <see cref="OptionsValidationException"/>
+    /// naming its key (<c>PandaProbe:BatchSize</c>) and variable (<c>PANDAPROBE_BATCH_SIZE</c>). Both are raised when
+    /// the host starts or the client is first resolved, whichever comes first. A key with an empty value counts as
+    /// not set.
     /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="services"/> or <paramref name="configuration"/> is <c>null</c>.</exception>
     public static IServiceCollection AddPandaProbe(
@@ -62,6 +71,39 @@ public static class PandaProbeServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<PandaProbeOptions>().Configure(options => OptionsBinder.Bind(configuration, options));
+        if (configuration is IConfigurationSection section) services.AddSingleton(new ConfigurationSectionPath(section.Path));
         return services.AddPandaProbe(configure);
+    }
+
+    /// <summary>
+    /// Registers PandaProbe as <see cref="AddPandaProbe(IServiceCollection, IConfiguration, Action{PandaProbeOptions}?)"/>
+    /// does, reading the section <paramref name="sectionName"/> (for example <c>"PandaProbe"</c>) of the
+    /// <see cref="IConfiguration"/> registered in the container (the host's configuration), when the options are built.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="sectionName">The section's key or path (<c>"PandaProbe"</c>, <c>"Observability:PandaProbe"</c>).</param>
+    /// <param name="configure">Sets the options after the configuration; <c>null</c> for none.</param>
+    /// <returns><paramref name="services"/>, for chaining.</returns>
+    /// <remarks>
+    /// Validation errors name the keys under <paramref name="sectionName"/> (<c>PandaProbe:BatchSize</c>) and their
+    /// <c>PANDAPROBE_*</c> variables. A missing section counts as empty: the environment and the defaults apply.
+    /// </remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="services"/> or <paramref name="sectionName"/> is <c>null</c>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="sectionName"/> is empty or white space.</exception>
+    public static IServiceCollection AddPandaProbe(
+        this IServiceCollection services, string sectionName, Action<PandaProbeOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrWhiteSpace(sectionName);
+        services.AddOptions<PandaProbeOptions>()
+            .Configure<IConfiguration>((options, configuration) => OptionsBinder.Bind(configuration.GetSection(sectionName), options));
+        services.AddSingleton(new ConfigurationSectionPath(sectionName));
+        return services.AddPandaProbe(configure);
+    }
+
+    /// <summary>Turns <see cref="PandaProbeOptions.CaptureActivityContext"/> on in a host unless it was set.</summary>
+    sealed class CaptureActivityByDefault : IPostConfigureOptions<PandaProbeOptions>
+    {
+        public void PostConfigure(string? name, PandaProbeOptions options) => options.CaptureActivityContext ??= true;
     }
 }

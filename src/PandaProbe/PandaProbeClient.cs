@@ -28,6 +28,7 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
     readonly TimeProvider time;
     readonly ClientSetup? setup;
     readonly EventHandler? exitHandler;
+    readonly bool captureActivity;
 
     /// <summary>Builds a client from <paramref name="options"/> (environment variables fill what is left unset).</summary>
     /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
@@ -35,6 +36,7 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
     {
         options ??= new PandaProbeOptions();
         setup = ClientSetup.Resolve(options);
+        captureActivity = options.CaptureActivityContext == true;
         time = setup.Time;
         if (setup.Debug && !SelfLog.IsEnabled) SelfLog.Enable(m => Console.Error.WriteLine(m));
         if (!setup.Enabled) return;
@@ -120,10 +122,29 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
             sessionId ?? AmbientValue.Session.Value,
             userId ?? AmbientValue.User.Value,
             tags is null ? default : Snapshot(tags, "trace", name, "tags").Where(t => t is not null).ToArray().ToSeq(),
-            metadata is null ? default : CaptureMap(metadata),
+            WithActivity(metadata is null ? default : CaptureMap(metadata)),
             ParentTrace: parent?.Id);
         // After shutdown nothing is recorded: the trace is the no-op one (the refusal is counted).
         return pipeline.Start(started) is { } cell ? new TraceContext(this, cell, name, now, parent) : TraceContext.NoOp;
+    }
+
+    /// <summary>The metadata key of the current activity's trace id (see <see cref="PandaProbeOptions.CaptureActivityContext"/>).</summary>
+    internal const string ActivityTraceIdKey = "activity_trace_id";
+
+    /// <summary>The metadata key of the current activity's span id (see <see cref="PandaProbeOptions.CaptureActivityContext"/>).</summary>
+    internal const string ActivitySpanIdKey = "activity_span_id";
+
+    /// <summary>
+    /// <paramref name="metadata"/> with the ids of <see cref="System.Diagnostics.Activity.Current"/> added when
+    /// <see cref="PandaProbeOptions.CaptureActivityContext"/> is on and it has W3C ids; keys the caller set win.
+    /// </summary>
+    LanguageExt.Map<string, Payload> WithActivity(LanguageExt.Map<string, Payload> metadata)
+    {
+        if (!captureActivity || System.Diagnostics.Activity.Current is not { IdFormat: System.Diagnostics.ActivityIdFormat.W3C } activity)
+            return metadata;
+        if (!metadata.ContainsKey(ActivityTraceIdKey)) metadata = metadata.Add(ActivityTraceIdKey, Capture(activity.TraceId.ToHexString()));
+        if (!metadata.ContainsKey(ActivitySpanIdKey)) metadata = metadata.Add(ActivitySpanIdKey, Capture(activity.SpanId.ToHexString()));
+        return metadata;
     }
 
     /// <summary>Runs <paramref name="body"/> inside a trace; an exception marks the trace ERROR and propagates unchanged.</summary>

@@ -10,6 +10,15 @@ namespace PandaProbe;
 /// </summary>
 public sealed partial class PandaProbeOptions
 {
+    /// <summary>
+    /// Checks these options (over the environment) as building a client would, without building one or touching any
+    /// file or connection. Each problem starts with the option's name (<c>Sampling.KeepSlowerThan</c> for a nested
+    /// one), followed, for a setting read from the environment too, by its variable in parentheses
+    /// (<c>BatchSize (PANDAPROBE_BATCH_SIZE): …</c>).
+    /// </summary>
+    /// <returns>Every problem found; empty when a client can be built from these options.</returns>
+    public IReadOnlyList<string> Validate() => Internal.ClientSetup.Problems(this);
+
     /// <summary>Whether tracing is on. <value>Default: <c>PANDAPROBE_ENABLED</c>, else <c>true</c>.</value></summary>
     public bool? Enabled { get; set; }
 
@@ -71,6 +80,15 @@ public sealed partial class PandaProbeOptions
 
     /// <summary>The environment variables to read (tests pass their own). <value>Default: the process environment.</value></summary>
     public IReadOnlyDictionary<string, string?>? EnvironmentVariables { get; set; }
+
+    /// <summary>
+    /// Whether a trace started while <see cref="System.Diagnostics.Activity.Current"/> has W3C ids (an ASP.NET Core
+    /// request, an OpenTelemetry span) gets them in its metadata, as <c>activity_trace_id</c> and
+    /// <c>activity_span_id</c> (metadata given to <c>StartTrace</c> under those keys wins), so a trace can be found from
+    /// the request's logs and distributed trace. <value>Default: off; <c>AddPandaProbe</c> in a host turns it on
+    /// unless set.</value>
+    /// </summary>
+    public bool? CaptureActivityContext { get; set; }
 
     /// <summary>
     /// Processors told about every trace and span start and end, in order, on a background thread (OpenAI Agents

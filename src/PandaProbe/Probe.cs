@@ -20,6 +20,8 @@ public static partial class Probe
 {
     static readonly object InitGate = new();
     static PandaProbeClient? current;
+    /// <summary>Clients made the default by <see cref="SetDefault"/>: owned elsewhere, so <see cref="Init"/> does not shut them down.</summary>
+    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<PandaProbeClient, object> Borrowed = new();
 
     /// <summary>The default client (created from the environment on first use if <see cref="Init"/> was not called).</summary>
     public static PandaProbeClient Client => Volatile.Read(ref current) ?? AutoInit();
@@ -47,8 +49,9 @@ public static partial class Probe
 
     /// <summary>
     /// Replaces the default client with one built from <paramref name="options"/>; the previous client is shut down
-    /// (drained) in the background. The new client is built before the old one is touched, so an invalid option leaves
-    /// the previous client working.
+    /// (drained) in the background, unless it was set by <see cref="SetDefault"/> (its owner, for example a host, shuts
+    /// it down). The new client is built before the old one is touched, so an invalid option leaves the previous
+    /// client working.
     /// </summary>
     /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
     public static PandaProbeClient Init(PandaProbeOptions? options = null)
@@ -56,8 +59,38 @@ public static partial class Probe
         var client = new PandaProbeClient(options);
         PandaProbeClient? previous;
         lock (InitGate) previous = Interlocked.Exchange(ref current, client);
-        if (previous is not null && !ReferenceEquals(previous, client)) _ = previous.ShutdownAsync();
+        if (previous is not null && !ReferenceEquals(previous, client) && !Borrowed.TryGetValue(previous, out _))
+            _ = previous.ShutdownAsync();
         return client;
+    }
+
+    /// <summary>
+    /// Makes <paramref name="client"/> the default client without shutting the previous one down (it keeps its owner,
+    /// for example a host that registered it), until the returned scope is disposed: that restores the previous
+    /// default (or the automatic one, if none had been created yet), unless another default was set since. Used by
+    /// <c>AddPandaProbe</c> in a host; <see cref="Init"/> is the call for an application that owns its default client.
+    /// </summary>
+    /// <param name="client">The client <see cref="Client"/> returns until the scope is disposed.</param>
+    /// <returns>A scope restoring the previous default once.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="client"/> is <c>null</c>.</exception>
+    public static IDisposable SetDefault(PandaProbeClient client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        PandaProbeClient? previous;
+        Borrowed.AddOrUpdate(client, Borrowed);
+        lock (InitGate) previous = Interlocked.Exchange(ref current, client);
+        return new DefaultScope(client, previous);
+    }
+
+    sealed class DefaultScope(PandaProbeClient client, PandaProbeClient? previous) : IDisposable
+    {
+        int disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref disposed, 1) != 0) return;
+            lock (InitGate) Interlocked.CompareExchange(ref current, previous, client);
+        }
     }
 
     /// <summary>Starts a trace on the default client. See <see cref="PandaProbeClient.StartTrace"/>.</summary>

@@ -23,6 +23,14 @@ internal static class EnvironmentSettings
         return result;
     }
 
+    /// <summary>Every problem <see cref="Resolve"/> would report, without throwing (empty when the settings are valid).</summary>
+    /// <param name="explicitValues">Values given in code.</param>
+    /// <param name="environment">A variable map to read instead of the process environment (tests).</param>
+    public static IReadOnlyList<string> Problems(SettingsOverrides? explicitValues = null, IDictionary? environment = null) =>
+        SdkSettings.Validate(explicitValues, Read(environment)).Match(
+            Succ: _ => (IReadOnlyList<string>)[],
+            Fail: errors => errors.ToList());
+
     /// <summary>
     /// Resolves the settings (explicit &gt; environment &gt; default). Invalid configuration throws here, at
     /// initialisation, never later on a background thread.

@@ -23,25 +23,9 @@ internal sealed record ClientSetup(
         // Every value was checked by the one resolution above (errors name the option and its environment variable),
         // so the pipeline's own guard cannot fire here.
         var pipeline = PipelineOptions.Create(settings.BatchSize, settings.FlushInterval, settings.MaxQueueSize);
-        if (options.Scheduler is ImmediateScheduler or CurrentThreadScheduler)
-            throw new ArgumentException(
-                "Scheduler must run actions later, on its own (not Scheduler.Immediate or Scheduler.CurrentThread).",
-                nameof(PandaProbeOptions.Scheduler));
+        if (OptionProblems(options).FirstOrDefault() is ({ } param, { } message))
+            throw new ArgumentException(message, param);
         var sampling = options.Sampling;
-        if (sampling.KeepSlowerThan is { } slow && slow <= TimeSpan.Zero)
-            throw new ArgumentException("Sampling.KeepSlowerThan must be positive.", nameof(SamplingOptions.KeepSlowerThan));
-        if (sampling.KeepCostlierThan is { } costly && (!double.IsFinite(costly) || costly < 0))
-            throw new ArgumentException("Sampling.KeepCostlierThan must be a finite amount of zero or more.", nameof(SamplingOptions.KeepCostlierThan));
-        if (options.FlushOnDisposeTimeout <= TimeSpan.Zero)
-            throw new ArgumentException("FlushOnDisposeTimeout must be positive.", nameof(PandaProbeOptions.FlushOnDisposeTimeout));
-        if (options.Redaction.Patterns.Any(p => p is null))
-            throw new ArgumentException("Redaction.Patterns holds a null pattern.", nameof(RedactionOptions.Patterns));
-        if (options.AbandonedTraceTimeout <= TimeSpan.Zero && options.AbandonedTraceTimeout != Timeout.InfiniteTimeSpan)
-            throw new ArgumentException("AbandonedTraceTimeout must be positive, or Timeout.InfiniteTimeSpan.", nameof(PandaProbeOptions.AbandonedTraceTimeout));
-        if (options.Spool.MaxBytes < SpoolOptions.MinBytes)
-            throw new ArgumentException($"Spool.MaxBytes must be at least {SpoolOptions.MinBytes} bytes.", nameof(SpoolOptions.MaxBytes));
-        if (options.Spool.MaxAge <= TimeSpan.Zero)
-            throw new ArgumentException("Spool.MaxAge must be positive.", nameof(SpoolOptions.MaxAge));
 
         var exporters = new List<ITraceExporter>(options.Exporters.Where(x => x is not null));
         string? notice = null;
@@ -59,6 +43,37 @@ internal sealed record ClientSetup(
         return new ClientSetup(settings.Enabled, settings.Environment, settings.Release,
             settings.Debug, pipeline, exporters, time, options.Scheduler, options.RegisterProcessExitHandler, settings.ShutdownDeadline, notice,
             redactor, policy, options.FlushOnDispose ? options.FlushOnDisposeTimeout : null);
+    }
+
+    /// <summary>
+    /// Every problem building a client from <paramref name="options"/> would report, without building anything: the
+    /// platform settings' problems (each naming the option and its <c>PANDAPROBE_*</c> variable), then the others.
+    /// Each starts with the option's name (<c>Sampling.KeepSlowerThan</c> for a nested one).
+    /// </summary>
+    public static IReadOnlyList<string> Problems(PandaProbeOptions options) =>
+        [.. PlatformSetup.Problems(options), .. OptionProblems(options).Select(p => p.Message)];
+
+    /// <summary>The checks of the options that are not platform settings, as (parameter name, message).</summary>
+    static IEnumerable<(string Param, string Message)> OptionProblems(PandaProbeOptions options)
+    {
+        if (options.Scheduler is ImmediateScheduler or CurrentThreadScheduler)
+            yield return (nameof(PandaProbeOptions.Scheduler),
+                "Scheduler must run actions later, on its own (not Scheduler.Immediate or Scheduler.CurrentThread).");
+        var sampling = options.Sampling;
+        if (sampling.KeepSlowerThan is { } slow && slow <= TimeSpan.Zero)
+            yield return (nameof(SamplingOptions.KeepSlowerThan), "Sampling.KeepSlowerThan must be positive.");
+        if (sampling.KeepCostlierThan is { } costly && (!double.IsFinite(costly) || costly < 0))
+            yield return (nameof(SamplingOptions.KeepCostlierThan), "Sampling.KeepCostlierThan must be a finite amount of zero or more.");
+        if (options.FlushOnDisposeTimeout <= TimeSpan.Zero)
+            yield return (nameof(PandaProbeOptions.FlushOnDisposeTimeout), "FlushOnDisposeTimeout must be positive.");
+        if (options.Redaction.Patterns.Any(p => p is null))
+            yield return (nameof(RedactionOptions.Patterns), "Redaction.Patterns holds a null pattern.");
+        if (options.AbandonedTraceTimeout <= TimeSpan.Zero && options.AbandonedTraceTimeout != Timeout.InfiniteTimeSpan)
+            yield return (nameof(PandaProbeOptions.AbandonedTraceTimeout), "AbandonedTraceTimeout must be positive, or Timeout.InfiniteTimeSpan.");
+        if (options.Spool.MaxBytes < SpoolOptions.MinBytes)
+            yield return (nameof(SpoolOptions.MaxBytes), $"Spool.MaxBytes must be at least {SpoolOptions.MinBytes} bytes.");
+        if (options.Spool.MaxAge <= TimeSpan.Zero)
+            yield return (nameof(SpoolOptions.MaxAge), "Spool.MaxAge must be positive.");
     }
 
     /// <summary>Writes the local-file notice to standard error, once per process.</summary>

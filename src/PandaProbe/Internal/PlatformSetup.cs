@@ -13,7 +13,14 @@ namespace PandaProbe.Internal;
 internal static class PlatformSetup
 {
     /// <summary>The validated settings; throws <see cref="ArgumentException"/> naming a bad setting.</summary>
-    public static SdkSettings Resolve(PandaProbeOptions options)
+    public static SdkSettings Resolve(PandaProbeOptions options) =>
+        EnvironmentSettings.Resolve(Overrides(options), EnvironmentOf(options));
+
+    /// <summary>Every problem <see cref="Resolve"/> would report, without throwing.</summary>
+    public static IReadOnlyList<string> Problems(PandaProbeOptions options) =>
+        EnvironmentSettings.Problems(Overrides(options), EnvironmentOf(options));
+
+    static IDictionary? EnvironmentOf(PandaProbeOptions options)
     {
         IDictionary? environment = null;
         if (options.EnvironmentVariables is { } vars)
@@ -23,7 +30,11 @@ internal static class PlatformSetup
                 if (value is not null) table[key] = value;
             environment = table;
         }
-        return EnvironmentSettings.Resolve(new SettingsOverrides
+        return environment;
+    }
+
+    static SettingsOverrides Overrides(PandaProbeOptions options) =>
+        new()
         {
             ApiKey = options.ApiKey,
             ProjectName = options.ProjectName,
@@ -48,8 +59,7 @@ internal static class PlatformSetup
             ContentMode = options.ContentMode,
             Spool = options.Spool.Enabled,
             SpoolDirectory = options.Spool.Directory,
-        }, environment);
-    }
+        };
 
     /// <summary>The platform exporter when the settings send to the platform, else null.</summary>
     public static HttpTraceExporter? CreateExporter(SdkSettings settings, PandaProbeOptions options) =>

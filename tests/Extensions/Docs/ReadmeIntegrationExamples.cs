@@ -13,6 +13,7 @@ using PandaProbe.Model;
 namespace PandaProbe.Extensions.Tests.Docs;
 
 /// <summary>The code blocks of docs/README-integrations.md, compiled and run with a scripted provider.</summary>
+[Collection(ProcessWide.Name)]
 public class ReadmeIntegrationExamples
 {
     [Fact]
@@ -176,5 +177,90 @@ public class ReadmeIntegrationExamples
         Assert.Equal("production", body.GetProperty("environment").GetString());
         Assert.Equal("[REDACTED] asks about [codename]", body.GetProperty("input").GetString());
         Assert.Equal("[REDACTED]", body.GetProperty("metadata").GetProperty("customer_ref").GetString());
+    }
+
+    [Fact]
+    public async Task Section_name_example()
+    {
+        var exporter = new InMemoryTraceExporter();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(AppSettings)));
+        builder.Services.Configure<PandaProbeOptions>(o =>
+        {
+            o.EnvironmentVariables = new Dictionary<string, string?> { ["PANDAPROBE_API_KEY"] = "sk_pp_test" };
+            o.RegisterProcessExitHandler = false;
+            o.Exporters.Add(exporter);
+        });
+
+        // --- README block ---
+        builder.Services.AddPandaProbe("PandaProbe");
+        // --- end ---
+
+        using var host = builder.Build();
+        await host.StartAsync();
+
+        // --- README block ---
+        using (var trace = Probe.StartTrace("nightly-report"))
+            trace.Span("collect", SpanKind.Tool, span => span.SetOutput("42 tickets"));
+        // --- end ---
+
+        Assert.Same(host.Services.GetRequiredService<PandaProbeClient>(), Probe.Client);
+        using (var kept = Probe.StartTrace("kept")) kept.SetError("kept whatever the sampling ratio");
+        await host.StopAsync();
+
+        Assert.Contains(exporter.Traces, t => t.Name == "kept" && t.Environment == "production");
+        Assert.NotSame(host.Services.GetRequiredService<PandaProbeClient>(), Probe.Client);
+    }
+
+    [Fact]
+    public async Task Hosting_options_example()
+    {
+        var (previous, _) = Clients.InMemory();
+        using var restore = Probe.SetDefault(previous);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddPandaProbe(o =>
+        {
+            o.EnvironmentVariables = Clients.NoEnvironment;
+            o.RegisterProcessExitHandler = false;
+            o.Exporters.Add(new InMemoryTraceExporter());
+        });
+
+        // --- README block ---
+        builder.Services.Configure<PandaProbeHostingOptions>(options =>
+        {
+            options.SetAsDefault = false;       // Probe keeps its own client; inject PandaProbeClient where you trace
+            options.MaxRepeatsPerMinute = 20;   // or LogDiagnostics = false to leave SelfLog alone
+        });
+        // --- end ---
+
+        using var host = builder.Build();
+        await host.StartAsync();
+        Assert.Same(previous, Probe.Client);
+        Assert.True(SelfLog.IsEnabled);
+        await host.StopAsync();
+        Assert.False(SelfLog.IsEnabled);
+        await previous.ShutdownAsync();
+    }
+
+    [Fact]
+    public async Task Health_check_example()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddPandaProbe(o =>
+        {
+            o.EnvironmentVariables = Clients.NoEnvironment;
+            o.RegisterProcessExitHandler = false;
+            o.Exporters.Add(new InMemoryTraceExporter());
+        });
+
+        // --- README block ---
+        builder.Services.AddHealthChecks().AddPandaProbe();   // named "pandaprobe"; failureStatus and tags are optional
+        // --- end ---
+
+        using var host = builder.Build();
+        await host.StartAsync();
+        var report = await host.Services.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>().CheckHealthAsync();
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, report.Entries["pandaprobe"].Status);
+        await host.StopAsync();
     }
 }

@@ -23,8 +23,11 @@ public class ConfigurationBindingTests
 
     static PandaProbeOptions Bound(IConfigurationSection section)
     {
+        // The options as bound, before validation (a section may name a project without its key, from the environment).
         using var provider = new ServiceCollection().AddPandaProbe(section).BuildServiceProvider();
-        return provider.GetRequiredService<IOptions<PandaProbeOptions>>().Value;
+        var options = new PandaProbeOptions();
+        foreach (var configure in provider.GetServices<IConfigureOptions<PandaProbeOptions>>()) configure.Configure(options);
+        return options;
     }
 
     const string AppSettings = """
@@ -150,6 +153,14 @@ public class ConfigurationBindingTests
     }
 
     [Fact]
+    public void CaptureActivityContext_can_be_set_from_configuration_and_is_on_by_default_in_a_host()
+    {
+        Assert.False(Bound(Pairs(("CaptureActivityContext", "false"))).CaptureActivityContext);
+        using var provider = new ServiceCollection().AddPandaProbe(Pairs()).BuildServiceProvider();
+        Assert.True(provider.GetRequiredService<IOptions<PandaProbeOptions>>().Value.CaptureActivityContext);
+    }
+
+    [Fact]
     public void An_empty_value_counts_as_not_set()
     {
         var o = Bound(Pairs(("Environment", ""), ("Sampling:Ratio", " "), ("ShutdownTimeout", "")));
@@ -168,7 +179,7 @@ public class ConfigurationBindingTests
         });
         using var provider = services.BuildServiceProvider();
 
-        var error = Assert.Throws<ArgumentException>(() => provider.GetRequiredService<PandaProbeClient>());
-        Assert.Contains("1.5", error.Message);
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<PandaProbeClient>());
+        Assert.Contains("PandaProbe:Sampling:Ratio (PANDAPROBE_SAMPLE_RATE): 1.5 is not between 0 and 1", error.Message);
     }
 }

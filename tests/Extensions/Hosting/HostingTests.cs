@@ -1,6 +1,7 @@
 using PandaProbe.Model;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using PandaProbe.Exporters;
 using PandaProbe.Extensions.Hosting;
 using PandaProbe.Extensions.Tests.Support;
@@ -8,6 +9,7 @@ using PandaProbe.Extensions.Tests.Support;
 namespace PandaProbe.Extensions.Tests.Hosting;
 
 /// <summary><c>AddPandaProbe</c> with a real generic host: one singleton client, validated at start, drained at stop.</summary>
+[Collection(ProcessWide.Name)]
 public class HostingTests
 {
     static void Hermetic(PandaProbeOptions options, ITraceExporter exporter)
@@ -60,7 +62,7 @@ public class HostingTests
     }
 
     [Fact]
-    public async Task An_invalid_setting_fails_host_start_with_an_ArgumentException()
+    public async Task An_invalid_setting_fails_host_start_with_an_OptionsValidationException_naming_it()
     {
         using var host = new HostBuilder()
             .ConfigureServices(services => services.AddPandaProbe(o =>
@@ -70,8 +72,8 @@ public class HostingTests
             }))
             .Build();
 
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => host.StartAsync());
-        Assert.Contains("ShutdownTimeout", error.Message);
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains("ShutdownTimeout: ", error.Message);
     }
 
     [Fact]
@@ -85,8 +87,8 @@ public class HostingTests
         });
         using var provider = services.BuildServiceProvider();
 
-        var error = Assert.Throws<ArgumentException>(() => provider.GetRequiredService<PandaProbeClient>());
-        Assert.Contains("BatchSize", error.Message, StringComparison.OrdinalIgnoreCase);
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<PandaProbeClient>());
+        Assert.Contains("BatchSize (PANDAPROBE_BATCH_SIZE): 0 is below the minimum 1", error.Message);
     }
 
     [Fact]

@@ -1,0 +1,82 @@
+using System.Globalization;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using PandaProbe.Pipeline;
+
+namespace PandaProbe.Extensions.Hosting;
+
+/// <summary>
+/// Reports the registered <see cref="PandaProbeClient"/>'s <see cref="PandaProbeClient.Health"/>: healthy while
+/// nothing was dropped and no delivery failed since the previous check, else the registration's failure status
+/// (<see cref="HealthStatus.Degraded"/> by default, with <see cref="PandaProbeHealthChecksBuilderExtensions.AddPandaProbe"/>).
+/// The data holds the totals since the client started: <c>exported</c>, <c>pending</c>, <c>failed</c>,
+/// <c>spooled</c>, <c>dropped</c> with <c>dropped.&lt;reason&gt;</c> per reason, <c>delivery_failures.&lt;reason&gt;</c>
+/// per reason, and what changed since the previous check: <c>dropped_since_last_check</c>,
+/// <c>failed_since_last_check</c>. Registered as a singleton, so "since the previous check" spans every caller.
+/// </summary>
+public sealed class PandaProbeHealthCheck : IHealthCheck
+{
+    readonly PandaProbeClient client;
+    readonly object gate = new();
+    long lastDropped;
+    long lastFailed;
+
+    /// <summary>Creates the check of <paramref name="client"/>.</summary>
+    /// <param name="client">The client whose counters are reported.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="client"/> is <c>null</c>.</exception>
+    public PandaProbeHealthCheck(PandaProbeClient client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        this.client = client;
+    }
+
+    /// <summary>Reads the client's counters and compares them with those of the previous check.</summary>
+    /// <param name="context">The check's context; its registration's failure status is reported on drops and delivery failures.</param>
+    /// <param name="cancellationToken">Unused: reading the counters does not wait.</param>
+    /// <returns>The result, with the counters as data.</returns>
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!client.IsEnabled) return Task.FromResult(HealthCheckResult.Healthy("PandaProbe tracing is off."));
+
+        var health = client.Health;
+        var dropped = health.DroppedByReason.Values.Sum();
+        long newDrops, newFailures;
+        lock (gate)
+        {
+            newDrops = dropped - lastDropped;
+            newFailures = health.Failed - lastFailed;
+            lastDropped = dropped;
+            lastFailed = health.Failed;
+        }
+        var data = Data(health, dropped, newDrops, newFailures);
+        if (newDrops <= 0 && newFailures <= 0)
+            return Task.FromResult(HealthCheckResult.Healthy(
+                $"PandaProbe: nothing dropped since the previous check ({health.Exported} exported, {health.Pending} pending).", data));
+
+        var reasons = string.Join(", ", health.DroppedByReason.Where(r => r.Value > 0)
+            .Select(r => $"{r.Key} {r.Value.ToString(CultureInfo.InvariantCulture)}"));
+        var delivery = health.DeliveryFailures.Count == 0
+            ? ""
+            : "; delivery failures: " + string.Join(", ", health.DeliveryFailures.Select(f => $"{f.Key} {f.Value}"));
+        return Task.FromResult(new HealthCheckResult(context.Registration.FailureStatus,
+            $"PandaProbe dropped {newDrops} item(s) and failed to deliver {newFailures} since the previous check " +
+            $"(in total dropped: {reasons}{delivery}).", data: data));
+    }
+
+    static Dictionary<string, object> Data(PipelineHealth health, long dropped, long newDrops, long newFailures)
+    {
+        var data = new Dictionary<string, object>(StringComparer.Ordinal)
+        {
+            ["exported"] = health.Exported,
+            ["pending"] = health.Pending,
+            ["failed"] = health.Failed,
+            ["spooled"] = health.Spooled,
+            ["dropped"] = dropped,
+            ["dropped_since_last_check"] = Math.Max(0, newDrops),
+            ["failed_since_last_check"] = Math.Max(0, newFailures),
+        };
+        foreach (var (reason, count) in health.DroppedByReason.Where(r => r.Value > 0)) data["dropped." + reason] = count;
+        foreach (var (reason, count) in health.DeliveryFailures) data["delivery_failures." + reason] = count;
+        return data;
+    }
+}
