@@ -26,9 +26,10 @@ public sealed class PackedPackages : IAsyncLifetime
 {
     /// <summary>The packages the repository publishes, one per project under src/.</summary>
     public static readonly string[] Ids =
-        ["PandaProbe.Model", "PandaProbe.Effects", "PandaProbe", "PandaProbe.Extensions.AI", "PandaProbe.Extensions.Hosting"];
+        ["PandaProbe.Model", "PandaProbe.Effects", "PandaProbe", "PandaProbe.Extensions.AI", "PandaProbe.Extensions.Hosting",
+         "PandaProbe.Agents.AI"];
 
-    /// <summary>How long packing may take (a cold Release build of five projects on two busy cores).</summary>
+    /// <summary>How long packing may take (a cold Release build of six projects on two busy cores).</summary>
     static readonly TimeSpan PackTimeout = TimeSpan.FromMinutes(5);
 
     DirectoryInfo? work;
