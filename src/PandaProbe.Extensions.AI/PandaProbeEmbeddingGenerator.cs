@@ -12,7 +12,8 @@ namespace PandaProbe.Extensions.AI;
 /// <remarks>
 /// Recorded: the model (<see cref="EmbeddingGenerationOptions.ModelId"/> or the generator's default, replaced by the
 /// model the embeddings report), the inputs (subject to the client's capture and redaction settings),
-/// <c>metadata.input_count</c>, <c>metadata.dimensions</c>, <c>metadata.provider</c>, the input token count of
+/// <c>metadata.input_count</c>, <c>metadata.dimensions</c>, <c>metadata.provider</c> with <c>server.address</c> and
+/// <c>server.port</c> when the generator reports its endpoint, the input token count of
 /// <see cref="GeneratedEmbeddings{TEmbedding}.Usage"/> as <c>prompt_tokens</c> (the cost then comes from the client's
 /// price catalogue), and errors (status ERROR, the exception rethrown unchanged). Vectors are never recorded: the
 /// output is <c>{"count":…,"dimensions":…}</c>.
@@ -90,7 +91,7 @@ public sealed class PandaProbeEmbeddingGenerator : DelegatingEmbeddingGenerator<
             }
             var meta = metadata.Value;
             var spanMetadata = new Dictionary<string, object?> { ["input_count"] = inputs.Count };
-            if (meta?.ProviderName is { Length: > 0 } provider) spanMetadata["provider"] = provider;
+            Internal.ChatTelemetry.AddProvider(spanMetadata, meta?.ProviderName, meta?.ProviderUri);
             if (options?.Dimensions is { } dimensions) spanMetadata["dimensions"] = dimensions;
             var model = options?.ModelId ?? meta?.DefaultModelId;
             var span = trace.Span(SpanName, SpanKind.Embedding, model, spanMetadata);

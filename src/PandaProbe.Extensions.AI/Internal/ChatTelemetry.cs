@@ -207,6 +207,18 @@ internal static class ChatTelemetry
         }
     }
 
+    /// <summary>
+    /// Adds the provider's name (<c>provider</c>) and the endpoint's host and port (<c>server.address</c>,
+    /// <c>server.port</c>, named as in OpenTelemetry's conventions) to <paramref name="metadata"/>.
+    /// </summary>
+    public static void AddProvider(IDictionary<string, object?> metadata, string? providerName, Uri? providerUri)
+    {
+        if (providerName is { Length: > 0 }) metadata["provider"] = providerName;
+        if (providerUri is not { IsAbsoluteUri: true } uri || uri.Host.Length == 0) return;
+        metadata["server.address"] = uri.Host;
+        metadata["server.port"] = uri.Port;
+    }
+
     /// <summary>The names of the tools offered by <paramref name="options"/>, or <c>null</c> when there are none.</summary>
     public static string[]? ToolNames(ChatOptions? options) =>
         options?.Tools is { Count: > 0 } tools ? tools.Where(t => t is not null).Select(t => t.Name).ToArray() : null;

@@ -49,7 +49,7 @@ internal sealed class LlmCall
 
             var model = options?.ModelId ?? metadata?.DefaultModelId;
             var spanMetadata = new Dictionary<string, object?> { ["stream"] = streaming };
-            if (metadata?.ProviderName is { Length: > 0 } provider) spanMetadata["provider"] = provider;
+            ChatTelemetry.AddProvider(spanMetadata, metadata?.ProviderName, metadata?.ProviderUri);
             if (ChatTelemetry.ToolNames(options) is { Length: > 0 } tools) spanMetadata["tools"] = tools;
             var span = trace.Span(name, SpanKind.Llm, model, spanMetadata, parent: null, makeCurrent: !streaming);
             span.SetInput(input);
