@@ -92,6 +92,35 @@ public class ReadmeIntegrationExamples
         Assert.Equal("EMBEDDING", Clients.SingleSpan(trace).Str("kind"));
     }
 
+    [Fact]
+    public async Task OpenAI_sdk_example()
+    {
+        var (client, exporter) = Clients.InMemory();
+        await using var server = await ScriptedOpenAIServer.StartAsync();
+        server.Then(
+            ScriptedOpenAIServer.Completion("chatcmpl-1", "gpt-4o-mini-2024-07-18", "Hi!", ScriptedOpenAIServer.Usage(5, 2, cached: 1)),
+            ScriptedOpenAIServer.Embeddings("text-embedding-3-small", 3, [0.5f, 0.5f]));
+
+        // --- README block (the test's server stands in for api.openai.com; the explicit client of this test) ---
+        var openAI = server.OpenAI();   // README: new OpenAIClient(Environment.GetEnvironmentVariable("OPENAI_API_KEY"))
+        IChatClient gpt = new ChatClientBuilder(openAI.GetChatClient("gpt-4o-mini").AsIChatClient())
+            .UsePandaProbe(client)
+            .UseFunctionInvocation()
+            .UsePandaProbe(client)
+            .Build();
+        var embedder = openAI.GetEmbeddingClient("text-embedding-3-small").AsIEmbeddingGenerator().WithPandaProbe(client);
+        // --- end ---
+
+        Assert.Equal("Hi!", (await gpt.GetResponseAsync("Hello")).Text);
+        Assert.Single(await embedder.GenerateAsync(["fjord"]));
+        var traces = await Clients.ExportedAsync(client, exporter);
+        var llm = traces.SelectMany(t => t.GetProperty("spans").EnumerateArray()).Single(s => s.Str("kind") == "LLM");
+        Assert.Equal("gpt-4o-mini-2024-07-18", llm.Str("model"));
+        Assert.Equal("gpt-4o-mini", llm.GetProperty("metadata").Str("gen_ai.request.model"));
+        Assert.Equal(1, llm.GetProperty("token_usage").GetProperty("cache_read_tokens").GetInt64());
+        Assert.Contains(traces, t => t.GetProperty("spans").EnumerateArray().Any(s => s.Str("kind") == "EMBEDDING"));
+    }
+
     public sealed class Handler(PandaProbeClient probe, IChatClient chat)
     {
         public readonly IChatClient Traced = chat.WithPandaProbe(probe);
