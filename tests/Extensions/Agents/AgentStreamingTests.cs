@@ -131,4 +131,34 @@ public class AgentStreamingTests
         Assert.Equal("connection reset", root.Str("error"));
         Assert.Equal("""{"messages":[{"role":"assistant","name":"weather-agent","content":"Sun"}]}""", root.GetProperty("output").Raw());
     }
+
+    [Fact]
+    public async Task A_cancelled_stream_is_ERROR_with_what_arrived_and_the_cancellation_reaches_the_caller()
+    {
+        var (client, exporter) = Clients.InMemory();
+        var model = new FakeChatClient { Updates = [Text("Sun"), Text("ny."), Text(" Warm.")] };
+        var agent = Traced(model.WithPandaProbe(client), client);
+        using var cancel = new CancellationTokenSource();
+
+        var text = "";
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var update in agent.RunStreamingAsync("Weather in Oslo?", cancellationToken: cancel.Token))
+            {
+                text += update.Text;
+                // The consumer's own flow is not inside the agent's trace.
+                Assert.Null(Probe.CurrentTrace);
+                cancel.Cancel();
+            }
+        });
+
+        Assert.Equal("Sun", text);
+        var trace = Assert.Single(await Clients.ExportedAsync(client, exporter));
+        Assert.Equal("ERROR", trace.Str("status"));
+        var spans = Spans(trace);
+        Assert.Equal(["weather-agent:AGENT", "chat:LLM"], spans.Select(Shape));
+        Assert.Equal("ERROR", spans[0].Str("status"));
+        Assert.Equal("""{"messages":[{"role":"assistant","name":"weather-agent","content":"Sun"}]}""", spans[0].GetProperty("output").Raw());
+        Assert.Equal(spans[0].Str("span_id"), spans[1].Str("parent_span_id"));
+    }
 }
