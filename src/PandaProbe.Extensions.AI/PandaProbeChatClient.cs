@@ -72,6 +72,21 @@ public sealed class PandaProbeChatClient : DelegatingChatClient
     /// </summary>
     public bool TracesToolLoop => toolLoop is not null;
 
+    /// <summary>
+    /// <c>true</c> when <paramref name="found"/> (the outermost <see cref="PandaProbeChatClient"/> of a pipeline, as
+    /// <c>GetService</c> returns it) or one beneath it records an LLM span per model call.
+    /// </summary>
+    internal static bool RecordsModelCalls(object? found)
+    {
+        var probe = found as PandaProbeChatClient;
+        for (var depth = 0; probe is not null && depth < 32; depth++)
+        {
+            if (!probe.TracesToolLoop) return true;
+            probe = probe.InnerClient.GetService(typeof(PandaProbeChatClient)) as PandaProbeChatClient;
+        }
+        return false;
+    }
+
     /// <summary>The name of the spans (and standalone traces) this client records.</summary>
     public string SpanName { get; }
 

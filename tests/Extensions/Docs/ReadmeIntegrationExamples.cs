@@ -1,9 +1,11 @@
 using System.Text;
 using System.Text.Json;
+using Microsoft.Agents.AI;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using PandaProbe.Agents.AI;
 using PandaProbe.Exporters;
 using PandaProbe.Extensions.AI;
 using PandaProbe.Extensions.Hosting;
@@ -72,6 +74,38 @@ public class ReadmeIntegrationExamples
         Assert.Equal("Sunny in Oslo.", answer.Text);
         var trace = Assert.Single(await Clients.ExportedAsync(client, exporter));
         Assert.Equal(["LLM", "TOOL", "LLM"], trace.GetProperty("spans").EnumerateArray().Select(s => s.Str("kind") ?? "").ToArray());
+    }
+
+    [Fact]
+    public async Task Agent_example()
+    {
+        var (client, exporter) = Clients.InMemory();
+        var providerChatClient = new FakeChatClient();
+        providerChatClient.Script.Enqueue(new ChatResponse(new ChatMessage(ChatRole.Assistant,
+            [new FunctionCallContent("call_1", "get_weather", new Dictionary<string, object?> { ["city"] = "Oslo" })])));
+        providerChatClient.Script.Enqueue(new ChatResponse(new ChatMessage(ChatRole.Assistant, "Sunny in Oslo.")));
+
+        // --- README block (with the explicit client of this test) ---
+        AIAgent agent = new ChatClientAgent(
+                providerChatClient.WithPandaProbe(client),         // LLM spans for the agent's model calls
+                instructions: "Answer in one sentence.",
+                name: "weather-agent",
+                tools: [AIFunctionFactory.Create((string city) => $"Sunny in {city}", "get_weather")])
+            .AsBuilder()
+            .UsePandaProbe(client)                                 // or agent.WithPandaProbe()
+            .Build();
+
+        AgentResponse answer = await agent.RunAsync("What is the weather in Oslo?");
+        // One trace "weather-agent": AGENT weather-agent → LLM chat, TOOL get_weather, LLM chat
+        // --- end ---
+
+        Assert.Equal("Sunny in Oslo.", answer.Text);
+        var trace = Assert.Single(await Clients.ExportedAsync(client, exporter));
+        Assert.Equal("weather-agent", trace.Str("name"));
+        var spans = trace.GetProperty("spans").EnumerateArray().OrderBy(s => s.Str("started_at")).ToList();
+        Assert.Equal(["weather-agent:AGENT", "chat:LLM", "get_weather:TOOL", "chat:LLM"],
+            spans.Select(s => $"{s.Str("name")}:{s.Str("kind")}").ToArray());
+        Assert.All(spans.Skip(1), s => Assert.Equal(spans[0].Str("span_id"), s.Str("parent_span_id")));
     }
 
     [Fact]

@@ -1,0 +1,189 @@
+using System.Text.Json.Nodes;
+using Microsoft.Agents.AI;
+using Microsoft.Extensions.AI;
+using PandaProbe.Extensions.AI.Internal;
+using PandaProbe.Model;
+
+namespace PandaProbe.Agents.AI.Internal;
+
+/// <summary>What a traced agent knows about the agent it wraps, read once.</summary>
+/// <param name="Name">The span (and standalone trace) name.</param>
+/// <param name="Id">The agent's id.</param>
+/// <param name="Description">The agent's description.</param>
+/// <param name="Instructions">A <see cref="ChatClientAgent"/>'s instructions.</param>
+/// <param name="ModelsTraced"><c>true</c> when a PandaProbe chat client in the agent's pipeline records an LLM span per model call.</param>
+/// <param name="DefaultModel">The model the agent asks for when its responses name none.</param>
+internal sealed record AgentFacts(string Name, string? Id, string? Description, string? Instructions, bool ModelsTraced, string? DefaultModel);
+
+/// <summary>
+/// The telemetry of one agent run: an AGENT span, under the flow's current trace or as the root span of a trace of
+/// its own. Every member swallows telemetry failures (they go to <see cref="SelfLog"/>); the span and the trace end
+/// exactly once, whichever of <see cref="Complete"/>, <see cref="CompleteStream"/> or <see cref="Fail"/> comes first.
+/// </summary>
+internal sealed class AgentRun
+{
+    readonly SpanContext span;
+    readonly TraceContext? standalone;
+    readonly AgentFacts facts;
+    readonly List<AgentResponseUpdate> updates = new();
+    int finished;
+
+    AgentRun(SpanContext span, TraceContext? standalone, AgentFacts facts)
+    {
+        this.span = span;
+        this.standalone = standalone;
+        this.facts = facts;
+    }
+
+    /// <summary>
+    /// Opens the AGENT span, current in this flow (and first a trace when none is open). <c>null</c> means "do not
+    /// instrument": tracing is off, or opening failed.
+    /// </summary>
+    public static AgentRun? TryStart(PandaProbeClient? client, AgentFacts facts, IReadOnlyList<ChatMessage> messages, bool streaming)
+    {
+        TraceContext? standalone = null;
+        try
+        {
+            var input = ChatTelemetry.MessagesForm(messages);
+            var trace = Probe.CurrentTrace;
+            if (trace is not { IsRecording: true })
+            {
+                client ??= Probe.Client;
+                if (!client.IsEnabled) return null;
+                standalone = client.StartTrace(facts.Name, input: ChatTelemetry.LastWithRole(input, "user") ?? input);
+                if (!standalone.IsRecording) return null;
+                trace = standalone;
+            }
+
+            var metadata = new Dictionary<string, object?> { ["stream"] = streaming };
+            if (!string.IsNullOrEmpty(facts.Id)) metadata["agent_id"] = facts.Id;
+            if (!string.IsNullOrEmpty(facts.Description)) metadata["agent_description"] = facts.Description;
+            if (!string.IsNullOrEmpty(facts.Instructions)) metadata["instructions"] = facts.Instructions;
+            var span = trace.Span(facts.Name, SpanKind.Agent, metadata: metadata);
+            span.SetInput(input);
+            return new AgentRun(span, standalone, facts);
+        }
+        catch (Exception ex)
+        {
+            SelfLog.Write($"agent instrumentation could not start '{facts.Name}': {ex.Message}");
+            try { standalone?.End(); } catch (Exception) { }
+            return null;
+        }
+    }
+
+    /// <summary>Keeps one streamed update.</summary>
+    public void Observe(AgentResponseUpdate update)
+    {
+        if (update is null || Volatile.Read(ref finished) != 0) return;
+        lock (updates) updates.Add(update);
+    }
+
+    /// <summary>Finalizes a non-streaming run with its response.</summary>
+    public void Complete(AgentResponse response)
+    {
+        if (Interlocked.Exchange(ref finished, 1) != 0) return;
+        Finish(response, incomplete: false, failure: null);
+    }
+
+    /// <summary>Finalizes a stream from the updates seen; <paramref name="incomplete"/> when the consumer stopped early.</summary>
+    public void CompleteStream(bool incomplete)
+    {
+        if (Interlocked.Exchange(ref finished, 1) != 0) return;
+        Finish(Combined(), incomplete, failure: null);
+    }
+
+    /// <summary>Records <paramref name="exception"/> (keeping what a stream delivered before it) and ends the span and trace.</summary>
+    public void Fail(Exception exception)
+    {
+        if (Interlocked.Exchange(ref finished, 1) != 0) return;
+        Finish(Combined(), incomplete: false, failure: exception);
+    }
+
+    AgentResponse? Combined()
+    {
+        try
+        {
+            AgentResponseUpdate[] seen;
+            lock (updates) seen = updates.ToArray();
+            return seen.Length == 0 ? null : seen.ToAgentResponse();
+        }
+        catch (Exception ex)
+        {
+            SelfLog.Write($"agent instrumentation could not combine the stream: {ex.Message}");
+            return null;
+        }
+    }
+
+    void Finish(AgentResponse? response, bool incomplete, Exception? failure)
+    {
+        JsonObject? output = null;
+        try
+        {
+            output = Record(response, incomplete);
+            if (failure is not null) span.Fail(failure);
+        }
+        catch (Exception ex) { SelfLog.Write($"agent instrumentation could not record the run: {ex.Message}"); }
+        finally
+        {
+            try { span.End(); } catch (Exception ex) { SelfLog.Write($"agent instrumentation: {ex.Message}"); }
+        }
+
+        if (standalone is null) return;
+        try
+        {
+            if (output is not null) standalone.SetOutput(output);
+            if (failure is not null) standalone.Fail(failure);
+        }
+        catch (Exception ex) { SelfLog.Write($"agent instrumentation could not record the trace output: {ex.Message}"); }
+        finally
+        {
+            try { standalone.End(); } catch (Exception ex) { SelfLog.Write($"agent instrumentation: {ex.Message}"); }
+        }
+    }
+
+    /// <summary>Records the final assistant message, usage and response details on the span; returns the output.</summary>
+    JsonObject? Record(AgentResponse? response, bool incomplete)
+    {
+        var metadata = new Dictionary<string, object?>();
+        JsonObject? output = null;
+        if (response is not null)
+        {
+            var form = ChatTelemetry.MessagesForm(response.Messages);
+            output = ChatTelemetry.LastWithRole(form, "assistant");
+            if (output is not null) span.SetOutput(output);
+            if (!string.IsNullOrEmpty(response.ResponseId)) metadata["response_id"] = response.ResponseId;
+            if (response.FinishReason is { } reason) metadata["finish_reason"] = reason.Value;
+            if (ChatTelemetry.Usage(response.Usage) is var (prompt, completion, extra))
+            {
+                if (facts.ModelsTraced)
+                {
+                    // The LLM spans beneath carry the usage (and are priced); the same counts as token usage here
+                    // would be counted twice in every total, so the run's sum is kept as metadata.
+                    var sum = new Dictionary<string, object?> { ["prompt_tokens"] = prompt, ["completion_tokens"] = completion };
+                    foreach (var (key, value) in extra) sum[key] = value;
+                    metadata["run_token_usage"] = sum;
+                }
+                else
+                {
+                    if ((ModelOf(response) ?? StreamModel() ?? facts.DefaultModel) is { Length: > 0 } model) span.SetModel(model);
+                    span.SetTokenUsage(prompt, completion, extra);
+                }
+            }
+        }
+        if (incomplete) metadata["stream_incomplete"] = true;
+        if (metadata.Count > 0) span.SetMetadata(metadata);
+        return output;
+    }
+
+    static string? ModelOf(AgentResponse response) => (response.RawRepresentation as ChatResponse)?.ModelId;
+
+    /// <summary>The last model a streamed update reported, or <c>null</c>.</summary>
+    string? StreamModel()
+    {
+        lock (updates)
+            for (var i = updates.Count - 1; i >= 0; i--)
+                if ((updates[i].RawRepresentation as ChatResponseUpdate)?.ModelId is { Length: > 0 } model)
+                    return model;
+        return null;
+    }
+}

@@ -1,0 +1,143 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Agents.AI;
+using Microsoft.Extensions.AI;
+using PandaProbe.Extensions.AI;
+using PandaProbe.Extensions.AI.Internal;
+
+namespace PandaProbe.Agents.AI.Internal;
+
+/// <summary>
+/// An <see cref="AIAgent"/> decorator that records each run as one AGENT span, current while the inner agent runs,
+/// and installs TOOL spans on the inner agent's function-invoking chat client. Responses, updates and exceptions
+/// reach the caller unchanged.
+/// </summary>
+internal sealed class PandaProbeAgent : DelegatingAIAgent
+{
+    /// <summary>The span name when the agent has no name.</summary>
+    internal const string DefaultSpanName = "agent";
+
+    readonly PandaProbeClient? client;
+    readonly Lazy<AgentFacts> facts;
+
+    public PandaProbeAgent(AIAgent innerAgent, PandaProbeClient? client)
+        : base(innerAgent)
+    {
+        this.client = client;
+        facts = new Lazy<AgentFacts>(ReadFacts, LazyThreadSafetyMode.ExecutionAndPublication);
+        InstallToolTracing(innerAgent);
+    }
+
+    protected override async Task<AgentResponse> RunCoreAsync(IEnumerable<ChatMessage> messages, AgentSession? session = null,
+        AgentRunOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var list = Materialize(messages);
+        var run = AgentRun.TryStart(client, facts.Value, list, streaming: false);
+        if (run is null) return await InnerAgent.RunAsync(list, session, options, cancellationToken).ConfigureAwait(false);
+
+        AgentResponse response;
+        try
+        {
+            response = await InnerAgent.RunAsync(list, session, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            run.Fail(ex);
+            throw;
+        }
+        run.Complete(response);
+        return response;
+    }
+
+    protected override IAsyncEnumerable<AgentResponseUpdate> RunCoreStreamingAsync(IEnumerable<ChatMessage> messages,
+        AgentSession? session = null, AgentRunOptions? options = null, CancellationToken cancellationToken = default) =>
+        Stream(Materialize(messages), session, options, cancellationToken);
+
+    async IAsyncEnumerable<AgentResponseUpdate> Stream(IReadOnlyList<ChatMessage> messages, AgentSession? session,
+        AgentRunOptions? options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var run = AgentRun.TryStart(client, facts.Value, messages, streaming: true);
+        if (run is null)
+        {
+            await foreach (var update in InnerAgent.RunStreamingAsync(messages, session, options, cancellationToken).ConfigureAwait(false))
+                yield return update;
+            yield break;
+        }
+
+        // The span is current in this flow only until the first yield; the inner agent's model and tool calls run
+        // while its stream is pulled, so every pull runs in the flow captured while the span was current.
+        var flow = ExecutionContext.Capture();
+        IAsyncEnumerator<AgentResponseUpdate>? inner = null;
+        var completed = false;
+        var failed = false;
+        try
+        {
+            while (true)
+            {
+                bool more;
+                try
+                {
+                    inner ??= InFlow(flow, () => InnerAgent.RunStreamingAsync(messages, session, options, cancellationToken)
+                        .GetAsyncEnumerator(cancellationToken));
+                    more = await InFlow(flow, inner.MoveNextAsync).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    failed = true;
+                    run.Fail(ex);
+                    throw;
+                }
+                if (!more) break;
+                var update = inner.Current;
+                run.Observe(update);
+                yield return update;
+            }
+            completed = true;
+        }
+        finally
+        {
+            if (!failed) run.CompleteStream(incomplete: !completed);
+            if (inner is not null) await InFlow(flow, inner.DisposeAsync).ConfigureAwait(false);
+        }
+    }
+
+    static T InFlow<T>(ExecutionContext? flow, Func<T> step)
+    {
+        if (flow is null) return step();
+        T result = default!;
+        ExecutionContext.Run(flow, _ => result = step(), null);
+        return result;
+    }
+
+    AgentFacts ReadFacts()
+    {
+        string name = DefaultSpanName;
+        string? id = null, description = null, instructions = null, model = null;
+        var modelsTraced = false;
+        try
+        {
+            if (!string.IsNullOrWhiteSpace(InnerAgent.Name)) name = InnerAgent.Name;
+            id = InnerAgent.Id;
+            description = InnerAgent.Description;
+            var chatAgent = InnerAgent.GetService(typeof(ChatClientAgent)) as ChatClientAgent;
+            instructions = chatAgent?.Instructions;
+            model = (InnerAgent.GetService(typeof(ChatOptions)) as ChatOptions)?.ModelId
+                ?? (InnerAgent.GetService(typeof(ChatClientMetadata)) as ChatClientMetadata)?.DefaultModelId;
+            modelsTraced = PandaProbeChatClient.RecordsModelCalls(InnerAgent.GetService(typeof(PandaProbeChatClient)));
+        }
+        catch (Exception ex) { SelfLog.Write($"agent instrumentation could not describe the agent: {ex.Message}"); }
+        return new AgentFacts(name, id, description, instructions, modelsTraced, model);
+    }
+
+    static void InstallToolTracing(AIAgent agent)
+    {
+        try
+        {
+            if (agent.GetService(typeof(FunctionInvokingChatClient)) is FunctionInvokingChatClient invoking)
+                ToolTracing.Install(invoking);
+        }
+        catch (Exception ex) { SelfLog.Write($"agent instrumentation could not trace the agent's tool calls: {ex.Message}"); }
+    }
+
+    static IReadOnlyList<ChatMessage> Materialize(IEnumerable<ChatMessage> messages) =>
+        messages as IReadOnlyList<ChatMessage> ?? (messages ?? []).ToList();
+}
