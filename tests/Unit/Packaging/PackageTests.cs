@@ -138,6 +138,7 @@ public class PackageTests(PackedPackages packed)
                 <PackageReference Include="PandaProbe" Version="{packed.Version}" />
                 <PackageReference Include="PandaProbe.Extensions.AI" Version="{packed.Version}" />
                 <PackageReference Include="PandaProbe.Extensions.Hosting" Version="{packed.Version}" />
+                <PackageReference Include="PandaProbe.Agents.AI" Version="{packed.Version}" />
               </ItemGroup>
             </Project>
             """);
