@@ -80,6 +80,7 @@ public sealed class PandaProbeEmbeddingGenerator : DelegatingEmbeddingGenerator<
         TraceContext? standalone = null;
         try
         {
+            if (Internal.GenAiClaims.Claimant(SpanKind.Embedding) is not null) return (null, null);   // an outer layer records this call
             var trace = Probe.CurrentTrace;
             if (trace is not { IsRecording: true })
             {
@@ -94,6 +95,7 @@ public sealed class PandaProbeEmbeddingGenerator : DelegatingEmbeddingGenerator<
             if (options?.Dimensions is { } dimensions) spanMetadata["dimensions"] = dimensions;
             var model = options?.ModelId ?? meta?.DefaultModelId;
             var span = trace.Span(SpanName, SpanKind.Embedding, model, spanMetadata);
+            Internal.GenAiClaims.Claim(SpanKind.Embedding, span);
             span.SetInput(inputs.ToArray());
             return (span, standalone);
         }

@@ -37,6 +37,7 @@ internal sealed class LlmCall
         TraceContext? standalone = null;
         try
         {
+            if (GenAiClaims.Claimant(SpanKind.Llm) is not null) return null;   // an outer layer records this call
             var input = ChatTelemetry.MessagesForm(messages, options?.Instructions);
             var trace = Probe.CurrentTrace;
             if (trace is not { IsRecording: true })
@@ -52,6 +53,7 @@ internal sealed class LlmCall
             if (metadata?.ProviderName is { Length: > 0 } provider) spanMetadata["provider"] = provider;
             if (ChatTelemetry.ToolNames(options) is { Length: > 0 } tools) spanMetadata["tools"] = tools;
             var span = trace.Span(name, SpanKind.Llm, model, spanMetadata, parent: null, makeCurrent: !streaming);
+            GenAiClaims.Claim(SpanKind.Llm, span);
             span.SetInput(input);
             var parameters = ChatTelemetry.ModelParameters(options);
             if (parameters.Count > 0) span.SetModelParameters(parameters);

@@ -69,11 +69,13 @@ internal static class ToolTracing
         try
         {
             if (Probe.CurrentTrace is not { IsRecording: true } trace) return null;
+            if (GenAiClaims.Claimant(SpanKind.Tool) is not null) return null;   // an execute_tool activity records this call
             var name = context.Function.Name;
             var metadata = new Dictionary<string, object?>();
             if (context.CallContent?.CallId is { Length: > 0 } callId) metadata["tool_call_id"] = callId;
             metadata["iteration"] = context.Iteration;
             var span = trace.Span(string.IsNullOrWhiteSpace(name) ? "tool" : name, SpanKind.Tool, metadata: metadata);
+            GenAiClaims.Claim(SpanKind.Tool, span);
             span.SetInput(ChatTelemetry.ToolArguments(context.Arguments));
             return span;
         }
