@@ -37,12 +37,16 @@ internal static class ActivityRecorder
                 if (GenAiActivityMapping.Json(activity, "gen_ai.tool.definitions") is JsonArray tools)
                     metadata["tools"] = tools.OfType<JsonObject>().Select(t => t["name"]?.ToString()).Where(n => n is not null).ToArray();
                 if (GenAiActivityMapping.Text(activity, "gen_ai.response.id") is { Length: > 0 } responseId) metadata["response_id"] = responseId;
-                switch (activity.GetTagItem("gen_ai.response.finish_reasons") ?? activity.GetTagItem("gen_ai.response.finish_reason"))
+                var reasons = activity.GetTagItem("gen_ai.response.finish_reasons") switch
                 {
-                    case string[] { Length: 1 } one: metadata["finish_reason"] = one[0]; break;
-                    case string[] { Length: > 1 } many: metadata["finish_reason"] = many; break;
-                    case string single: metadata["finish_reason"] = single; break;
-                }
+                    string[] list => list,
+                    string text when text.StartsWith('[') && GenAiActivityMapping.Json(activity, "gen_ai.response.finish_reasons") is JsonArray json =>
+                        json.Select(r => r?.ToString()).OfType<string>().ToArray(),
+                    string single => [single],
+                    _ => GenAiActivityMapping.Text(activity, "gen_ai.response.finish_reason") is { Length: > 0 } one ? [one] : [],
+                };
+                if (reasons.Length == 1) metadata["finish_reason"] = reasons[0];
+                else if (reasons.Length > 1) metadata["finish_reason"] = reasons;
                 RecordUsage(activity, span);
                 break;
             case SpanKind.Embedding:
