@@ -16,7 +16,9 @@ namespace PandaProbe.Extensions.AI;
 /// <para>Kinds follow <c>gen_ai.operation.name</c> (or the first word of the activity's name, since libraries set their
 /// tags after the activity starts): <c>chat</c>, <c>text_completion</c>, <c>generate_content</c> → LLM;
 /// <c>execute_tool</c> → TOOL; <c>invoke_agent</c>, <c>create_agent</c> → AGENT; <c>embeddings</c> → EMBEDDING; any
-/// other activity of a listened source (a tool loop's <c>orchestrate_tools</c>) → CHAIN.</para>
+/// other activity of a listened source (a tool loop's <c>orchestrate_tools</c>) → CHAIN. The Agent Framework's
+/// <c>OpenTelemetryAgent</c> names its activity <c>chat</c> until it ends, so a <c>chat</c> activity of an agents
+/// source is an AGENT span named <c>invoke_agent</c> (the agent's name, id and description go to its metadata).</para>
 /// <para>Parentage: an ingested span's parent is the span of its nearest ingested ancestor activity (or a PandaProbe
 /// span opened inside that one); otherwise the current PandaProbe span of the flow where the activity starts; when no
 /// trace is open there, the activity opens a trace of its own, which ends when the activity stops (one trace per root
@@ -132,8 +134,7 @@ public sealed class GenAiActivityIngestion : IDisposable
         try
         {
             if (!IsActive || activity.GetCustomProperty(StateKey) is not null) return;
-            var operation = GenAiActivityMapping.Operation(activity);
-            var kind = GenAiActivityMapping.Kind(operation);
+            var kind = GenAiActivityMapping.StartKind(activity);
             var name = GenAiActivityMapping.SpanName(activity, kind);
 
             var ancestor = Ancestor(activity);

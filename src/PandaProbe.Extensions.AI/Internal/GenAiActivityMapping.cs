@@ -22,6 +22,21 @@ internal static class GenAiActivityMapping
         return space < 0 ? name : name[..space];
     }
 
+    /// <summary>
+    /// The span kind of an activity as it starts. The Agent Framework's <c>OpenTelemetryAgent</c> starts its activity
+    /// as <c>chat</c> and renames it <c>invoke_agent {name}</c> only as it ends, so a <c>chat</c> activity of an agents
+    /// source (a name with an <c>Agents</c> segment, such as <c>Experimental.Microsoft.Agents.AI</c>) is an AGENT.
+    /// </summary>
+    public static SpanKind StartKind(Activity activity)
+    {
+        var kind = Kind(Operation(activity));
+        return kind == SpanKind.Llm && IsAgentSource(activity.Source.Name) ? SpanKind.Agent : kind;
+    }
+
+    static bool IsAgentSource(string name) =>
+        name.Contains(".Agents.", StringComparison.Ordinal) || name.EndsWith(".Agents", StringComparison.Ordinal)
+        || name.StartsWith("Agents.", StringComparison.Ordinal);
+
     /// <summary>The span kind for a gen_ai operation name; other activities of the listened sources are CHAIN.</summary>
     public static SpanKind Kind(string operation) => operation switch
     {
@@ -46,6 +61,7 @@ internal static class GenAiActivityMapping
             SpanKind.Llm => PandaProbeChatClient.DefaultSpanName,
             SpanKind.Embedding => PandaProbeEmbeddingGenerator.DefaultSpanName,
             SpanKind.Tool or SpanKind.Agent when !string.IsNullOrEmpty(target) => target,
+            SpanKind.Agent => "invoke_agent",
             _ => string.IsNullOrWhiteSpace(name) ? "activity" : name,
         };
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Microsoft.Agents.AI;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.SemanticKernel;
@@ -262,5 +263,74 @@ public class GenAiActivityIngestionTests
         Assert.Equal("LLM", llm.Str("kind"));
         Assert.Equal(kernelFunction.Str("span_id"), llm.Str("parent_span_id"));
         Assert.Equal(15, llm.GetProperty("token_usage").GetProperty("total_tokens").GetInt64());
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_streamed_call_through_both_layers_is_one_LLM_span_in_either_order(bool pandaProbeOutside)
+    {
+        var (client, exporter) = Clients.InMemory();
+        var model = new FakeChatClient
+        {
+            Updates =
+            [
+                new ChatResponseUpdate(ChatRole.Assistant, "Hel"),
+                new ChatResponseUpdate(null, "lo") { Contents = { new UsageContent(new UsageDetails { InputTokenCount = 3, OutputTokenCount = 2 }) } },
+            ],
+        };
+        var builder = new ChatClientBuilder(model);
+        builder = pandaProbeOutside ? builder.UsePandaProbe(client).UseOpenTelemetry() : builder.UseOpenTelemetry().UsePandaProbe(client);
+        var chat = builder.Build();
+        var text = "";
+        using (client.IngestGenAiActivities())
+        using (client.StartTrace("turn"))
+            await foreach (var update in chat.GetStreamingResponseAsync("Hi"))
+                text += update.Text;
+
+        Assert.Equal("Hello", text);
+        var llm = Clients.SingleSpan(Assert.Single(await Clients.ExportedAsync(client, exporter)));
+        Assert.Equal("LLM", llm.Str("kind"));
+        Assert.Equal(3, llm.GetProperty("token_usage").GetProperty("prompt_tokens").GetInt64());
+    }
+
+    [Fact]
+    public async Task An_Agent_Framework_agent_run_is_an_AGENT_span_over_its_LLM_span()
+    {
+        var (client, exporter) = Clients.InMemory();
+        var model = new FakeChatClient { Response = Answer("Bonjour") };
+        AIAgent agent = new ChatClientAgent(Otel(model), instructions: "Translate to French", name: "translator")
+            .AsBuilder().UseOpenTelemetry(configure: a => a.EnableSensitiveData = true).Build();
+        using (client.IngestGenAiActivities())
+            await agent.RunAsync("Hello");
+
+        var trace = Assert.Single(await Clients.ExportedAsync(client, exporter));
+        var spans = Spans(trace);
+        Assert.Equal(["AGENT", "LLM"], spans.Select(s => s.Str("kind")));
+        Assert.Equal("invoke_agent", spans[0].Str("name"));   // the activity is named "chat" until it ends
+        Assert.Equal("translator", spans[0].GetProperty("metadata").Str("agent_name"));
+        Assert.Equal(spans[0].Str("span_id"), spans[1].Str("parent_span_id"));
+        Assert.Equal("""{"messages":[{"role":"assistant","name":"translator","content":"Bonjour"}]}""", spans[0].GetProperty("output").Raw());
+    }
+
+    [Fact]
+    public async Task A_PandaProbe_span_inside_an_ingested_activity_parents_the_activities_started_in_it()
+    {
+        var (client, exporter) = Clients.InMemory();
+        using var source = new ActivitySource("Contoso.Agents");
+        var chat = Otel(new FakeChatClient { Response = Answer() });
+        using (client.IngestGenAiActivities("Contoso.*"))
+        {
+            using var run = source.StartActivity("invoke_agent planner");
+            Assert.NotNull(run);
+            using (var step = Probe.CurrentTrace!.Span("retrieve", PandaProbe.Model.SpanKind.Retriever))
+                await chat.GetResponseAsync("Hi");
+        }
+
+        var trace = Assert.Single(await Clients.ExportedAsync(client, exporter));
+        var spans = Spans(trace);
+        Assert.Equal(["planner", "retrieve", "chat"], spans.Select(s => s.Str("name")));
+        Assert.Equal(spans[0].Str("span_id"), spans[1].Str("parent_span_id"));
+        Assert.Equal(spans[1].Str("span_id"), spans[2].Str("parent_span_id"));
     }
 }
