@@ -333,4 +333,21 @@ public class GenAiActivityIngestionTests
         Assert.Equal(spans[0].Str("span_id"), spans[1].Str("parent_span_id"));
         Assert.Equal(spans[1].Str("span_id"), spans[2].Str("parent_span_id"));
     }
+
+    [Fact]
+    public async Task A_claim_does_not_reach_calls_made_by_the_consumer_of_a_stream()
+    {
+        var (client, exporter) = Clients.InMemory();
+        var streamed = new FakeChatClient { Updates = [new ChatResponseUpdate(ChatRole.Assistant, "a"), new ChatResponseUpdate(null, "b")] };
+        var outer = new ChatClientBuilder(streamed).UsePandaProbe(client).Build();
+        var nested = Otel(new FakeChatClient { Response = Answer() });
+        using (client.IngestGenAiActivities())
+        using (client.StartTrace("turn"))
+            await foreach (var update in outer.GetStreamingResponseAsync("Hi"))
+                await nested.GetResponseAsync(update.Text);
+
+        var spans = Spans(Assert.Single(await Clients.ExportedAsync(client, exporter)));
+        Assert.Equal(3, spans.Count);
+        Assert.All(spans, s => Assert.Equal("LLM", s.Str("kind")));
+    }
 }
