@@ -25,8 +25,9 @@ namespace PandaProbe.Extensions.AI;
 /// activity). The ingested span becomes the current span of that flow, as the activity becomes
 /// <see cref="Activity.Current"/>, so PandaProbe spans started inside the activity (a <see cref="PandaProbeChatClient"/>
 /// call inside a Semantic Kernel function) nest under it.</para>
-/// <para>No double recording: when PandaProbe's own middleware and an OpenTelemetry middleware wrap the same call, the
-/// outer one records it and the inner one records nothing, in either order.</para>
+/// <para>No double recording: when PandaProbe's own middleware and an OpenTelemetry middleware wrap the same call,
+/// there is one span, in either order: PandaProbe's when it is outside; the ingested one when the activity is outside,
+/// with the inner PandaProbe layer writing its messages, arguments, result and usage onto it.</para>
 /// <para>Recorded: model (requested and reported), messages when the library records them (Microsoft.Extensions.AI:
 /// <c>EnableSensitiveData</c>), model parameters, token usage, response id, finish reason, tool name, call id,
 /// arguments and result, agent name, id and description, and errors (status ERROR). The PandaProbe replay source
@@ -126,6 +127,8 @@ public sealed class GenAiActivityIngestion : IDisposable
         public TraceContext? Trace { get; } = trace;
         public TraceContext? OwnedTrace { get; } = ownedTrace;
         public SpanKind Kind { get; } = kind;
+        /// <summary>The claim on the call; filled when an inner PandaProbe layer wrote its details onto <see cref="Span"/>.</summary>
+        public GenAiClaims.Entry? Claim { get; init; }
         public int Stopped;
     }
 
@@ -168,8 +171,8 @@ public sealed class GenAiActivityIngestion : IDisposable
             }
             var metadata = new Dictionary<string, object?> { ["activity_source"] = activity.Source.Name };
             var span = trace.Span(name, kind, metadata: metadata, parent: parent, makeCurrent: true);
-            GenAiClaims.Claim(kind, span);
-            activity.SetCustomProperty(StateKey, new State(this, span, span, trace, owned, kind));
+            var claim = GenAiClaims.Claim(kind, span, shared: true);
+            activity.SetCustomProperty(StateKey, new State(this, span, span, trace, owned, kind) { Claim = claim });
             Interlocked.Increment(ref inFlight);
         }
         catch (Exception ex) { SelfLog.Write($"gen_ai activity ingestion could not start a span for '{activity.DisplayName}': {ex.Message}"); }
@@ -189,7 +192,7 @@ public sealed class GenAiActivityIngestion : IDisposable
         if (Interlocked.Exchange(ref state.Stopped, 1) != 0) return;
         try
         {
-            ActivityRecorder.Record(activity, span, state.Kind, state.OwnedTrace);
+            ActivityRecorder.Record(activity, span, state.Kind, state.OwnedTrace, filledInside: state.Claim?.Filled == true);
         }
         catch (Exception ex) { SelfLog.Write($"gen_ai activity ingestion could not record '{activity.DisplayName}': {ex.Message}"); }
         finally

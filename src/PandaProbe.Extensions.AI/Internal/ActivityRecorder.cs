@@ -7,17 +7,19 @@ namespace PandaProbe.Extensions.AI.Internal;
 /// <summary>
 /// Writes what a stopped gen_ai <see cref="Activity"/> reports onto the span (and the trace it opened) that stands for
 /// it, with the keys <see cref="LlmCall"/>, <see cref="ToolTracing"/> and <see cref="PandaProbeEmbeddingGenerator"/>
-/// use. Does not end them. Callers guard it.
+/// use. Does not end them. Callers guard it. When an inner PandaProbe layer already wrote the call's details onto the
+/// span (<c>filledInside</c>), its richer input, output, model, parameters and usage are kept, and only what the
+/// activity alone knows (its metadata and error) is added.
 /// </summary>
 internal static class ActivityRecorder
 {
-    public static void Record(Activity activity, SpanContext span, SpanKind kind, TraceContext? ownedTrace)
+    public static void Record(Activity activity, SpanContext span, SpanKind kind, TraceContext? ownedTrace, bool filledInside)
     {
         var metadata = new Dictionary<string, object?>();
         object? input = null, output = null;
         var requested = GenAiActivityMapping.Text(activity, "gen_ai.request.model") is { Length: > 0 } r ? r : null;
         var reported = GenAiActivityMapping.Text(activity, "gen_ai.response.model") is { Length: > 0 } m ? m : null;
-        if ((reported ?? requested) is { } model) span.SetModel(model);
+        if (!filledInside && (reported ?? requested) is { } model) span.SetModel(model);
         if (requested is not null && reported is not null && !string.Equals(requested, reported, StringComparison.Ordinal))
         {
             metadata["gen_ai.request.model"] = requested;
@@ -32,7 +34,7 @@ internal static class ActivityRecorder
                 input = GenAiActivityMapping.MessagesForm(activity, "gen_ai.input.messages", "gen_ai.system_instructions");
                 output = GenAiActivityMapping.MessagesForm(activity, "gen_ai.output.messages");
                 var parameters = GenAiActivityMapping.ModelParameters(activity);
-                if (parameters.Count > 0) span.SetModelParameters(parameters);
+                if (parameters.Count > 0 && !filledInside) span.SetModelParameters(parameters);
                 if (activity.GetTagItem("gen_ai.request.stream") is bool stream) metadata["stream"] = stream;
                 if (GenAiActivityMapping.Json(activity, "gen_ai.tool.definitions") is JsonArray tools)
                     metadata["tools"] = tools.OfType<JsonObject>().Select(t => t["name"]?.ToString()).Where(n => n is not null).ToArray();
@@ -47,11 +49,11 @@ internal static class ActivityRecorder
                 };
                 if (reasons.Length == 1) metadata["finish_reason"] = reasons[0];
                 else if (reasons.Length > 1) metadata["finish_reason"] = reasons;
-                RecordUsage(activity, span);
+                if (!filledInside) RecordUsage(activity, span);
                 break;
             case SpanKind.Embedding:
                 if (activity.GetTagItem("gen_ai.embeddings.dimension.count") is { } dimensions) metadata["dimensions"] = dimensions;
-                RecordUsage(activity, span);
+                if (!filledInside) RecordUsage(activity, span);
                 break;
             case SpanKind.Tool:
                 input = GenAiActivityMapping.Json(activity, "gen_ai.tool.call.arguments");
@@ -67,8 +69,8 @@ internal static class ActivityRecorder
                 if (GenAiActivityMapping.Text(activity, "gen_ai.agent.description") is { Length: > 0 } about) metadata["agent_description"] = about;
                 break;
         }
-        if (input is not null) span.SetInput(input);
-        if (output is not null) span.SetOutput(output);
+        if (input is not null && !filledInside) span.SetInput(input);
+        if (output is not null && !filledInside) span.SetOutput(output);
         if (metadata.Count > 0) span.SetMetadata(metadata);
 
         var error = GenAiActivityMapping.Error(activity);

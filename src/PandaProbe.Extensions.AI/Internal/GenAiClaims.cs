@@ -7,7 +7,10 @@ namespace PandaProbe.Extensions.AI.Internal;
 /// (<see cref="PandaProbeChatClient"/>, <see cref="ToolTracing"/>, <see cref="PandaProbeEmbeddingGenerator"/>, an
 /// Agent Framework AGENT wrapper) and an OpenTelemetry middleware whose gen_ai Activity is ingested
 /// (<see cref="GenAiActivityIngestion"/>). Whichever layer is outermost records the span and claims the
-/// call; the inner layer asks <see cref="Claimant"/> and records nothing of its own when the call is claimed.
+/// call; the inner layer asks <see cref="Claimant(SpanKind, out bool)"/> and opens no span of its own when the call
+/// is claimed. A PandaProbe claimant records everything already, so the inner layer records nothing; an ingested
+/// activity's span is claimed as <em>shared</em>: the inner PandaProbe layer writes what it knows (messages, arguments,
+/// results, usage) onto it and leaves ending it to the activity.
 /// </summary>
 /// <remarks>
 /// <para>A claim is an <see cref="AsyncLocal{T}"/> value, so it flows into the calls the claiming layer makes and is
@@ -17,7 +20,11 @@ namespace PandaProbe.Extensions.AI.Internal;
 /// claim's reach, so nested calls of the same kind are recorded as usual.</para>
 /// <para>How another integration uses it, e.g. an AGENT span wrapper for <c>invoke_agent</c>:
 /// <code>
-/// if (GenAiClaims.Claimant(SpanKind.Agent) is not null) return await inner.RunAsync(...);   // already recorded
+/// if (GenAiClaims.Claimant(SpanKind.Agent, out var shared) is { } claimant)
+/// {
+///     if (shared) { /* write input, output, agent metadata onto claimant; do not end it */ }
+///     return await inner.RunAsync(...);   // already recorded
+/// }
 /// var span = trace.Span(name, SpanKind.Agent);
 /// GenAiClaims.Claim(SpanKind.Agent, span);   // an OpenTelemetryAgent inside records no second span
 /// </code>
@@ -26,7 +33,17 @@ namespace PandaProbe.Extensions.AI.Internal;
 /// </remarks>
 internal static class GenAiClaims
 {
-    sealed record Entry(SpanKind Kind, SpanContext Span, SpanContext? Top);
+    /// <summary>One claim. <see cref="Filled"/> turns true once an inner layer took a shared claim to write its details.</summary>
+    internal sealed class Entry(SpanKind kind, SpanContext span, SpanContext? top, bool shared)
+    {
+        int filled;
+        public SpanKind Kind { get; } = kind;
+        public SpanContext Span { get; } = span;
+        public SpanContext? Top { get; } = top;
+        public bool Shared { get; } = shared;
+        public bool Filled => Volatile.Read(ref filled) != 0;
+        internal void MarkFilled() => Volatile.Write(ref filled, 1);
+    }
 
     static readonly AsyncLocal<Entry?> Slot = new();
 
@@ -34,25 +51,54 @@ internal static class GenAiClaims
     public static bool IsClaimable(SpanKind kind) =>
         kind is SpanKind.Llm or SpanKind.Tool or SpanKind.Embedding or SpanKind.Agent;
 
-    /// <summary>Claims the call about to run in this flow for <paramref name="span"/> (of <paramref name="kind"/>).</summary>
-    public static void Claim(SpanKind kind, SpanContext span)
+    /// <summary>
+    /// Claims the call about to run in this flow for <paramref name="span"/> (of <paramref name="kind"/>).
+    /// <paramref name="shared"/>: the claimant knows less than an inner PandaProbe layer would (an ingested activity's
+    /// span, filled from tags at its end), so an inner layer writes its details onto it but does not end it.
+    /// </summary>
+    /// <returns>The claim (to ask later whether an inner layer filled a shared span), or <c>null</c> when none was made.</returns>
+    public static Entry? Claim(SpanKind kind, SpanContext span, bool shared = false)
     {
         try
         {
-            if (!span.IsRecording || !IsClaimable(kind)) return;
-            Slot.Value = new Entry(kind, span, Probe.CurrentSpan);
+            if (!span.IsRecording || !IsClaimable(kind)) return null;
+            var entry = new Entry(kind, span, Probe.CurrentSpan, shared);
+            Slot.Value = entry;
+            return entry;
         }
-        catch (Exception ex) { SelfLog.Write($"gen_ai claim: {ex.Message}"); }
+        catch (Exception ex)
+        {
+            SelfLog.Write($"gen_ai claim: {ex.Message}");
+            return null;
+        }
     }
 
-    /// <summary>The span that already records the call of <paramref name="kind"/> running in this flow, or <c>null</c>.</summary>
-    public static SpanContext? Claimant(SpanKind kind)
+    /// <summary>
+    /// The span that already records the call of <paramref name="kind"/> running in this flow, or <c>null</c>, for a
+    /// caller that records nothing either way (it does not take a shared claim).
+    /// </summary>
+    public static SpanContext? Claimant(SpanKind kind) => Find(kind)?.Span;
+
+    /// <summary>
+    /// The span that already records the call of <paramref name="kind"/> running in this flow, or <c>null</c>;
+    /// <paramref name="shared"/> tells whether the caller should write its details onto it (without ending it); a
+    /// caller told so must do it, since the claim's owner then leaves those details to it.
+    /// </summary>
+    public static SpanContext? Claimant(SpanKind kind, out bool shared)
+    {
+        var entry = Find(kind);
+        shared = entry?.Shared == true;
+        if (shared) entry!.MarkFilled();
+        return entry?.Span;
+    }
+
+    static Entry? Find(SpanKind kind)
     {
         try
         {
             var entry = Slot.Value;
             if (entry is null || entry.Kind != kind || entry.Span.EndedAt is not null) return null;
-            return ReferenceEquals(Probe.CurrentSpan, entry.Top) ? entry.Span : null;
+            return ReferenceEquals(Probe.CurrentSpan, entry.Top) ? entry : null;
         }
         catch (Exception ex)
         {

@@ -112,22 +112,31 @@ public class GenAiActivityIngestionTests
     }
 
     [Fact]
-    public async Task ToolTracing_inside_an_execute_tool_activity_records_no_second_TOOL_span()
+    public async Task ToolTracing_inside_an_execute_tool_activity_fills_that_TOOL_span_instead_of_adding_one()
     {
         var (client, exporter) = Clients.InMemory();
         var model = new FakeChatClient();
-        model.Script.Enqueue(new ChatResponse(new ChatMessage(ChatRole.Assistant, [new AiFunctionCall("call_1", "get_weather")])));
+        model.Script.Enqueue(new ChatResponse(new ChatMessage(ChatRole.Assistant,
+            [new AiFunctionCall("call_1", "get_weather", new Dictionary<string, object?> { ["city"] = "Oslo" })])));
         model.Script.Enqueue(Answer("Done."));
+        // No sensitive data in the tags: the PandaProbe layers inside write the messages, arguments and result.
         var chat = new ChatClientBuilder(model).UsePandaProbe(client).UseFunctionInvocation()
-            .UseOpenTelemetry(configure: c => c.EnableSensitiveData = true).UsePandaProbe(client).Build();
-        var options = new ChatOptions { Tools = [AIFunctionFactory.Create(() => "sunny", "get_weather")] };
+            .UseOpenTelemetry().UsePandaProbe(client).Build();
+        var options = new ChatOptions { Tools = [AIFunctionFactory.Create((string city) => $"sunny in {city}", "get_weather")] };
         using (client.IngestGenAiActivities())
             await chat.GetResponseAsync("Weather?", options);
 
         var trace = Assert.Single(await Clients.ExportedAsync(client, exporter));
         var spans = Spans(trace);
         Assert.Equal(["orchestrate_tools", "chat", "get_weather", "chat"], spans.Select(s => s.Str("name")));
-        Assert.Single(spans, s => s.Str("kind") == "TOOL");
+        var tool = Assert.Single(spans, s => s.Str("kind") == "TOOL");
+        Assert.Equal("""{"city":"Oslo"}""", tool.GetProperty("input").Raw());
+        Assert.Equal("sunny in Oslo", tool.Str("output"));
+        Assert.Equal(0, tool.GetProperty("metadata").GetProperty("iteration").GetInt32());
+        Assert.Equal("call_1", tool.GetProperty("metadata").Str("tool_call_id"));
+        Assert.Equal("""{"messages":[{"role":"user","content":"Weather?"}]}""", spans[1].GetProperty("input").Raw());
+        Assert.Equal("""{"messages":[{"role":"assistant","content":"Done."}]}""", spans[3].GetProperty("output").Raw());
+        Assert.Equal(15, spans[3].GetProperty("token_usage").GetProperty("total_tokens").GetInt64());
     }
 
     [Theory]
@@ -137,9 +146,10 @@ public class GenAiActivityIngestionTests
     {
         var (client, exporter) = Clients.InMemory();
         var builder = new ChatClientBuilder(new FakeChatClient { Response = Answer() });
+        // Without sensitive data in the tags, the PandaProbe layer's messages are kept in both orders.
         builder = pandaProbeOutside
-            ? builder.UsePandaProbe(client).UseOpenTelemetry(configure: c => c.EnableSensitiveData = true)
-            : builder.UseOpenTelemetry(configure: c => c.EnableSensitiveData = true).UsePandaProbe(client);
+            ? builder.UsePandaProbe(client).UseOpenTelemetry()
+            : builder.UseOpenTelemetry().UsePandaProbe(client);
         var chat = builder.Build();
         using (client.IngestGenAiActivities())
         {
@@ -155,7 +165,12 @@ public class GenAiActivityIngestionTests
             var llm = Clients.SingleSpan(trace);
             Assert.Equal("LLM", llm.Str("kind"));
             Assert.Equal(10, llm.GetProperty("token_usage").GetProperty("prompt_tokens").GetInt64());
+            Assert.Equal(4, llm.GetProperty("token_usage").GetProperty("cache_read_tokens").GetInt64());
+            Assert.Equal("gpt-4o-2024-08-06", llm.Str("model"));
+            Assert.Equal("""{"messages":[{"role":"assistant","content":"Hello!"}]}""", llm.GetProperty("output").Raw());
+            Assert.Equal("OK", llm.Str("status"));
         }
+        Assert.Equal("""{"messages":[{"role":"user","content":"Hi"}]}""", Clients.SingleSpan(traces.Single(t => t.Str("name") == "chat")).GetProperty("input").Raw());
     }
 
     [Fact]
