@@ -28,8 +28,9 @@ namespace PandaProbe.Extensions.AI.Internal;
 /// var span = trace.Span(name, SpanKind.Agent);
 /// GenAiClaims.Claim(SpanKind.Agent, span);   // an OpenTelemetryAgent inside records no second span
 /// </code>
-/// Call <see cref="Claim"/> in the async method that runs the call (not in a helper that returns before it), right after
-/// the span is started.</para>
+/// Call <see cref="Claim"/> right after the span is started, in the async method that then runs the call (or in a
+/// synchronous helper it calls): an <c>async</c> helper that returns before the call would take the claim with it.
+/// Streaming spans that are not made current work too: the claim remembers the span that was current instead.</para>
 /// </remarks>
 internal static class GenAiClaims
 {
