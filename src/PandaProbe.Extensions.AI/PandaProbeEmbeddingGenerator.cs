@@ -49,7 +49,7 @@ public sealed class PandaProbeEmbeddingGenerator : DelegatingEmbeddingGenerator<
     {
         ArgumentNullException.ThrowIfNull(values);
         var inputs = values as IReadOnlyList<string> ?? values.ToList();
-        var (span, standalone) = TryStart(inputs, options);
+        var (span, standalone, owned) = TryStart(inputs, options);
         if (span is null) return await base.GenerateAsync(inputs, options, cancellationToken).ConfigureAwait(false);
 
         GeneratedEmbeddings<Embedding<float>> result;
@@ -62,7 +62,7 @@ public sealed class PandaProbeEmbeddingGenerator : DelegatingEmbeddingGenerator<
             try
             {
                 span.Fail(ex);
-                span.End();
+                if (owned) span.End();
                 if (standalone is not null)
                 {
                     standalone.Fail(ex);
@@ -72,42 +72,56 @@ public sealed class PandaProbeEmbeddingGenerator : DelegatingEmbeddingGenerator<
             catch (Exception telemetry) { SelfLog.Write($"embedding instrumentation could not record a failure: {telemetry.Message}"); }
             throw;
         }
-        Finish(span, standalone, result, options);
+        Finish(span, standalone, result, options, owned);
         return result;
     }
 
-    (SpanContext? Span, TraceContext? Standalone) TryStart(IReadOnlyList<string> inputs, EmbeddingGenerationOptions? options)
+    /// <summary>
+    /// The span for this generation: a new one (<c>Owned</c>), or the span of the ingested <c>embeddings</c> activity
+    /// that already stands for it (filled here, ended by the activity); no span when there is nothing to record.
+    /// </summary>
+    (SpanContext? Span, TraceContext? Standalone, bool Owned) TryStart(IReadOnlyList<string> inputs, EmbeddingGenerationOptions? options)
     {
         TraceContext? standalone = null;
         try
         {
-            var trace = Probe.CurrentTrace;
-            if (trace is not { IsRecording: true })
-            {
-                var owner = client ?? Probe.Client;
-                if (!owner.IsEnabled) return (null, null);
-                standalone = owner.StartTrace(SpanName, input: inputs.ToArray());
-                trace = standalone;
-            }
             var meta = metadata.Value;
             var spanMetadata = new Dictionary<string, object?> { ["input_count"] = inputs.Count };
             Internal.ChatTelemetry.AddProvider(spanMetadata, meta?.ProviderName, meta?.ProviderUri);
             if (options?.Dimensions is { } dimensions) spanMetadata["dimensions"] = dimensions;
             var model = options?.ModelId ?? meta?.DefaultModelId;
+            // An outer layer records this call (see GenAiClaims): nothing more, or this call's details on its span.
+            if (Internal.GenAiClaims.Claimant(SpanKind.Embedding, out var shared) is { } claimant)
+            {
+                if (!shared) return (null, null, false);
+                if (model is not null) claimant.SetModel(model);
+                claimant.SetMetadata(spanMetadata);
+                claimant.SetInput(inputs.ToArray());
+                return (claimant, null, false);
+            }
+            var trace = Probe.CurrentTrace;
+            if (trace is not { IsRecording: true })
+            {
+                var owner = client ?? Probe.Client;
+                if (!owner.IsEnabled) return (null, null, false);
+                standalone = owner.StartTrace(SpanName, input: inputs.ToArray());
+                trace = standalone;
+            }
             var span = trace.Span(SpanName, SpanKind.Embedding, model, spanMetadata);
+            Internal.GenAiClaims.Claim(SpanKind.Embedding, span);
             span.SetInput(inputs.ToArray());
-            return (span, standalone);
+            return (span, standalone, true);
         }
         catch (Exception ex)
         {
             SelfLog.Write($"embedding instrumentation could not start '{SpanName}': {ex.Message}");
             try { standalone?.End(); } catch (Exception) { }
-            return (null, null);
+            return (null, null, false);
         }
     }
 
     static void Finish(SpanContext span, TraceContext? standalone, GeneratedEmbeddings<Embedding<float>> result,
-        EmbeddingGenerationOptions? options)
+        EmbeddingGenerationOptions? options, bool owned)
     {
         Dictionary<string, object?>? output = null;
         try
@@ -127,7 +141,7 @@ public sealed class PandaProbeEmbeddingGenerator : DelegatingEmbeddingGenerator<
         catch (Exception ex) { SelfLog.Write($"embedding instrumentation could not record the result: {ex.Message}"); }
         finally
         {
-            try { span.End(); } catch (Exception ex) { SelfLog.Write($"embedding instrumentation: {ex.Message}"); }
+            try { if (owned) span.End(); } catch (Exception ex) { SelfLog.Write($"embedding instrumentation: {ex.Message}"); }
         }
         if (standalone is null) return;
         try

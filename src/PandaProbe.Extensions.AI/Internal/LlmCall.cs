@@ -15,12 +15,15 @@ internal sealed class LlmCall
     readonly TraceContext? standalone;
     readonly TimeProvider time;
     readonly string? requestedModel;
+    /// <summary><c>false</c> when the span belongs to an ingested activity, which ends it.</summary>
+    readonly bool owned;
     readonly List<ChatResponseUpdate> updates = new();
     int finished;
     bool sawFirstUpdate;
 
-    LlmCall(SpanContext span, TraceContext? standalone, TimeProvider time, string? requestedModel)
+    LlmCall(SpanContext span, TraceContext? standalone, TimeProvider time, string? requestedModel, bool owned = true)
     {
+        this.owned = owned;
         this.span = span;
         this.standalone = standalone;
         this.time = time;
@@ -38,6 +41,24 @@ internal sealed class LlmCall
         try
         {
             var input = ChatTelemetry.MessagesForm(messages, options?.Instructions);
+            var model = options?.ModelId ?? metadata?.DefaultModelId;
+            var spanMetadata = new Dictionary<string, object?> { ["stream"] = streaming };
+            ChatTelemetry.AddProvider(spanMetadata, metadata?.ProviderName, metadata?.ProviderUri);
+            if (ChatTelemetry.ToolNames(options) is { Length: > 0 } tools) spanMetadata["tools"] = tools;
+            var parameters = ChatTelemetry.ModelParameters(options);
+
+            // An outer layer records this call: nothing more when it is PandaProbe middleware; when it is the span of
+            // an ingested gen_ai activity, this call's details go onto that span, which the activity ends.
+            if (GenAiClaims.Claimant(SpanKind.Llm, out var shared) is { } claimant)
+            {
+                if (!shared) return null;
+                if (model is not null) claimant.SetModel(model);
+                claimant.SetMetadata(spanMetadata);
+                claimant.SetInput(input);
+                if (parameters.Count > 0) claimant.SetModelParameters(parameters);
+                return new LlmCall(claimant, null, time, model, owned: false);
+            }
+
             var trace = Probe.CurrentTrace;
             if (trace is not { IsRecording: true })
             {
@@ -47,13 +68,9 @@ internal sealed class LlmCall
                 trace = standalone;
             }
 
-            var model = options?.ModelId ?? metadata?.DefaultModelId;
-            var spanMetadata = new Dictionary<string, object?> { ["stream"] = streaming };
-            ChatTelemetry.AddProvider(spanMetadata, metadata?.ProviderName, metadata?.ProviderUri);
-            if (ChatTelemetry.ToolNames(options) is { Length: > 0 } tools) spanMetadata["tools"] = tools;
             var span = trace.Span(name, SpanKind.Llm, model, spanMetadata, parent: null, makeCurrent: !streaming);
+            GenAiClaims.Claim(SpanKind.Llm, span);
             span.SetInput(input);
-            var parameters = ChatTelemetry.ModelParameters(options);
             if (parameters.Count > 0) span.SetModelParameters(parameters);
             return new LlmCall(span, standalone, time, model);
         }
@@ -111,7 +128,7 @@ internal sealed class LlmCall
         {
             if (output is not null) standalone?.SetOutput(ChatTelemetry.LastWithRole(output, "assistant") ?? output);
             span.Fail(exception);
-            span.End();
+            if (owned) span.End();
             if (standalone is not null)
             {
                 standalone.Fail(exception);
@@ -177,7 +194,7 @@ internal sealed class LlmCall
         catch (Exception ex) { SelfLog.Write($"chat client instrumentation could not record the response: {ex.Message}"); }
         finally
         {
-            try { span.End(); } catch (Exception ex) { SelfLog.Write($"chat client instrumentation: {ex.Message}"); }
+            try { if (owned) span.End(); } catch (Exception ex) { SelfLog.Write($"chat client instrumentation: {ex.Message}"); }
         }
 
         if (standalone is null) return;

@@ -33,7 +33,7 @@ internal static class ToolTracing
     static async ValueTask<object?> InvokeAsync(FunctionInvocationContext context,
         Func<FunctionInvocationContext, CancellationToken, ValueTask<object?>>? previous, CancellationToken cancellationToken)
     {
-        var span = TryStart(context);
+        var span = TryStart(context, out var owned);
         if (span is null) return await Next(context, previous, cancellationToken).ConfigureAwait(false);
 
         object? result;
@@ -46,7 +46,7 @@ internal static class ToolTracing
             try
             {
                 span.Fail(ex);
-                span.End();
+                if (owned) span.End();
             }
             catch (Exception telemetry) { SelfLog.Write($"tool instrumentation could not record a failure: {telemetry.Message}"); }
             throw;
@@ -59,13 +59,19 @@ internal static class ToolTracing
         catch (Exception ex) { SelfLog.Write($"tool instrumentation could not record the result: {ex.Message}"); }
         finally
         {
-            try { span.End(); } catch (Exception ex) { SelfLog.Write($"tool instrumentation: {ex.Message}"); }
+            try { if (owned) span.End(); } catch (Exception ex) { SelfLog.Write($"tool instrumentation: {ex.Message}"); }
         }
         return result;
     }
 
-    static SpanContext? TryStart(FunctionInvocationContext context)
+    /// <summary>
+    /// The span for this invocation: a new one (<paramref name="owned"/>), or the span of the ingested
+    /// <c>execute_tool</c> activity that already stands for it (filled here, ended by the activity); <c>null</c> when
+    /// there is nothing to record.
+    /// </summary>
+    static SpanContext? TryStart(FunctionInvocationContext context, out bool owned)
     {
+        owned = false;
         try
         {
             if (Probe.CurrentTrace is not { IsRecording: true } trace) return null;
@@ -73,7 +79,16 @@ internal static class ToolTracing
             var metadata = new Dictionary<string, object?>();
             if (context.CallContent?.CallId is { Length: > 0 } callId) metadata["tool_call_id"] = callId;
             metadata["iteration"] = context.Iteration;
+            if (GenAiClaims.Claimant(SpanKind.Tool, out var shared) is { } claimant)
+            {
+                if (!shared) return null;
+                claimant.SetMetadata(metadata);
+                claimant.SetInput(ChatTelemetry.ToolArguments(context.Arguments));
+                return claimant;
+            }
+            owned = true;
             var span = trace.Span(string.IsNullOrWhiteSpace(name) ? "tool" : name, SpanKind.Tool, metadata: metadata);
+            GenAiClaims.Claim(SpanKind.Tool, span);
             span.SetInput(ChatTelemetry.ToolArguments(context.Arguments));
             return span;
         }

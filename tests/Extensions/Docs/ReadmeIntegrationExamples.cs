@@ -6,6 +6,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using PandaProbe.Agents.AI;
+using Microsoft.SemanticKernel;
+using FunctionCallContent = Microsoft.Extensions.AI.FunctionCallContent;
 using PandaProbe.Exporters;
 using PandaProbe.Extensions.AI;
 using PandaProbe.Extensions.Hosting;
@@ -325,5 +327,73 @@ public class ReadmeIntegrationExamples
         var report = await host.Services.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>().CheckHealthAsync();
         Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, report.Entries["pandaprobe"].Status);
         await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Gen_ai_activities_example()
+    {
+        var (client, exporter) = Clients.InMemory();
+        var providerChatClient = new FakeChatClient();
+        providerChatClient.Script.Enqueue(new ChatResponse(new ChatMessage(ChatRole.Assistant,
+            [new Microsoft.Extensions.AI.FunctionCallContent("call_1", "get_weather", new Dictionary<string, object?> { ["city"] = "Oslo" })])));
+        providerChatClient.Script.Enqueue(new ChatResponse(new ChatMessage(ChatRole.Assistant, "Sunny in Oslo.")));
+
+        // --- README block (with the explicit client of this test) ---
+        using var ingestion = client.IngestGenAiActivities();   // or client.IngestGenAiActivities("MyApp.AI")
+
+        IChatClient chat = new ChatClientBuilder(providerChatClient)
+            .UseFunctionInvocation()
+            .UseOpenTelemetry(configure: o => o.EnableSensitiveData = true)   // messages, arguments and results in the tags
+            .Build();
+
+        var answer = await chat.GetResponseAsync("What is the weather in Oslo?", new ChatOptions
+        {
+            Tools = [AIFunctionFactory.Create((string city) => $"Sunny in {city}", "get_weather")],
+        });
+        // --- end ---
+        ingestion.Dispose();
+
+        Assert.Equal("Sunny in Oslo.", answer.Text);
+        var trace = Assert.Single(await Clients.ExportedAsync(client, exporter));
+        var spans = trace.GetProperty("spans").EnumerateArray().OrderBy(s => s.Str("started_at")).ToList();
+        Assert.Equal(["CHAIN", "LLM", "TOOL", "LLM"], spans.Select(s => s.Str("kind")));
+        Assert.Equal(["orchestrate_tools", "chat", "get_weather", "chat"], spans.Select(s => s.Str("name")));
+    }
+
+    [Fact]
+    public async Task Semantic_Kernel_example()
+    {
+        var (client, exporter) = Clients.InMemory();
+        IChatClient providerChatClient = new FakeChatClient
+        {
+            Metadata = new ChatClientMetadata("openai", null, "gpt-4o"),
+            Response = new ChatResponse(new ChatMessage(ChatRole.Assistant, "Hello, Ada!"))
+            {
+                Usage = new UsageDetails { InputTokenCount = 8, OutputTokenCount = 4 },
+            },
+        };
+
+        // --- README block (with the explicit client of this test) ---
+        using var ingestion = client.IngestGenAiActivities();
+
+        var builder = Kernel.CreateBuilder();
+        builder.Services.AddSingleton<IChatClient>(providerChatClient.WithPandaProbe(client));
+        var kernel = builder.Build();
+
+        var greet = kernel.CreateFunctionFromPrompt("Say hello to {{$name}}", functionName: "greet");
+        var result = await kernel.InvokeAsync(greet, new() { ["name"] = "Ada" });
+        // --- end ---
+        ingestion.Dispose();
+
+        Assert.Equal("Hello, Ada!", result.ToString());
+        var trace = Assert.Single(await Clients.ExportedAsync(client, exporter));
+        Assert.Equal("greet", trace.Str("name"));
+        var function = Clients.SpanNamed(trace, "greet");
+        var llm = Clients.SpanNamed(trace, "chat");
+        Assert.Equal("TOOL", function.Str("kind"));
+        Assert.Equal(function.Str("span_id"), llm.Str("parent_span_id"));
+        Assert.Equal("""{"messages":[{"role":"user","content":"Say hello to Ada"}]}""", llm.GetProperty("input").Raw());
+        Assert.Equal(8, llm.GetProperty("token_usage").GetProperty("prompt_tokens").GetInt64());
+        Assert.True(llm.Has("cost"));
     }
 }

@@ -1,0 +1,236 @@
+using System.Diagnostics;
+using PandaProbe.Exporters;
+using PandaProbe.Extensions.AI.Internal;
+using PandaProbe.Model;
+
+namespace PandaProbe.Extensions.AI;
+
+/// <summary>
+/// Records the OpenTelemetry gen_ai <see cref="Activity"/> objects that other libraries emit (Microsoft.Extensions.AI's
+/// <c>UseOpenTelemetry()</c>, the Agent Framework's <c>OpenTelemetryAgent</c>, Semantic Kernel, the OpenAI SDK) as
+/// PandaProbe spans, while it is active. Start one with
+/// <see cref="GenAiActivityIngestionExtensions.IngestGenAiActivities"/>; disposing it stops the ingestion, and so does
+/// the client's shutdown.
+/// </summary>
+/// <remarks>
+/// <para>Kinds follow <c>gen_ai.operation.name</c> (or the first word of the activity's name, since libraries set their
+/// tags after the activity starts): <c>chat</c>, <c>text_completion</c>, <c>generate_content</c> → LLM;
+/// <c>execute_tool</c> → TOOL; <c>invoke_agent</c>, <c>create_agent</c> → AGENT; <c>embeddings</c> → EMBEDDING; any
+/// other activity of a listened source (a tool loop's <c>orchestrate_tools</c>) → CHAIN. The Agent Framework's
+/// <c>OpenTelemetryAgent</c> names its activity <c>chat</c> until it ends, so a <c>chat</c> activity of an agents
+/// source is an AGENT span named <c>invoke_agent</c> (the agent's name, id and description go to its metadata).</para>
+/// <para>Parentage: an ingested span's parent is the span of its nearest ingested ancestor activity (or a PandaProbe
+/// span opened inside that one); otherwise the current PandaProbe span of the flow where the activity starts; when no
+/// trace is open there, the activity opens a trace of its own, which ends when the activity stops (one trace per root
+/// activity). The ingested span becomes the current span of that flow, as the activity becomes
+/// <see cref="Activity.Current"/>, so PandaProbe spans started inside the activity (a <see cref="PandaProbeChatClient"/>
+/// call inside a Semantic Kernel function) nest under it.</para>
+/// <para>No double recording: when PandaProbe's own middleware and an OpenTelemetry middleware wrap the same call,
+/// there is one span, in either order: PandaProbe's when it is outside; the ingested one when the activity is outside,
+/// with the inner PandaProbe layer writing its messages, arguments, result and usage onto it.</para>
+/// <para>Recorded: model (requested and reported), messages when the library records them (Microsoft.Extensions.AI:
+/// <c>EnableSensitiveData</c>), model parameters, token usage, response id, finish reason, tool name, call id,
+/// arguments and result, agent name, id and description, and errors (status ERROR). The PandaProbe replay source
+/// <see cref="ActivityTraceExporter.SourceName"/> is never listened to.</para>
+/// </remarks>
+public sealed class GenAiActivityIngestion : IDisposable
+{
+    /// <summary>
+    /// The sources listened to by default: <c>Experimental.Microsoft.Extensions.AI</c>,
+    /// <c>Experimental.Microsoft.Agents.AI</c>, <c>Microsoft.SemanticKernel*</c> and <c>OpenAI.*</c>. A trailing
+    /// <c>*</c> matches any source whose name starts with what precedes it.
+    /// </summary>
+    public static IReadOnlyList<string> DefaultSources { get; } =
+        ["Experimental.Microsoft.Extensions.AI", "Experimental.Microsoft.Agents.AI", "Microsoft.SemanticKernel*", "OpenAI.*"];
+
+    const string StateKey = "PandaProbe.GenAiActivityIngestion";
+    const int MaxAncestors = 64;
+
+    readonly PandaProbeClient client;
+    readonly ActivityListener listener;
+    readonly IDisposable? shutdownWatch;
+    int disposed;
+    int listenerDisposed;
+    long inFlight;
+
+    internal GenAiActivityIngestion(PandaProbeClient client, IEnumerable<string> additionalSources)
+    {
+        this.client = client;
+        Sources = DefaultSources.Concat(additionalSources.Where(s => !string.IsNullOrWhiteSpace(s)).Select(s => s.Trim()))
+            .Distinct(StringComparer.Ordinal).ToArray();
+        listener = new ActivityListener
+        {
+            ShouldListenTo = source => Matches(source.Name),
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => Decide(),
+            SampleUsingParentId = (ref ActivityCreationOptions<string> _) => Decide(),
+            ActivityStarted = OnStarted,
+            ActivityStopped = OnStopped,
+        };
+        ActivitySource.AddActivityListener(listener);
+        try
+        {
+            shutdownWatch = client.CompletedTraces.Subscribe(new ShutdownWatch(this));
+        }
+        catch (Exception ex) { SelfLog.Write($"gen_ai activity ingestion could not watch the client's shutdown: {ex.Message}"); }
+    }
+
+    /// <summary>The source names (and <c>*</c> prefixes) listened to: <see cref="DefaultSources"/> and the ones added.</summary>
+    public IReadOnlyList<string> Sources { get; }
+
+    /// <summary><c>true</c> until disposed or the client shuts down.</summary>
+    public bool IsActive => Volatile.Read(ref disposed) == 0;
+
+    /// <summary>
+    /// Stops ingesting: activities that start later are not recorded; the spans of activities already running end
+    /// when they stop. Idempotent; never throws.
+    /// </summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0) return;
+        try { shutdownWatch?.Dispose(); } catch (Exception) { }
+        if (Interlocked.Read(ref inFlight) == 0) CloseListener();
+    }
+
+    void CloseListener()
+    {
+        if (Interlocked.Exchange(ref listenerDisposed, 1) != 0) return;
+        try { listener.Dispose(); }
+        catch (Exception ex) { SelfLog.Write($"gen_ai activity ingestion: {ex.Message}"); }
+    }
+
+    bool Matches(string name)
+    {
+        if (string.Equals(name, ActivityTraceExporter.SourceName, StringComparison.Ordinal)) return false;
+        foreach (var source in Sources)
+        {
+            if (source.EndsWith('*'))
+            {
+                if (name.StartsWith(source.AsSpan(0, source.Length - 1), StringComparison.Ordinal)) return true;
+            }
+            else if (string.Equals(name, source, StringComparison.Ordinal)) return true;
+        }
+        return false;
+    }
+
+    ActivitySamplingResult Decide() =>
+        IsActive && client.IsEnabled ? ActivitySamplingResult.AllData : ActivitySamplingResult.None;
+
+    /// <summary>What this ingestion knows about one activity, kept on the activity itself (collected with it).</summary>
+    sealed class State(GenAiActivityIngestion owner, SpanContext? span, SpanContext? effective, TraceContext? trace,
+        TraceContext? ownedTrace, SpanKind kind)
+    {
+        public GenAiActivityIngestion Owner { get; } = owner;
+        /// <summary>The span this ingestion records for the activity; <c>null</c> when another layer records it.</summary>
+        public SpanContext? Span { get; } = span;
+        /// <summary>The span that stands for the activity: the parent of the spans of its descendants.</summary>
+        public SpanContext? Effective { get; } = effective;
+        public TraceContext? Trace { get; } = trace;
+        public TraceContext? OwnedTrace { get; } = ownedTrace;
+        public SpanKind Kind { get; } = kind;
+        /// <summary>The claim on the call; filled when an inner PandaProbe layer wrote its details onto <see cref="Span"/>.</summary>
+        public GenAiClaims.Entry? Claim { get; init; }
+        public int Stopped;
+    }
+
+    void OnStarted(Activity activity)
+    {
+        try
+        {
+            if (!IsActive || activity.GetCustomProperty(StateKey) is not null) return;
+            var kind = GenAiActivityMapping.StartKind(activity);
+            var name = GenAiActivityMapping.SpanName(activity, kind);
+
+            var ancestor = Ancestor(activity);
+            TraceContext? trace = null;
+            SpanContext? parent = null;
+            if (ancestor is { Trace: { EndedAt: null } ancestorTrace })
+            {
+                trace = ancestorTrace;
+                if (ancestor.Effective is { EndedAt: null } standsFor)
+                {
+                    var current = Probe.CurrentSpan;
+                    parent = current is { EndedAt: null } && current.TraceId == standsFor.TraceId
+                        && (ReferenceEquals(current, standsFor) || current.StartedAt >= standsFor.StartedAt)
+                        ? current : standsFor;
+                }
+            }
+            else if (Probe.CurrentTrace is { IsRecording: true, EndedAt: null } open) trace = open;
+
+            if (GenAiClaims.IsClaimable(kind) && GenAiClaims.Claimant(kind) is { } claimant)
+            {
+                activity.SetCustomProperty(StateKey, new State(this, null, claimant, trace, null, kind));
+                return;
+            }
+
+            TraceContext? owned = null;
+            if (trace is null)
+            {
+                owned = client.StartTrace(name);
+                if (!owned.IsRecording) return;
+                trace = owned;
+            }
+            var metadata = new Dictionary<string, object?> { ["activity_source"] = activity.Source.Name };
+            var span = trace.Span(name, kind, metadata: metadata, parent: parent, makeCurrent: true);
+            var claim = GenAiClaims.Claim(kind, span, shared: true);
+            activity.SetCustomProperty(StateKey, new State(this, span, span, trace, owned, kind) { Claim = claim });
+            Interlocked.Increment(ref inFlight);
+        }
+        catch (Exception ex) { SelfLog.Write($"gen_ai activity ingestion could not start a span for '{activity.DisplayName}': {ex.Message}"); }
+    }
+
+    static State? Ancestor(Activity activity)
+    {
+        var depth = 0;
+        for (var a = activity.Parent; a is not null && depth < MaxAncestors; a = a.Parent, depth++)
+            if (a.GetCustomProperty(StateKey) is State state) return state;
+        return null;
+    }
+
+    void OnStopped(Activity activity)
+    {
+        if (activity.GetCustomProperty(StateKey) is not State { Span: { } span } state || !ReferenceEquals(state.Owner, this)) return;
+        if (Interlocked.Exchange(ref state.Stopped, 1) != 0) return;
+        try
+        {
+            ActivityRecorder.Record(activity, span, state.Kind, state.OwnedTrace, filledInside: state.Claim?.Filled == true);
+        }
+        catch (Exception ex) { SelfLog.Write($"gen_ai activity ingestion could not record '{activity.DisplayName}': {ex.Message}"); }
+        finally
+        {
+            try
+            {
+                span.End();
+                state.OwnedTrace?.End();
+            }
+            catch (Exception ex) { SelfLog.Write($"gen_ai activity ingestion: {ex.Message}"); }
+            if (Interlocked.Decrement(ref inFlight) == 0 && !IsActive) CloseListener();
+        }
+    }
+
+    sealed class ShutdownWatch(GenAiActivityIngestion owner) : IObserver<PandaProbe.Model.Trace>
+    {
+        public void OnNext(PandaProbe.Model.Trace value) { }
+        public void OnError(Exception error) => owner.Dispose();
+        public void OnCompleted() => owner.Dispose();
+    }
+}
+
+/// <summary>Starts the ingestion of OpenTelemetry gen_ai activities into a PandaProbe client.</summary>
+public static class GenAiActivityIngestionExtensions
+{
+    /// <summary>
+    /// Records the gen_ai activities of <see cref="GenAiActivityIngestion.DefaultSources"/> (and of
+    /// <paramref name="additionalSources"/>, e.g. the name given to <c>UseOpenTelemetry(sourceName: …)</c>) as spans of
+    /// <paramref name="client"/> until the returned handle is disposed or the client shuts down:
+    /// <c>using var ingestion = client.IngestGenAiActivities();</c>.
+    /// </summary>
+    /// <param name="client">The client that records the spans (and the traces opened by root activities).</param>
+    /// <param name="additionalSources">More source names to listen to; a trailing <c>*</c> matches a prefix.</param>
+    /// <returns>The running ingestion; dispose it to stop.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="client"/> is <c>null</c>.</exception>
+    public static GenAiActivityIngestion IngestGenAiActivities(this PandaProbeClient client, params string[] additionalSources)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        return new GenAiActivityIngestion(client, additionalSources ?? []);
+    }
+}

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using PandaProbe.Model;
+
+namespace PandaProbe.Extensions.AI.Internal;
+
+/// <summary>
+/// Writes what a stopped gen_ai <see cref="Activity"/> reports onto the span (and the trace it opened) that stands for
+/// it, with the keys <see cref="LlmCall"/>, <see cref="ToolTracing"/> and <see cref="PandaProbeEmbeddingGenerator"/>
+/// use. Does not end them. Callers guard it. When an inner PandaProbe layer already wrote the call's details onto the
+/// span (<c>filledInside</c>), its richer input, output, model, parameters and usage are kept, and only what the
+/// activity alone knows (its metadata and error) is added.
+/// </summary>
+internal static class ActivityRecorder
+{
+    public static void Record(Activity activity, SpanContext span, SpanKind kind, TraceContext? ownedTrace, bool filledInside)
+    {
+        var metadata = new Dictionary<string, object?>();
+        object? input = null, output = null;
+        var requested = GenAiActivityMapping.Text(activity, "gen_ai.request.model") is { Length: > 0 } r ? r : null;
+        var reported = GenAiActivityMapping.Text(activity, "gen_ai.response.model") is { Length: > 0 } m ? m : null;
+        if (!filledInside && (reported ?? requested) is { } model) span.SetModel(model);
+        if (requested is not null && reported is not null && !string.Equals(requested, reported, StringComparison.Ordinal))
+        {
+            metadata["gen_ai.request.model"] = requested;
+            metadata["gen_ai.response.model"] = reported;
+        }
+        var provider = GenAiActivityMapping.Text(activity, "gen_ai.provider.name") ?? GenAiActivityMapping.Text(activity, "gen_ai.system");
+        if (provider is { Length: > 0 }) metadata["provider"] = provider;
+
+        switch (kind)
+        {
+            case SpanKind.Llm:
+                input = GenAiActivityMapping.MessagesForm(activity, "gen_ai.input.messages", "gen_ai.system_instructions");
+                output = GenAiActivityMapping.MessagesForm(activity, "gen_ai.output.messages");
+                var parameters = GenAiActivityMapping.ModelParameters(activity);
+                if (parameters.Count > 0 && !filledInside) span.SetModelParameters(parameters);
+                if (activity.GetTagItem("gen_ai.request.stream") is bool stream) metadata["stream"] = stream;
+                if (GenAiActivityMapping.Json(activity, "gen_ai.tool.definitions") is JsonArray tools)
+                    metadata["tools"] = tools.OfType<JsonObject>().Select(t => t["name"]?.ToString()).Where(n => n is not null).ToArray();
+                if (GenAiActivityMapping.Text(activity, "gen_ai.response.id") is { Length: > 0 } responseId) metadata["response_id"] = responseId;
+                var reasons = activity.GetTagItem("gen_ai.response.finish_reasons") switch
+                {
+                    string[] list => list,
+                    string text when text.StartsWith('[') && GenAiActivityMapping.Json(activity, "gen_ai.response.finish_reasons") is JsonArray json =>
+                        json.Select(r => r?.ToString()).OfType<string>().ToArray(),
+                    string single => [single],
+                    _ => GenAiActivityMapping.Text(activity, "gen_ai.response.finish_reason") is { Length: > 0 } one ? [one] : [],
+                };
+                if (reasons.Length == 1) metadata["finish_reason"] = reasons[0];
+                else if (reasons.Length > 1) metadata["finish_reason"] = reasons;
+                if (!filledInside) RecordUsage(activity, span);
+                break;
+            case SpanKind.Embedding:
+                if (activity.GetTagItem("gen_ai.embeddings.dimension.count") is { } dimensions) metadata["dimensions"] = dimensions;
+                if (!filledInside) RecordUsage(activity, span);
+                break;
+            case SpanKind.Tool:
+                input = GenAiActivityMapping.Json(activity, "gen_ai.tool.call.arguments");
+                output = GenAiActivityMapping.Json(activity, "gen_ai.tool.call.result");
+                if (GenAiActivityMapping.Text(activity, "gen_ai.tool.call.id") is { Length: > 0 } callId) metadata["tool_call_id"] = callId;
+                if (GenAiActivityMapping.Text(activity, "gen_ai.tool.description") is { Length: > 0 } description) metadata["tool_description"] = description;
+                break;
+            case SpanKind.Agent:
+                input = GenAiActivityMapping.MessagesForm(activity, "gen_ai.input.messages", "gen_ai.system_instructions");
+                output = GenAiActivityMapping.MessagesForm(activity, "gen_ai.output.messages");
+                if (GenAiActivityMapping.Text(activity, "gen_ai.agent.name") is { Length: > 0 } agentName) metadata["agent_name"] = agentName;
+                if (GenAiActivityMapping.Text(activity, "gen_ai.agent.id") is { Length: > 0 } agentId) metadata["agent_id"] = agentId;
+                if (GenAiActivityMapping.Text(activity, "gen_ai.agent.description") is { Length: > 0 } about) metadata["agent_description"] = about;
+                break;
+        }
+        if (input is not null && !filledInside) span.SetInput(input);
+        if (output is not null && !filledInside) span.SetOutput(output);
+        if (metadata.Count > 0) span.SetMetadata(metadata);
+
+        var error = GenAiActivityMapping.Error(activity);
+        if (error is var (message, data)) span.SetError(message, data);
+
+        if (ownedTrace is null) return;
+        if (input is not null) ownedTrace.SetInput(input is JsonObject form && kind is SpanKind.Llm or SpanKind.Agent ? ChatTelemetry.LastWithRole(form, "user") ?? input : input);
+        if (output is not null) ownedTrace.SetOutput(output is JsonObject result && kind is SpanKind.Llm or SpanKind.Agent ? ChatTelemetry.LastWithRole(result, "assistant") ?? output : output);
+        if (error is var (traceMessage, _)) ownedTrace.SetError(traceMessage);
+    }
+
+    static void RecordUsage(Activity activity, SpanContext span)
+    {
+        if (GenAiActivityMapping.Usage(activity) is var (prompt, completion, extra)) span.SetTokenUsage(prompt, completion, extra);
+    }
+}

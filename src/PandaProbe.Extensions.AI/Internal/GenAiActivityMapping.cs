@@ -1,0 +1,235 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using PandaProbe.Model;
+
+namespace PandaProbe.Extensions.AI.Internal;
+
+/// <summary>
+/// Pure conversions from an OpenTelemetry gen_ai <see cref="Activity"/> (semantic conventions for generative AI) to
+/// what PandaProbe records, in the same keys and forms as <see cref="PandaProbeChatClient"/> and <see cref="ToolTracing"/>:
+/// the span kind and name, the messages form, the whitelisted model parameters and the canonical token keys.
+/// </summary>
+internal static class GenAiActivityMapping
+{
+    /// <summary>The operation of an activity: its <c>gen_ai.operation.name</c> tag, else the first word of its name ("{operation} {target}").</summary>
+    public static string Operation(Activity activity)
+    {
+        if (activity.GetTagItem("gen_ai.operation.name") is string { Length: > 0 } op) return op;
+        var name = activity.OperationName ?? string.Empty;
+        var space = name.IndexOf(' ');
+        return space < 0 ? name : name[..space];
+    }
+
+    /// <summary>
+    /// The span kind of an activity as it starts. The Agent Framework's <c>OpenTelemetryAgent</c> starts its activity
+    /// as <c>chat</c> and renames it <c>invoke_agent {name}</c> only as it ends, so a <c>chat</c> activity of an agents
+    /// source (a name with an <c>Agents</c> segment, such as <c>Experimental.Microsoft.Agents.AI</c>) is an AGENT.
+    /// </summary>
+    public static SpanKind StartKind(Activity activity)
+    {
+        var kind = Kind(Operation(activity));
+        return kind == SpanKind.Llm && IsAgentSource(activity.Source.Name) ? SpanKind.Agent : kind;
+    }
+
+    static bool IsAgentSource(string name) =>
+        name.Contains(".Agents.", StringComparison.Ordinal) || name.EndsWith(".Agents", StringComparison.Ordinal)
+        || name.StartsWith("Agents.", StringComparison.Ordinal);
+
+    /// <summary>The span kind for a gen_ai operation name; other activities of the listened sources are CHAIN.</summary>
+    public static SpanKind Kind(string operation) => operation switch
+    {
+        "chat" or "text_completion" or "generate_content" => SpanKind.Llm,
+        "execute_tool" => SpanKind.Tool,
+        "invoke_agent" or "create_agent" => SpanKind.Agent,
+        "embeddings" => SpanKind.Embedding,
+        _ => SpanKind.Chain,
+    };
+
+    /// <summary>
+    /// The span name: <c>chat</c> and <c>embedding</c> as PandaProbe's own middleware names them, the tool's or agent's
+    /// name (the activity name's target), else the activity's display name.
+    /// </summary>
+    public static string SpanName(Activity activity, SpanKind kind)
+    {
+        var name = activity.DisplayName;
+        var space = name.IndexOf(' ');
+        var target = space < 0 ? null : name[(space + 1)..].Trim();
+        return kind switch
+        {
+            SpanKind.Llm => PandaProbeChatClient.DefaultSpanName,
+            SpanKind.Embedding => PandaProbeEmbeddingGenerator.DefaultSpanName,
+            SpanKind.Tool or SpanKind.Agent when !string.IsNullOrEmpty(target) => target,
+            SpanKind.Agent => "invoke_agent",
+            _ => string.IsNullOrWhiteSpace(name) ? "activity" : name,
+        };
+    }
+
+    static readonly (string Tag, string Key)[] Parameters =
+    [
+        ("gen_ai.request.temperature", "temperature"),
+        ("gen_ai.request.top_p", "top_p"),
+        ("gen_ai.request.top_k", "top_k"),
+        ("gen_ai.request.max_tokens", "max_tokens"),
+        ("gen_ai.request.frequency_penalty", "frequency_penalty"),
+        ("gen_ai.request.presence_penalty", "presence_penalty"),
+        ("gen_ai.request.seed", "seed"),
+        ("gen_ai.request.stop_sequences", "stop_sequences"),
+    ];
+
+    /// <summary>The request's model parameters under the names <see cref="ChatTelemetry.ModelParameters"/> uses.</summary>
+    public static Dictionary<string, object?> ModelParameters(Activity activity)
+    {
+        var parameters = new Dictionary<string, object?>();
+        foreach (var (tag, key) in Parameters)
+            if (activity.GetTagItem(tag) is { } value) parameters[key] = value;
+        return parameters;
+    }
+
+    /// <summary>Canonical token usage from the <c>gen_ai.usage.*</c> tags, as <see cref="ChatTelemetry.Usage"/> returns it; <c>null</c> when there is none.</summary>
+    public static (long Prompt, long Completion, Dictionary<string, long> Extra)? Usage(Activity activity)
+    {
+        var input = Long(activity.GetTagItem("gen_ai.usage.input_tokens"));
+        var output = Long(activity.GetTagItem("gen_ai.usage.output_tokens"));
+        var extra = new Dictionary<string, long>();
+        if (Long(activity.GetTagItem("gen_ai.usage.cache_read.input_tokens")) is { } cached and > 0) extra["cache_read_tokens"] = cached;
+        if (Long(activity.GetTagItem("gen_ai.usage.cache_creation.input_tokens")) is { } written and > 0) extra["cache_creation_tokens"] = written;
+        if (Long(activity.GetTagItem("gen_ai.usage.reasoning.output_tokens")) is { } reasoning and > 0) extra["reasoning_tokens"] = reasoning;
+        if (input is null && output is null && extra.Count == 0) return null;
+        if (input is not null || output is not null) extra["total_tokens"] = Math.Max(0, input ?? 0) + Math.Max(0, output ?? 0);
+        return (Math.Max(0, input ?? 0), Math.Max(0, output ?? 0), extra);
+    }
+
+    static long? Long(object? value) => value switch
+    {
+        int i => i,
+        long l => l,
+        short s => s,
+        uint u => u,
+        string t when long.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) => parsed,
+        _ => null,
+    };
+
+    /// <summary>A tag's value as a string (an array of strings joined as JSON), or <c>null</c>.</summary>
+    public static string? Text(Activity activity, string tag) => activity.GetTagItem(tag) switch
+    {
+        null => null,
+        string s => s,
+        string[] list => list.Length == 1 ? list[0] : JsonSerializer.Serialize(list),
+        var other => System.Convert.ToString(other, CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>A tag holding JSON text as a node; plain text stays a string.</summary>
+    public static object? Json(Activity activity, string tag)
+    {
+        if (Text(activity, tag) is not { } text) return null;
+        try { return JsonNode.Parse(text) ?? (object?)text; }
+        catch (JsonException) { return text; }
+    }
+
+    /// <summary>
+    /// Messages in the semantic conventions' form (<c>[{"role":…,"parts":[{"type":"text","content":…}, {"type":"tool_call",…}]}]</c>)
+    /// converted to PandaProbe's messages form (<c>{"messages":[{"role":…,"content":…,"tool_calls":[…]}]}</c>), with
+    /// the text of <paramref name="instructionsTag"/> as a leading system message; <c>null</c> when the tag is absent or not such a list.
+    /// </summary>
+    public static JsonObject? MessagesForm(Activity activity, string tag, string? instructionsTag = null)
+    {
+        if (Json(activity, tag) is not JsonArray source) return null;
+        var list = new JsonArray();
+        if (instructionsTag is not null && Instructions(activity, instructionsTag) is { Length: > 0 } instructions)
+            list.Add(new JsonObject { ["role"] = "system", ["content"] = instructions });
+        foreach (var message in source.OfType<JsonObject>())
+            foreach (var converted in Convert(message))
+                list.Add(converted);
+        return new JsonObject { ["messages"] = list };
+    }
+
+    static string? Instructions(Activity activity, string tag) => Json(activity, tag) switch
+    {
+        string s => s,
+        JsonArray parts => string.Concat(parts.OfType<JsonObject>().Select(p => p["content"]?.ToString())),
+        _ => null,
+    };
+
+    static IEnumerable<JsonObject> Convert(JsonObject message)
+    {
+        var role = message["role"]?.ToString() ?? "user";
+        var parts = message["parts"] as JsonArray ?? new JsonArray();
+        var responses = parts.OfType<JsonObject>().Where(p => Type(p) == "tool_call_response").ToList();
+        if (responses.Count > 0 && responses.Count == parts.Count)
+        {
+            foreach (var response in responses)
+                yield return new JsonObject
+                {
+                    ["role"] = "tool",
+                    ["tool_call_id"] = response["id"]?.ToString(),
+                    ["content"] = response["response"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : response["response"]?.ToJsonString(),
+                };
+            yield break;
+        }
+
+        var texts = new List<string>();
+        var others = new JsonArray();
+        var toolCalls = new JsonArray();
+        var onlyText = true;
+        foreach (var part in parts.OfType<JsonObject>())
+        {
+            switch (Type(part))
+            {
+                case "text":
+                    var text = part["content"]?.ToString() ?? string.Empty;
+                    texts.Add(text);
+                    others.Add(new JsonObject { ["type"] = "text", ["text"] = text });
+                    break;
+                case "tool_call":
+                    toolCalls.Add(new JsonObject
+                    {
+                        ["id"] = part["id"]?.ToString(),
+                        ["type"] = "function",
+                        ["function"] = new JsonObject { ["name"] = part["name"]?.ToString(), ["arguments"] = part["arguments"]?.ToJsonString() },
+                    });
+                    break;
+                case "reasoning":
+                    break;
+                default:
+                    onlyText = false;
+                    others.Add(part.DeepClone());
+                    break;
+            }
+        }
+        var converted = new JsonObject { ["role"] = role };
+        if (message["name"]?.ToString() is { Length: > 0 } name) converted["name"] = name;
+        converted["content"] = onlyText
+            ? (texts.Count == 0 && toolCalls.Count > 0 ? null : JsonValue.Create(string.Concat(texts)))
+            : others;
+        if (toolCalls.Count > 0) converted["tool_calls"] = toolCalls;
+        yield return converted;
+    }
+
+    static string? Type(JsonObject part) => part["type"]?.ToString();
+
+    /// <summary>
+    /// The activity's error, if it failed: its status description, else the <c>exception</c> event's message, else its
+    /// <c>error.type</c>; <c>null</c> when it did not fail.
+    /// </summary>
+    public static (string Message, Dictionary<string, object?> Data)? Error(Activity activity)
+    {
+        var errorType = Text(activity, "error.type");
+        var exception = activity.Events.FirstOrDefault(e => e.Name == "exception");
+        var hasException = exception.Name == "exception";
+        if (activity.Status != ActivityStatusCode.Error && errorType is null && !hasException) return null;
+        string? exceptionMessage = null, exceptionType = null;
+        if (hasException)
+            foreach (var (key, value) in exception.Tags)
+            {
+                if (key == "exception.message") exceptionMessage = value?.ToString();
+                else if (key == "exception.type") exceptionType = value?.ToString();
+            }
+        var message = !string.IsNullOrEmpty(activity.StatusDescription) ? activity.StatusDescription
+            : exceptionMessage ?? errorType ?? exceptionType ?? "error";
+        var data = new Dictionary<string, object?>();
+        if ((exceptionType ?? errorType) is { } type) data["type"] = type;
+        return (message, data);
+    }
+}
