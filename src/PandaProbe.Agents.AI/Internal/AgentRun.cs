@@ -25,14 +25,16 @@ internal sealed class AgentRun
     readonly SpanContext span;
     readonly TraceContext? standalone;
     readonly AgentFacts facts;
+    readonly bool owned;
     readonly List<AgentResponseUpdate> updates = new();
     int finished;
 
-    AgentRun(SpanContext span, TraceContext? standalone, AgentFacts facts)
+    AgentRun(SpanContext span, TraceContext? standalone, AgentFacts facts, bool owned = true)
     {
         this.span = span;
         this.standalone = standalone;
         this.facts = facts;
+        this.owned = owned;
     }
 
     /// <summary>
@@ -45,6 +47,23 @@ internal sealed class AgentRun
         try
         {
             var input = ChatTelemetry.MessagesForm(messages);
+            var metadata = new Dictionary<string, object?> { ["stream"] = streaming };
+            if (!string.IsNullOrEmpty(facts.Id)) metadata["agent_id"] = facts.Id;
+            if (!string.IsNullOrEmpty(facts.Description)) metadata["agent_description"] = facts.Description;
+            if (!string.IsNullOrEmpty(facts.Instructions)) metadata["instructions"] = facts.Instructions;
+
+            // Another layer records this run already (GenAiClaims): an outer PandaProbe agent wrapper, then nothing
+            // more; an ingested invoke_agent activity (an OpenTelemetryAgent outside this one), then this run's
+            // details go onto its span, which the activity ends.
+            if (GenAiClaims.Claimant(SpanKind.Agent, out var shared) is { } claimant)
+            {
+                if (!shared) return null;
+                metadata["agent_name"] = facts.Name;
+                claimant.SetMetadata(metadata);
+                claimant.SetInput(input);
+                return new AgentRun(claimant, null, facts, owned: false);
+            }
+
             var trace = Probe.CurrentTrace;
             if (trace is not { IsRecording: true })
             {
@@ -55,11 +74,8 @@ internal sealed class AgentRun
                 trace = standalone;
             }
 
-            var metadata = new Dictionary<string, object?> { ["stream"] = streaming };
-            if (!string.IsNullOrEmpty(facts.Id)) metadata["agent_id"] = facts.Id;
-            if (!string.IsNullOrEmpty(facts.Description)) metadata["agent_description"] = facts.Description;
-            if (!string.IsNullOrEmpty(facts.Instructions)) metadata["instructions"] = facts.Instructions;
             var span = trace.Span(facts.Name, SpanKind.Agent, metadata: metadata);
+            GenAiClaims.Claim(SpanKind.Agent, span);   // an OpenTelemetryAgent inside records no second AGENT span
             span.SetInput(input);
             return new AgentRun(span, standalone, facts);
         }
@@ -120,12 +136,14 @@ internal sealed class AgentRun
         try
         {
             output = Record(response, incomplete);
-            if (failure is not null) span.Fail(failure);
+            if (failure is not null && owned) span.Fail(failure);
         }
         catch (Exception ex) { SelfLog.Write($"agent instrumentation could not record the run: {ex.Message}"); }
         finally
         {
-            try { span.End(); } catch (Exception ex) { SelfLog.Write($"agent instrumentation: {ex.Message}"); }
+            // A span this run does not own (an ingested activity's) is ended, with its status, by its activity.
+            if (owned)
+                try { span.End(); } catch (Exception ex) { SelfLog.Write($"agent instrumentation: {ex.Message}"); }
         }
 
         if (standalone is null) return;
