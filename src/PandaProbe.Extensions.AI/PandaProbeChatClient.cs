@@ -18,7 +18,7 @@ namespace PandaProbe.Extensions.AI;
 /// max_tokens, frequency_penalty, presence_penalty, seed, stop_sequences, response_format, reasoning_effort),
 /// the response messages (tool calls kept as <c>tool_calls</c>), token usage (<c>prompt_tokens</c>,
 /// <c>completion_tokens</c>, <c>total_tokens</c>, <c>cache_read_tokens</c>, <c>reasoning_tokens</c> and other
-/// provider counts), and in <c>metadata</c>: <c>stream</c>, <c>tools</c> (names offered), <c>response_id</c>,
+/// provider counts), and in <c>metadata</c>: <c>stream</c>, <c>tools</c> (the definitions offered: type, name, description, parameter schema), <c>response_id</c>,
 /// <c>finish_reason</c>, <c>reasoning_summary</c>, <c>provider</c>, <c>server.address</c> and <c>server.port</c> (from
 /// the client's <see cref="ChatClientMetadata"/>), and <c>gen_ai.request.model</c> / <c>gen_ai.response.model</c>
 /// when the response reports another model than the one requested.</para>

@@ -37,7 +37,7 @@ internal static class ActivityRecorder
                 if (parameters.Count > 0 && !filledInside) span.SetModelParameters(parameters);
                 if (activity.GetTagItem("gen_ai.request.stream") is bool stream) metadata["stream"] = stream;
                 if (GenAiActivityMapping.Json(activity, "gen_ai.tool.definitions") is JsonArray tools)
-                    metadata["tools"] = tools.OfType<JsonObject>().Select(t => t["name"]?.ToString()).Where(n => n is not null).ToArray();
+                    metadata["tools"] = tools;   // already {"type","name","description","parameters"} objects
                 if (GenAiActivityMapping.Text(activity, "gen_ai.response.id") is { Length: > 0 } responseId) metadata["response_id"] = responseId;
                 var reasons = activity.GetTagItem("gen_ai.response.finish_reasons") switch
                 {

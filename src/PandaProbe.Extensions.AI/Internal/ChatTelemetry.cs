@@ -219,9 +219,27 @@ internal static class ChatTelemetry
         metadata["server.port"] = uri.Port;
     }
 
-    /// <summary>The names of the tools offered by <paramref name="options"/>, or <c>null</c> when there are none.</summary>
-    public static string[]? ToolNames(ChatOptions? options) =>
-        options?.Tools is { Count: > 0 } tools ? tools.Where(t => t is not null).Select(t => t.Name).ToArray() : null;
+    /// <summary>
+    /// The definitions of the tools offered by <paramref name="options"/>, or <c>null</c> when there are none: one
+    /// object per tool, <c>{"type":"function","name":…,"description":…,"parameters":{JSON schema}}</c> for a function
+    /// (the shape of OpenTelemetry's <c>gen_ai.tool.definitions</c>), <c>{"type":name,"name":name}</c> for a
+    /// provider-hosted tool such as web search.
+    /// </summary>
+    public static JsonArray? ToolDefinitions(ChatOptions? options)
+    {
+        if (options?.Tools is not { Count: > 0 } tools) return null;
+        var definitions = new JsonArray();
+        foreach (var tool in tools)
+        {
+            if (tool is null) continue;
+            var definition = new JsonObject { ["type"] = tool is AIFunctionDeclaration ? "function" : tool.Name, ["name"] = tool.Name };
+            if (!string.IsNullOrEmpty(tool.Description)) definition["description"] = tool.Description;
+            if (tool is AIFunctionDeclaration function && function.JsonSchema.ValueKind == JsonValueKind.Object)
+                definition["parameters"] = JsonNode.Parse(function.JsonSchema.GetRawText());
+            definitions.Add(definition);
+        }
+        return definitions.Count == 0 ? null : definitions;
+    }
 
     /// <summary>The request's model parameters, provider-neutral names, set values only; never messages, tools or keys.</summary>
     public static Dictionary<string, object?> ModelParameters(ChatOptions? options)

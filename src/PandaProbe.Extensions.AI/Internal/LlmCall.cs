@@ -44,7 +44,7 @@ internal sealed class LlmCall
             var model = options?.ModelId ?? metadata?.DefaultModelId;
             var spanMetadata = new Dictionary<string, object?> { ["stream"] = streaming };
             ChatTelemetry.AddProvider(spanMetadata, metadata?.ProviderName, metadata?.ProviderUri);
-            if (ChatTelemetry.ToolNames(options) is { Length: > 0 } tools) spanMetadata["tools"] = tools;
+            if (ChatTelemetry.ToolDefinitions(options) is { } tools) spanMetadata["tools"] = tools;
             var parameters = ChatTelemetry.ModelParameters(options);
 
             // An outer layer records this call: nothing more when it is PandaProbe middleware; when it is the span of

@@ -97,7 +97,11 @@ public class ToolLoopTests
         Assert.Equal("gpt-4o-2024-08-06", metadata.Str("gen_ai.response.model"));
         Assert.Equal("resp_1", metadata.Str("response_id"));
         Assert.False(metadata.GetProperty("stream").GetBoolean());
-        Assert.Equal("""["get_weather","explode"]""", metadata.GetProperty("tools").Raw());
+        var tools = metadata.GetProperty("tools").EnumerateArray().ToList();
+        Assert.Equal(["get_weather", "explode"], tools.Select(t => t.Str("name")));
+        Assert.All(tools, t => Assert.Equal("function", t.Str("type")));
+        Assert.Equal("""{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}""",
+            tools[0].GetProperty("parameters").Raw());
 
         var last = spans[3];
         Assert.Equal("resp_2", last.GetProperty("metadata").Str("response_id"));

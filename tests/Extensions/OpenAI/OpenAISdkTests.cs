@@ -69,7 +69,14 @@ public sealed class OpenAISdkTests : IAsyncLifetime
         Assert.Equal("chatcmpl-1", metadata.Str("response_id"));
         Assert.Equal("stop", metadata.Str("finish_reason"));
         Assert.False(metadata.GetProperty("stream").GetBoolean());
-        Assert.Equal("""["get_weather","explode"]""", metadata.GetProperty("tools").Raw());
+        var offered = metadata.GetProperty("tools").EnumerateArray().ToList();
+        Assert.Equal(["get_weather", "explode"], offered.Select(t => t.Str("name")));
+        // The definitions recorded are the ones the SDK sent (which adds "additionalProperties": false to the schema).
+        var sentTools = Assert.Single(server.Requests).Body.GetProperty("tools").EnumerateArray().ToList();
+        Assert.Equal(sentTools.Select(t => t.GetProperty("function").Str("name")), offered.Select(t => t.Str("name")));
+        foreach (var part in new[] { "properties", "required" })
+            Assert.True(JsonNode.DeepEquals(JsonNode.Parse(sentTools[0].GetProperty("function").GetProperty("parameters").GetProperty(part).Raw()),
+                JsonNode.Parse(offered[0].GetProperty("parameters").GetProperty(part).Raw())), part);
         Assert.Equal("openai", metadata.Str("provider"));
         Assert.Equal("127.0.0.1", metadata.Str("server.address"));
         Assert.Equal(server.Endpoint.Port, metadata.GetProperty("server.port").GetInt32());
