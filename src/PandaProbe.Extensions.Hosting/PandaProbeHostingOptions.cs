@@ -21,8 +21,10 @@ public sealed class PandaProbeHostingOptions
     public bool LogDiagnostics { get; set; } = true;
 
     /// <summary>
-    /// How many times one diagnostic line is logged per minute; further identical lines in that minute are counted
-    /// and reported as one line when the minute ends (at the next line after it, or when the host stops).
+    /// How many lines of one kind of diagnostic are logged per minute (a kind is the line without what varies per item:
+    /// quoted names, numbers, and the detail after its first <c>": "</c>, such as an exception's message); the SDK also
+    /// logs at most 100 diagnostic lines a minute in all. Lines beyond either limit are counted and reported as one
+    /// line per kind when the minute ends (at the next line of that kind, or when the host stops).
     /// <value>Default: 5.</value>
     /// </summary>
     public int MaxRepeatsPerMinute { get; set; } = 5;

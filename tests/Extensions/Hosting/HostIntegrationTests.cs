@@ -200,7 +200,7 @@ public class HostIntegrationTests
             Assert.Equal(3, whileRunning.Count(l => l.Message == "exporter 'x' failed: connection refused"));
             Assert.Contains(whileRunning, l => l.Message == "another problem");
             var suppressed = Assert.Single(logs.In("PandaProbe").Skip(4), l => l.Message.Contains("were not logged"));
-            Assert.Equal("7 more of this diagnostic were not logged (limit 3 a minute): exporter 'x' failed: connection refused", suppressed.Message);
+            Assert.Equal("7 more diagnostics like this were not logged (at most 3 of a kind and 100 in all a minute): exporter 'x' failed: connection refused", suppressed.Message);
             Assert.Same(previousWriter, SelfLog.Writer);
             Assert.Contains(before, l => l.EndsWith("PandaProbe: after the host", StringComparison.Ordinal));
             Assert.DoesNotContain(before, l => l.Contains("another problem"));
@@ -210,6 +210,45 @@ public class HostIntegrationTests
             SelfLog.Disable();
         }
     }
+
+    [Fact]
+    public async Task Diagnostics_that_differ_only_in_names_numbers_or_exception_text_share_one_limit_and_all_lines_have_a_cap()
+    {
+        try
+        {
+            var logs = new RecordingLoggerProvider();
+            var builder = Builder();
+            builder.Logging.AddProvider(logs);
+            builder.Services.AddPandaProbe("PandaProbe", o => Hermetic(o, new InMemoryTraceExporter()));
+            builder.Services.Configure<PandaProbeHostingOptions>(o => o.MaxRepeatsPerMinute = 2);
+            using var host = builder.Build();
+            await host.StartAsync();
+
+            // One kind: only the quoted name, the number and the exception's message vary.
+            for (var i = 0; i < 30; i++) SelfLog.Write($"exporter 'shard-{i}' failed after {i} attempts: timeout {i}");
+            var perKind = logs.In("PandaProbe").Count(l => l.Message.StartsWith("exporter", StringComparison.Ordinal));
+            // 150 kinds of one line each: the overall cap holds.
+            static string Word(int i) => new([(char)('a' + i / 26 % 26), (char)('a' + i % 26)]);
+            for (var i = 0; i < 150; i++) SelfLog.Write($"problem {Word(i)} happened");
+            var whileRunning = logs.In("PandaProbe").ToList();
+            await host.StopAsync();
+
+            Assert.Equal(2, perKind);
+            Assert.Equal(DiagnosticsCap, whileRunning.Count);
+            var reports = logs.In("PandaProbe").Skip(whileRunning.Count).Select(l => l.Message).ToList();
+            Assert.Contains("28 more diagnostics like this were not logged (at most 2 of a kind and 100 in all a minute): exporter 'shard-29' failed after 29 attempts: timeout 29", reports);
+            var overCap = Assert.Single(reports, r => r.Contains(": problem ", StringComparison.Ordinal));
+            Assert.StartsWith($"{150 - (DiagnosticsCap - 2)} more diagnostics like this", overCap);
+            Assert.EndsWith(": problem ft happened", overCap);   // the last line not logged
+        }
+        finally
+        {
+            SelfLog.Disable();
+        }
+    }
+
+    /// <summary>The overall number of diagnostic lines logged per minute (DiagnosticsLog.MaxLinesPerWindow).</summary>
+    const int DiagnosticsCap = 100;
 
     /// <summary>An exporter that always throws.</summary>
     sealed class BrokenExporter : ITraceExporter
