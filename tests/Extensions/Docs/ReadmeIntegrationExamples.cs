@@ -16,7 +16,10 @@ using PandaProbe.Model;
 
 namespace PandaProbe.Extensions.Tests.Docs;
 
-/// <summary>The code blocks of docs/README-integrations.md, compiled and run with a scripted provider.</summary>
+/// <summary>
+/// The code blocks of README.md's Integrations section, compiled and run with scripted providers; each sits between
+/// <c>// --- README block</c> markers, with the test's explicit client (and test server) where the README uses defaults.
+/// </summary>
 [Collection(ProcessWide.Name)]
 public class ReadmeIntegrationExamples
 {
