@@ -18,7 +18,8 @@ namespace PandaProbe.Benchmarks;
 /// <c>dotnet run -c Release --project benchmarks/PandaProbe.Benchmarks -- --quick [--doc docs/BENCHMARKS.md]</c>.
 /// Without <c>--quick</c>: BenchmarkDotNet's default job (out of process, automatic iteration counts).
 /// <c>--only bdn|throughput|alloc</c> runs one part; <c>--class Name</c> keeps the BenchmarkDotNet classes whose name
-/// contains it; <c>--only fold</c>, <c>--only loop</c> and <c>--only panda-throughput</c> are diagnostics for profiling.
+/// contains it; <c>--only agent-loop</c> compares tracing a Microsoft.Extensions.AI tool loop (PandaProbe middleware,
+/// OpenTelemetry, ingestion); <c>--only fold</c>, <c>--only loop</c> and <c>--only panda-throughput</c> are diagnostics for profiling.
 /// </summary>
 public static class Program
 {
@@ -52,6 +53,8 @@ public static class Program
         if (only == "privacy") { PrivacyProbe.Run(); return 0; }
         if (only == "redactor") { RedactorProbe.Run(); return 0; }
         if (only == "delivery") { DeliveryProbe.Run(); return 0; }
+        if (only == "agent-loop") { AgentLoopProbe.Run(); return 0; }
+        if (only == "agent-loop-middleware") { AgentLoopProbe.RunMiddlewareOnly(); return 0; }
         if (only is null or "traffic") traffic = Traffic.Run(quick);
         if (only is null or "throughput") throughput = Throughput.Run(quick);
         if (only is null or "alloc") alloc = CallerAllocations.Measure();

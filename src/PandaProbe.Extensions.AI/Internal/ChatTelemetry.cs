@@ -225,20 +225,28 @@ internal static class ChatTelemetry
     /// (the shape of OpenTelemetry's <c>gen_ai.tool.definitions</c>), <c>{"type":name,"name":name}</c> for a
     /// provider-hosted tool such as web search.
     /// </summary>
-    public static JsonArray? ToolDefinitions(ChatOptions? options)
+    public static JsonElement[]? ToolDefinitions(ChatOptions? options)
     {
         if (options?.Tools is not { Count: > 0 } tools) return null;
-        var definitions = new JsonArray();
+        var definitions = new List<JsonElement>(tools.Count);
         foreach (var tool in tools)
-        {
-            if (tool is null) continue;
-            var definition = new JsonObject { ["type"] = tool is AIFunctionDeclaration ? "function" : tool.Name, ["name"] = tool.Name };
-            if (!string.IsNullOrEmpty(tool.Description)) definition["description"] = tool.Description;
-            if (tool is AIFunctionDeclaration function && function.JsonSchema.ValueKind == JsonValueKind.Object)
-                definition["parameters"] = JsonNode.Parse(function.JsonSchema.GetRawText());
-            definitions.Add(definition);
-        }
-        return definitions.Count == 0 ? null : definitions;
+            if (tool is not null) definitions.Add(Definitions.GetValue(tool, Define).Value);
+        return definitions.Count == 0 ? null : definitions.ToArray();
+    }
+
+    /// <summary>
+    /// Each tool's definition, built once: a tool loop offers the same tools on every call, and parsing a parameter
+    /// schema per model call costs more than the rest of the call's telemetry. Tools are immutable descriptions.
+    /// </summary>
+    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<AITool, System.Runtime.CompilerServices.StrongBox<JsonElement>> Definitions = new();
+
+    static System.Runtime.CompilerServices.StrongBox<JsonElement> Define(AITool tool)
+    {
+        var definition = new JsonObject { ["type"] = tool is AIFunctionDeclaration ? "function" : tool.Name, ["name"] = tool.Name };
+        if (!string.IsNullOrEmpty(tool.Description)) definition["description"] = tool.Description;
+        if (tool is AIFunctionDeclaration function && function.JsonSchema.ValueKind == JsonValueKind.Object)
+            definition["parameters"] = JsonNode.Parse(function.JsonSchema.GetRawText());
+        return new(JsonSerializer.SerializeToElement(definition));
     }
 
     /// <summary>The request's model parameters, provider-neutral names, set values only; never messages, tools or keys.</summary>

@@ -27,6 +27,16 @@ public sealed class PriceCatalog
 
     readonly Map<string, (string Name, ModelPrice Price)> entries;   // keyed by lower-case name
 
+    /// <summary>
+    /// What <see cref="Resolve"/> answered for each reported model name, so that pricing a span does not repeat the
+    /// candidate and family-prefix search (the catalogue is immutable, so an answer never goes stale). Bounded: past
+    /// <see cref="MaxResolved"/> names, new names are resolved without being remembered.
+    /// </summary>
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, Option<(string Name, ModelPrice Price)>> resolved =
+        new(StringComparer.Ordinal);
+
+    const int MaxResolved = 1024;
+
     PriceCatalog(string version, Map<string, (string Name, ModelPrice Price)> entries)
     {
         Version = version;
@@ -95,6 +105,15 @@ public sealed class PriceCatalog
     /// <summary>The catalogue name a reported model name resolves to and its price, or none.</summary>
     /// <param name="model">The model name as reported by the provider; <c>null</c> or blank gives none.</param>
     internal Option<(string Name, ModelPrice Price)> Resolve(string? model)
+    {
+        if (model is null) return Search(model);
+        if (resolved.TryGetValue(model, out var known)) return known;
+        var found = Search(model);
+        if (resolved.Count < MaxResolved) resolved.TryAdd(model, found);
+        return found;
+    }
+
+    Option<(string Name, ModelPrice Price)> Search(string? model)
     {
         var candidates = ModelNames.Candidates(model);
         foreach (var candidate in candidates)
