@@ -26,9 +26,26 @@ internal static class ChatTelemetry
             list.Add(new JsonObject { ["role"] = "system", ["content"] = instructions });
         foreach (var message in messages)
             if (message is not null)
-                foreach (var converted in Convert(message))
-                    list.Add(converted);
+                AppendConverted(list, message);
         return new JsonObject { ["messages"] = list };
+    }
+
+    /// <summary>
+    /// <c>{"messages":[the last message of <paramref name="messages"/> whose role is <paramref name="role"/>]}</c>, or
+    /// <c>null</c>: what <see cref="LastWithRole"/> gives for <see cref="MessagesForm"/>, converting that message only.
+    /// </summary>
+    public static JsonObject? LastMessageForm(IReadOnlyList<ChatMessage> messages, string role)
+    {
+        for (var i = messages.Count - 1; i >= 0; i--)
+        {
+            if (messages[i] is not { } message || RoleName(message.Role) != role) continue;
+            var list = new JsonArray();
+            AppendConverted(list, message);
+            for (var j = list.Count - 1; j >= 0; j--)
+                if (list[j] is JsonObject m && m["role"]?.GetValue<string>() == role)
+                    return new JsonObject { ["messages"] = new JsonArray(m.DeepClone()) };
+        }
+        return null;
     }
 
     /// <summary><c>{"messages":[the last message of <paramref name="form"/> whose role is <paramref name="role"/>]}</c>, or <c>null</c>.</summary>
@@ -48,58 +65,82 @@ internal static class ChatTelemetry
     /// </summary>
     public static IEnumerable<JsonObject> Convert(ChatMessage message)
     {
-        var role = RoleName(message.Role);
-        var results = message.Contents.OfType<FunctionResultContent>().ToList();
-        if (results.Count > 0 && message.Contents.All(c => c is FunctionResultContent))
+        var list = new JsonArray();
+        AppendConverted(list, message);
+        return list.OfType<JsonObject>().ToList();
+    }
+
+    /// <summary>Adds <paramref name="message"/> in messages form to <paramref name="list"/> (see <see cref="Convert"/>).</summary>
+    static void AppendConverted(JsonArray list, ChatMessage message)
+    {
+        var contents = message.Contents;
+        var results = 0;
+        var onlyText = true;
+        var texts = 0;
+        foreach (var content in contents)
         {
-            foreach (var result in results)
-                yield return new JsonObject
+            switch (content)
+            {
+                case FunctionResultContent: results++; break;
+                case TextReasoningContent or FunctionCallContent or UsageContent: break;
+                case TextContent: texts++; break;
+                default: onlyText = false; break;
+            }
+        }
+        if (results > 0 && results != contents.Count) onlyText = false;   // results among other parts: a list of parts
+        if (results > 0 && results == contents.Count)
+        {
+            foreach (var content in contents)
+            {
+                var result = (FunctionResultContent)content;
+                list.Add(new JsonObject
                 {
                     ["role"] = "tool",
                     ["tool_call_id"] = result.CallId,
                     ["content"] = ResultText(result),
-                };
-            yield break;
+                });
+            }
+            return;
         }
 
-        var parts = new JsonArray();
-        var texts = new List<string>();
-        var onlyText = true;
-        var toolCalls = new JsonArray();
-        foreach (var content in message.Contents)
+        // Text-only messages (the common case) build no list of parts; the parts list is built only when needed.
+        JsonArray? parts = onlyText ? null : new JsonArray();
+        JsonArray? toolCalls = null;
+        string? single = null;
+        System.Text.StringBuilder? joined = null;
+        foreach (var content in contents)
         {
             switch (content)
             {
                 case TextReasoningContent:
+                case UsageContent:
                     break;
                 case TextContent text:
-                    texts.Add(text.Text ?? string.Empty);
-                    parts.Add(new JsonObject { ["type"] = "text", ["text"] = text.Text });
+                    if (parts is not null) parts.Add(new JsonObject { ["type"] = "text", ["text"] = text.Text });
+                    else if (texts == 1) single = text.Text ?? string.Empty;
+                    else (joined ??= new System.Text.StringBuilder()).Append(text.Text);
                     break;
                 case FunctionCallContent call:
-                    toolCalls.Add(new JsonObject
+                    (toolCalls ??= new JsonArray()).Add(new JsonObject
                     {
                         ["id"] = call.CallId,
                         ["type"] = "function",
                         ["function"] = new JsonObject { ["name"] = call.Name, ["arguments"] = ArgumentsText(call.Arguments) },
                     });
                     break;
-                case UsageContent:
-                    break;
                 default:
-                    onlyText = false;
-                    parts.Add(Part(content));
+                    parts!.Add(Part(content));
                     break;
             }
         }
 
-        var converted = new JsonObject { ["role"] = role };
+        var converted = new JsonObject { ["role"] = RoleName(message.Role) };
         if (message.AuthorName is { Length: > 0 } author) converted["name"] = author;
-        converted["content"] = onlyText
-            ? (texts.Count == 0 && toolCalls.Count > 0 ? null : JsonValue.Create(string.Concat(texts)))
-            : parts;
-        if (toolCalls.Count > 0) converted["tool_calls"] = toolCalls;
-        yield return converted;
+        converted["content"] = parts is not null
+            ? parts
+            : texts == 0 && toolCalls is not null ? null : JsonValue.Create(single ?? joined?.ToString() ?? string.Empty);
+        if (toolCalls is not null) converted["tool_calls"] = toolCalls;
+        list.Add(converted);
     }
 
     /// <summary>The lower-case role name (<c>system</c>, <c>user</c>, <c>assistant</c>, <c>tool</c>, or a custom value).</summary>

@@ -22,7 +22,7 @@ internal sealed class LoopTrace
             if (Probe.CurrentTrace is { IsRecording: true }) return null;
             client ??= Probe.Client;
             if (!client.IsEnabled) return null;
-            var input = ChatTelemetry.LastWithRole(ChatTelemetry.MessagesForm(messages, options?.Instructions), "user");
+            var input = ChatTelemetry.LastMessageForm(messages, "user");
             var trace = client.StartTrace(name, input: input);
             return trace.IsRecording ? new LoopTrace(trace) : null;
         }
@@ -71,8 +71,8 @@ internal sealed class LoopTrace
     void SetOutput(ChatResponse? response)
     {
         if (response is null) return;
-        var output = ChatTelemetry.MessagesForm(response.Messages);
-        trace.SetOutput(ChatTelemetry.LastWithRole(output, "assistant") ?? output);
+        trace.SetOutput(ChatTelemetry.LastMessageForm(response.Messages as IReadOnlyList<ChatMessage> ?? response.Messages.ToList(), "assistant")
+            ?? ChatTelemetry.MessagesForm(response.Messages));
     }
 
     static ChatResponse? Combine(IReadOnlyList<ChatResponseUpdate> updates)
