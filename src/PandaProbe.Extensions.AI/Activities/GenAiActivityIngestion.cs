@@ -56,6 +56,11 @@ public sealed class GenAiActivityIngestion : IDisposable
     internal GenAiActivityIngestion(PandaProbeClient client, IEnumerable<string> additionalSources)
     {
         this.client = client;
+        foreach (var source in additionalSources)
+            if (source is not null && source.Trim() == "*")
+                throw new ArgumentException(
+                    "A bare \"*\" would listen to every activity source, the HTTP client's included (so the export of each trace would be ingested as a new trace); name the sources or prefixes instead.",
+                    nameof(additionalSources));
         Sources = DefaultSources.Concat(additionalSources.Where(s => !string.IsNullOrWhiteSpace(s)).Select(s => s.Trim()))
             .Distinct(StringComparer.Ordinal).ToArray();
         listener = new ActivityListener
@@ -100,7 +105,7 @@ public sealed class GenAiActivityIngestion : IDisposable
 
     bool Matches(string name)
     {
-        if (string.Equals(name, ActivityTraceExporter.SourceName, StringComparison.Ordinal)) return false;
+        if (string.Equals(name, ActivityTraceExporter.SourceName, StringComparison.Ordinal) || IsNeverIngested(name)) return false;
         foreach (var source in Sources)
         {
             if (source.EndsWith('*'))
@@ -111,6 +116,13 @@ public sealed class GenAiActivityIngestion : IDisposable
         }
         return false;
     }
+
+    /// <summary>
+    /// Transport sources that are never ingested, whatever was asked: the HTTP client's (the exporter's own requests,
+    /// which would otherwise open a trace per export, exported by another request, forever) and ASP.NET Core's.
+    /// </summary>
+    static bool IsNeverIngested(string name) =>
+        name.StartsWith("System.Net.Http", StringComparison.Ordinal) || name.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal);
 
     ActivitySamplingResult Decide() =>
         IsActive && client.IsEnabled ? ActivitySamplingResult.AllData : ActivitySamplingResult.None;
@@ -134,6 +146,14 @@ public sealed class GenAiActivityIngestion : IDisposable
 
     void OnStarted(Activity activity)
     {
+        // inFlight counts this call before IsActive is read, and Dispose() sets IsActive before it reads inFlight (both
+        // with full fences), so they cannot miss each other: either this call sees the ingestion disposed and leaves
+        // (releasing its count, closing the listener if it was the last), or Dispose() sees the count and leaves the
+        // listener open until the span started here ends in OnStopped. Checking IsActive first would let Dispose() run
+        // in between, close the listener while the count is still 0, and the activity's stop would never be seen: its
+        // span (and the trace it owns) would never end. The count is handed to OnStopped only when a span was started.
+        Interlocked.Increment(ref inFlight);
+        var handedOver = false;
         try
         {
             if (!IsActive || activity.GetCustomProperty(StateKey) is not null) return;
@@ -165,6 +185,9 @@ public sealed class GenAiActivityIngestion : IDisposable
             TraceContext? owned = null;
             if (trace is null)
             {
+                // Only gen_ai work opens a trace of its own: any other activity of a listened source is ignored when
+                // no trace is open (its gen_ai descendants then open their own traces).
+                if (!GenAiActivityMapping.OpensTrace(activity, kind)) return;
                 owned = client.StartTrace(name);
                 if (!owned.IsRecording) return;
                 trace = owned;
@@ -173,9 +196,18 @@ public sealed class GenAiActivityIngestion : IDisposable
             var span = trace.Span(name, kind, metadata: metadata, parent: parent, makeCurrent: true);
             var claim = GenAiClaims.Claim(kind, span, shared: true);
             activity.SetCustomProperty(StateKey, new State(this, span, span, trace, owned, kind) { Claim = claim });
-            Interlocked.Increment(ref inFlight);
+            handedOver = true;
         }
         catch (Exception ex) { SelfLog.Write($"gen_ai activity ingestion could not start a span for '{activity.DisplayName}': {ex.Message}"); }
+        finally
+        {
+            if (!handedOver) Release();
+        }
+    }
+
+    void Release()
+    {
+        if (Interlocked.Decrement(ref inFlight) == 0 && !IsActive) CloseListener();
     }
 
     static State? Ancestor(Activity activity)
@@ -203,7 +235,7 @@ public sealed class GenAiActivityIngestion : IDisposable
                 state.OwnedTrace?.End();
             }
             catch (Exception ex) { SelfLog.Write($"gen_ai activity ingestion: {ex.Message}"); }
-            if (Interlocked.Decrement(ref inFlight) == 0 && !IsActive) CloseListener();
+            Release();
         }
     }
 
