@@ -17,19 +17,26 @@ namespace PandaProbe.Extensions.AI;
 /// tags after the activity starts): <c>chat</c>, <c>text_completion</c>, <c>generate_content</c> → LLM;
 /// <c>execute_tool</c> → TOOL; <c>invoke_agent</c>, <c>create_agent</c> → AGENT; <c>embeddings</c> → EMBEDDING; any
 /// other activity of a listened source (a tool loop's <c>orchestrate_tools</c>) → CHAIN. The Agent Framework's
-/// <c>OpenTelemetryAgent</c> names its activity <c>chat</c> until it ends, so a <c>chat</c> activity of an agents
-/// source is an AGENT span named <c>invoke_agent</c> (the agent's name, id and description go to its metadata).</para>
+/// <c>OpenTelemetryAgent</c> names its activity <c>chat</c> until it ends, so a <c>chat</c> activity of the framework's
+/// source (<c>Experimental.Microsoft.Agents.AI</c>, <c>Microsoft.Agents.AI</c>) is an AGENT span named
+/// <c>invoke_agent</c> (the agent's name, id and description go to its metadata, the run's usage to
+/// <c>metadata.run_token_usage</c>, not counted twice with its model calls); one that ends still named <c>chat</c> is
+/// recorded as a model call. A <c>chat</c> of any other source is an LLM.</para>
+/// <para>Never listened to, whatever is asked: the replay source, <c>System.Net.Http*</c> (the exporter's own requests
+/// would each open a trace, exported by another request, forever) and <c>Microsoft.AspNetCore*</c>.</para>
 /// <para>Parentage: an ingested span's parent is the span of its nearest ingested ancestor activity (or a PandaProbe
 /// span opened inside that one); otherwise the current PandaProbe span of the flow where the activity starts; when no
 /// trace is open there, the activity opens a trace of its own, which ends when the activity stops (one trace per root
-/// activity). The ingested span becomes the current span of that flow, as the activity becomes
+/// activity). Only gen_ai work opens a trace (LLM, TOOL, AGENT, EMBEDDING, and the orchestrations
+/// <c>orchestrate_tools</c> and <c>invoke_workflow</c>); any other activity with no trace open is ignored, and the
+/// gen_ai activities inside it open their own. The ingested span becomes the current span of that flow, as the activity becomes
 /// <see cref="Activity.Current"/>, so PandaProbe spans started inside the activity (a <see cref="PandaProbeChatClient"/>
 /// call inside a Semantic Kernel function) nest under it.</para>
 /// <para>No double recording: when PandaProbe's own middleware and an OpenTelemetry middleware wrap the same call,
 /// there is one span, in either order: PandaProbe's when it is outside; the ingested one when the activity is outside,
 /// with the inner PandaProbe layer writing its messages, arguments, result and usage onto it.</para>
 /// <para>Recorded: model (requested and reported), messages when the library records them (Microsoft.Extensions.AI:
-/// <c>EnableSensitiveData</c>), model parameters, token usage, response id, finish reason, tool name, call id,
+/// <c>EnableSensitiveData</c>; binary parts described by media type and size, never copied), model parameters, token usage, response id, finish reason, tool name, call id,
 /// arguments and result, agent name, id and description, and errors (status ERROR). The PandaProbe replay source
 /// <see cref="ActivityTraceExporter.SourceName"/> is never listened to.</para>
 /// </remarks>
@@ -56,6 +63,11 @@ public sealed class GenAiActivityIngestion : IDisposable
     internal GenAiActivityIngestion(PandaProbeClient client, IEnumerable<string> additionalSources)
     {
         this.client = client;
+        foreach (var source in additionalSources)
+            if (source is not null && source.Trim() == "*")
+                throw new ArgumentException(
+                    "A bare \"*\" would listen to every activity source, the HTTP client's included (so the export of each trace would be ingested as a new trace); name the sources or prefixes instead.",
+                    nameof(additionalSources));
         Sources = DefaultSources.Concat(additionalSources.Where(s => !string.IsNullOrWhiteSpace(s)).Select(s => s.Trim()))
             .Distinct(StringComparer.Ordinal).ToArray();
         listener = new ActivityListener
@@ -100,7 +112,7 @@ public sealed class GenAiActivityIngestion : IDisposable
 
     bool Matches(string name)
     {
-        if (string.Equals(name, ActivityTraceExporter.SourceName, StringComparison.Ordinal)) return false;
+        if (string.Equals(name, ActivityTraceExporter.SourceName, StringComparison.Ordinal) || IsNeverIngested(name)) return false;
         foreach (var source in Sources)
         {
             if (source.EndsWith('*'))
@@ -111,6 +123,13 @@ public sealed class GenAiActivityIngestion : IDisposable
         }
         return false;
     }
+
+    /// <summary>
+    /// Transport sources that are never ingested, whatever was asked: the HTTP client's (the exporter's own requests,
+    /// which would otherwise open a trace per export, exported by another request, forever) and ASP.NET Core's.
+    /// </summary>
+    static bool IsNeverIngested(string name) =>
+        name.StartsWith("System.Net.Http", StringComparison.Ordinal) || name.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal);
 
     ActivitySamplingResult Decide() =>
         IsActive && client.IsEnabled ? ActivitySamplingResult.AllData : ActivitySamplingResult.None;
@@ -134,6 +153,16 @@ public sealed class GenAiActivityIngestion : IDisposable
 
     void OnStarted(Activity activity)
     {
+        // inFlight counts this call before IsActive is read, and Dispose() sets IsActive before it reads inFlight (both
+        // with full fences), so they cannot miss each other: either this call sees the ingestion disposed and leaves
+        // (releasing its count, closing the listener if it was the last), or Dispose() sees the count and leaves the
+        // listener open until the span started here ends in OnStopped. Checking IsActive first would let Dispose() run
+        // in between, close the listener while the count is still 0, and the activity's stop would never be seen: its
+        // span (and the trace it owns) would never end. The count is handed to OnStopped only when a span was started.
+        Interlocked.Increment(ref inFlight);
+        var handedOver = false;
+        SpanContext? span = null;
+        TraceContext? owned = null;
         try
         {
             if (!IsActive || activity.GetCustomProperty(StateKey) is not null) return;
@@ -162,20 +191,41 @@ public sealed class GenAiActivityIngestion : IDisposable
                 return;
             }
 
-            TraceContext? owned = null;
             if (trace is null)
             {
+                // Only gen_ai work opens a trace of its own: any other activity of a listened source is ignored when
+                // no trace is open (its gen_ai descendants then open their own traces).
+                if (!GenAiActivityMapping.OpensTrace(activity, kind)) return;
                 owned = client.StartTrace(name);
                 if (!owned.IsRecording) return;
                 trace = owned;
             }
             var metadata = new Dictionary<string, object?> { ["activity_source"] = activity.Source.Name };
-            var span = trace.Span(name, kind, metadata: metadata, parent: parent, makeCurrent: true);
+            span = trace.Span(name, kind, metadata: metadata, parent: parent, makeCurrent: true);
             var claim = GenAiClaims.Claim(kind, span, shared: true);
             activity.SetCustomProperty(StateKey, new State(this, span, span, trace, owned, kind) { Claim = claim });
-            Interlocked.Increment(ref inFlight);
+            handedOver = true;
         }
-        catch (Exception ex) { SelfLog.Write($"gen_ai activity ingestion could not start a span for '{activity.DisplayName}': {ex.Message}"); }
+        catch (Exception ex)
+        {
+            SelfLog.Write($"gen_ai activity ingestion could not start a span for '{activity.DisplayName}': {ex.Message}");
+            if (!handedOver)
+                try
+                {
+                    span?.End();   // no stop will end them: this activity has no state of ours
+                    owned?.End();
+                }
+                catch (Exception) { }
+        }
+        finally
+        {
+            if (!handedOver) Release();
+        }
+    }
+
+    void Release()
+    {
+        if (Interlocked.Decrement(ref inFlight) == 0 && !IsActive) CloseListener();
     }
 
     static State? Ancestor(Activity activity)
@@ -203,7 +253,7 @@ public sealed class GenAiActivityIngestion : IDisposable
                 state.OwnedTrace?.End();
             }
             catch (Exception ex) { SelfLog.Write($"gen_ai activity ingestion: {ex.Message}"); }
-            if (Interlocked.Decrement(ref inFlight) == 0 && !IsActive) CloseListener();
+            Release();
         }
     }
 
@@ -225,9 +275,12 @@ public static class GenAiActivityIngestionExtensions
     /// <c>using var ingestion = client.IngestGenAiActivities();</c>.
     /// </summary>
     /// <param name="client">The client that records the spans (and the traces opened by root activities).</param>
-    /// <param name="additionalSources">More source names to listen to; a trailing <c>*</c> matches a prefix.</param>
+    /// <param name="additionalSources">More source names to listen to; a trailing <c>*</c> matches a prefix. A bare
+    /// <c>*</c> is refused; <c>System.Net.Http*</c> and <c>Microsoft.AspNetCore*</c> sources are never ingested.</param>
     /// <returns>The running ingestion; dispose it to stop.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="client"/> is <c>null</c>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="additionalSources"/> contains a bare <c>*</c> (every source,
+    /// the HTTP client's included).</exception>
     public static GenAiActivityIngestion IngestGenAiActivities(this PandaProbeClient client, params string[] additionalSources)
     {
         ArgumentNullException.ThrowIfNull(client);

@@ -15,6 +15,12 @@ internal static class ActivityRecorder
 {
     public static void Record(Activity activity, SpanContext span, SpanKind kind, TraceContext? ownedTrace, bool filledInside)
     {
+        // The Agent Framework's activity starts as "chat" (an AGENT span) and is renamed invoke_agent as it ends; one
+        // that stayed a chat was a model call, recorded as an LLM span is (its span keeps the kind it started with).
+        if (GenAiActivityMapping.StayedChat(activity, kind)) kind = SpanKind.Llm;
+        // Messages are parsed only when they are written: onto the span unless an inner layer filled it, or onto the
+        // trace the activity opened.
+        var messages = !filledInside || ownedTrace is not null;
         var metadata = new Dictionary<string, object?>();
         object? input = null, output = null;
         var requested = GenAiActivityMapping.Text(activity, "gen_ai.request.model") is { Length: > 0 } r ? r : null;
@@ -31,8 +37,11 @@ internal static class ActivityRecorder
         switch (kind)
         {
             case SpanKind.Llm:
-                input = GenAiActivityMapping.MessagesForm(activity, "gen_ai.input.messages", "gen_ai.system_instructions");
-                output = GenAiActivityMapping.MessagesForm(activity, "gen_ai.output.messages");
+                if (messages)
+                {
+                    input = GenAiActivityMapping.MessagesForm(activity, "gen_ai.input.messages", "gen_ai.system_instructions");
+                    output = GenAiActivityMapping.MessagesForm(activity, "gen_ai.output.messages");
+                }
                 var parameters = GenAiActivityMapping.ModelParameters(activity);
                 if (parameters.Count > 0 && !filledInside) span.SetModelParameters(parameters);
                 if (activity.GetTagItem("gen_ai.request.stream") is bool stream) metadata["stream"] = stream;
@@ -56,14 +65,28 @@ internal static class ActivityRecorder
                 if (!filledInside) RecordUsage(activity, span);
                 break;
             case SpanKind.Tool:
-                input = GenAiActivityMapping.Json(activity, "gen_ai.tool.call.arguments");
-                output = GenAiActivityMapping.Json(activity, "gen_ai.tool.call.result");
+                if (messages)
+                {
+                    input = GenAiActivityMapping.Json(activity, "gen_ai.tool.call.arguments");
+                    output = GenAiActivityMapping.Json(activity, "gen_ai.tool.call.result");
+                }
                 if (GenAiActivityMapping.Text(activity, "gen_ai.tool.call.id") is { Length: > 0 } callId) metadata["tool_call_id"] = callId;
                 if (GenAiActivityMapping.Text(activity, "gen_ai.tool.description") is { Length: > 0 } description) metadata["tool_description"] = description;
                 break;
             case SpanKind.Agent:
-                input = GenAiActivityMapping.MessagesForm(activity, "gen_ai.input.messages", "gen_ai.system_instructions");
-                output = GenAiActivityMapping.MessagesForm(activity, "gen_ai.output.messages");
+                if (messages)
+                {
+                    input = GenAiActivityMapping.MessagesForm(activity, "gen_ai.input.messages", "gen_ai.system_instructions");
+                    output = GenAiActivityMapping.MessagesForm(activity, "gen_ai.output.messages");
+                }
+                // The run's usage is the sum of its model calls, which have LLM spans of their own: kept apart from
+                // token_usage so that it is not counted twice.
+                if (GenAiActivityMapping.Usage(activity) is var (runPrompt, runCompletion, runExtra))
+                {
+                    var runUsage = new JsonObject { ["prompt_tokens"] = runPrompt, ["completion_tokens"] = runCompletion };
+                    foreach (var (key, value) in runExtra) runUsage[key] = value;
+                    metadata["run_token_usage"] = runUsage;
+                }
                 if (GenAiActivityMapping.Text(activity, "gen_ai.agent.name") is { Length: > 0 } agentName) metadata["agent_name"] = agentName;
                 if (GenAiActivityMapping.Text(activity, "gen_ai.agent.id") is { Length: > 0 } agentId) metadata["agent_id"] = agentId;
                 if (GenAiActivityMapping.Text(activity, "gen_ai.agent.description") is { Length: > 0 } about) metadata["agent_description"] = about;

@@ -24,18 +24,40 @@ internal static class GenAiActivityMapping
 
     /// <summary>
     /// The span kind of an activity as it starts. The Agent Framework's <c>OpenTelemetryAgent</c> starts its activity
-    /// as <c>chat</c> and renames it <c>invoke_agent {name}</c> only as it ends, so a <c>chat</c> activity of an agents
-    /// source (a name with an <c>Agents</c> segment, such as <c>Experimental.Microsoft.Agents.AI</c>) is an AGENT.
+    /// as <c>chat</c> and renames it <c>invoke_agent {name}</c> only as it ends, so a <c>chat</c> activity of the
+    /// framework's source (<see cref="IsAgentFrameworkSource"/>) is an AGENT. Any other source's <c>chat</c> is an LLM,
+    /// whatever its name (<c>MyCo.Agents.Chat</c>).
     /// </summary>
     public static SpanKind StartKind(Activity activity)
     {
         var kind = Kind(Operation(activity));
-        return kind == SpanKind.Llm && IsAgentSource(activity.Source.Name) ? SpanKind.Agent : kind;
+        return kind == SpanKind.Llm && IsAgentFrameworkSource(activity.Source.Name) ? SpanKind.Agent : kind;
     }
 
-    static bool IsAgentSource(string name) =>
-        name.Contains(".Agents.", StringComparison.Ordinal) || name.EndsWith(".Agents", StringComparison.Ordinal)
-        || name.StartsWith("Agents.", StringComparison.Ordinal);
+    /// <summary>The Agent Framework's sources: <c>Experimental.Microsoft.Agents.AI</c> and <c>Microsoft.Agents.AI</c> (and their sub-sources).</summary>
+    public static bool IsAgentFrameworkSource(string name) =>
+        IsOrUnder(name, "Experimental.Microsoft.Agents.AI") || IsOrUnder(name, "Microsoft.Agents.AI");
+
+    static bool IsOrUnder(string name, string source) =>
+        name.StartsWith(source, StringComparison.Ordinal) && (name.Length == source.Length || name[source.Length] == '.');
+
+    /// <summary>
+    /// <c>true</c> when a stopped activity of the kind it started as (<paramref name="startKind"/> AGENT) turned out to
+    /// be a chat: the Agent Framework's activity that was never renamed to <c>invoke_agent</c>.
+    /// </summary>
+    public static bool StayedChat(Activity activity, SpanKind startKind) =>
+        startKind == SpanKind.Agent && Kind(Operation(activity)) == SpanKind.Llm;
+
+    /// <summary>Orchestration operations of gen_ai libraries that may open a trace of their own (CHAIN spans).</summary>
+    static readonly HashSet<string> Orchestrations = new(StringComparer.Ordinal) { "orchestrate_tools", "invoke_workflow" };
+
+    /// <summary>
+    /// Whether an activity may open a trace of its own when none is open: gen_ai work (LLM, TOOL, AGENT, EMBEDDING) and
+    /// the known gen_ai orchestrations (<c>orchestrate_tools</c>, <c>invoke_workflow</c>); not any other activity of a
+    /// listened source.
+    /// </summary>
+    public static bool OpensTrace(Activity activity, SpanKind kind) =>
+        kind is SpanKind.Llm or SpanKind.Tool or SpanKind.Agent or SpanKind.Embedding || Orchestrations.Contains(Operation(activity));
 
     /// <summary>The span kind for a gen_ai operation name; other activities of the listened sources are CHAIN.</summary>
     public static SpanKind Kind(string operation) => operation switch
@@ -192,6 +214,10 @@ internal static class GenAiActivityMapping
                     break;
                 case "reasoning":
                     break;
+                case "blob" or "file" or "uri" when Binary(part) is { } described:
+                    onlyText = false;
+                    others.Add(described);
+                    break;
                 default:
                     onlyText = false;
                     others.Add(part.DeepClone());
@@ -208,6 +234,36 @@ internal static class GenAiActivityMapping
     }
 
     static string? Type(JsonObject part) => part["type"]?.ToString();
+
+    /// <summary>
+    /// A binary part described as <see cref="ChatTelemetry"/> describes <c>DataContent</c> and <c>UriContent</c>, never
+    /// with its bytes: inline base64 <c>content</c> → <c>{"type":"data","media_type":…,"bytes":n}</c> (n decoded bytes);
+    /// a <c>uri</c> → <c>{"type":"uri","media_type":…,"uri":…}</c>; a provider file id → <c>{"type":"file",…,"file_id":…}</c>.
+    /// </summary>
+    static JsonObject? Binary(JsonObject part)
+    {
+        var mediaType = (part["mime_type"] ?? part["media_type"])?.ToString();
+        if (part["content"] is JsonValue content && content.TryGetValue<string>(out var base64))
+            return new JsonObject { ["type"] = "data", ["media_type"] = mediaType, ["bytes"] = DecodedLength(base64) };
+        if (part["uri"]?.ToString() is { } uri)
+            return new JsonObject { ["type"] = "uri", ["media_type"] = mediaType, ["uri"] = uri };
+        if (part["file_id"]?.ToString() is { } fileId)
+            return new JsonObject { ["type"] = "file", ["media_type"] = mediaType, ["file_id"] = fileId };
+        return part["content"] is null ? null : new JsonObject { ["type"] = "data", ["media_type"] = mediaType };
+    }
+
+    /// <summary>The number of bytes base64 text decodes to (whitespace ignored), without decoding it.</summary>
+    static long DecodedLength(string base64)
+    {
+        long chars = 0, padding = 0;
+        foreach (var c in base64)
+        {
+            if (char.IsWhiteSpace(c)) continue;
+            chars++;
+            padding = c == '=' ? padding + 1 : 0;
+        }
+        return Math.Max(0, chars / 4 * 3 + (chars % 4 is var rest and > 1 ? rest - 1 : 0) - padding);
+    }
 
     /// <summary>
     /// The activity's error, if it failed: its status description, else the <c>exception</c> event's message, else its

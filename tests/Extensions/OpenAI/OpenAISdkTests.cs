@@ -11,10 +11,19 @@ namespace PandaProbe.Extensions.Tests.OpenAI;
 /// <summary>
 /// The real OpenAI .NET SDK, adapted to <see cref="IChatClient"/> and <see cref="IEmbeddingGenerator{TInput,TEmbedding}"/>
 /// by Microsoft.Extensions.AI.OpenAI and wrapped by the real <see cref="FunctionInvokingChatClient"/>, against a scripted
-/// OpenAI-compatible Kestrel server on 127.0.0.1: what a user of these libraries gets in the trace.
+/// OpenAI-compatible Kestrel server on 127.0.0.1: what a user of these libraries gets in the trace. The SDK's own
+/// OpenTelemetry activities are switched on (the switch is process-wide and sticky), so these tests run in the
+/// process-wide collection: their SDK activities cannot reach an ingestion test running in parallel, and the
+/// middleware tests show that the switch changes nothing when nothing ingests.
 /// </summary>
+[Collection(ProcessWide.Name)]
 public sealed class OpenAISdkTests : IAsyncLifetime
 {
+    /// <summary>The OpenAI SDK's switch for its OpenTelemetry activities (source <c>OpenAI.ChatClient</c>).</summary>
+    public const string OpenTelemetrySwitch = "OpenAI.Experimental.EnableOpenTelemetry";
+
+    static OpenAISdkTests() => AppContext.SetSwitch(OpenTelemetrySwitch, true);
+
     const string Requested = "gpt-4o-mini";
     const string Served = "gpt-4o-mini-2024-07-18";
 
@@ -282,5 +291,61 @@ public sealed class OpenAISdkTests : IAsyncLifetime
         Assert.Equal("127.0.0.1", span.GetProperty("metadata").Str("server.address"));
         Assert.DoesNotContain("0.125", span.Raw());
         Assert.Equal("/v1/embeddings", Assert.Single(server.Requests).Path);
+    }
+
+    [Fact]
+    public async Task With_ingestion_the_SDKs_own_chat_activity_is_one_LLM_span_with_model_usage_and_response_id()
+    {
+        var (client, exporter) = Clients.InMemory();
+        server.Then(Completion("chatcmpl-otel", Served, "Oslo.", Usage(prompt: 40, completion: 12, cached: 16)));
+        var chat = server.OpenAI().GetChatClient(Requested);
+
+        string text;
+        using (client.IngestGenAiActivities())
+        using (client.StartTrace("turn"))
+            text = (await chat.CompleteChatAsync("Capital of Norway?")).Value.Content[0].Text;
+
+        Assert.Equal("Oslo.", text);
+        var span = Clients.SingleSpan(Assert.Single(await Clients.ExportedAsync(client, exporter)));
+        Assert.Equal("LLM", span.Str("kind"));
+        Assert.Equal("chat", span.Str("name"));
+        Assert.Equal(Served, span.Str("model"));
+        var metadata = span.GetProperty("metadata");
+        Assert.Equal("OpenAI.ChatClient", metadata.Str("activity_source"));
+        Assert.Equal("chatcmpl-otel", metadata.Str("response_id"));
+        Assert.Equal(Requested, metadata.Str("gen_ai.request.model"));
+        var tokens = Tokens(span);
+        Assert.Equal(40, tokens["prompt_tokens"]);
+        Assert.Equal(12, tokens["completion_tokens"]);
+        Assert.Equal(52, tokens["total_tokens"]);
+    }
+
+    [Fact]
+    public async Task With_ingestion_a_tool_loop_over_the_SDK_is_one_tree_with_one_LLM_span_per_model_call()
+    {
+        var (client, exporter) = Clients.InMemory();
+        server.Then(
+            Completion("chatcmpl-a", Served, null, Usage(20, 9), ToolCall("call_1", "get_weather", """{"city":"Oslo"}""")),
+            Completion("chatcmpl-b", Served, "Sunny in Oslo.", Usage(45, 6)));
+        var chat = new ChatClientBuilder(Model()).UseFunctionInvocation()
+            .UseOpenTelemetry(configure: o => o.EnableSensitiveData = true).Build();
+
+        ChatResponse response;
+        using (client.IngestGenAiActivities())
+            response = await chat.GetResponseAsync("Weather in Oslo?", WithTools());
+
+        Assert.Equal("Sunny in Oslo.", response.Text);
+        var trace = Assert.Single(await Clients.ExportedAsync(client, exporter));
+        var spans = Spans(trace);
+        Assert.Equal(["orchestrate_tools:CHAIN", "chat:LLM", "get_weather:TOOL", "chat:LLM"],
+            spans.Select(s => $"{s.Str("name")}:{s.Str("kind")}"));
+        Assert.All(spans.Skip(1), s => Assert.Equal(spans[0].Str("span_id"), s.Str("parent_span_id")));
+        Assert.Equal("chatcmpl-a", spans[1].GetProperty("metadata").Str("response_id"));
+        Assert.Equal(29, Tokens(spans[1])["total_tokens"]);
+        Assert.Equal("""{"city":"Oslo"}""", spans[2].GetProperty("input").Raw());
+        Assert.Equal(45, Tokens(spans[3])["prompt_tokens"]);
+        // The SDK's own chat activity (OpenAI.ChatClient) inside each MEAI chat activity is the same call: no fifth span.
+        Assert.All(new[] { spans[1], spans[3] },
+            s => Assert.Equal("Experimental.Microsoft.Extensions.AI", s.GetProperty("metadata").Str("activity_source")));
     }
 }
