@@ -33,6 +33,13 @@ internal static class GenAiActivityMapping
         return kind == SpanKind.Llm && IsAgentSource(activity.Source.Name) ? SpanKind.Agent : kind;
     }
 
+    /// <summary>
+    /// A <c>chat</c> activity of an agents source: an <c>OpenTelemetryAgent</c>'s run as it starts, or one of the model
+    /// calls it reports inside that run (the two cannot be told apart until they end).
+    /// </summary>
+    public static bool IsAgentChat(Activity activity) =>
+        Kind(Operation(activity)) == SpanKind.Llm && IsAgentSource(activity.Source.Name);
+
     static bool IsAgentSource(string name) =>
         name.Contains(".Agents.", StringComparison.Ordinal) || name.EndsWith(".Agents", StringComparison.Ordinal)
         || name.StartsWith("Agents.", StringComparison.Ordinal);
