@@ -98,4 +98,31 @@ public class ClaimReachTests
         Assert.Equal(7, Tokens(spans, "completion_tokens"));
         Assert.Equal(2, spans.Count(s => s.Str("kind") == "LLM"));
     }
+
+    [Fact]
+    public async Task A_streamed_agent_run_over_an_OpenTelemetry_chat_client_with_ingestion_leaves_the_tokens_to_the_LLM_span()
+    {
+        var (client, exporter) = Clients.InMemory();
+        var model = new FakeChatClient
+        {
+            Updates =
+            [
+                new ChatResponseUpdate(ChatRole.Assistant, "Sunny"),
+                new ChatResponseUpdate(null, " today") { Contents = { new UsageContent(new UsageDetails { InputTokenCount = 8, OutputTokenCount = 3 }) } },
+            ],
+        };
+        var agent = new ChatClientAgent(new ChatClientBuilder(model).UseOpenTelemetry().Build(), name: "weather-agent").WithPandaProbe(client);
+        var text = "";
+        using (client.IngestGenAiActivities())
+            await foreach (var update in agent.RunStreamingAsync("Weather?"))
+                text += update.Text;
+
+        Assert.Equal("Sunny today", text);
+        var spans = Spans(Assert.Single(await Clients.ExportedAsync(client, exporter)));
+        Assert.Equal("weather-agent:AGENT", $"{spans[0].Str("name")}:{spans[0].Str("kind")}");
+        Assert.Single(spans, s => s.Str("kind") == "LLM");
+        Assert.False(spans[0].Has("token_usage") && spans[0].GetProperty("token_usage").ValueKind == JsonValueKind.Object);
+        Assert.Equal(8, Tokens(spans, "prompt_tokens"));
+        Assert.Equal(3, Tokens(spans, "completion_tokens"));
+    }
 }

@@ -76,4 +76,44 @@ public class AgentNestingTests
         Assert.Equal(2, traces.Count);
         Assert.All(traces, t => Assert.Equal(["greeter:AGENT", "chat:LLM"], Spans(t).Select(s => $"{s.Str("name")}:{s.Str("kind")}")));
     }
+
+    [Fact]
+    public async Task Sub_agents_with_untraced_models_carry_their_tokens_and_the_orchestrator_keeps_the_sum_as_metadata()
+    {
+        var (client, exporter) = Clients.InMemory();
+        static AIAgent Untraced(PandaProbeClient client, string name) => new ChatClientAgent(new FakeChatClient
+        {
+            Response = new ChatResponse(new ChatMessage(ChatRole.Assistant, name))
+            {
+                ModelId = "gpt-4o-mini",
+                Usage = new UsageDetails { InputTokenCount = 3, OutputTokenCount = 1, TotalTokenCount = 4 },
+            },
+        }, name: name).WithPandaProbe(client);
+        var orchestrator = new SummingOrchestrator(Untraced(client, "a"), Untraced(client, "b")).WithPandaProbe(client);
+
+        await orchestrator.RunAsync("Hi");
+
+        var spans = Spans(Assert.Single(await Clients.ExportedAsync(client, exporter)));
+        Assert.Equal(["orchestrator:AGENT", "a:AGENT", "b:AGENT"], spans.Select(s => $"{s.Str("name")}:{s.Str("kind")}"));
+        Assert.All(spans.Skip(1), s => Assert.Equal(3, s.GetProperty("token_usage").GetProperty("prompt_tokens").GetInt64()));
+        Assert.False(spans[0].Has("token_usage") && spans[0].GetProperty("token_usage").ValueKind == JsonValueKind.Object);
+        Assert.Equal(6, spans[0].GetProperty("metadata").GetProperty("run_token_usage").GetProperty("prompt_tokens").GetInt64());
+    }
+
+    /// <summary>An orchestrator that reports the sum of its sub-agents' usage as its own.</summary>
+    sealed class SummingOrchestrator(AIAgent first, AIAgent second)
+        : DelegatingAIAgent(new ChatClientAgent(new FakeChatClient(), name: "orchestrator"))
+    {
+        protected override async Task<AgentResponse> RunCoreAsync(IEnumerable<ChatMessage> messages, AgentSession? session = null,
+            AgentRunOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            var list = messages.ToList();
+            var a = await first.RunAsync(list, cancellationToken: cancellationToken);
+            var b = await second.RunAsync(list, cancellationToken: cancellationToken);
+            var usage = new UsageDetails();
+            usage.Add(a.Usage!);
+            usage.Add(b.Usage!);
+            return new AgentResponse(new ChatMessage(ChatRole.Assistant, $"{a.Text} {b.Text}")) { Usage = usage };
+        }
+    }
 }
