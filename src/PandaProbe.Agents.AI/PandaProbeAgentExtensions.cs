@@ -12,9 +12,12 @@ namespace PandaProbe.Agents.AI;
 /// is a child of the current span; otherwise the run opens one trace, named after the agent, whose root span it is.
 /// The span is current while the agent runs, so LLM spans of a traced chat client
 /// (<c>chatClient.WithPandaProbe()</c>) and the TOOL spans of the agent's function calls land beneath it.</para>
-/// <para>Usage: when the agent's model calls are traced, their LLM spans carry the tokens and cost and the span keeps
-/// the run's sum as <c>metadata.run_token_usage</c> (so no total counts them twice); otherwise the span itself gets
-/// the run's token usage and model, and is priced from the catalogue.</para>
+/// <para>Usage, decided as the run ends: when the agent's model calls were recorded with their usage (LLM spans of a
+/// traced chat client or of ingested gen_ai activities, AGENT spans of traced sub-agents), those spans carry the tokens
+/// and cost and the span keeps the run's sum as <c>metadata.run_token_usage</c> (so no total counts them twice);
+/// otherwise the span itself gets the run's token usage and model, and is priced from the catalogue.</para>
+/// <para>Traced agents that this agent's run calls directly (an orchestrator's sub-agents) record AGENT spans of their
+/// own beneath it; an agent wrapped twice records one AGENT span per run.</para>
 /// <para>Errors mark the span (and a trace the run opened) ERROR and reach the caller unchanged. A stream ends the span
 /// once: when it completes, when it fails (keeping what arrived), or when the consumer stops early (what arrived,
 /// <c>metadata.stream_incomplete = true</c>). Telemetry failures never reach the caller.</para>

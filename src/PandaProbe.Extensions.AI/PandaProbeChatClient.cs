@@ -46,6 +46,7 @@ public sealed class PandaProbeChatClient : DelegatingChatClient
     readonly TimeProvider time;
     readonly Lazy<ChatClientMetadata?> metadata;
     readonly FunctionInvokingChatClient? toolLoop;
+    readonly Lazy<object> sameCall;
 
     /// <summary>Wraps <paramref name="innerClient"/>.</summary>
     /// <param name="innerClient">The chat client that does the work.</param>
@@ -61,6 +62,7 @@ public sealed class PandaProbeChatClient : DelegatingChatClient
         SpanName = string.IsNullOrWhiteSpace(spanName) ? DefaultSpanName : spanName;
         time = timeProvider ?? TimeProvider.System;
         metadata = new Lazy<ChatClientMetadata?>(ReadMetadata, LazyThreadSafetyMode.ExecutionAndPublication);
+        sameCall = new Lazy<object>(FindSameCall, LazyThreadSafetyMode.ExecutionAndPublication);
         toolLoop = FindToolLoop(innerClient);
         if (toolLoop is not null) ToolTracing.Install(toolLoop);
     }
@@ -72,21 +74,6 @@ public sealed class PandaProbeChatClient : DelegatingChatClient
     /// </summary>
     public bool TracesToolLoop => toolLoop is not null;
 
-    /// <summary>
-    /// <c>true</c> when <paramref name="found"/> (the outermost <see cref="PandaProbeChatClient"/> of a pipeline, as
-    /// <c>GetService</c> returns it) or one beneath it records an LLM span per model call.
-    /// </summary>
-    internal static bool RecordsModelCalls(object? found)
-    {
-        var probe = found as PandaProbeChatClient;
-        for (var depth = 0; probe is not null && depth < 32; depth++)
-        {
-            if (!probe.TracesToolLoop) return true;
-            probe = probe.InnerClient.GetService(typeof(PandaProbeChatClient)) as PandaProbeChatClient;
-        }
-        return false;
-    }
-
     /// <summary>The name of the spans (and standalone traces) this client records.</summary>
     public string SpanName { get; }
 
@@ -96,7 +83,7 @@ public sealed class PandaProbeChatClient : DelegatingChatClient
     {
         var list = Materialize(messages);
         if (toolLoop is not null) return await LoopAsync(list, options, cancellationToken).ConfigureAwait(false);
-        var call = LlmCall.TryStart(client, SpanName, list, options, Metadata(), time, streaming: false);
+        var call = LlmCall.TryStart(client, SpanName, list, options, Metadata(), time, streaming: false, this, SameCall());
         if (call is null) return await base.GetResponseAsync(list, options, cancellationToken).ConfigureAwait(false);
 
         ChatResponse response;
@@ -210,7 +197,7 @@ public sealed class PandaProbeChatClient : DelegatingChatClient
     async IAsyncEnumerable<ChatResponseUpdate> Stream(IReadOnlyList<ChatMessage> messages, ChatOptions? options,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var call = LlmCall.TryStart(client, SpanName, messages, options, Metadata(), time, streaming: true);
+        var call = LlmCall.TryStart(client, SpanName, messages, options, Metadata(), time, streaming: true, this, SameCall());
         if (call is null)
         {
             await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
@@ -262,6 +249,23 @@ public sealed class PandaProbeChatClient : DelegatingChatClient
     }
 
     ChatClientMetadata? Metadata() => metadata.Value;
+
+    object? SameCall()
+    {
+        try { return sameCall.Value; }
+        catch (Exception) { return null; }
+    }
+
+    /// <summary>
+    /// The layer a call of this client reaches as the same call: the next <see cref="PandaProbeChatClient"/> of the
+    /// pipeline beneath (through delegating middleware such as <c>UseOpenTelemetry()</c>), else the inner client.
+    /// Another traced client that the inner client calls (a router's routes) records its calls itself.
+    /// </summary>
+    object FindSameCall()
+    {
+        try { return InnerClient.GetService(typeof(PandaProbeChatClient)) as PandaProbeChatClient ?? (object)InnerClient; }
+        catch (Exception) { return InnerClient; }
+    }
 
     ChatClientMetadata? ReadMetadata()
     {

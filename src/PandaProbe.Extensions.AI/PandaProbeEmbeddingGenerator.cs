@@ -91,7 +91,7 @@ public sealed class PandaProbeEmbeddingGenerator : DelegatingEmbeddingGenerator<
             if (options?.Dimensions is { } dimensions) spanMetadata["dimensions"] = dimensions;
             var model = options?.ModelId ?? meta?.DefaultModelId;
             // An outer layer records this call (see GenAiClaims): nothing more, or this call's details on its span.
-            if (Internal.GenAiClaims.Claimant(SpanKind.Embedding, out var shared) is { } claimant)
+            if (Internal.GenAiClaims.Claimant(SpanKind.Embedding, this, out var shared) is { } claimant)
             {
                 if (!shared) return (null, null, false);
                 if (model is not null) claimant.SetModel(model);
@@ -108,7 +108,7 @@ public sealed class PandaProbeEmbeddingGenerator : DelegatingEmbeddingGenerator<
                 trace = standalone;
             }
             var span = trace.Span(SpanName, SpanKind.Embedding, model, spanMetadata);
-            Internal.GenAiClaims.Claim(SpanKind.Embedding, span);
+            Internal.GenAiClaims.Claim(SpanKind.Embedding, span, target: SameCall());
             span.SetInput(inputs.ToArray());
             return (span, standalone, true);
         }
@@ -150,6 +150,16 @@ public sealed class PandaProbeEmbeddingGenerator : DelegatingEmbeddingGenerator<
             standalone.End();
         }
         catch (Exception ex) { SelfLog.Write($"embedding instrumentation: {ex.Message}"); }
+    }
+
+    /// <summary>
+    /// The layer a generation reaches as the same call: the next <see cref="PandaProbeEmbeddingGenerator"/> of the
+    /// pipeline beneath (through delegating middleware), else the inner generator.
+    /// </summary>
+    object SameCall()
+    {
+        try { return InnerGenerator.GetService(typeof(PandaProbeEmbeddingGenerator)) as PandaProbeEmbeddingGenerator ?? (object)InnerGenerator; }
+        catch (Exception) { return InnerGenerator; }
     }
 
     EmbeddingGeneratorMetadata? ReadMetadata()

@@ -11,9 +11,8 @@ namespace PandaProbe.Agents.AI.Internal;
 /// <param name="Id">The agent's id.</param>
 /// <param name="Description">The agent's description.</param>
 /// <param name="Instructions">A <see cref="ChatClientAgent"/>'s instructions.</param>
-/// <param name="ModelsTraced"><c>true</c> when a PandaProbe chat client in the agent's pipeline records an LLM span per model call.</param>
 /// <param name="DefaultModel">The model the agent asks for when its responses name none.</param>
-internal sealed record AgentFacts(string Name, string? Id, string? Description, string? Instructions, bool ModelsTraced, string? DefaultModel);
+internal sealed record AgentFacts(string Name, string? Id, string? Description, string? Instructions, string? DefaultModel);
 
 /// <summary>
 /// The telemetry of one agent run: an AGENT span, under the flow's current trace or as the root span of a trace of
@@ -26,11 +25,15 @@ internal sealed class AgentRun
     readonly TraceContext? standalone;
     readonly AgentFacts facts;
     readonly bool owned;
+    readonly RunUsage? usage;
     readonly List<AgentResponseUpdate> updates = new();
     int finished;
 
     AgentRun(SpanContext span, TraceContext? standalone, AgentFacts facts, bool owned = true)
     {
+        // Current in the run's flow (for a stream: in the flow the wrapper captures), so the model calls inside can
+        // say they recorded their usage on spans of their own.
+        usage = RunUsage.Begin();
         this.span = span;
         this.standalone = standalone;
         this.facts = facts;
@@ -39,9 +42,12 @@ internal sealed class AgentRun
 
     /// <summary>
     /// Opens the AGENT span, current in this flow (and first a trace when none is open). <c>null</c> means "do not
-    /// instrument": tracing is off, or opening failed.
+    /// instrument": tracing is off, or opening failed, or an outer wrapper of the same agent records the run.
+    /// <paramref name="self"/> is the calling wrapper; <paramref name="target"/> the wrapper beneath it that is the
+    /// same run (see <see cref="GenAiClaims"/>): other traced agents this run calls record runs of their own.
     /// </summary>
-    public static AgentRun? TryStart(PandaProbeClient? client, AgentFacts facts, IReadOnlyList<ChatMessage> messages, bool streaming)
+    public static AgentRun? TryStart(PandaProbeClient? client, AgentFacts facts, IReadOnlyList<ChatMessage> messages, bool streaming,
+        object self, object? target)
     {
         TraceContext? standalone = null;
         try
@@ -52,10 +58,10 @@ internal sealed class AgentRun
             if (!string.IsNullOrEmpty(facts.Description)) metadata["agent_description"] = facts.Description;
             if (!string.IsNullOrEmpty(facts.Instructions)) metadata["instructions"] = facts.Instructions;
 
-            // Another layer records this run already (GenAiClaims): an outer PandaProbe agent wrapper, then nothing
-            // more; an ingested invoke_agent activity (an OpenTelemetryAgent outside this one), then this run's
+            // Another layer records this run already (GenAiClaims): an outer PandaProbe wrapper of this agent, then
+            // nothing more; an ingested invoke_agent activity (an OpenTelemetryAgent outside this one), then this run's
             // details go onto its span, which the activity ends.
-            if (GenAiClaims.Claimant(SpanKind.Agent, out var shared) is { } claimant)
+            if (GenAiClaims.Claimant(SpanKind.Agent, self, out var shared) is { } claimant)
             {
                 if (!shared) return null;
                 metadata["agent_name"] = facts.Name;
@@ -75,7 +81,7 @@ internal sealed class AgentRun
             }
 
             var span = trace.Span(facts.Name, SpanKind.Agent, metadata: metadata);
-            GenAiClaims.Claim(SpanKind.Agent, span);   // an OpenTelemetryAgent inside records no second AGENT span
+            GenAiClaims.Claim(SpanKind.Agent, span, target: target);   // an OpenTelemetryAgent inside records no second AGENT span
             span.SetInput(input);
             return new AgentRun(span, standalone, facts);
         }
@@ -173,10 +179,11 @@ internal sealed class AgentRun
             if (response.FinishReason is { } reason) metadata["finish_reason"] = reason.Value;
             if (ChatTelemetry.Usage(response.Usage) is var (prompt, completion, extra))
             {
-                if (facts.ModelsTraced)
+                if (usage?.Recorded == true)
                 {
-                    // The LLM spans beneath carry the usage (and are priced); the same counts as token usage here
-                    // would be counted twice in every total, so the run's sum is kept as metadata.
+                    // Spans beneath (LLM spans of a traced chat client or of ingested chat activities, or nested
+                    // AGENT spans) carry the usage and are priced; the same counts as token usage here would be
+                    // counted twice in every total, so the run's sum is kept as metadata.
                     var sum = new Dictionary<string, object?> { ["prompt_tokens"] = prompt, ["completion_tokens"] = completion };
                     foreach (var (key, value) in extra) sum[key] = value;
                     metadata["run_token_usage"] = sum;
@@ -185,6 +192,7 @@ internal sealed class AgentRun
                 {
                     if ((ModelOf(response) ?? StreamModel() ?? facts.DefaultModel) is { Length: > 0 } model) span.SetModel(model);
                     span.SetTokenUsage(prompt, completion, extra);
+                    usage?.NoteOuter();   // an agent run around this one leaves these tokens to this span
                 }
             }
         }

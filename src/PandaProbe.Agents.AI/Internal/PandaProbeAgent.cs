@@ -31,7 +31,7 @@ internal sealed class PandaProbeAgent : DelegatingAIAgent
         AgentRunOptions? options = null, CancellationToken cancellationToken = default)
     {
         var list = Materialize(messages);
-        var run = AgentRun.TryStart(client, facts.Value, list, streaming: false);
+        var run = AgentRun.TryStart(client, facts.Value, list, streaming: false, this, SameRun());
         if (run is null) return await InnerAgent.RunAsync(list, session, options, cancellationToken).ConfigureAwait(false);
 
         AgentResponse response;
@@ -55,7 +55,7 @@ internal sealed class PandaProbeAgent : DelegatingAIAgent
     async IAsyncEnumerable<AgentResponseUpdate> Stream(IReadOnlyList<ChatMessage> messages, AgentSession? session,
         AgentRunOptions? options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var run = AgentRun.TryStart(client, facts.Value, messages, streaming: true);
+        var run = AgentRun.TryStart(client, facts.Value, messages, streaming: true, this, SameRun());
         if (run is null)
         {
             await foreach (var update in InnerAgent.RunStreamingAsync(messages, session, options, cancellationToken).ConfigureAwait(false))
@@ -112,7 +112,6 @@ internal sealed class PandaProbeAgent : DelegatingAIAgent
     {
         string name = DefaultSpanName;
         string? id = null, description = null, instructions = null, model = null;
-        var modelsTraced = false;
         try
         {
             if (!string.IsNullOrWhiteSpace(InnerAgent.Name)) name = InnerAgent.Name;
@@ -122,10 +121,20 @@ internal sealed class PandaProbeAgent : DelegatingAIAgent
             instructions = chatAgent?.Instructions;
             model = (InnerAgent.GetService(typeof(ChatOptions)) as ChatOptions)?.ModelId
                 ?? (InnerAgent.GetService(typeof(ChatClientMetadata)) as ChatClientMetadata)?.DefaultModelId;
-            modelsTraced = PandaProbeChatClient.RecordsModelCalls(InnerAgent.GetService(typeof(PandaProbeChatClient)));
         }
         catch (Exception ex) { SelfLog.Write($"agent instrumentation could not describe the agent: {ex.Message}"); }
-        return new AgentFacts(name, id, description, instructions, modelsTraced, model);
+        return new AgentFacts(name, id, description, instructions, model);
+    }
+
+    /// <summary>
+    /// The wrapper a run of this agent reaches as the same run: the next <see cref="PandaProbeAgent"/> of the pipeline
+    /// beneath (through delegating agents such as the framework's <c>OpenTelemetryAgent</c>), else the inner agent.
+    /// Other traced agents the inner agent calls (an orchestrator's sub-agents) record runs of their own.
+    /// </summary>
+    object SameRun()
+    {
+        try { return InnerAgent.GetService(typeof(PandaProbeAgent)) as PandaProbeAgent ?? (object)InnerAgent; }
+        catch (Exception) { return InnerAgent; }
     }
 
     static void InstallToolTracing(AIAgent agent)

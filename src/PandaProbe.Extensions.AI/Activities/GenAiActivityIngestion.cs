@@ -34,7 +34,10 @@ namespace PandaProbe.Extensions.AI;
 /// call inside a Semantic Kernel function) nest under it.</para>
 /// <para>No double recording: when PandaProbe's own middleware and an OpenTelemetry middleware wrap the same call,
 /// there is one span, in either order: PandaProbe's when it is outside; the ingested one when the activity is outside,
-/// with the inner PandaProbe layer writing its messages, arguments, result and usage onto it.</para>
+/// with the inner PandaProbe layer writing its messages, arguments, result and usage onto it. That holds for one call
+/// only: when the activity wraps several (a <c>chat</c> activity around a whole tool loop, a kernel function whose body
+/// calls tools), the first fills the activity's span and the others are spans of their own beneath it, so every call
+/// is recorded once and its tokens counted once.</para>
 /// <para>Recorded: model (requested and reported), messages when the library records them (Microsoft.Extensions.AI:
 /// <c>EnableSensitiveData</c>; binary parts described by media type and size, never copied), model parameters, token usage, response id, finish reason, tool name, call id,
 /// arguments and result, agent name, id and description, and errors (status ERROR). The PandaProbe replay source
@@ -185,7 +188,9 @@ public sealed class GenAiActivityIngestion : IDisposable
             }
             else if (Probe.CurrentTrace is { IsRecording: true, EndedAt: null } open) trace = open;
 
-            if (GenAiClaims.IsClaimable(kind) && GenAiClaims.Claimant(kind) is { } claimant)
+            // A TOOL activity names its function after the operation ("execute_tool get_weather"); without one, no name check.
+            var toolName = kind == SpanKind.Tool && activity.DisplayName.Trim().Contains(' ') ? name : null;
+            if (GenAiClaims.IsClaimable(kind) && GenAiClaims.ActivityClaimant(kind, toolName, within: GenAiActivityMapping.IsAgentChat(activity)) is { } claimant)
             {
                 activity.SetCustomProperty(StateKey, new State(this, null, claimant, trace, null, kind));
                 return;
@@ -202,7 +207,7 @@ public sealed class GenAiActivityIngestion : IDisposable
             }
             var metadata = new Dictionary<string, object?> { ["activity_source"] = activity.Source.Name };
             span = trace.Span(name, kind, metadata: metadata, parent: parent, makeCurrent: true);
-            var claim = GenAiClaims.Claim(kind, span, shared: true);
+            var claim = GenAiClaims.Claim(kind, span, shared: true, name: toolName);
             activity.SetCustomProperty(StateKey, new State(this, span, span, trace, owned, kind) { Claim = claim });
             handedOver = true;
         }

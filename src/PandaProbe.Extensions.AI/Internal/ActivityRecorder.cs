@@ -58,7 +58,8 @@ internal static class ActivityRecorder
                 };
                 if (reasons.Length == 1) metadata["finish_reason"] = reasons[0];
                 else if (reasons.Length > 1) metadata["finish_reason"] = reasons;
-                if (!filledInside) RecordUsage(activity, span);
+                // An agent run around this call leaves these tokens to this span (RunUsage).
+                if (!filledInside && RecordUsage(activity, span)) RunUsage.Note();
                 break;
             case SpanKind.Embedding:
                 if (activity.GetTagItem("gen_ai.embeddings.dimension.count") is { } dimensions) metadata["dimensions"] = dimensions;
@@ -105,8 +106,10 @@ internal static class ActivityRecorder
         if (error is var (traceMessage, _)) ownedTrace.SetError(traceMessage);
     }
 
-    static void RecordUsage(Activity activity, SpanContext span)
+    static bool RecordUsage(Activity activity, SpanContext span)
     {
-        if (GenAiActivityMapping.Usage(activity) is var (prompt, completion, extra)) span.SetTokenUsage(prompt, completion, extra);
+        if (GenAiActivityMapping.Usage(activity) is not var (prompt, completion, extra)) return false;
+        span.SetTokenUsage(prompt, completion, extra);
+        return true;
     }
 }

@@ -59,6 +59,13 @@ internal static class GenAiActivityMapping
     public static bool OpensTrace(Activity activity, SpanKind kind) =>
         kind is SpanKind.Llm or SpanKind.Tool or SpanKind.Agent or SpanKind.Embedding || Orchestrations.Contains(Operation(activity));
 
+    /// <summary>
+    /// A <c>chat</c> activity of the Agent Framework's sources: an <c>OpenTelemetryAgent</c>'s run as it starts, or one
+    /// of the model calls it reports inside that run (the two cannot be told apart until they end).
+    /// </summary>
+    public static bool IsAgentChat(Activity activity) =>
+        Kind(Operation(activity)) == SpanKind.Llm && IsAgentFrameworkSource(activity.Source.Name);
+
     /// <summary>The span kind for a gen_ai operation name; other activities of the listened sources are CHAIN.</summary>
     public static SpanKind Kind(string operation) => operation switch
     {

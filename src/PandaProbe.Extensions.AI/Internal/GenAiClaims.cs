@@ -6,27 +6,38 @@ namespace PandaProbe.Extensions.AI.Internal;
 /// The one place that keeps a call from being recorded twice when two layers instrument it: PandaProbe's own middleware
 /// (<see cref="PandaProbeChatClient"/>, <see cref="ToolTracing"/>, <see cref="PandaProbeEmbeddingGenerator"/>, an
 /// Agent Framework AGENT wrapper) and an OpenTelemetry middleware whose gen_ai Activity is ingested
-/// (<see cref="GenAiActivityIngestion"/>). Whichever layer is outermost records the span and claims the
-/// call; the inner layer asks <see cref="Claimant(SpanKind, out bool)"/> and opens no span of its own when the call
-/// is claimed. A PandaProbe claimant records everything already, so the inner layer records nothing; an ingested
-/// activity's span is claimed as <em>shared</em>: the inner PandaProbe layer writes what it knows (messages, arguments,
-/// results, usage) onto it and leaves ending it to the activity.
+/// (<see cref="GenAiActivityIngestion"/>). Whichever layer is outermost records the span and claims the call; an
+/// inner layer asks <see cref="Claimant(SpanKind, object, out bool, string?)"/> (a PandaProbe layer) or
+/// <see cref="ActivityClaimant"/> (ingestion) and opens no span of its own when the call is its claim. A PandaProbe
+/// claimant records everything already, so the inner layer records nothing; an ingested activity's span is claimed as
+/// <em>shared</em>: the inner PandaProbe layer writes what it knows (messages, arguments, results, usage) onto it and
+/// leaves ending it to the activity.
 /// </summary>
 /// <remarks>
 /// <para>A claim is an <see cref="AsyncLocal{T}"/> value, so it flows into the calls the claiming layer makes and is
-/// gone when the claiming async method returns. It covers exactly one call: it holds for a span of the same kind while
-/// the claiming span is open <em>and</em> the flow's current PandaProbe span is still the one that was current right
-/// after the claim. Any span opened in between (an agent run inside a tool, a chat call inside an agent) ends the
-/// claim's reach, so nested calls of the same kind are recorded as usual.</para>
+/// gone when the claiming async method returns. It covers exactly one call, so it is taken at most once:</para>
+/// <list type="bullet">
+/// <item>It holds for a span of the same kind while the claiming span is open <em>and</em> the flow's current
+/// PandaProbe span is still the one that was current right after the claim. Any span opened in between (an agent run
+/// inside a tool, a chat call inside an agent) ends the claim's reach.</item>
+/// <item>A shared claim (an ingested activity's span) is handed to the first inner layer that asks; later calls in the
+/// same flow (the second model call of a tool loop the activity wraps) record spans of their own, beneath it.</item>
+/// <item>A PandaProbe claim names its <em>target</em>: the next PandaProbe layer of the same type in the pipeline it
+/// wraps (found with <c>GetService</c>), or the wrapped object itself. Only that layer treats the claim as its own call
+/// (a client or agent wrapped twice, or with an OpenTelemetry middleware in between, records one span); any other
+/// PandaProbe layer reached from inside (a router calling two traced clients, an orchestrator agent calling traced
+/// sub-agents) records its call as usual. Ingestion, which cannot know the object, takes a PandaProbe claim once.</item>
+/// <item>For a TOOL, the claimant's function name must also match the caller's.</item>
+/// </list>
 /// <para>How another integration uses it, e.g. an AGENT span wrapper for <c>invoke_agent</c>:
 /// <code>
-/// if (GenAiClaims.Claimant(SpanKind.Agent, out var shared) is { } claimant)
+/// if (GenAiClaims.Claimant(SpanKind.Agent, this, out var shared) is { } claimant)
 /// {
 ///     if (shared) { /* write input, output, agent metadata onto claimant; do not end it */ }
 ///     return await inner.RunAsync(...);   // already recorded
 /// }
 /// var span = trace.Span(name, SpanKind.Agent);
-/// GenAiClaims.Claim(SpanKind.Agent, span);   // an OpenTelemetryAgent inside records no second span
+/// GenAiClaims.Claim(SpanKind.Agent, span, target: nextTracedLayerOrInner);   // an OpenTelemetryAgent inside records no second AGENT span
 /// </code>
 /// Call <see cref="Claim"/> right after the span is started, in the async method that then runs the call (or in a
 /// synchronous helper it calls): an <c>async</c> helper that returns before the call would take the claim with it.
@@ -35,15 +46,23 @@ namespace PandaProbe.Extensions.AI.Internal;
 internal static class GenAiClaims
 {
     /// <summary>One claim. <see cref="Filled"/> turns true once an inner layer took a shared claim to write its details.</summary>
-    internal sealed class Entry(SpanKind kind, SpanContext span, SpanContext? top, bool shared)
+    internal sealed class Entry(SpanKind kind, SpanContext span, SpanContext? top, bool shared, object? target, string? name)
     {
         int filled;
+        int taken;
+        int takenByActivity;
         public SpanKind Kind { get; } = kind;
         public SpanContext Span { get; } = span;
         public SpanContext? Top { get; } = top;
         public bool Shared { get; } = shared;
+        /// <summary>The only PandaProbe layer that may take a PandaProbe claim; <c>null</c>: none may.</summary>
+        public object? Target { get; } = target;
+        /// <summary>The function's name, for a TOOL claim; <c>null</c> when unknown (no name check).</summary>
+        public string? Name { get; } = name;
         public bool Filled => Volatile.Read(ref filled) != 0;
         internal void MarkFilled() => Volatile.Write(ref filled, 1);
+        internal bool Take() => Interlocked.Exchange(ref taken, 1) == 0;
+        internal bool TakeForActivity() => Interlocked.Exchange(ref takenByActivity, 1) == 0;
     }
 
     static readonly AsyncLocal<Entry?> Slot = new();
@@ -55,15 +74,17 @@ internal static class GenAiClaims
     /// <summary>
     /// Claims the call about to run in this flow for <paramref name="span"/> (of <paramref name="kind"/>).
     /// <paramref name="shared"/>: the claimant knows less than an inner PandaProbe layer would (an ingested activity's
-    /// span, filled from tags at its end), so an inner layer writes its details onto it but does not end it.
+    /// span, filled from tags at its end), so the first inner layer writes its details onto it but does not end it.
+    /// <paramref name="target"/>: for a PandaProbe claim, the one PandaProbe layer that is the same call (see the
+    /// remarks); <paramref name="name"/>: a TOOL's function name.
     /// </summary>
     /// <returns>The claim (to ask later whether an inner layer filled a shared span), or <c>null</c> when none was made.</returns>
-    public static Entry? Claim(SpanKind kind, SpanContext span, bool shared = false)
+    public static Entry? Claim(SpanKind kind, SpanContext span, bool shared = false, object? target = null, string? name = null)
     {
         try
         {
             if (!span.IsRecording || !IsClaimable(kind)) return null;
-            var entry = new Entry(kind, span, Probe.CurrentSpan, shared);
+            var entry = new Entry(kind, span, Probe.CurrentSpan, shared, target, string.IsNullOrEmpty(name) ? null : name);
             Slot.Value = entry;
             return entry;
         }
@@ -75,36 +96,62 @@ internal static class GenAiClaims
     }
 
     /// <summary>
-    /// The span that already records the call of <paramref name="kind"/> running in this flow, or <c>null</c>, for a
-    /// caller that records nothing either way (it does not take a shared claim).
+    /// For a PandaProbe layer (<paramref name="self"/>): the span that already records the call of
+    /// <paramref name="kind"/> it is about to make, or <c>null</c> (record it). <paramref name="shared"/> tells whether
+    /// the caller must write its details onto that span (without ending it): the claim's owner leaves them to it.
     /// </summary>
-    public static SpanContext? Claimant(SpanKind kind) => Find(kind)?.Span;
-
-    /// <summary>
-    /// The span that already records the call of <paramref name="kind"/> running in this flow, or <c>null</c>;
-    /// <paramref name="shared"/> tells whether the caller should write its details onto it (without ending it); a
-    /// caller told so must do it, since the claim's owner then leaves those details to it.
-    /// </summary>
-    public static SpanContext? Claimant(SpanKind kind, out bool shared)
+    public static SpanContext? Claimant(SpanKind kind, object self, out bool shared, string? name = null)
     {
-        var entry = Find(kind);
-        shared = entry?.Shared == true;
-        if (shared) entry!.MarkFilled();
-        return entry?.Span;
-    }
-
-    static Entry? Find(SpanKind kind)
-    {
+        shared = false;
         try
         {
-            var entry = Slot.Value;
-            if (entry is null || entry.Kind != kind || entry.Span.EndedAt is not null) return null;
-            return ReferenceEquals(Probe.CurrentSpan, entry.Top) ? entry : null;
+            if (Reachable(kind, name) is not { } entry) return null;
+            if (entry.Shared)
+            {
+                if (!entry.Take()) return null;
+                shared = true;
+                entry.MarkFilled();
+                return entry.Span;
+            }
+            return entry.Target is not null && ReferenceEquals(entry.Target, self) && entry.Take() ? entry.Span : null;
         }
         catch (Exception ex)
         {
             SelfLog.Write($"gen_ai claim: {ex.Message}");
             return null;
         }
+    }
+
+    /// <summary>
+    /// For an ingested activity of <paramref name="kind"/> (a TOOL's function <paramref name="name"/> when known): the
+    /// span that already records its call, or <c>null</c>. Each claim answers this once, except with
+    /// <paramref name="within"/>: the activity is a step of the claimed call rather than the call itself (the model
+    /// calls an <c>OpenTelemetryAgent</c> reports inside its run as <c>chat</c> activities of its agents source, which
+    /// cannot be told from a run as they start), so it takes nothing and is recorded as part of the claimant.
+    /// </summary>
+    public static SpanContext? ActivityClaimant(SpanKind kind, string? name = null, bool within = false)
+    {
+        try
+        {
+            if (Reachable(kind, name) is not { } entry) return null;
+            if (within) return entry.Span;
+            return (entry.Shared ? entry.Take() : entry.TakeForActivity()) ? entry.Span : null;
+        }
+        catch (Exception ex)
+        {
+            SelfLog.Write($"gen_ai claim: {ex.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>The claim of <paramref name="kind"/> that still reaches the flow's current call, taken or not.</summary>
+    static Entry? Reachable(SpanKind kind, string? name)
+    {
+        var entry = Slot.Value;
+        if (entry is null || entry.Kind != kind || entry.Span.EndedAt is not null) return null;
+        if (!ReferenceEquals(Probe.CurrentSpan, entry.Top)) return null;
+        if (kind == SpanKind.Tool && entry.Name is not null && !string.IsNullOrEmpty(name)
+            && !string.Equals(entry.Name, name, StringComparison.Ordinal)) return null;
+        return entry;
     }
 }

@@ -32,10 +32,12 @@ internal sealed class LlmCall
 
     /// <summary>
     /// Opens the span (and the standalone trace when no trace is open in this flow). <c>null</c> means "do not
-    /// instrument": tracing is off, or opening failed.
+    /// instrument": tracing is off, or opening failed. <paramref name="self"/> is the calling
+    /// <see cref="PandaProbeChatClient"/>; <paramref name="target"/> the PandaProbe layer beneath it that is the same call
+    /// (see <see cref="GenAiClaims"/>).
     /// </summary>
     public static LlmCall? TryStart(PandaProbeClient? client, string name, IReadOnlyList<ChatMessage> messages,
-        ChatOptions? options, ChatClientMetadata? metadata, TimeProvider time, bool streaming)
+        ChatOptions? options, ChatClientMetadata? metadata, TimeProvider time, bool streaming, object self, object? target)
     {
         TraceContext? standalone = null;
         try
@@ -49,7 +51,7 @@ internal sealed class LlmCall
 
             // An outer layer records this call: nothing more when it is PandaProbe middleware; when it is the span of
             // an ingested gen_ai activity, this call's details go onto that span, which the activity ends.
-            if (GenAiClaims.Claimant(SpanKind.Llm, out var shared) is { } claimant)
+            if (GenAiClaims.Claimant(SpanKind.Llm, self, out var shared) is { } claimant)
             {
                 if (!shared) return null;
                 if (model is not null) claimant.SetModel(model);
@@ -69,7 +71,7 @@ internal sealed class LlmCall
             }
 
             var span = trace.Span(name, SpanKind.Llm, model, spanMetadata, parent: null, makeCurrent: !streaming);
-            GenAiClaims.Claim(SpanKind.Llm, span);
+            GenAiClaims.Claim(SpanKind.Llm, span, target: target);
             span.SetInput(input);
             if (parameters.Count > 0) span.SetModelParameters(parameters);
             return new LlmCall(span, standalone, time, model);
@@ -174,7 +176,10 @@ internal sealed class LlmCall
             }
             if (!string.IsNullOrEmpty(response.ResponseId)) metadata["response_id"] = response.ResponseId;
             if (ChatTelemetry.Usage(response.Usage) is var (prompt, completion, extra))
+            {
                 span.SetTokenUsage(prompt, completion, extra);
+                RunUsage.Note();   // an agent run around this call leaves these tokens to this span
+            }
         }
         if (response?.FinishReason is { } reason) metadata["finish_reason"] = reason.Value;
         if (response is not null && ChatTelemetry.ReasoningSummary(response.Messages) is { } reasoning)

@@ -79,7 +79,7 @@ internal static class ToolTracing
             var metadata = new Dictionary<string, object?>();
             if (context.CallContent?.CallId is { Length: > 0 } callId) metadata["tool_call_id"] = callId;
             metadata["iteration"] = context.Iteration;
-            if (GenAiClaims.Claimant(SpanKind.Tool, out var shared) is { } claimant)
+            if (GenAiClaims.Claimant(SpanKind.Tool, context, out var shared, name) is { } claimant)
             {
                 if (!shared) return null;
                 claimant.SetMetadata(metadata);
@@ -88,7 +88,9 @@ internal static class ToolTracing
             }
             owned = true;
             var span = trace.Span(string.IsNullOrWhiteSpace(name) ? "tool" : name, SpanKind.Tool, metadata: metadata);
-            GenAiClaims.Claim(SpanKind.Tool, span);
+            // Only an ingested execute_tool activity of this function inside takes this claim (no PandaProbe layer is the
+            // same invocation); tools the function's body calls record spans of their own.
+            GenAiClaims.Claim(SpanKind.Tool, span, name: name);
             span.SetInput(ChatTelemetry.ToolArguments(context.Arguments));
             return span;
         }
