@@ -138,54 +138,9 @@ public sealed class PandaProbeChatClient : DelegatingChatClient
 
         // The trace is current in this flow only until the first yield; the loop's model and tool calls run while the
         // inner stream is pulled, so every pull runs in the flow captured while the trace was current.
-        var flow = ExecutionContext.Capture();
-        var updates = new List<ChatResponseUpdate>();
-        IAsyncEnumerator<ChatResponseUpdate>? inner = null;
-        var completed = false;
-        var failed = false;
-        try
-        {
-            while (true)
-            {
-                bool more;
-                try
-                {
-                    inner ??= base.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
-                    more = await InFlow(flow, inner.MoveNextAsync).ConfigureAwait(false);
-                }
-                catch (Exception ex)
-                {
-                    failed = true;
-                    trace.Fail(ex, updates);
-                    throw;
-                }
-                if (!more) break;
-                updates.Add(inner.Current);
-                yield return inner.Current;
-            }
-            completed = true;
-        }
-        finally
-        {
-            if (!failed) trace.Complete(updates, incomplete: !completed);
-            if (inner is not null) await InFlow(flow, inner.DisposeAsync).ConfigureAwait(false);
-        }
-    }
-
-    static ValueTask<T> InFlow<T>(ExecutionContext? flow, Func<ValueTask<T>> step)
-    {
-        if (flow is null) return step();
-        ValueTask<T> result = default;
-        ExecutionContext.Run(flow, _ => result = step(), null);
-        return result;
-    }
-
-    static ValueTask InFlow(ExecutionContext? flow, Func<ValueTask> step)
-    {
-        if (flow is null) return step();
-        ValueTask result = default;
-        ExecutionContext.Run(flow, _ => result = step(), null);
-        return result;
+        await foreach (var update in ObservedStream.Pass(ct => base.GetStreamingResponseAsync(messages, options, ct), trace,
+            ExecutionContext.Capture(), cancellationToken).ConfigureAwait(false))
+            yield return update;
     }
 
     static FunctionInvokingChatClient? FindToolLoop(IChatClient inner)
@@ -205,47 +160,9 @@ public sealed class PandaProbeChatClient : DelegatingChatClient
             yield break;
         }
 
-        IAsyncEnumerator<ChatResponseUpdate>? inner = null;
-        var completed = false;
-        var failed = false;
-        try
-        {
-            try
-            {
-                inner = base.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
-            }
-            catch (Exception ex)
-            {
-                failed = true;
-                call.Fail(ex);
-                throw;
-            }
-
-            while (true)
-            {
-                bool more;
-                try
-                {
-                    more = await inner.MoveNextAsync().ConfigureAwait(false);
-                }
-                catch (Exception ex)
-                {
-                    failed = true;
-                    call.Fail(ex);
-                    throw;
-                }
-                if (!more) break;
-                var update = inner.Current;
-                call.Observe(update);
-                yield return update;
-            }
-            completed = true;
-        }
-        finally
-        {
-            if (!failed) call.CompleteStream(incomplete: !completed);
-            if (inner is not null) await inner.DisposeAsync().ConfigureAwait(false);
-        }
+        await foreach (var update in ObservedStream.Pass(ct => base.GetStreamingResponseAsync(messages, options, ct), call, null,
+            cancellationToken).ConfigureAwait(false))
+            yield return update;
     }
 
     ChatClientMetadata? Metadata() => metadata.Value;

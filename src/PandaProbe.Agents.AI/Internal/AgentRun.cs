@@ -19,7 +19,7 @@ internal sealed record AgentFacts(string Name, string? Id, string? Description, 
 /// its own. Every member swallows telemetry failures (they go to <see cref="SelfLog"/>); the span and the trace end
 /// exactly once, whichever of <see cref="Complete"/>, <see cref="CompleteStream"/> or <see cref="Fail"/> comes first.
 /// </summary>
-internal sealed class AgentRun
+internal sealed class AgentRun : IStreamTelemetry<AgentResponseUpdate>
 {
     readonly SpanContext span;
     readonly TraceContext? standalone;

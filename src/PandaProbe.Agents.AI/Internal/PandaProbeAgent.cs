@@ -65,47 +65,9 @@ internal sealed class PandaProbeAgent : DelegatingAIAgent
 
         // The span is current in this flow only until the first yield; the inner agent's model and tool calls run
         // while its stream is pulled, so every pull runs in the flow captured while the span was current.
-        var flow = ExecutionContext.Capture();
-        IAsyncEnumerator<AgentResponseUpdate>? inner = null;
-        var completed = false;
-        var failed = false;
-        try
-        {
-            while (true)
-            {
-                bool more;
-                try
-                {
-                    inner ??= InFlow(flow, () => InnerAgent.RunStreamingAsync(messages, session, options, cancellationToken)
-                        .GetAsyncEnumerator(cancellationToken));
-                    more = await InFlow(flow, inner.MoveNextAsync).ConfigureAwait(false);
-                }
-                catch (Exception ex)
-                {
-                    failed = true;
-                    run.Fail(ex);
-                    throw;
-                }
-                if (!more) break;
-                var update = inner.Current;
-                run.Observe(update);
-                yield return update;
-            }
-            completed = true;
-        }
-        finally
-        {
-            if (!failed) run.CompleteStream(incomplete: !completed);
-            if (inner is not null) await InFlow(flow, inner.DisposeAsync).ConfigureAwait(false);
-        }
-    }
-
-    static T InFlow<T>(ExecutionContext? flow, Func<T> step)
-    {
-        if (flow is null) return step();
-        T result = default!;
-        ExecutionContext.Run(flow, _ => result = step(), null);
-        return result;
+        await foreach (var update in ObservedStream.Pass(ct => InnerAgent.RunStreamingAsync(messages, session, options, ct), run,
+            ExecutionContext.Capture(), cancellationToken).ConfigureAwait(false))
+            yield return update;
     }
 
     AgentFacts ReadFacts()

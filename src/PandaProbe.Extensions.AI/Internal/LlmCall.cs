@@ -9,7 +9,7 @@ namespace PandaProbe.Extensions.AI.Internal;
 /// own. Every member swallows telemetry failures (they are reported to <see cref="SelfLog"/>) and finalization happens
 /// exactly once, whichever of <see cref="Complete"/>, <see cref="CompleteStream"/> or <see cref="Fail"/> comes first.
 /// </summary>
-internal sealed class LlmCall
+internal sealed class LlmCall : IStreamTelemetry<ChatResponseUpdate>
 {
     readonly SpanContext span;
     readonly TraceContext? standalone;

@@ -7,9 +7,10 @@ namespace PandaProbe.Extensions.AI.Internal;
 /// tool calls land in one trace. Telemetry failures are reported to <see cref="SelfLog"/>, never thrown; the trace
 /// ends exactly once.
 /// </summary>
-internal sealed class LoopTrace
+internal sealed class LoopTrace : IStreamTelemetry<ChatResponseUpdate>
 {
     readonly TraceContext trace;
+    readonly List<ChatResponseUpdate> updates = new();
     int finished;
 
     LoopTrace(TraceContext trace) => this.trace = trace;
@@ -49,16 +50,24 @@ internal sealed class LoopTrace
         }
     }
 
+    /// <summary>Keeps one streamed update of the loop.</summary>
+    public void Observe(ChatResponseUpdate update)
+    {
+        if (update is null || Volatile.Read(ref finished) != 0) return;
+        lock (updates) updates.Add(update);
+    }
+
     /// <summary>Ends a streamed loop with what arrived.</summary>
-    public void Complete(IReadOnlyList<ChatResponseUpdate> updates, bool incomplete) => Complete(Combine(updates), incomplete);
+    public void CompleteStream(bool incomplete) => Complete(Combine(Seen()), incomplete);
 
     /// <summary>Records <paramref name="exception"/> (and what a stream delivered before it) and ends the trace.</summary>
-    public void Fail(Exception exception, IReadOnlyList<ChatResponseUpdate>? updates = null)
+    public void Fail(Exception exception)
     {
         if (Interlocked.Exchange(ref finished, 1) != 0) return;
         try
         {
-            if (updates is { Count: > 0 }) SetOutput(Combine(updates));
+            var seen = Seen();
+            if (seen.Count > 0) SetOutput(Combine(seen));
             trace.Fail(exception);
         }
         catch (Exception ex) { SelfLog.Write($"chat client instrumentation could not record a failure: {ex.Message}"); }
@@ -66,6 +75,11 @@ internal sealed class LoopTrace
         {
             try { trace.End(); } catch (Exception ex) { SelfLog.Write($"chat client instrumentation: {ex.Message}"); }
         }
+    }
+
+    List<ChatResponseUpdate> Seen()
+    {
+        lock (updates) return [.. updates];
     }
 
     void SetOutput(ChatResponse? response)
