@@ -82,9 +82,16 @@ internal sealed class DiagnosticsLog
         var head = colon >= 0 ? text.AsSpan(0, colon) : text.AsSpan();
         var kind = new System.Text.StringBuilder(head.Length);
         var quoted = false;
-        foreach (var c in head)
+        for (var i = 0; i < head.Length; i++)
         {
-            if (c == '\'') { quoted = !quoted; kind.Append(c); continue; }
+            var c = head[i];
+            if (c == '\'')
+            {
+                // A quote opens a quoted part only when another closes it ("can't" is not a quote).
+                if (quoted || head[(i + 1)..].IndexOf('\'') >= 0) quoted = !quoted;
+                kind.Append(c);
+                continue;
+            }
             if (quoted) continue;
             if (char.IsAsciiDigit(c)) { if (kind.Length == 0 || kind[^1] != '#') kind.Append('#'); continue; }
             kind.Append(c);
@@ -117,7 +124,7 @@ internal sealed class DiagnosticsLog
             }
             if (!seen.TryGetValue(kind, out var entry))
             {
-                if (seen.Count >= MaxTracked) expired = Sweep(now);
+                if (seen.Count >= MaxTracked) (expired ??= new()).AddRange(Sweep(now));
                 if (seen.Count >= MaxTracked) kind = Overflow;
                 if (!seen.TryGetValue(kind, out entry))
                 {

@@ -59,8 +59,16 @@ internal static class ObservedStream
         }
         finally
         {
-            if (!failed) telemetry.CompleteStream(incomplete: !completed);
-            if (inner is not null) await InFlow(flow, inner.DisposeAsync).ConfigureAwait(false);
+            // The inner stream is disposed first: the spans it still holds open (a model call stopped early) end before
+            // the span or trace of this stream does.
+            try
+            {
+                if (inner is not null) await InFlow(flow, inner.DisposeAsync).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (!failed) telemetry.CompleteStream(incomplete: !completed);
+            }
         }
     }
 
