@@ -12,7 +12,9 @@ namespace PandaProbe.Agents.AI.Internal;
 /// <param name="Description">The agent's description.</param>
 /// <param name="Instructions">A <see cref="ChatClientAgent"/>'s instructions.</param>
 /// <param name="DefaultModel">The model the agent asks for when its responses name none.</param>
-internal sealed record AgentFacts(string Name, string? Id, string? Description, string? Instructions, string? DefaultModel);
+/// <param name="ReportsOwnCallsOnly">A <see cref="ChatClientAgent"/>: its reported usage sums its own model calls only.</param>
+internal sealed record AgentFacts(string Name, string? Id, string? Description, string? Instructions, string? DefaultModel,
+    bool ReportsOwnCallsOnly = false);
 
 /// <summary>
 /// The telemetry of one agent run: an AGENT span, under the flow's current trace or as the root span of a trace of
@@ -182,23 +184,32 @@ internal sealed class AgentRun : IStreamTelemetry<AgentResponseUpdate>
                 if (usage?.Recorded == true)
                 {
                     // Spans beneath (LLM spans of a traced chat client or of ingested chat activities, or nested
-                    // AGENT spans) carry the usage and are priced; the same counts as token usage here would be
-                    // counted twice in every total, so the run's sum is kept as metadata.
+                    // AGENT spans) carry part or all of the usage and are priced: the run's sum is kept as metadata,
+                    // and only what no span beneath carries (the run's own untraced model calls, say an orchestrator
+                    // whose tools are traced agents) is this span's token usage, so every total counts each token once.
                     var sum = new Dictionary<string, object?> { ["prompt_tokens"] = prompt, ["completion_tokens"] = completion };
                     foreach (var (key, value) in extra) sum[key] = value;
                     metadata["run_token_usage"] = sum;
+                    // A ChatClientAgent reports the usage of its own model calls only (not of agents it calls as
+                    // tools); of another agent it is unknown whether nested runs are in it, so all noted usage counts.
+                    var ownPrompt = Math.Max(0, prompt - (facts.ReportsOwnCallsOnly ? usage.DirectPrompt : usage.Prompt));
+                    var ownCompletion = Math.Max(0, completion - (facts.ReportsOwnCallsOnly ? usage.DirectCompletion : usage.Completion));
+                    if (ownPrompt + ownCompletion > 0) RecordOwn(response, ownPrompt, ownCompletion, null);
                 }
-                else
-                {
-                    if ((ModelOf(response) ?? StreamModel() ?? facts.DefaultModel) is { Length: > 0 } model) span.SetModel(model);
-                    span.SetTokenUsage(prompt, completion, extra);
-                    usage?.NoteOuter();   // an agent run around this one leaves these tokens to this span
-                }
+                else RecordOwn(response, prompt, completion, extra);
             }
         }
         if (incomplete) metadata["stream_incomplete"] = true;
         if (metadata.Count > 0) span.SetMetadata(metadata);
         return output;
+    }
+
+    /// <summary>Token usage (and the model, for pricing) on this span, noted for the runs around it.</summary>
+    void RecordOwn(AgentResponse response, long prompt, long completion, IReadOnlyDictionary<string, long>? extra)
+    {
+        if ((ModelOf(response) ?? StreamModel() ?? facts.DefaultModel) is { Length: > 0 } model) span.SetModel(model);
+        span.SetTokenUsage(prompt, completion, extra);
+        usage?.NoteOuter(prompt, completion);   // an agent run around this one leaves these tokens to this span
     }
 
     static string? ModelOf(AgentResponse response) => (response.RawRepresentation as ChatResponse)?.ModelId;

@@ -74,6 +74,7 @@ internal sealed class PandaProbeAgent : DelegatingAIAgent
     {
         string name = DefaultSpanName;
         string? id = null, description = null, instructions = null, model = null;
+        var ownCallsOnly = false;
         try
         {
             if (!string.IsNullOrWhiteSpace(InnerAgent.Name)) name = InnerAgent.Name;
@@ -83,9 +84,12 @@ internal sealed class PandaProbeAgent : DelegatingAIAgent
             instructions = chatAgent?.Instructions;
             model = (InnerAgent.GetService(typeof(ChatOptions)) as ChatOptions)?.ModelId
                 ?? (InnerAgent.GetService(typeof(ChatClientMetadata)) as ChatClientMetadata)?.DefaultModelId;
+            // The framework's own agent (also behind its OpenTelemetry layer, which passes the usage through); an
+            // agent of another kind may or may not put the runs it calls into its usage.
+            ownCallsOnly = InnerAgent is ChatClientAgent || (InnerAgent is OpenTelemetryAgent && chatAgent is not null);
         }
         catch (Exception ex) { SelfLog.Write($"agent instrumentation could not describe the agent: {ex.Message}"); }
-        return new AgentFacts(name, id, description, instructions, model);
+        return new AgentFacts(name, id, description, instructions, model, ownCallsOnly);
     }
 
     /// <summary>

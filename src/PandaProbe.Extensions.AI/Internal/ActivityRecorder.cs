@@ -59,11 +59,11 @@ internal static class ActivityRecorder
                 if (reasons.Length == 1) metadata["finish_reason"] = reasons[0];
                 else if (reasons.Length > 1) metadata["finish_reason"] = reasons;
                 // An agent run around this call leaves these tokens to this span (RunUsage).
-                if (!filledInside && RecordUsage(activity, span)) RunUsage.Note();
+                if (!filledInside) RecordUsage(activity, span, countsForRun: true);
                 break;
             case SpanKind.Embedding:
                 if (activity.GetTagItem("gen_ai.embeddings.dimension.count") is { } dimensions) metadata["dimensions"] = dimensions;
-                if (!filledInside) RecordUsage(activity, span);
+                if (!filledInside) RecordUsage(activity, span, countsForRun: false);
                 break;
             case SpanKind.Tool:
                 if (messages)
@@ -106,10 +106,15 @@ internal static class ActivityRecorder
         if (error is var (traceMessage, _)) ownedTrace.SetError(traceMessage);
     }
 
-    static bool RecordUsage(Activity activity, SpanContext span)
+    /// <summary>
+    /// Records the activity's token usage; <paramref name="countsForRun"/>: a model call's, which an agent run around it
+    /// then leaves to this span (embeddings are not in an agent's reported usage).
+    /// </summary>
+    static bool RecordUsage(Activity activity, SpanContext span, bool countsForRun)
     {
         if (GenAiActivityMapping.Usage(activity) is not var (prompt, completion, extra)) return false;
         span.SetTokenUsage(prompt, completion, extra);
+        if (countsForRun) RunUsage.Note(prompt, completion);
         return true;
     }
 }

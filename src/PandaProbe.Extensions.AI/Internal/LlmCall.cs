@@ -178,7 +178,7 @@ internal sealed class LlmCall : IStreamTelemetry<ChatResponseUpdate>
             if (ChatTelemetry.Usage(response.Usage) is var (prompt, completion, extra))
             {
                 span.SetTokenUsage(prompt, completion, extra);
-                RunUsage.Note();   // an agent run around this call leaves these tokens to this span
+                RunUsage.Note(prompt, completion);   // an agent run around this call leaves these tokens to this span
             }
         }
         if (response?.FinishReason is { } reason) metadata["finish_reason"] = reason.Value;

@@ -40,6 +40,35 @@ public class AgentNestingTests
         trace.GetProperty("spans").EnumerateArray().OrderBy(s => s.Str("started_at")).ToList();
 
     [Fact]
+    public async Task An_orchestrator_with_untraced_models_keeps_its_own_tokens_beside_a_traced_sub_agent_tool()
+    {
+        var (client, exporter) = Clients.InMemory();
+        var tool = TracedSubAgent(client, "helper", "42").AsAIFunction();
+        var model = new FakeChatClient();   // the orchestrator's own model calls are not traced
+        model.Script.Enqueue(new ChatResponse(new ChatMessage(ChatRole.Assistant,
+            [new FunctionCallContent("call_1", tool.Name, new Dictionary<string, object?> { ["query"] = "answer?" })]))
+        {
+            Usage = new UsageDetails { InputTokenCount = 10, OutputTokenCount = 2, TotalTokenCount = 12 },
+        });
+        model.Script.Enqueue(new ChatResponse(new ChatMessage(ChatRole.Assistant, "It is 42."))
+        {
+            Usage = new UsageDetails { InputTokenCount = 20, OutputTokenCount = 5, TotalTokenCount = 25 },
+        });
+        var orchestrator = new ChatClientAgent(model, name: "orchestrator", tools: [tool]).WithPandaProbe(client);
+
+        Assert.Equal("It is 42.", (await orchestrator.RunAsync("What is the answer?")).Text);
+
+        var spans = Spans(Assert.Single(await Clients.ExportedAsync(client, exporter)));
+        var root = spans.Single(s => s.Str("name") == "orchestrator");
+        // The sub-agent's model call (3 + 1 tokens) is on its own LLM span; the orchestrator's two calls (30 + 7) are
+        // in no span beneath, so they stay on the orchestrator's span, and the totals count every token once.
+        Assert.Equal(30, root.GetProperty("token_usage").GetProperty("prompt_tokens").GetInt64());
+        Assert.Equal(7, root.GetProperty("token_usage").GetProperty("completion_tokens").GetInt64());
+        Assert.Equal(33, spans.Where(s => s.Has("token_usage") && s.GetProperty("token_usage").ValueKind == JsonValueKind.Object)
+            .Sum(s => s.GetProperty("token_usage").GetProperty("prompt_tokens").GetInt64()));
+    }
+
+    [Fact]
     public async Task An_orchestrator_calling_two_traced_agents_records_each_run_beneath_its_own()
     {
         var (client, exporter) = Clients.InMemory();
