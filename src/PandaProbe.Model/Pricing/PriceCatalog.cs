@@ -36,6 +36,7 @@ public sealed class PriceCatalog
         new(StringComparer.Ordinal);
 
     const int MaxResolved = 1024;
+    int remembered;   // how many names `resolved` holds (ConcurrentDictionary.Count takes every lock)
 
     PriceCatalog(string version, Map<string, (string Name, ModelPrice Price)> entries)
     {
@@ -109,7 +110,7 @@ public sealed class PriceCatalog
         if (model is null) return Search(model);
         if (resolved.TryGetValue(model, out var known)) return known;
         var found = Search(model);
-        if (resolved.Count < MaxResolved) resolved.TryAdd(model, found);
+        if (Volatile.Read(ref remembered) < MaxResolved && resolved.TryAdd(model, found)) Interlocked.Increment(ref remembered);
         return found;
     }
 
