@@ -85,7 +85,7 @@ public static class StepsProbe
     public static void Run()
     {
         using var client = PartsProbe.CallerOnlyClient();
-        var names = new[] { "StartTrace", "Span", "SetInput", "SetOutput", "SetTokenUsage", "SetCost", "span.End", "trace.End" };
+        var names = new[] { "StartTrace", "Span", "SetInput", "SetOutput", "SetModel", "SetTokenUsage", "SetCost", "span.End", "trace.End" };
         var bytes = new long[names.Length];
         var ticks = new long[names.Length];
         const int N = 100_000;
@@ -107,6 +107,7 @@ public static class StepsProbe
                 var span = trace.Span("completion", SpanKind.Llm, model: Work.Model); Mark(ref k);
                 span.SetInput(Work.Input); Mark(ref k);
                 span.SetOutput(Work.Output); Mark(ref k);
+                span.SetModel(Work.Model); Mark(ref k);
                 span.SetTokenUsage(Work.PromptTokens, Work.CompletionTokens); Mark(ref k);
                 span.SetCost(Work.Cost); Mark(ref k);
                 span.End(); Mark(ref k);

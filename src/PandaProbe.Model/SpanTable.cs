@@ -80,7 +80,7 @@ internal readonly struct SpanTable : IEnumerable<(SpanId Key, OpenSpan Value)>, 
                     if (kv.Key == id) { span = kv.Value; return true; }
                 break;
             case Large large:
-                span = large.Map.Find(id).IfNoneUnsafe(default(OpenSpan)!);
+                span = large.Map.Find(id).IfNoneUnsafe(default(OpenSpan)!)!;
                 return span is not null;
         }
         span = null!;
