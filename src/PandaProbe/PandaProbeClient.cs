@@ -222,6 +222,13 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
 
     internal DateTimeOffset Now() => time.GetUtcNow();
 
+    /// <summary>
+    /// The time stamp of a setter's event: the clock while someone subscribes to the events (the only place a setter's
+    /// time is seen), otherwise <paramref name="edge"/>, the span's or trace's start, so a setter reads no clock (one
+    /// read per span edge). Log lines keep their own time (<see cref="Now"/>).
+    /// </summary>
+    internal DateTimeOffset EventTime(DateTimeOffset edge) => pipeline is { EventsObserved: true } ? Now() : edge;
+
     /// <summary>Records a score event (scores need no open trace).</summary>
     internal void Record(ScoreRecorded score) => pipeline?.Record(score);
 

@@ -81,21 +81,21 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     public void SetInput(object? input)
     {
         if (client is null) return;
-        Trace.Raise(new InputSet(Trace.Id, Id, client.Capture(input), client.Now()));
+        Trace.Raise(new InputSet(Trace.Id, Id, client.Capture(input), client.EventTime(StartedAt)));
     }
 
     /// <summary>Sets (replaces) the span's output.</summary>
     public void SetOutput(object? output)
     {
         if (client is null) return;
-        Trace.Raise(new OutputSet(Trace.Id, Id, client.Capture(output), client.Now()));
+        Trace.Raise(new OutputSet(Trace.Id, Id, client.Capture(output), client.EventTime(StartedAt)));
     }
 
     /// <summary>Sets (replaces) the model name (at most 255 characters are sent).</summary>
     public void SetModel(string model)
     {
         if (client is null || model is null) return;
-        Trace.Raise(new ModelSet(Trace.Id, Id, model, client.Now()));
+        Trace.Raise(new ModelSet(Trace.Id, Id, model, client.EventTime(StartedAt)));
     }
 
     /// <summary>
@@ -112,14 +112,14 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
             return;
         }
         var usage = TokenUsage.Of(promptTokens, completionTokens, extras.Length == 0 ? null : extras.Select(kv => (kv.Key, kv.Value)));
-        Trace.Raise(new TokensSet(Trace.Id, Id, usage, client.Now()));
+        Trace.Raise(new TokensSet(Trace.Id, Id, usage, client.EventTime(StartedAt)));
     }
 
     /// <summary>Sets (replaces) the model parameters (temperature, max tokens, …).</summary>
     public void SetModelParameters(IReadOnlyDictionary<string, object?> parameters)
     {
         if (client is null || parameters is null) return;
-        Trace.Raise(new ModelParametersSet(Trace.Id, Id, client.CaptureMap(parameters), client.Now()));
+        Trace.Raise(new ModelParametersSet(Trace.Id, Id, client.CaptureMap(parameters), client.EventTime(StartedAt)));
     }
 
     /// <summary>
@@ -135,28 +135,28 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
             client.Refuse($"span '{Name}': non-finite costs are not recorded");
             return;
         }
-        Trace.Raise(new CostSet(Trace.Id, Id, Cost.Of(total, extras.Length == 0 ? null : extras.Select(kv => (kv.Key, kv.Value))), client.Now()));
+        Trace.Raise(new CostSet(Trace.Id, Id, Cost.Of(total, extras.Length == 0 ? null : extras.Select(kv => (kv.Key, kv.Value))), client.EventTime(StartedAt)));
     }
 
     /// <summary>Records when the first token of a streamed completion arrived (time to first token).</summary>
     public void SetCompletionStartTime(DateTimeOffset timestamp)
     {
         if (client is null) return;
-        Trace.Raise(new CompletionStartSet(Trace.Id, Id, timestamp, client.Now()));
+        Trace.Raise(new CompletionStartSet(Trace.Id, Id, timestamp, client.EventTime(StartedAt)));
     }
 
     /// <summary>Merges keys into the span's metadata (later values win).</summary>
     public void SetMetadata(IReadOnlyDictionary<string, object?> metadata)
     {
         if (client is null || metadata is null) return;
-        Trace.Raise(new MetadataMerged(Trace.Id, Id, client.CaptureMap(metadata), client.Now()));
+        Trace.Raise(new MetadataMerged(Trace.Id, Id, client.CaptureMap(metadata), client.EventTime(StartedAt)));
     }
 
     /// <summary>Sets the span's status explicitly.</summary>
     public void SetStatus(SpanStatus status)
     {
         if (client is null) return;
-        Trace.Raise(new SpanStatusSet(Trace.Id, Id, status, client.Now()));
+        Trace.Raise(new SpanStatusSet(Trace.Id, Id, status, client.EventTime(StartedAt)));
     }
 
     /// <summary>Records an error message (and optional data); the span's status becomes ERROR.</summary>
@@ -166,7 +166,7 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
         message ??= string.Empty;
         error = new SpanError(message, data);
         var info = new ErrorInfo(message, null, data is null ? default : client.CaptureMap(data));
-        Trace.Raise(new Errored(Trace.Id, Id, info, client.Now()));
+        Trace.Raise(new Errored(Trace.Id, Id, info, client.EventTime(StartedAt)));
     }
 
     /// <summary>
@@ -177,7 +177,7 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     {
         if (client is null || exception is null) return false;
         error = new SpanError(ErrorInfo.MessageOf(exception));
-        Trace.Raise(new Errored(Trace.Id, Id, ErrorInfo.From(exception), client.Now()));
+        Trace.Raise(new Errored(Trace.Id, Id, ErrorInfo.From(exception), client.EventTime(StartedAt)));
         return false;
     }
 

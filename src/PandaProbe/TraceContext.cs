@@ -80,35 +80,35 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     public void SetInput(object? input)
     {
         if (client is null) return;
-        Raise(new InputSet(id, null, client.Capture(input), client.Now()));
+        Raise(new InputSet(id, null, client.Capture(input), client.EventTime(StartedAt)));
     }
 
     /// <summary>Sets (replaces) the trace's output.</summary>
     public void SetOutput(object? output)
     {
         if (client is null) return;
-        Raise(new OutputSet(id, null, client.Capture(output), client.Now()));
+        Raise(new OutputSet(id, null, client.Capture(output), client.EventTime(StartedAt)));
     }
 
     /// <summary>Merges keys into the trace's metadata (later values win).</summary>
     public void SetMetadata(IReadOnlyDictionary<string, object?> metadata)
     {
         if (client is null || metadata is null) return;
-        Raise(new MetadataMerged(id, null, client.CaptureMap(metadata), client.Now()));
+        Raise(new MetadataMerged(id, null, client.CaptureMap(metadata), client.EventTime(StartedAt)));
     }
 
     /// <summary>Sets the trace's status explicitly; a clean end then keeps it instead of COMPLETED.</summary>
     public void SetStatus(TraceStatus status)
     {
         if (client is null) return;
-        Raise(new TraceStatusSet(id, status, client.Now()));
+        Raise(new TraceStatusSet(id, status, client.EventTime(StartedAt)));
     }
 
     /// <summary>Marks the trace ERROR with <paramref name="message"/> (sent as <c>metadata.error</c>).</summary>
     public void SetError(string message)
     {
         if (client is null) return;
-        Raise(new Errored(id, null, ErrorInfo.Of(message ?? string.Empty), client.Now()));
+        Raise(new Errored(id, null, ErrorInfo.Of(message ?? string.Empty), client.EventTime(StartedAt)));
     }
 
     /// <summary>
@@ -118,7 +118,7 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     public bool Fail(Exception exception)
     {
         if (client is null || exception is null) return false;
-        Raise(new Errored(id, null, ErrorInfo.From(exception), client.Now()));
+        Raise(new Errored(id, null, ErrorInfo.From(exception), client.EventTime(StartedAt)));
         return false;
     }
 

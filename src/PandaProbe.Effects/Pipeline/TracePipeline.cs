@@ -127,6 +127,12 @@ internal sealed class TracePipeline : IAsyncDisposable
     /// <summary>True once shutdown began: events are no longer folded (they are counted as dropped).</summary>
     public bool IsClosed => closed;
 
+    /// <summary>
+    /// <c>true</c> while someone subscribes to <see cref="Events"/> or <see cref="Outputs"/> (whose rejections carry
+    /// their event): the only readers of a setter's time.
+    /// </summary>
+    public bool EventsObserved => events.HasSubscribers || outputs.HasSubscribers;
+
     /// <summary>Items waiting for export or being exported.</summary>
     public long Pending => queue.Pending;
 
