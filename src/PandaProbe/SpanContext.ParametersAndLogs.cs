@@ -20,7 +20,7 @@ public sealed partial class SpanContext
         if (client is null || parameters is null) return;
         var clean = new Dictionary<string, object?>();
         foreach (var (k, v) in client.Snapshot(parameters, "span", Name, "parameters")) if (!string.IsNullOrEmpty(k)) clean[k] = v;
-        Trace.Raise(new ParamsRegistered(Trace.Id, Id, client.CaptureMap(clean), overwrite, client.EventTime(StartedAt)));
+        Raise(new ParamsRegistered(Trace.Id, Id, client.CaptureMap(clean), overwrite, client.EventTime(StartedAt)));
     }
 
     /// <summary>Adds a free-form log entry to the span (sent under the span's <c>metadata.logs</c>).</summary>
@@ -28,7 +28,7 @@ public sealed partial class SpanContext
     public void Log(object? data)
     {
         if (client is null) return;
-        Trace.Raise(new Logged(Trace.Id, Id, client.Capture(data), client.Now()));
+        Raise(new Logged(Trace.Id, Id, client.Capture(data), client.Now()));
     }
 
     /// <summary>Records a retrieval as a RETRIEVER span under this span. See <see cref="TraceContext.LogRetrievalEvent"/>.</summary>

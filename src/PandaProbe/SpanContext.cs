@@ -18,6 +18,7 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     internal static readonly SpanContext NoOp = new();
 
     readonly PandaProbeClient? client;
+    readonly SpanCell? cell;   // the span's own state cell (null when its start was refused: events then reach the trace, which refuses them)
     long endedTicks;   // UTC ticks of the end; 0 while open (set once, atomically)
     /// <summary>The ambient entry this one covers in the flow where it was pushed (see <see cref="AmbientScope"/>).</summary>
     internal readonly object? AmbientNext;
@@ -29,11 +30,12 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
         Trace = TraceContext.NoOp;
     }
 
-    internal SpanContext(TraceContext trace, PandaProbeClient client, SpanId id, SpanContext? parent, string name,
+    internal SpanContext(TraceContext trace, PandaProbeClient client, SpanCell? cell, SpanId id, SpanContext? parent, string name,
         SpanKind kind, DateTimeOffset startedAt, bool makeCurrent)
     {
         Trace = trace;
         this.client = client;
+        this.cell = cell;
         Id = id;
         ParentSpan = parent;
         Name = name;
@@ -46,6 +48,13 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     internal TraceContext Trace { get; }
     internal SpanContext? ParentSpan { get; }
     internal bool IsOpen => client is not null && Volatile.Read(ref endedTicks) == 0;
+
+    /// <summary>Folds a span-local event into this span's own cell, on this thread (the trace's state is not touched).</summary>
+    void Raise(TraceEvent e)
+    {
+        if (cell is not null) cell.Raise(e);
+        else Trace.Raise(e);
+    }
 
     /// <summary><c>true</c> once ended (the ambient stack skips it).</summary>
     internal bool IsEnded => Volatile.Read(ref endedTicks) != 0;
@@ -81,21 +90,21 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     public void SetInput(object? input)
     {
         if (client is null) return;
-        Trace.Raise(new InputSet(Trace.Id, Id, client.Capture(input), client.EventTime(StartedAt)));
+        Raise(new InputSet(Trace.Id, Id, client.Capture(input), client.EventTime(StartedAt)));
     }
 
     /// <summary>Sets (replaces) the span's output.</summary>
     public void SetOutput(object? output)
     {
         if (client is null) return;
-        Trace.Raise(new OutputSet(Trace.Id, Id, client.Capture(output), client.EventTime(StartedAt)));
+        Raise(new OutputSet(Trace.Id, Id, client.Capture(output), client.EventTime(StartedAt)));
     }
 
     /// <summary>Sets (replaces) the model name (at most 255 characters are sent).</summary>
     public void SetModel(string model)
     {
         if (client is null || model is null) return;
-        Trace.Raise(new ModelSet(Trace.Id, Id, model, client.EventTime(StartedAt)));
+        Raise(new ModelSet(Trace.Id, Id, model, client.EventTime(StartedAt)));
     }
 
     /// <summary>
@@ -112,14 +121,14 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
             return;
         }
         var usage = TokenUsage.Of(promptTokens, completionTokens, extras.Length == 0 ? null : extras.Select(kv => (kv.Key, kv.Value)));
-        Trace.Raise(new TokensSet(Trace.Id, Id, usage, client.EventTime(StartedAt)));
+        Raise(new TokensSet(Trace.Id, Id, usage, client.EventTime(StartedAt)));
     }
 
     /// <summary>Sets (replaces) the model parameters (temperature, max tokens, …).</summary>
     public void SetModelParameters(IReadOnlyDictionary<string, object?> parameters)
     {
         if (client is null || parameters is null) return;
-        Trace.Raise(new ModelParametersSet(Trace.Id, Id, client.CaptureMap(parameters), client.EventTime(StartedAt)));
+        Raise(new ModelParametersSet(Trace.Id, Id, client.CaptureMap(parameters), client.EventTime(StartedAt)));
     }
 
     /// <summary>
@@ -135,28 +144,28 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
             client.Refuse($"span '{Name}': non-finite costs are not recorded");
             return;
         }
-        Trace.Raise(new CostSet(Trace.Id, Id, Cost.Of(total, extras.Length == 0 ? null : extras.Select(kv => (kv.Key, kv.Value))), client.EventTime(StartedAt)));
+        Raise(new CostSet(Trace.Id, Id, Cost.Of(total, extras.Length == 0 ? null : extras.Select(kv => (kv.Key, kv.Value))), client.EventTime(StartedAt)));
     }
 
     /// <summary>Records when the first token of a streamed completion arrived (time to first token).</summary>
     public void SetCompletionStartTime(DateTimeOffset timestamp)
     {
         if (client is null) return;
-        Trace.Raise(new CompletionStartSet(Trace.Id, Id, timestamp, client.EventTime(StartedAt)));
+        Raise(new CompletionStartSet(Trace.Id, Id, timestamp, client.EventTime(StartedAt)));
     }
 
     /// <summary>Merges keys into the span's metadata (later values win).</summary>
     public void SetMetadata(IReadOnlyDictionary<string, object?> metadata)
     {
         if (client is null || metadata is null) return;
-        Trace.Raise(new MetadataMerged(Trace.Id, Id, client.CaptureMap(metadata), client.EventTime(StartedAt)));
+        Raise(new MetadataMerged(Trace.Id, Id, client.CaptureMap(metadata), client.EventTime(StartedAt)));
     }
 
     /// <summary>Sets the span's status explicitly.</summary>
     public void SetStatus(SpanStatus status)
     {
         if (client is null) return;
-        Trace.Raise(new SpanStatusSet(Trace.Id, Id, status, client.EventTime(StartedAt)));
+        Raise(new SpanStatusSet(Trace.Id, Id, status, client.EventTime(StartedAt)));
     }
 
     /// <summary>Records an error message (and optional data); the span's status becomes ERROR.</summary>
@@ -166,7 +175,7 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
         message ??= string.Empty;
         error = new SpanError(message, data);
         var info = new ErrorInfo(message, null, data is null ? default : client.CaptureMap(data));
-        Trace.Raise(new Errored(Trace.Id, Id, info, client.EventTime(StartedAt)));
+        Raise(new Errored(Trace.Id, Id, info, client.EventTime(StartedAt)));
     }
 
     /// <summary>
@@ -177,7 +186,7 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     {
         if (client is null || exception is null) return false;
         error = new SpanError(ErrorInfo.MessageOf(exception));
-        Trace.Raise(new Errored(Trace.Id, Id, ErrorInfo.From(exception), client.EventTime(StartedAt)));
+        Raise(new Errored(Trace.Id, Id, ErrorInfo.From(exception), client.EventTime(StartedAt)));
         return false;
     }
 

@@ -146,9 +146,9 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
         var effectiveParent = parent ?? AmbientScope.InnermostSpan(this);
         var spanId = SpanId.New();
         var now = client.Now();
-        Raise(new SpanStarted(id, spanId, effectiveParent?.Id, name, kind, now, model,
+        var spanCell = cell!.StartSpan(new SpanStarted(id, spanId, effectiveParent?.Id, name, kind, now, model,
             metadata is null ? default : client.CaptureMap(metadata)));
-        return new SpanContext(this, client, spanId, effectiveParent, name, kind, now, makeCurrent);
+        return new SpanContext(this, client, spanCell, spanId, effectiveParent, name, kind, now, makeCurrent);
     }
 
     /// <summary>Runs <paramref name="body"/> inside a span; an exception marks the span ERROR and propagates unchanged.</summary>

@@ -82,11 +82,12 @@ internal sealed class OpenTraces(TimeSpan after, IScheduler scheduler, TimeProvi
             try
             {
                 if (cell.State is not { } state) continue;
-                if (!Abandonment.IsIdle(cell.SeenVersion, state.Version, cell.IdleSince, now, After))
+                var events = state.Events;
+                if (!Abandonment.IsIdle(cell.SeenVersion, events, cell.IdleSince, now, After))
                 {
-                    if (cell.SeenVersion != state.Version)
+                    if (cell.SeenVersion != events)
                     {
-                        cell.SeenVersion = state.Version;
+                        cell.SeenVersion = events;
                         cell.IdleSince = now;
                     }
                     continue;

@@ -33,7 +33,7 @@ internal static class Mutants
 
     /// <summary>Keeps a span's first token usage instead of the last.</summary>
     public static Reducer FirstTokensWin { get; } = (s, e) =>
-        e is TokensSet t && s.Find(t.Trace).Bind(o => o.OpenSpans.Find(t.Span)).Exists(span => span.Value.Tokens is not null)
+        e is TokensSet t && s.Find(t.Trace).Bind(o => o.OpenSpans.Find(t.Span)).Exists(span => span.State.Value.Tokens is not null)
             ? new Step(s, Seq<Output>())
             : Real(s, e);
 
@@ -79,7 +79,7 @@ internal static class Mutants
             return step with
             {
                 State = new TraceState(step.State.Open.AddOrUpdate(start.Trace, step.State.Open.Find(start.Trace).Map(o =>
-                    o.WithOpenSpans(o.OpenSpans.AddOrUpdate(start.Span, o.OpenSpans.Find(start.Span).Map(x => OpenSpan.Of(x.Value with { Parent = parent })).IfNone(() => null!))))
+                    o.WithOpenSpans(o.OpenSpans.AddOrUpdate(start.Span, o.OpenSpans.Find(start.Span).Map(x => (ISpanSlot)OpenSpan.Of(x.State.Value with { Parent = parent })).IfNone(() => null!))))
                     .IfNone(() => null!))),
                 Outputs = step.Outputs.Map(o => o is Output.SpanStarted ss ? new Output.SpanStarted(ss.Span with { Parent = parent }) : o).Strict(),
             };

@@ -26,13 +26,13 @@ internal static class StateInvariants
         foreach (var v in TimeAndLimits.TimeOfTrace(trace)) yield return v;
         foreach (var (key, openSpan) in open.OpenSpans)
         {
-            var span = openSpan.Value;
+            var span = openSpan.State.Value;
             if (span.Id != key) yield return $"open span stored under {key} has id {span.Id}";
             if (!span.IsOpen) yield return $"span {key} is in OpenSpans but has ended";
         }
         foreach (var span in trace.Spans)
             if (span.IsOpen) yield return $"span {span.Id} is in Trace.Spans but is open";
-        var all = trace.Spans.Concat(open.OpenSpans.Values.Select(o => o.Value)).ToList();
+        var all = trace.Spans.Concat(open.OpenSpans.Values.Select(o => o.State.Value)).ToList();
         foreach (var span in all)
         {
             if (span.Trace != id) yield return $"span {span.Id} belongs to trace {span.Trace}";

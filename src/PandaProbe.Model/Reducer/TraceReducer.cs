@@ -16,8 +16,13 @@ internal static class TraceReducer
     /// <summary>Applies one event to one trace.</summary>
     /// <param name="trace">The trace's state before the event; <c>null</c> for a trace that is not open.</param>
     /// <param name="e">The event.</param>
+    /// <param name="slot">
+    /// For a <see cref="SpanStarted"/>, where the new span's state is to live (the SDK's span cell, made from
+    /// <see cref="OpenSpan.Start"/>); by default the span's value itself. A span-local event reaches a span held in a
+    /// cell through that cell (<see cref="SpanReducer"/>), never through this function.
+    /// </param>
     /// <returns>The trace's next state (<c>null</c> once it has finished) and the output the event produced.</returns>
-    public static TraceStep Apply(OpenTrace? trace, TraceEvent e) => e switch
+    public static TraceStep Apply(OpenTrace? trace, TraceEvent e, ISpanSlot? slot = null) => e switch
     {
         null => new TraceStep(trace, null),
         ScoreRecorded r => new TraceStep(trace, new Output.ScoreSubmitted(r.Score)),
@@ -25,21 +30,9 @@ internal static class TraceReducer
         _ when trace is null => Reject(trace, e, RejectionReason.UnknownTrace, $"trace {e.Trace} is not open"),
         TraceStarted s => Reject(trace, s, RejectionReason.DuplicateTrace, $"trace {s.Trace} is already open"),
         TraceEnded x => EndTrace(trace, x),
-        SpanStarted s => StartSpan(trace, s),
+        SpanStarted s => StartSpan(trace, s, slot),
         SpanEnded x => EndSpan(trace, x),
-
-        InputSet { Span: { } id } i => OnSpan(trace, i, id),
-        OutputSet { Span: { } id } o => OnSpan(trace, o, id),
-        ModelSet m => OnSpan(trace, m, m.Span),
-        TokensSet t => OnSpan(trace, t, t.Span, valid: t.Tokens is not null),
-        CostSet c => OnSpan(trace, c, c.Span, valid: c.Cost is not null),
-        ModelParametersSet p => OnSpan(trace, p, p.Span),
-        CompletionStartSet c => OnSpan(trace, c, c.Span),
-        MetadataMerged { Span: { } id } m => OnSpan(trace, m, id),
-        Errored { Span: { } id } x => OnSpan(trace, x, id, valid: x.Error is not null),
-        SpanStatusSet s => OnSpan(trace, s, s.Span),
-        ParamsRegistered { Span: { } id } p => OnSpan(trace, p, id),
-        Logged { Span: { } id } l => OnSpan(trace, l, id),
+        { Target: { } id } => OnSpan(trace, e, id),
 
         InputSet i => OnTrace(trace, i, static (t, i) => t with { Input = i.Input ?? Payload.Null }),
         OutputSet o => OnTrace(trace, o, static (t, o) => t with { Output = o.Output ?? Payload.Null }),
@@ -136,37 +129,39 @@ internal static class TraceReducer
         return new TraceStep(next, new Output.TraceCompleted(ended));
     }
 
-    static TraceStep StartSpan(OpenTrace open, SpanStarted s)
+    static TraceStep StartSpan(OpenTrace open, SpanStarted s, ISpanSlot? slot)
     {
         if (!open.IsOpen) return Reject(open, s, RejectionReason.TraceEnded, $"trace {s.Trace} has already ended");
         if (open.OpenSpans.ContainsKey(s.Span) || open.HasEnded(s.Span))
             return Reject(open, s, RejectionReason.DuplicateSpan, $"span {s.Span} was already started in trace {s.Trace}");
         if (s.Parent is { } parent && !open.OpenSpans.ContainsKey(parent))
             return Reject(open, s, RejectionReason.ParentNotOpen, $"parent span {parent} is not open in trace {s.Trace}");
-        return new TraceStep(open.WithOpenSpans(open.OpenSpans.AddOrUpdate(s.Span, OpenSpan.Start(s))), new Output.SpanStarted(s));
+        return new TraceStep(open.WithOpenSpans(open.OpenSpans.AddOrUpdate(s.Span, slot ?? OpenSpan.Start(s))), new Output.SpanStarted(s));
     }
 
     static TraceStep EndSpan(OpenTrace open, SpanEnded x)
     {
-        if (!open.OpenSpans.TryFind(x.Span, out var span))
+        if (!open.OpenSpans.TryFind(x.Span, out var slot))
             return Reject(open, x, RejectionReason.SpanNotOpen, $"span {x.Span} is not open");
+        var span = slot.State;
         var ended = span.End(x.At);
         var remaining = open.OpenSpans.Remove(x.Span);
-        if (open.IsOpen) return new TraceStep(open.WithEnded(ended, remaining), new Output.SpanCompleted(ended, false));
+        if (open.IsOpen) return new TraceStep(open.WithEnded(ended, remaining, span.Version), new Output.SpanCompleted(ended, false));
         // A late span: the trace has completed already; it leaves the state with its last open span.
-        return new TraceStep(remaining.IsEmpty ? null : open.WithOpenSpans(remaining), new Output.SpanCompleted(ended, true));
+        return new TraceStep(remaining.IsEmpty ? null : open.WithOpenSpans(remaining, 1 + span.Version), new Output.SpanCompleted(ended, true));
     }
 
     /// <summary>
-    /// Applies a span-local event to one open span (of an open or an ended trace); what the event does to the span is
-    /// <see cref="SpanChanges"/>. An event without its value (<paramref name="valid"/> false) is refused.
+    /// Applies a span-local event to the open span it targets (of an open or an ended trace), by
+    /// <see cref="SpanReducer"/>; the trace's own count is unchanged (the span counts it).
     /// </summary>
-    static TraceStep OnSpan(OpenTrace open, TraceEvent e, SpanId id, bool valid = true)
+    static TraceStep OnSpan(OpenTrace open, TraceEvent e, SpanId id)
     {
-        if (!open.OpenSpans.TryFind(id, out var span)) return Reject(open, e, RejectionReason.SpanNotOpen, $"span {id} is not open");
-        return valid
-            ? new TraceStep(open.WithOpenSpans(open.OpenSpans.AddOrUpdate(id, span.With(e))), null)
-            : Reject(open, e, RejectionReason.InvalidValue, $"{e.GetType().Name} carries no value");
+        if (!open.OpenSpans.TryFind(id, out var slot)) return Reject(open, e, RejectionReason.SpanNotOpen, $"span {id} is not open");
+        var (span, output) = SpanReducer.Apply(slot.State, e, id);
+        return output is null
+            ? new TraceStep(open.WithOpenSpans(open.OpenSpans.AddOrUpdate(id, span!), folded: 0), null)
+            : new TraceStep(open, output);
     }
 
     /// <summary>

@@ -3,72 +3,51 @@ using static PandaProbe.Model.TraceEvent;
 namespace PandaProbe.Model;
 
 /// <summary>
-/// A span that has started and not ended, as the reducer keeps it: its start (the start event, or a span value once
-/// events were folded into it) plus the span-local events accepted since (newest first). Its <see cref="Value"/> is
-/// built from them when read, in one record, once, when the span ends, so neither a start nor an update copies a
-/// whole span. Every <see cref="CompactAfter"/> changes the events are folded into a new start, which bounds both the
-/// work of a read and what a span holds on to (a value that was replaced is let go).
+/// The reducer of one open span: <c>(span, span-local event) → (next span, output)</c>, one match over the events that
+/// change a single open span's fields (input, output, model, token usage, cost, model parameters, completion start,
+/// metadata, error, status, parameters, log lines). Pure and total like <see cref="TraceReducer"/>: an event for a span
+/// that is not open, or without its value, becomes an <see cref="Output.Rejected"/> output and leaves the span as it
+/// was. Starting and ending a span change the trace's set of spans, so they are the trace's events
+/// (<see cref="TraceReducer"/>). What an accepted event does to the span's fields is <see cref="SpanChanges"/>.
 /// </summary>
-internal sealed class OpenSpan : IEquatable<OpenSpan>
+internal static class SpanReducer
 {
-    /// <summary>How many events a span keeps before they are folded into its value.</summary>
-    internal const int CompactAfter = 16;
+    /// <summary><c>true</c> for the events this reducer folds (those that change one open span's fields).</summary>
+    public static bool IsSpanLocal(TraceEvent e) => e.Target is not null && e is not SpanStarted and not SpanEnded;
 
-    readonly SpanStarted? started;   // the start, until the first compaction
-    readonly Span? folded;           // the span with the events before the compaction applied, after it
-    readonly TraceEvent? change;
-    readonly OpenSpan? before;
-    readonly int changes;
-
-    OpenSpan(SpanStarted? started, Span? folded, TraceEvent? change, OpenSpan? before, int changes)
+    /// <summary>Applies one span-local event to one span.</summary>
+    /// <param name="span">The span before the event; <c>null</c> when it is not open.</param>
+    /// <param name="e">The event.</param>
+    /// <param name="id">The span the event targets.</param>
+    /// <returns>The span's next state (the same object when the event was refused) and the output, if any.</returns>
+    public static SpanStep Apply(OpenSpan? span, TraceEvent e, SpanId id)
     {
-        this.started = started;
-        this.folded = folded;
-        this.change = change;
-        this.before = before;
-        this.changes = changes;
+        if (span is null) return Reject(span, e, RejectionReason.SpanNotOpen, $"span {id} is not open");
+        var valid = e switch
+        {
+            InputSet or OutputSet or ModelSet or ModelParametersSet or CompletionStartSet or MetadataMerged
+                or SpanStatusSet or ParamsRegistered or Logged => true,
+            TokensSet t => t.Tokens is not null,
+            CostSet c => c.Cost is not null,
+            Errored x => x.Error is not null,
+            _ => (bool?)null,
+        };
+        return valid switch
+        {
+            true => new SpanStep(span.With(e), null),
+            false => Reject(span, e, RejectionReason.InvalidValue, $"{e.GetType().Name} carries no value"),
+            null => Reject(span, e, RejectionReason.InvalidValue, $"{e.GetType().Name} is not a span-local event"),
+        };
     }
 
-    /// <summary>A span that has just started.</summary>
-    public static OpenSpan Start(SpanStarted start) => new(start, null, null, null, 0);
-
-    /// <summary>A span that starts as <paramref name="span"/> (for the reducer's tests and compaction).</summary>
-    public static OpenSpan Of(Span span) => new(null, span, null, null, 0);
-
-    /// <summary>The span's id.</summary>
-    public SpanId Id => started?.Span ?? folded!.Id;
-
-    /// <summary>The span now: as it started, with every accepted event applied in order.</summary>
-    public Span Value => SpanChanges.Apply(started, folded, Changes(), null);
-
-    /// <summary>This span after one more span-local event (already accepted by the reducer).</summary>
-    public OpenSpan With(TraceEvent e) =>
-        changes + 1 >= CompactAfter ? Of(SpanChanges.Apply(started, folded, Changes(e), null)) : new(started, folded, e, this, changes + 1);
-
-    /// <summary>The span as it ends at <paramref name="at"/>: every event applied, the end time and final status set.</summary>
-    public Span End(DateTimeOffset at) => SpanChanges.Apply(started, folded, Changes(), at);
-
-    /// <summary>The events accepted since the start, oldest first, then <paramref name="next"/> when given.</summary>
-    TraceEvent[] Changes(TraceEvent? next = null)
-    {
-        var count = changes + (next is null ? 0 : 1);
-        if (count == 0) return [];
-        var all = new TraceEvent[count];
-        if (next is not null) all[^1] = next;
-        var i = changes - 1;
-        for (var node = this; node is not null && i >= 0; node = node.before, i--) all[i] = node.change!;
-        return all;
-    }
-
-    /// <summary>Equal when the spans are equal now.</summary>
-    public bool Equals(OpenSpan? other) => ReferenceEquals(this, other) || other is not null && Value.Equals(other.Value);
-
-    /// <inheritdoc />
-    public override bool Equals(object? obj) => Equals(obj as OpenSpan);
-
-    /// <inheritdoc />
-    public override int GetHashCode() => Value.GetHashCode();
+    static SpanStep Reject(OpenSpan? span, TraceEvent e, RejectionReason reason, string detail) =>
+        new(span, new Output.Rejected(e, reason, detail));
 }
+
+/// <summary>The result of one span reducer step: the span's next state and at most one output (a rejection).</summary>
+/// <param name="State">The span after the event (the same object when it was refused).</param>
+/// <param name="Output">A rejection, or null.</param>
+internal readonly record struct SpanStep(OpenSpan? State, Output? Output);
 
 /// <summary>
 /// What each span-local event does to a span, as one pure function: input, output, model, token usage, cost, model

@@ -43,10 +43,26 @@ internal sealed record OpenTrace
     public SpanTable OpenSpans { get; }
 
     /// <summary>
-    /// How many events this trace has folded (rejected events do not count). Concurrent callers of one trace are
-    /// linearised by the atomic swap of the state, and this number is each accepted event's place in that order.
+    /// How many of the trace's own events it has folded (its start and end, its fields' changes, its spans' starts and
+    /// ends), plus the span-local events of the spans that have ended; rejected events do not count. Concurrent
+    /// callers of one trace are linearised by the atomic swap of the state, and this number is each accepted trace
+    /// event's place in that order (a span's own events are ordered by <see cref="OpenSpan.Version"/>).
     /// </summary>
     public int Version { get; }
+
+    /// <summary>
+    /// Every event this trace has folded: <see cref="Version"/> plus the events its open spans have folded so far. It
+    /// only grows while the trace is open, so an unchanged count means no event happened.
+    /// </summary>
+    public int Events
+    {
+        get
+        {
+            var events = Version;
+            foreach (var (_, slot) in OpenSpans) events += slot.State.Version;
+            return events;
+        }
+    }
 
     /// <summary>The trace value, with its ended spans in <see cref="Trace.Spans"/> (built when read).</summary>
     public Trace Trace => Ended.IsEmpty ? Head : Head with { Spans = Ended };
@@ -65,8 +81,11 @@ internal sealed record OpenTrace
     /// <summary>The next state: other trace fields, one more event folded.</summary>
     public OpenTrace WithHead(Trace head) => new(null, head, Ended, OpenSpans, endedIds, Version + 1);
 
-    /// <summary>The next state: other open spans, one more event folded.</summary>
-    public OpenTrace WithOpenSpans(SpanTable openSpans) => new(start, head, Ended, openSpans, endedIds, Version + 1);
+    /// <summary>
+    /// The next state: other open spans, and <paramref name="folded"/> more events folded (a span's start counts one; a
+    /// span-local event counts in its span, not here; a late span's end counts one plus the events that span folded).
+    /// </summary>
+    public OpenTrace WithOpenSpans(SpanTable openSpans, int folded = 1) => new(start, head, Ended, openSpans, endedIds, Version + folded);
 
     /// <summary>
     /// The trace as it ends at <paramref name="at"/> (never before it started), with the spans that ended before it; an
@@ -87,12 +106,15 @@ internal sealed record OpenTrace
     /// <summary>The next state: the trace ended (its ended spans are no longer kept), one more event folded.</summary>
     public OpenTrace Ending(Trace ended) => new(null, ended with { Spans = default }, default, OpenSpans, default, Version + 1);
 
-    /// <summary>The next state: <paramref name="span"/> ended while the trace was open, one more event folded.</summary>
-    public OpenTrace WithEnded(Span span, SpanTable openSpans)
+    /// <summary>
+    /// The next state: <paramref name="span"/> ended while the trace was open; its end and the <paramref name="spanEvents"/>
+    /// events the span folded are counted here from now on.
+    /// </summary>
+    public OpenTrace WithEnded(Span span, SpanTable openSpans, int spanEvents)
     {
         var all = Ended.Add(span);
         var ids = all.Count % EndedIds.Run == 0 ? endedIds.With(all, all.Count - EndedIds.Run) : endedIds;
-        return new OpenTrace(start, head, all, openSpans, ids, Version + 1);
+        return new OpenTrace(start, head, all, openSpans, ids, Version + 1 + spanEvents);
     }
 
     /// <summary>Equal when the trace fields, the ended spans, the open spans and the event count are equal.</summary>
