@@ -56,12 +56,7 @@ internal sealed record OpenTrace
     /// </summary>
     public int Events
     {
-        get
-        {
-            var events = Version;
-            foreach (var (_, slot) in OpenSpans) events += slot.State.Version;
-            return events;
-        }
+        get => Version + OpenSpans.SpanEvents();
     }
 
     /// <summary>The trace value, with its ended spans in <see cref="Trace.Spans"/> (built when read).</summary>

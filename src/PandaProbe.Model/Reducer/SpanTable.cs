@@ -55,6 +55,24 @@ internal readonly struct SpanTable : IEnumerable<(SpanId Key, ISpanSlot Value)>,
         _ => LargeMap.Count,
     };
 
+    /// <summary>The events the open spans have folded so far (the sum of their versions), with no allocation.</summary>
+    public int SpanEvents()
+    {
+        switch (items)
+        {
+            case null: return 0;
+            case ISpanSlot one: return one.State.Version;
+            case KeyValuePair<SpanId, ISpanSlot>[] array:
+                var sum = 0;
+                foreach (var kv in array) sum += kv.Value.State.Version;
+                return sum;
+            default:
+                var total = 0;
+                foreach (var (_, slot) in LargeMap) total += slot.State.Version;
+                return total;
+        }
+    }
+
     /// <summary><c>true</c> when the table has no entries.</summary>
     public bool IsEmpty => Count == 0;
 
