@@ -172,6 +172,18 @@ public static class AgentLoopProbe
     }
 
     /// <summary><c>--only agent-loop-middleware</c>: the middleware side alone at saturation, for a profiler.</summary>
+    /// <summary>One middleware request (for <see cref="AllocationTypes"/>); drains every 500 requests.</summary>
+    public static Action MiddlewareUnit()
+    {
+        var side = Middleware();
+        var n = 0;
+        return () =>
+        {
+            Request(side.Chat);
+            if (++n % 500 == 0) side.Drain();
+        };
+    }
+
     public static void RunMiddlewareOnly()
     {
         var side = Middleware();

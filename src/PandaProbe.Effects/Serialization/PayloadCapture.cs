@@ -88,15 +88,15 @@ internal static class PayloadCapture
     public static Map<string, Payload> CaptureMap(IEnumerable<KeyValuePair<string, object?>>? values, out int failures)
     {
         failures = 0;
-        var map = Map<string, Payload>();
-        if (values is null) return map;
+        if (values is null) return Map<string, Payload>();
+        var captured = new List<(string Key, Payload Value)>(values is IReadOnlyCollection<KeyValuePair<string, object?>> c ? c.Count : 4);
         try
         {
             foreach (var kv in values)
             {
                 if (kv.Key is not { } key) continue;
                 if (!TryCapture(kv.Value, out var payload)) failures++;
-                map = map.AddOrUpdate(key, payload);
+                captured.Add((key, payload));
             }
         }
         catch (Exception)
@@ -104,7 +104,7 @@ internal static class PayloadCapture
             // An enumerator that throws: keep what was captured so far.
             failures++;
         }
-        return map;
+        return Maps.Build(captured);
     }
 
     /// <summary>

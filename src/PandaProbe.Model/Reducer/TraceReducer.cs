@@ -77,7 +77,7 @@ internal static class TraceReducer
 
     /// <summary>Shallow merge: every key of <paramref name="incoming"/> replaces the same key of <paramref name="existing"/>.</summary>
     public static Map<string, Payload> Merge(Map<string, Payload> existing, Map<string, Payload> incoming) =>
-        existing.IsEmpty ? incoming : incoming.Fold(existing, static (m, kv) => m.AddOrUpdate(kv.Key, kv.Value));
+        Maps.Merge(existing, incoming);
 
     static TraceStep Reject(OpenTrace? trace, TraceEvent e, RejectionReason reason, string detail) =>
         new(trace, new Output.Rejected(e, reason, detail));
