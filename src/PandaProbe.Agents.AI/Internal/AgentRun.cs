@@ -77,7 +77,7 @@ internal sealed class AgentRun : IStreamTelemetry<AgentResponseUpdate>
             {
                 client ??= Probe.Client;
                 if (!client.IsEnabled) return null;
-                standalone = client.StartTrace(facts.Name, input: ChatTelemetry.LastWithRole(input, "user") ?? input);
+                standalone = client.StartTrace(facts.Name, input: input.LastWithRole("user") ?? input);
                 if (!standalone.IsRecording) return null;
                 trace = standalone;
             }
@@ -140,7 +140,7 @@ internal sealed class AgentRun : IStreamTelemetry<AgentResponseUpdate>
 
     void Finish(AgentResponse? response, bool incomplete, Exception? failure)
     {
-        JsonObject? output = null;
+        ChatMessages? output = null;
         try
         {
             output = Record(response, incomplete);
@@ -168,14 +168,14 @@ internal sealed class AgentRun : IStreamTelemetry<AgentResponseUpdate>
     }
 
     /// <summary>Records the final assistant message, usage and response details on the span; returns the output.</summary>
-    JsonObject? Record(AgentResponse? response, bool incomplete)
+    ChatMessages? Record(AgentResponse? response, bool incomplete)
     {
         var metadata = new Dictionary<string, object?>();
-        JsonObject? output = null;
+        ChatMessages? output = null;
         if (response is not null)
         {
             var form = ChatTelemetry.MessagesForm(response.Messages);
-            output = ChatTelemetry.LastWithRole(form, "assistant");
+            output = form.LastWithRole("assistant");
             if (output is not null) span.SetOutput(output);
             if (!string.IsNullOrEmpty(response.ResponseId)) metadata["response_id"] = response.ResponseId;
             if (response.FinishReason is { } reason) metadata["finish_reason"] = reason.Value;

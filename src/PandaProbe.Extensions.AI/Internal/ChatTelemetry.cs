@@ -5,9 +5,10 @@ using Microsoft.Extensions.AI;
 namespace PandaProbe.Extensions.AI.Internal;
 
 /// <summary>
-/// Pure conversions from Microsoft.Extensions.AI values to what PandaProbe records: the messages form, the
-/// whitelisted model parameters, token usage with canonical keys, and the reasoning summary. Each member returns
-/// fresh JSON nodes (never the caller's objects) and throws only on programming errors; callers still guard them.
+/// Pure conversions from Microsoft.Extensions.AI values to what PandaProbe records: the messages form (written
+/// straight into the capture's UTF-8 buffer, see <see cref="ChatMessages"/>), the whitelisted model
+/// parameters, token usage with canonical keys, and the reasoning summary. Nothing keeps the caller's objects, and
+/// members throw only on programming errors; callers still guard them.
 /// </summary>
 internal static class ChatTelemetry
 {
@@ -19,33 +20,20 @@ internal static class ChatTelemetry
     };
 
     /// <summary><c>{"messages":[…]}</c> for <paramref name="messages"/>, with <paramref name="instructions"/> prepended as a system message.</summary>
-    public static JsonObject MessagesForm(IEnumerable<ChatMessage> messages, string? instructions = null)
-    {
-        var list = new JsonArray();
-        if (!string.IsNullOrEmpty(instructions))
-            list.Add(new JsonObject { ["role"] = "system", ["content"] = instructions });
-        foreach (var message in messages)
-            if (message is not null)
-                AppendConverted(list, message);
-        return new JsonObject { ["messages"] = list };
-    }
+    public static ChatMessages MessagesForm(IEnumerable<ChatMessage> messages, string? instructions = null) =>
+        new(messages, instructions);
 
     /// <summary>
     /// <c>{"messages":[the last message of <paramref name="messages"/> whose role is <paramref name="role"/>]}</c>, or
-    /// <c>null</c>: what <see cref="LastWithRole"/> gives for <see cref="MessagesForm"/>, converting that message only.
+    /// <c>null</c> when there is none (<paramref name="role"/> is not <c>tool</c>: a message of tool results gives
+    /// one entry per result, under the role <c>tool</c>).
     /// </summary>
-    public static JsonObject? LastMessageForm(IReadOnlyList<ChatMessage> messages, string role)
+    public static ChatMessages? LastMessageForm(IEnumerable<ChatMessage> messages, string role)
     {
-        for (var i = messages.Count - 1; i >= 0; i--)
-        {
-            if (messages[i] is not { } message || RoleName(message.Role) != role) continue;
-            var list = new JsonArray();
-            AppendConverted(list, message);
-            for (var j = list.Count - 1; j >= 0; j--)
-                if (list[j] is JsonObject m && m["role"]?.GetValue<string>() == role)
-                    return new JsonObject { ["messages"] = new JsonArray(m.DeepClone()) };
-        }
-        return null;
+        ChatMessage? last = null;
+        foreach (var message in messages)
+            if (message is not null && !IsAllResults(message) && RoleName(message.Role) == role) last = message;
+        return last is null ? null : new ChatMessages([last], null);
     }
 
     /// <summary><c>{"messages":[the last message of <paramref name="form"/> whose role is <paramref name="role"/>]}</c>, or <c>null</c>.</summary>
@@ -58,31 +46,57 @@ internal static class ChatTelemetry
         return null;
     }
 
+    /// <summary><c>true</c> when every part of <paramref name="message"/> is a function result (it becomes one <c>tool</c> entry per result).</summary>
+    static bool IsAllResults(ChatMessage message)
+    {
+        var contents = message.Contents;
+        if (contents.Count == 0) return false;
+        foreach (var content in contents)
+            if (content is not FunctionResultContent) return false;
+        return true;
+    }
+
     /// <summary>
-    /// One message in messages form, or several for a tool message holding several results (one entry per
+    /// Writes <c>{"messages":[…]}</c>: <paramref name="instructions"/> as a system message, then each message in
+    /// messages form (see <see cref="WriteMessage"/>).
+    /// </summary>
+    internal static void WriteForm(Utf8JsonWriter writer, IEnumerable<ChatMessage> messages, string? instructions)
+    {
+        writer.WriteStartObject();
+        writer.WriteStartArray("messages");
+        if (!string.IsNullOrEmpty(instructions))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("role", "system");
+            writer.WriteString("content", instructions);
+            writer.WriteEndObject();
+        }
+        foreach (var message in messages)
+            if (message is not null)
+                WriteMessage(writer, message);
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Writes one message in messages form, or several for a tool message holding several results (one entry per
     /// <c>tool_call_id</c>). Text parts are flattened into a string <c>content</c>; any other part keeps the content
     /// a list of parts; function calls become <c>tool_calls</c>; reasoning parts are left out.
     /// </summary>
-    public static IEnumerable<JsonObject> Convert(ChatMessage message)
-    {
-        var list = new JsonArray();
-        AppendConverted(list, message);
-        return list.OfType<JsonObject>().ToList();
-    }
-
-    /// <summary>Adds <paramref name="message"/> in messages form to <paramref name="list"/> (see <see cref="Convert"/>).</summary>
-    static void AppendConverted(JsonArray list, ChatMessage message)
+    static void WriteMessage(Utf8JsonWriter writer, ChatMessage message)
     {
         var contents = message.Contents;
         var results = 0;
         var onlyText = true;
         var texts = 0;
+        var calls = 0;
         foreach (var content in contents)
         {
             switch (content)
             {
                 case FunctionResultContent: results++; break;
-                case TextReasoningContent or FunctionCallContent or UsageContent: break;
+                case FunctionCallContent: calls++; break;
+                case TextReasoningContent or UsageContent: break;
                 case TextContent: texts++; break;
                 default: onlyText = false; break;
             }
@@ -93,54 +107,71 @@ internal static class ChatTelemetry
             foreach (var content in contents)
             {
                 var result = (FunctionResultContent)content;
-                list.Add(new JsonObject
-                {
-                    ["role"] = "tool",
-                    ["tool_call_id"] = result.CallId,
-                    ["content"] = ResultText(result),
-                });
+                writer.WriteStartObject();
+                writer.WriteString("role", "tool");
+                writer.WriteString("tool_call_id", result.CallId);
+                writer.WriteString("content", ResultText(result));
+                writer.WriteEndObject();
             }
             return;
         }
 
-        // Text-only messages (the common case) build no list of parts; the parts list is built only when needed.
-        JsonArray? parts = onlyText ? null : new JsonArray();
-        JsonArray? toolCalls = null;
-        string? single = null;
-        System.Text.StringBuilder? joined = null;
-        foreach (var content in contents)
+        writer.WriteStartObject();
+        writer.WriteString("role", RoleName(message.Role));
+        if (message.AuthorName is { Length: > 0 } author) writer.WriteString("name", author);
+        writer.WritePropertyName("content");
+        if (!onlyText)
         {
-            switch (content)
+            writer.WriteStartArray();
+            foreach (var content in contents)
             {
-                case TextReasoningContent:
-                case UsageContent:
-                    break;
-                case TextContent text:
-                    if (parts is not null) parts.Add(new JsonObject { ["type"] = "text", ["text"] = text.Text });
-                    else if (texts == 1) single = text.Text ?? string.Empty;
-                    else (joined ??= new System.Text.StringBuilder()).Append(text.Text);
-                    break;
-                case FunctionCallContent call:
-                    (toolCalls ??= new JsonArray()).Add(new JsonObject
-                    {
-                        ["id"] = call.CallId,
-                        ["type"] = "function",
-                        ["function"] = new JsonObject { ["name"] = call.Name, ["arguments"] = ArgumentsText(call.Arguments) },
-                    });
-                    break;
-                default:
-                    parts!.Add(Part(content));
-                    break;
+                switch (content)
+                {
+                    case TextReasoningContent or UsageContent or FunctionCallContent: break;
+                    case TextContent text:
+                        writer.WriteStartObject();
+                        writer.WriteString("type", "text");
+                        writer.WriteString("text", text.Text);
+                        writer.WriteEndObject();
+                        break;
+                    default:
+                        WritePart(writer, content);
+                        break;
+                }
             }
+            writer.WriteEndArray();
         }
-
-        var converted = new JsonObject { ["role"] = RoleName(message.Role) };
-        if (message.AuthorName is { Length: > 0 } author) converted["name"] = author;
-        converted["content"] = parts is not null
-            ? parts
-            : texts == 0 && toolCalls is not null ? null : JsonValue.Create(single ?? joined?.ToString() ?? string.Empty);
-        if (toolCalls is not null) converted["tool_calls"] = toolCalls;
-        list.Add(converted);
+        else if (texts == 0 && calls > 0) writer.WriteNullValue();
+        else if (texts == 1)
+        {
+            foreach (var content in contents)
+                if (content is TextContent text) writer.WriteStringValue(text.Text ?? string.Empty);
+        }
+        else
+        {
+            var joined = new System.Text.StringBuilder();
+            foreach (var content in contents)
+                if (content is TextContent text) joined.Append(text.Text);
+            writer.WriteStringValue(joined.ToString());
+        }
+        if (calls > 0)
+        {
+            writer.WriteStartArray("tool_calls");
+            foreach (var content in contents)
+            {
+                if (content is not FunctionCallContent call) continue;
+                writer.WriteStartObject();
+                writer.WriteString("id", call.CallId);
+                writer.WriteString("type", "function");
+                writer.WriteStartObject("function");
+                writer.WriteString("name", call.Name);
+                writer.WriteString("arguments", ArgumentsText(call.Arguments));
+                writer.WriteEndObject();
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+        }
+        writer.WriteEndObject();
     }
 
     /// <summary>The lower-case role name (<c>system</c>, <c>user</c>, <c>assistant</c>, <c>tool</c>, or a custom value).</summary>
@@ -148,44 +179,55 @@ internal static class ChatTelemetry
         string.IsNullOrEmpty(role.Value) ? "user" : role.Value.ToLowerInvariant();
 
     /// <summary>A non-text part: a description of binary data (never its bytes), a URI, an error, or the library's own JSON for anything else.</summary>
-    static JsonObject Part(AIContent content)
+    static void WritePart(Utf8JsonWriter writer, AIContent content)
     {
+        writer.WriteStartObject();
         switch (content)
         {
             case DataContent data:
-                return new JsonObject
-                {
-                    ["type"] = "data",
-                    ["media_type"] = data.MediaType,
-                    ["name"] = data.Name,
-                    ["bytes"] = data.Data.Length,
-                };
+                writer.WriteString("type", "data");
+                writer.WriteString("media_type", data.MediaType);
+                writer.WriteString("name", data.Name);
+                writer.WriteNumber("bytes", data.Data.Length);
+                break;
             case UriContent uri:
-                return new JsonObject { ["type"] = "uri", ["media_type"] = uri.MediaType, ["uri"] = uri.Uri.ToString() };
+                writer.WriteString("type", "uri");
+                writer.WriteString("media_type", uri.MediaType);
+                writer.WriteString("uri", uri.Uri.ToString());
+                break;
             case ErrorContent error:
-                return new JsonObject { ["type"] = "error", ["message"] = error.Message, ["error_code"] = error.ErrorCode };
+                writer.WriteString("type", "error");
+                writer.WriteString("message", error.Message);
+                writer.WriteString("error_code", error.ErrorCode);
+                break;
             case FunctionResultContent result:
-                return new JsonObject { ["type"] = "tool_result", ["tool_call_id"] = result.CallId, ["content"] = ResultText(result) };
+                writer.WriteString("type", "tool_result");
+                writer.WriteString("tool_call_id", result.CallId);
+                writer.WriteString("content", ResultText(result));
+                break;
             default:
-                try
-                {
-                    if (JsonSerializer.SerializeToNode(content, Compact) is JsonObject node)
-                    {
-                        node.Remove("$type");
-                        node.Remove("rawRepresentation");
-                        node.Remove("additionalProperties");
-                        var typed = new JsonObject { ["type"] = TypeName(content) };
-                        foreach (var (key, value) in node.ToList())
-                        {
-                            node.Remove(key);
-                            typed[key] = value;
-                        }
-                        return typed;
-                    }
-                }
+                // The library's JSON of the part, "type" first (its own "type" when it has one, else the type's name).
+                JsonObject? node = null;
+                try { node = JsonSerializer.SerializeToNode(content, Compact) as JsonObject; }
                 catch (Exception) { }
-                return new JsonObject { ["type"] = TypeName(content) };
+                if (node is not null && node.TryGetPropertyValue("type", out var own))
+                {
+                    writer.WritePropertyName("type");
+                    if (own is null) writer.WriteNullValue();
+                    else own.WriteTo(writer);
+                }
+                else writer.WriteString("type", TypeName(content));
+                if (node is null) break;
+                foreach (var (key, value) in node)
+                {
+                    if (key is "$type" or "rawRepresentation" or "additionalProperties" or "type") continue;
+                    writer.WritePropertyName(key);
+                    if (value is null) writer.WriteNullValue();
+                    else value.WriteTo(writer);
+                }
+                break;
         }
+        writer.WriteEndObject();
     }
 
     /// <summary><c>HostedFileContent</c> → <c>hosted_file</c>.</summary>
@@ -376,5 +418,29 @@ internal static class ChatTelemetry
             .Where(t => !string.IsNullOrEmpty(t))
             .ToList();
         return texts.Count == 0 ? null : string.Join("\n\n", texts);
+    }
+}
+
+/// <summary>
+/// Chat messages in messages form, recorded by writing them straight into the capture's UTF-8 buffer when the span or
+/// trace setter captures the value (on the caller's thread, within the call, so the caller's objects are read once
+/// and never kept): no JSON node tree is built and serialised again. The bytes are those the node tree gave.
+/// </summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(Writer))]
+internal sealed class ChatMessages(IEnumerable<ChatMessage> messages, string? instructions)
+{
+    readonly IEnumerable<ChatMessage> messages = messages;
+    readonly string? instructions = instructions;
+
+    /// <summary>The form of the last message with <paramref name="role"/> (see <see cref="ChatTelemetry.LastMessageForm"/>).</summary>
+    public ChatMessages? LastWithRole(string role) => ChatTelemetry.LastMessageForm(messages, role);
+
+    sealed class Writer : System.Text.Json.Serialization.JsonConverter<ChatMessages>
+    {
+        public override ChatMessages Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            throw new NotSupportedException("the messages form is only written");
+
+        public override void Write(Utf8JsonWriter writer, ChatMessages value, JsonSerializerOptions options) =>
+            ChatTelemetry.WriteForm(writer, value.messages, value.instructions);
     }
 }

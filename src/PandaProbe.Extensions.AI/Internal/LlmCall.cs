@@ -66,7 +66,7 @@ internal sealed class LlmCall : IStreamTelemetry<ChatResponseUpdate>
             {
                 client ??= Probe.Client;
                 if (!client.IsEnabled) return null;
-                standalone = client.StartTrace(name, input: ChatTelemetry.LastWithRole(input, "user"));
+                standalone = client.StartTrace(name, input: input.LastWithRole("user"));
                 trace = standalone;
             }
 
@@ -119,7 +119,7 @@ internal sealed class LlmCall : IStreamTelemetry<ChatResponseUpdate>
     public void Fail(Exception exception)
     {
         if (Interlocked.Exchange(ref finished, 1) != 0) return;
-        JsonObject? output = null;
+        ChatMessages? output = null;
         try
         {
             var partial = Combined();
@@ -128,7 +128,7 @@ internal sealed class LlmCall : IStreamTelemetry<ChatResponseUpdate>
         catch (Exception ex) { SelfLog.Write($"chat client instrumentation could not record a partial stream: {ex.Message}"); }
         try
         {
-            if (output is not null) standalone?.SetOutput(ChatTelemetry.LastWithRole(output, "assistant") ?? output);
+            if (output is not null) standalone?.SetOutput(output.LastWithRole("assistant") ?? output);
             span.Fail(exception);
             if (owned) span.End();
             if (standalone is not null)
@@ -157,9 +157,9 @@ internal sealed class LlmCall : IStreamTelemetry<ChatResponseUpdate>
     }
 
     /// <summary>Records the response (output, response model and id, usage, finish reason) on the span; returns the output.</summary>
-    JsonObject? Record(ChatResponse? response, bool incomplete)
+    ChatMessages? Record(ChatResponse? response, bool incomplete)
     {
-        JsonObject? output = null;
+        ChatMessages? output = null;
         var metadata = new Dictionary<string, object?>();
         if (response is not null)
         {
@@ -191,7 +191,7 @@ internal sealed class LlmCall : IStreamTelemetry<ChatResponseUpdate>
 
     void Finish(ChatResponse? response, bool incomplete)
     {
-        JsonObject? output = null;
+        ChatMessages? output = null;
         try
         {
             output = Record(response, incomplete);
@@ -205,7 +205,7 @@ internal sealed class LlmCall : IStreamTelemetry<ChatResponseUpdate>
         if (standalone is null) return;
         try
         {
-            if (output is not null) standalone.SetOutput(ChatTelemetry.LastWithRole(output, "assistant") ?? output);
+            if (output is not null) standalone.SetOutput(output.LastWithRole("assistant") ?? output);
         }
         catch (Exception ex) { SelfLog.Write($"chat client instrumentation could not record the trace output: {ex.Message}"); }
         finally

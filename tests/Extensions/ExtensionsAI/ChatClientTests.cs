@@ -398,7 +398,7 @@ public class ChatClientTests
     }
 
     [Fact]
-    public async Task A_request_that_cannot_be_described_still_reaches_the_provider_and_returns_its_response()
+    public async Task A_request_whose_messages_cannot_be_described_reaches_the_provider_and_is_traced_with_a_counted_marker()
     {
         var (client, exporter) = Clients.InMemory();
         var fake = new FakeChatClient();
@@ -409,6 +409,9 @@ public class ChatClientTests
 
         Assert.Same(fake.Response, response);
         Assert.Single(fake.Received);
-        Assert.Empty(await Clients.ExportedAsync(client, exporter));
+        var span = Clients.SingleSpan(Assert.Single(await Clients.ExportedAsync(client, exporter)));
+        Assert.Equal("<unserializable PandaProbe.Extensions.AI.Internal.ChatMessages>", span.GetProperty("input").GetString());
+        Assert.Equal("""{"messages":[{"role":"assistant","content":"ok"}]}""", span.GetProperty("output").Raw());
+        Assert.True(client.Health.Unserializable >= 1);
     }
 }
