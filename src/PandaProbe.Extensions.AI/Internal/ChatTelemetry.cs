@@ -90,7 +90,7 @@ internal static class ChatTelemetry
         var onlyText = true;
         var texts = 0;
         var calls = 0;
-        foreach (var content in contents)
+        foreach (var content in Parts(contents))
         {
             switch (content)
             {
@@ -104,7 +104,7 @@ internal static class ChatTelemetry
         if (results > 0 && results != contents.Count) onlyText = false;   // results among other parts: a list of parts
         if (results > 0 && results == contents.Count)
         {
-            foreach (var content in contents)
+            foreach (var content in Parts(contents))
             {
                 var result = (FunctionResultContent)content;
                 writer.WriteStartObject();
@@ -123,7 +123,7 @@ internal static class ChatTelemetry
         if (!onlyText)
         {
             writer.WriteStartArray();
-            foreach (var content in contents)
+            foreach (var content in Parts(contents))
             {
                 switch (content)
                 {
@@ -144,20 +144,20 @@ internal static class ChatTelemetry
         else if (texts == 0 && calls > 0) writer.WriteNullValue();
         else if (texts == 1)
         {
-            foreach (var content in contents)
+            foreach (var content in Parts(contents))
                 if (content is TextContent text) writer.WriteStringValue(text.Text ?? string.Empty);
         }
         else
         {
             var joined = new System.Text.StringBuilder();
-            foreach (var content in contents)
+            foreach (var content in Parts(contents))
                 if (content is TextContent text) joined.Append(text.Text);
             writer.WriteStringValue(joined.ToString());
         }
         if (calls > 0)
         {
             writer.WriteStartArray("tool_calls");
-            foreach (var content in contents)
+            foreach (var content in Parts(contents))
             {
                 if (content is not FunctionCallContent call) continue;
                 writer.WriteStartObject();
@@ -172,6 +172,23 @@ internal static class ChatTelemetry
             writer.WriteEndArray();
         }
         writer.WriteEndObject();
+    }
+
+    /// <summary>The parts of a message without an enumerator object (its list is read by index when it is one).</summary>
+    static PartList Parts(IList<AIContent> contents) => new(contents);
+
+    readonly struct PartList(IList<AIContent> contents)
+    {
+        public Enumerator GetEnumerator() => new(contents);
+
+        public struct Enumerator(IList<AIContent> contents)
+        {
+            int index = -1;
+
+            public readonly AIContent Current => contents[index];
+
+            public bool MoveNext() => ++index < contents.Count;
+        }
     }
 
     /// <summary>The lower-case role name (<c>system</c>, <c>user</c>, <c>assistant</c>, <c>tool</c>, or a custom value).</summary>
