@@ -125,16 +125,26 @@ public static class CaptureProbe
     public static void Run()
     {
         var general = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.General);
-        const int N = 200_000;
-        for (var round = 0; round < 3; round++)
+        // Issue 22's budget 4: a 50-message input of about 21 KB (and a small output), captured as a setter would.
+        var big = new ChatMessages(Enumerable.Range(0, 50).Select(i => new ChatMessage(i % 2 == 0 ? "user" : "assistant",
+            $"Message {i}: " + string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog; ", 9)))).ToArray());
+        Console.WriteLine($"input: {System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(big, general).Length:N0} bytes of JSON");
+        foreach (var (name, value, n) in new (string, object, int)[] { ("4 messages", Work.Input, 200_000), ("50 messages, 21 KB", big, 20_000), ("output", Work.Output, 200_000) })
         {
-            var sw = Stopwatch.StartNew();
-            for (var i = 0; i < N; i++) System.Text.Json.JsonSerializer.Serialize(Work.Input, general);
-            var plain = sw.Elapsed.TotalNanoseconds / N;
-            sw.Restart();
-            for (var i = 0; i < N; i++) Serialization.PayloadCapture.TryCapture(Work.Input, out _);
-            var ours = sw.Elapsed.TotalNanoseconds / N;
-            Console.WriteLine($"plain Serialize<T> {plain:N0} ns; PayloadCapture {ours:N0} ns");
+            for (var round = 0; round < 3; round++)
+            {
+                var b0 = GC.GetAllocatedBytesForCurrentThread();
+                var sw = Stopwatch.StartNew();
+                for (var i = 0; i < n; i++) System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(value, value.GetType(), general);
+                var plain = sw.Elapsed.TotalNanoseconds / n;
+                var plainBytes = (GC.GetAllocatedBytesForCurrentThread() - b0) / n;
+                b0 = GC.GetAllocatedBytesForCurrentThread();
+                sw.Restart();
+                for (var i = 0; i < n; i++) Serialization.PayloadCapture.TryCapture(value, out _);
+                var ours = sw.Elapsed.TotalNanoseconds / n;
+                var ourBytes = (GC.GetAllocatedBytesForCurrentThread() - b0) / n;
+                Console.WriteLine($"{name}: SerializeToUtf8Bytes {plain:N0} ns {plainBytes:N0} B; PayloadCapture {ours:N0} ns {ourBytes:N0} B ({ours / plain:0.00}×)");
+            }
         }
     }
 }

@@ -146,7 +146,7 @@ internal static class PayloadCapture
                 // Too deep (a cycle), or too large, which an unrolled cycle can be too: once more, cycles ignored.
                 Write(writer, buffer, value, CycleSafe);
             }
-            return Payload.Json(Encoding.UTF8.GetString(buffer.Written));
+            return Payload.Utf8Json(buffer.Written.ToArray());   // kept as UTF-8: decoded only if someone reads the text
         }
         catch (BudgetBuffer.Exceeded)
         {

@@ -243,6 +243,16 @@ internal static class WireJson
     {
         if (payload is null) { w.WriteNullValue(); return; }
         if (payload.IsText) { WriteStringValue(w, payload.Value); return; }
+        if (payload.Utf8 is { } utf8 && utf8.AsSpan().IndexOf("\\u"u8) < 0 && utf8.AsSpan().IndexOfAny((byte)'\n', (byte)'\r') < 0)
+        {
+            // The capture's own UTF-8, with no escape that storing would rewrite: written as it is, never decoded.
+            try
+            {
+                w.WriteRawValue(utf8, skipInputValidation: false);
+                return;
+            }
+            catch (Exception e) when (e is JsonException or ArgumentException) { }
+        }
         var text = JsonText.StorableJson(payload.Value);
         if (text.AsSpan().IndexOfAny('\n', '\r') >= 0)
         {

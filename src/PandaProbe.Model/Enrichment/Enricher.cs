@@ -49,7 +49,7 @@ internal sealed record Enricher(PriceCatalog? Prices, string? Environment, strin
     /// </summary>
     static Trace Budget(Trace trace, ref Seq<string> adjusted)
     {
-        static long Size(Payload? p) => p?.Value.Length ?? 0;
+        static long Size(Payload? p) => p?.Length ?? 0;
         static long SizeOf(Span s) => Size(s.Input) + Size(s.Output);
         var total = Size(trace.Input) + Size(trace.Output);
         var over = false;
@@ -81,14 +81,14 @@ internal sealed record Enricher(PriceCatalog? Prices, string? Environment, strin
     }
 
     static Payload? CutPayload(Payload? payload, int share) =>
-        payload is { } p && p.Value.Length > share ? Payload.Text(Limits.Truncate(p.Value, share)) : payload;
+        payload is { } p && p.Length > share ? Payload.Text(Limits.Truncate(p.Value, share)) : payload;
 
     /// <summary>One span (a late span, or a span a processor sees) enriched.</summary>
     public Enriched<Span> Span(Span span)
     {
         var adjusted = default(Seq<string>);
         var fitted = Fit(CostCalculator.Apply(Prices, span), ref adjusted);
-        var size = (fitted.Input is { } i ? i.Value.Length : 0L) + (fitted.Output is { } o ? o.Value.Length : 0L);
+        var size = (fitted.Input is { } i ? i.Length : 0L) + (fitted.Output is { } o ? o.Length : 0L);
         if (size > Limits.MaxSpanPayloadChars)
         {
             fitted = fitted with
