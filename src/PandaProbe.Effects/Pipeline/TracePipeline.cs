@@ -148,7 +148,8 @@ internal sealed class TracePipeline : IAsyncDisposable
             Counters.Dropped(DropReason.AfterShutdown);
             return null;
         }
-        var (state, output) = TraceReducer.Apply((OpenTrace?)null, started);
+        // The facade mints every span id of the trace (SpanId.New), so no ended span's id needs to be kept.
+        var (state, output) = TraceReducer.Start(started, mintedIds: true);
         var cell = new TraceCell(this, started.Trace, state!, started.At);
         open?.Add(cell);
         Route(started, output);

@@ -17,6 +17,17 @@ internal readonly struct EndedIds
 
     EndedIds(System.Collections.Generic.HashSet<SpanId>?[] levels) => this.levels = levels;
 
+    static readonly System.Collections.Generic.HashSet<SpanId>?[] NoLevels = [];
+
+    /// <summary>
+    /// The ids of a trace whose span ids the SDK mints (every trace the facade starts): a fresh random id cannot be an
+    /// ended span's, so none are kept and the duplicate check has nothing to look at.
+    /// </summary>
+    public static EndedIds NotKept { get; } = new(NoLevels);
+
+    /// <summary><c>true</c> for <see cref="NotKept"/>.</summary>
+    public bool IsNotKept => ReferenceEquals(levels, NoLevels);
+
     /// <summary><c>true</c> when <paramref name="id"/> is in one of the sets.</summary>
     public bool Contains(SpanId id)
     {
@@ -29,6 +40,7 @@ internal readonly struct EndedIds
     /// <summary>These ids and the <see cref="Run"/> ids of <paramref name="spans"/> from <paramref name="from"/> on.</summary>
     public EndedIds With(Seq<Span> spans, int from)
     {
+        if (IsNotKept) return this;
         var carry = new System.Collections.Generic.HashSet<SpanId>(Run);
         for (var i = from; i < from + Run && i < spans.Count; i++) carry.Add(spans[i].Id);
         var next = levels is null ? [] : (System.Collections.Generic.HashSet<SpanId>?[])levels.Clone();

@@ -31,7 +31,14 @@ internal sealed record OpenTrace
     }
 
     /// <summary>A trace that has folded one event (its start) and has no spans.</summary>
-    public static OpenTrace Started(TraceEvent.TraceStarted started) => new(started, null, default, SpanTable.Empty, default, 1);
+    /// <param name="started">The trace's start.</param>
+    /// <param name="mintedIds">
+    /// <c>true</c> when the SDK mints every span id of the trace (random, so none can repeat an ended span's): no ids
+    /// of ended spans are kept for the duplicate check, which then looks at the open spans only. The SDK's traces are
+    /// started so; a fold over a script of events (whose ids the script chose) keeps them.
+    /// </param>
+    public static OpenTrace Started(TraceEvent.TraceStarted started, bool mintedIds = false) =>
+        new(started, null, default, SpanTable.Empty, mintedIds ? EndedIds.NotKept : default, 1);
 
     /// <summary>The trace's fields; its <see cref="Trace.Spans"/> is empty (the ended spans are in <see cref="Ended"/>).</summary>
     public Trace Head => head ?? TraceReducer.TraceAt(start!);
@@ -68,6 +75,7 @@ internal sealed record OpenTrace
     /// <summary><c>true</c> when a span with this id ended while the trace was open.</summary>
     public bool HasEnded(SpanId id)
     {
+        if (endedIds.IsNotKept) return false;
         for (var i = Ended.Count - Ended.Count % EndedIds.Run; i < Ended.Count; i++)
             if (Ended[i].Id == id) return true;
         return endedIds.Contains(id);

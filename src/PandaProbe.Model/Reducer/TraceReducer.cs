@@ -82,8 +82,14 @@ internal static class TraceReducer
     static TraceStep Reject(OpenTrace? trace, TraceEvent e, RejectionReason reason, string detail) =>
         new(trace, new Output.Rejected(e, reason, detail));
 
-    static TraceStep StartTrace(TraceStarted s) =>
-        new(OpenTrace.Started(s), new Output.TraceStarted(s));
+    static TraceStep StartTrace(TraceStarted s) => Start(s, mintedIds: false);
+
+    /// <summary>
+    /// A trace's start: its first state and the start output. The SDK starts its traces here with
+    /// <paramref name="mintedIds"/> (see <see cref="OpenTrace.Started"/>); the fold over events starts them without.
+    /// </summary>
+    internal static TraceStep Start(TraceStarted s, bool mintedIds) =>
+        new(OpenTrace.Started(s, mintedIds), new Output.TraceStarted(s));
 
     /// <summary>
     /// The trace as <paramref name="s"/> starts it (no spans yet); with <paramref name="endedAt"/>, as it ends then
