@@ -4,6 +4,11 @@ namespace PandaProbe.Model;
 /// Builds the model's string-keyed maps in one pass. Adding keys one at a time copies a path of the balanced tree
 /// per key; LanguageExt's constructor from a sequence builds the tree once, about a quarter of the bytes for ten keys.
 /// </summary>
+/// <remarks>
+/// The maps order keys by the current culture, as LanguageExt's <c>Map&lt;string, …&gt;</c> does. Two different
+/// strings that the culture calls equal (one with a zero-width character, say) are one key: a one-pass build keeps the
+/// later spelling where adding one at a time kept the first; the value is the later one either way.
+/// </remarks>
 internal static class Maps
 {
     /// <summary>The map of <paramref name="entries"/>, a later entry replacing an earlier one with the same key.</summary>

@@ -8,9 +8,10 @@ namespace PandaProbe.Model;
 /// </summary>
 /// <remarks>
 /// Strings are kept as they are (<see cref="IsText"/>), so recording a string costs no serialization;
-/// everything else is held as JSON text. A value the SDK serialized itself keeps the UTF-8 its serializer wrote
-/// (the body on the wire is that UTF-8), and <see cref="Value"/> decodes it when first read, so the caller's thread
-/// never converts it. Two payloads are equal when their kind and text are equal.
+/// everything else is held as JSON text. A value the SDK serialized itself keeps the UTF-8 its serializer wrote, which
+/// the wire writer copies as it is (unless it holds an escape that storing rewrites), and <see cref="Value"/> decodes
+/// it when first read, so the caller's thread never converts it. Two payloads are equal when their kind and text are
+/// equal.
 /// </remarks>
 public sealed record Payload
 {

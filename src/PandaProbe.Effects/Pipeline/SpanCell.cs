@@ -35,20 +35,17 @@ internal sealed class SpanCell : ISpanSlot
         var closed => ((Closed)closed).Last,
     };
 
-    /// <summary><c>true</c> once the span's end has closed the cell.</summary>
-    public bool IsClosed => Volatile.Read(ref state) is Closed;
-
     /// <summary>
     /// Folds a span-local event into the span and routes its output (a rejection) and the event. Never throws and
     /// never blocks; after shutdown the event is counted as dropped and not folded.
     /// </summary>
-    /// <returns>The span reducer's step (its state is the span after the event, null when the span was not open).</returns>
+    /// <returns>The span reducer's step: the span after the event (the span as it was when refused), null when not folded.</returns>
     public SpanStep Raise(TraceEvent e)
     {
         if (pipeline.IsClosed)
         {
             pipeline.Counters.Dropped(DropReason.AfterShutdown);
-            return new SpanStep(State, null);
+            return new SpanStep(null, null);   // not folded
         }
         var before = Volatile.Read(ref state);
         SpanStep step;

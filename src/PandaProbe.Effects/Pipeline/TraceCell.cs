@@ -70,7 +70,7 @@ internal sealed class TraceCell
             if (e is not TraceEvent.SpanEnded)
             {
                 var (after, output) = span.Raise(e);   // touches the span's cell alone
-                return new TraceStep(before, output) { SpanVersion = output is null ? after!.Version : 0 };
+                return new TraceStep(before, output) { SpanVersion = output is null ? after?.Version ?? 0 : 0 };
             }
             if (!span.Close())
             {

@@ -209,8 +209,20 @@ internal static class PayloadCapture
         JsonElement e => e.ValueKind == JsonValueKind.Undefined ? Payload.Null : Payload.Json(e.GetRawText()),
         JsonDocument d => Payload.Json(d.RootElement.GetRawText()),
         JsonNode n => Payload.Json(n.ToJsonString(Options)),
+        IJsonWritable w => Written(w),
         _ => null,
     };
+
+    /// <summary>
+    /// A value that writes itself (the SDK's own forms, such as chat messages), captured straight to UTF-8 and, like a
+    /// JSON node, in full: the platform limits apply later, in the enrichment, as for every value.
+    /// </summary>
+    static Payload Written(IJsonWritable value)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions)) value.WriteTo(writer);
+        return Payload.Utf8Json(buffer.WrittenSpan.ToArray());
+    }
 
     static Payload Literal(string text) => Payload.Json(text);
 
@@ -330,4 +342,15 @@ internal static class PayloadCapture
             }
         }
     }
+}
+
+/// <summary>
+/// A value of the SDK's own that writes its JSON itself (for example the chat middleware's messages form), so that
+/// capturing it builds no intermediate tree: <see cref="PayloadCapture"/> hands it a writer with the capture's
+/// settings and keeps the UTF-8 it wrote.
+/// </summary>
+internal interface IJsonWritable
+{
+    /// <summary>Writes exactly one JSON value.</summary>
+    void WriteTo(Utf8JsonWriter writer);
 }

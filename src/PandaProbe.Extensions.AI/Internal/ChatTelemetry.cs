@@ -1,3 +1,4 @@
+using PandaProbe.Serialization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.AI;
@@ -21,7 +22,7 @@ internal static class ChatTelemetry
 
     /// <summary><c>{"messages":[…]}</c> for <paramref name="messages"/>, with <paramref name="instructions"/> prepended as a system message.</summary>
     public static ChatMessages MessagesForm(IEnumerable<ChatMessage> messages, string? instructions = null) =>
-        new(messages, instructions);
+        new(messages as IReadOnlyList<ChatMessage> ?? messages.ToList(), instructions);
 
     /// <summary>
     /// <c>{"messages":[the last message of <paramref name="messages"/> whose role is <paramref name="role"/>]}</c>, or
@@ -223,21 +224,29 @@ internal static class ChatTelemetry
                 writer.WriteString("content", ResultText(result));
                 break;
             default:
-                // The library's JSON of the part, "type" first (its own "type" when it has one, else the type's name).
+                // The library's JSON of the part without its discriminator and raw data, "type" first: the part's own
+                // "type" when it has one (exactly so named), else the type's name.
                 JsonObject? node = null;
                 try { node = JsonSerializer.SerializeToNode(content, Compact) as JsonObject; }
                 catch (Exception) { }
-                if (node is not null && node.TryGetPropertyValue("type", out var own))
+                JsonNode? own = null;
+                var hasOwn = false;
+                if (node is not null)
                 {
-                    writer.WritePropertyName("type");
-                    if (own is null) writer.WriteNullValue();
-                    else own.WriteTo(writer);
+                    node.Remove("$type");
+                    node.Remove("rawRepresentation");
+                    node.Remove("additionalProperties");
+                    foreach (var (key, value) in node)
+                        if (string.Equals(key, "type", StringComparison.Ordinal)) (own, hasOwn) = (value, true);
                 }
-                else writer.WriteString("type", TypeName(content));
+                writer.WritePropertyName("type");
+                if (!hasOwn) writer.WriteStringValue(TypeName(content));
+                else if (own is null) writer.WriteNullValue();
+                else own.WriteTo(writer);
                 if (node is null) break;
                 foreach (var (key, value) in node)
                 {
-                    if (key is "$type" or "rawRepresentation" or "additionalProperties" or "type") continue;
+                    if (string.Equals(key, "type", StringComparison.Ordinal)) continue;
                     writer.WritePropertyName(key);
                     if (value is null) writer.WriteNullValue();
                     else value.WriteTo(writer);
@@ -439,25 +448,19 @@ internal static class ChatTelemetry
 }
 
 /// <summary>
-/// Chat messages in messages form, recorded by writing them straight into the capture's UTF-8 buffer when the span or
-/// trace setter captures the value (on the caller's thread, within the call, so the caller's objects are read once
-/// and never kept): no JSON node tree is built and serialised again. The bytes are those the node tree gave.
+/// Chat messages in messages form, written straight into the capture's UTF-8 buffer when a span or trace setter
+/// captures the value (on the caller's thread, within that call; nothing keeps the caller's objects afterwards): no
+/// JSON node tree is built and serialised again, and the JSON is what that tree gave, byte for byte. Captured in full,
+/// as the tree was; the platform limits apply in the enrichment.
 /// </summary>
-[System.Text.Json.Serialization.JsonConverter(typeof(Writer))]
-internal sealed class ChatMessages(IEnumerable<ChatMessage> messages, string? instructions)
+internal sealed class ChatMessages(IReadOnlyList<ChatMessage> messages, string? instructions) : IJsonWritable
 {
-    readonly IEnumerable<ChatMessage> messages = messages;
+    readonly IReadOnlyList<ChatMessage> messages = messages;
     readonly string? instructions = instructions;
 
     /// <summary>The form of the last message with <paramref name="role"/> (see <see cref="ChatTelemetry.LastMessageForm"/>).</summary>
     public ChatMessages? LastWithRole(string role) => ChatTelemetry.LastMessageForm(messages, role);
 
-    sealed class Writer : System.Text.Json.Serialization.JsonConverter<ChatMessages>
-    {
-        public override ChatMessages Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            throw new NotSupportedException("the messages form is only written");
-
-        public override void Write(Utf8JsonWriter writer, ChatMessages value, JsonSerializerOptions options) =>
-            ChatTelemetry.WriteForm(writer, value.messages, value.instructions);
-    }
+    /// <inheritdoc />
+    public void WriteTo(Utf8JsonWriter writer) => ChatTelemetry.WriteForm(writer, messages, instructions);
 }

@@ -11,8 +11,9 @@ namespace PandaProbe.Model;
 /// </remarks>
 /// <remarks>
 /// The ended spans are kept beside the trace's fields and joined into <see cref="Trace"/> when it is read, so ending a
-/// span copies neither the trace record nor the list of its spans. The duplicate check of a span's start scans the
-/// last ended spans and looks the earlier ones up in <see cref="EndedIds"/>, so it stays cheap in a large trace.
+/// span copies neither the trace record nor the list of its spans. In a fold over a script of events, the duplicate
+/// check of a span's start scans the last ended spans and looks the earlier ones up in <see cref="EndedIds"/>, so it
+/// stays cheap in a large trace; the SDK's own traces mint their span ids and keep none (<see cref="EndedIds.NotKept"/>).
 /// </remarks>
 internal sealed record OpenTrace
 {

@@ -33,6 +33,23 @@ public class ChatPayloadGoldenTests
         Assert.NotEqual(await Run(22, 30), await Run(23, 30));
     }
 
+    [Fact]
+    public async Task A_conversation_over_a_megabyte_is_recorded_whole_as_messages()
+    {
+        // Captured in full, as the node tree was (the per-span limit, 4 M characters, applies in the enrichment).
+        var (client, exporter) = Clients.InMemory();
+        var chat = new FakeChatClient().WithPandaProbe(client);
+        var line = new string('x', 10_000);
+        var conversation = Enumerable.Range(0, 150).Select(i => new ChatMessage(i % 2 == 0 ? ChatRole.User : ChatRole.Assistant, $"{i} {line}")).ToList();
+        await chat.GetResponseAsync(conversation);
+        var input = Clients.SingleSpan(Assert.Single(await Clients.ExportedAsync(client, exporter))).GetProperty("input");
+        Assert.Equal(JsonValueKind.Object, input.ValueKind);
+        var messages = input.GetProperty("messages").EnumerateArray().ToList();
+        Assert.Equal(150, messages.Count);
+        Assert.Equal($"149 {line}", messages[^1].GetProperty("content").GetString());
+        Assert.True(input.GetRawText().Length > 1_500_000);
+    }
+
     static async Task<string> Run(int seed, int calls)
     {
         var random = new Random(seed);

@@ -144,6 +144,24 @@ public class TraceContextTests
     }
 
     [Fact]
+    public async Task A_span_setter_after_the_whole_trace_finished_is_refused_as_a_span_that_is_not_open()
+    {
+        // The setter reaches the span's own cell, which its end closed; the trace itself has left the pipeline.
+        var exporter = new RecordingExporter();
+        await using var client = TestClient.Create(exporter);
+        var trace = client.StartTrace("t");
+        var span = trace.Span("s");
+        span.End();
+        trace.End();
+        span.SetModel("too late");
+        span.SetTokenUsage(1, 2);
+        var result = await client.FlushAsync(TimeSpan.FromSeconds(10));
+        Assert.Null(Assert.Single(Assert.Single(exporter.Traces).Spans).Model);
+        Assert.Equal(2, result.Health.Rejections[RejectionReason.SpanNotOpen]);
+        Assert.False(result.Health.Rejections.ContainsKey(RejectionReason.UnknownTrace));
+    }
+
+    [Fact]
     public async Task A_span_that_ends_after_its_trace_is_delivered_as_a_late_span()
     {
         var exporter = new RecordingExporter();
