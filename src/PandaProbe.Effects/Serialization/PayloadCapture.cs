@@ -219,9 +219,32 @@ internal static class PayloadCapture
     /// </summary>
     static Payload Written(IJsonWritable value)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions)) value.WriteTo(writer);
-        return Payload.Utf8Json(buffer.WrittenSpan.ToArray());
+        if (!Busy)
+        {
+            // The common case: this thread's budget buffer and writer, so only the kept bytes are allocated.
+            Busy = true;
+            var buffer = Budget ??= new BudgetBuffer(Limits.MaxValueBytes);
+            var writer = Writer ??= new Utf8JsonWriter(buffer, WriterOptions);
+            try
+            {
+                buffer.Clear();
+                writer.Reset(buffer);
+                value.WriteTo(writer);
+                writer.Flush();
+                return Payload.Utf8Json(buffer.Written.ToArray());
+            }
+            catch (BudgetBuffer.Exceeded) { }   // larger than the budget: written again, in full, below
+            finally
+            {
+                buffer.Clear();
+                if (buffer.Capacity > 64 * 1024) Budget = null;   // keep no large buffer per thread
+                writer.Reset(Budget ??= new BudgetBuffer(Limits.MaxValueBytes));
+                Busy = false;
+            }
+        }
+        var whole = new System.Buffers.ArrayBufferWriter<byte>(Limits.MaxValueBytes);
+        using (var own = new Utf8JsonWriter(whole, WriterOptions)) value.WriteTo(own);
+        return Payload.Utf8Json(whole.WrittenSpan.ToArray());
     }
 
     static Payload Literal(string text) => Payload.Json(text);
