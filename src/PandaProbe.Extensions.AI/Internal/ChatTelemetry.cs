@@ -334,14 +334,39 @@ internal static class ChatTelemetry
     /// (the shape of OpenTelemetry's <c>gen_ai.tool.definitions</c>), <c>{"type":name,"name":name}</c> for a
     /// provider-hosted tool such as web search.
     /// </summary>
-    public static JsonElement[]? ToolDefinitions(ChatOptions? options)
+    public static Model.Payload? ToolDefinitions(ChatOptions? options)
     {
         if (options?.Tools is not { Count: > 0 } tools) return null;
-        var definitions = new List<JsonElement>(tools.Count);
-        foreach (var tool in tools)
+        // A loop offers the same list on every call: its captured definitions are kept with the list, and reused
+        // while it still holds the same tools.
+        if (Offered.TryGetValue(tools, out var known) && known.Holds(tools)) return known.Payload;
+        var offered = new AITool[tools.Count];
+        tools.CopyTo(offered, 0);
+        var definitions = new List<JsonElement>(offered.Length);
+        foreach (var tool in offered)
             if (tool is not null) definitions.Add(Definitions.GetValue(tool, Define).Value);
-        return definitions.Count == 0 ? null : definitions.ToArray();
+        if (definitions.Count == 0) return null;
+        var payload = PayloadCapture.Capture(definitions.ToArray());
+        Offered.AddOrUpdate(tools, new OfferedTools(offered, payload));
+        return payload;
     }
+
+    /// <summary>A list of tools as it was captured, and its captured definitions.</summary>
+    sealed class OfferedTools(AITool[] tools, Model.Payload payload)
+    {
+        public Model.Payload Payload { get; } = payload;
+
+        /// <summary><c>true</c> while <paramref name="list"/> still holds exactly these tools, in this order.</summary>
+        public bool Holds(IList<AITool> list)
+        {
+            if (list.Count != tools.Length) return false;
+            for (var i = 0; i < tools.Length; i++)
+                if (!ReferenceEquals(list[i], tools[i])) return false;
+            return true;
+        }
+    }
+
+    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IList<AITool>, OfferedTools> Offered = new();
 
     /// <summary>
     /// Each tool's definition, built once: a tool loop offers the same tools on every call, and parsing a parameter

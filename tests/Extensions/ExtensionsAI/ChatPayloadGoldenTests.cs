@@ -50,6 +50,25 @@ public class ChatPayloadGoldenTests
         Assert.True(input.GetRawText().Length > 1_500_000);
     }
 
+    [Fact]
+    public async Task The_tools_offered_are_recorded_as_the_list_holds_them_at_each_call()
+    {
+        // The captured definitions are kept with the options' list and reused only while it holds the same tools.
+        var (client, exporter) = Clients.InMemory();
+        var chat = new FakeChatClient().WithPandaProbe(client);
+        var options = new ChatOptions { Tools = [AIFunctionFactory.Create((string city) => city, "weather", "The weather")] };
+        await chat.GetResponseAsync([new ChatMessage(ChatRole.User, "1")], options);
+        await chat.GetResponseAsync([new ChatMessage(ChatRole.User, "2")], options);
+        options.Tools.Add(AIFunctionFactory.Create((int n) => n, "count", "Counts"));
+        await chat.GetResponseAsync([new ChatMessage(ChatRole.User, "3")], options);
+        options.Tools[0] = AIFunctionFactory.Create((string q) => q, "search", "Searches");
+        await chat.GetResponseAsync([new ChatMessage(ChatRole.User, "4")], options);
+        string Names(JsonElement trace) => string.Join(",", Clients.SingleSpan(trace).GetProperty("metadata").GetProperty("tools")
+            .EnumerateArray().Select(t => t.GetProperty("name").GetString()));
+        var traces = await Clients.ExportedAsync(client, exporter);
+        Assert.Equal(["weather", "weather", "weather,count", "search,count"], traces.Select(Names).ToArray());
+    }
+
     static async Task<string> Run(int seed, int calls)
     {
         var random = new Random(seed);
