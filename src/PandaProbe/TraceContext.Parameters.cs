@@ -37,7 +37,7 @@ public sealed partial class TraceContext
         ImmutableInterlocked.Update(ref registeredParams, current =>
             (overwrite ? ImmutableDictionary<string, object?>.Empty : current).SetItems(clean));
         var captured = client.CaptureMap(clean.ToDictionary(kv => kv.Key, kv => kv.Value));
-        var now = client.Now();
+        var now = client.EventTime(StartedAt);
         Raise(new ParamsRegistered(id, null, captured, overwrite, now));
         if (span is { IsRecording: true } s && ReferenceEquals(s.Trace, this))
             Raise(new ParamsRegistered(id, s.Id, captured, overwrite, now));

@@ -85,8 +85,7 @@ internal sealed class LoopTrace : IStreamTelemetry<ChatResponseUpdate>
     void SetOutput(ChatResponse? response)
     {
         if (response is null) return;
-        trace.SetOutput(ChatTelemetry.LastMessageForm(response.Messages as IReadOnlyList<ChatMessage> ?? response.Messages.ToList(), "assistant")
-            ?? ChatTelemetry.MessagesForm(response.Messages));
+        trace.SetOutput(ChatTelemetry.LastMessageForm(response.Messages, "assistant") ?? ChatTelemetry.MessagesForm(response.Messages));
     }
 
     static ChatResponse? Combine(IReadOnlyList<ChatResponseUpdate> updates)
