@@ -53,6 +53,16 @@ public sealed record Cost
 
     bool IsTotalOnly => components is null;
 
+    /// <summary>The total, when the cost has no other component (without building <see cref="Components"/>).</summary>
+    internal bool TryGetTotalOnly(out double onlyTotal)
+    {
+        onlyTotal = total;
+        return IsTotalOnly;
+    }
+
+    /// <summary><c>true</c> when every component is finite (a total-only cost always is: <see cref="Of"/> keeps no other).</summary>
+    internal bool AllFinite => IsTotalOnly || !Components.Exists(static kv => !double.IsFinite(kv.Value));
+
     /// <summary>The <c>total</c> component (0 when absent).</summary>
     public double Total => IsTotalOnly ? total : Components.Find(TotalKey).IfNone(0d);
 

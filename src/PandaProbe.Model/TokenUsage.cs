@@ -54,6 +54,13 @@ public sealed record TokenUsage
 
     bool IsBase => counts is null;
 
+    /// <summary>The two base counts, when the usage has no other key (without building <see cref="Counts"/>).</summary>
+    internal bool TryGetBase(out long basePrompt, out long baseCompletion)
+    {
+        (basePrompt, baseCompletion) = (prompt, completion);
+        return IsBase;
+    }
+
     /// <summary>The prompt token count (0 when absent).</summary>
     public long Prompt => IsBase ? prompt : Counts.Find(PromptKey).IfNone(0L);
 

@@ -132,7 +132,14 @@ internal static class WireJson
         if (span.Tokens is { } tokens)
         {
             w.WriteStartObject("token_usage");
-            foreach (var (key, count) in tokens.Counts) w.WriteNumber(JsonText.Storable(key), count);
+            if (tokens.TryGetBase(out var prompt, out var completion))
+            {
+                // The map's order (completion_tokens sorts first), without building the map.
+                w.WriteNumber(TokenUsage.CompletionKey, completion);
+                w.WriteNumber(TokenUsage.PromptKey, prompt);
+            }
+            else
+                foreach (var (key, count) in tokens.Counts) w.WriteNumber(JsonText.Storable(key), count);
             w.WriteEndObject();
         }
         var error = span.Error;
@@ -145,8 +152,10 @@ internal static class WireJson
         if (span.Cost is { } cost)
         {
             w.WriteStartObject("cost");
-            foreach (var (key, value) in cost.Components)
-                if (double.IsFinite(value)) w.WriteNumber(JsonText.Storable(key), value);
+            if (cost.TryGetTotalOnly(out var total)) { if (double.IsFinite(total)) w.WriteNumber(Cost.TotalKey, total); }
+            else
+                foreach (var (key, value) in cost.Components)
+                    if (double.IsFinite(value)) w.WriteNumber(JsonText.Storable(key), value);
             w.WriteEndObject();
         }
         w.WriteEndObject();

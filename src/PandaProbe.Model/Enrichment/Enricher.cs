@@ -152,7 +152,7 @@ internal sealed record Enricher(PriceCatalog? Prices, string? Environment, strin
     {
         var name = FitName(span.Name, "span name", ref adjusted);
         var model = FitShort(span.Model, "model", ref adjusted);
-        var cost = span.Cost is { } c && c.Components.Exists(static kv => !double.IsFinite(kv.Value)) ? new Cost(c.Components.Filter(double.IsFinite)) : span.Cost;
+        var cost = span.Cost is { AllFinite: false } c ? new Cost(c.Components.Filter(double.IsFinite)) : span.Cost;
         return ReferenceEquals(name, span.Name) && !model.Changed && ReferenceEquals(cost, span.Cost)
             ? span
             : span with { Name = name, Model = model.Value, Cost = cost };
