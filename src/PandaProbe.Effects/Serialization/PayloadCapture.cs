@@ -111,21 +111,27 @@ internal static class PayloadCapture
     /// Serializes within the byte budget: the value is written into a buffer that refuses to grow past
     /// <see cref="Limits.MaxValueBytes"/>, so a huge value costs the budget's worth of work, then keeps its start.
     /// </summary>
-    static Payload Serialize(object value)
+    static Payload Serialize(object value) => OnBuffer(value, static (v, writer, buffer) => Serialize(v, writer, buffer));
+
+    /// <summary>
+    /// Runs <paramref name="write"/> on this thread's budget buffer and writer (kept between captures, so only the
+    /// kept bytes are allocated), or on buffers of its own when a capture is already under way on this thread (a getter
+    /// that records a value while one is being captured).
+    /// </summary>
+    static Payload OnBuffer<TState>(TState state, Func<TState, Utf8JsonWriter, BudgetBuffer, Payload> write)
     {
         if (Busy)
         {
-            // A getter that records a value while one is being captured on this thread: buffers of its own.
             var own = new BudgetBuffer(Limits.MaxValueBytes);
             using var ownWriter = new Utf8JsonWriter(own, WriterOptions);
-            return Serialize(value, ownWriter, own);
+            return write(state, ownWriter, own);
         }
         Busy = true;
         var buffer = Budget ??= new BudgetBuffer(Limits.MaxValueBytes);
         var writer = Writer ??= new Utf8JsonWriter(buffer, WriterOptions);
         try
         {
-            return Serialize(value, writer, buffer);
+            return write(state, writer, buffer);
         }
         finally
         {
@@ -219,32 +225,24 @@ internal static class PayloadCapture
     /// </summary>
     static Payload Written(IJsonWritable value)
     {
-        if (!Busy)
+        try
         {
-            // The common case: this thread's budget buffer and writer, so only the kept bytes are allocated.
-            Busy = true;
-            var buffer = Budget ??= new BudgetBuffer(Limits.MaxValueBytes);
-            var writer = Writer ??= new Utf8JsonWriter(buffer, WriterOptions);
-            try
+            return OnBuffer(value, static (v, writer, buffer) =>
             {
                 buffer.Clear();
                 writer.Reset(buffer);
-                value.WriteTo(writer);
+                v.WriteTo(writer);
                 writer.Flush();
                 return Payload.Utf8Json(buffer.Written.ToArray());
-            }
-            catch (BudgetBuffer.Exceeded) { }   // larger than the budget: written again, in full, below
-            finally
-            {
-                buffer.Clear();
-                if (buffer.Capacity > 64 * 1024) Budget = null;   // keep no large buffer per thread
-                writer.Reset(Budget ??= new BudgetBuffer(Limits.MaxValueBytes));
-                Busy = false;
-            }
+            });
         }
-        var whole = new System.Buffers.ArrayBufferWriter<byte>(Limits.MaxValueBytes);
-        using (var own = new Utf8JsonWriter(whole, WriterOptions)) value.WriteTo(own);
-        return Payload.Utf8Json(whole.WrittenSpan.ToArray());
+        catch (BudgetBuffer.Exceeded)
+        {
+            // Larger than the budget: written again, in full.
+            var whole = new System.Buffers.ArrayBufferWriter<byte>(Limits.MaxValueBytes);
+            using (var own = new Utf8JsonWriter(whole, WriterOptions)) value.WriteTo(own);
+            return Payload.Utf8Json(whole.WrittenSpan.ToArray());
+        }
     }
 
     static Payload Literal(string text) => Payload.Json(text);

@@ -62,10 +62,7 @@ internal sealed record OpenTrace
     /// Every event this trace has folded: <see cref="Version"/> plus the events its open spans have folded so far. It
     /// only grows while the trace is open, so an unchanged count means no event happened.
     /// </summary>
-    public int Events
-    {
-        get => Version + OpenSpans.SpanEvents();
-    }
+    public int Events => Version + OpenSpans.SpanEvents();
 
     /// <summary>The trace value, with its ended spans in <see cref="Trace.Spans"/> (built when read).</summary>
     public Trace Trace => Ended.IsEmpty ? Head : Head with { Spans = Ended };

@@ -12,9 +12,6 @@ namespace PandaProbe.Model;
 /// </summary>
 internal static class SpanReducer
 {
-    /// <summary><c>true</c> for the events this reducer folds (those that change one open span's fields).</summary>
-    public static bool IsSpanLocal(TraceEvent e) => e.Target is not null && e is not SpanStarted and not SpanEnded;
-
     /// <summary>Applies one span-local event to one span.</summary>
     /// <param name="span">The span before the event; <c>null</c> when it is not open.</param>
     /// <param name="e">The event.</param>
