@@ -186,13 +186,13 @@ public static class PrivacyProbe
     static double ExportSide(Output[] items, Redactor redactor, SamplingPolicy sampling)
     {
         var counters = new PipelineCounters();
-        var stage = new ExportStage([new CountingTraceExporter()],
-            new Model.Enrichment.Enricher(Model.Pricing.PriceCatalog.Default, null, null), PipelineOptions.Default,
-            TimeProvider.System, counters, new IsolatedSubject<Trace>("CompletedTraces", 16, counters),
-            new IsolatedSubject<Output>("Outputs", 16, counters), null, redactor, sampling);
+        var exporter = new CountingTraceExporter();
+        var prepare = new Preparation(new Model.Enrichment.Enricher(Model.Pricing.PriceCatalog.Default, null, null), redactor,
+            sampling, counters, new IsolatedSubject<Trace>("CompletedTraces", 16, counters),
+            new IsolatedSubject<Output>("Outputs", 16, counters), TimeProvider.System);
         var t = Stopwatch.GetTimestamp();
         for (var i = 0; i < items.Length; i += 10)
-            stage.ProcessAsync(items[i..(i + 10)]).AsTask().GetAwaiter().GetResult();
+            PartsProbe.ExportOne(prepare, exporter, items[i..(i + 10)]);
         return Stopwatch.GetElapsedTime(t).TotalNanoseconds / items.Length;
     }
 }

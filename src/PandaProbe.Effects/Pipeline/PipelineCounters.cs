@@ -17,14 +17,18 @@ internal sealed class PipelineCounters
     long messageFormatWarnings, sampledOut, abandoned;
     readonly long[] dropped = new long[Enum.GetValues<DropReason>().Length];
     readonly ConcurrentDictionary<RejectionReason, long> rejections = new();
-    ExportQueue? queue;
+    ExportPipeline? export;
+    long inLanes;   // items prepared and not yet settled by every exporter
     PandaProbe.Diagnostics.PandaProbeMetrics[] delivery = [];
 
     /// <summary>Reads completed traces, folded events and pending items from <paramref name="source"/>.</summary>
-    internal void ReadFrom(ExportQueue source) => queue = source;
+    internal void ReadFrom(ExportPipeline source) => export = source;
 
     /// <summary>Reads the platform delivery counters (retries, give-ups by reason) from <paramref name="metrics"/>.</summary>
     internal void ReadDeliveryFrom(IEnumerable<PandaProbe.Diagnostics.PandaProbeMetrics> metrics) => delivery = metrics.ToArray();
+
+    /// <summary>Items entering (positive) or leaving (negative) the exporters' lanes: pending until every lane settled them.</summary>
+    public void Pending(long n) => Interlocked.Add(ref inLanes, n);
 
     /// <summary>Counts items delivered by an exporter.</summary>
     public void Exported(long n) => Interlocked.Add(ref itemsExported.Value, n);
@@ -54,8 +58,8 @@ internal sealed class PipelineCounters
     /// <summary>A consistent-enough copy of every counter.</summary>
     public PipelineHealth Snapshot()
     {
-        var (completed, folded, pending) = queue?.Counts ?? default;
-        return Read(completed, folded, pending);
+        var (completed, folded, waiting) = export?.Counts ?? default;
+        return Read(completed, folded, waiting + Interlocked.Read(ref inLanes));
     }
 
     PipelineHealth Read(long completed, long folded, long pending) => new(

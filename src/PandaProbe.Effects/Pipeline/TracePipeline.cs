@@ -12,18 +12,18 @@ namespace PandaProbe.Pipeline;
 /// One tracing pipeline. Each trace lives in its own <see cref="TraceCell"/>, advanced by the pure reducer on the
 /// thread that raised the event; the reducer's outputs are routed here on that same thread: completed traces, late
 /// spans and scores (and, while processors or <see cref="Outputs"/> subscribers are attached, the starts and ends they
-/// see) enter the bounded <see cref="ExportQueue"/>, which wakes the export side on the injected
-/// <see cref="IScheduler"/> per batch or per interval. There each item goes through the one enrichment step and on to
-/// the subscribers and the exporters (<see cref="ExportStage"/>). Raw events reach <see cref="Events"/> subscribers,
-/// each on its own bounded queue, and cost nothing while there are none.
+/// see) enter the export composition (<see cref="ExportPipeline"/>), which batches them on the injected
+/// <see cref="IScheduler"/>, prepares them once (<see cref="Preparation"/>) and hands them to each exporter in its own
+/// lane. Raw events reach <see cref="Events"/> subscribers, each on its own bounded queue, and cost nothing while there
+/// are none.
 /// </summary>
 internal sealed class TracePipeline : IAsyncDisposable
 {
     readonly IsolatedSubject<TraceEvent> events;
     readonly IsolatedSubject<Trace> completed;
     readonly IsolatedSubject<Output> outputs;
-    readonly ExportQueue queue;
-    readonly ExportStage stage;
+    readonly ExportPipeline export;
+    readonly Preparation prepare;
     readonly TimeProvider time;
     readonly Action<Trace>? completedSink;
     readonly object shutdownGate = new();
@@ -36,7 +36,7 @@ internal sealed class TracePipeline : IAsyncDisposable
     Task? shutdown;
 
     /// <summary>Starts a pipeline exporting to <paramref name="exporters"/>.</summary>
-    /// <param name="exporters">Where completed items go; each is isolated from the others' failures.</param>
+    /// <param name="exporters">Where completed items go; each is isolated from the others' failures and delays.</param>
     /// <param name="options">Batching and queue settings (defaults when null).</param>
     /// <param name="time">The clock of the export deadlines and flush timeouts (system clock when null).</param>
     /// <param name="scheduler">
@@ -68,30 +68,22 @@ internal sealed class TracePipeline : IAsyncDisposable
         this.time = time ?? TimeProvider.System;
         if (scheduler is null) ownScheduler = new ExportScheduler();
         Scheduler = scheduler ?? ownScheduler!;
-        Enricher = enricher ?? Enricher.LimitsOnly;
-        Redactor = redactor ?? Redactor.Off;
-        Sampling = sampling ?? SamplingPolicy.KeepAll;
         this.completedSink = completedSink;
         Counters = new PipelineCounters();
         events = new IsolatedSubject<TraceEvent>("Events", Options.SubscriberQueueCapacity, Counters);
         completed = new IsolatedSubject<Trace>("CompletedTraces", Options.SubscriberQueueCapacity, Counters);
         outputs = new IsolatedSubject<Output>("Outputs", Options.SubscriberQueueCapacity, Counters);
-        var sample = new CheckSample(this.time);
-        stage = new ExportStage(exporters.Where(e => e is not null).ToArray(), Enricher, Options, this.time, Counters,
-            completed, outputs,
-            trace =>
-            {
-                if (sample.Next()) MessagesFormatCheck.Check(trace, w => { Counters.MessageFormatWarning(); SelfLog.Write(w); });
-            },
-            Redactor, Sampling);
-        spools = stage.Spools;
+        prepare = new Preparation(enricher ?? Enricher.LimitsOnly, redactor ?? Redactor.Off, sampling ?? SamplingPolicy.KeepAll,
+            Counters, completed, outputs, this.time);
+        warnings = new PandaProbe.Http.RateLimitedLog(warn ?? SelfLog.Write, this.time);
+        var all = exporters.Where(e => e is not null).ToArray();
+        export = new ExportPipeline(all, prepare, Options, Scheduler, this.time, Counters, Dropped, LaneFull);
+        spools = export.Spools;
         if (abandonAfter is { } after && after > TimeSpan.Zero && after != Timeout.InfiniteTimeSpan)
             open = new OpenTraces(after, Scheduler, this.time, Counters, () => closed);
         this.writeAhead = writeAhead && spools;
-        warnings = new PandaProbe.Http.RateLimitedLog(warn ?? SelfLog.Write, this.time);
-        queue = new ExportQueue(Options.MaxQueueSize, Options.BatchSize, Options.FlushInterval, Scheduler, stage.ProcessAsync, Dropped);
-        Counters.ReadFrom(queue);
-        Counters.ReadDeliveryFrom(exporters.OfType<IDurableExporter>().Select(e => e.Metrics));
+        Counters.ReadFrom(export);
+        Counters.ReadDeliveryFrom(all.OfType<IDurableExporter>().Select(e => e.Metrics));
     }
 
     /// <summary>The validated settings.</summary>
@@ -104,16 +96,16 @@ internal sealed class TracePipeline : IAsyncDisposable
     public IScheduler Scheduler { get; }
 
     /// <summary>The enrichment every completed item goes through.</summary>
-    public Enricher Enricher { get; }
+    public Enricher Enricher => prepare.Enricher;
 
     /// <summary>What of each item may leave the process.</summary>
-    public Redactor Redactor { get; }
+    public Redactor Redactor => prepare.Redactor;
 
     /// <summary>Which traces are kept.</summary>
-    public SamplingPolicy Sampling { get; }
+    public SamplingPolicy Sampling => prepare.Sampling;
 
     /// <summary>A completed trace as every consumer sees it: enriched, then redacted (what <c>Summary()</c> reads).</summary>
-    public Trace Describe(Trace trace) => Redactor.Apply(Enricher.Trace(trace).Value);
+    public Trace Describe(Trace trace) => prepare.Describe(trace);
 
     /// <summary>Every event, after it was folded, delivered to each subscriber on its own bounded queue.</summary>
     public IObservable<TraceEvent> Events => events;
@@ -134,7 +126,7 @@ internal sealed class TracePipeline : IAsyncDisposable
     public bool EventsObserved => events.HasSubscribers || outputs.HasSubscribers;
 
     /// <summary>Items waiting for export or being exported.</summary>
-    public long Pending => queue.Pending;
+    public long Pending => Counters.Snapshot().Pending;
 
     /// <summary>
     /// Starts a trace: folds <paramref name="started"/> into a new cell and routes its output. Returns null (and counts
@@ -190,7 +182,7 @@ internal sealed class TracePipeline : IAsyncDisposable
                 break;
             case Output.TraceCompleted c:
                 if (completedSink is not null && c.Trace.ParentTrace is not null) Sink(c.Trace);
-                if (writeAhead) stage.WriteAhead(c);   // opt-in: on disk before the caller goes on
+                if (writeAhead) export.WriteAhead(c);   // opt-in: on disk before the caller goes on
                 Enqueue(c, folded);
                 break;
             case Output.Rejected r:
@@ -199,7 +191,7 @@ internal sealed class TracePipeline : IAsyncDisposable
                 if (outputs.HasSubscribers) Enqueue(r);
                 break;
             default:
-                if (ExportStage.IsExportItem(output) || outputs.HasSubscribers) Enqueue(output, folded);
+                if (Preparation.IsExportItem(output) || outputs.HasSubscribers) Enqueue(output, folded);
                 break;
         }
         if (events.HasSubscribers) events.Publish(e);
@@ -207,7 +199,7 @@ internal sealed class TracePipeline : IAsyncDisposable
 
     void Enqueue(Output output, long folded = 0)
     {
-        if (!queue.Add(output, folded)) Counters.Dropped(DropReason.AfterShutdown);
+        if (!export.Add(output, folded)) Counters.Dropped(DropReason.AfterShutdown);
     }
 
     /// <summary>
@@ -216,16 +208,20 @@ internal sealed class TracePipeline : IAsyncDisposable
     /// </summary>
     void Dropped(Output output)
     {
-        if (ExportStage.IsExportItem(output))
+        if (Preparation.IsExportItem(output))
         {
-            if (spools && stage.Overflow(output, Options.MaxQueueSize)) return;
+            if (spools && export.Overflow(output)) return;
             // Its write-ahead copy, if any, is published by the export side instead (no file work under this lock).
-            if (writeAhead && output is Output.TraceCompleted c && stage.KeepWrittenAheadLater(c.Trace.Id)) return;
+            if (writeAhead && output is Output.TraceCompleted c && export.KeepWrittenAheadLater(c.Trace.Id)) return;
             Counters.Dropped(DropReason.ExportQueueFull);
             warnings.Write("queue", n => $"the export queue is full: {n} item(s) dropped (raise MaxQueueSize, or lower the rate of traces).");
         }
         else Counters.Dropped(DropReason.SubscriberQueueFull);
     }
+
+    /// <summary>An exporter's lane was full: it lost its oldest waiting items (counted when every lane settled them).</summary>
+    void LaneFull(string exporter, int items) =>
+        warnings.Write("lane:" + exporter, n => $"exporter '{exporter}' fell behind: {n} item(s) dropped from its queue (raise MaxQueueSize, or lower the rate of traces).", items);
 
     void Sink(Trace trace)
     {
@@ -244,7 +240,7 @@ internal sealed class TracePipeline : IAsyncDisposable
     public async Task<FlushResult> FlushAsync(TimeSpan timeout)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        queue.Flush(done);
+        export.Flush(done, Pending);
         var inTime = await Within(done.Task, timeout).ConfigureAwait(false);
         return Result(inTime);
     }
@@ -266,34 +262,22 @@ internal sealed class TracePipeline : IAsyncDisposable
         var inTime = await Within(task, timeout).ConfigureAwait(false);
         if (!inTime && first)
         {
-            // What is still queued goes to the spool (or is counted as lost); what is being sent is cancelled, and the
-            // platform exporter spools it. The result is read after a short grace for that accounting to finish.
-            stage.Abort();
-            var left = queue.Abort();
-            var exportItems = left.Where(ExportStage.IsExportItem).ToArray();
-            if (left.Length > exportItems.Length) Counters.Dropped(DropReason.ShutdownDeadline, left.Length - exportItems.Length);
-            var lost = stage.Spill(exportItems);
-            stage.SpillOverflow();
-            if (lost > 0)
-            {
-                Counters.Dropped(DropReason.ShutdownDeadline, lost);
-                warnings.Write("deadline", n => $"the shutdown deadline passed: {n} item(s) were neither delivered nor spooled.", lost);
-            }
-            await Within(task, ShutdownGrace).ConfigureAwait(false);
+            // What is still queued goes to the spool (or is counted as lost); what is being sent is cancelled (the
+            // platform exporter spools it). Nothing more is awaited: the call returns at its deadline.
+            var lost = export.Abort();
+            if (lost > 0) warnings.Write("deadline", n => $"the shutdown deadline passed: {n} item(s) were neither delivered nor spooled.", lost);
+            events.Complete();
+            completed.Complete();
+            outputs.Complete();
             ownScheduler?.Dispose();
         }
         return Result(inTime);
     }
 
-    /// <summary>How long a shutdown that missed its deadline waits for cancelled exports to settle their accounting.</summary>
-    internal static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(2);
-
     async Task RunShutdownAsync()
     {
-        queue.Complete();
-        await queue.Finished.ConfigureAwait(false);
-        stage.SpillOverflow();
-        await stage.ShutdownExportersAsync().ConfigureAwait(false);
+        export.Complete();
+        await export.Finished.ConfigureAwait(false);
         events.Complete();
         completed.Complete();
         outputs.Complete();
@@ -315,28 +299,6 @@ internal sealed class TracePipeline : IAsyncDisposable
     {
         var health = Counters.Snapshot();
         return new FlushResult(completedInTime, health);
-    }
-
-    /// <summary>
-    /// Which completed traces the warn-only messages check reads: the first <see cref="Always"/>, so that a payload of
-    /// the wrong shape is reported at once, then one per <see cref="Every"/>, so that the check costs next to nothing
-    /// under load (it reads every input and output of the trace). Used by the export side only (one thread at a time).
-    /// </summary>
-    sealed class CheckSample(TimeProvider time)
-    {
-        public const int Always = 100;
-        public static readonly TimeSpan Every = TimeSpan.FromSeconds(1);
-        int seen;
-        DateTimeOffset last;
-
-        public bool Next()
-        {
-            if (seen < Always) return ++seen > 0;
-            var now = time.GetUtcNow();
-            if (now - last < Every) return false;
-            last = now;
-            return true;
-        }
     }
 
     /// <summary>Shuts the pipeline down with a 10 second deadline.</summary>

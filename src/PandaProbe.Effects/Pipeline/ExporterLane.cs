@@ -1,0 +1,134 @@
+using System.Reactive.Linq;
+using PandaProbe.Exporters;
+
+namespace PandaProbe.Pipeline;
+
+/// <summary>
+/// One exporter's side of the export composition: its deliveries in order, one at a time
+/// (<see cref="ConcatBoundedOperator.ConcatBounded"/> over <c>Observable.FromAsync</c>), bounded by its own
+/// capacity, then its shutdown. Nothing it does waits for another exporter, and nothing another does waits for it: a
+/// hung exporter fills only its own lane (and, past its capacity, loses its own oldest batches, or spools them).
+/// </summary>
+internal sealed class ExporterLane
+{
+    readonly ITraceExporter exporter;
+    readonly IDurableExporter? durable;
+    readonly PipelineOptions options;
+    readonly TimeProvider time;
+    readonly Action<int> full;
+    readonly TaskCompletionSource done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    IDisposable? subscription;
+    Delivery? inflight;
+    volatile bool aborting;
+
+    /// <param name="exporter">The exporter.</param>
+    /// <param name="options">Its export deadline and its capacity (the queue's).</param>
+    /// <param name="time">The clock of the deadlines.</param>
+    /// <param name="full">Told how many items its lane dropped to make room (for the warning).</param>
+    public ExporterLane(ITraceExporter exporter, PipelineOptions options, TimeProvider time, Action<int> full)
+    {
+        this.exporter = exporter;
+        durable = exporter as IDurableExporter;
+        this.options = options;
+        this.time = time;
+        this.full = full;
+    }
+
+    /// <summary>Completes once the lane has delivered everything it was given and shut its exporter down (or was aborted).</summary>
+    public Task Done => done.Task;
+
+    /// <summary>The exporter's name (its type's when the name throws).</summary>
+    public string Name
+    {
+        get
+        {
+            try { return exporter.Name; } catch { return exporter.GetType().Name; }
+        }
+    }
+
+    /// <summary>
+    /// The lane, read top to bottom: each delivery is exported in order, one at a time, and when the deliveries end the
+    /// exporter is shut down.
+    /// </summary>
+    public void Attach(IObservable<Delivery> deliveries) =>
+        subscription = deliveries
+            .ConcatBounded(d => Observable.FromAsync(ct => DeliverAsync(d, ct)), options.MaxQueueSize, d => d.Count, Dropped)
+            .Concat(Observable.FromAsync(ShutdownAsync))
+            .Subscribe(_ => { }, _ => done.TrySetResult(), () => done.TrySetResult());
+
+    /// <summary>
+    /// The shutdown deadline passed: cancels the export in progress and settles what waits (a durable exporter spools
+    /// it). A user's exporter's export in progress is settled now as dropped at the deadline; the platform exporter's
+    /// settles itself when its cancelled request has been spooled.
+    /// </summary>
+    public void Abort()
+    {
+        aborting = true;
+        if (durable is null && Interlocked.Exchange(ref inflight, null) is { } running)
+            running.Settle(LaneOutcome.AllDropped(running.Count, DropReason.ShutdownDeadline));
+        subscription?.Dispose();   // cancels the running FromAsync; hands what waits to Dropped
+        done.TrySetResult();
+    }
+
+    async Task DeliverAsync(Delivery delivery, CancellationToken cancel)
+    {
+        if (delivery.Batch is not { } batch)
+        {
+            delivery.Settle(LaneOutcome.Delivered);
+            return;
+        }
+        Volatile.Write(ref inflight, delivery);
+        ExportResult result;
+        // A user's exporter is bounded by the export deadline; the platform exporter bounds its own work (request
+        // timeouts, retry budgets, its spool) and is cancelled only by the shutdown deadline, so nothing waiting
+        // behind a 429 pause is dropped for waiting.
+        using var deadline = durable is null ? new CancellationTokenSource(options.ExportTimeout, time) : null;
+        using var link = deadline is null ? default : cancel.UnsafeRegister(static d => Cancel((CancellationTokenSource)d!), deadline);
+        try
+        {
+            result = await exporter.ExportAsync(batch, deadline?.Token ?? cancel).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            result = ExportResult.Failure(batch.Count, $"{ex.GetType().Name}: {ex.Message}");
+        }
+        if (!result.IsSuccess) SelfLog.Write($"exporter '{Name}' failed {result.Failed} of {batch.Count} items: {result.Error}");
+        if (Interlocked.CompareExchange(ref inflight, null, delivery) == delivery) delivery.Settle(LaneOutcome.Of(result, batch.Count));
+    }
+
+    /// <summary>A delivery that did not get its turn: the lane was full (the oldest waiting makes room) or aborted.</summary>
+    void Dropped(Delivery delivery)
+    {
+        if (delivery.Batch is not { } batch)
+        {
+            delivery.Settle(LaneOutcome.Delivered);
+            return;
+        }
+        var reason = aborting ? DropReason.ShutdownDeadline : DropReason.ExportQueueFull;
+        if (durable is { Spools: true })
+        {
+            var (kept, failed) = durable.SpoolNow(batch);
+            delivery.Settle(new LaneOutcome(batch.Count, failed, Math.Max(0, batch.Count - kept - failed), reason));
+            return;
+        }
+        if (!aborting) full(batch.Count);
+        delivery.Settle(LaneOutcome.AllDropped(batch.Count, reason));
+    }
+
+    /// <summary>Shuts the exporter down within the export deadline. Never throws.</summary>
+    async Task ShutdownAsync(CancellationToken cancel)
+    {
+        try
+        {
+            using var limit = new CancellationTokenSource(options.ExportTimeout, time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(limit.Token, cancel);
+            await exporter.ShutdownAsync(linked.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) { SelfLog.Write($"exporter '{Name}' failed to shut down: {ex.Message}"); }
+    }
+
+    static void Cancel(CancellationTokenSource source)
+    {
+        try { source.Cancel(); } catch (ObjectDisposedException) { }
+    }
+}

@@ -1,0 +1,228 @@
+using PandaProbe.Exporters;
+using PandaProbe.Messages;
+using PandaProbe.Model.Enrichment;
+using PandaProbe.Model.Sampling;
+using PandaProbe.Redaction;
+
+namespace PandaProbe.Pipeline;
+
+/// <summary>
+/// Prepare: what an item becomes before anything outside the pipeline sees it. It is enriched (<see cref="Enricher"/>:
+/// environment, release, prices, platform limits), sampled (<see cref="SamplingPolicy"/>: a completed trace that is
+/// not kept leaves with none of its late spans or scores) and redacted (<see cref="Redactor"/>). This is the only place
+/// that composition is written: batches, the spool's spill-over, write-ahead and summaries all go through it.
+/// </summary>
+internal sealed class Preparation
+{
+    readonly SamplingPolicy sampling;
+    readonly KeptByRule keptByRule = new();
+    readonly PipelineCounters counters;
+    readonly IsolatedSubject<Trace> completed;
+    readonly IsolatedSubject<Output> outputs;
+    readonly CheckSample checkSample;
+
+    /// <param name="enricher">The enrichment every item goes through first.</param>
+    /// <param name="redactor">What of each item may leave.</param>
+    /// <param name="sampling">Which traces are kept.</param>
+    /// <param name="counters">Where adjustments, sampled-out items and redaction failures are counted.</param>
+    /// <param name="completed">The <c>CompletedTraces</c> subscribers.</param>
+    /// <param name="outputs">The <c>Outputs</c> subscribers (processors).</param>
+    /// <param name="time">The clock of the messages check's sample.</param>
+    public Preparation(Enricher enricher, Redactor redactor, SamplingPolicy sampling, PipelineCounters counters,
+        IsolatedSubject<Trace> completed, IsolatedSubject<Output> outputs, TimeProvider time)
+    {
+        Enricher = enricher;
+        Redactor = redactor;
+        this.sampling = sampling;
+        this.counters = counters;
+        this.completed = completed;
+        this.outputs = outputs;
+        checkSample = new CheckSample(time);
+    }
+
+    /// <summary>The enrichment step.</summary>
+    public Enricher Enricher { get; }
+
+    /// <summary>The redaction step.</summary>
+    public Redactor Redactor { get; }
+
+    /// <summary>Which traces are kept.</summary>
+    public SamplingPolicy Sampling => sampling;
+
+    /// <summary>Completed traces, late spans and scores go to the exporters; starts and span ends only to subscribers.</summary>
+    public static bool IsExportItem(Output item) =>
+        item is Output.TraceCompleted or Output.SpanCompleted { AfterTrace: true } or Output.ScoreSubmitted;
+
+    /// <summary>
+    /// The item as it may leave: enriched, then kept or not, then redacted; null when it is not kept (counted as
+    /// sampled out) or redacting it failed (counted as dropped: nothing leaves unredacted). Never throws.
+    /// </summary>
+    /// <param name="item">A reducer output.</param>
+    /// <param name="count">Count adjustments and sampled-out items (false for write-ahead, whose batch counts them later).</param>
+    public Output? Apply(Output item, bool count = true)
+    {
+        var enriched = Enrich(item, count);
+        if (!Kept(enriched))
+        {
+            if (count) counters.SampledOut();
+            return null;
+        }
+        try { return Redactor.Apply(enriched); }
+        catch (Exception ex)
+        {
+            if (count) counters.Dropped(DropReason.RedactionFailed);
+            SelfLog.Write($"redacting {item.GetType().Name} failed, it is not exported: {ex.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>A completed trace as every consumer sees it, without the sampling decision (what <c>Summary()</c> reads).</summary>
+    public Trace Describe(Trace trace) => Redactor.Apply(Enricher.Trace(trace).Value);
+
+    /// <summary>
+    /// Prepares what the batch operator drained, on the export side: each item is prepared, handed to the
+    /// <c>Outputs</c> and <c>CompletedTraces</c> subscribers, and the export items become one delivery for
+    /// <paramref name="lanes"/> exporters (null when none is left). A flush's marker becomes a marker delivery.
+    /// </summary>
+    public Delivery? Deliver(Drained drained, int lanes)
+    {
+        if (drained.Flush is { } flush) return Delivery.OfFlush(flush, lanes, counters);
+        List<Trace>? traces = null;
+        List<Span>? late = null;
+        List<Score>? scores = null;
+        foreach (var item in drained.Items)
+        {
+            if (Apply(item) is not { } output) continue;
+            if (outputs.HasSubscribers) outputs.Publish(output);
+            switch (output)
+            {
+                case Output.TraceCompleted c:
+                    Inspect(c.Trace);
+                    completed.Publish(c.Trace);
+                    (traces ??= []).Add(c.Trace);
+                    break;
+                case Output.SpanCompleted { AfterTrace: true } s:
+                    (late ??= []).Add(s.Span);
+                    break;
+                case Output.ScoreSubmitted s:
+                    (scores ??= []).Add(s.Score);
+                    break;
+            }
+        }
+        return traces is null && late is null && scores is null
+            ? null
+            : Delivery.OfBatch(new ExportBatch(traces ?? [], late ?? [], scores ?? []), lanes, counters);
+    }
+
+    /// <summary>The export items among <paramref name="items"/>, prepared (for the spool: nothing is published).</summary>
+    public ExportBatch Batch(IEnumerable<Output> items)
+    {
+        var (traces, late, scores) = (new List<Trace>(), new List<Span>(), new List<Score>());
+        foreach (var item in items)
+        {
+            if (!IsExportItem(item)) continue;
+            switch (Apply(item))
+            {
+                case Output.TraceCompleted c: traces.Add(c.Trace); break;
+                case Output.SpanCompleted s: late.Add(s.Span); break;
+                case Output.ScoreSubmitted s: scores.Add(s.Score); break;
+            }
+        }
+        return new ExportBatch(traces, late, scores);
+    }
+
+    /// <summary>
+    /// The sampling decision: a completed trace by the policy (remembered when only a rule kept it), a late span or a
+    /// score by its trace's decision; starts and span ends (seen by processors only) always pass.
+    /// </summary>
+    bool Kept(Output item)
+    {
+        if (sampling.KeepsAll) return true;
+        lock (keptByRule)
+        {
+            switch (item)
+            {
+                case Output.TraceCompleted c:
+                    var decision = sampling.AtEnd(c.Trace);
+                    if (decision == SampleDecision.KeptByRule) keptByRule.Add(c.Trace.Id);
+                    return decision != SampleDecision.Dropped;
+                case Output.SpanCompleted { AfterTrace: true } late:
+                    return sampling.HeadKeeps(late.Span.Trace) || keptByRule.Contains(late.Span.Trace);
+                case Output.ScoreSubmitted s:
+                    return sampling.HeadKeeps(s.Score.Trace) || keptByRule.Contains(s.Score.Trace);
+                default:
+                    return true;
+            }
+        }
+    }
+
+    Output Enrich(Output item, bool count)
+    {
+        try
+        {
+            var (output, adjustments) = Enricher.Output(item);
+            if (count && !adjustments.IsEmpty)
+            {
+                counters.Adjusted(adjustments.Count);
+                if (SelfLog.IsEnabled)
+                    foreach (var a in adjustments) SelfLog.Write($"adjusted {a}");
+            }
+            return output;
+        }
+        catch (Exception ex)
+        {
+            SelfLog.Write($"enriching {item.GetType().Name} failed, passing it on unenriched: {ex.Message}");
+            return item;
+        }
+    }
+
+    /// <summary>The warn-only messages check, on a sample of completed traces.</summary>
+    void Inspect(Trace trace)
+    {
+        if (!checkSample.Next()) return;
+        try { MessagesFormatCheck.Check(trace, w => { counters.MessageFormatWarning(); SelfLog.Write(w); }); }
+        catch (Exception ex) { SelfLog.Write($"inspecting trace {trace.Id} failed: {ex.Message}"); }
+    }
+
+    /// <summary>
+    /// The ids of traces the ratio would have dropped but a rule kept, so their late spans and scores are kept too: the
+    /// last <see cref="Capacity"/> of them.
+    /// </summary>
+    sealed class KeptByRule
+    {
+        const int Capacity = 10_000;
+        readonly System.Collections.Generic.HashSet<TraceId> ids = [];
+        readonly Queue<TraceId> order = new();
+
+        public void Add(TraceId id)
+        {
+            if (!ids.Add(id)) return;
+            order.Enqueue(id);
+            if (order.Count > Capacity) ids.Remove(order.Dequeue());
+        }
+
+        public bool Contains(TraceId id) => ids.Contains(id);
+    }
+
+    /// <summary>
+    /// Which completed traces the warn-only messages check reads: the first <see cref="Always"/>, so that a payload of
+    /// the wrong shape is reported at once, then one per <see cref="Every"/>, so that the check costs next to nothing
+    /// under load (it reads every input and output of the trace). Used by the export side only (one thread at a time).
+    /// </summary>
+    sealed class CheckSample(TimeProvider time)
+    {
+        public const int Always = 100;
+        public static readonly TimeSpan Every = TimeSpan.FromSeconds(1);
+        int seen;
+        DateTimeOffset last;
+
+        public bool Next()
+        {
+            if (seen < Always) return ++seen > 0;
+            var now = time.GetUtcNow();
+            if (now - last < Every) return false;
+            last = now;
+            return true;
+        }
+    }
+}
