@@ -37,7 +37,7 @@ namespace PandaProbe.Extensions.AI;
 /// IChatClient chat = new SomeProviderChatClient(...).WithPandaProbe();
 /// var reply = await chat.GetResponseAsync("Hello!");
 /// </code></example>
-public sealed class PandaProbeChatClient : DelegatingChatClient
+internal sealed class PandaProbeChatClient : DelegatingChatClient
 {
     /// <summary>The span (and standalone trace) name used when none is given.</summary>
     public const string DefaultSpanName = "chat";

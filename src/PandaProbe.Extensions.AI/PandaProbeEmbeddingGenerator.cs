@@ -18,7 +18,7 @@ namespace PandaProbe.Extensions.AI;
 /// price catalogue), and errors (status ERROR, the exception rethrown unchanged). Vectors are never recorded: the
 /// output is <c>{"count":…,"dimensions":…}</c>.
 /// </remarks>
-public sealed class PandaProbeEmbeddingGenerator : DelegatingEmbeddingGenerator<string, Embedding<float>>
+internal sealed class PandaProbeEmbeddingGenerator : DelegatingEmbeddingGenerator<string, Embedding<float>>
 {
     /// <summary>The span (and standalone trace) name used when none is given.</summary>
     public const string DefaultSpanName = "embedding";
@@ -134,7 +134,7 @@ public sealed class PandaProbeEmbeddingGenerator : DelegatingEmbeddingGenerator<
             if (result.Usage is { InputTokenCount: { } tokens })
             {
                 var extra = new Dictionary<string, long>();
-                if (result.Usage.TotalTokenCount is { } total and > 0) extra["total_tokens"] = total;
+                if (result.Usage.TotalTokenCount is { } total and > 0) extra[TokenUsage.TotalKey] = total;
                 span.SetTokenUsage(Math.Max(0, tokens), 0, extra);
             }
         }

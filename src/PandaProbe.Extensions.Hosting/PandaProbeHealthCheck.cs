@@ -7,13 +7,13 @@ namespace PandaProbe.Extensions.Hosting;
 /// <summary>
 /// Reports the registered <see cref="PandaProbeClient"/>'s <see cref="PandaProbeClient.Health"/>: healthy while
 /// nothing was dropped and no delivery failed since the previous check, else the registration's failure status
-/// (<see cref="HealthStatus.Degraded"/> by default, with <see cref="PandaProbeHealthChecksBuilderExtensions.AddPandaProbe"/>).
+/// (<see cref="HealthStatus.Degraded"/> by default, with <see cref="PandaProbeHostingExtensions.AddPandaProbe(Microsoft.Extensions.DependencyInjection.IHealthChecksBuilder, string, HealthStatus?, IEnumerable{string})"/>).
 /// The data holds the totals since the client started: <c>exported</c>, <c>pending</c>, <c>failed</c>,
 /// <c>spooled</c>, <c>dropped</c> with <c>dropped.&lt;reason&gt;</c> per reason, <c>delivery_failures.&lt;reason&gt;</c>
 /// per reason, and what changed since the previous check: <c>dropped_since_last_check</c>,
 /// <c>failed_since_last_check</c>. Registered as a singleton, so "since the previous check" spans every caller.
 /// </summary>
-public sealed class PandaProbeHealthCheck : IHealthCheck
+internal sealed class PandaProbeHealthCheck : IHealthCheck
 {
     readonly PandaProbeClient client;
     readonly object gate = new();
@@ -57,7 +57,7 @@ public sealed class PandaProbeHealthCheck : IHealthCheck
             .Select(r => $"{r.Key} {r.Value.ToString(CultureInfo.InvariantCulture)}"));
         var delivery = health.DeliveryFailures.Count == 0
             ? ""
-            : "; delivery failures: " + string.Join(", ", health.DeliveryFailures.Select(f => $"{f.Key} {f.Value}"));
+            : "; delivery failures: " + string.Join(", ", health.DeliveryFailures.Select(f => $"{f.Key.Name()} {f.Value}"));
         return Task.FromResult(new HealthCheckResult(context.Registration.FailureStatus,
             $"PandaProbe dropped {newDrops} item(s) and failed to deliver {newFailures} since the previous check " +
             $"(in total dropped: {reasons}{delivery}).", data: data));
@@ -76,7 +76,7 @@ public sealed class PandaProbeHealthCheck : IHealthCheck
             ["failed_since_last_check"] = Math.Max(0, newFailures),
         };
         foreach (var (reason, count) in health.DroppedByReason.Where(r => r.Value > 0)) data["dropped." + reason] = count;
-        foreach (var (reason, count) in health.DeliveryFailures) data["delivery_failures." + reason] = count;
+        foreach (var (reason, count) in health.DeliveryFailures) data["delivery_failures." + reason.Name()] = count;
         return data;
     }
 }

@@ -12,9 +12,9 @@ namespace PandaProbe.Extensions.Hosting;
 /// diagnostics to the <c>PandaProbe</c> logger (as <see cref="PandaProbeHostingOptions"/> say);
 /// <see cref="StopAsync"/> puts the previous default and diagnostics writer back, exports what was recorded and shuts
 /// the client down, giving up when the host's shutdown token fires. Registered by
-/// <see cref="PandaProbeServiceCollectionExtensions.AddPandaProbe(Microsoft.Extensions.DependencyInjection.IServiceCollection, Action{PandaProbeOptions})"/>.
+/// <see cref="PandaProbeHostingExtensions.AddPandaProbe(Microsoft.Extensions.DependencyInjection.IServiceCollection, Action{PandaProbeOptions})"/>.
 /// </summary>
-public sealed class PandaProbeHostedService : IHostedService
+internal sealed class PandaProbeHostedService : IHostedService
 {
     readonly IServiceProvider services;
     PandaProbeClient? client;

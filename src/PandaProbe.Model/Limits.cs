@@ -1,8 +1,9 @@
 namespace PandaProbe.Model;
 
 /// <summary>
-/// The platform's size rules (mirrored from its schema) as pure functions. Values over a limit are truncated with a
-/// visible marker rather than refused, so a trace is never lost to a long name.
+/// The platform's size rules (mirrored from its schema), all of them, in one place, with the pure functions that apply
+/// them. Names, texts and payloads over a limit are truncated with a visible marker rather than refused, so a trace is
+/// never lost to a long name; a score over its limits is refused before it is sent (<c>ClientLimits</c>).
 /// </summary>
 internal static class Limits
 {
@@ -10,6 +11,10 @@ internal static class Limits
     public const int MaxNameLength = 512;
     /// <summary>The longest model, session, user, environment or release string the platform accepts.</summary>
     public const int MaxShortTextLength = 255;
+    /// <summary>The longest score name and value the platform stores.</summary>
+    public const int MaxScoreText = 255;
+    /// <summary>The longest project name the platform accepts.</summary>
+    public const int MaxProjectNameLength = 255;
     /// <summary>The most spans one <c>POST /traces</c> (or one <c>POST /traces/{id}/spans</c>) may carry.</summary>
     public const int MaxSpansPerRequest = 500;
     /// <summary>The marker that ends a truncated value.</summary>

@@ -17,6 +17,12 @@ public sealed record TokenUsage
     public const string CompletionKey = "completion_tokens";
     /// <summary>The wire key of the total token count.</summary>
     public const string TotalKey = "total_tokens";
+    /// <summary>The wire key of prompt tokens served from a cache (priced at the cache-read rate).</summary>
+    public const string CacheReadKey = "cache_read_tokens";
+    /// <summary>The wire key of prompt tokens written to a cache (priced at the cache-write rate).</summary>
+    public const string CacheCreationKey = "cache_creation_tokens";
+    /// <summary>The wire key of reasoning tokens (a part of the completion tokens).</summary>
+    public const string ReasoningKey = "reasoning_tokens";
 
     readonly long prompt, completion;   // the base form: the two base counts and nothing else
     Built? counts;                       // the map: as given, or built from the base form when first read

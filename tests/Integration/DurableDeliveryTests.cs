@@ -150,7 +150,7 @@ public sealed class DurableDeliveryTests : IDisposable
         MakeTraces(client, 5);
         await client.FlushAsync(TimeSpan.FromSeconds(10));
 
-        Assert.Equal(5, client.Health.DeliveryFailuresFor(DropReasons.RetriesExhausted));
+        Assert.Equal(5, client.Health.DeliveryFailuresFor(DropReason.RetriesExhausted));
         Assert.Equal(0, client.Health.Spooled);
         Assert.Equal(5, errors.Count);
         Assert.False(Directory.Exists(spool));
@@ -182,7 +182,7 @@ public sealed class DurableDeliveryTests : IDisposable
 
         Assert.True(result.Completed);
         Assert.Equal(20, platform.TraceArrivals.Count);
-        Assert.Equal(0, exporter.Metrics.DroppedFor(DropReasons.Cancelled));
+        Assert.Equal(0, exporter.Metrics.DroppedFor(DropReason.Cancelled));
         Assert.Equal(0, result.Health.Dropped);
         Assert.True(exporter.Metrics.Retried > 0);
     }
@@ -242,10 +242,10 @@ public sealed class DurableDeliveryTests : IDisposable
         while (FilesIn(spool) > 0 && DateTime.UtcNow < until) await Task.Delay(50);
 
         Assert.Equal(0, FilesIn(spool));
-        var corrupt = second.Health.DeliveryFailuresFor(DropReasons.SpoolCorrupt);
+        var corrupt = second.Health.DeliveryFailuresFor(DropReason.SpoolCorrupt);
         Assert.True(corrupt >= 1);
         Assert.Equal(3 - corrupt, platform.TraceArrivals.Count);
-        Assert.Contains(errors.OfType<PandaProbeDeliveryException>(), e => e.Reason == DropReasons.SpoolCorrupt);
+        Assert.Contains(errors.OfType<PandaProbeDeliveryException>(), e => e.Reason == DropReason.SpoolCorrupt);
         Assert.Empty(platform.Problems);
     }
 
@@ -353,7 +353,7 @@ public sealed class DurableDeliveryTests : IDisposable
     public async Task The_replay_ends_when_only_this_process_s_own_write_ahead_copies_remain()
     {
         await using var platform = await FakePlatform.StartAsync();
-        var entry = new PandaProbe.Spool.SpoolEntry(PandaProbe.Spool.SpoolKind.Trace, "/traces", Guid.NewGuid().ToString(),
+        var entry = new PandaProbe.Model.Delivery.PlatformRequest(PandaProbe.Model.Delivery.RequestKind.Trace, "/traces", Guid.NewGuid().ToString(),
             Guid.NewGuid().ToString(), 1, WireJson.TraceUtf8(Traces.With(1)));
         var files = new PandaProbe.Spool.FileSpool(spool, 1 << 20, TimeSpan.FromDays(1));
         Assert.True(files.TryWrite(entry, out _, out _));                                        // published: to replay

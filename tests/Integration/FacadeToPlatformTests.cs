@@ -1,3 +1,4 @@
+using PandaProbe.Pipeline;
 using PandaProbe.Model;
 using PandaProbe.Http;
 using PandaProbe.Exporters;
@@ -76,12 +77,12 @@ public sealed class FacadeToPlatformTests : PlatformTest
 
         using (client.StartTrace("denied")) { }
         var flushed = await client.FlushAsync(TimeSpan.FromSeconds(15));
-        Assert.Equal(1, flushed.Health.DeliveryFailuresFor(DropReasons.Unauthorized));
+        Assert.Equal(1, flushed.Health.DeliveryFailuresFor(DropReason.Unauthorized));
 
         Assert.Single(platform.Requests);
-        lock (fromOptions) Assert.Equal(DropReasons.Unauthorized, Assert.IsType<PandaProbeDeliveryException>(Assert.Single(fromOptions)).Reason);
+        lock (fromOptions) Assert.Equal(DropReason.Unauthorized, Assert.IsType<PandaProbeDeliveryException>(Assert.Single(fromOptions)).Reason);
         lock (fromClient) Assert.Single(fromClient);
-        Assert.Equal(1, client.Health.DeliveryFailuresFor(DropReasons.Unauthorized));
+        Assert.Equal(1, client.Health.DeliveryFailuresFor(DropReason.Unauthorized));
         Assert.Equal(1, client.Health.Failed);
     }
 

@@ -1,3 +1,4 @@
+using PandaProbe.Pipeline;
 using System.Diagnostics.Metrics;
 using System.Net.Http;
 using PandaProbe.Exporters;
@@ -42,7 +43,7 @@ public sealed class FaultInjectionTests : PlatformTest
         Assert.Equal(2, platform.Requests.Count);
         var error = Assert.Single(sut.DeliveryErrors);
         // The requests went out and may yet be stored (the platform answers late): not "lost", but unconfirmed.
-        Assert.Equal(DropReasons.Unconfirmed, error.Reason);
+        Assert.Equal(DropReason.Unconfirmed, error.Reason);
         Assert.Contains("no answer within", error.Detail);
         Assert.Contains("no answer confirmed it arrived", error.Detail);
         Assert.Empty(platform.Accepted);
@@ -72,7 +73,7 @@ public sealed class FaultInjectionTests : PlatformTest
         Assert.Equal(new ExportResult(0, 2, result.Error), result);
         Assert.All(sut.DeliveryErrors, e =>
         {
-            Assert.Equal(DropReasons.RetriesExhausted, e.Reason);
+            Assert.Equal(DropReason.RetriesExhausted, e.Reason);
             Assert.IsType<HttpRequestException>(e.InnerException);
         });
         Assert.Equal(2, sut.DeliveryErrors.Count());
@@ -131,7 +132,7 @@ public sealed class FaultInjectionTests : PlatformTest
         var result = await export;
 
         Assert.Equal(new ExportResult(0, 7, result.Error), result);
-        Assert.Equal(7, sut.Exporter.Metrics.DroppedFor(DropReasons.Cancelled));
+        Assert.Equal(7, sut.Exporter.Metrics.DroppedFor(DropReason.Cancelled));
         Assert.Contains(sut.Logs, l => l.Contains("7 item(s) abandoned"));
         Assert.Empty(platform.Accepted);
     }
@@ -174,7 +175,7 @@ public sealed class FaultInjectionTests : PlatformTest
         {
             Assert.Equal(1, measurements.Where(m => m.Instrument == "pandaprobe.items.exported").Sum(m => m.Value));
             Assert.Equal(1, measurements.Where(m => m.Instrument == "pandaprobe.items.failed").Sum(m => m.Value));
-            Assert.Contains(measurements, m => m.Instrument == "pandaprobe.items.dropped" && m.Reason == DropReasons.Unauthorized);
+            Assert.Contains(measurements, m => m.Instrument == "pandaprobe.items.dropped" && m.Reason == "unauthorized");
         }
         var health = sut.Exporter.Metrics;
         Assert.Equal((2L, 1L, 1L, 1L), (health.Queued, health.Exported, health.Failed, health.Dropped));

@@ -1,3 +1,4 @@
+using PandaProbe.Pipeline;
 using LanguageExt;
 using PandaProbe.Exporters;
 using PandaProbe.Integration.Support;
@@ -101,6 +102,6 @@ public sealed class LargeTraceAndScoreTests : PlatformTest
 
         Assert.Equal(1, result.Failed);
         Assert.Empty(platform.Requests);
-        Assert.Equal(DropReasons.Invalid, Assert.Single(sut.DeliveryErrors).Reason);
+        Assert.Equal(DropReason.Invalid, Assert.Single(sut.DeliveryErrors).Reason);
     }
 }

@@ -1,3 +1,4 @@
+using PandaProbe.Pipeline;
 using PandaProbe.Model.Enrichment;
 using System.Text.Json;
 using LanguageExt;
@@ -77,13 +78,13 @@ public sealed class TransportTests : PlatformTest
     }
 
     [Theory]
-    [InlineData(401, DropReasons.Unauthorized)]
-    [InlineData(403, DropReasons.Forbidden)]
-    [InlineData(422, DropReasons.Invalid)]
-    [InlineData(400, DropReasons.Rejected)]
-    [InlineData(404, DropReasons.NotFound)]
-    [InlineData(409, DropReasons.Rejected)]
-    public async Task Permanent_failures_are_sent_once_dropped_and_reported(int status, string reason)
+    [InlineData(401, DropReason.Unauthorized)]
+    [InlineData(403, DropReason.Forbidden)]
+    [InlineData(422, DropReason.Invalid)]
+    [InlineData(400, DropReason.PlatformRejected)]
+    [InlineData(404, DropReason.NotFound)]
+    [InlineData(409, DropReason.PlatformRejected)]
+    public async Task Permanent_failures_are_sent_once_dropped_and_reported(int status, DropReason reason)
     {
         platform.Script = _ => Reply.Status(status, "{\"detail\":\"nope\"}");
         using var sut = new ExporterUnderTest(platform.BaseUrl);
@@ -92,13 +93,13 @@ public sealed class TransportTests : PlatformTest
 
         Assert.Equal(0, result.Exported);
         Assert.Equal(1, result.Failed);
-        Assert.Contains(reason, result.Error);
+        Assert.Contains(reason.Name(), result.Error);
         Assert.Single(platform.Requests);
         var error = Assert.Single(sut.DeliveryErrors);
         Assert.Equal(reason, error.Reason);
         Assert.Contains("nope", error.Detail);
         Assert.Equal(1, sut.Exporter.Metrics.DroppedFor(reason));
-        Assert.Contains(sut.Logs, l => l.Contains(reason));
+        Assert.Contains(sut.Logs, l => l.Contains(reason.Name()));
     }
 
     [Theory]
@@ -116,11 +117,11 @@ public sealed class TransportTests : PlatformTest
 
         Assert.Equal(1, result.Failed);
         Assert.Equal(4, platform.Requests.Count); // the first attempt and 3 retries
-        Assert.Equal(DropReasons.RetriesExhausted, Assert.Single(sut.DeliveryErrors).Reason);
+        Assert.Equal(DropReason.RetriesExhausted, Assert.Single(sut.DeliveryErrors).Reason);
         var health = sut.Exporter.Metrics;
         Assert.Equal(3, health.Retried);
         Assert.Equal(1, health.Failed);
-        Assert.Equal(1, health.DroppedFor(DropReasons.RetriesExhausted));
+        Assert.Equal(1, health.DroppedFor(DropReason.RetriesExhausted));
     }
 
     [Fact]
@@ -150,8 +151,8 @@ public sealed class TransportTests : PlatformTest
 
         Assert.Equal(1, result.Failed);
         Assert.Single(platform.Requests);
-        Assert.Equal(DropReasons.Quota, Assert.Single(sut.DeliveryErrors).Reason);
-        Assert.Equal(1, sut.Exporter.Metrics.DroppedFor(DropReasons.Quota));
+        Assert.Equal(DropReason.Quota, Assert.Single(sut.DeliveryErrors).Reason);
+        Assert.Equal(1, sut.Exporter.Metrics.DroppedFor(DropReason.Quota));
     }
 
     [Fact]
@@ -293,6 +294,6 @@ public sealed class TransportTests : PlatformTest
 
         Assert.Equal(2, result.Failed);
         Assert.Equal(10, platform.Requests.Count); // 2 requests × (1 + 4 lag retries)
-        Assert.Equal(2, sut.Exporter.Metrics.DroppedFor(DropReasons.NotFound));
+        Assert.Equal(2, sut.Exporter.Metrics.DroppedFor(DropReason.NotFound));
     }
 }

@@ -187,7 +187,7 @@ internal sealed class AgentRun : IStreamTelemetry<AgentResponseUpdate>
                     // AGENT spans) carry part or all of the usage and are priced: the run's sum is kept as metadata,
                     // and only what no span beneath carries (the run's own untraced model calls, say an orchestrator
                     // whose tools are traced agents) is this span's token usage, so every total counts each token once.
-                    var sum = new Dictionary<string, object?> { ["prompt_tokens"] = prompt, ["completion_tokens"] = completion };
+                    var sum = new Dictionary<string, object?> { [TokenUsage.PromptKey] = prompt, [TokenUsage.CompletionKey] = completion };
                     foreach (var (key, value) in extra) sum[key] = value;
                     metadata["run_token_usage"] = sum;
                     // A ChatClientAgent reports the usage of its own model calls only (not of agents it calls as

@@ -1,3 +1,4 @@
+using PandaProbe.Pipeline;
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 
@@ -20,7 +21,7 @@ internal sealed class PandaProbeMetrics : IDisposable
     /// <summary>The meter the counters are published on (one per instance, all named <see cref="MeterName"/>).</summary>
     public Meter Meter => meter;
     private readonly Counter<long> queued, exported, retried, failed, dropped, spooled, replayed;
-    private readonly ConcurrentDictionary<string, long> droppedByReason = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<DropReason, long> droppedByReason = new();
     private long queuedCount, exportedCount, retriedCount, failedCount, droppedCount, spooledCount, replayedCount;
 
     /// <summary>Creates the counters and their meter.</summary>
@@ -63,9 +64,9 @@ internal sealed class PandaProbeMetrics : IDisposable
     public void RecordRetried(long count = 1) { Interlocked.Add(ref retriedCount, count); retried.Add(count); }
 
     /// <summary>Counts items an exporter gave up on; they are also counted as dropped with <paramref name="reason"/>.</summary>
-    /// <param name="reason">Why (see <c>DropReasons</c>).</param>
+    /// <param name="reason">Why (see <see cref="PandaProbe.Pipeline.DropReason"/>).</param>
     /// <param name="count">How many.</param>
-    public void RecordFailed(string reason, long count = 1)
+    public void RecordFailed(DropReason reason, long count = 1)
     {
         Interlocked.Add(ref failedCount, count);
         failed.Add(count);
@@ -73,13 +74,13 @@ internal sealed class PandaProbeMetrics : IDisposable
     }
 
     /// <summary>Counts lost items (for example a queue overflow) with their reason.</summary>
-    /// <param name="reason">Why (see <c>DropReasons</c>).</param>
+    /// <param name="reason">Why (see <see cref="PandaProbe.Pipeline.DropReason"/>).</param>
     /// <param name="count">How many.</param>
-    public void RecordDropped(string reason, long count = 1)
+    public void RecordDropped(DropReason reason, long count = 1)
     {
         Interlocked.Add(ref droppedCount, count);
         droppedByReason.AddOrUpdate(reason, count, (_, n) => n + count);
-        dropped.Add(count, new KeyValuePair<string, object?>("reason", reason));
+        dropped.Add(count, new KeyValuePair<string, object?>("reason", reason.Name()));
     }
 
     /// <summary>Items handed to the exporter for delivery.</summary>
@@ -97,12 +98,12 @@ internal sealed class PandaProbeMetrics : IDisposable
     /// <summary>Items lost for any reason.</summary>
     public long Dropped => Interlocked.Read(ref droppedCount);
 
-    /// <summary>The dropped items by reason (see <c>DropReasons</c>), as a copy.</summary>
-    public IReadOnlyDictionary<string, long> DroppedByReason => new Dictionary<string, long>(droppedByReason, StringComparer.Ordinal);
+    /// <summary>The dropped items by reason (see <see cref="PandaProbe.Pipeline.DropReason"/>), as a copy.</summary>
+    public IReadOnlyDictionary<DropReason, long> DroppedByReason => new Dictionary<DropReason, long>(droppedByReason);
 
     /// <summary>The dropped count for one reason (0 when none).</summary>
     /// <param name="reason">The reason.</param>
-    public long DroppedFor(string reason) => droppedByReason.TryGetValue(reason, out var n) ? n : 0;
+    public long DroppedFor(DropReason reason) => droppedByReason.TryGetValue(reason, out var n) ? n : 0;
 
     /// <summary>Disposes the meter.</summary>
     public void Dispose() => meter.Dispose();

@@ -19,6 +19,7 @@ internal sealed class ExporterLane
     readonly TaskCompletionSource done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     IDisposable? subscription;
     Delivery? inflight;
+    CancellationTokenSource? spareDeadline;   // the export deadline's source, reused across this lane's calls
     volatile bool aborting;
 
     /// <param name="exporter">The exporter.</param>
@@ -82,8 +83,8 @@ internal sealed class ExporterLane
         // A user's exporter is bounded by the export deadline; the platform exporter bounds its own work (request
         // timeouts, retry budgets, its spool) and is cancelled only by the shutdown deadline, so nothing waiting
         // behind a 429 pause is dropped for waiting.
-        using var deadline = durable is null ? new CancellationTokenSource(options.ExportTimeout, time) : null;
-        using var link = deadline is null ? default : cancel.UnsafeRegister(static d => Cancel((CancellationTokenSource)d!), deadline);
+        var deadline = durable is null ? RentDeadline() : null;
+        var link = deadline is null ? default : cancel.UnsafeRegister(static d => Cancel((CancellationTokenSource)d!), deadline);
         try
         {
             result = await exporter.ExportAsync(batch, deadline?.Token ?? cancel).ConfigureAwait(false);
@@ -92,8 +93,28 @@ internal sealed class ExporterLane
         {
             result = ExportResult.Failure(batch.Count, $"{ex.GetType().Name}: {ex.Message}");
         }
+        link.Dispose();
+        if (deadline is not null) ReturnDeadline(deadline);
         if (!result.IsSuccess) SelfLog.Write($"exporter '{Name}' failed {result.Failed} of {batch.Count} items: {result.Error}");
         if (Interlocked.CompareExchange(ref inflight, null, delivery) == delivery) delivery.Settle(LaneOutcome.Of(result, batch.Count));
+    }
+
+    /// <summary>
+    /// A token that cancels after the export timeout. The lane delivers one batch at a time, so one source serves
+    /// every call (its timer re-armed, not re-created) until a call actually times out.
+    /// </summary>
+    CancellationTokenSource RentDeadline()
+    {
+        var source = spareDeadline ?? new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+        spareDeadline = null;
+        source.CancelAfter(options.ExportTimeout);
+        return source;
+    }
+
+    void ReturnDeadline(CancellationTokenSource source)
+    {
+        if (source.TryReset()) spareDeadline = source;   // stops its timer; it serves the next call
+        else source.Dispose();
     }
 
     /// <summary>A delivery that did not get its turn: the lane was full (the oldest waiting makes room) or aborted.</summary>

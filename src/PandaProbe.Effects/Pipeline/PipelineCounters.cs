@@ -77,7 +77,7 @@ internal sealed class PipelineCounters
         SendsToPlatform = delivery.Length > 0,
         Retried = delivery.Sum(d => d.Retried),
         DeliveryFailures = delivery.SelectMany(d => d.DroppedByReason).GroupBy(kv => kv.Key)
-            .ToDictionary(g => g.Key, g => g.Sum(kv => kv.Value), StringComparer.Ordinal),
+            .ToDictionary(g => g.Key, g => g.Sum(kv => kv.Value)),
     };
 }
 
@@ -147,11 +147,11 @@ public sealed record PipelineHealth(
     /// <c>not_found</c>, <c>rejected</c>, <c>quota</c>, <c>retries_exhausted</c>, <c>cancelled</c>,
     /// <c>serialization</c>). They are among <see cref="Failed"/> and <see cref="DropReason.ExportFailed"/>.
     /// </summary>
-    public IReadOnlyDictionary<string, long> DeliveryFailures { get; init; } = new Dictionary<string, long>();
+    public IReadOnlyDictionary<DropReason, long> DeliveryFailures { get; init; } = new Dictionary<DropReason, long>();
 
     /// <summary>The number of items the platform exporter gave up on for <paramref name="reason"/> (0 when none).</summary>
     /// <param name="reason">A reason of <see cref="DeliveryFailures"/>.</param>
-    public long DeliveryFailuresFor(string reason) => DeliveryFailures.TryGetValue(reason, out var n) ? n : 0;
+    public long DeliveryFailuresFor(DropReason reason) => DeliveryFailures.TryGetValue(reason, out var n) ? n : 0;
 
     /// <summary>The total of <see cref="DroppedByReason"/>.</summary>
     public long Dropped => DroppedByReason.Values.Sum();

@@ -2,28 +2,9 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using PandaProbe.Model.Delivery;
 
 namespace PandaProbe.Spool;
-
-/// <summary>What a spooled request carries: the platform route it goes to.</summary>
-internal enum SpoolKind : byte
-{
-    /// <summary><c>POST /traces</c>.</summary>
-    Trace = 1,
-    /// <summary><c>POST /traces/{id}/spans</c>.</summary>
-    Spans = 2,
-    /// <summary><c>POST /evaluations/trace-scores</c>.</summary>
-    Score = 3,
-}
-
-/// <summary>One request that could not be delivered when it was made: its route, its body and how many items it holds.</summary>
-/// <param name="Kind">The route's kind.</param>
-/// <param name="Path">The route (e.g. <c>/traces</c>).</param>
-/// <param name="DeliveryId">The request's id, kept across processes (for a score, the key it is looked up by).</param>
-/// <param name="TraceId">The trace the request belongs to (a score is looked up under it).</param>
-/// <param name="Items">How many items (traces, spans or scores) the request delivers.</param>
-/// <param name="Body">The request body, UTF-8 JSON.</param>
-internal sealed record SpoolEntry(SpoolKind Kind, string Path, string DeliveryId, string TraceId, int Items, byte[] Body);
 
 /// <summary>A published spool file: its path, and what its name says (when it was written, how many items it holds).</summary>
 /// <param name="FullPath">The file's path.</param>
@@ -98,7 +79,7 @@ internal sealed class FileSpool
     /// <param name="evicted">Items deleted to make room.</param>
     /// <param name="error">Why nothing was written.</param>
     /// <param name="written">The write time to name the file by (to keep a rewritten remainder in its place); now when null.</param>
-    public bool TryWrite(IReadOnlyList<SpoolEntry> entries, out int evicted, out string? error, long? written = null)
+    public bool TryWrite(IReadOnlyList<PlatformRequest> entries, out int evicted, out string? error, long? written = null)
     {
         evicted = 0;
         error = null;
@@ -119,11 +100,11 @@ internal sealed class FileSpool
         }
     }
 
-    /// <summary>Writes one request as a file (see <see cref="TryWrite(IReadOnlyList{SpoolEntry}, out int, out string?, long?)"/>).</summary>
-    public bool TryWrite(SpoolEntry entry, out int evicted, out string? error) => TryWrite([entry], out evicted, out error);
+    /// <summary>Writes one request as a file (see <see cref="TryWrite(IReadOnlyList{PlatformRequest}, out int, out string?, long?)"/>).</summary>
+    public bool TryWrite(PlatformRequest entry, out int evicted, out string? error) => TryWrite([entry], out evicted, out error);
 
     /// <summary>The file's bytes, room made for them; null (with the reason) when they cannot fit the spool at all.</summary>
-    byte[]? Prepare(IReadOnlyList<SpoolEntry> entries, ref int evicted, ref string? error)
+    byte[]? Prepare(IReadOnlyList<PlatformRequest> entries, ref int evicted, ref string? error)
     {
         var bytes = Encode(entries);
         if (bytes.Length > MaxBytes)
@@ -241,13 +222,13 @@ internal sealed class FileSpool
     /// Reads a leased file's requests, in order; null when it is torn or damaged (it is then deleted: it must never be
     /// replayed).
     /// </summary>
-    public IReadOnlyList<SpoolEntry>? Read(SpoolLease lease) => Read(lease, out _);
+    public IReadOnlyList<PlatformRequest>? Read(SpoolLease lease) => Read(lease, out _);
 
     /// <summary>
     /// Reads a leased file's requests, in order. Null with <paramref name="damaged"/> when the file is torn or altered
     /// (it is deleted and its lease ended); null without it when it could not be read now (its lease is released).
     /// </summary>
-    public IReadOnlyList<SpoolEntry>? Read(SpoolLease lease, out bool damaged)
+    public IReadOnlyList<PlatformRequest>? Read(SpoolLease lease, out bool damaged)
     {
         damaged = false;
         try
@@ -271,7 +252,7 @@ internal sealed class FileSpool
     /// (the write-ahead copy of a trace about to be sent): no replay sends it while this process lives, and a replay
     /// sends it once this process is gone. Null, with the reason, when it could not be written.
     /// </summary>
-    public SpoolLease? TryWriteLeased(IReadOnlyList<SpoolEntry> entries, TimeSpan duration, out int evicted, out string? error)
+    public SpoolLease? TryWriteLeased(IReadOnlyList<PlatformRequest> entries, TimeSpan duration, out int evicted, out string? error)
     {
         if (entries.Count == 0)
         {
@@ -312,7 +293,7 @@ internal sealed class FileSpool
     /// the same write time) and the leased file deleted. When the rest cannot be written the whole file is released.
     /// </summary>
     /// <returns>Items deleted to make room for the rest (to be counted as lost).</returns>
-    public int Rewrite(SpoolLease lease, IReadOnlyList<SpoolEntry> remaining)
+    public int Rewrite(SpoolLease lease, IReadOnlyList<PlatformRequest> remaining)
     {
         var evicted = 0;
         if (remaining.Count == 0 || TryWrite(remaining, out evicted, out _, lease.File.Written)) Complete(lease);
@@ -456,7 +437,7 @@ internal sealed class FileSpool
     /// The file's bytes: <c>PPSPOOL2</c>, the number of requests, then for each its kind, item count, route, delivery
     /// id, trace id and body (each text length-prefixed), then a SHA-256 of everything before it.
     /// </summary>
-    internal static byte[] Encode(IReadOnlyList<SpoolEntry> entries)
+    internal static byte[] Encode(IReadOnlyList<PlatformRequest> entries)
     {
         var parts = entries.Select(e => (e, Path: Encoding.UTF8.GetBytes(e.Path), Id: Encoding.UTF8.GetBytes(e.DeliveryId),
             Trace: Encoding.UTF8.GetBytes(e.TraceId))).ToList();
@@ -485,10 +466,10 @@ internal sealed class FileSpool
     }
 
     /// <summary>One request as a file's bytes.</summary>
-    internal static byte[] Encode(SpoolEntry entry) => Encode([entry]);
+    internal static byte[] Encode(PlatformRequest entry) => Encode([entry]);
 
     /// <summary>The requests in <paramref name="bytes"/>; null when they are not a whole, undamaged spool file.</summary>
-    internal static IReadOnlyList<SpoolEntry>? Decode(ReadOnlySpan<byte> bytes)
+    internal static IReadOnlyList<PlatformRequest>? Decode(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length < Magic.Length + 4 + HashLength || !bytes.StartsWith(Magic)) return null;
         var content = bytes[..^HashLength];
@@ -499,12 +480,12 @@ internal sealed class FileSpool
         var count = BinaryPrimitives.ReadInt32LittleEndian(content[at..]);
         at += 4;
         if (count < 1) return null;
-        var entries = new List<SpoolEntry>(Math.Min(count, 4096));
+        var entries = new List<PlatformRequest>(Math.Min(count, 4096));
         for (var e = 0; e < count; e++)
         {
             if (content.Length - at < 5) return null;
-            var kind = (SpoolKind)content[at++];
-            if (kind is not (SpoolKind.Trace or SpoolKind.Spans or SpoolKind.Score)) return null;
+            var kind = (RequestKind)content[at++];
+            if (kind is not (RequestKind.Trace or RequestKind.AddSpans or RequestKind.Score)) return null;
             var items = BinaryPrimitives.ReadInt32LittleEndian(content[at..]);
             at += 4;
             var parts = new byte[4][];
@@ -517,7 +498,7 @@ internal sealed class FileSpool
                 parts[i] = content.Slice(at, n).ToArray();
                 at += n;
             }
-            entries.Add(new SpoolEntry(kind, Encoding.UTF8.GetString(parts[0]), Encoding.UTF8.GetString(parts[1]),
+            entries.Add(new PlatformRequest(kind, Encoding.UTF8.GetString(parts[0]), Encoding.UTF8.GetString(parts[1]),
                 Encoding.UTF8.GetString(parts[2]), items, parts[3]));
         }
         return at == content.Length ? entries : null;

@@ -9,7 +9,7 @@ namespace PandaProbe.Extensions.AI;
 /// Records the OpenTelemetry gen_ai <see cref="Activity"/> objects that other libraries emit (Microsoft.Extensions.AI's
 /// <c>UseOpenTelemetry()</c>, the Agent Framework's <c>OpenTelemetryAgent</c>, Semantic Kernel, the OpenAI SDK) as
 /// PandaProbe spans, while it is active. Start one with
-/// <see cref="GenAiActivityIngestionExtensions.IngestGenAiActivities"/>; disposing it stops the ingestion, and so does
+/// <see cref="PandaProbeAIExtensions.IngestGenAiActivities"/>; disposing it stops the ingestion, and so does
 /// the client's shutdown.
 /// </summary>
 /// <remarks>
@@ -267,28 +267,5 @@ public sealed class GenAiActivityIngestion : IDisposable
         public void OnNext(PandaProbe.Model.Trace value) { }
         public void OnError(Exception error) => owner.Dispose();
         public void OnCompleted() => owner.Dispose();
-    }
-}
-
-/// <summary>Starts the ingestion of OpenTelemetry gen_ai activities into a PandaProbe client.</summary>
-public static class GenAiActivityIngestionExtensions
-{
-    /// <summary>
-    /// Records the gen_ai activities of <see cref="GenAiActivityIngestion.DefaultSources"/> (and of
-    /// <paramref name="additionalSources"/>, e.g. the name given to <c>UseOpenTelemetry(sourceName: …)</c>) as spans of
-    /// <paramref name="client"/> until the returned handle is disposed or the client shuts down:
-    /// <c>using var ingestion = client.IngestGenAiActivities();</c>.
-    /// </summary>
-    /// <param name="client">The client that records the spans (and the traces opened by root activities).</param>
-    /// <param name="additionalSources">More source names to listen to; a trailing <c>*</c> matches a prefix. A bare
-    /// <c>*</c> is refused; <c>System.Net.Http*</c> and <c>Microsoft.AspNetCore*</c> sources are never ingested.</param>
-    /// <returns>The running ingestion; dispose it to stop.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="client"/> is <c>null</c>.</exception>
-    /// <exception cref="ArgumentException"><paramref name="additionalSources"/> contains a bare <c>*</c> (every source,
-    /// the HTTP client's included).</exception>
-    public static GenAiActivityIngestion IngestGenAiActivities(this PandaProbeClient client, params string[] additionalSources)
-    {
-        ArgumentNullException.ThrowIfNull(client);
-        return new GenAiActivityIngestion(client, additionalSources ?? []);
     }
 }

@@ -84,7 +84,7 @@ internal static class ActivityRecorder
                 // token_usage so that it is not counted twice.
                 if (GenAiActivityMapping.Usage(activity) is var (runPrompt, runCompletion, runExtra))
                 {
-                    var runUsage = new JsonObject { ["prompt_tokens"] = runPrompt, ["completion_tokens"] = runCompletion };
+                    var runUsage = new JsonObject { [TokenUsage.PromptKey] = runPrompt, [TokenUsage.CompletionKey] = runCompletion };
                     foreach (var (key, value) in runExtra) runUsage[key] = value;
                     metadata["run_token_usage"] = runUsage;
                 }

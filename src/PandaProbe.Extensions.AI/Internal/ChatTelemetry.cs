@@ -1,3 +1,4 @@
+using PandaProbe.Model;
 using PandaProbe.Serialization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -415,14 +416,14 @@ internal static class ChatTelemetry
     /// <summary>Names of additional counts that mean "input tokens read from the provider's cache".</summary>
     static readonly HashSet<string> CachedNames = new(StringComparer.OrdinalIgnoreCase)
     {
-        "cached_tokens", "cached_prompt_tokens", "cache_read_input_tokens", "cache_read_tokens",
+        "cached_tokens", "cached_prompt_tokens", "cache_read_input_tokens", TokenUsage.CacheReadKey,
         "CachedInputTokenCount", "InputTokenDetails.CachedTokenCount",
     };
 
     /// <summary>Names of additional counts that mean "reasoning tokens".</summary>
     static readonly HashSet<string> ReasoningNames = new(StringComparer.OrdinalIgnoreCase)
     {
-        "reasoning_tokens", "ReasoningTokenCount", "OutputTokenDetails.ReasoningTokenCount",
+        TokenUsage.ReasoningKey, "ReasoningTokenCount", "OutputTokenDetails.ReasoningTokenCount",
     };
 
     /// <summary>Names of additional counts that mean "input tokens written to the provider's cache".</summary>
@@ -444,17 +445,17 @@ internal static class ChatTelemetry
         {
             if (value is > 0 && !extra.ContainsKey(key)) extra[key] = value.Value;
         }
-        Put("total_tokens", usage.TotalTokenCount);
-        Put("cache_read_tokens", usage.CachedInputTokenCount);
-        Put("reasoning_tokens", usage.ReasoningTokenCount);
+        Put(TokenUsage.TotalKey, usage.TotalTokenCount);
+        Put(TokenUsage.CacheReadKey, usage.CachedInputTokenCount);
+        Put(TokenUsage.ReasoningKey, usage.ReasoningTokenCount);
         if (usage.AdditionalCounts is { } counts)
             foreach (var (name, value) in counts)
             {
-                var key = CachedNames.Contains(name) ? "cache_read_tokens"
-                    : ReasoningNames.Contains(name) ? "reasoning_tokens"
+                var key = CachedNames.Contains(name) ? TokenUsage.CacheReadKey
+                    : ReasoningNames.Contains(name) ? TokenUsage.ReasoningKey
                     : CacheWriteNames.Contains(name) ? "cache_creation_tokens"
                     : name;
-                if (key is "prompt_tokens" or "completion_tokens") continue;
+                if (key is TokenUsage.PromptKey or TokenUsage.CompletionKey) continue;
                 Put(key, value);
             }
         if (usage.InputTokenCount is null && usage.OutputTokenCount is null && extra.Count == 0) return null;

@@ -122,11 +122,11 @@ internal static class GenAiActivityMapping
         var input = Long(activity.GetTagItem("gen_ai.usage.input_tokens"));
         var output = Long(activity.GetTagItem("gen_ai.usage.output_tokens"));
         var extra = new Dictionary<string, long>();
-        if (Long(activity.GetTagItem("gen_ai.usage.cache_read.input_tokens")) is { } cached and > 0) extra["cache_read_tokens"] = cached;
+        if (Long(activity.GetTagItem("gen_ai.usage.cache_read.input_tokens")) is { } cached and > 0) extra[TokenUsage.CacheReadKey] = cached;
         if (Long(activity.GetTagItem("gen_ai.usage.cache_creation.input_tokens")) is { } written and > 0) extra["cache_creation_tokens"] = written;
-        if (Long(activity.GetTagItem("gen_ai.usage.reasoning.output_tokens")) is { } reasoning and > 0) extra["reasoning_tokens"] = reasoning;
+        if (Long(activity.GetTagItem("gen_ai.usage.reasoning.output_tokens")) is { } reasoning and > 0) extra[TokenUsage.ReasoningKey] = reasoning;
         if (input is null && output is null && extra.Count == 0) return null;
-        if (input is not null || output is not null) extra["total_tokens"] = Math.Max(0, input ?? 0) + Math.Max(0, output ?? 0);
+        if (input is not null || output is not null) extra[TokenUsage.TotalKey] = Math.Max(0, input ?? 0) + Math.Max(0, output ?? 0);
         return (Math.Max(0, input ?? 0), Math.Max(0, output ?? 0), extra);
     }
 

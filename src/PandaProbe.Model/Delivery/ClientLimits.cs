@@ -9,8 +9,8 @@ namespace PandaProbe.Model.Delivery;
 /// </summary>
 internal static class ClientLimits
 {
-    /// <summary>The longest score name and value the platform stores.</summary>
-    public const int MaxScoreText = 255;
+    /// <summary>The longest score name and value the platform stores (<see cref="Limits.MaxScoreText"/>).</summary>
+    public const int MaxScoreText = Limits.MaxScoreText;
 
     /// <summary>Why the platform would refuse the score, or None when it is acceptable.</summary>
     /// <param name="score">The score.</param>

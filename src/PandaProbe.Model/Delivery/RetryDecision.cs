@@ -1,15 +1,33 @@
+using PandaProbe.Pipeline;
+
 namespace PandaProbe.Model.Delivery;
 
-/// <summary>The kind of request being sent; it decides how a 404 or a 500 is read.</summary>
-internal enum RequestKind
+/// <summary>
+/// The kind of request being sent: its platform route. It decides how a 404 or a 500 is read, and it is the byte a
+/// spooled request is stored with (the values are part of the spool's file format).
+/// </summary>
+internal enum RequestKind : byte
 {
     /// <summary><c>POST /traces</c>.</summary>
-    Trace,
+    Trace = 1,
     /// <summary><c>POST /traces/{id}/spans</c>: a 404 means the trace is not persisted yet (ingestion lag).</summary>
-    AddSpans,
+    AddSpans = 2,
     /// <summary><c>POST /evaluations/trace-scores</c>: a 404 or 500 may be the score racing its trace's ingestion.</summary>
-    Score,
+    Score = 3,
 }
+
+/// <summary>
+/// One request to the platform, as it is sent and as it is spooled: its route, the request's id (kept across
+/// processes; for a score, the key it is looked up by), the trace it belongs to, how many items it delivers and its
+/// UTF-8 JSON body.
+/// </summary>
+/// <param name="Kind">The route's kind.</param>
+/// <param name="Path">The route (e.g. <c>/traces</c>).</param>
+/// <param name="DeliveryId">The request's id, sent as <c>X-Request-ID</c> on every attempt.</param>
+/// <param name="TraceId">The trace the request belongs to (a score is looked up under it).</param>
+/// <param name="Items">How many items (traces, spans or scores) the request delivers.</param>
+/// <param name="Body">The request body, UTF-8 JSON.</param>
+internal sealed record PlatformRequest(RequestKind Kind, string Path, string DeliveryId, string TraceId, int Items, byte[] Body);
 
 /// <summary>
 /// What to do after one attempt of a request: the retry matrix as a closed union. Built only by
@@ -29,9 +47,9 @@ internal abstract record RetryDecision
     internal sealed record Retry(string Reason, bool Throttled, bool IngestionLag) : RetryDecision;
 
     /// <summary>A permanent failure: the item is dropped and reported; retrying cannot help.</summary>
-    /// <param name="Reason">The drop reason (one of <see cref="DropReasons"/>).</param>
+    /// <param name="Reason">The drop reason (one of <see cref="DropReason"/>).</param>
     /// <param name="Detail">A human-readable detail (status and the start of the response body).</param>
-    internal sealed record Drop(string Reason, string Detail) : RetryDecision;
+    internal sealed record Drop(DropReason Reason, string Detail) : RetryDecision;
 
     /// <summary>The organisation's usage quota is exhausted (429 "Usage quota exceeded"): dropped and reported, not retried.</summary>
     /// <param name="Detail">The start of the response body.</param>
@@ -62,11 +80,11 @@ internal abstract record RetryDecision
             404 when kind != RequestKind.Trace => new Retry(detail, Throttled: false, IngestionLag: true),
             500 when kind == RequestKind.Score => new Retry(detail, Throttled: false, IngestionLag: true),
             408 or (>= 500 and < 600) => new Retry(detail, Throttled: false, IngestionLag: false),
-            401 => new Drop(DropReasons.Unauthorized, detail),
-            403 => new Drop(DropReasons.Forbidden, detail),
-            422 => new Drop(DropReasons.Invalid, detail),
-            404 => new Drop(DropReasons.NotFound, detail),
-            _ => new Drop(DropReasons.Rejected, detail),
+            401 => new Drop(DropReason.Unauthorized, detail),
+            403 => new Drop(DropReason.Forbidden, detail),
+            422 => new Drop(DropReason.Invalid, detail),
+            404 => new Drop(DropReason.NotFound, detail),
+            _ => new Drop(DropReason.PlatformRejected, detail),
         };
     }
 
@@ -82,38 +100,3 @@ internal abstract record RetryDecision
     }
 }
 
-/// <summary>The reasons an item can be dropped, as reported in the health counters (tag <c>reason</c>).</summary>
-internal static class DropReasons
-{
-    /// <summary>401: the API key is missing, invalid or revoked.</summary>
-    public const string Unauthorized = "unauthorized";
-    /// <summary>403: the key may not write to the project.</summary>
-    public const string Forbidden = "forbidden";
-    /// <summary>422, or refused client-side because the platform would answer 422.</summary>
-    public const string Invalid = "invalid";
-    /// <summary>404 after the ingestion-lag retries were spent (the trace never appeared).</summary>
-    public const string NotFound = "not_found";
-    /// <summary>Any other 4xx or 3xx answer.</summary>
-    public const string Rejected = "rejected";
-    /// <summary>429 "Usage quota exceeded".</summary>
-    public const string Quota = "quota";
-    /// <summary>Transient failures (429, 5xx, network) outlasted the retries.</summary>
-    public const string RetriesExhausted = "retries_exhausted";
-    /// <summary>The deadline (flush or shutdown) passed before the item was delivered.</summary>
-    public const string Cancelled = "cancelled";
-    /// <summary>The item could not be turned into a request body.</summary>
-    public const string Serialization = "serialization";
-    /// <summary>The bounded queue was full and the oldest item was dropped.</summary>
-    public const string QueueFull = "queue_full";
-    /// <summary>
-    /// Sent, but no answer confirmed that it arrived (timeouts or broken connections after sending), and no spool kept
-    /// it: it may well be on the platform. A score in this state was looked up by its delivery key and not found.
-    /// </summary>
-    public const string Unconfirmed = "unconfirmed";
-    /// <summary>The spool reached its size limit: its oldest requests were deleted to make room.</summary>
-    public const string SpoolFull = "spool_full";
-    /// <summary>A spooled request was older than the spool's age limit and was deleted unsent.</summary>
-    public const string SpoolExpired = "spool_expired";
-    /// <summary>A spool file was torn or damaged on disk: detected by its checksum, deleted, never replayed.</summary>
-    public const string SpoolCorrupt = "spool_corrupt";
-}

@@ -36,13 +36,6 @@ internal static class CostCalculator
     /// <summary>The cost component of reasoning tokens.</summary>
     public const string ReasoningKey = "reasoning";
 
-    /// <summary>The usage key of prompt tokens served from a cache.</summary>
-    public const string CacheReadTokensKey = "cache_read_tokens";
-    /// <summary>The usage key of prompt tokens written to a cache.</summary>
-    public const string CacheCreationTokensKey = "cache_creation_tokens";
-    /// <summary>The usage key of reasoning tokens.</summary>
-    public const string ReasoningTokensKey = "reasoning_tokens";
-
     /// <summary>The span metadata key telling where a computed cost came from.</summary>
     public const string CostSourceKey = "cost_source";
     /// <summary>The value of <see cref="CostSourceKey"/> for a cost computed from a catalogue.</summary>
@@ -74,9 +67,9 @@ internal static class CostCalculator
         decimal Count(string key) => Math.Max(0L, usage[key]);
         var prompt = Count(TokenUsage.PromptKey);
         var completion = Count(TokenUsage.CompletionKey);
-        var cacheRead = Count(CacheReadTokensKey);
-        var cacheWrite = Count(CacheCreationTokensKey);
-        var reasoning = Count(ReasoningTokensKey);
+        var cacheRead = Count(TokenUsage.CacheReadKey);
+        var cacheWrite = Count(TokenUsage.CacheCreationKey);
+        var reasoning = Count(TokenUsage.ReasoningKey);
 
         var parts = new (string Key, decimal Usd)[]
         {

@@ -288,7 +288,7 @@ internal sealed record SdkSettings
     public static Option<string> ProjectNameError(string name)
     {
         var p = (name ?? string.Empty).Trim();
-        if (p.Length is 0 or > 255) return "the project name must have 1 to 255 characters.";
+        if (p.Length == 0 || p.Length > Limits.MaxProjectNameLength) return $"the project name must have 1 to {Limits.MaxProjectNameLength} characters.";
         if (!char.IsLetterOrDigit(p[0]) || !char.IsLetterOrDigit(p[^1]))
             return $"the project name '{p}' must start and end with a letter or a digit.";
         return p.All(c => char.IsLetterOrDigit(c) || c is ' ' or '-' or '_' or '.' or '\'')

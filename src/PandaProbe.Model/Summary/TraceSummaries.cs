@@ -35,7 +35,7 @@ internal static class TraceSummaries
                 {
                     var prompt = SumOf(g, Prompt);
                     var completion = SumOf(g, Completion);
-                    return new ModelUsageSummary(g.LongCount(), prompt, completion, Add(prompt, completion), Money.Sum(g.Select(CostOf)));
+                    return new TraceSummary.ModelUsage(g.LongCount(), prompt, completion, Add(prompt, completion), Money.Sum(g.Select(CostOf)));
                 },
                 StringComparer.Ordinal);
 

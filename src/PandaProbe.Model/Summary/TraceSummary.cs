@@ -48,8 +48,16 @@ public sealed record TraceSummary
     public TimeSpan? Duration { get; init; }
 
     /// <summary>Per-model breakdown over the spans that name a model, keyed by the model name as recorded.</summary>
-    public IReadOnlyDictionary<string, ModelUsageSummary> Models { get; init; } = new Dictionary<string, ModelUsageSummary>();
+    public IReadOnlyDictionary<string, ModelUsage> Models { get; init; } = new Dictionary<string, ModelUsage>();
 
     /// <summary>The summaries of the sub-agent traces started inside this one.</summary>
     public IReadOnlyList<TraceSummary> Children { get; init; } = [];
+
+    /// <summary>What one model did within a trace: how many spans used it, their tokens and their cost.</summary>
+    /// <param name="Calls">The number of ended spans that named this model.</param>
+    /// <param name="PromptTokens">The sum of their <c>prompt_tokens</c>.</param>
+    /// <param name="CompletionTokens">The sum of their <c>completion_tokens</c>.</param>
+    /// <param name="TotalTokens">Prompt plus completion tokens, as the platform totals them.</param>
+    /// <param name="Cost">The sum of their cost totals, in US dollars.</param>
+    public sealed record ModelUsage(long Calls, long PromptTokens, long CompletionTokens, long TotalTokens, double Cost);
 }

@@ -151,6 +151,6 @@ public class HostingTests
     [Fact]
     public void AddPandaProbe_rejects_a_null_collection()
     {
-        Assert.Throws<ArgumentNullException>(() => PandaProbeServiceCollectionExtensions.AddPandaProbe(null!));
+        Assert.Throws<ArgumentNullException>(() => PandaProbeHostingExtensions.AddPandaProbe((Microsoft.Extensions.DependencyInjection.IServiceCollection)null!));
     }
 }

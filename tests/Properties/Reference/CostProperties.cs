@@ -14,8 +14,8 @@ public class CostProperties
 
     static TokenUsage Usage(long prompt, long completion, long cacheRead, long cacheWrite, long reasoning) =>
         TokenUsage.Of(prompt, completion,
-            [(CostCalculator.CacheReadTokensKey, cacheRead), (CostCalculator.CacheCreationTokensKey, cacheWrite),
-             (CostCalculator.ReasoningTokensKey, reasoning)]);
+            [(TokenUsage.CacheReadKey, cacheRead), (TokenUsage.CacheCreationKey, cacheWrite),
+             (TokenUsage.ReasoningKey, reasoning)]);
 
     static ModelPrice PriceAt(int index) =>
         PriceCatalog.Default.Find(Models[Plans.Abs(index) % Models.Length]).IfNone(() => throw new InvalidOperationException());

@@ -1,3 +1,4 @@
+using PandaProbe.Pipeline;
 using PandaProbe.Model.Enrichment;
 using LanguageExt;
 using PandaProbe.Model;
@@ -17,15 +18,15 @@ public class RetryDecisionTests
         Assert.IsType<RetryDecision.Success>(RetryDecision.Classify(status, null, RequestKind.Trace));
 
     [Theory]
-    [InlineData(401, DropReasons.Unauthorized)]
-    [InlineData(403, DropReasons.Forbidden)]
-    [InlineData(422, DropReasons.Invalid)]
-    [InlineData(400, DropReasons.Rejected)]
-    [InlineData(409, DropReasons.Rejected)]
-    [InlineData(413, DropReasons.Rejected)]
-    [InlineData(301, DropReasons.Rejected)]
-    [InlineData(404, DropReasons.NotFound)]
-    public void Permanent_failures_of_a_trace_post_are_dropped_with_their_reason(int status, string reason)
+    [InlineData(401, DropReason.Unauthorized)]
+    [InlineData(403, DropReason.Forbidden)]
+    [InlineData(422, DropReason.Invalid)]
+    [InlineData(400, DropReason.PlatformRejected)]
+    [InlineData(409, DropReason.PlatformRejected)]
+    [InlineData(413, DropReason.PlatformRejected)]
+    [InlineData(301, DropReason.PlatformRejected)]
+    [InlineData(404, DropReason.NotFound)]
+    public void Permanent_failures_of_a_trace_post_are_dropped_with_their_reason(int status, DropReason reason)
     {
         var drop = Assert.IsType<RetryDecision.Drop>(RetryDecision.Classify(status, "{\"detail\":\"x\"}", RequestKind.Trace));
         Assert.Equal(reason, drop.Reason);

@@ -1,3 +1,4 @@
+using PandaProbe.Model.Delivery;
 using System.Collections;
 using System.Text;
 using PandaProbe.Model.Settings;
@@ -20,10 +21,10 @@ public sealed class FileSpoolTests : IDisposable
 
     FileSpool Spool(long maxBytes = 1 << 20, TimeSpan? maxAge = null) => new(directory, maxBytes, maxAge ?? TimeSpan.FromDays(1), clock);
 
-    static SpoolEntry Entry(int n, int bodyBytes = 100) =>
-        new(SpoolKind.Trace, "/traces", $"delivery-{n}", Guid.NewGuid().ToString(), 1, Encoding.UTF8.GetBytes(new string('x', bodyBytes - 12) + $"{n,12}"));
+    static PlatformRequest Entry(int n, int bodyBytes = 100) =>
+        new(RequestKind.Trace, "/traces", $"delivery-{n}", Guid.NewGuid().ToString(), 1, Encoding.UTF8.GetBytes(new string('x', bodyBytes - 12) + $"{n,12}"));
 
-    void Write(FileSpool spool, SpoolEntry entry)
+    void Write(FileSpool spool, PlatformRequest entry)
     {
         Assert.True(spool.TryWrite(entry, out var evicted, out var error), error);
         Assert.Equal(0, evicted);

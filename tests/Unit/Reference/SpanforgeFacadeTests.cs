@@ -71,7 +71,7 @@ public class SpanforgeFacadeTests
         Assert.Equal(0.00075, s.Cost);
         Assert.Equal(0.00915, s.CostWithChildren);
         Assert.Equal(TimeSpan.FromSeconds(2.1), s.Duration);
-        Assert.Equal(new ModelUsageSummary(1, 100, 50, 150, 0.00075), s.Models["gpt-4o"]);
+        Assert.Equal(new TraceSummary.ModelUsage(1, 100, 50, 150, 0.00075), s.Models["gpt-4o"]);
         var c = Assert.Single(s.Children);
         Assert.Equal(child.TraceId.ToString(), c.TraceId);
         Assert.Equal(parent.TraceId.ToString(), c.ParentTraceId);

@@ -32,8 +32,8 @@ public class TraceSummaryTests
         Assert.Equal(trace.Id.ToString(), s.TraceId);
         Assert.Equal("agent", s.Name);
         Assert.Null(s.ParentTraceId);
-        Assert.Equal(new ModelUsageSummary(2, 110, 55, 165, 0.75), s.Models["gpt-4o"]);
-        Assert.Equal(new ModelUsageSummary(1, 800, 400, 1200, 0), s.Models["claude-3-5-sonnet"]);
+        Assert.Equal(new TraceSummary.ModelUsage(2, 110, 55, 165, 0.75), s.Models["gpt-4o"]);
+        Assert.Equal(new TraceSummary.ModelUsage(1, 800, 400, 1200, 0), s.Models["claude-3-5-sonnet"]);
         Assert.Equal(2, s.Models.Count);
     }
 
