@@ -10,7 +10,15 @@ namespace PandaProbe.Extensions.AI;
 public static class PandaProbeAIExtensions
 {
     /// <summary>
-    /// Adds a the PandaProbe chat client at this position of the pipeline. Inside a tool loop (after
+    /// The sources <see cref="IngestGenAiActivities"/> listens to by default: <c>Experimental.Microsoft.Extensions.AI</c>,
+    /// <c>Experimental.Microsoft.Agents.AI</c>, <c>Microsoft.SemanticKernel*</c> and <c>OpenAI.*</c>. A trailing
+    /// <c>*</c> matches any source whose name starts with what precedes it.
+    /// </summary>
+    public static IReadOnlyList<string> GenAiSources { get; } =
+        ["Experimental.Microsoft.Extensions.AI", "Experimental.Microsoft.Agents.AI", "Microsoft.SemanticKernel*", "OpenAI.*"];
+
+    /// <summary>
+    /// Adds the PandaProbe chat client at this position of the pipeline. Inside a tool loop (after
     /// <c>UseFunctionInvocation()</c>) it records an LLM span per model call; outside one (before
     /// <c>UseFunctionInvocation()</c>) it records a TOOL span per function invocation and opens one trace per request
     /// when none is open. For both, use it on each side:
@@ -28,7 +36,7 @@ public static class PandaProbeAIExtensions
     }
 
     /// <summary>
-    /// Wraps <paramref name="chatClient"/> in a the PandaProbe chat client: every call becomes an LLM span
+    /// Wraps <paramref name="chatClient"/> in the PandaProbe chat client: every call becomes an LLM span
     /// (a child of the current span when a trace is open in the flow, otherwise a standalone trace).
     /// </summary>
     /// <param name="chatClient">The chat client to trace.</param>
@@ -43,7 +51,7 @@ public static class PandaProbeAIExtensions
     }
 
     /// <summary>
-    /// Wraps <paramref name="generator"/> in a the PandaProbe embedding generator: every generation becomes an
+    /// Wraps <paramref name="generator"/> in the PandaProbe embedding generator: every generation becomes an
     /// EMBEDDING span (a child of the current span when a trace is open in the flow, otherwise a standalone trace).
     /// </summary>
     /// <param name="generator">The embedding generator to trace.</param>
@@ -58,7 +66,7 @@ public static class PandaProbeAIExtensions
         return new PandaProbeEmbeddingGenerator(generator, client, spanName);
     }
 
-    /// <summary>Adds a the PandaProbe embedding generator at this position of the pipeline.</summary>
+    /// <summary>Adds the PandaProbe embedding generator at this position of the pipeline.</summary>
     /// <param name="builder">The pipeline builder.</param>
     /// <param name="client">The PandaProbe client for standalone traces; <c>null</c> uses <see cref="Probe.Client"/> at call time.</param>
     /// <param name="spanName">The span name (default <c>embedding</c>).</param>
@@ -72,7 +80,7 @@ public static class PandaProbeAIExtensions
     }
 
     /// <summary>
-    /// Records the gen_ai activities of <see cref="GenAiActivityIngestion.DefaultSources"/> (and of
+    /// Records the gen_ai activities of <see cref="GenAiSources"/> (and of
     /// <paramref name="additionalSources"/>, e.g. the name given to <c>UseOpenTelemetry(sourceName: …)</c>) as spans of
     /// <paramref name="client"/> until the returned handle is disposed or the client shuts down:
     /// <c>using var ingestion = client.IngestGenAiActivities();</c>.
@@ -80,11 +88,11 @@ public static class PandaProbeAIExtensions
     /// <param name="client">The client that records the spans (and the traces opened by root activities).</param>
     /// <param name="additionalSources">More source names to listen to; a trailing <c>*</c> matches a prefix. A bare
     /// <c>*</c> is refused; <c>System.Net.Http*</c> and <c>Microsoft.AspNetCore*</c> sources are never ingested.</param>
-    /// <returns>The running ingestion; dispose it to stop.</returns>
+    /// <returns>The running ingestion; dispose it to stop (it also stops when the client shuts down).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="client"/> is <c>null</c>.</exception>
     /// <exception cref="ArgumentException"><paramref name="additionalSources"/> contains a bare <c>*</c> (every source,
     /// the HTTP client's included).</exception>
-    public static GenAiActivityIngestion IngestGenAiActivities(this PandaProbeClient client, params string[] additionalSources)
+    public static IDisposable IngestGenAiActivities(this PandaProbeClient client, params string[] additionalSources)
     {
         ArgumentNullException.ThrowIfNull(client);
         return new GenAiActivityIngestion(client, additionalSources ?? []);

@@ -123,9 +123,11 @@ public static partial class Probe
     public static IDisposable User(string userId) => AmbientValue.User.Push(userId);
 
     /// <summary>Sets the ambient session id for this flow and the flows it starts (no scope; <c>null</c> clears it).</summary>
+    [Obsolete("Use 'using (Probe.Session(sessionId))' (or the sessionId argument of StartTrace): the scope restores the previous value.")]
     public static void SetSession(string? sessionId) => AmbientValue.Session.Value = sessionId;
 
     /// <summary>Sets the ambient user id for this flow and the flows it starts (no scope; <c>null</c> clears it).</summary>
+    [Obsolete("Use 'using (Probe.User(userId))' (or the userId argument of StartTrace): the scope restores the previous value.")]
     public static void SetUser(string? userId) => AmbientValue.User.Value = userId;
 
     /// <summary>The ambient session id of this flow, if any.</summary>

@@ -126,7 +126,7 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     /// Starts a span of this trace; by default it becomes the current span of this async flow (the ambient parent of
     /// spans started later in it). Its parent is <paramref name="parent"/> when given, otherwise the innermost open
     /// span of this trace in the current flow. A kind known only by its platform name (<c>"LLM"</c>) converts with
-    /// <see cref="SpanKinds.Parse"/>.
+    /// <c>SpanKind.Parse</c>.
     /// </summary>
     /// <param name="name">The span's name.</param>
     /// <param name="kind">The kind of work.</param>

@@ -6,13 +6,31 @@ using PandaProbe.Serialization;
 namespace PandaProbe;
 
 /// <summary>
-/// What you can do with a completed <see cref="Trace"/> (as delivered by <see cref="PandaProbeClient.CompletedTraces"/>,
+/// Extensions of the model's types. <see cref="SpanKind"/>: <c>SpanKind.Parse("LLM")</c> reads a kind as the platform
+/// spells it, <c>kind.ToWireName()</c> writes it. A completed <see cref="Trace"/> (as delivered by <see cref="PandaProbeClient.CompletedTraces"/>,
 /// an exporter's batch, or <see cref="TraceContext.Completed"/>): summarise it, render or print its span tree, turn it
 /// into the platform's JSON, or save it as NDJSON. All are pure functions of the value except <see cref="Save"/>,
 /// <see cref="SaveAsync"/> and <see cref="PrintTree"/>, which write where you tell them; none waits for the SDK.
 /// </summary>
 public static class TraceExtensions
 {
+    extension(SpanKind kind)
+    {
+        /// <summary>The wire name of a kind (<c>LLM</c>, <c>TOOL</c>, …).</summary>
+        public string ToWireName() => WireJson.Name(kind);
+
+        /// <summary>
+        /// Parses a kind name as the platform spells it (<c>"LLM"</c>, <c>"RETRIEVER"</c>, …; case-insensitive).
+        /// </summary>
+        /// <param name="name">The platform's name of the kind.</param>
+        /// <exception cref="ArgumentException">The name is not one of AGENT, TOOL, LLM, RETRIEVER, CHAIN, EMBEDDING, OTHER.</exception>
+        public static SpanKind Parse(string name) =>
+            WireJson.TryParseKind(name?.Trim().ToUpperInvariant(), out var parsed)
+                ? parsed
+                : throw new ArgumentException(
+                    $"Unknown span kind '{name}'. Expected one of AGENT, TOOL, LLM, RETRIEVER, CHAIN, EMBEDDING, OTHER.", nameof(name));
+    }
+
     /// <summary>The trace's platform body (the JSON sent to <c>POST /traces</c>, spans included).</summary>
     /// <param name="trace">A trace.</param>
     /// <param name="indented">Pretty-print the JSON.</param>

@@ -43,15 +43,10 @@ namespace PandaProbe.Extensions.AI;
 /// arguments and result, agent name, id and description, and errors (status ERROR). The PandaProbe replay source
 /// <see cref="ActivityTraceExporter.SourceName"/> is never listened to.</para>
 /// </remarks>
-public sealed class GenAiActivityIngestion : IDisposable
+internal sealed class GenAiActivityIngestion : IDisposable
 {
-    /// <summary>
-    /// The sources listened to by default: <c>Experimental.Microsoft.Extensions.AI</c>,
-    /// <c>Experimental.Microsoft.Agents.AI</c>, <c>Microsoft.SemanticKernel*</c> and <c>OpenAI.*</c>. A trailing
-    /// <c>*</c> matches any source whose name starts with what precedes it.
-    /// </summary>
-    public static IReadOnlyList<string> DefaultSources { get; } =
-        ["Experimental.Microsoft.Extensions.AI", "Experimental.Microsoft.Agents.AI", "Microsoft.SemanticKernel*", "OpenAI.*"];
+    /// <summary>The sources listened to by default (<see cref="PandaProbeAIExtensions.GenAiSources"/>).</summary>
+    public static IReadOnlyList<string> DefaultSources => PandaProbeAIExtensions.GenAiSources;
 
     const string StateKey = "PandaProbe.GenAiActivityIngestion";
     const int MaxAncestors = 64;

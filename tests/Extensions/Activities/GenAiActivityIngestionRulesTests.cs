@@ -50,7 +50,7 @@ public class GenAiActivityIngestionRulesTests
         var (client, exporter) = Clients.InMemory();
         using var http = new ActivitySource("System.Net.Http");
         using var aspNetCore = new ActivitySource("Microsoft.AspNetCore.Hosting");
-        using (var ingestion = client.IngestGenAiActivities("System.Net.Http*", "Microsoft.AspNetCore*"))
+        using (var ingestion = (GenAiActivityIngestion)client.IngestGenAiActivities("System.Net.Http*", "Microsoft.AspNetCore*"))
         {
             Assert.Contains("System.Net.Http*", ingestion.Sources);
             // Named as gen_ai work would be, with no trace open: still never a trace (the exporter's own requests

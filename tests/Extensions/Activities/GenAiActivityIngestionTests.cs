@@ -219,7 +219,7 @@ public class GenAiActivityIngestionTests
     {
         var (client, exporter) = Clients.InMemory();
         var chat = Otel(new FakeChatClient { Response = Answer() });
-        var ingestion = client.IngestGenAiActivities();
+        var ingestion = (GenAiActivityIngestion)client.IngestGenAiActivities();
         Assert.True(ingestion.IsActive);
         ingestion.Dispose();
         Assert.False(ingestion.IsActive);
@@ -231,7 +231,7 @@ public class GenAiActivityIngestionTests
     public async Task Shutdown_of_the_client_stops_the_ingestion()
     {
         var (client, _) = Clients.InMemory();
-        var ingestion = client.IngestGenAiActivities();
+        var ingestion = (GenAiActivityIngestion)client.IngestGenAiActivities();
         await client.ShutdownAsync();
         for (var i = 0; i < 100 && ingestion.IsActive; i++) await Task.Delay(10);
         Assert.False(ingestion.IsActive);

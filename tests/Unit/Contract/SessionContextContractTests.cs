@@ -23,8 +23,10 @@ public class SessionContextContractTests
 
     static void Set(string kind, string? value)
     {
+#pragma warning disable CS0618 // the unscoped setters are obsolete; this checks they still work
         if (kind == Session) Probe.SetSession(value);
         else Probe.SetUser(value);
+#pragma warning restore CS0618
     }
 
     static IDisposable Scope(string kind, string value) => kind == Session ? Probe.Session(value) : Probe.User(value);

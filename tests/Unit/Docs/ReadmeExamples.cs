@@ -160,7 +160,7 @@ public class ReadmeExamples
                 s.SetOutput(new { documents = new[] { "doc-1", "doc-2" } });
             }
 
-            using (var s = t.Span("generate", SpanKinds.Parse("LLM")))   // a kind known by its platform name
+            using (var s = t.Span("generate", SpanKind.Parse("LLM")))   // a kind known by its platform name
             {
                 s.SetInput(new { messages = new[] { new { role = "user", content = "What is PandaProbe?" } } });
                 s.SetModel("gpt-5.4");

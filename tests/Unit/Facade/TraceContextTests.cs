@@ -118,8 +118,8 @@ public class TraceContextTests
     {
         using var client = TestClient.Create(new RecordingExporter());
         using var trace = client.StartTrace("t");
-        Assert.Throws<ArgumentException>(() => trace.Span("x", SpanKinds.Parse("NOT-A-KIND")));
-        using var span = trace.Span("x", SpanKinds.Parse("retriever"));
+        Assert.Throws<ArgumentException>(() => trace.Span("x", SpanKind.Parse("NOT-A-KIND")));
+        using var span = trace.Span("x", SpanKind.Parse("retriever"));
         Assert.Equal(SpanKind.Retriever, span.Kind);
     }
 
