@@ -54,10 +54,21 @@ public sealed class PandaPeer : IDisposable
             Exporters = { Exporter },
             MaxQueueSize = maxQueueSize,
             RegisterProcessExitHandler = false,
-            Scheduler = scheduler,
+            Scheduler = scheduler ?? StockScheduler(),
             EnvironmentVariables = new Dictionary<string, string?>(),
         });
     }
+
+    /// <summary>
+    /// <c>PANDA_SCHEDULER=eventloop</c> or <c>taskpool</c> runs the export side on one of Rx's stock schedulers instead
+    /// of the SDK's own (to measure whether the SDK's is still the cheaper); unset, the SDK's.
+    /// </summary>
+    static System.Reactive.Concurrency.IScheduler? StockScheduler() => Environment.GetEnvironmentVariable("PANDA_SCHEDULER") switch
+    {
+        "eventloop" => new System.Reactive.Concurrency.EventLoopScheduler(start => new Thread(start) { IsBackground = true, Name = "eventloop export" }),
+        "taskpool" => System.Reactive.Concurrency.TaskPoolScheduler.Default,
+        _ => null,
+    };
 
     public PandaProbeClient Client { get; }
     public ITraceExporter Exporter { get; }

@@ -54,7 +54,7 @@ internal sealed class PandaProbeHealthCheck : IHealthCheck
                 $"PandaProbe: nothing dropped since the previous check ({health.Exported} exported, {health.Pending} pending).", data));
 
         var reasons = string.Join(", ", health.DroppedByReason.Where(r => r.Value > 0)
-            .Select(r => $"{r.Key} {r.Value.ToString(CultureInfo.InvariantCulture)}"));
+            .Select(r => $"{r.Key.Name()} {r.Value.ToString(CultureInfo.InvariantCulture)}"));
         var delivery = health.DeliveryFailures.Count == 0
             ? ""
             : "; delivery failures: " + string.Join(", ", health.DeliveryFailures.Select(f => $"{f.Key.Name()} {f.Value}"));
@@ -75,7 +75,7 @@ internal sealed class PandaProbeHealthCheck : IHealthCheck
             ["dropped_since_last_check"] = Math.Max(0, newDrops),
             ["failed_since_last_check"] = Math.Max(0, newFailures),
         };
-        foreach (var (reason, count) in health.DroppedByReason.Where(r => r.Value > 0)) data["dropped." + reason] = count;
+        foreach (var (reason, count) in health.DroppedByReason.Where(r => r.Value > 0)) data["dropped." + reason.Name()] = count;
         foreach (var (reason, count) in health.DeliveryFailures) data["delivery_failures." + reason.Name()] = count;
         return data;
     }

@@ -36,6 +36,7 @@ internal sealed class BatchOperator : IObserver<Output>, IObservable<Drained>
     readonly List<TaskCompletionSource> flushes = [];
     IObserver<Drained> downstream = NoObserver.Instance;
     int head, count;
+    int emitting;        // items taken for the batch being emitted: still pending until downstream has them
     long completedTraces, foldedEvents;   // counted here, under the lock each item takes anyway
     bool awake;          // a wake-up is scheduled or running
     bool intervalDue;    // the timer fired: what waits goes out, whole batches or not
@@ -58,13 +59,13 @@ internal sealed class BatchOperator : IObserver<Output>, IObservable<Drained>
         this.dropped = dropped;
     }
 
-    /// <summary>Items waiting (not yet emitted).</summary>
-    public int Waiting { get { lock (gate) return count; } }
+    /// <summary>Items waiting, or being emitted (not yet handed downstream).</summary>
+    public int Waiting { get { lock (gate) return count + emitting; } }
 
     /// <summary>Traces completed so far and events folded by finished traces (and scores), and items waiting.</summary>
     public (long CompletedTraces, long FoldedEvents, int Waiting) Counts
     {
-        get { lock (gate) return (completedTraces, foldedEvents, count); }
+        get { lock (gate) return (completedTraces, foldedEvents, count + emitting); }
     }
 
     /// <summary>Subscribes the one downstream observer.</summary>
@@ -233,7 +234,11 @@ internal sealed class BatchOperator : IObserver<Output>, IObservable<Drained>
         Drain();
     }
 
-    /// <summary>One wake-up: emits every batch the policy allows, then the flushes' markers, then (at the end) completes.</summary>
+    /// <summary>
+    /// One wake-up: emits every batch the policy allows, then the flushes' markers (and again, while more came), and
+    /// only then goes back to sleep, so that two wake-ups never emit at once whatever the scheduler; at the end of
+    /// input it completes the output.
+    /// </summary>
     void Drain()
     {
         while (true)
@@ -257,14 +262,15 @@ internal sealed class BatchOperator : IObserver<Output>, IObservable<Drained>
                         head = Next(head);
                     }
                     count -= take;
+                    emitting = take;
+                }
+                else if (flushes.Count > 0 && !aborted)
+                {
+                    markers = [.. flushes];
+                    flushes.Clear();
                 }
                 else
                 {
-                    if (flushes.Count > 0 && !aborted)
-                    {
-                        markers = [.. flushes];
-                        flushes.Clear();
-                    }
                     awake = false;
                     if (count == 0) intervalDue = false;
                     MoveTimerLocked();
@@ -274,10 +280,14 @@ internal sealed class BatchOperator : IObserver<Output>, IObservable<Drained>
             if (batch is not null)
             {
                 Emit(to, new Drained(batch, null));
+                lock (gate) emitting = 0;   // downstream counts them now (as pending in the lanes, or settled)
                 continue;
             }
             if (markers is not null)
+            {
                 foreach (var m in markers) Emit(to, new Drained([], m));
+                continue;
+            }
             if (complete)
             {
                 try { to.OnCompleted(); }

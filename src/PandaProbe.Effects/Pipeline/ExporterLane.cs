@@ -5,8 +5,8 @@ namespace PandaProbe.Pipeline;
 
 /// <summary>
 /// One exporter's side of the export composition: its deliveries in order, one at a time
-/// (<see cref="ConcatBoundedOperator.ConcatBounded"/> over <c>Observable.FromAsync</c>), bounded by its own
-/// capacity, then its shutdown. Nothing it does waits for another exporter, and nothing another does waits for it: a
+/// (<see cref="ConcatBoundedOperator.ConcatBounded"/> over <see cref="FromValueTaskOperator.FromValueTask"/>), bounded by
+/// its own capacity, then its shutdown. Nothing it does waits for another exporter, and nothing another does waits for it: a
 /// hung exporter fills only its own lane (and, past its capacity, loses its own oldest batches, or spools them).
 /// </summary>
 internal sealed class ExporterLane
@@ -17,9 +17,11 @@ internal sealed class ExporterLane
     readonly TimeProvider time;
     readonly Action<int> full;
     readonly TaskCompletionSource done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    readonly CancellationTokenSource abort = new();   // the shutdown deadline: cancels the export in progress
     IDisposable? subscription;
     Delivery? inflight;
     CancellationTokenSource? spareDeadline;   // the export deadline's source, reused across this lane's calls
+    CancellationTokenRegistration abortLink;   // cancels it at the shutdown deadline
     volatile bool aborting;
 
     /// <param name="exporter">The exporter.</param>
@@ -53,7 +55,7 @@ internal sealed class ExporterLane
     /// </summary>
     public void Attach(IObservable<Delivery> deliveries) =>
         subscription = deliveries
-            .ConcatBounded(d => Observable.FromAsync(ct => DeliverAsync(d, ct)), options.MaxQueueSize, d => d.Count, Dropped)
+            .ConcatBounded(d => FromValueTaskOperator.FromValueTask(() => DeliverAsync(d)), options.MaxQueueSize, d => d.Count, Dropped)
             .Concat(Observable.FromAsync(ShutdownAsync))
             .Subscribe(_ => { }, _ => done.TrySetResult(), () => done.TrySetResult());
 
@@ -67,11 +69,12 @@ internal sealed class ExporterLane
         aborting = true;
         if (durable is null && Interlocked.Exchange(ref inflight, null) is { } running)
             running.Settle(LaneOutcome.AllDropped(running.Count, DropReason.ShutdownDeadline));
-        subscription?.Dispose();   // cancels the running FromAsync; hands what waits to Dropped
+        try { abort.Cancel(); } catch (ObjectDisposedException) { }   // the export in progress
+        subscription?.Dispose();   // hands what waits to Dropped
         done.TrySetResult();
     }
 
-    async Task DeliverAsync(Delivery delivery, CancellationToken cancel)
+    async ValueTask DeliverAsync(Delivery delivery)
     {
         if (delivery.Batch is not { } batch)
         {
@@ -79,21 +82,24 @@ internal sealed class ExporterLane
             return;
         }
         Volatile.Write(ref inflight, delivery);
+        if (aborting && durable is null && Interlocked.CompareExchange(ref inflight, null, delivery) == delivery)
+        {
+            delivery.Settle(LaneOutcome.AllDropped(batch.Count, DropReason.ShutdownDeadline));   // started as the deadline passed
+            return;
+        }
         ExportResult result;
         // A user's exporter is bounded by the export deadline; the platform exporter bounds its own work (request
         // timeouts, retry budgets, its spool) and is cancelled only by the shutdown deadline, so nothing waiting
         // behind a 429 pause is dropped for waiting.
         var deadline = durable is null ? RentDeadline() : null;
-        var link = deadline is null ? default : cancel.UnsafeRegister(static d => Cancel((CancellationTokenSource)d!), deadline);
         try
         {
-            result = await exporter.ExportAsync(batch, deadline?.Token ?? cancel).ConfigureAwait(false);
+            result = await exporter.ExportAsync(batch, deadline?.Token ?? abort.Token).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
             result = ExportResult.Failure(batch.Count, $"{ex.GetType().Name}: {ex.Message}");
         }
-        link.Dispose();
         if (deadline is not null) ReturnDeadline(deadline);
         if (!result.IsSuccess) SelfLog.Write($"exporter '{Name}' failed {result.Failed} of {batch.Count} items: {result.Error}");
         if (Interlocked.CompareExchange(ref inflight, null, delivery) == delivery) delivery.Settle(LaneOutcome.Of(result, batch.Count));
@@ -105,16 +111,21 @@ internal sealed class ExporterLane
     /// </summary>
     CancellationTokenSource RentDeadline()
     {
-        var source = spareDeadline ?? new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
-        spareDeadline = null;
-        source.CancelAfter(options.ExportTimeout);
-        return source;
+        if (spareDeadline is null)
+        {
+            spareDeadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+            abortLink = abort.Token.UnsafeRegister(static d => Cancel((CancellationTokenSource)d!), spareDeadline);
+        }
+        spareDeadline.CancelAfter(options.ExportTimeout);
+        return spareDeadline;
     }
 
     void ReturnDeadline(CancellationTokenSource source)
     {
-        if (source.TryReset()) spareDeadline = source;   // stops its timer; it serves the next call
-        else source.Dispose();
+        if (source.TryReset()) return;   // stops its timer; it serves the next call
+        abortLink.Dispose();
+        source.Dispose();
+        spareDeadline = null;
     }
 
     /// <summary>A delivery that did not get its turn: the lane was full (the oldest waiting makes room) or aborted.</summary>

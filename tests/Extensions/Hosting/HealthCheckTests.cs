@@ -65,17 +65,17 @@ public class HealthCheckTests
         await client.FlushAsync(TimeSpan.FromSeconds(10));
         var degraded = await Check(host);
         Assert.Equal(HealthStatus.Degraded, degraded.Status);
-        Assert.Equal(2L, degraded.Data["dropped.ExportFailed"]);
+        Assert.Equal(2L, degraded.Data["dropped.export_failed"]);
         Assert.Equal(2L, degraded.Data["failed"]);
         Assert.Equal(2L, degraded.Data["dropped_since_last_check"]);
         Assert.Equal(2L, degraded.Data["failed_since_last_check"]);
         Assert.Equal(0L, degraded.Data["spooled"]);
         Assert.Contains("dropped 2 item(s)", degraded.Description);
-        Assert.Contains("ExportFailed 2", degraded.Description);
+        Assert.Contains("export_failed 2", degraded.Description);
 
         var again = await Check(host);                                      // nothing new since the previous check
         Assert.Equal(HealthStatus.Healthy, again.Status);
-        Assert.Equal(2L, again.Data["dropped.ExportFailed"]);               // the totals stay in the data
+        Assert.Equal(2L, again.Data["dropped.export_failed"]);               // the totals stay in the data
         Assert.Equal(0L, again.Data["dropped_since_last_check"]);
         await host.StopAsync();
     }
