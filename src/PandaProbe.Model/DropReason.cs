@@ -44,7 +44,7 @@ public enum DropReason
     Quota,
     /// <summary>Transient failures (429, 5xx, network) outlasted the retries, and no spool kept the item.</summary>
     RetriesExhausted,
-    /// <summary>A deadline (the export timeout, a flush's or shutdown's) passed before the item was delivered.</summary>
+    /// <summary>The platform exporter's send was cancelled (the shutdown deadline) before the item was delivered, and no spool kept it.</summary>
     Cancelled,
     /// <summary>The item could not be turned into a request body.</summary>
     Serialization,

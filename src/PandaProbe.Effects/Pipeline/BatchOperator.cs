@@ -33,7 +33,7 @@ internal sealed class BatchOperator : IObserver<Output>, IObservable<Drained>
     readonly TimeSpan interval;
     readonly IScheduler scheduler;
     readonly Action<Output> dropped;
-    readonly List<TaskCompletionSource> flushes = [];
+    readonly List<PendingFlush> flushes = [];
     IObserver<Drained> downstream = NoObserver.Instance;
     int head, count;
     int emitting;        // items taken for the batch being emitted: still pending until downstream has them
@@ -97,6 +97,7 @@ internal sealed class BatchOperator : IObserver<Output>, IObservable<Drained>
             if (completing || aborted) return false;
             if (count == ring.Length)
             {
+                foreach (var f in flushes) f.Ahead = Math.Max(0, f.Ahead - 1);   // the oldest was ahead of every flush
                 dropped(ring[head]);
                 ring[head] = null!;
                 head = Next(head);
@@ -124,7 +125,7 @@ internal sealed class BatchOperator : IObserver<Output>, IObservable<Drained>
                 done.TrySetResult();
                 return;
             }
-            flushes.Add(done);
+            flushes.Add(new PendingFlush(done, count));
             if (!awake) WakeLocked();
         }
     }
@@ -154,7 +155,7 @@ internal sealed class BatchOperator : IObserver<Output>, IObservable<Drained>
             System.Array.Clear(ring);
             head = count = 0;
             CancelTimerLocked();
-            foreach (var f in flushes) f.TrySetResult();
+            foreach (var f in flushes) f.Done.TrySetResult();
             flushes.Clear();
             return left;
         }
@@ -235,46 +236,52 @@ internal sealed class BatchOperator : IObserver<Output>, IObservable<Drained>
     }
 
     /// <summary>
-    /// One wake-up: emits every batch the policy allows, then the flushes' markers (and again, while more came), and
-    /// only then goes back to sleep, so that two wake-ups never emit at once whatever the scheduler; at the end of
-    /// input it completes the output.
+    /// One wake-up: emits every batch the policy allows, each flush's marker as soon as the items that waited when it
+    /// was asked for have been emitted (not when the queue next runs empty, which a steady load may never allow), and
+    /// only then goes back to sleep, so that two wake-ups never emit at once whatever the scheduler; at the end of input
+    /// it completes the output.
     /// </summary>
     void Drain()
     {
         while (true)
         {
             Output[]? batch = null;
-            TaskCompletionSource[]? markers = null;
+            List<TaskCompletionSource>? markers = null;
             var complete = false;
             IObserver<Drained> to;
             lock (gate)
             {
                 to = downstream;
-                var draining = flushes.Count > 0 || completing;
-                var take = aborted ? 0 : BatchPolicy.Take(count, batchSize, intervalDue, draining);
-                if (take > 0)
+                for (var i = 0; i < flushes.Count; i++)
                 {
-                    batch = new Output[take];
-                    for (var i = 0; i < take; i++)
+                    if (flushes[i].Ahead > 0 && count > 0 && !aborted) continue;
+                    (markers ??= []).Add(flushes[i].Done);
+                    flushes.RemoveAt(i--);
+                }
+                if (markers is null)
+                {
+                    var draining = flushes.Count > 0 || completing;
+                    var take = aborted ? 0 : BatchPolicy.Take(count, batchSize, intervalDue, draining);
+                    if (take > 0)
                     {
-                        batch[i] = ring[head];
-                        ring[head] = null!;
-                        head = Next(head);
+                        batch = new Output[take];
+                        for (var i = 0; i < take; i++)
+                        {
+                            batch[i] = ring[head];
+                            ring[head] = null!;
+                            head = Next(head);
+                        }
+                        count -= take;
+                        emitting = take;
+                        foreach (var f in flushes) f.Ahead = Math.Max(0, f.Ahead - take);
                     }
-                    count -= take;
-                    emitting = take;
-                }
-                else if (flushes.Count > 0 && !aborted)
-                {
-                    markers = [.. flushes];
-                    flushes.Clear();
-                }
-                else
-                {
-                    awake = false;
-                    if (count == 0) intervalDue = false;
-                    MoveTimerLocked();
-                    if (completing && count == 0 && !aborted && !completedDownstream) complete = completedDownstream = true;
+                    else
+                    {
+                        awake = false;
+                        if (count == 0) intervalDue = false;
+                        MoveTimerLocked();
+                        if (completing && count == 0 && !aborted && !completedDownstream) complete = completedDownstream = true;
+                    }
                 }
             }
             if (batch is not null)
@@ -295,6 +302,13 @@ internal sealed class BatchOperator : IObserver<Output>, IObservable<Drained>
             }
             return;
         }
+    }
+
+    /// <summary>A flush waiting for its marker: <see cref="Ahead"/> items that waited when it was asked for are still queued.</summary>
+    sealed class PendingFlush(TaskCompletionSource done, int ahead)
+    {
+        public TaskCompletionSource Done { get; } = done;
+        public int Ahead { get; set; } = ahead;
     }
 
     static void Emit(IObserver<Drained> to, Drained drained)

@@ -10,9 +10,10 @@ internal static class ConcatBoundedOperator
     /// completed, so their results come in the source's order. Unlike <c>Concat</c>, the values waiting for their turn
     /// are bounded: they weigh <paramref name="weight"/> each, and when the waiting weight passes
     /// <paramref name="capacity"/> the oldest waiting value of non-zero weight is handed to <paramref name="dropped"/>
-    /// instead (values of zero weight are never dropped). Disposing the subscription disposes the running inner
-    /// subscription (cancelling an <c>Observable.FromAsync</c>) and hands every waiting value to
-    /// <paramref name="dropped"/>.
+    /// instead (values of zero weight are never dropped). Disposing the subscription stops it: the running inner
+    /// subscription is disposed, and every value waiting, or arriving later, is handed to <paramref name="dropped"/>
+    /// (the source stays subscribed until it ends, so that a value it was emitting as the subscription was disposed is
+    /// accounted for too).
     /// </summary>
     /// <remarks>
     /// No scheduler is involved: an inner observable is subscribed on the thread that delivered its value, or on the
@@ -87,13 +88,20 @@ internal static class ConcatBoundedOperator
             public void OnError(Exception error)
             {
                 lock (gate) sourceDone = true;
+                upstream.Dispose();
                 Finish(error);
             }
 
             public void OnCompleted()
             {
-                lock (gate) sourceDone = true;
-                Pump();
+                bool stopped;
+                lock (gate)
+                {
+                    sourceDone = true;
+                    stopped = disposed;
+                }
+                if (stopped) upstream.Dispose();
+                else Pump();
             }
 
             /// <summary>Starts the next inner subscription if none runs; a loop, so synchronous inners do not recurse.</summary>
@@ -173,7 +181,6 @@ internal static class ConcatBoundedOperator
                     waiting.Clear();
                     waitingWeight = 0;
                 }
-                upstream.Dispose();
                 inner.Dispose();
                 foreach (var v in left) Drop(v);
             }

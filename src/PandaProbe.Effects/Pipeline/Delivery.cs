@@ -22,8 +22,9 @@ internal readonly record struct LaneOutcome(int Unsent, int Failed, int Dropped,
 
 /// <summary>
 /// One prepared batch (or a flush's marker) on its way through every exporter's lane. Each lane settles it once; when
-/// the last one has, its items are counted once (exported unless some exporter did not deliver them: the worst lane
-/// decides) and a marker's flush completes. A delivery no lane has settled yet is pending.
+/// the last one has, its items are counted once, by the lane that did worst with them (most unsent, then most dropped,
+/// then most failed): exported, failed or dropped; and a marker's flush completes. A batch is pending until every lane
+/// has settled it.
 /// </summary>
 internal sealed class Delivery
 {
@@ -61,9 +62,12 @@ internal sealed class Delivery
     {
         lock (this)
         {
-            if (outcome.Unsent > worst.Unsent || outcome.Unsent == worst.Unsent && outcome.Dropped > worst.Dropped)
-                worst = worst with { Unsent = outcome.Unsent, Dropped = outcome.Dropped, Reason = outcome.Reason };
-            if (outcome.Failed > worst.Failed) worst = worst with { Failed = outcome.Failed };
+            // The worst lane decides, whole: most items unsent, then most dropped, then most failed. Taking each figure
+            // from a different lane would count the same items twice (failed in one, dropped in another).
+            if (outcome.Unsent > worst.Unsent
+                || outcome.Unsent == worst.Unsent && (outcome.Dropped > worst.Dropped
+                    || outcome.Dropped == worst.Dropped && outcome.Failed > worst.Failed))
+                worst = outcome;
             if (--lanes > 0) return;
         }
         Complete();

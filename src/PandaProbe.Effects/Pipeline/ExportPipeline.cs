@@ -13,7 +13,7 @@ namespace PandaProbe.Pipeline;
 ///   → Do(SpillOverflow)          what the full queue pushed out goes to the spool, here and nowhere else
 ///   → Select(Preparation.Deliver) enrich, sample, redact; Outputs and CompletedTraces subscribers
 ///   → Publish                    one prepared delivery, shared by every exporter
-///   → per exporter: ConcatBounded(FromAsync(export)) → Concat(FromAsync(shutdown))
+///   → per exporter: ConcatBounded(FromValueTask(export)) → Concat(FromAsync(shutdown))
 /// </code>
 /// Each exporter has its own lane (<see cref="ExporterLane"/>): a slow, hung or throwing exporter delays and loses only
 /// its own deliveries. A delivery is counted once, when every lane has settled it; a flush is a marker that follows
@@ -53,7 +53,7 @@ internal sealed class ExportPipeline
 
         var deliveries = batches
             .Do(_ => SpillOverflow())
-            .Select(drained => prepare.Deliver(drained, lanes.Length))
+            .Select(Prepare)
             .Where(delivery => delivery is not null)
             .Select(delivery => delivery!)
             .Finally(() => prepared.TrySetResult())
@@ -141,8 +141,31 @@ internal sealed class ExportPipeline
         catch (Exception ex) { SelfLog.Write($"writing trace {completed.Trace.Id} ahead failed: {ex.Message}"); }
     }
 
+    /// <summary>
+    /// One drained batch (or marker) prepared for the lanes. Never throws: a failure (none is known; every step guards
+    /// its own) loses that batch, counted, rather than ending the composition and with it every later export.
+    /// </summary>
+    Delivery? Prepare(Drained drained)
+    {
+        try { return prepare.Deliver(drained, lanes.Length); }
+        catch (Exception ex)
+        {
+            var lost = drained.Items.Count(Preparation.IsExportItem);
+            if (lost > 0) counters.Dropped(DropReason.ExportFailed, lost);
+            drained.Flush?.TrySetResult();
+            SelfLog.Write($"preparing a batch failed, {lost} item(s) lost: {ex.GetType().Name}: {ex.Message}");
+            return null;
+        }
+    }
+
     /// <summary>Writes what the full queue pushed out to the spool (on the export side); what cannot be spooled is counted.</summary>
     void SpillOverflow()
+    {
+        try { SpillOverflowCore(); }
+        catch (Exception ex) { SelfLog.Write($"spilling the overflow to the spool failed: {ex.GetType().Name}: {ex.Message}"); }
+    }
+
+    void SpillOverflowCore()
     {
         while (keepAhead.TryDequeue(out var id))
         {

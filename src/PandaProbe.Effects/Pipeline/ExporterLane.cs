@@ -23,6 +23,7 @@ internal sealed class ExporterLane
     CancellationTokenSource? spareDeadline;   // the export deadline's source, reused across this lane's calls
     CancellationTokenRegistration abortLink;   // cancels it at the shutdown deadline
     volatile bool aborting;
+    int shutdownStarted;
 
     /// <param name="exporter">The exporter.</param>
     /// <param name="options">Its export deadline and its capacity (the queue's).</param>
@@ -56,7 +57,7 @@ internal sealed class ExporterLane
     public void Attach(IObservable<Delivery> deliveries) =>
         subscription = deliveries
             .ConcatBounded(d => FromValueTaskOperator.FromValueTask(() => DeliverAsync(d)), options.MaxQueueSize, d => d.Count, Dropped)
-            .Concat(Observable.FromAsync(ShutdownAsync))
+            .Concat(Observable.FromAsync(ShutdownOnceAsync))
             .Subscribe(_ => { }, _ => done.TrySetResult(), () => done.TrySetResult());
 
     /// <summary>
@@ -70,7 +71,10 @@ internal sealed class ExporterLane
         if (durable is null && Interlocked.Exchange(ref inflight, null) is { } running)
             running.Settle(LaneOutcome.AllDropped(running.Count, DropReason.ShutdownDeadline));
         try { abort.Cancel(); } catch (ObjectDisposedException) { }   // the export in progress
-        subscription?.Dispose();   // hands what waits to Dropped
+        subscription?.Dispose();   // hands what waits, and what arrives later, to Dropped
+        // The exporter is still shut down (its shutdown was the lane's last step), with a token already cancelled:
+        // the platform exporter stops its replay and releases its client. Not awaited: the deadline has passed.
+        _ = ShutdownOnceAsync(abort.Token);
         done.TrySetResult();
     }
 
@@ -146,6 +150,10 @@ internal sealed class ExporterLane
         if (!aborting) full(batch.Count);
         delivery.Settle(LaneOutcome.AllDropped(batch.Count, reason));
     }
+
+    /// <summary>Shuts the exporter down, once, whether the lane ended or was aborted.</summary>
+    Task ShutdownOnceAsync(CancellationToken cancel) =>
+        Interlocked.Exchange(ref shutdownStarted, 1) == 0 ? ShutdownAsync(cancel) : Task.CompletedTask;
 
     /// <summary>Shuts the exporter down within the export deadline. Never throws.</summary>
     async Task ShutdownAsync(CancellationToken cancel)

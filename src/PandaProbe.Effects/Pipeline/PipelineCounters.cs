@@ -143,9 +143,12 @@ public sealed record PipelineHealth(
     public long Retried { get; init; }
 
     /// <summary>
-    /// Items the platform exporter gave up on, by its reason (<c>unauthorized</c>, <c>forbidden</c>, <c>invalid</c>,
-    /// <c>not_found</c>, <c>rejected</c>, <c>quota</c>, <c>retries_exhausted</c>, <c>cancelled</c>,
-    /// <c>serialization</c>). They are among <see cref="Failed"/> and <see cref="DropReason.ExportFailed"/>.
+    /// Items the platform exporter gave up on, by its reason (<see cref="DropReason.Unauthorized"/>,
+    /// <see cref="DropReason.Forbidden"/>, <see cref="DropReason.Invalid"/>, <see cref="DropReason.NotFound"/>,
+    /// <see cref="DropReason.PlatformRejected"/>, <see cref="DropReason.Quota"/>, <see cref="DropReason.RetriesExhausted"/>,
+    /// <see cref="DropReason.Unconfirmed"/>, <see cref="DropReason.Cancelled"/>, <see cref="DropReason.Serialization"/>
+    /// and the spool's <see cref="DropReason.SpoolFull"/>, <see cref="DropReason.SpoolExpired"/>,
+    /// <see cref="DropReason.SpoolCorrupt"/>). They are among <see cref="Failed"/> and <see cref="DropReason.ExportFailed"/>.
     /// </summary>
     public IReadOnlyDictionary<DropReason, long> DeliveryFailures { get; init; } = new Dictionary<DropReason, long>();
 

@@ -87,7 +87,7 @@ public class ConcatBoundedTests
 
         await cancelled.Task.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal([2, 3], dropped);
-        source.OnNext(new Item(4));            // after disposal the source is no longer listened to
-        Assert.Equal([2, 3], dropped);
+        source.OnNext(new Item(4));            // a value arriving after disposal is handed to dropped, not lost
+        Assert.Equal([2, 3, 4], dropped);
     }
 }

@@ -150,18 +150,47 @@ public class ExporterIsolationTests
         var health = pipeline.Counters.Snapshot();
         Assert.Equal(3, health.DroppedByReason[DropReason.ShutdownDeadline]);   // one in flight, two waiting in its lane
         Assert.Equal(0, health.Pending);
+        Assert.Equal(1, hung.Shutdowns);                   // still shut down (its replay stopped, its client released)
         hung.Release();                                    // the export ignoring cancellation ends late: not counted twice
         await Task.Delay(50);
         Assert.Equal(3, pipeline.Counters.Snapshot().DroppedByReason[DropReason.ShutdownDeadline]);
         Assert.Equal(0, pipeline.Counters.Snapshot().Exported);
     }
 
+    [Fact]
+    public void A_batch_one_exporter_failed_and_another_dropped_is_counted_once_by_the_worse_of_the_two()
+    {
+        var counters = new PipelineCounters();
+        var delivery = PandaProbe.Pipeline.Delivery.OfBatch(ExportBatch.Of(new Trace[10].Select((_, i) => Sample(i)).ToArray()), lanes: 2, counters);
+        Assert.Equal(10, counters.Snapshot().Pending);
+        delivery.Settle(LaneOutcome.Of(ExportResult.Failure(10, "401"), 10));
+        delivery.Settle(LaneOutcome.AllDropped(10, DropReason.ExportQueueFull));
+
+        var health = counters.Snapshot();
+        Assert.Equal(10, health.Failed + health.DroppedByReason[DropReason.ExportQueueFull]);   // not 20
+        Assert.Equal(0, health.Exported);
+        Assert.Equal(0, health.Pending);
+    }
+
+    static Trace Sample(int i)
+    {
+        var id = TraceId.New();
+        return TraceReducer.Fold([new TraceStarted(id, $"t{i}", DateTimeOffset.UnixEpoch), new TraceEnded(id, DateTimeOffset.UnixEpoch)])
+            .Outputs.OfType<Output.TraceCompleted>().Single().Trace;
+    }
+
     /// <summary>Never completes an export by itself and ignores cancellation (until <see cref="Release"/>).</summary>
     sealed class HungExporter : ITraceExporter
     {
         readonly TaskCompletionSource release = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        int calls;
+        int calls, shutdowns;
         public string Name => "hung";
+        public int Shutdowns => Volatile.Read(ref shutdowns);
+        public ValueTask ShutdownAsync(CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref shutdowns);
+            return default;
+        }
         public int Calls => Volatile.Read(ref calls);
         public void Release() => release.TrySetResult();
         public async ValueTask<ExportResult> ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
