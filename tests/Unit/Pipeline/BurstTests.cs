@@ -11,6 +11,7 @@ namespace PandaProbe.Unit.Pipeline;
 /// accepted trace is exported whole or counted as one lost trace, no exported span points at a parent that never
 /// arrives, no trace stays open, and memory does not grow from burst to burst.
 /// </summary>
+[Collection(WholeProcessCollection.Name)]
 public class BurstTests
 {
     /// <summary>Checks each exported trace and keeps only counts and ids.</summary>

@@ -14,6 +14,16 @@ public sealed class ProbeCollection
 }
 
 /// <summary>
+/// Tests that measure the whole process (its managed heap) belong to this collection: they never run in parallel with
+/// any other test, whose allocations would be counted as theirs.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class WholeProcessCollection
+{
+    public const string Name = "WholeProcess";
+}
+
+/// <summary>
 /// Installs a hermetic default client for one test and puts a disabled one back when disposed (after draining the
 /// test's client), so no test leaves <see cref="Probe"/> recording or writing files.
 /// </summary>
