@@ -150,15 +150,19 @@ public sealed class FaultInjectionTests : PlatformTest
     }
 
     [Fact]
-    public async Task Health_counters_are_published_on_the_PandaProbe_meter()
+    public async Task Delivery_failures_reach_the_PandaProbe_meter_by_their_reason()
     {
         platform.Script = r => r.Body.Contains("\"bad-one\"") ? Reply.Status(401, "{\"detail\":\"Invalid API key\"}") : Reply.Accept;
         using var sut = new ExporterUnderTest(platform.BaseUrl);
+        // The meter publishes the pipeline's counters, which read the exporter's delivery tally.
+        var counters = new PandaProbe.Pipeline.PipelineCounters();
+        counters.ReadDeliveryFrom([sut.Exporter.Metrics]);
+        using var meter = counters.Publish();
         var measurements = new List<(string Instrument, long Value, string? Reason)>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (ReferenceEquals(instrument.Meter, sut.Exporter.Metrics.Meter)) l.EnableMeasurementEvents(instrument);
+            if (ReferenceEquals(instrument.Meter, meter)) l.EnableMeasurementEvents(instrument);
         };
         listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
         {
@@ -169,14 +173,11 @@ public sealed class FaultInjectionTests : PlatformTest
         listener.Start();
 
         await sut.ExportAsync(ExportBatch.Of(Traces.With(1), Traces.With(1, name: "bad-one")));
+        listener.RecordObservableInstruments();
 
-        Assert.Equal("PandaProbe", sut.Exporter.Metrics.Meter.Name);
+        Assert.Equal("PandaProbe", meter.Name);
         lock (measurements)
-        {
-            Assert.Equal(1, measurements.Where(m => m.Instrument == "pandaprobe.items.exported").Sum(m => m.Value));
-            Assert.Equal(1, measurements.Where(m => m.Instrument == "pandaprobe.items.failed").Sum(m => m.Value));
-            Assert.Contains(measurements, m => m.Instrument == "pandaprobe.items.dropped" && m.Reason == "unauthorized");
-        }
+            Assert.Contains(measurements, m => m.Instrument == "pandaprobe.items.dropped" && m.Reason == "unauthorized" && m.Value == 1);
         var health = sut.Exporter.Metrics;
         Assert.Equal((2L, 1L, 1L, 1L), (health.Queued, health.Exported, health.Failed, health.Dropped));
     }

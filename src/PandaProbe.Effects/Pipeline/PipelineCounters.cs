@@ -55,6 +55,53 @@ internal sealed class PipelineCounters
     /// <summary>Counts a value that does not follow the messages convention (warned about, sent as-is).</summary>
     public void MessageFormatWarning() => Interlocked.Increment(ref messageFormatWarnings);
 
+    /// <summary>The name of the meter every pipeline publishes its counters on.</summary>
+    public const string MeterName = "PandaProbe";
+
+    /// <summary>
+    /// Publishes these counters on a <see cref="System.Diagnostics.Metrics.Meter"/> named <see cref="MeterName"/>, as
+    /// observable instruments read from <see cref="Snapshot"/> when a listener collects (nothing is recorded per item):
+    /// what a metrics backend sees is what <c>Health</c> and every <c>FlushResult</c> say. Items lost are counted once
+    /// each, by their most precise reason: an item the platform exporter gave up on by its delivery reason
+    /// (<c>unauthorized</c>, <c>retries_exhausted</c>, …) rather than as <c>export_failed</c>. Dispose the result to
+    /// withdraw the instruments.
+    /// </summary>
+    public System.Diagnostics.Metrics.Meter Publish()
+    {
+        var meter = new System.Diagnostics.Metrics.Meter(MeterName, typeof(PipelineCounters).Assembly.GetName().Version?.ToString());
+        meter.CreateObservableCounter("pandaprobe.traces.completed", () => Snapshot().TracesCompleted, "{trace}", "Traces completed.");
+        meter.CreateObservableCounter("pandaprobe.items.exported", () => Snapshot().Exported, "{item}",
+            "Items (traces, late spans, scores) every exporter delivered.");
+        meter.CreateObservableCounter("pandaprobe.items.failed", () => Snapshot().Failed, "{item}", "Items an exporter gave up on.");
+        meter.CreateObservableCounter("pandaprobe.items.dropped", () => DroppedMeasurements(Snapshot()), "{item}",
+            "Items and events lost, by reason.");
+        meter.CreateObservableUpDownCounter("pandaprobe.items.pending", () => Snapshot().Pending, "{item}",
+            "Items waiting for export or being exported.");
+        meter.CreateObservableCounter("pandaprobe.items.spooled", () => Snapshot().Spooled, "{item}",
+            "Items written to the platform exporter's spool for later delivery.");
+        meter.CreateObservableCounter("pandaprobe.items.replayed", () => Snapshot().Replayed, "{item}", "Spooled items delivered.");
+        meter.CreateObservableCounter("pandaprobe.requests.retried", () => Snapshot().Retried, "{request}",
+            "Request attempts to the platform that were retried.");
+        return meter;
+    }
+
+    /// <summary>Every loss once, by its most precise reason (the delivery reasons in place of <c>export_failed</c>).</summary>
+    static IEnumerable<System.Diagnostics.Metrics.Measurement<long>> DroppedMeasurements(PipelineHealth health)
+    {
+        var byDelivery = 0L;
+        foreach (var (reason, count) in health.DeliveryFailures)
+        {
+            if (count <= 0) continue;
+            byDelivery += count;
+            yield return new(count, new KeyValuePair<string, object?>("reason", reason.Name()));
+        }
+        foreach (var (reason, count) in health.DroppedByReason)
+        {
+            var n = reason == DropReason.ExportFailed ? count - byDelivery : count;
+            if (n > 0) yield return new(n, new KeyValuePair<string, object?>("reason", reason.Name()));
+        }
+    }
+
     /// <summary>A consistent-enough copy of every counter.</summary>
     public PipelineHealth Snapshot()
     {

@@ -32,6 +32,7 @@ internal sealed class TracePipeline : IAsyncDisposable
     readonly bool writeAhead;
     readonly OpenTraces? open;
     readonly PandaProbe.Http.RateLimitedLog warnings;
+    readonly System.Diagnostics.Metrics.Meter meter;
     volatile bool closed;
     Task? shutdown;
 
@@ -84,6 +85,7 @@ internal sealed class TracePipeline : IAsyncDisposable
         this.writeAhead = writeAhead && spools;
         Counters.ReadFrom(export);
         Counters.ReadDeliveryFrom(all.OfType<IDurableExporter>().Select(e => e.Metrics));
+        meter = Counters.Publish();
     }
 
     /// <summary>The validated settings.</summary>
@@ -91,6 +93,9 @@ internal sealed class TracePipeline : IAsyncDisposable
 
     /// <summary>The cumulative counters.</summary>
     public PipelineCounters Counters { get; }
+
+    /// <summary>The meter this pipeline's counters are published on (<see cref="PipelineCounters.Publish"/>).</summary>
+    internal System.Diagnostics.Metrics.Meter Meter => meter;
 
     /// <summary>Where the export side runs.</summary>
     public IScheduler Scheduler { get; }
@@ -270,6 +275,7 @@ internal sealed class TracePipeline : IAsyncDisposable
             completed.Complete();
             outputs.Complete();
             ownScheduler?.Dispose();
+            meter.Dispose();
         }
         return Result(inTime);
     }
@@ -283,6 +289,7 @@ internal sealed class TracePipeline : IAsyncDisposable
         outputs.Complete();
         await Task.WhenAll(events.DrainAsync(), completed.DrainAsync(), outputs.DrainAsync()).ConfigureAwait(false);
         ownScheduler?.Dispose();
+        meter.Dispose();
     }
 
     async Task<bool> Within(Task task, TimeSpan timeout)
