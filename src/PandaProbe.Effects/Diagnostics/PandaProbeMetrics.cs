@@ -9,7 +9,7 @@ namespace PandaProbe.Diagnostics;
 /// the <c>PandaProbe</c> meter, all three from that one counter set. Read here directly only when testing the exporter
 /// alone.
 /// </summary>
-internal sealed class PandaProbeMetrics : IDisposable
+internal sealed class PandaProbeMetrics
 {
     private readonly ConcurrentDictionary<DropReason, long> droppedByReason = new();
     private long queuedCount, exportedCount, retriedCount, failedCount, droppedCount, spooledCount, replayedCount;
@@ -80,7 +80,4 @@ internal sealed class PandaProbeMetrics : IDisposable
     /// <summary>The dropped count for one reason (0 when none).</summary>
     /// <param name="reason">The reason.</param>
     public long DroppedFor(DropReason reason) => droppedByReason.TryGetValue(reason, out var n) ? n : 0;
-
-    /// <summary>Nothing to release (kept so that owners can dispose the tally they created).</summary>
-    public void Dispose() { }
 }

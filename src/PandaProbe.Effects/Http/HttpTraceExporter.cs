@@ -31,7 +31,6 @@ internal sealed partial class HttpTraceExporter : ITraceExporter, IDurableExport
     private readonly object handlersGate = new();
     private Action<Exception>[] onError;
     private readonly Action<string> log;
-    private readonly bool ownsMetrics;
     private readonly FileSpool? spool;
     private readonly CancellationTokenSource stopping = new();
     private readonly RateLimitedLog spoolLog;
@@ -76,7 +75,6 @@ internal sealed partial class HttpTraceExporter : ITraceExporter, IDurableExport
         jitter = o.Jitter ?? Random.Shared.NextDouble;
         jitterMode = o.JitterMode;
         onError = o.OnError is null ? [] : [o.OnError];
-        ownsMetrics = o.Metrics is null;
         Metrics = o.Metrics ?? new PandaProbeMetrics();
         log = o.Log ?? (line => Console.Error.WriteLine("[pandaprobe] " + line));
         spool = o.Spool;
@@ -195,13 +193,12 @@ internal sealed partial class HttpTraceExporter : ITraceExporter, IDurableExport
         Dispose();
     }
 
-    /// <summary>Stops the replay and releases the HTTP client (and the counters when the exporter created them).</summary>
+    /// <summary>Stops the replay and releases the HTTP client.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0) return;
         try { stopping.Cancel(); } catch (ObjectDisposedException) { }
         sender.Dispose();
-        if (ownsMetrics) Metrics.Dispose();
     }
 
     private Task ForEachAsync<T>(IReadOnlyCollection<T> items, Func<T, Task> body)

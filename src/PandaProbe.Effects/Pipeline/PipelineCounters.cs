@@ -55,6 +55,9 @@ internal sealed class PipelineCounters
     /// <summary>Counts a value that does not follow the messages convention (warned about, sent as-is).</summary>
     public void MessageFormatWarning() => Interlocked.Increment(ref messageFormatWarnings);
 
+    /// <summary>Items waiting for export or being exported (what <see cref="Snapshot"/> reports as pending, without copying the rest).</summary>
+    public long PendingNow => (export?.Counts.Waiting ?? 0) + Interlocked.Read(ref inLanes);
+
     /// <summary>The name of the meter every pipeline publishes its counters on.</summary>
     public const string MeterName = "PandaProbe";
 

@@ -131,7 +131,7 @@ internal sealed class TracePipeline : IAsyncDisposable
     public bool EventsObserved => events.HasSubscribers || outputs.HasSubscribers;
 
     /// <summary>Items waiting for export or being exported.</summary>
-    public long Pending => Counters.Snapshot().Pending;
+    public long Pending => Counters.PendingNow;
 
     /// <summary>
     /// Starts a trace: folds <paramref name="started"/> into a new cell and routes its output. Returns null (and counts

@@ -9,13 +9,6 @@ namespace PandaProbe.Unit.Pipeline;
 /// <summary>The batch operator on its own, its output observed directly, on virtual time.</summary>
 public class BatchOperatorTests
 {
-    static Output Item()
-    {
-        var id = TraceId.New();
-        return TraceReducer.Fold([new TraceStarted(id, "t", DateTimeOffset.UnixEpoch), new TraceEnded(id, DateTimeOffset.UnixEpoch)])
-            .Outputs.OfType<Output.TraceCompleted>().Single();
-    }
-
     [Fact]
     public void A_flush_marker_follows_what_waited_before_it_not_what_came_after()
     {
@@ -23,11 +16,11 @@ public class BatchOperatorTests
         var op = new BatchOperator(capacity: 1_000, batchSize: 2, interval: TimeSpan.FromHours(1), scheduler, dropped: _ => { });
         var seen = new List<Drained>();
         using var sub = op.Subscribe(System.Reactive.Observer.Create<Drained>(seen.Add));
-        var before = Enumerable.Range(0, 3).Select(_ => Item()).ToArray();
+        var before = Enumerable.Range(0, 3).Select(_ => PipelineTraces.Completed()).ToArray();
         foreach (var item in before) op.Add(item);
         var done = new TaskCompletionSource();
         op.Flush(done);
-        for (var i = 0; i < 50; i++) op.Add(Item());   // a steady load: the queue is not empty when the marker is due
+        for (var i = 0; i < 50; i++) op.Add(PipelineTraces.Completed());   // a steady load: the queue is not empty when the marker is due
 
         scheduler.RunDue();
 
@@ -49,9 +42,9 @@ public class BatchOperatorTests
         var op = new BatchOperator(capacity: 4, batchSize: 100, interval: TimeSpan.FromHours(1), scheduler, dropped: _ => dropped++);
         var seen = new List<Drained>();
         using var sub = op.Subscribe(System.Reactive.Observer.Create<Drained>(seen.Add));
-        for (var i = 0; i < 4; i++) op.Add(Item());
+        for (var i = 0; i < 4; i++) op.Add(PipelineTraces.Completed());
         op.Flush(new TaskCompletionSource());
-        for (var i = 0; i < 4; i++) op.Add(Item());       // pushes out the four the flush waited for
+        for (var i = 0; i < 4; i++) op.Add(PipelineTraces.Completed());       // pushes out the four the flush waited for
 
         scheduler.RunDue();
 

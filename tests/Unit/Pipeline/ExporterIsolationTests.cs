@@ -16,13 +16,6 @@ public class ExporterIsolationTests
 {
     static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 
-    static TraceId OneTrace(TracePipeline pipeline, DateTimeOffset at)
-    {
-        var id = TraceId.New();
-        pipeline.Start(new TraceStarted(id, "t", at))!.Raise(new TraceEnded(id, at.AddMilliseconds(5)));
-        return id;
-    }
-
     [Fact]
     public async Task An_exporter_that_never_completes_costs_the_others_nothing()
     {
@@ -32,7 +25,7 @@ public class ExporterIsolationTests
         var recording = new RecordingExporter();
         var pipeline = new TracePipeline([hung, recording], PipelineOptions.Create(batchSize: 2, flushInterval: Interval),
             time: time, scheduler: scheduler);
-        var ids = Enumerable.Range(0, 10).Select(_ => OneTrace(pipeline, scheduler.Now)).ToArray();
+        var ids = Enumerable.Range(0, 10).Select(_ => PipelineTraces.OneTrace(pipeline, scheduler.Now)).ToArray();
 
         scheduler.AdvanceBy(TimeSpan.FromSeconds(1));   // every burst-gap wake-up has run
 
@@ -60,7 +53,7 @@ public class ExporterIsolationTests
         var throwing = new RecordingExporter { Behaviour = _ => throw new InvalidOperationException("boom") };
         var recording = new RecordingExporter();
         var pipeline = new TracePipeline([throwing, recording], PipelineOptions.Create(batchSize: 3, flushInterval: Interval), scheduler: scheduler);
-        var ids = Enumerable.Range(0, 6).Select(_ => OneTrace(pipeline, scheduler.Now)).ToArray();
+        var ids = Enumerable.Range(0, 6).Select(_ => PipelineTraces.OneTrace(pipeline, scheduler.Now)).ToArray();
 
         scheduler.AdvanceBy(TimeSpan.FromSeconds(1));
 
@@ -86,7 +79,7 @@ public class ExporterIsolationTests
         var ids = new List<TraceId>();
         for (var i = 0; i < 20; i++)
         {
-            ids.Add(OneTrace(pipeline, scheduler.Now));
+            ids.Add(PipelineTraces.OneTrace(pipeline, scheduler.Now));
             scheduler.AdvanceBy(TimeSpan.FromMilliseconds(2));   // past the burst gap: each one leaves at once
         }
 
@@ -105,7 +98,7 @@ public class ExporterIsolationTests
         var slow = new GatedExporter(gate.Task);
         var recording = new RecordingExporter();
         var pipeline = new TracePipeline([slow, recording], PipelineOptions.Create(batchSize: 100, flushInterval: Interval), scheduler: scheduler);
-        var ids = Enumerable.Range(0, 3).Select(_ => OneTrace(pipeline, scheduler.Now)).ToArray();
+        var ids = Enumerable.Range(0, 3).Select(_ => PipelineTraces.OneTrace(pipeline, scheduler.Now)).ToArray();
 
         var flush = pipeline.FlushAsync(TimeSpan.FromHours(1));
         scheduler.RunDue();
@@ -137,7 +130,7 @@ public class ExporterIsolationTests
         var time = new ManualTimeProvider();
         var hung = new HungExporter();
         var pipeline = new TracePipeline([hung], PipelineOptions.Create(batchSize: 1, flushInterval: Interval), time: time, scheduler: scheduler);
-        for (var i = 0; i < 3; i++) OneTrace(pipeline, scheduler.Now);
+        for (var i = 0; i < 3; i++) PipelineTraces.OneTrace(pipeline, scheduler.Now);
         scheduler.AdvanceBy(TimeSpan.FromMilliseconds(10));
 
         var stopping = pipeline.ShutdownAsync(TimeSpan.FromMilliseconds(500));
@@ -161,7 +154,7 @@ public class ExporterIsolationTests
     public void A_batch_one_exporter_failed_and_another_dropped_is_counted_once_by_the_worse_of_the_two()
     {
         var counters = new PipelineCounters();
-        var delivery = PandaProbe.Pipeline.Delivery.OfBatch(ExportBatch.Of(new Trace[10].Select((_, i) => Sample(i)).ToArray()), lanes: 2, counters);
+        var delivery = PandaProbe.Pipeline.Delivery.OfBatch(ExportBatch.Of(Enumerable.Range(0, 10).Select(_ => PipelineTraces.Completed().Trace).ToArray()), lanes: 2, counters);
         Assert.Equal(10, counters.Snapshot().Pending);
         delivery.Settle(LaneOutcome.Of(ExportResult.Failure(10, "401"), 10));
         delivery.Settle(LaneOutcome.AllDropped(10, DropReason.ExportQueueFull));
@@ -170,13 +163,6 @@ public class ExporterIsolationTests
         Assert.Equal(10, health.Failed + health.DroppedByReason[DropReason.ExportQueueFull]);   // not 20
         Assert.Equal(0, health.Exported);
         Assert.Equal(0, health.Pending);
-    }
-
-    static Trace Sample(int i)
-    {
-        var id = TraceId.New();
-        return TraceReducer.Fold([new TraceStarted(id, $"t{i}", DateTimeOffset.UnixEpoch), new TraceEnded(id, DateTimeOffset.UnixEpoch)])
-            .Outputs.OfType<Output.TraceCompleted>().Single().Trace;
     }
 
     /// <summary>Never completes an export by itself and ignores cancellation (until <see cref="Release"/>).</summary>

@@ -12,14 +12,6 @@ public class TracePipelineTests
 {
     static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 
-    /// <summary>Starts and ends one trace through the pipeline, on this thread; returns its id.</summary>
-    static TraceId OneTrace(TracePipeline pipeline, DateTimeOffset at)
-    {
-        var id = TraceId.New();
-        pipeline.Start(new TraceStarted(id, "t", at))!.Raise(new TraceEnded(id, at.AddMilliseconds(5)));
-        return id;
-    }
-
     /// <summary>Shuts a pipeline on virtual time down (its last drain runs when the clock is advanced).</summary>
     static async Task Stop(TracePipeline pipeline, CountingScheduler scheduler)
     {
@@ -54,7 +46,7 @@ public class TracePipelineTests
         var scheduler = new CountingScheduler();
         var exporter = new RecordingExporter();
         var pipeline = new TracePipeline([exporter], PipelineOptions.Create(batchSize: 10, flushInterval: Interval), scheduler: scheduler);
-        var id = OneTrace(pipeline, scheduler.Now);
+        var id = PipelineTraces.OneTrace(pipeline, scheduler.Now);
 
         Assert.Equal(1, pipeline.Counters.Snapshot().TracesCompleted);    // folded on this thread, at once
         scheduler.AdvanceBy(Interval - TimeSpan.FromTicks(1));
@@ -74,7 +66,7 @@ public class TracePipelineTests
         var scheduler = new CountingScheduler();
         var exporter = new RecordingExporter();
         var pipeline = new TracePipeline([exporter], PipelineOptions.Create(batchSize: 4, flushInterval: Interval), scheduler: scheduler);
-        var ids = Enumerable.Range(0, 4).Select(_ => OneTrace(pipeline, scheduler.Now)).ToArray();
+        var ids = Enumerable.Range(0, 4).Select(_ => PipelineTraces.OneTrace(pipeline, scheduler.Now)).ToArray();
 
         scheduler.RunDue();   // the clock does not move
 
@@ -95,12 +87,12 @@ public class TracePipelineTests
         var scheduler = new CountingScheduler();
         var exporter = new RecordingExporter();
         var pipeline = new TracePipeline([exporter], PipelineOptions.Create(batchSize: 2, flushInterval: Interval), scheduler: scheduler);
-        OneTrace(pipeline, scheduler.Now);
-        OneTrace(pipeline, scheduler.Now);           // a full batch: woken at once
+        PipelineTraces.OneTrace(pipeline, scheduler.Now);
+        PipelineTraces.OneTrace(pipeline, scheduler.Now);           // a full batch: woken at once
         scheduler.RunDue();
         Assert.Equal(2, exporter.Traces.Count);
 
-        for (var i = 0; i < 6; i++) OneTrace(pipeline, scheduler.Now);   // three more full batches within the gap
+        for (var i = 0; i < 6; i++) PipelineTraces.OneTrace(pipeline, scheduler.Now);   // three more full batches within the gap
         Assert.Equal(3, scheduler.Scheduled.Count);                         // the timer, the first wake, one deferred wake
         Assert.InRange(scheduler.Scheduled[2], TimeSpan.FromTicks(1), BatchPolicy.BurstGap);
         scheduler.RunDue();
@@ -127,14 +119,14 @@ public class TracePipelineTests
         var scheduler = new CountingScheduler();
         var exporter = new RecordingExporter();
         var pipeline = new TracePipeline([exporter], PipelineOptions.Create(batchSize: 2, maxQueueSize: 8, flushInterval: Interval), scheduler: scheduler);
-        OneTrace(pipeline, scheduler.Now);
-        OneTrace(pipeline, scheduler.Now);
+        PipelineTraces.OneTrace(pipeline, scheduler.Now);
+        PipelineTraces.OneTrace(pipeline, scheduler.Now);
         scheduler.RunDue();                                   // the first full batch, at once
-        OneTrace(pipeline, scheduler.Now);
-        OneTrace(pipeline, scheduler.Now);                    // a full batch within the gap: put off
+        PipelineTraces.OneTrace(pipeline, scheduler.Now);
+        PipelineTraces.OneTrace(pipeline, scheduler.Now);                    // a full batch within the gap: put off
         Assert.True(scheduler.Scheduled[^1] > TimeSpan.Zero);
-        OneTrace(pipeline, scheduler.Now);
-        OneTrace(pipeline, scheduler.Now);                    // four waiting of eight: brought forward
+        PipelineTraces.OneTrace(pipeline, scheduler.Now);
+        PipelineTraces.OneTrace(pipeline, scheduler.Now);                    // four waiting of eight: brought forward
         Assert.Equal(TimeSpan.Zero, scheduler.Scheduled[^1]);
         scheduler.RunDue();                                   // well before the gap ends
 
@@ -151,7 +143,7 @@ public class TracePipelineTests
         var scheduler = new CountingScheduler();
         var exporter = new RecordingExporter();
         var pipeline = new TracePipeline([exporter], PipelineOptions.Create(batchSize: 4, flushInterval: Interval), scheduler: scheduler);
-        var ids = Enumerable.Range(0, 10).Select(_ => OneTrace(pipeline, scheduler.Now)).ToArray();
+        var ids = Enumerable.Range(0, 10).Select(_ => PipelineTraces.OneTrace(pipeline, scheduler.Now)).ToArray();
 
         scheduler.RunDue();
         Assert.Equal(8, exporter.Traces.Count);           // two full batches at once; two traces wait for the interval
@@ -167,7 +159,7 @@ public class TracePipelineTests
     {
         var exporter = new RecordingExporter();
         await using var pipeline = new TracePipeline([exporter], PipelineOptions.Create(batchSize: 3, flushInterval: TimeSpan.FromHours(1)));
-        var ids = Enumerable.Range(0, 7).Select(_ => OneTrace(pipeline, DateTimeOffset.UtcNow)).ToArray();
+        var ids = Enumerable.Range(0, 7).Select(_ => PipelineTraces.OneTrace(pipeline, DateTimeOffset.UtcNow)).ToArray();
 
         var result = await pipeline.FlushAsync(TimeSpan.FromSeconds(10));
 
@@ -185,7 +177,7 @@ public class TracePipelineTests
         var exporter = new BlockingExporter(release.Task);
         var pipeline = new TracePipeline([exporter], PipelineOptions.Create(batchSize: 10, maxQueueSize: 50, flushInterval: TimeSpan.FromHours(1)));
         const int Traces = 20_000;
-        for (var i = 0; i < Traces; i++) OneTrace(pipeline, DateTimeOffset.UtcNow);
+        for (var i = 0; i < Traces; i++) PipelineTraces.OneTrace(pipeline, DateTimeOffset.UtcNow);
 
         var before = pipeline.Counters.Snapshot();
         Assert.Equal(Traces, before.TracesCompleted);                       // every trace was taken and completed
@@ -205,7 +197,7 @@ public class TracePipelineTests
         var release = new TaskCompletionSource();
         var exporter = new BlockingExporter(release.Task);
         var pipeline = new TracePipeline([exporter], PipelineOptions.Create(batchSize: 1, maxQueueSize: 2, flushInterval: TimeSpan.FromHours(1)));
-        var ids = Enumerable.Range(0, 6).Select(_ => OneTrace(pipeline, DateTimeOffset.UtcNow)).ToArray();
+        var ids = Enumerable.Range(0, 6).Select(_ => PipelineTraces.OneTrace(pipeline, DateTimeOffset.UtcNow)).ToArray();
         release.SetResult();
         var result = await pipeline.ShutdownAsync(TimeSpan.FromSeconds(10));
         Assert.True(result.Completed);
@@ -223,7 +215,7 @@ public class TracePipelineTests
         var gate = new ManualResetEventSlim();
         var delivered = 0;
         using var sub = pipeline.CompletedTraces.Subscribe(_ => { gate.Wait(TimeSpan.FromSeconds(10)); Interlocked.Increment(ref delivered); });
-        for (var i = 0; i < 50; i++) OneTrace(pipeline, DateTimeOffset.UtcNow);
+        for (var i = 0; i < 50; i++) PipelineTraces.OneTrace(pipeline, DateTimeOffset.UtcNow);
         var result = await pipeline.FlushAsync(TimeSpan.FromSeconds(30));
         gate.Set();
         Assert.True(result.Completed);
@@ -239,7 +231,7 @@ public class TracePipelineTests
     {
         var exporter = new BlockingExporter(new TaskCompletionSource().Task);
         var pipeline = new TracePipeline([exporter], PipelineOptions.Create(batchSize: 1, flushInterval: TimeSpan.FromHours(1)));
-        for (var i = 0; i < 3; i++) OneTrace(pipeline, DateTimeOffset.UtcNow);
+        for (var i = 0; i < 3; i++) PipelineTraces.OneTrace(pipeline, DateTimeOffset.UtcNow);
         var result = await pipeline.ShutdownAsync(TimeSpan.FromMilliseconds(300));
         Assert.False(result.Completed);
         await Eventually(() => pipeline.Counters.Snapshot() is var h && h.Failed + h.DroppedByReason[DropReason.ShutdownDeadline] == 3);
