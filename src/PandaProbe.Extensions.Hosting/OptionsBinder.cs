@@ -73,6 +73,7 @@ internal static class OptionsBinder
         {
             ["KeyNames"] = (o, s) => { foreach (var name in List(s)) o.KeyNames.Add(name); },
             ["MaskEmails"] = (o, s) => o.MaskEmails = Bool(s),
+            ["MaskSecrets"] = (o, s) => o.MaskSecrets = Bool(s),
             ["MaskCardNumbers"] = (o, s) => o.MaskCardNumbers = Bool(s),
             ["MaskApiKeys"] = (o, s) => o.MaskApiKeys = Bool(s),
             ["Patterns"] = (o, s) => { foreach (var pattern in List(s)) o.Patterns.Add(Pattern(pattern)); },

@@ -11,7 +11,11 @@ namespace PandaProbe.Extensions.Hosting;
 /// The data holds the totals since the client started: <c>exported</c>, <c>pending</c>, <c>failed</c>,
 /// <c>spooled</c>, <c>dropped</c> with <c>dropped.&lt;reason&gt;</c> per reason, <c>delivery_failures.&lt;reason&gt;</c>
 /// per reason, and what changed since the previous check: <c>dropped_since_last_check</c>,
-/// <c>failed_since_last_check</c>. Registered as a singleton, so "since the previous check" spans every caller.
+/// <c>failed_since_last_check</c>; and per exporter (<see cref="PipelineHealth.Exporters"/>):
+/// <c>exporter.&lt;name&gt;.state</c>, <c>.exported</c>, <c>.failed</c>, <c>.spooled</c>, <c>.dropped</c>,
+/// <c>.pending</c>, <c>.problem</c>, <c>.last_success</c>, <c>.last_error</c>. An exporter that is not healthy (hung,
+/// failing, or the platform unreachable) also gives the failure status, naming it. Registered as a singleton, so "since
+/// the previous check" spans every caller.
 /// </summary>
 internal sealed class PandaProbeHealthCheck : IHealthCheck
 {
@@ -49,6 +53,11 @@ internal sealed class PandaProbeHealthCheck : IHealthCheck
             lastFailed = health.Failed;
         }
         var data = Data(health, dropped, newDrops, newFailures);
+        var ailing = health.Exporters.Where(e => e.State != ExporterHealth.Condition.Healthy).ToList();
+        var exporters = ailing.Count == 0 ? "" : " Exporters not healthy: " + string.Join("; ", ailing.Select(e => $"{e.Name} ({e.State.ToString().ToLowerInvariant()}: {e.Problem})")) + ".";
+        if (newDrops <= 0 && newFailures <= 0 && ailing.Count > 0)
+            return Task.FromResult(new HealthCheckResult(context.Registration.FailureStatus,
+                $"PandaProbe: nothing dropped since the previous check ({health.Exported} exported, {health.Pending} pending).{exporters}", data: data));
         if (newDrops <= 0 && newFailures <= 0)
             return Task.FromResult(HealthCheckResult.Healthy(
                 $"PandaProbe: nothing dropped since the previous check ({health.Exported} exported, {health.Pending} pending).", data));
@@ -60,7 +69,7 @@ internal sealed class PandaProbeHealthCheck : IHealthCheck
             : "; delivery failures: " + string.Join(", ", health.DeliveryFailures.Select(f => $"{f.Key.Name()} {f.Value}"));
         return Task.FromResult(new HealthCheckResult(context.Registration.FailureStatus,
             $"PandaProbe dropped {newDrops} item(s) and failed to deliver {newFailures} since the previous check " +
-            $"(in total dropped: {reasons}{delivery}).", data: data));
+            $"(in total dropped: {reasons}{delivery}).{exporters}", data: data));
     }
 
     static Dictionary<string, object> Data(PipelineHealth health, long dropped, long newDrops, long newFailures)
@@ -77,6 +86,21 @@ internal sealed class PandaProbeHealthCheck : IHealthCheck
         };
         foreach (var (reason, count) in health.DroppedByReason.Where(r => r.Value > 0)) data["dropped." + reason.Name()] = count;
         foreach (var (reason, count) in health.DeliveryFailures) data["delivery_failures." + reason.Name()] = count;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in health.Exporters)
+        {
+            // Two exporters of one name are told apart by their position.
+            var key = "exporter." + (seen.Add(e.Name) ? e.Name : $"{e.Name}#{seen.Count}");
+            data[key + ".state"] = e.State.ToString().ToLowerInvariant();
+            data[key + ".exported"] = e.Total.Exported;
+            data[key + ".failed"] = e.Total.Failed;
+            data[key + ".spooled"] = e.Total.Spooled;
+            data[key + ".dropped"] = e.Total.Dropped;
+            data[key + ".pending"] = e.Pending;
+            if (e.Problem is not null) data[key + ".problem"] = e.Problem;
+            if (e.LastSuccess is { } ok) data[key + ".last_success"] = ok;
+            if (e.LastError is not null) data[key + ".last_error"] = e.LastError;
+        }
         return data;
     }
 }

@@ -5,16 +5,20 @@ namespace PandaProbe;
 public sealed partial class PandaProbeOptions
 {
     /// <summary>
-    /// What of the recorded values leaves the process: everything (<see cref="Model.ContentMode.Full"/>), everything
-    /// after the <see cref="Redaction"/> rules (<see cref="Model.ContentMode.Redacted"/>), or no inputs, outputs or log
-    /// data at all and the rest after the rules (<see cref="Model.ContentMode.MetadataOnly"/>). Applied on the export
+    /// What of the recorded values leaves the process: everything but the secrets (<see cref="Model.ContentMode.Full"/>;
+    /// see <see cref="RedactionOptions.MaskSecrets"/>), everything after the <see cref="Redaction"/> rules
+    /// (<see cref="Model.ContentMode.Redacted"/>), or no inputs, outputs or log data at all and the rest after the rules
+    /// (<see cref="Model.ContentMode.MetadataOnly"/>). Applied on the export
     /// side, before any exporter (platform, file, OpenTelemetry), processor or <c>CompletedTraces</c> subscriber sees a
     /// trace; never on your thread. For sensitive flows only, use a second client with a stricter mode.
     /// <value>Default: <c>PANDAPROBE_CONTENT_MODE</c> (<c>full</c>, <c>redacted</c>, <c>metadata_only</c>), else <c>Full</c>.</value>
     /// </summary>
     public ContentMode? ContentMode { get; set; }
 
-    /// <summary>The rules <see cref="ContentMode"/> applies when it is not <c>Full</c>. <value>Default: the built-in rules.</value></summary>
+    /// <summary>
+    /// The redaction rules: the secrets pass in every mode (<see cref="RedactionOptions.MaskSecrets"/>), the others when
+    /// <see cref="ContentMode"/> is not <c>Full</c>. <value>Default: the built-in rules.</value>
+    /// </summary>
     public RedactionOptions Redaction { get; } = new();
 
     /// <summary>Which traces are kept: a ratio by trace id, and rules that keep a trace whatever the ratio.</summary>
@@ -32,11 +36,13 @@ public sealed partial class PandaProbeOptions
 }
 
 /// <summary>
-/// The redaction rules (see <see cref="PandaProbeOptions.ContentMode"/>). A value under a sensitive key name is
-/// replaced by <c>[REDACTED]</c>; e-mail addresses, card numbers and API-key shapes are masked wherever they appear in
-/// a text (<c>[REDACTED:email]</c>, <c>[REDACTED:card]</c>, <c>[REDACTED:key]</c>); then each of
-/// <see cref="Patterns"/> is masked, then <see cref="Custom"/> is applied. Names, ids, session and user ids, models,
-/// token usage, costs, times and statuses are never changed.
+/// The redaction rules (see <see cref="PandaProbeOptions.ContentMode"/>). In every mode, the secrets pass
+/// (<see cref="MaskSecrets"/>) masks API keys, bearer tokens and connection-string and URL passwords wherever they appear
+/// in a text. When the mode is not <c>Full</c>, a value under a sensitive key name is also replaced by
+/// <c>[REDACTED]</c>; e-mail addresses, card numbers and API-key shapes are masked wherever they appear in a text
+/// (<c>[REDACTED:email]</c>, <c>[REDACTED:card]</c>, <c>[REDACTED:key]</c>); then each of <see cref="Patterns"/> is
+/// masked, then <see cref="Custom"/> is applied. Names, ids, session and user ids, models, token usage, costs, times and
+/// statuses are never changed.
 /// </summary>
 public sealed class RedactionOptions
 {
@@ -56,11 +62,26 @@ public sealed class RedactionOptions
     public bool MaskCardNumbers { get; set; } = true;
 
     /// <summary>
-    /// Mask API-key shapes: OpenAI and Anthropic (<c>sk-…</c>), PandaProbe and Stripe-like (<c>sk_live_…</c>,
-    /// <c>sk_pp_…</c>), AWS access keys, GitHub and Slack tokens, Google API keys, JWTs and bearer tokens.
-    /// <value>Default: <c>true</c>.</value>
+    /// Mask API-key shapes when <see cref="PandaProbeOptions.ContentMode"/> is not <c>Full</c>: OpenAI and Anthropic
+    /// (<c>sk-…</c>), PandaProbe and Stripe-like (<c>sk_live_…</c>, <c>sk_pp_…</c>), AWS access keys, GitHub and Slack
+    /// tokens, Google API keys, JWTs and bearer tokens. <see cref="MaskSecrets"/> masks the same shapes in every mode, so
+    /// turning them off in those modes takes both set to <c>false</c>. <value>Default: <c>true</c>.</value>
     /// </summary>
     public bool MaskApiKeys { get; set; } = true;
+
+    /// <summary>
+    /// The secrets pass, in every <see cref="PandaProbeOptions.ContentMode"/> (<c>Full</c>, the default, included): in
+    /// every text that leaves (inputs, outputs, log data, metadata, parameters, error messages and data, strings inside
+    /// JSON included) the API-key shapes of <see cref="MaskApiKeys"/> and bearer tokens become <c>[REDACTED:key]</c>, the
+    /// value of a connection-string password (<c>Password=</c>, <c>Pwd=</c>, <c>Passwd=</c>, any case; up to <c>;</c>
+    /// or the end of the line, or a quoted value) becomes <c>[REDACTED]</c> (<c>Password=[REDACTED];</c>), and the
+    /// password of a URL becomes <c>[REDACTED]</c> (<c>postgres://app:[REDACTED]@db</c>). It masks only secrets:
+    /// e-mail addresses, card numbers and key names stay the <c>Redacted</c> mode's rules. A text with none of the
+    /// secrets' marks (<c>sk-</c>, <c>AKIA</c>, <c>Bearer</c>, <c>password</c>, <c>pwd</c>, <c>://</c>, …) costs one scan.
+    /// <c>false</c> lets secrets through under <c>Full</c>; in the other modes <see cref="MaskApiKeys"/> still masks the
+    /// key shapes. <value>Default: <c>PANDAPROBE_MASK_SECRETS</c> (<c>true</c> or <c>false</c>), else <c>true</c>.</value>
+    /// </summary>
+    public bool? MaskSecrets { get; set; }
 
     /// <summary>More patterns; every match is replaced by <c>[REDACTED]</c>. <value>Default: none.</value></summary>
     public IList<Regex> Patterns { get; } = new List<Regex>();

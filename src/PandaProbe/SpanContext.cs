@@ -22,7 +22,7 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     long endedTicks;   // UTC ticks of the end; 0 while open (set once, atomically)
     /// <summary>The ambient entry this one covers in the flow where it was pushed (see <see cref="AmbientScope"/>).</summary>
     internal readonly object? AmbientNext;
-    SpanError? error;
+    ErrorInfo? error;
 
     SpanContext()
     {
@@ -81,7 +81,7 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     public DateTimeOffset? EndedAt => Volatile.Read(ref endedTicks) is var t and not 0 ? new DateTimeOffset(t, TimeSpan.Zero) : null;
 
     /// <summary>The last error recorded on the span through this object, if any.</summary>
-    public SpanError? Error => error;
+    public ErrorInfo? Error => error;
 
     /// <summary><c>false</c> for the no-op span handed out while tracing is disabled; then every call does nothing.</summary>
     public bool IsRecording => client is not null;
@@ -173,8 +173,8 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     {
         if (client is null) return;
         message ??= string.Empty;
-        error = new SpanError(message, data);
         var info = new ErrorInfo(message, null, data is null ? default : client.CaptureMap(data));
+        error = info;
         Raise(new Errored(Trace.Id, Id, info, client.EventTime(StartedAt)));
     }
 
@@ -185,8 +185,9 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     public bool Fail(Exception exception)
     {
         if (client is null || exception is null) return false;
-        error = new SpanError(ErrorInfo.MessageOf(exception));
-        Raise(new Errored(Trace.Id, Id, ErrorInfo.From(exception), client.EventTime(StartedAt)));
+        var info = ErrorInfo.From(exception);
+        error = info;
+        Raise(new Errored(Trace.Id, Id, info, client.EventTime(StartedAt)));
         return false;
     }
 

@@ -83,7 +83,7 @@ public sealed class FaultInjectionTests : PlatformTest
     [Fact]
     public async Task A_429_storm_narrows_the_send_window_to_one_and_success_widens_it_again()
     {
-        platform.Script = r => r.RouteCount < 6 ? Reply.Status(429, "{\"error\":\"Rate limit exceeded: 100 per 1 minute\"}") : Reply.Accept;
+        platform.Script = r => r.RouteCount < 6 ? Reply.Status(429, "{\"error\":\"slow down\"}") : Reply.Accept;
         using var sut = new ExporterUnderTest(platform.BaseUrl, o => o with { MaxRetries = 10, MaxConcurrentRequests = 4 });
         Assert.Equal(4, sut.Exporter.CurrentLimit.Allowed);
 

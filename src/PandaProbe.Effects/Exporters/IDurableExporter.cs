@@ -21,6 +21,18 @@ internal interface IDurableExporter
     /// <summary>Puts a completed trace on disk before returning (on the thread that completed it); false when it could not.</summary>
     bool WriteAhead(Trace trace);
 
+    /// <summary>What it says of its own state when it is degraded (an outage, a rate above the platform's); null otherwise.</summary>
+    string? Condition { get; }
+
+    /// <summary>
+    /// Tries what waits in its spool now (within <paramref name="cancellationToken"/>): returns once one pass over the
+    /// spool has ended (emptied it, or was stopped by the platform). Never throws.
+    /// </summary>
+    Task DrainAsync(CancellationToken cancellationToken);
+
+    /// <summary>Items waiting in its spool for a replay (0 without a spool; reads the spool's directory).</summary>
+    long Waiting { get; }
+
     /// <summary>Publishes the write-ahead copy of a trace that will not be exported now; false when it had none.</summary>
     bool KeepWrittenAhead(TraceId id);
 }

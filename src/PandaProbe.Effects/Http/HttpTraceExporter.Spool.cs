@@ -13,6 +13,51 @@ namespace PandaProbe.Http;
 internal sealed partial class HttpTraceExporter
 {
     /// <summary>
+    /// The longest wait between two tries of the spool while the platform does not take it: a probe, so that the same
+    /// process delivers what it spooled soon after the platform answers again (each probe is one spooled request).
+    /// </summary>
+    internal static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(5);
+
+    TaskCompletionSource wake = NewSignal();        // completed to wake a replay that waits between tries
+    TaskCompletionSource passEnded = NewSignal();   // completed when a pass over the spool ends (emptied, or blocked)
+    int replayWaiting;                              // 1 while the replay waits between tries
+
+    static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Wakes the replay if it waits between tries: the platform just answered, or a flush asks for the spool.</summary>
+    private void Nudge()
+    {
+        if (Volatile.Read(ref replayWaiting) != 0) Interlocked.Exchange(ref wake, NewSignal()).TrySetResult();
+    }
+
+    private void EndPass() => Interlocked.Exchange(ref passEnded, NewSignal()).TrySetResult();
+
+    string? IDurableExporter.Condition =>
+        spool is not null && InOutage ? $"the platform is unreachable: items go to the spool at {spool.Directory} until it answers"
+        : sender.Rates is { Warned: true, TraceRate: { } rate } ? $"traces complete faster than the platform accepts them ({rate} for POST /traces): the rest waits in the spool"
+        : null;
+
+    /// <summary>
+    /// Tries the spool now, for a flush or the shutdown: wakes the replay (or starts it) and waits until that pass over
+    /// the spool ends (emptied, or stopped by the platform) or <paramref name="cancellationToken"/> fires. Returns how many
+    /// items were sent meanwhile and how many still wait.
+    /// </summary>
+    async Task IDurableExporter.DrainAsync(CancellationToken cancellationToken)
+    {
+        // The replay runs whenever the spool has work (every spooling starts it, and so does a client that finds files
+        // at its start), so a replay that is not running means nothing to try: no directory is read.
+        if (spool is null || Volatile.Read(ref disposed) != 0 || Volatile.Read(ref replaying) == 0) return;
+        var ended = Volatile.Read(ref passEnded).Task;
+        Interlocked.Exchange(ref wake, NewSignal()).TrySetResult();
+        EnsureReplay();
+        try { await ended.WaitAsync(cancellationToken).ConfigureAwait(false); }
+        catch (OperationCanceledException) { }
+    }
+
+    // While no replay runs the spool holds nothing this process could send (see DrainAsync): no directory is read.
+    // The write-ahead copies of traces still being exported are not waiting: they leave with their export.
+    long IDurableExporter.Waiting => spool is null || Volatile.Read(ref replaying) == 0 ? 0 : Math.Max(0, spool.ItemsWaiting - writtenAhead.Count);
+    /// <summary>
     /// Writes every item of <paramref name="batch"/> to the spool without trying to deliver it (the shutdown deadline
     /// passed, or the export queue overflowed). Returns how many items were kept, and how many it gave up on (counted and
     /// reported here); both 0 without a spool. Never throws.
@@ -20,6 +65,7 @@ internal sealed partial class HttpTraceExporter
     (int Kept, int Failed) IDurableExporter.SpoolNow(ExportBatch batch)
     {
         if (spool is null || batch is null || batch.Count == 0) return (0, 0);
+        sender.Rates.Offer(batch.Traces.Count);
         var tally = new Tally();
         try
         {
@@ -183,6 +229,7 @@ internal sealed partial class HttpTraceExporter
         {
             while (!stopping.IsCancellationRequested)
             {
+                var woken = Volatile.Read(ref wake).Task;   // a nudge during this pass cuts the wait after it short
                 var files = spool!.Ready(out var expired);
                 if (expired > 0) Lost(DropReason.SpoolExpired, expired, $"kept longer than the spool's age limit ({spool.MaxAge})", "-");
                 if (files.Count == 0 && !spool.HasWorkForReplay)
@@ -191,6 +238,7 @@ internal sealed partial class HttpTraceExporter
                     Volatile.Write(ref outage, 0);
                     Volatile.Write(ref replaying, 0);
                     owned = false;
+                    EndPass();
                     // A request spooled since the listing finds the flag down and starts its own replay, or this one goes on.
                     if (!spool.HasWorkForReplay || Interlocked.CompareExchange(ref replaying, 1, 0) != 0) return;
                     owned = true;
@@ -240,9 +288,19 @@ internal sealed partial class HttpTraceExporter
                 // Blocked by the platform, or nothing could be leased (other processes hold it all): wait before looking again.
                 if ((blocked || !leasedAny) && !stopping.IsCancellationRequested)
                 {
-                    var delay = Backoff.Delay(waits++, settings.InitialBackoff, settings.MaxBackoff, jitter(), jitterMode);
-                    try { await Task.Delay(delay, time, stopping.Token).ConfigureAwait(false); }
+                    var cap = settings.MaxBackoff < ProbeInterval ? settings.MaxBackoff : ProbeInterval;
+                    var delay = Backoff.Delay(waits++, settings.InitialBackoff, cap, jitter(), jitterMode);
+                    Volatile.Write(ref replayWaiting, 1);
+                    EndPass();
+                    try
+                    {
+                        using var timer = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
+                        timer.CancelAfter(delay);
+                        await woken.WaitAsync(timer.Token).ConfigureAwait(false);
+                        waits = 0;   // woken: the platform answered, or a flush asked
+                    }
                     catch (OperationCanceledException) { }
+                    Volatile.Write(ref replayWaiting, 0);
                 }
             }
         }
@@ -253,6 +311,7 @@ internal sealed partial class HttpTraceExporter
         finally
         {
             if (owned) Volatile.Write(ref replaying, 0);
+            EndPass();
         }
     }
 }

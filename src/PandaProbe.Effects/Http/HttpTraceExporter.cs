@@ -106,6 +106,9 @@ internal sealed partial class HttpTraceExporter : ITraceExporter, IDurableExport
     /// <summary>The health counters this exporter updates.</summary>
     public PandaProbeMetrics Metrics { get; }
 
+    /// <summary>The rates the platform announced, and the pacing to them (for diagnostics and tests).</summary>
+    internal RateGovernor Rates => sender.Rates;
+
     /// <summary>The current adaptive send limit (for diagnostics and tests).</summary>
     public AdaptiveLimit CurrentLimit => sender.Limit;
 
@@ -117,6 +120,7 @@ internal sealed partial class HttpTraceExporter : ITraceExporter, IDurableExport
         {
             if (batch is null || batch.Count == 0) return ExportResult.Success(0);
             Metrics.RecordQueued(batch.Count);
+            sender.Rates.Offer(batch.Traces.Count);
             if (Volatile.Read(ref disposed) != 0)
             {
                 var kept = batch.Traces.Count(t => t is not null && KeepWrittenAhead(t.Id));
@@ -185,6 +189,8 @@ internal sealed partial class HttpTraceExporter : ITraceExporter, IDurableExport
     /// <inheritdoc />
     public async ValueTask ShutdownAsync(CancellationToken cancellationToken)
     {
+        // One more try of the spool within the shutdown's deadline, then the replay stops.
+        await ((IDurableExporter)this).DrainAsync(cancellationToken).ConfigureAwait(false);
         // The replay stops; a request it had leased goes back to the spool for the next process.
         try { stopping.Cancel(); } catch (ObjectDisposedException) { }
         sender.Stop();
@@ -299,6 +305,7 @@ internal sealed partial class HttpTraceExporter : ITraceExporter, IDurableExport
         {
             tally.Succeed(items);
             Metrics.RecordExported(items);
+            Nudge();   // a replay waiting for the platform to answer goes on now
             return;
         }
         tally.Fail(items, outcome.Reason, outcome.Detail);

@@ -25,6 +25,7 @@ internal sealed class PlatformSender : IDisposable
     readonly Func<double> jitter;
     readonly JitterMode jitterMode;
     readonly AdaptiveGate gate;
+    readonly RateGovernor rates;
     readonly PandaProbeMetrics metrics;
     readonly Action<string> log;
     volatile bool stopped;
@@ -51,6 +52,7 @@ internal sealed class PlatformSender : IDisposable
         this.metrics = metrics;
         this.log = log;
         gate = new AdaptiveGate(AdaptiveLimit.Start(settings.MaxConcurrentRequests, settings.InitialBackoff, settings.MaxBackoff));
+        rates = new RateGovernor(time, log);
         client = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         client.DefaultRequestHeaders.TryAddWithoutValidation("X-API-Key", apiKey);
         client.DefaultRequestHeaders.TryAddWithoutValidation("X-Project-Name", project);
@@ -59,6 +61,9 @@ internal sealed class PlatformSender : IDisposable
 
     /// <summary>The current adaptive send limit.</summary>
     public AdaptiveLimit Limit => gate.Limit;
+
+    /// <summary>The rates the platform announced, and the pacing to them.</summary>
+    public RateGovernor Rates => rates;
 
     /// <summary>True once <see cref="Stop"/> was called: a send that fails from now on ends as cancelled (to be spooled).</summary>
     public bool Stopped => stopped;
@@ -100,6 +105,9 @@ internal sealed class PlatformSender : IDisposable
             Exception? failure = null;
             try
             {
+                // A route whose rate the platform announced is paced to it (the wait holds no slot of the gate).
+                var slot = rates.Take(request.Kind);
+                if (slot > TimeSpan.Zero) await Task.Delay(slot, time, ct).ConfigureAwait(false);
                 await gate.EnterAsync(ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
@@ -164,7 +172,8 @@ internal sealed class PlatformSender : IDisposable
                     return SendOutcome.Dropped(DropReason.Quota, quota.Detail, path, requestId, failure);
                 case RetryDecision.Retry retry:
                 {
-                    gate.Report(throttled: retry.Throttled, success: false);
+                    gate.Report(throttled: retry.Throttled && retry.Announced is null, success: false);   // an announced rate is paced to, not backed off from
+                    if (retry.Announced is { } announced) rates.Learn(request.Kind, announced);
                     var attempt = retry.IngestionLag ? lagRetries++ : transientRetries++;
                     var budget = retry.IngestionLag ? settings.MaxIngestionLagRetries : replay ? 0 : settings.MaxRetries;
                     if (attempt >= budget)
@@ -176,8 +185,11 @@ internal sealed class PlatformSender : IDisposable
                         return SendOutcome.Dropped(reason, $"{what}: {retry.Reason}", path, requestId, failure)
                             with { Unreachable = !retry.Throttled && !retry.IngestionLag };
                     }
+                    // Retry-After when given; after an announced rate, the pacing's next slot (taken at the loop's top);
+                    // else exponential backoff.
                     var delay = RetryAfter.Parse(retryAfter, time.GetUtcNow(), settings.RetryAfterCap)
-                        .IfNone(() => Backoff.Delay(attempt, settings.InitialBackoff, settings.MaxBackoff, jitter(), jitterMode));
+                        .IfNone(() => retry.Announced is not null ? TimeSpan.Zero
+                            : Backoff.Delay(attempt, settings.InitialBackoff, settings.MaxBackoff, jitter(), jitterMode));
                     metrics.RecordRetried();
                     if (settings.Debug) log($"retrying {path} (request {requestId}) in {delay.TotalMilliseconds:0} ms: {retry.Reason}");
                     try

@@ -71,6 +71,12 @@ internal sealed class ExportPipeline
     /// <summary>Traces completed, events folded by finished traces, and items waiting in the queue.</summary>
     public (long CompletedTraces, long FoldedEvents, int Waiting) Counts => batches.Counts;
 
+    /// <summary>Each exporter's own health, in the order they were configured.</summary>
+    public IReadOnlyList<ExporterHealth> Exporters => System.Array.ConvertAll(lanes, l => l.Health);
+
+    /// <summary>The exporters that keep a spool (the platform exporter).</summary>
+    public IReadOnlyList<IDurableExporter> Durables => durables;
+
     /// <summary>Adds a completed item (on the caller's thread); false after <see cref="Complete"/>.</summary>
     public bool Add(Output item, long folded = 0) => batches.Add(item, folded);
 

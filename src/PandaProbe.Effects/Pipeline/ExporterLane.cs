@@ -16,6 +16,7 @@ internal sealed class ExporterLane
     readonly PipelineOptions options;
     readonly TimeProvider time;
     readonly Action<int> full;
+    readonly LaneHealth health;
     readonly TaskCompletionSource done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     readonly CancellationTokenSource abort = new();   // the shutdown deadline: cancels the export in progress
     IDisposable? subscription;
@@ -36,7 +37,12 @@ internal sealed class ExporterLane
         this.options = options;
         this.time = time;
         this.full = full;
+        // The platform exporter bounds its own work (request timeouts, retry budgets): it is never judged hung.
+        health = new LaneHealth(Name, time, durable is null ? options.ExportTimeout : TimeSpan.Zero);
     }
+
+    /// <summary>The exporter's own health: its counts, last success and failure, and state.</summary>
+    public ExporterHealth Health => health.Read(durable?.Condition);
 
     /// <summary>Completes once the lane has delivered everything it was given and shut its exporter down (or was aborted).</summary>
     public Task Done => done.Task;
@@ -56,6 +62,7 @@ internal sealed class ExporterLane
     /// </summary>
     public void Attach(IObservable<Delivery> deliveries) =>
         subscription = deliveries
+            .Do(d => health.Given(d.Count))
             .ConcatBounded(d => FromValueTaskOperator.FromValueTask(() => DeliverAsync(d)), options.MaxQueueSize, d => d.Count, Dropped)
             .Concat(Observable.FromAsync(ShutdownOnceAsync))
             .Subscribe(_ => { }, _ => done.TrySetResult(), () => done.TrySetResult());
@@ -69,7 +76,10 @@ internal sealed class ExporterLane
     {
         aborting = true;
         if (durable is null && Interlocked.Exchange(ref inflight, null) is { } running)
+        {
+            health.Dropped(running.Count, 0, "the shutdown deadline passed during the export");
             running.Settle(LaneOutcome.AllDropped(running.Count, DropReason.ShutdownDeadline));
+        }
         try { abort.Cancel(); } catch (ObjectDisposedException) { }   // the export in progress
         subscription?.Dispose();   // hands what waits, and what arrives later, to Dropped
         // The exporter is still shut down (its shutdown was the lane's last step), with a token already cancelled:
@@ -82,15 +92,18 @@ internal sealed class ExporterLane
     {
         if (delivery.Batch is not { } batch)
         {
+            health.Flushed();
             delivery.Settle(LaneOutcome.Delivered);
             return;
         }
         Volatile.Write(ref inflight, delivery);
         if (aborting && durable is null && Interlocked.CompareExchange(ref inflight, null, delivery) == delivery)
         {
+            health.Dropped(batch.Count, 0, "the shutdown deadline passed");
             delivery.Settle(LaneOutcome.AllDropped(batch.Count, DropReason.ShutdownDeadline));   // started as the deadline passed
             return;
         }
+        health.Started();
         ExportResult result;
         // A user's exporter is bounded by the export deadline; the platform exporter bounds its own work (request
         // timeouts, retry budgets, its spool) and is cancelled only by the shutdown deadline, so nothing waiting
@@ -106,7 +119,11 @@ internal sealed class ExporterLane
         }
         if (deadline is not null) ReturnDeadline(deadline);
         if (!result.IsSuccess) SelfLog.Write($"exporter '{Name}' failed {result.Failed} of {batch.Count} items: {result.Error}");
-        if (Interlocked.CompareExchange(ref inflight, null, delivery) == delivery) delivery.Settle(LaneOutcome.Of(result, batch.Count));
+        if (Interlocked.CompareExchange(ref inflight, null, delivery) == delivery)
+        {
+            health.Exported(batch.Count, Math.Min(result.Exported, batch.Count), Math.Min(result.Failed, batch.Count), result.Deferred, result.Error);
+            delivery.Settle(LaneOutcome.Of(result, batch.Count));
+        }
     }
 
     /// <summary>
@@ -144,10 +161,12 @@ internal sealed class ExporterLane
         if (durable is { Spools: true })
         {
             var (kept, failed) = durable.SpoolNow(batch);
+            health.Dropped(batch.Count, kept, aborting ? "the shutdown deadline passed" : "its lane was full");
             delivery.Settle(new LaneOutcome(batch.Count, failed, Math.Max(0, batch.Count - kept - failed), reason));
             return;
         }
         if (!aborting) full(batch.Count);
+        health.Dropped(batch.Count, 0, aborting ? "the shutdown deadline passed" : "its lane was full (the export queue's size)");
         delivery.Settle(LaneOutcome.AllDropped(batch.Count, reason));
     }
 

@@ -85,7 +85,25 @@ internal sealed class PipelineCounters
         meter.CreateObservableCounter("pandaprobe.items.replayed", () => Snapshot().Replayed, "{item}", "Spooled items delivered.");
         meter.CreateObservableCounter("pandaprobe.requests.retried", () => Snapshot().Retried, "{request}",
             "Request attempts to the platform that were retried.");
+        meter.CreateObservableCounter("pandaprobe.exporter.items", ExporterMeasurements, "{item}",
+            "What each exporter did with the items given to it, by exporter and outcome (exported, failed, spooled, dropped).");
+        meter.CreateObservableGauge("pandaprobe.exporter.healthy", () => (export?.Exporters ?? []).Select(e =>
+            new System.Diagnostics.Metrics.Measurement<int>(e.State == ExporterHealth.Condition.Healthy ? 1 : 0,
+                new KeyValuePair<string, object?>("exporter", e.Name), new KeyValuePair<string, object?>("state", e.State.ToString().ToLowerInvariant()))),
+            null, "1 while the exporter is healthy, 0 while it is degraded or unhealthy (its state as a tag).");
         return meter;
+    }
+
+    IEnumerable<System.Diagnostics.Metrics.Measurement<long>> ExporterMeasurements()
+    {
+        foreach (var e in export?.Exporters ?? [])
+        {
+            var name = new KeyValuePair<string, object?>("exporter", e.Name);
+            yield return new(e.Total.Exported, name, new KeyValuePair<string, object?>("outcome", "exported"));
+            yield return new(e.Total.Failed, name, new KeyValuePair<string, object?>("outcome", "failed"));
+            yield return new(e.Total.Spooled, name, new KeyValuePair<string, object?>("outcome", "spooled"));
+            yield return new(e.Total.Dropped, name, new KeyValuePair<string, object?>("outcome", "dropped"));
+        }
     }
 
     /// <summary>Every loss once, by its most precise reason (the delivery reasons in place of <c>export_failed</c>).</summary>
@@ -105,6 +123,20 @@ internal sealed class PipelineCounters
         }
     }
 
+    /// <summary>The running totals a flush reports the difference of (cheaper than a <see cref="Snapshot"/>).</summary>
+    public (long Exported, long Dropped, long Spooled, long Replayed) Totals()
+    {
+        long lost = 0;
+        for (var i = 0; i < dropped.Length; i++) lost += Interlocked.Read(ref dropped[i]);
+        long spooled = 0, replayed = 0;
+        foreach (var d in delivery)
+        {
+            spooled += d.Spooled;
+            replayed += d.Replayed;
+        }
+        return (Interlocked.Read(ref itemsExported.Value), lost, spooled, replayed);
+    }
+
     /// <summary>A consistent-enough copy of every counter.</summary>
     public PipelineHealth Snapshot()
     {
@@ -122,6 +154,7 @@ internal sealed class PipelineCounters
         MessageFormatWarnings = Interlocked.Read(ref messageFormatWarnings),
         SampledOut = Interlocked.Read(ref sampledOut),
         Spooled = delivery.Sum(d => d.Spooled),
+        Exporters = export?.Exporters ?? [],
         Abandoned = Interlocked.Read(ref abandoned),
         Replayed = delivery.Sum(d => d.Replayed),
         SendsToPlatform = delivery.Length > 0,
@@ -205,6 +238,12 @@ public sealed record PipelineHealth(
     /// <summary>The number of items the platform exporter gave up on for <paramref name="reason"/> (0 when none).</summary>
     /// <param name="reason">A reason of <see cref="DeliveryFailures"/>.</param>
     public long DeliveryFailuresFor(DropReason reason) => DeliveryFailures.TryGetValue(reason, out var n) ? n : 0;
+
+    /// <summary>
+    /// Each exporter's own health (state, counts since the start and since the last flush, last success and error), in
+    /// the order they were configured: one failing exporter shows here without hiding how the others do.
+    /// </summary>
+    public IReadOnlyList<ExporterHealth> Exporters { get; init; } = [];
 
     /// <summary>The total of <see cref="DroppedByReason"/>.</summary>
     public long Dropped => DroppedByReason.Values.Sum();

@@ -244,10 +244,18 @@ internal sealed class TracePipeline : IAsyncDisposable
     /// </summary>
     public async Task<FlushResult> FlushAsync(TimeSpan timeout)
     {
+        var before = Counters.Totals();
+        var started = time.GetTimestamp();
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         export.Flush(done, Pending);
         var inTime = await Within(done.Task, timeout).ConfigureAwait(false);
-        return Result(inTime);
+        // Then one try of the spool, in the time left.
+        if (inTime && export.Durables.Count > 0 && timeout - time.GetElapsedTime(started) is var left && left > TimeSpan.Zero)
+        {
+            using var limit = new CancellationTokenSource(left, time);
+            foreach (var durable in export.Durables) await durable.DrainAsync(limit.Token).ConfigureAwait(false);
+        }
+        return Result(inTime, before);
     }
 
     /// <summary>
@@ -264,6 +272,7 @@ internal sealed class TracePipeline : IAsyncDisposable
             closed = true;
             task = shutdown ??= RunShutdownAsync();
         }
+        var before = Counters.Totals();
         var inTime = await Within(task, timeout).ConfigureAwait(false);
         if (!inTime && first)
         {
@@ -277,7 +286,7 @@ internal sealed class TracePipeline : IAsyncDisposable
             ownScheduler?.Dispose();
             meter.Dispose();
         }
-        return Result(inTime);
+        return Result(inTime, before);
     }
 
     async Task RunShutdownAsync()
@@ -302,10 +311,24 @@ internal sealed class TracePipeline : IAsyncDisposable
         catch (TimeoutException) { return false; }
     }
 
-    FlushResult Result(bool completedInTime)
+    FlushResult Result(bool completedInTime, (long Exported, long Dropped, long Spooled, long Replayed) before)
     {
         var health = Counters.Snapshot();
-        return new FlushResult(completedInTime, health);
+        var after = Counters.Totals();
+        long waiting = 0;
+        foreach (var durable in export.Durables)
+        {
+            try { waiting += durable.Waiting; } catch (Exception) { /* a spool that cannot be read counts as empty */ }
+        }
+        return new FlushResult(completedInTime, health)
+        {
+            Exported = after.Exported - before.Exported,
+            Dropped = after.Dropped - before.Dropped,
+            Spooled = after.Spooled - before.Spooled,
+            SentFromSpool = after.Replayed - before.Replayed,
+            StillSpooled = waiting,
+            Unfinished = completedInTime ? [] : health.Exporters.Where(e => e.Pending > 0).Select(e => e.Name).ToArray(),
+        };
     }
 
     /// <summary>Shuts the pipeline down with a 10 second deadline.</summary>

@@ -182,6 +182,26 @@ internal sealed class FileSpool
     }
 
     /// <summary>
+    /// The items in the spool's files (published or leased, by any process), read from the files' names. Never throws
+    /// (0 when the directory cannot be read).
+    /// </summary>
+    public long ItemsWaiting
+    {
+        get
+        {
+            try
+            {
+                if (!System.IO.Directory.Exists(Directory)) return 0;
+                long items = 0;
+                foreach (var f in System.IO.Directory.EnumerateFiles(Directory, "*" + Extension + "*"))
+                    if (Parse(Path.GetFileName(f), out _, out var n, out _, out _)) items += n;
+                return items;
+            }
+            catch (Exception) { return 0; }
+        }
+    }
+
+    /// <summary>
     /// True when the directory holds a file this process does not hold (published, or leased by another process): work
     /// a replay may get to later. The write-ahead copies of this process's traces in flight do not count.
     /// </summary>

@@ -44,7 +44,11 @@ internal abstract record RetryDecision
     /// <param name="Reason">Why (for logs), e.g. <c>HTTP 503</c>.</param>
     /// <param name="Throttled"><c>true</c> for a rate-limit answer (429): the send rate should slow down.</param>
     /// <param name="IngestionLag"><c>true</c> when the failure is the platform not having persisted the trace yet.</param>
-    internal sealed record Retry(string Reason, bool Throttled, bool IngestionLag) : RetryDecision;
+    internal sealed record Retry(string Reason, bool Throttled, bool IngestionLag) : RetryDecision
+    {
+        /// <summary>The rate a throttling answer announced in its body (the platform's only statement of its limit).</summary>
+        public PlatformRate? Announced { get; init; }
+    }
 
     /// <summary>A permanent failure: the item is dropped and reported; retrying cannot help.</summary>
     /// <param name="Reason">The drop reason (one of <see cref="DropReason"/>).</param>
@@ -76,7 +80,7 @@ internal abstract record RetryDecision
         {
             >= 200 and < 300 => new Success(),
             429 when body is not null && body.Contains(QuotaMarker, StringComparison.OrdinalIgnoreCase) => new Quota(detail),
-            429 => new Retry(detail, Throttled: true, IngestionLag: false),
+            429 => new Retry(detail, Throttled: true, IngestionLag: false) { Announced = PlatformRate.Parse(body).ToNullableValue() },
             404 when kind != RequestKind.Trace => new Retry(detail, Throttled: false, IngestionLag: true),
             500 when kind == RequestKind.Score => new Retry(detail, Throttled: false, IngestionLag: true),
             408 or (>= 500 and < 600) => new Retry(detail, Throttled: false, IngestionLag: false),

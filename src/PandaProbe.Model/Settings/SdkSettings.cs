@@ -58,6 +58,11 @@ internal sealed record SdkSettings
     public double SampleRate { get; init; } = 1;
     /// <summary>What of the recorded values leaves the process. Default: <see cref="Model.ContentMode.Full"/>.</summary>
     public ContentMode ContentMode { get; init; } = ContentMode.Full;
+    /// <summary>
+    /// Whether the secrets in every text (API keys, bearer tokens, connection-string and URL passwords) are masked, in
+    /// every content mode (<c>PANDAPROBE_MASK_SECRETS</c>). Default: <c>true</c>.
+    /// </summary>
+    public bool MaskSecrets { get; init; } = true;
     /// <summary>Whether requests the platform cannot take now are kept on disk for later (<c>PANDAPROBE_SPOOL_DIR=off</c> turns it off).</summary>
     public bool Spool { get; init; } = true;
     /// <summary>The spool's directory (<c>PANDAPROBE_SPOOL_DIR</c>); None for the default under the local application data.</summary>
@@ -82,6 +87,7 @@ internal sealed record SdkSettings
         builder.Append(", RequestTimeout = ").Append(RequestTimeout);
         builder.Append(", MaxRetries = ").Append(MaxRetries);
         builder.Append(", ContentMode = ").Append(ContentMode);
+        builder.Append(", MaskSecrets = ").Append(MaskSecrets);
         builder.Append(", SampleRate = ").Append(SampleRate.ToString(CultureInfo.InvariantCulture));
         builder.Append(", Spool = ").Append(Spool ? SpoolDirectory.IfNone("default") : "off");
         return true;
@@ -209,6 +215,21 @@ internal sealed record SdkSettings
             }
         }
 
+        // A switch that protects by default: a value that is neither true nor false is an error, not silently off.
+        bool Switch(bool? given, string option, string name, bool fallback)
+        {
+            if (given is { } g) return g;
+            if (Env(name) is not { } text || string.IsNullOrWhiteSpace(text)) return fallback;
+            switch (text.Trim().ToLowerInvariant())
+            {
+                case "true" or "1" or "yes": return true;
+                case "false" or "0" or "no": return false;
+                default:
+                    errors.Add($"{option} ({name}): '{text}' is neither true nor false.");
+                    return fallback;
+            }
+        }
+
         var apiKey = Text(o.ApiKey, SettingNames.ApiKey);
         var project = Text(o.ProjectName, SettingNames.ProjectName);
         var endpointText = o.Endpoint is { } e && !string.IsNullOrWhiteSpace(e) ? e : NonEmpty(Env(SettingNames.Endpoint)).IfNone(DefaultEndpoint);
@@ -255,6 +276,7 @@ internal sealed record SdkSettings
             LocalFilePath = Text(o.LocalFilePath, SettingNames.LocalFile),
             SampleRate = Ratio(o.SampleRate),
             ContentMode = Mode(o.ContentMode),
+            MaskSecrets = Switch(o.MaskSecrets, "Redaction.MaskSecrets", SettingNames.MaskSecrets, d.MaskSecrets),
         };
         var spoolText = o.SpoolDirectory ?? Env(SettingNames.SpoolDirectory);
         var spoolOff = spoolText is not null && spoolText.Trim().ToLowerInvariant() is "off" or "none" or "false" or "0";

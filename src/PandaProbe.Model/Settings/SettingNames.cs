@@ -37,6 +37,8 @@ internal static class SettingNames
     public const string SampleRate = "PANDAPROBE_SAMPLE_RATE";
     /// <summary>(.NET) What of the recorded values leaves the process: <c>full</c>, <c>redacted</c> or <c>metadata_only</c>.</summary>
     public const string ContentMode = "PANDAPROBE_CONTENT_MODE";
+    /// <summary>(.NET) Whether the secrets in every text are masked in every content mode: <c>true</c> or <c>false</c>.</summary>
+    public const string MaskSecrets = "PANDAPROBE_MASK_SECRETS";
     /// <summary>The spool's directory, or <c>off</c> to deliver without one.</summary>
     public const string SpoolDirectory = "PANDAPROBE_SPOOL_DIR";
 }

@@ -50,6 +50,8 @@ internal sealed record SettingsOverrides
     public double? SampleRate { get; init; }
     /// <summary>What of the recorded values leaves the process.</summary>
     public ContentMode? ContentMode { get; init; }
+    /// <summary>Whether the secrets in every text are masked in every content mode.</summary>
+    public bool? MaskSecrets { get; init; }
     /// <summary><see cref="SdkSettings.Spool"/>.</summary>
     public bool? Spool { get; init; }
     /// <summary><see cref="SdkSettings.SpoolDirectory"/> (<c>off</c> turns the spool off).</summary>
@@ -80,6 +82,7 @@ internal sealed record SettingsOverrides
         Add(nameof(LocalFilePath), LocalFilePath);
         Add(nameof(SampleRate), SampleRate);
         Add(nameof(ContentMode), ContentMode);
+        Add(nameof(MaskSecrets), MaskSecrets);
         Add(nameof(SpoolDirectory), SpoolDirectory);
         return true;
     }

@@ -38,7 +38,8 @@ internal sealed record ClientSetup(
             notice = $"PandaProbe: no API key and project configured; traces are written to {path}";
         }
         var r = options.Redaction;
-        var redactor = new Redactor(settings.ContentMode, r.KeyNames, r.MaskEmails, r.MaskCardNumbers, r.MaskApiKeys, r.Patterns, r.Custom);
+        var redactor = new Redactor(settings.ContentMode, r.KeyNames, r.MaskEmails, r.MaskCardNumbers, r.MaskApiKeys, r.Patterns, r.Custom,
+            secrets: settings.MaskSecrets);
         var policy = new SamplingPolicy(settings.SampleRate, sampling.KeepErrors, sampling.KeepSlowerThan, sampling.KeepCostlierThan);
         return new ClientSetup(settings.Enabled, settings.Environment, settings.Release,
             settings.Debug, pipeline, exporters, time, options.Scheduler, options.RegisterProcessExitHandler, settings.ShutdownDeadline, notice,

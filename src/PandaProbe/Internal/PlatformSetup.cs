@@ -57,6 +57,7 @@ internal static class PlatformSetup
             LocalFilePath = options.LocalFilePath,
             SampleRate = options.Sampling.Ratio,
             ContentMode = options.ContentMode,
+            MaskSecrets = options.Redaction.MaskSecrets,
             Spool = options.Spool.Enabled,
             SpoolDirectory = options.Spool.Directory,
         };

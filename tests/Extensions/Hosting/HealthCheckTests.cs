@@ -73,10 +73,22 @@ public class HealthCheckTests
         Assert.Contains("dropped 2 item(s)", degraded.Description);
         Assert.Contains("export_failed 2", degraded.Description);
 
-        var again = await Check(host);                                      // nothing new since the previous check
+        var still = await Check(host);                                      // nothing new lost, but the exporter's last delivery failed
+        Assert.Equal(HealthStatus.Degraded, still.Status);
+        Assert.Equal(0L, still.Data["dropped_since_last_check"]);
+        Assert.Equal("degraded", still.Data["exporter.switchable.state"]);
+        Assert.Contains("switchable (degraded: its last delivery was partly lost", still.Description);
+
+        exporter.Failing = false;                                            // it recovers: one delivery succeeds
+        using (client.StartTrace("delivered-again")) { }
+        await client.FlushAsync(TimeSpan.FromSeconds(10));
+        var again = await Check(host);
         Assert.Equal(HealthStatus.Healthy, again.Status);
         Assert.Equal(2L, again.Data["dropped.export_failed"]);               // the totals stay in the data
         Assert.Equal(0L, again.Data["dropped_since_last_check"]);
+        Assert.Equal("healthy", again.Data["exporter.switchable.state"]);
+        Assert.Equal(2L, again.Data["exporter.switchable.exported"]);
+        Assert.Equal(2L, again.Data["exporter.switchable.failed"]);
         await host.StopAsync();
     }
 

@@ -134,15 +134,33 @@ public sealed class FakePlatform : IAsyncDisposable
         return platform;
     }
 
-    /// <summary>A loopback URL on which nothing listens (connections are refused).</summary>
+    /// <summary>
+    /// A loopback URL on which nothing listens (connections are refused), until a test starts its platform there. The
+    /// port is taken below Linux's ephemeral range (32768 and up), where a double started on port 0 by a test running
+    /// in parallel never lands, and never handed out twice in one run.
+    /// </summary>
     public static Uri RefusingEndpoint()
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return new Uri($"http://127.0.0.1:{port}");
+        while (true)
+        {
+            int port;
+            lock (HandedOut)
+            {
+                do port = 20_000 + Random.Shared.Next(12_000);
+                while (!HandedOut.Add(port));
+            }
+            try
+            {
+                var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                listener.Stop();
+                return new Uri($"http://127.0.0.1:{port}");
+            }
+            catch (SocketException) { /* taken by another program: try another */ }
+        }
     }
+
+    static readonly HashSet<int> HandedOut = [];
 
     /// <summary>Completes when a request matching <paramref name="match"/> has arrived (now or later); times out after 15 s.</summary>
     public Task<Received> Arrival(Func<Received, bool> match)

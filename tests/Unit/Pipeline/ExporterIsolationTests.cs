@@ -91,6 +91,82 @@ public class ExporterIsolationTests
     }
 
     [Fact]
+    public async Task Each_exporter_has_its_own_health_a_hung_and_a_throwing_one_unhealthy_the_other_healthy()
+    {
+        var scheduler = new CountingScheduler();
+        var time = new ManualTimeProvider();
+        var hung = new HungExporter();
+        var throwing = new RecordingExporter { Behaviour = _ => throw new InvalidOperationException("boom") };
+        var recording = new RecordingExporter();
+        var pipeline = new TracePipeline([hung, throwing, recording], PipelineOptions.Create(batchSize: 2, flushInterval: Interval),
+            time: time, scheduler: scheduler);
+        for (var i = 0; i < 8; i++) PipelineTraces.OneTrace(pipeline, scheduler.Now);
+        scheduler.AdvanceBy(TimeSpan.FromSeconds(1));
+
+        var byName = pipeline.Counters.Snapshot().Exporters;
+        Assert.Equal(["hung", "recording", "recording"], byName.Select(e => e.Name));
+        var (h, t, r) = (byName[0], byName[1], byName[2]);
+        Assert.Equal(ExporterHealth.Condition.Healthy, r.State);
+        Assert.Equal(new ExporterHealth.Counts(8, 0, 0, 0), r.Total);
+        Assert.NotNull(r.LastSuccess);
+        Assert.Null(r.LastFailure);
+
+        Assert.Equal(ExporterHealth.Condition.Unhealthy, t.State);     // four deliveries in a row lost everything
+        Assert.Equal(new ExporterHealth.Counts(0, 8, 0, 0), t.Total);
+        Assert.Contains("boom", t.LastError);
+        Assert.Null(t.LastSuccess);
+
+        Assert.Equal(ExporterHealth.Condition.Healthy, h.State);       // holding one batch, not yet for long
+        Assert.Equal(8, h.Pending);
+        time.Advance(PipelineOptions.DefaultExportTimeout + TimeSpan.FromSeconds(1));
+        var later = pipeline.Counters.Snapshot().Exporters[0];
+        Assert.Equal(ExporterHealth.Condition.Unhealthy, later.State);
+        Assert.Contains("longer than the export timeout", later.Problem);
+    }
+
+    [Fact]
+    public async Task A_flush_reports_what_happened_during_it_and_names_the_exporter_that_missed_the_deadline()
+    {
+        var scheduler = new CountingScheduler();
+        var time = new ManualTimeProvider();
+        var gate = new TaskCompletionSource();
+        var slow = new GatedExporter(gate.Task);
+        var recording = new RecordingExporter();
+        var pipeline = new TracePipeline([slow, recording], PipelineOptions.Create(batchSize: 100, flushInterval: Interval),
+            time: time, scheduler: scheduler);
+
+        for (var i = 0; i < 3; i++) PipelineTraces.OneTrace(pipeline, scheduler.Now);
+        var late = pipeline.FlushAsync(TimeSpan.FromSeconds(1));
+        scheduler.RunDue();
+        time.Advance(TimeSpan.FromSeconds(1));
+        var missed = await late.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(missed.Completed);
+        Assert.Equal(["gated"], missed.Unfinished);
+        Assert.Equal(0, missed.Exported);          // the batch is not counted until every exporter settled it
+
+        var flushing = pipeline.FlushAsync(TimeSpan.FromHours(1));
+        scheduler.RunDue();
+        gate.SetResult();   // the batch is delivered during this flush
+        var first = await flushing.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(first.Completed);
+        Assert.Empty(first.Unfinished);
+        Assert.Equal(3, first.Exported);
+
+        for (var i = 0; i < 2; i++) PipelineTraces.OneTrace(pipeline, scheduler.Now);
+        var second = pipeline.FlushAsync(TimeSpan.FromHours(1));
+        scheduler.RunDue();
+        var result = await second.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(2, result.Exported);          // this flush's, not the total
+        Assert.Equal(5, result.Health.Exported);   // the total stays in Health
+
+        PipelineTraces.OneTrace(pipeline, scheduler.Now);
+        scheduler.AdvanceBy(Interval + TimeSpan.FromSeconds(1));   // the interval's wake-up sends it
+        var recorded = pipeline.Counters.Snapshot().Exporters[1];
+        Assert.Equal(6, recorded.Total.Exported);
+        Assert.Equal(1, recorded.SinceFlush.Exported);   // since the last flush's marker passed its lane
+    }
+
+    [Fact]
     public async Task A_flush_returns_once_every_exporter_has_what_was_completed_before_it()
     {
         var scheduler = new CountingScheduler();

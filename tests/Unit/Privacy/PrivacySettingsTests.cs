@@ -39,6 +39,7 @@ public class PrivacySettingsTests
     [InlineData(SettingNames.SampleRate, "1.5", "SampleRate")]
     [InlineData(SettingNames.SampleRate, "half", "SampleRate")]
     [InlineData(SettingNames.ContentMode, "secret", "ContentMode")]
+    [InlineData(SettingNames.MaskSecrets, "maybe", "MaskSecrets")]
     public void A_bad_value_in_the_environment_is_an_argument_exception_naming_the_setting(string variable, string value, string setting)
     {
         var error = Assert.Throws<ArgumentException>(() => Resolve(null, (variable, value)));
@@ -114,6 +115,83 @@ public class PrivacySettingsTests
         await using var client = TestClient.Create(o => o.FlushInterval = TimeSpan.FromHours(1), exporter);
         await using (client.StartTrace("plain")) { }
         Assert.Empty(exporter.Traces);
+    }
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("false", false)]
+    [InlineData("FALSE", false)]
+    [InlineData("0", false)]
+    [InlineData("no", false)]
+    [InlineData("true", true)]
+    [InlineData(" ", true)]
+    public void Masking_secrets_is_on_unless_the_environment_turns_it_off(string? value, bool expected)
+    {
+        var settings = value is null ? Resolve() : Resolve(null, (SettingNames.MaskSecrets, value));
+        Assert.Equal(expected, settings.MaskSecrets);
+        Assert.True(Resolve(new SettingsOverrides { MaskSecrets = true }, (SettingNames.MaskSecrets, "false")).MaskSecrets);   // explicit wins
+    }
+
+    const string OpenAiKey = "sk-proj-abcdefghijklmnop1234";
+    const string Bearer = "Bearer abcdefghijklmnopqrstuvwxyz";
+    const string ConnectionString = "Server=db;User Id=app;Password=hunter2;Encrypt=true";
+    const string Url = "postgres://app:s3cr3t@db.internal/orders";
+
+    /// <summary>One trace with the four secrets and an e-mail in its input, output, metadata and error, as exported.</summary>
+    static async Task<Trace> ExportOne(Action<PandaProbeOptions> configure)
+    {
+        var exporter = new InMemoryTraceExporter();
+        await using var client = TestClient.Create(configure, exporter);
+        using (var trace = client.StartTrace("chat", input: $"key {OpenAiKey}, mail ana@example.com"))
+        {
+            trace.SetOutput(new { header = Bearer, note = "reply to ana@example.com" });
+            trace.SetMetadata(new Dictionary<string, object?> { ["db"] = ConnectionString, ["contact"] = "ana@example.com" });
+            trace.SetError($"cannot reach {Url}");
+        }
+        await client.FlushAsync(TimeSpan.FromSeconds(10));
+        return Assert.Single(exporter.Traces);
+    }
+
+    [Fact]
+    public async Task A_default_client_masks_secrets_in_input_output_metadata_and_errors_and_keeps_the_rest()
+    {
+        var t = await ExportOne(_ => { });
+        Assert.Equal("key [REDACTED:key], mail ana@example.com", t.Input!.Value);
+        Assert.Equal("""{"header":"Bearer [REDACTED:key]","note":"reply to ana@example.com"}""", t.Output!.Value);
+        Assert.Equal("Server=db;User Id=app;Password=[REDACTED];Encrypt=true", t.Metadata["db"].Value);
+        Assert.Equal("ana@example.com", t.Metadata["contact"].Value);
+        Assert.Equal("cannot reach postgres://app:[REDACTED]@db.internal/orders", t.Error!.Message);
+        Assert.Equal("chat", t.Name);
+    }
+
+    [Theory]
+    [InlineData("option")]
+    [InlineData("environment")]
+    public async Task Masking_secrets_can_be_turned_off_by_the_option_or_the_environment(string how)
+    {
+        var t = await ExportOne(o =>
+        {
+            if (how == "option") o.Redaction.MaskSecrets = false;
+            else o.EnvironmentVariables = new Dictionary<string, string?> { [SettingNames.MaskSecrets] = "false" };
+        });
+        Assert.Equal($"key {OpenAiKey}, mail ana@example.com", t.Input!.Value);
+        Assert.Contains(Bearer, t.Output!.Value);
+        Assert.Equal(ConnectionString, t.Metadata["db"].Value);
+        Assert.Equal($"cannot reach {Url}", t.Error!.Message);
+    }
+
+    [Fact]
+    public async Task The_option_wins_over_the_environment_and_a_bad_value_stops_the_client()
+    {
+        var t = await ExportOne(o =>
+        {
+            o.Redaction.MaskSecrets = true;
+            o.EnvironmentVariables = new Dictionary<string, string?> { [SettingNames.MaskSecrets] = "false" };
+        });
+        Assert.Equal("key [REDACTED:key], mail ana@example.com", t.Input!.Value);
+        var error = Assert.Throws<ArgumentException>(() => TestClient.Create(o =>
+            o.EnvironmentVariables = new Dictionary<string, string?> { [SettingNames.MaskSecrets] = "off-ish" }));
+        Assert.Contains("Redaction.MaskSecrets (PANDAPROBE_MASK_SECRETS)", error.Message);
     }
 
     [Fact]

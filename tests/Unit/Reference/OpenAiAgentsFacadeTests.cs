@@ -43,7 +43,7 @@ public class OpenAiAgentsFacadeTests
         Assert.Equal(RefData.T0.AddSeconds(1), inner.EndedAt);
         Assert.Null(outer.EndedAt);
         Assert.Equal("rate limited", inner.Error?.Message);
-        Assert.Equal(429, inner.Error?.Data?["status"]);
+        Assert.Equal("429", inner.Error?.Data["status"].ToJson());
     }
 
     [Fact]
