@@ -5,7 +5,34 @@ using PandaProbe.Model;
 //   write-ahead <endpoint> <spool directory> <trace count>: records traces in write-ahead mode against a platform that
 //     does not answer, prints "disposed <trace id>" as each Dispose returns, then waits to be killed (SIGKILL); the
 //     next process must deliver every trace it printed (DurableDeliveryTests).
+//   replay <endpoint> <spool directory> <seconds>: starts a client on a spool another process wrote, lets it replay for
+//     at most <seconds> (until its flush finds nothing left), prints "replayed <n>" and shuts down (two of them at once
+//     share the spool: RateAndRecoveryTests).
 using PandaProbe;
+
+if (args.Length == 4 && args[0] == "replay")
+{
+    var options = new PandaProbeOptions
+    {
+        EnvironmentVariables = new Dictionary<string, string?>(),
+        ApiKey = "sk_pp_replay_0123456789",
+        ProjectName = "two replayers",
+        Endpoint = args[1],
+        RegisterProcessExitHandler = false,
+    };
+    options.Spool.Directory = args[2];
+    var client = new PandaProbeClient(options);
+    var until = DateTime.UtcNow + TimeSpan.FromSeconds(int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
+    while (DateTime.UtcNow < until)
+    {
+        var flush = await client.FlushAsync(TimeSpan.FromSeconds(5));
+        if (flush.StillSpooled == 0 && client.Health.Replayed > 0) break;
+        await Task.Delay(100);
+    }
+    await client.ShutdownAsync(TimeSpan.FromSeconds(10));
+    Console.WriteLine($"replayed {client.Health.Replayed}");
+    return;
+}
 
 if (args.Length == 4 && args[0] == "write-ahead")
 {

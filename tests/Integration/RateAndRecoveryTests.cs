@@ -149,6 +149,45 @@ public sealed class RateAndRecoveryTests : IDisposable
     }
 
     [Fact]
+    public async Task Two_processes_replaying_one_spool_send_each_trace_once_and_lose_none()
+    {
+        var endpoint = FakePlatform.RefusingEndpoint();
+        List<Guid> ids;
+        await using (var writer = Client(endpoint, spool, o => o.BatchSize = 1))
+        {
+            ids = MakeTraces(writer, 300);
+            await writer.ShutdownAsync(TimeSpan.FromSeconds(20));
+            Assert.Equal(300, writer.Health.Spooled);
+        }
+        await using var platform = await FakePlatform.StartAsync(port: endpoint.Port);
+        platform.Script = _ => Reply.Slow(TimeSpan.FromMilliseconds(3), Reply.Accept);   // long enough for the two to meet
+
+        var children = Enumerable.Range(0, 2).Select(_ =>
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var arg in new[] { ExitProbe.Path(), "replay", platform.BaseUrl.ToString(), spool, "60" }) start.ArgumentList.Add(arg);
+            return System.Diagnostics.Process.Start(start)!;
+        }).ToList();
+        var replayed = 0L;
+        foreach (var child in children)
+        {
+            using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+            var output = await child.StandardOutput.ReadToEndAsync(bound.Token);
+            await child.WaitForExitAsync(bound.Token);
+            Assert.Equal(0, child.ExitCode);
+            var line = output.Split('\n').Single(l => l.StartsWith("replayed ", StringComparison.Ordinal));
+            replayed += long.Parse(line["replayed ".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            child.Dispose();
+        }
+
+        var arrivals = platform.TraceArrivals;
+        Assert.Equal(ids.Select(i => i.ToString()).Order(), arrivals.Keys.Order());
+        Assert.All(arrivals, a => Assert.Equal(1, a.Value));
+        Assert.Equal(300, replayed);   // the two processes' counters add up to what the platform stored
+        Assert.Empty(Directory.EnumerateFiles(spool));
+    }
+
+    [Fact]
     public async Task A_429_storm_with_Retry_After_ends_with_every_trace_stored_once_in_the_same_process()
     {
         await using var platform = await FakePlatform.StartAsync();
