@@ -46,6 +46,9 @@ internal static class OptionsBinder
             ["FlushOnDisposeTimeout"] = (o, s) => o.FlushOnDisposeTimeout = Span(s),
             ["AbandonedTraceTimeout"] = (o, s) => o.AbandonedTraceTimeout = Span(s),
             ["CaptureActivityContext"] = (o, s) => o.CaptureActivityContext = Bool(s),
+            ["MaxValueChars"] = (o, s) => o.MaxValueChars = Int(s),
+            ["MaxSpanChars"] = (o, s) => o.MaxSpanChars = Int(s),
+            ["MaxTraceChars"] = (o, s) => o.MaxTraceChars = Int(s),
         };
 
     static readonly IReadOnlyDictionary<string, Setter<SpoolOptions>> SpoolKeys =
@@ -64,6 +67,7 @@ internal static class OptionsBinder
         {
             ["Ratio"] = (o, s) => o.Ratio = Number(s),
             ["KeepErrors"] = (o, s) => o.KeepErrors = Bool(s),
+            ["FitPlatformRate"] = (o, s) => o.FitPlatformRate = Bool(s),
             ["KeepSlowerThan"] = (o, s) => o.KeepSlowerThan = Span(s),
             ["KeepCostlierThan"] = (o, s) => o.KeepCostlierThan = Number(s),
         };

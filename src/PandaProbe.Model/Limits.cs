@@ -27,12 +27,22 @@ internal static class Limits
     /// </summary>
     public const int MaxValueBytes = 1 << 20;
     /// <summary>
-    /// The most characters the inputs and outputs of one span keep together; past it each is cut to its share, ending
-    /// with <see cref="TruncationMarker"/> (on the export side, reported as an adjustment).
+    /// The default of the most characters the inputs and outputs of one span keep together; past it each is cut to its
+    /// share, ending with <see cref="TruncationMarker"/> (on the export side, each cut reported as an adjustment). The
+    /// budgets in force are <see cref="Enrichment.PayloadBudgets"/>, which the user may set.
     /// </summary>
     public const int MaxSpanPayloadChars = 4 << 20;
-    /// <summary>The most characters the inputs and outputs of one trace and all its spans keep together.</summary>
+    /// <summary>The default of the most characters the inputs and outputs of one trace and all its spans keep together.</summary>
     public const int MaxTracePayloadChars = 16 << 20;
+    /// <summary>
+    /// The most characters of span inputs, outputs, metadata, parameters and logs one request carries (estimated per
+    /// span from the values' lengths plus <see cref="RequestOverheadPerSpan"/>): a trace's spans are split into more
+    /// requests past it, as past <see cref="MaxSpansPerRequest"/>. A span larger than that goes alone; none is dropped
+    /// for its size.
+    /// </summary>
+    public const long MaxRequestChars = 4 << 20;
+    /// <summary>The characters counted for one span's fields besides its values (ids, name, times, usage) when splitting.</summary>
+    public const int RequestOverheadPerSpan = 512;
     /// <summary>The name given to a trace or span whose name was empty.</summary>
     public const string UnnamedName = "unnamed";
 

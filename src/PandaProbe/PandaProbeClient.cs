@@ -43,8 +43,8 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
         if (options.CompletedTraceRetention > 0) archive = new TraceArchive(options.CompletedTraceRetention);
         priceCatalog = options.ComputeCosts ? options.PriceCatalog ?? Model.Pricing.PriceCatalog.Default : null;
         pipeline = new TracePipeline(setup.Exporters, setup.Pipeline, time, setup.Scheduler,
-            new Enricher(priceCatalog, setup.Environment, setup.Release), archive is null ? null : archive.Add,
-            setup.Redactor, setup.Sampling, PlatformSetup.Log, options.Spool.WriteAhead, options.AbandonedTraceTimeout);
+            new Enricher(priceCatalog, setup.Environment, setup.Release) { Budgets = setup.Budgets }, archive is null ? null : archive.Add,
+            setup.Redactor, setup.Sampling, PlatformSetup.Log, options.Spool.WriteAhead, options.AbandonedTraceTimeout, setup.RateFit);
         AttachExtensions(options);
         setup.AnnounceOnce();
         if (setup.RegisterProcessExit)
@@ -186,13 +186,21 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
     }
 
     /// <summary>
-    /// Waits until everything recorded before the call has been exported, or <paramref name="timeout"/> (default 30 s)
-    /// passes. Returns what was exported, dropped and is still pending. Never throws.
+    /// Waits until everything recorded before the call has been exported, then tries the platform's spool in the time
+    /// left, or until <paramref name="timeout"/> (default 30 s) passes. Returns what happened during the call (exported,
+    /// dropped, spooled, sent from the spool) and what still waits. Never throws.
     /// </summary>
     public async Task<FlushResult> FlushAsync(TimeSpan? timeout = null)
     {
         if (pipeline is null) return FlushResult.Disabled;
         return await pipeline.FlushAsync(timeout ?? DefaultFlushTimeout).ConfigureAwait(false);
+    }
+
+    /// <summary>A flush for one trace's <c>FlushOnDispose</c>: its items, not the spool (no probe of the platform per trace).</summary>
+    internal async Task FlushForDisposeAsync(TimeSpan timeout)
+    {
+        if (pipeline is null) return;
+        await pipeline.FlushAsync(timeout, trySpool: false).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -114,4 +114,15 @@ public sealed class SamplingOptions
 
     /// <summary>Keep every trace whose spans cost at least this much, in US dollars. <value>Default: none.</value></summary>
     public double? KeepCostlierThan { get; set; }
+
+    /// <summary>
+    /// Fit the traces sent to the rate the platform accepts (<c>POST /traces</c> is limited per API key; the platform
+    /// says how much in its rate-limit answers): once it has refused for that reason, completed traces are kept at its
+    /// rate, errors and traces scored before they ended first, and the rest is left out (counted in
+    /// <see cref="Pipeline.PipelineHealth.SampledOut"/>, with their late spans and scores) instead of waiting in the
+    /// spool. Applied after <see cref="Ratio"/> and the keep rules; only with the platform exporter. Off, traces above
+    /// the rate wait in the spool and are delivered at the platform's pace (nothing is lost).
+    /// <value>Default: <c>false</c>.</value>
+    /// </summary>
+    public bool FitPlatformRate { get; set; }
 }

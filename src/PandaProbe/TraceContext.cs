@@ -217,7 +217,7 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     }
 
     static async ValueTask FlushAsync(PandaProbeClient client, TimeSpan timeout) =>
-        await client.FlushAsync(timeout).ConfigureAwait(false);
+        await client.FlushForDisposeAsync(timeout).ConfigureAwait(false);
 
     /// <inheritdoc />
     public override string ToString() => IsRecording ? $"Trace '{Name}' {TraceId}" : "Trace (not recording)";

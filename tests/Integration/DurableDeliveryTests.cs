@@ -227,7 +227,8 @@ public sealed class DurableDeliveryTests : IDisposable
         await using (var first = Client(endpoint, spool))
         {
             MakeTraces(first, 3);
-            await first.ShutdownAsync(TimeSpan.FromSeconds(10));
+            // In time, so its replay has stopped: a replay still holding a file could rewrite the one torn below.
+            Assert.True((await first.ShutdownAsync(TimeSpan.FromSeconds(30))).Completed);
         }
         var files = Directory.GetFiles(spool).Order().ToArray();
         Assert.True(files.Length >= 1);

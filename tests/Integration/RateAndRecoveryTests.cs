@@ -63,6 +63,7 @@ public sealed class RateAndRecoveryTests : IDisposable
         {
             var batch = Enumerable.Range(0, 3).Select(_ => Traces.With(1)).ToList();
             traces.AddRange(batch);
+            ((IDurableExporter)sut.Exporter).Offered(batch.Count);   // as the pipeline's lane does when a batch enters it
             exports.Add(sut.ExportAsync(new ExportBatch(batch, [], [])));
             await Task.Delay(100);
         }
@@ -79,6 +80,44 @@ public sealed class RateAndRecoveryTests : IDisposable
         Assert.Single(sut.Logs, l => l.Contains("paced to that rate", StringComparison.Ordinal));
         Assert.Single(sut.Logs, l => l.Contains("faster than the platform accepts", StringComparison.Ordinal));
         Assert.Equal(new Model.Delivery.PlatformRate(10, TimeSpan.FromSeconds(1)), sut.Exporter.Rates.TraceRate);
+    }
+
+    [Fact]
+    public async Task The_rate_fit_sampler_keeps_every_error_and_leaves_out_what_the_platform_cannot_take()
+    {
+        await using var platform = await FakePlatform.StartAsync();
+        platform.Script = FixedWindowLimit(10, () => { });
+        await using var client = Client(platform.BaseUrl, spool, o => o.Sampling.FitPlatformRate = true);
+
+        // 30 traces a second for 3 s, one in five an error: three times what the platform takes.
+        var errors = new List<Guid>();
+        var all = new List<Guid>();
+        for (var i = 0; i < 90; i++)
+        {
+            using (var trace = client.StartTrace($"job {i}"))
+            {
+                using var span = trace.Span("step");
+                if (i % 5 == 0)
+                {
+                    span.SetError("failed");
+                    errors.Add(trace.TraceId);
+                }
+                all.Add(trace.TraceId);
+            }
+            await Task.Delay(33);
+        }
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(40);
+        FlushResult flush;
+        do flush = await client.FlushAsync(TimeSpan.FromSeconds(10));
+        while ((flush.StillSpooled > 0 || flush.Pending > 0) && DateTime.UtcNow < deadline);
+
+        var arrivals = platform.TraceArrivals;
+        var health = client.Health;
+        Assert.All(errors, id => Assert.True(arrivals.ContainsKey(id.ToString()), $"error trace {id} missing"));
+        Assert.All(arrivals, a => Assert.Equal(1, a.Value));
+        Assert.True(health.SampledOut > 0, "nothing was left out");
+        Assert.Equal(all.Count, arrivals.Count + health.SampledOut);   // each trace either stored once or left out, counted
+        Assert.Equal(0, health.Dropped);
     }
 
     static PandaProbeClient Client(Uri endpoint, string spool, Action<PandaProbeOptions>? configure = null)

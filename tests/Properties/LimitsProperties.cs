@@ -120,4 +120,84 @@ public class LimitsProperties
             _ => [],
         };
     }
+
+    // ---- size budgets ----
+
+    /// <summary>A value of about <paramref name="scale"/> characters or fewer, of every kind the budgets meet.</summary>
+    static Payload Big(Random r, int scale)
+    {
+        var n = r.Next(scale);
+        string Text()
+        {
+            var text = string.Concat(Enumerable.Range(0, n / 3 + 1).Select(i => (i % 5) switch { 0 => "line\n", 1 => "\"q\" ", 2 => "😀 ", _ => "abcdefg " }))[..n];
+            return text.Length > 0 && char.IsHighSurrogate(text[^1]) ? text[..^1] : text;
+        }
+        return r.Next(7) switch
+        {
+            0 => Payload.Text(Text()),
+            1 => Payload.Json(JsonText.Quote(Text())),
+            2 => Payload.Json($$"""{"role":"user","content":{{JsonText.Quote(Text())}},"n":1,"parts":["a",{{JsonText.Quote(Text())}}],"ok":true}"""),
+            3 => Payload.Json("[" + string.Join(",", Enumerable.Range(0, n / 6 + 1).Select(i => (i * 1.5).ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]"),
+            4 => Payload.Json("{" + string.Join(",", Enumerable.Range(0, n / 12 + 1).Select(i => $"\"k{i}\":{{\"v\":{i}}}")) + "}"),
+            5 => Payload.Json("{\"not json" + new string('x', n)),
+            _ => Payload.Json("{\"n\":1}"),
+        };
+    }
+
+    static Trace Inflate(Trace t, Random r, int scale) => t with
+    {
+        Input = Big(r, scale), Output = r.Next(3) == 0 ? null : Big(r, scale),
+        Metadata = t.Metadata.AddOrUpdate("big", Big(r, scale)),
+        Spans = t.Spans.Map(s => s with
+        {
+            Input = Big(r, scale), Output = Big(r, scale),
+            Metadata = r.Next(2) == 0 ? s.Metadata : s.Metadata.AddOrUpdate("big", Big(r, scale)),
+        }).Strict(),
+    };
+
+    static IEnumerable<Payload?> ValuesOf(Trace t) =>
+        new[] { t.Input, t.Output }.Concat(t.Metadata.Values)
+            .Concat(t.Spans.SelectMany(s => new[] { s.Input, s.Output }.Concat(s.Metadata.Values)));
+
+    static bool IsJson(Payload p)
+    {
+        if (p.IsText) return false;
+        try { using var _ = System.Text.Json.JsonDocument.Parse(p.Value); return true; }
+        catch (System.Text.Json.JsonException) { return false; }
+    }
+
+    [TraceProperty(AtMost = 100)]
+    public Property Enriched_traces_are_within_the_budgets_each_cut_is_reported_and_a_trace_within_them_is_the_same(ScriptPlan p, int seed)
+    {
+        var r = new Random(seed);
+        var value = PayloadBudgets.MinChars + r.Next(4096);
+        var perSpan = value + r.Next(8192);
+        var checks = new List<(bool, string)>();
+        foreach (var completed in TraceReducer.Fold(Scripts.Any(p.Steps, p.Clock)).Outputs.OfType<Output.TraceCompleted>())
+        {
+            var trace = Inflate(completed.Trace, r, 3 * value);
+            // At least the floor of a share for every value, so that the trace budget can always be met.
+            var perTrace = Math.Max(perSpan + r.Next(32 * 1024), PayloadBudgets.MinChars * 2 * (trace.Spans.Count + 1));
+            var enricher = Enricher.LimitsOnly with { Budgets = new PayloadBudgets(value, perSpan, perTrace) };
+
+            var (cut, adjustments) = enricher.Trace(trace);
+
+            var before = ValuesOf(trace).ToList();
+            var after = ValuesOf(cut).ToList();
+            var total = new[] { cut.Input, cut.Output }.Concat(cut.Spans.SelectMany(s => new[] { s.Input, s.Output })).Sum(v => (long)(v?.Length ?? 0));
+            var pairs = before.Zip(after, (a, b) => (First: a, Second: b)).ToList();
+            var changed = pairs.Count(x => !ReferenceEquals(x.First, x.Second));
+            var reported = adjustments.Count(a => a.Contains(" characters cut to ", StringComparison.Ordinal));
+            checks.Add((after.All(v => v is null || v.Length <= value), $"a value over the value budget {value}"));
+            checks.Add((cut.Spans.All(s => (long)(s.Input?.Length ?? 0) + (s.Output?.Length ?? 0) <= perSpan), $"a span over the span budget {perSpan}"));
+            checks.Add((total <= perTrace, $"{total} characters, the trace budget is {perTrace}"));
+            checks.Add((changed == reported, $"{changed} values cut, {reported} cuts reported"));
+            checks.Add((pairs.All(x => ReferenceEquals(x.First, x.Second) || x.First!.IsText == x.Second!.IsText || !IsJson(x.First)),
+                "a JSON value lost its shape"));
+            checks.Add((pairs.All(x => ReferenceEquals(x.First, x.Second) || !IsJson(x.First!) || IsJson(x.Second!)),
+                "a cut JSON value is no longer JSON"));
+            checks.Add((ReferenceEquals(cut, enricher.Trace(cut).Value), "a trace within the budgets was copied"));
+        }
+        return Claim.All(checks);
+    }
 }

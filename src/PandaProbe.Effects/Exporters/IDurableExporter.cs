@@ -21,6 +21,12 @@ internal interface IDurableExporter
     /// <summary>Puts a completed trace on disk before returning (on the thread that completed it); false when it could not.</summary>
     bool WriteAhead(Trace trace);
 
+    /// <summary>
+    /// Told how many completed traces were handed to its lane (on the export side, as each batch enters it, before any
+    /// wait): the rate the application produces them at, which its own sends, paced to the platform, cannot show.
+    /// </summary>
+    void Offered(int traces);
+
     /// <summary>What it says of its own state when it is degraded (an outage, a rate above the platform's); null otherwise.</summary>
     string? Condition { get; }
 

@@ -20,6 +20,8 @@ internal sealed record HttpExporterOptions
     public PandaProbeMetrics? Metrics { get; init; }
     /// <summary>Receives diagnostic lines. Default: standard error, prefixed <c>[pandaprobe]</c>; debug lines only when Debug is on.</summary>
     public Action<string>? Log { get; init; }
+    /// <summary>Told each rate the platform announces for <c>POST /traces</c> (the rate-fit sampler learns it); none when null.</summary>
+    public Action<PlatformRate>? OnTraceRate { get; init; }
     /// <summary>Where requests that cannot be delivered now are kept for later; none when null.</summary>
     internal Spool.FileSpool? Spool { get; init; }
 }

@@ -45,6 +45,15 @@ internal sealed partial class HttpTraceExporter : ITraceExporter, IDurableExport
     private readonly ConcurrentDictionary<string, byte> spooledTraces = new(StringComparer.Ordinal);
     private const int SpooledTracesLimit = 100_000;
 
+    /// <summary>
+    /// The longest wait for pacing slots a batch of traces may join in memory; past it, while paced to the platform's
+    /// rate, a batch goes to the spool and is replayed at the same pace.
+    /// </summary>
+    internal static readonly TimeSpan PacedBacklog = TimeSpan.FromSeconds(5);
+
+    /// <inheritdoc />
+    void IDurableExporter.Offered(int traces) => sender.Rates.Offer(traces);
+
     /// <summary>How long a write-ahead copy is held by its process (a copy whose process is gone is free at once).</summary>
     internal static readonly TimeSpan WriteAheadLease = TimeSpan.FromMinutes(10);
 
@@ -85,7 +94,7 @@ internal sealed partial class HttpTraceExporter : ITraceExporter, IDurableExport
             AllowAutoRedirect = false,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         };
-        sender = new PlatformSender(settings, apiKey, project, handler, time, jitter, jitterMode, Metrics, log);
+        sender = new PlatformSender(settings, apiKey, project, handler, time, jitter, jitterMode, Metrics, log, o.OnTraceRate);
         if (spool is not null && !spool.IsEmpty) EnsureReplay();
     }
 
@@ -120,7 +129,6 @@ internal sealed partial class HttpTraceExporter : ITraceExporter, IDurableExport
         {
             if (batch is null || batch.Count == 0) return ExportResult.Success(0);
             Metrics.RecordQueued(batch.Count);
-            sender.Rates.Offer(batch.Traces.Count);
             if (Volatile.Read(ref disposed) != 0)
             {
                 var kept = batch.Traces.Count(t => t is not null && KeepWrittenAhead(t.Id));
@@ -136,6 +144,14 @@ internal sealed partial class HttpTraceExporter : ITraceExporter, IDurableExport
             if (InOutage && spool is not null)
             {
                 SpoolBatch(batch, tally);
+                SpoolParked(tally);
+                return tally.Result();
+            }
+            // Paced to the platform's rate with a backlog already waiting for slots: the batch waits in the spool (on
+            // disk, replayed at the same pace) rather than in memory, where a crash would lose it.
+            if (spool is not null && batch.Traces.Count > 0 && sender.Rates.Backlog(RequestKind.Trace) > PacedBacklog)
+            {
+                SpoolBatch(batch, tally, $"the platform's rate ({sender.Rates.TraceRate}) is reached", unreachable: false);
                 SpoolParked(tally);
                 return tally.Result();
             }

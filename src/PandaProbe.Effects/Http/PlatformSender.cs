@@ -42,8 +42,9 @@ internal sealed class PlatformSender : IDisposable
     /// <param name="jitterMode">How jitter applies.</param>
     /// <param name="metrics">Where retries are counted.</param>
     /// <param name="log">Where debug lines go.</param>
+    /// <param name="onTraceRate">Told each rate the platform announces for <c>POST /traces</c>.</param>
     public PlatformSender(SdkSettings settings, string apiKey, string project, HttpMessageHandler handler, TimeProvider time,
-        Func<double> jitter, JitterMode jitterMode, PandaProbeMetrics metrics, Action<string> log)
+        Func<double> jitter, JitterMode jitterMode, PandaProbeMetrics metrics, Action<string> log, Action<PlatformRate>? onTraceRate = null)
     {
         this.settings = settings;
         this.time = time;
@@ -52,7 +53,7 @@ internal sealed class PlatformSender : IDisposable
         this.metrics = metrics;
         this.log = log;
         gate = new AdaptiveGate(AdaptiveLimit.Start(settings.MaxConcurrentRequests, settings.InitialBackoff, settings.MaxBackoff));
-        rates = new RateGovernor(time, log);
+        rates = new RateGovernor(time, log, onTraceRate);
         client = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         client.DefaultRequestHeaders.TryAddWithoutValidation("X-API-Key", apiKey);
         client.DefaultRequestHeaders.TryAddWithoutValidation("X-Project-Name", project);

@@ -10,7 +10,7 @@ namespace PandaProbe.Http;
 /// (nothing is lost), and one warning says so, naming what fixes it. The decisions are the pure
 /// <see cref="RatePace"/> and <see cref="OfferedRate"/>; this class holds their current values.
 /// </summary>
-internal sealed class RateGovernor(TimeProvider time, Action<string> log)
+internal sealed class RateGovernor(TimeProvider time, Action<string> log, Action<PlatformRate>? onTraceRate = null)
 {
     readonly object gate = new();
     readonly RatePace?[] paces = new RatePace?[4];   // by RequestKind (1..3)
@@ -41,6 +41,17 @@ internal sealed class RateGovernor(TimeProvider time, Action<string> log)
         }
     }
 
+    /// <summary>How far ahead the next free slot of <paramref name="kind"/>'s route is: the wait already queued (zero when not paced).</summary>
+    public TimeSpan Backlog(RequestKind kind)
+    {
+        lock (gate)
+        {
+            if (paces[(int)kind] is not { } pace) return TimeSpan.Zero;
+            var ahead = pace.Next - time.GetUtcNow();
+            return ahead > TimeSpan.Zero ? ahead : TimeSpan.Zero;
+        }
+    }
+
     /// <summary>A 429 announced the route's rate: its requests are paced to it from now on.</summary>
     public void Learn(RequestKind kind, PlatformRate rate)
     {
@@ -52,16 +63,20 @@ internal sealed class RateGovernor(TimeProvider time, Action<string> log)
             paces[(int)kind] = known is null ? RatePace.After429(rate, now) : known.At(rate).Throttled(now);
             if (known is null || known.Rate != rate)
             {
-                line = $"the platform accepts {rate} requests to {Route(kind)} for this API key; requests to it are paced to that rate from now on.";
+                line = $"the platform accepts at most {rate} requests to {Route(kind)} for this API key; they are paced to that rate from now on.";
                 if (kind == RequestKind.Trace) offered = new OfferedRate(now, 0);
             }
         }
         if (line is not null) Write(line);
+        if (kind == RequestKind.Trace && onTraceRate is not null)
+        {
+            try { onTraceRate(rate); } catch { /* the sampler must not break delivery */ }
+        }
     }
 
     /// <summary>
-    /// Traces handed to the exporter (sent, or spooled because its lane was full); once the rate of <c>POST /traces</c>
-    /// is known, an average above it over at least one of its windows writes the warning, once.
+    /// Traces handed to the exporter's lane, as they arrive (before any pacing wait); once the rate of
+    /// <c>POST /traces</c> is known, an average above it over at least one of its windows writes the warning, once.
     /// </summary>
     public void Offer(int traces)
     {

@@ -62,7 +62,11 @@ internal sealed class ExporterLane
     /// </summary>
     public void Attach(IObservable<Delivery> deliveries) =>
         subscription = deliveries
-            .Do(d => health.Given(d.Count))
+            .Do(d =>
+            {
+                health.Given(d.Count);
+                if (durable is not null && d.Batch is { Traces.Count: > 0 } b) durable.Offered(b.Traces.Count);
+            })
             .ConcatBounded(d => FromValueTaskOperator.FromValueTask(() => DeliverAsync(d)), options.MaxQueueSize, d => d.Count, Dropped)
             .Concat(Observable.FromAsync(ShutdownOnceAsync))
             .Subscribe(_ => { }, _ => done.TrySetResult(), () => done.TrySetResult());

@@ -20,6 +20,8 @@ internal sealed class Preparation
     readonly IsolatedSubject<Trace> completed;
     readonly IsolatedSubject<Output> outputs;
     readonly CheckSample checkSample;
+    readonly RateFitSampler? rateFit;
+    readonly System.Collections.Generic.HashSet<TraceId> leftOutByFit = [];   // their late spans and scores are left out too (bounded)
 
     /// <param name="enricher">The enrichment every item goes through first.</param>
     /// <param name="redactor">What of each item may leave.</param>
@@ -28,9 +30,11 @@ internal sealed class Preparation
     /// <param name="completed">The <c>CompletedTraces</c> subscribers.</param>
     /// <param name="outputs">The <c>Outputs</c> subscribers (processors).</param>
     /// <param name="time">The clock of the messages check's sample.</param>
+    /// <param name="rateFit">The rate-fit sampler, when on: keeps traces at the platform's rate, errors and scored ones first.</param>
     public Preparation(Enricher enricher, Redactor redactor, SamplingPolicy sampling, PipelineCounters counters,
-        IsolatedSubject<Trace> completed, IsolatedSubject<Output> outputs, TimeProvider time)
+        IsolatedSubject<Trace> completed, IsolatedSubject<Output> outputs, TimeProvider time, RateFitSampler? rateFit = null)
     {
+        this.rateFit = rateFit;
         Enricher = enricher;
         Redactor = redactor;
         this.sampling = sampling;
@@ -135,7 +139,33 @@ internal sealed class Preparation
     /// The sampling decision: a completed trace by the policy (remembered when only a rule kept it), a late span or a
     /// score by its trace's decision; starts and span ends (seen by processors only) always pass.
     /// </summary>
-    bool Kept(Output item)
+    bool Kept(Output item) => KeptByPolicy(item) && KeptByFit(item);
+
+    /// <summary>The rate-fit sampler's decision, after the policy's: a trace over the platform's rate is left out with its late spans and scores.</summary>
+    bool KeptByFit(Output item)
+    {
+        if (rateFit is null) return true;
+        switch (item)
+        {
+            case Output.TraceCompleted c:
+                if (rateFit.Admit(c.Trace)) return true;
+                lock (leftOutByFit)
+                {
+                    if (leftOutByFit.Count >= 100_000) leftOutByFit.Clear();
+                    leftOutByFit.Add(c.Trace.Id);
+                }
+                return false;
+            case Output.SpanCompleted { AfterTrace: true } late:
+                lock (leftOutByFit) return !leftOutByFit.Contains(late.Span.Trace);
+            case Output.ScoreSubmitted s:
+                rateFit.Scored(s.Score.Trace);
+                lock (leftOutByFit) return !leftOutByFit.Contains(s.Score.Trace);
+            default:
+                return true;
+        }
+    }
+
+    bool KeptByPolicy(Output item)
     {
         if (sampling.KeepsAll) return true;
         lock (keptByRule)

@@ -56,13 +56,14 @@ internal sealed class TracePipeline : IAsyncDisposable
     /// How long a trace may go without an event before it is closed as abandoned, marked and exported; null or
     /// <see cref="Timeout.InfiniteTimeSpan"/> never closes one (and keeps no list of open traces).
     /// </param>
+    /// <param name="rateFit">The rate-fit sampler (<c>Sampling.FitPlatformRate</c>), when on.</param>
     /// <param name="writeAhead">
     /// Put each completed trace in the platform exporter's spool, on disk, before the call that completed it returns.
     /// </param>
     public TracePipeline(IEnumerable<ITraceExporter> exporters, PipelineOptions? options = null, TimeProvider? time = null,
         IScheduler? scheduler = null, Enricher? enricher = null, Action<Trace>? completedSink = null,
         Redactor? redactor = null, SamplingPolicy? sampling = null, Action<string>? warn = null, bool writeAhead = false,
-        TimeSpan? abandonAfter = null)
+        TimeSpan? abandonAfter = null, RateFitSampler? rateFit = null)
     {
         ArgumentNullException.ThrowIfNull(exporters);
         Options = options ?? PipelineOptions.Default;
@@ -75,7 +76,7 @@ internal sealed class TracePipeline : IAsyncDisposable
         completed = new IsolatedSubject<Trace>("CompletedTraces", Options.SubscriberQueueCapacity, Counters);
         outputs = new IsolatedSubject<Output>("Outputs", Options.SubscriberQueueCapacity, Counters);
         prepare = new Preparation(enricher ?? Enricher.LimitsOnly, redactor ?? Redactor.Off, sampling ?? SamplingPolicy.KeepAll,
-            Counters, completed, outputs, this.time);
+            Counters, completed, outputs, this.time, rateFit);
         warnings = new PandaProbe.Http.RateLimitedLog(warn ?? SelfLog.Write, this.time);
         var all = exporters.Where(e => e is not null).ToArray();
         export = new ExportPipeline(all, prepare, Options, Scheduler, this.time, Counters, Dropped, LaneFull);
@@ -242,7 +243,9 @@ internal sealed class TracePipeline : IAsyncDisposable
     /// Waits until everything completed before the call has been exported (or dropped), or until
     /// <paramref name="timeout"/> passes. Never throws.
     /// </summary>
-    public async Task<FlushResult> FlushAsync(TimeSpan timeout)
+    /// <param name="timeout">The deadline.</param>
+    /// <param name="trySpool">Also give the platform exporter's spool one pass in the time left.</param>
+    public async Task<FlushResult> FlushAsync(TimeSpan timeout, bool trySpool = true)
     {
         var before = Counters.Totals();
         var started = time.GetTimestamp();
@@ -250,7 +253,7 @@ internal sealed class TracePipeline : IAsyncDisposable
         export.Flush(done, Pending);
         var inTime = await Within(done.Task, timeout).ConfigureAwait(false);
         // Then one try of the spool, in the time left.
-        if (inTime && export.Durables.Count > 0 && timeout - time.GetElapsedTime(started) is var left && left > TimeSpan.Zero)
+        if (trySpool && inTime && export.Durables.Count > 0 && timeout - time.GetElapsedTime(started) is var left && left > TimeSpan.Zero)
         {
             using var limit = new CancellationTokenSource(left, time);
             foreach (var durable in export.Durables) await durable.DrainAsync(limit.Token).ConfigureAwait(false);

@@ -11,7 +11,8 @@ internal readonly record struct Enriched<T>(T Value, Seq<string> Adjustments);
 /// The one enrichment step every completed item goes through before anyone sees it, as pure functions: a trace
 /// without an environment or release gets the client's; a span with a model and token usage but no cost is priced
 /// from the catalogue (<see cref="CostCalculator.Apply(PriceCatalog?, Span)"/>); names and short texts are fitted to
-/// the platform's limits (<see cref="Limits"/>) and non-finite cost components are left out. Each repair is reported.
+/// the platform's limits (<see cref="Limits"/>), recorded values to the <see cref="Budgets"/>, and non-finite cost
+/// components are left out. Each repair is reported, one adjustment per field repaired.
 /// </summary>
 /// <param name="Prices">The catalogue that prices spans without a cost; <c>null</c> prices nothing.</param>
 /// <param name="Environment">Stamped on traces that have no environment of their own.</param>
@@ -20,6 +21,13 @@ internal sealed record Enricher(PriceCatalog? Prices, string? Environment, strin
 {
     /// <summary>Fits values to the limits and nothing else.</summary>
     public static Enricher LimitsOnly { get; } = new(null, null, null);
+
+    /// <summary>
+    /// How many characters of the recorded values are kept, per value, per span and per trace; a value over its budget
+    /// is cut (keeping its JSON shape, <see cref="PayloadCut"/>) and each cut is reported. Default:
+    /// <see cref="PayloadBudgets.Default"/>.
+    /// </summary>
+    public PayloadBudgets Budgets { get; init; } = PayloadBudgets.Default;
 
     /// <summary>A completed trace (and each of its spans) enriched.</summary>
     public Enriched<Trace> Trace(Trace trace)
@@ -39,67 +47,187 @@ internal sealed record Enricher(PriceCatalog? Prices, string? Environment, strin
             result = result with { Spans = Seq(all).Strict() };
             break;
         }
-        return new Enriched<Trace>(Budget(result, ref adjusted), adjusted);
+        var budgets = Budgets;
+        return new Enriched<Trace>(WithinBudgets(result, budgets) ? result : CutToBudgets(result, budgets, ref adjusted), adjusted);
     }
 
-    /// <summary>
-    /// Fits the inputs and outputs to the budgets: each span's to <see cref="Limits.MaxSpanPayloadChars"/>, then the
-    /// trace's with all its spans to <see cref="Limits.MaxTracePayloadChars"/>; a value over its share (the budget
-    /// split evenly between the values) is cut to it with the truncation marker. The same trace when it fits.
-    /// </summary>
-    static Trace Budget(Trace trace, ref Seq<string> adjusted)
-    {
-        static long Size(Payload? p) => p?.Length ?? 0;
-        static long SizeOf(Span s) => Size(s.Input) + Size(s.Output);
-        var total = Size(trace.Input) + Size(trace.Output);
-        var over = false;
-        var all = trace.Spans;
-        for (var i = 0; i < all.Count; i++)   // by index: no enumerator per trace
-        {
-            var size = SizeOf(all[i]);
-            total += size;
-            over |= size > Limits.MaxSpanPayloadChars;
-        }
-        if (!over && total <= Limits.MaxTracePayloadChars) return trace;
-
-        var spans = trace.Spans.Map(s => SizeOf(s) > Limits.MaxSpanPayloadChars ? Cut(s, Limits.MaxSpanPayloadChars / 2) : s).Strict();
-        var result = trace with { Spans = spans };
-        var afterSpans = Size(result.Input) + Size(result.Output) + spans.Sum(s => SizeOf(s));
-        if (afterSpans > Limits.MaxTracePayloadChars)
-        {
-            var share = (int)Math.Max(1024, Limits.MaxTracePayloadChars / (2L * (spans.Count + 1)));
-            result = result with
-            {
-                Input = CutPayload(result.Input, share), Output = CutPayload(result.Output, share),
-                Spans = spans.Map(s => Cut(s, share)).Strict(),
-            };
-        }
-        adjusted = adjusted.Add($"inputs and outputs: {total} characters cut to the budgets ({Limits.MaxSpanPayloadChars} per span, {Limits.MaxTracePayloadChars} per trace)");
-        return result;
-
-        static Span Cut(Span s, int share) => s with { Input = CutPayload(s.Input, share), Output = CutPayload(s.Output, share) };
-    }
-
-    static Payload? CutPayload(Payload? payload, int share) =>
-        payload is { } p && p.Length > share ? Payload.Text(Limits.Truncate(p.Value, share)) : payload;
-
-    /// <summary>One span (a late span, or a span a processor sees) enriched.</summary>
+    /// <summary>One span (a late span, or a span a processor sees) enriched, its values fitted to the value and span budgets.</summary>
     public Enriched<Span> Span(Span span)
     {
         var adjusted = default(Seq<string>);
         var fitted = Fit(CostCalculator.Apply(Prices, span), ref adjusted);
-        var size = (fitted.Input is { } i ? i.Length : 0L) + (fitted.Output is { } o ? o.Length : 0L);
-        if (size > Limits.MaxSpanPayloadChars)
+        var b = Budgets;
+        if (!WithinBudgets(fitted, b))
         {
+            var ((inputCap, inputBound), (outputCap, outputBound)) = SpanCaps(fitted, b);
             fitted = fitted with
             {
-                Input = CutPayload(fitted.Input, Limits.MaxSpanPayloadChars / 2),
-                Output = CutPayload(fitted.Output, Limits.MaxSpanPayloadChars / 2),
+                Input = Fit(fitted.Input, inputCap, inputBound, LateSpan, "input", b, ref adjusted),
+                Output = Fit(fitted.Output, outputCap, outputBound, LateSpan, "output", b, ref adjusted),
+                Metadata = Fit(fitted.Metadata, LateSpan, b, ref adjusted).Values,
             };
-            adjusted = adjusted.Add($"inputs and outputs: {size} characters cut to the budget of {Limits.MaxSpanPayloadChars} per span");
         }
         return new Enriched<Span>(fitted, adjusted);
     }
+
+    // ---- budgets ----
+
+    const int OfTrace = -1;    // the field belongs to the trace itself
+    const int LateSpan = -2;   // the field belongs to a span enriched on its own
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    static int Len(Payload? p) => p is null ? 0 : p.Length;
+
+    /// <summary>The length of the longest value of a map (a fold: no enumerator is allocated).</summary>
+    static int Longest(Map<string, Payload> values) =>
+        values.IsEmpty ? 0 : values.Fold(0, static (longest, p) => Math.Max(longest, p is null ? 0 : p.Length));
+
+    static bool WithinBudgets(Trace trace, PayloadBudgets b)
+    {
+        int value = b.MaxValueChars, perSpan = b.MaxSpanChars;
+        int input = Len(trace.Input), output = Len(trace.Output);
+        if (input > value || output > value || Longest(trace.Metadata) > value) return false;
+        var total = (long)input + output;
+        var spans = trace.Spans;
+        for (var i = 0; i < spans.Count; i++)   // by index: no enumerator per trace
+        {
+            var span = spans[i];
+            input = Len(span.Input);
+            output = Len(span.Output);
+            var both = (long)input + output;
+            if (input > value || output > value || both > perSpan || Longest(span.Metadata) > value) return false;
+            total += both;
+        }
+        return total <= b.MaxTraceChars;
+    }
+
+    static bool WithinBudgets(Span span, PayloadBudgets b)
+    {
+        int input = Len(span.Input), output = Len(span.Output);
+        return input <= b.MaxValueChars && output <= b.MaxValueChars && (long)input + output <= b.MaxSpanChars
+               && Longest(span.Metadata) <= b.MaxValueChars;
+    }
+
+    /// <summary>Why a value was cut to its cap: the budget that set it.</summary>
+    enum Bound : byte { Value, Span, Trace }
+
+    /// <summary>
+    /// Cuts the values over their budgets (<see cref="PayloadCut.Cut"/>: a JSON value keeps its shape), each once, to
+    /// the smallest of its caps, and reports each cut as one adjustment:
+    /// <list type="bullet">
+    /// <item>every input, output and metadata value to <see cref="PayloadBudgets.MaxValueChars"/>;</item>
+    /// <item>a span's input and output over <see cref="PayloadBudgets.MaxSpanChars"/> together to their shares: half
+    /// each, or what the smaller one leaves to the other;</item>
+    /// <item>the inputs and outputs of the trace and its spans over <see cref="PayloadBudgets.MaxTraceChars"/> together
+    /// to one share, the largest with which they fit (values smaller than it keep what they have), never below
+    /// <see cref="PayloadBudgets.MinChars"/>.</item>
+    /// </list>
+    /// </summary>
+    static Trace CutToBudgets(Trace trace, PayloadBudgets b, ref Seq<string> adjusted)
+    {
+        var spans = trace.Spans;
+        var count = 2 * (spans.Count + 1);   // [0], [1]: the trace's input and output; [2 + 2i], [3 + 2i]: span i's
+        var caps = new int[count];
+        var bounds = new Bound[count];
+        var kept = new long[count];
+        caps[0] = caps[1] = b.MaxValueChars;
+        kept[0] = Math.Min(Len(trace.Input), b.MaxValueChars);
+        kept[1] = Math.Min(Len(trace.Output), b.MaxValueChars);
+        for (var i = 0; i < spans.Count; i++)
+        {
+            ((caps[2 + 2 * i], bounds[2 + 2 * i]), (caps[3 + 2 * i], bounds[3 + 2 * i])) = SpanCaps(spans[i], b);
+            kept[2 + 2 * i] = Math.Min(Len(spans[i].Input), caps[2 + 2 * i]);
+            kept[3 + 2 * i] = Math.Min(Len(spans[i].Output), caps[3 + 2 * i]);
+        }
+        if (kept.Sum() > b.MaxTraceChars)
+        {
+            var share = (int)Math.Min(int.MaxValue, Math.Max(PayloadBudgets.MinChars, Level(kept, b.MaxTraceChars)));
+            for (var k = 0; k < count; k++)
+                if (kept[k] > share) (caps[k], bounds[k]) = (share, Bound.Trace);
+        }
+
+        var result = trace with
+        {
+            Input = Fit(trace.Input, caps[0], bounds[0], OfTrace, "input", b, ref adjusted),
+            Output = Fit(trace.Output, caps[1], bounds[1], OfTrace, "output", b, ref adjusted),
+            Metadata = Fit(trace.Metadata, OfTrace, b, ref adjusted).Values,
+        };
+        Span[]? changed = null;
+        for (var i = 0; i < spans.Count; i++)
+        {
+            var span = spans[i];
+            var input = Fit(span.Input, caps[2 + 2 * i], bounds[2 + 2 * i], i, "input", b, ref adjusted);
+            var output = Fit(span.Output, caps[3 + 2 * i], bounds[3 + 2 * i], i, "output", b, ref adjusted);
+            var metadata = Fit(span.Metadata, i, b, ref adjusted);
+            if (ReferenceEquals(input, span.Input) && ReferenceEquals(output, span.Output) && !metadata.Cut) continue;
+            changed ??= [.. spans];
+            changed[i] = span with { Input = input, Output = output, Metadata = metadata.Values };
+        }
+        return changed is null ? result : result with { Spans = Seq(changed).Strict() };
+    }
+
+    /// <summary>A span's input and output caps: the value budget, or their shares of the span budget when over it.</summary>
+    static ((int Cap, Bound Bound) Input, (int Cap, Bound Bound) Output) SpanCaps(Span span, PayloadBudgets b)
+    {
+        var v = b.MaxValueChars;
+        int input = Math.Min(Len(span.Input), v), output = Math.Min(Len(span.Output), v);
+        if ((long)input + output <= b.MaxSpanChars) return ((v, Bound.Value), (v, Bound.Value));
+        var half = b.MaxSpanChars / 2;
+        if (input <= half) return ((v, Bound.Value), (b.MaxSpanChars - input, Bound.Span));
+        if (output <= half) return ((b.MaxSpanChars - output, Bound.Span), (v, Bound.Value));
+        return ((half, Bound.Span), (b.MaxSpanChars - half, Bound.Span));
+    }
+
+    /// <summary>The largest share such that the sizes, each cut to it, add up to at most <paramref name="budget"/>.</summary>
+    static long Level(long[] sizes, long budget)
+    {
+        var sorted = (long[])sizes.Clone();
+        System.Array.Sort(sorted);
+        var left = budget;
+        for (var k = 0; k < sorted.Length; k++)
+        {
+            var level = left / (sorted.Length - k);
+            if (sorted[k] > level) return level;
+            left -= sorted[k];
+        }
+        return long.MaxValue;
+    }
+
+    /// <summary>The value cut to its cap (the cut reported as one adjustment), or the same value when it fits.</summary>
+    static Payload? Fit(Payload? value, int cap, Bound bound, int span, string field, PayloadBudgets b, ref Seq<string> adjusted)
+    {
+        if (value is null || value.Length <= cap) return value;
+        var cut = PayloadCut.Cut(value, cap);
+        var budget = bound switch
+        {
+            Bound.Span => FormattableString.Invariant($"span budget {b.MaxSpanChars:N0}"),
+            Bound.Trace => FormattableString.Invariant($"trace budget {b.MaxTraceChars:N0}"),
+            _ => FormattableString.Invariant($"value budget {b.MaxValueChars:N0}"),
+        };
+        adjusted = adjusted.Add(FormattableString.Invariant(
+            $"{Field(span, field)}: {value.Length:N0} characters cut to {cut.Length:N0} ({budget})"));
+        return cut;
+    }
+
+    /// <summary>The metadata with every value over the value budget cut (each cut reported); the same map when all fit.</summary>
+    static (Map<string, Payload> Values, bool Cut) Fit(Map<string, Payload> metadata, int span, PayloadBudgets b, ref Seq<string> adjusted)
+    {
+        if (Longest(metadata) <= b.MaxValueChars) return (metadata, false);
+        var result = metadata;
+        foreach (var (key, value) in metadata)
+        {
+            var cut = Fit(value, b.MaxValueChars, Bound.Value, span, "metadata." + key, b, ref adjusted);
+            if (!ReferenceEquals(cut, value)) result = result.SetItem(key, cut!);
+        }
+        return (result, true);
+    }
+
+    static string Field(int span, string field) => span switch
+    {
+        OfTrace => field,
+        LateSpan => "span." + field,
+        _ => FormattableString.Invariant($"spans[{span}].{field}"),
+    };
 
     /// <summary>A reducer output with the trace or span it carries enriched; other outputs unchanged.</summary>
     public Enriched<Output> Output(Output output)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using PandaProbe.Model.Enrichment;
 
 namespace PandaProbe.Model.Settings;
 
@@ -67,6 +68,12 @@ internal sealed record SdkSettings
     public bool Spool { get; init; } = true;
     /// <summary>The spool's directory (<c>PANDAPROBE_SPOOL_DIR</c>); None for the default under the local application data.</summary>
     public Option<string> SpoolDirectory { get; init; }
+    /// <summary>
+    /// How many characters of recorded values leave the process, per value, per span and per trace
+    /// (<c>PANDAPROBE_MAX_VALUE_CHARS</c>, <c>PANDAPROBE_MAX_SPAN_CHARS</c>, <c>PANDAPROBE_MAX_TRACE_CHARS</c>).
+    /// Default: <see cref="PayloadBudgets.Default"/>.
+    /// </summary>
+    public PayloadBudgets Budgets { get; init; } = PayloadBudgets.Default;
 
     /// <summary>An API key as it may be shown: <c>***</c> and its last four characters (only <c>***</c> for a short key).</summary>
     /// <param name="apiKey">The key.</param>
@@ -90,6 +97,7 @@ internal sealed record SdkSettings
         builder.Append(", MaskSecrets = ").Append(MaskSecrets);
         builder.Append(", SampleRate = ").Append(SampleRate.ToString(CultureInfo.InvariantCulture));
         builder.Append(", Spool = ").Append(Spool ? SpoolDirectory.IfNone("default") : "off");
+        builder.Append(", Budgets = ").Append(Budgets);
         return true;
     }
 
@@ -171,6 +179,16 @@ internal sealed record SdkSettings
                 return fallback;
             }
             return value;
+        }
+
+        // A count that is unset (null) unless given or read from the environment; a text that is no integer is an error.
+        int? Count(int? given, string option, string name)
+        {
+            if (given is not null) return given;
+            if (Env(name) is not { } text || string.IsNullOrWhiteSpace(text)) return null;
+            if (int.TryParse(text.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)) return value;
+            errors.Add($"{option} ({name}): '{text}' is not an integer.");
+            return null;
         }
 
         double Ratio(double? given)
@@ -285,6 +303,13 @@ internal sealed record SdkSettings
             Spool = o.Spool ?? !spoolOff,
             SpoolDirectory = spoolOff ? None : NonEmpty(spoolText).Map(t => t.Trim()),
         };
+        var budgets = PayloadBudgets.Resolve(
+            Count(o.MaxValueChars, nameof(SettingsOverrides.MaxValueChars), SettingNames.MaxValueChars),
+            Count(o.MaxSpanChars, nameof(SettingsOverrides.MaxSpanChars), SettingNames.MaxSpanChars),
+            Count(o.MaxTraceChars, nameof(SettingsOverrides.MaxTraceChars), SettingNames.MaxTraceChars));
+        var budgetProblems = budgets.Problems();
+        errors.AddRange(budgetProblems);
+        settings = settings with { Budgets = budgetProblems.IsEmpty ? budgets : PayloadBudgets.Default };
         if (settings.MaxBackoff < settings.InitialBackoff)
             errors.Add($"MaxBackoff: {settings.MaxBackoff} is shorter than InitialBackoff {settings.InitialBackoff}.");
 

@@ -41,4 +41,10 @@ internal static class SettingNames
     public const string MaskSecrets = "PANDAPROBE_MASK_SECRETS";
     /// <summary>The spool's directory, or <c>off</c> to deliver without one.</summary>
     public const string SpoolDirectory = "PANDAPROBE_SPOOL_DIR";
+    /// <summary>(.NET) The most characters one input, output or metadata value keeps on the export side.</summary>
+    public const string MaxValueChars = "PANDAPROBE_MAX_VALUE_CHARS";
+    /// <summary>(.NET) The most characters the input and output of one span keep together.</summary>
+    public const string MaxSpanChars = "PANDAPROBE_MAX_SPAN_CHARS";
+    /// <summary>(.NET) The most characters the inputs and outputs of one trace and its spans keep together.</summary>
+    public const string MaxTraceChars = "PANDAPROBE_MAX_TRACE_CHARS";
 }

@@ -56,6 +56,12 @@ internal sealed record SettingsOverrides
     public bool? Spool { get; init; }
     /// <summary><see cref="SdkSettings.SpoolDirectory"/> (<c>off</c> turns the spool off).</summary>
     public string? SpoolDirectory { get; init; }
+    /// <summary>The most characters one input, output or metadata value keeps.</summary>
+    public int? MaxValueChars { get; init; }
+    /// <summary>The most characters the input and output of one span keep together.</summary>
+    public int? MaxSpanChars { get; init; }
+    /// <summary>The most characters the inputs and outputs of one trace and its spans keep together.</summary>
+    public int? MaxTraceChars { get; init; }
 
     /// <summary>Prints the values given, with the API key masked (only its last four characters shown).</summary>
     private bool PrintMembers(System.Text.StringBuilder builder)
@@ -84,6 +90,9 @@ internal sealed record SettingsOverrides
         Add(nameof(ContentMode), ContentMode);
         Add(nameof(MaskSecrets), MaskSecrets);
         Add(nameof(SpoolDirectory), SpoolDirectory);
+        Add(nameof(MaxValueChars), MaxValueChars);
+        Add(nameof(MaxSpanChars), MaxSpanChars);
+        Add(nameof(MaxTraceChars), MaxTraceChars);
         return true;
     }
 }

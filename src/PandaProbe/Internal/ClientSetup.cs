@@ -1,3 +1,4 @@
+using PandaProbe.Model.Enrichment;
 using PandaProbe.Model.Sampling;
 using PandaProbe.Redaction;
 using System.Reactive.Concurrency;
@@ -11,6 +12,12 @@ internal sealed record ClientSetup(
     TimeSpan ShutdownTimeout, string? Notice, Redactor Redactor, SamplingPolicy Sampling, TimeSpan? FlushOnDispose)
 {
     static int noticeShown;
+
+    /// <summary>The size budgets the enrichment fits recorded values to (<c>MaxValueChars</c>, <c>MaxSpanChars</c>, <c>MaxTraceChars</c>).</summary>
+    public PayloadBudgets Budgets { get; init; } = PayloadBudgets.Default;
+
+    /// <summary>The rate-fit sampler, when <see cref="SamplingOptions.FitPlatformRate"/> is on and the client sends to the platform.</summary>
+    public RateFitSampler? RateFit { get; init; }
 
     /// <summary>
     /// Resolves options over the environment over defaults (one reader of <c>PANDAPROBE_*</c>:
@@ -29,7 +36,8 @@ internal sealed record ClientSetup(
 
         var exporters = new List<ITraceExporter>(options.Exporters.Where(x => x is not null));
         string? notice = null;
-        if (settings.Enabled && exporters.Count == 0 && PlatformSetup.CreateExporter(settings, options) is { } http)
+        var fit = sampling.FitPlatformRate && settings.SendsToPlatform ? new RateFitSampler(time) : null;
+        if (settings.Enabled && exporters.Count == 0 && PlatformSetup.CreateExporter(settings, options, fit) is { } http)
             exporters.Add(http);
         else if (settings.Enabled && exporters.Count == 0)
         {
@@ -37,13 +45,14 @@ internal sealed record ClientSetup(
             exporters.Add(new FileTraceExporter(path));
             notice = $"PandaProbe: no API key and project configured; traces are written to {path}";
         }
+        if (!exporters.OfType<Http.HttpTraceExporter>().Any()) fit = null;   // no platform exporter to learn the rate from
         var r = options.Redaction;
         var redactor = new Redactor(settings.ContentMode, r.KeyNames, r.MaskEmails, r.MaskCardNumbers, r.MaskApiKeys, r.Patterns, r.Custom,
             secrets: settings.MaskSecrets);
         var policy = new SamplingPolicy(settings.SampleRate, sampling.KeepErrors, sampling.KeepSlowerThan, sampling.KeepCostlierThan);
         return new ClientSetup(settings.Enabled, settings.Environment, settings.Release,
             settings.Debug, pipeline, exporters, time, options.Scheduler, options.RegisterProcessExitHandler, settings.ShutdownDeadline, notice,
-            redactor, policy, options.FlushOnDispose ? options.FlushOnDisposeTimeout : null);
+            redactor, policy, options.FlushOnDispose ? options.FlushOnDisposeTimeout : null) { RateFit = fit, Budgets = settings.Budgets };
     }
 
     /// <summary>

@@ -60,10 +60,16 @@ internal static class PlatformSetup
             MaskSecrets = options.Redaction.MaskSecrets,
             Spool = options.Spool.Enabled,
             SpoolDirectory = options.Spool.Directory,
+            MaxValueChars = options.MaxValueChars,
+            MaxSpanChars = options.MaxSpanChars,
+            MaxTraceChars = options.MaxTraceChars,
         };
 
     /// <summary>The platform exporter when the settings send to the platform, else null.</summary>
-    public static HttpTraceExporter? CreateExporter(SdkSettings settings, PandaProbeOptions options) =>
+    /// <param name="settings">The resolved settings.</param>
+    /// <param name="options">The options (handler factory, clock, error callback, spool).</param>
+    /// <param name="fit">The rate-fit sampler that learns the platform's rate from the exporter, if on.</param>
+    public static HttpTraceExporter? CreateExporter(SdkSettings settings, PandaProbeOptions options, RateFitSampler? fit = null) =>
         settings.SendsToPlatform
             ? new HttpTraceExporter(settings, new HttpExporterOptions
             {
@@ -72,6 +78,7 @@ internal static class PlatformSetup
                 OnError = options.OnError,
                 Log = Log,
                 Spool = CreateSpool(settings, options),
+                OnTraceRate = fit is null ? null : fit.Learn,
             })
             : null;
 

@@ -103,3 +103,47 @@ public class RatePacingTests
         Assert.False(offered.Above(rate, T0 + TimeSpan.FromMinutes(6)));    // 83 a minute over six
     }
 }
+
+/// <summary>The rate-fit sampler's pure decision.</summary>
+public class RateFitTests
+{
+    static readonly DateTimeOffset T0 = new(2026, 12, 7, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void Before_a_rate_is_known_everything_is_kept()
+    {
+        var (_, keep) = PandaProbe.Model.Sampling.RateFit.Open.Admit(priority: false, T0);
+        Assert.True(keep);
+    }
+
+    [Fact]
+    public void Over_a_long_run_ordinary_traces_are_kept_at_the_rate_and_every_priority_trace_is_kept()
+    {
+        var rate = new PlatformRate(10, TimeSpan.FromSeconds(1));
+        var fit = PandaProbe.Model.Sampling.RateFit.Open.Learn(rate, T0);
+        int kept = 0, priorityKept = 0, priority = 0;
+        var now = T0;
+        for (var i = 0; i < 3000; i++)   // 100 a second for 30 s, one in ten an error
+        {
+            now += TimeSpan.FromMilliseconds(10);
+            var isPriority = i % 10 == 0;
+            (fit, var keep) = fit.Admit(isPriority, now);
+            if (isPriority) { priority++; if (keep) priorityKept++; }
+            else if (keep) kept++;
+        }
+        Assert.Equal(priority, priorityKept);
+        // 30 s at 9.5 a second is 285, of which the errors took 300: nothing else fits.
+        Assert.Equal(0, kept);
+
+        fit = PandaProbe.Model.Sampling.RateFit.Open.Learn(rate, T0);
+        kept = 0;
+        now = T0;
+        for (var i = 0; i < 3000; i++)   // the same without errors
+        {
+            now += TimeSpan.FromMilliseconds(10);
+            (fit, var keep) = fit.Admit(false, now);
+            if (keep) kept++;
+        }
+        Assert.InRange(kept, 280, 290);   // 9.5 a second for 30 s
+    }
+}

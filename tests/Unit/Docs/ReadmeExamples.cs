@@ -407,7 +407,7 @@ public class ReadmeExamples
         var printed = await CaptureConsole(async () => await Run(async () => result = await ExampleFlush()));
         Assert.NotNull(result);
         Assert.True(result.Completed);
-        Assert.Equal(1, result.Exported);
+        Assert.Equal(1, result.Health.Exported);
         Assert.Equal(0, result.Dropped);
         Assert.Equal(0, result.Pending);
         Assert.Equal("exported 1, dropped 0, pending 0", printed.Trim());

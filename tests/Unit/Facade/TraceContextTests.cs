@@ -46,7 +46,7 @@ public class TraceContextTests
         Assert.Equal("gpt-4o", (Named(t, "llm-call").Model ?? ""));
         Assert.Equal(Payload.Text("question"), (t.Input ?? Payload.Null));
         Assert.Equal(Payload.Text("answer"), (t.Output ?? Payload.Null));
-        Assert.Equal(1, result.Exported);
+        Assert.Equal(1, result.Health.Exported);
         Assert.Equal(0, result.Dropped);
     }
 

@@ -165,7 +165,7 @@ public class TracePipelineTests
 
         Assert.True(result.Completed);
         Assert.Equal(ids, exporter.Traces.Select(t => t.Id));
-        Assert.Equal(7, result.Exported);
+        Assert.Equal(7, result.Health.Exported);   // full batches may have left before the flush: its own count can be less
         Assert.Equal(0, result.Pending);
         Assert.Equal(14, result.Health.EventsPosted);
     }
