@@ -48,7 +48,7 @@ public sealed class PandaPeer : IDisposable
         int? maxQueueSize = null)
     {
         Exporter = exporter ?? new CountingTraceExporter();
-        Client = new PandaProbeClient(new PandaProbeOptions
+        var options = new PandaProbeOptions
         {
             Enabled = true,
             Exporters = { Exporter },
@@ -56,7 +56,10 @@ public sealed class PandaPeer : IDisposable
             RegisterProcessExitHandler = false,
             Scheduler = scheduler ?? StockScheduler(),
             EnvironmentVariables = new Dictionary<string, string?>(),
-        });
+        };
+        // PANDA_MASK_SECRETS=false measures the export side without the default secrets pass.
+        if (Environment.GetEnvironmentVariable("PANDA_MASK_SECRETS") == "false") options.Redaction.MaskSecrets = false;
+        Client = new PandaProbeClient(options);
     }
 
     /// <summary>

@@ -85,19 +85,51 @@ internal sealed partial class Redactor
 
     /// <summary>
     /// The secrets pass's triggers, without case: a text holding none of them matches none of the secret patterns, so
-    /// under the secrets pass alone it costs one vectorised scan and no regular expression.
+    /// under the secrets pass alone it costs two vectorised scans (key shapes as written, words without case) and no regular expression.
     /// </summary>
-    static readonly SearchValues<string> SecretTriggers = SearchValues.Create(SecretTriggerList, StringComparison.OrdinalIgnoreCase);
+    static readonly SecretScan SecretTriggers = new(false);
 
     /// <summary>
     /// <see cref="SecretTriggers"/> in a JSON text, with the only escapes that could hide one (<c>\u</c>, <c>\/</c>): a
     /// JSON text holding none of them has no string a secret pattern matches.
     /// </summary>
-    static readonly SearchValues<string> JsonSecretTriggers =
-        SearchValues.Create([.. SecretTriggerList, "\\u", "\\/"], StringComparison.OrdinalIgnoreCase);
+    static readonly SecretScan JsonSecretTriggers = new(true);
 
-    static string[] SecretTriggerList =>
-        ["sk-", "sk_", "akia", "asia", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox", "aiza", "eyj", "bearer", "passw", "pwd", "://"];
+    /// <summary>
+    /// The triggers as two scans: the key shapes as written (their patterns are case-sensitive, so <c>task_id</c> or
+    /// <c>Asia</c> do not trigger them), the words without case.
+    /// </summary>
+    sealed class SecretScan(bool json)
+    {
+        readonly SearchValues<string> keys = SearchValues.Create(
+            json ? [.. KeyTriggers, "\\u", "\\/"] : KeyTriggers, StringComparison.Ordinal);
+        readonly SearchValues<string> words = SearchValues.Create(["bearer", "passw", "pwd"], StringComparison.OrdinalIgnoreCase);
+
+        static string[] KeyTriggers => ["sk-", "sk_", "AKIA", "ASIA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox", "AIza", "eyJ"];
+
+        /// <summary>True when <paramref name="text"/> holds a trigger.</summary>
+        public bool In(ReadOnlySpan<char> text) => text.ContainsAny(keys) || text.ContainsAny(words) || UrlWithUserInfo(text);
+
+        /// <summary>
+        /// True when a URL in <paramref name="text"/> has user information (an <c>@</c> between its <c>://</c> and the end of
+        /// its authority): only such a URL can carry a password, so an ordinary link (a JSON schema's <c>$schema</c>, a
+        /// citation) does not send the text to the patterns.
+        /// </summary>
+        static bool UrlWithUserInfo(ReadOnlySpan<char> text)
+        {
+            for (var at = text.IndexOf("://", StringComparison.Ordinal); at >= 0; )
+            {
+                var rest = text[(at + 3)..];
+                var end = rest.IndexOfAny(AuthorityEnds);
+                if ((end < 0 ? rest : rest[..end]).Contains('@')) return true;
+                var next = rest.IndexOf("://", StringComparison.Ordinal);
+                at = next < 0 ? -1 : at + 3 + next;
+            }
+            return false;
+        }
+
+        static readonly SearchValues<char> AuthorityEnds = SearchValues.Create("/?#\"' \t\r\n<>");
+    }
 
     readonly ContentMode mode;
     readonly string[] keys;
@@ -303,7 +335,7 @@ internal sealed partial class Redactor
     public string Text(string text)
     {
         if (string.IsNullOrEmpty(text)) return text ?? string.Empty;
-        if (secretsOnly && !text.AsSpan().ContainsAny(SecretTriggers)) return text;   // one vectorised scan, no regular expression
+        if (secretsOnly && !SecretTriggers.In(text)) return text;   // two vectorised scans, no regular expression
         try
         {
             foreach (var (pattern, replacement, luhn, mayMatch) in patterns)
@@ -322,10 +354,10 @@ internal sealed partial class Redactor
     /// </summary>
     static bool MayHoldSecret(Payload payload)
     {
-        if (payload.Utf8 is not { } utf8) return payload.Value.AsSpan().ContainsAny(JsonSecretTriggers);
+        if (payload.Utf8 is not { } utf8) return JsonSecretTriggers.In(payload.Value);
         char[]? rented = null;
         var buffer = utf8.Length <= 512 ? stackalloc char[utf8.Length] : (rented = ArrayPool<char>.Shared.Rent(utf8.Length));
-        try { return buffer[..Encoding.UTF8.GetChars(utf8, buffer)].ContainsAny(JsonSecretTriggers); }   // UTF-8 never has fewer bytes than chars
+        try { return JsonSecretTriggers.In(buffer[..Encoding.UTF8.GetChars(utf8, buffer)]); }   // UTF-8 never has fewer bytes than chars
         finally { if (rented is not null) ArrayPool<char>.Shared.Return(rented); }
     }
 
