@@ -65,6 +65,7 @@ internal sealed partial class HttpTraceExporter
     (int Kept, int Failed) IDurableExporter.SpoolNow(ExportBatch batch)
     {
         if (spool is null || batch is null || batch.Count == 0) return (0, 0);
+        LeftLane(batch.Traces.Count);
         var tally = new Tally();
         try
         {

@@ -46,13 +46,28 @@ internal sealed partial class HttpTraceExporter : ITraceExporter, IDurableExport
     private const int SpooledTracesLimit = 100_000;
 
     /// <summary>
-    /// The longest wait for pacing slots a batch of traces may join in memory; past it, while paced to the platform's
-    /// rate, a batch goes to the spool and is replayed at the same pace.
+    /// The longest wait for pacing slots the traces queued for this exporter may have in memory; past it, while paced to
+    /// the platform's rate, a batch goes to the spool and is replayed at the same pace.
     /// </summary>
     internal static readonly TimeSpan PacedBacklog = TimeSpan.FromSeconds(5);
 
     /// <inheritdoc />
-    void IDurableExporter.Offered(int traces) => sender.Rates.Offer(traces);
+    void IDurableExporter.Offered(int traces)
+    {
+        Interlocked.Add(ref inLane, traces);
+        sender.Rates.Offer(traces);
+    }
+
+    long inLane;   // traces handed to this exporter's lane and not yet taken by an export (or spooled from it)
+
+    /// <summary>Traces that left the lane (an export took them, or they were spooled from it): the lane's queue is shorter.</summary>
+    long LeftLane(int traces)
+    {
+        var left = Interlocked.Add(ref inLane, -traces);
+        if (left >= 0) return left;
+        Interlocked.CompareExchange(ref inLane, 0, left);   // spooled without passing the lane (queue overflow, shutdown)
+        return 0;
+    }
 
     /// <summary>How long a write-ahead copy is held by its process (a copy whose process is gone is free at once).</summary>
     internal static readonly TimeSpan WriteAheadLease = TimeSpan.FromMinutes(10);
@@ -128,6 +143,7 @@ internal sealed partial class HttpTraceExporter : ITraceExporter, IDurableExport
         try
         {
             if (batch is null || batch.Count == 0) return ExportResult.Success(0);
+            var behind = LeftLane(batch.Traces.Count);
             Metrics.RecordQueued(batch.Count);
             if (Volatile.Read(ref disposed) != 0)
             {
@@ -147,9 +163,11 @@ internal sealed partial class HttpTraceExporter : ITraceExporter, IDurableExport
                 SpoolParked(tally);
                 return tally.Result();
             }
-            // Paced to the platform's rate with a backlog already waiting for slots: the batch waits in the spool (on
-            // disk, replayed at the same pace) rather than in memory, where a crash would lose it.
-            if (spool is not null && batch.Traces.Count > 0 && sender.Rates.Backlog(RequestKind.Trace) > PacedBacklog)
+            // Paced to the platform's rate, with more traces queued behind this batch than the pace sends in a few
+            // seconds, or with the spool being replayed: the batch waits in the spool (on disk, replayed in order at the
+            // same pace) rather than in memory, where a crash would lose it and a flush would wait for it.
+            if (spool is not null && batch.Traces.Count > 0 && sender.Rates.TraceRate is not null
+                && (Volatile.Read(ref replaying) != 0 || sender.Rates.Backlog(RequestKind.Trace, behind + batch.Traces.Count) > PacedBacklog))
             {
                 SpoolBatch(batch, tally, $"the platform's rate ({sender.Rates.TraceRate}) is reached", unreachable: false);
                 SpoolParked(tally);

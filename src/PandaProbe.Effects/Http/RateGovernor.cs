@@ -41,14 +41,17 @@ internal sealed class RateGovernor(TimeProvider time, Action<string> log, Action
         }
     }
 
-    /// <summary>How far ahead the next free slot of <paramref name="kind"/>'s route is: the wait already queued (zero when not paced).</summary>
-    public TimeSpan Backlog(RequestKind kind)
+    /// <summary>
+    /// How long <paramref name="waiting"/> more requests of <paramref name="kind"/>'s route would wait for their slots,
+    /// after those already handed out; zero when the route is not paced.
+    /// </summary>
+    public TimeSpan Backlog(RequestKind kind, long waiting = 0)
     {
         lock (gate)
         {
             if (paces[(int)kind] is not { } pace) return TimeSpan.Zero;
             var ahead = pace.Next - time.GetUtcNow();
-            return ahead > TimeSpan.Zero ? ahead : TimeSpan.Zero;
+            return (ahead > TimeSpan.Zero ? ahead : TimeSpan.Zero) + pace.Spacing * Math.Max(0, waiting);
         }
     }
 
