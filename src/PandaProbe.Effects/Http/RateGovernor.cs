@@ -66,7 +66,7 @@ internal sealed class RateGovernor(TimeProvider time, Action<string> log, Action
             paces[(int)kind] = known is null ? RatePace.After429(rate, now) : known.At(rate).Throttled(now);
             if (known is null || known.Rate != rate)
             {
-                line = $"the platform accepts at most {rate} requests to {Route(kind)} for this API key; they are paced to that rate from now on.";
+                line = $"the platform accepts at most {rate.Count} requests {rate.Per} to {Route(kind)} for this API key; they are paced to that rate from now on.";
                 if (kind == RequestKind.Trace) offered = new OfferedRate(now, 0);
             }
         }

@@ -15,14 +15,17 @@ internal readonly partial record struct PlatformRate(int Count, TimeSpan Window)
     /// <summary>The spacing of requests at exactly this rate.</summary>
     public TimeSpan Interval => Window / Count;
 
-    /// <summary>The rate as people write it: <c>100 per 1 minute</c>.</summary>
-    public override string ToString() => Window.TotalSeconds switch
+    /// <summary>The rate as people write it: <c>100 per minute</c>.</summary>
+    public override string ToString() => $"{Count} {Per}";
+
+    /// <summary>The window as people write it: <c>per minute</c>.</summary>
+    public string Per => Window.TotalSeconds switch
     {
-        1 => $"{Count} per second",
-        60 => $"{Count} per minute",
-        3600 => $"{Count} per hour",
-        86400 => $"{Count} per day",
-        var s => string.Create(CultureInfo.InvariantCulture, $"{Count} per {s:0.###} s"),
+        1 => "per second",
+        60 => "per minute",
+        3600 => "per hour",
+        86400 => "per day",
+        var s => string.Create(CultureInfo.InvariantCulture, $"per {s:0.###} s"),
     };
 
     /// <summary>
