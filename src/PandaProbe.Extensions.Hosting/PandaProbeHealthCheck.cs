@@ -56,7 +56,11 @@ internal sealed class PandaProbeHealthCheck : IHealthCheck
         var ailing = health.Exporters.Where(e => e.State != ExporterHealth.Condition.Healthy).ToList();
         var exporters = ailing.Count == 0 ? "" : " Exporters not healthy: " + string.Join("; ", ailing.Select(e => $"{e.Name} ({e.State.ToString().ToLowerInvariant()}: {e.Problem})")) + ".";
         if (newDrops <= 0 && newFailures <= 0 && ailing.Count > 0)
-            return Task.FromResult(new HealthCheckResult(context.Registration.FailureStatus,
+            // An unhealthy exporter (hung, failing) gives the registration's failure status; a degraded one (an outage,
+            // a backlog at the platform's pace) no worse than Degraded.
+            return Task.FromResult(new HealthCheckResult(
+                ailing.Any(e => e.State == ExporterHealth.Condition.Unhealthy) ? context.Registration.FailureStatus
+                    : (HealthStatus)Math.Max((int)HealthStatus.Degraded, (int)context.Registration.FailureStatus),
                 $"PandaProbe: nothing dropped since the previous check ({health.Exported} exported, {health.Pending} pending).{exporters}", data: data));
         if (newDrops <= 0 && newFailures <= 0)
             return Task.FromResult(HealthCheckResult.Healthy(
@@ -87,10 +91,11 @@ internal sealed class PandaProbeHealthCheck : IHealthCheck
         foreach (var (reason, count) in health.DroppedByReason.Where(r => r.Value > 0)) data["dropped." + reason.Name()] = count;
         foreach (var (reason, count) in health.DeliveryFailures) data["delivery_failures." + reason.Name()] = count;
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var e in health.Exporters)
+        for (var i = 0; i < health.Exporters.Count; i++)
         {
-            // Two exporters of one name are told apart by their position.
-            var key = "exporter." + (seen.Add(e.Name) ? e.Name : $"{e.Name}#{seen.Count}");
+            var e = health.Exporters[i];
+            // A second exporter of one name is told apart by its position.
+            var key = "exporter." + (seen.Add(e.Name) ? e.Name : $"{e.Name}#{i}");
             data[key + ".state"] = e.State.ToString().ToLowerInvariant();
             data[key + ".exported"] = e.Total.Exported;
             data[key + ".failed"] = e.Total.Failed;

@@ -121,7 +121,8 @@ public sealed class SamplingOptions
     /// rate, errors and traces scored before they ended first, and the rest is left out (counted in
     /// <see cref="Pipeline.PipelineHealth.SampledOut"/>, with their late spans and scores) instead of waiting in the
     /// spool. Applied after <see cref="Ratio"/> and the keep rules; only with the platform exporter. Off, traces above
-    /// the rate wait in the spool and are delivered at the platform's pace (nothing is lost).
+    /// the rate wait in the spool and are delivered at the platform's pace (nothing is lost). It cannot be combined with
+    /// <c>Spool.WriteAhead</c> (building the client throws <see cref="ArgumentException"/>).
     /// <value>Default: <c>false</c>.</value>
     /// </summary>
     public bool FitPlatformRate { get; set; }

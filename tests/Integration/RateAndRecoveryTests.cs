@@ -172,7 +172,7 @@ public sealed class RateAndRecoveryTests : IDisposable
         do
         {
             var flush = await client.FlushAsync(TimeSpan.FromSeconds(10));
-            sentFromSpool += flush.SentFromSpool;
+            sentFromSpool += flush.Replayed;
             stillSpooled = flush.StillSpooled;
         }
         while (stillSpooled > 0 && DateTime.UtcNow < deadline);
@@ -247,7 +247,7 @@ public sealed class RateAndRecoveryTests : IDisposable
         {
             flush = await client.FlushAsync(TimeSpan.FromSeconds(10));
             exported += flush.Exported;
-            replayed += flush.SentFromSpool;
+            replayed += flush.Replayed;
             spooled += flush.Spooled;
         }
         while ((flush.StillSpooled > 0 || platform.TraceArrivals.Count < ids.Count) && DateTime.UtcNow < deadline);

@@ -85,7 +85,7 @@ public sealed partial class RateLimitTests(RealPlatformFixture platform, ITestOu
                 flush = await client.FlushAsync(TimeSpan.FromSeconds(30));
                 flushes.Add(flush);
                 Say($"  flush at {S(clock.Elapsed)}: completed {flush.Completed}, exported {flush.Exported}, spooled {flush.Spooled}, "
-                    + $"sent from spool {flush.SentFromSpool}, still spooled {flush.StillSpooled}, pending {flush.Pending}, dropped {flush.Dropped}");
+                    + $"sent from spool {flush.Replayed}, still spooled {flush.StillSpooled}, pending {flush.Pending}, dropped {flush.Dropped}");
             }
             while ((flush.StillSpooled > 0 || flush.Pending > 0) && clock.Elapsed - offered < DrainBound);
             var drained = clock.Elapsed;
@@ -93,7 +93,7 @@ public sealed partial class RateLimitTests(RealPlatformFixture platform, ITestOu
             Say($"drained at {S(drained)} ({S(drained - offered)} after the last trace, {flushes.Count} flushes): "
                 + $"exported {health.Exported}, spooled {health.Spooled}, replayed {health.Replayed}, retried {health.Retried}, "
                 + $"pending {health.Pending}, dropped {health.Dropped} [{string.Join(", ", health.DroppedByReason.Where(d => d.Value > 0).Select(d => $"{d.Key}: {d.Value}"))}]");
-            Say($"flush sums: exported {flushes.Sum(f => f.Exported)}, spooled {flushes.Sum(f => f.Spooled)}, sent from spool {flushes.Sum(f => f.SentFromSpool)}");
+            Say($"flush sums: exported {flushes.Sum(f => f.Exported)}, spooled {flushes.Sum(f => f.Spooled)}, sent from spool {flushes.Sum(f => f.Replayed)}");
 
             // 3. The worker persists asynchronously: wait (bounded) until PostgreSQL holds every trace of the project.
             var sql = "select t.trace_id, count(*) from traces t join projects p on p.id = t.project_id "
@@ -138,7 +138,7 @@ public sealed partial class RateLimitTests(RealPlatformFixture platform, ITestOu
 
             // The rate was learned from the 429's body, and the sustained excess was warned about exactly once.
             var learned = Assert.Single(logs, l => l.Line.Contains(Learned, StringComparison.Ordinal));
-            Assert.Contains("100 per minute", learned.Line, StringComparison.Ordinal);
+            Assert.Contains("at most 100 requests per minute to POST /traces", learned.Line, StringComparison.Ordinal);
             Assert.Single(logs, l => l.Line.Contains(Warning, StringComparison.Ordinal));
 
             // Nothing lost, everything counted once, nothing left behind.

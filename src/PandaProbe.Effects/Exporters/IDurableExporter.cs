@@ -16,7 +16,9 @@ internal interface IDurableExporter
     bool Spools { get; }
 
     /// <summary>Keeps every item of the batch without trying to deliver it: how many it kept, and gave up on (reported).</summary>
-    (int Kept, int Failed) SpoolNow(ExportBatch batch);
+    /// <param name="batch">The items.</param>
+    /// <param name="fromLane">True when the batch comes out of its own lane (a full lane, the shutdown deadline), not from the queue before it.</param>
+    (int Kept, int Failed) SpoolNow(ExportBatch batch, bool fromLane = false);
 
     /// <summary>Puts a completed trace on disk before returning (on the thread that completed it); false when it could not.</summary>
     bool WriteAhead(Trace trace);
@@ -31,8 +33,9 @@ internal interface IDurableExporter
     string? Condition { get; }
 
     /// <summary>
-    /// Tries what waits in its spool now (within <paramref name="cancellationToken"/>): returns once one pass over the
-    /// spool has ended (emptied it, or was stopped by the platform). Never throws.
+    /// Tries what waits in its spool now (within <paramref name="cancellationToken"/>): returns once a pass over the files
+    /// it lists has ended (all tried, or stopped by the platform), at once when it is sending them already at the
+    /// platform's pace. Never throws.
     /// </summary>
     Task DrainAsync(CancellationToken cancellationToken);
 

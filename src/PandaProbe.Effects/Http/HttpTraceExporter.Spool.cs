@@ -32,21 +32,26 @@ internal sealed partial class HttpTraceExporter
 
     private void EndPass() => Interlocked.Exchange(ref passEnded, NewSignal()).TrySetResult();
 
+    // What the exporter says of itself now: an outage, or a backlog replayed at the platform's pace (both end by
+    // themselves, and so does the state they give).
     string? IDurableExporter.Condition =>
         spool is not null && InOutage ? $"the platform is unreachable: items go to the spool at {spool.Directory} until it answers"
-        : sender.Rates is { Warned: true, TraceRate: { } rate } ? $"traces complete faster than the platform accepts them ({rate} for POST /traces): the rest waits in the spool"
+        : Volatile.Read(ref replaying) != 0 && sender.Rates.TraceRate is { } rate
+            ? $"traces wait in the spool, sent at the platform's rate ({rate} for POST /traces)"
         : null;
 
     /// <summary>
-    /// Tries the spool now, for a flush or the shutdown: wakes the replay (or starts it) and waits until that pass over
-    /// the spool ends (emptied, or stopped by the platform) or <paramref name="cancellationToken"/> fires. Returns how many
-    /// items were sent meanwhile and how many still wait.
+    /// Tries the spool now, for a flush or the shutdown: wakes the replay if it waits between tries and waits until
+    /// that pass over the files it lists ends (all tried, or stopped by the platform) or
+    /// <paramref name="cancellationToken"/> fires. A replay that is sending already, at the platform's pace, is left to
+    /// it: waiting would deliver nothing sooner. Never throws.
     /// </summary>
     async Task IDurableExporter.DrainAsync(CancellationToken cancellationToken)
     {
         // The replay runs whenever the spool has work (every spooling starts it, and so does a client that finds files
         // at its start), so a replay that is not running means nothing to try: no directory is read.
         if (spool is null || Volatile.Read(ref disposed) != 0 || Volatile.Read(ref replaying) == 0) return;
+        if (Volatile.Read(ref replayWaiting) == 0 && sender.Rates.TraceRate is not null) return;
         var ended = Volatile.Read(ref passEnded).Task;
         Interlocked.Exchange(ref wake, NewSignal()).TrySetResult();
         EnsureReplay();
@@ -54,18 +59,20 @@ internal sealed partial class HttpTraceExporter
         catch (OperationCanceledException) { }
     }
 
-    // While no replay runs the spool holds nothing this process could send (see DrainAsync): no directory is read.
-    // The write-ahead copies of traces still being exported are not waiting: they leave with their export.
-    long IDurableExporter.Waiting => spool is null || Volatile.Read(ref replaying) == 0 ? 0 : Math.Max(0, spool.ItemsWaiting - writtenAhead.Count);
+    // While a replay runs (or once the exporter is shut down, for the next process) the spool's files are counted;
+    // otherwise it holds nothing this process could send (see DrainAsync) and no directory is read. The write-ahead
+    // copies of traces still being exported are not waiting: they leave with their export.
+    long IDurableExporter.Waiting =>
+        spool is null || Volatile.Read(ref replaying) == 0 && Volatile.Read(ref disposed) == 0 ? 0 : Math.Max(0, spool.ItemsWaiting - writtenAhead.Count);
     /// <summary>
     /// Writes every item of <paramref name="batch"/> to the spool without trying to deliver it (the shutdown deadline
     /// passed, or the export queue overflowed). Returns how many items were kept, and how many it gave up on (counted and
     /// reported here); both 0 without a spool. Never throws.
     /// </summary>
-    (int Kept, int Failed) IDurableExporter.SpoolNow(ExportBatch batch)
+    (int Kept, int Failed) IDurableExporter.SpoolNow(ExportBatch batch, bool fromLane)
     {
         if (spool is null || batch is null || batch.Count == 0) return (0, 0);
-        LeftLane(batch.Traces.Count);
+        if (fromLane) LeftLane(batch.Traces.Count);
         var tally = new Tally();
         try
         {
@@ -229,7 +236,7 @@ internal sealed partial class HttpTraceExporter
         {
             while (!stopping.IsCancellationRequested)
             {
-                var woken = Volatile.Read(ref wake).Task;   // a nudge during this pass cuts the wait after it short
+                var woken = Volatile.Read(ref wake).Task;   // a flush's wake during this pass cuts the wait after it short
                 var files = spool!.Ready(out var expired);
                 if (expired > 0) Lost(DropReason.SpoolExpired, expired, $"kept longer than the spool's age limit ({spool.MaxAge})", "-");
                 if (files.Count == 0 && !spool.HasWorkForReplay)
@@ -285,6 +292,7 @@ internal sealed partial class HttpTraceExporter
                         Lost(DropReason.SpoolFull, evicted, $"the spool reached its size limit ({spool.MaxBytes} bytes): the oldest request(s) were deleted", "-");
                     if (blocked || stopping.IsCancellationRequested) break;
                 }
+                if (!blocked) EndPass();   // every file of this listing was tried
                 // Blocked by the platform, or nothing could be leased (other processes hold it all): wait before looking again.
                 if ((blocked || !leasedAny) && !stopping.IsCancellationRequested)
                 {
@@ -294,12 +302,10 @@ internal sealed partial class HttpTraceExporter
                     EndPass();
                     try
                     {
-                        using var timer = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
-                        timer.CancelAfter(delay);
-                        await woken.WaitAsync(timer.Token).ConfigureAwait(false);
+                        await woken.WaitAsync(delay, time, stopping.Token).ConfigureAwait(false);
                         waits = 0;   // woken: the platform answered, or a flush asked
                     }
-                    catch (OperationCanceledException) { }
+                    catch (Exception ex) when (ex is TimeoutException or OperationCanceledException) { }
                     Volatile.Write(ref replayWaiting, 0);
                 }
             }

@@ -51,6 +51,9 @@ internal sealed partial class HttpTraceExporter : ITraceExporter, IDurableExport
     /// </summary>
     internal static readonly TimeSpan PacedBacklog = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a shutdown gives the spool one more try, at most.</summary>
+    internal static readonly TimeSpan ShutdownDrain = TimeSpan.FromSeconds(2);
+
     /// <inheritdoc />
     void IDurableExporter.Offered(int traces)
     {
@@ -61,13 +64,7 @@ internal sealed partial class HttpTraceExporter : ITraceExporter, IDurableExport
     long inLane;   // traces handed to this exporter's lane and not yet taken by an export (or spooled from it)
 
     /// <summary>Traces that left the lane (an export took them, or they were spooled from it): the lane's queue is shorter.</summary>
-    long LeftLane(int traces)
-    {
-        var left = Interlocked.Add(ref inLane, -traces);
-        if (left >= 0) return left;
-        Interlocked.CompareExchange(ref inLane, 0, left);   // spooled without passing the lane (queue overflow, shutdown)
-        return 0;
-    }
+    long LeftLane(int traces) => Math.Max(0, Interlocked.Add(ref inLane, -traces));
 
     /// <summary>How long a write-ahead copy is held by its process (a copy whose process is gone is free at once).</summary>
     internal static readonly TimeSpan WriteAheadLease = TimeSpan.FromMinutes(10);
@@ -223,8 +220,13 @@ internal sealed partial class HttpTraceExporter : ITraceExporter, IDurableExport
     /// <inheritdoc />
     public async ValueTask ShutdownAsync(CancellationToken cancellationToken)
     {
-        // One more try of the spool within the shutdown's deadline, then the replay stops.
-        await ((IDurableExporter)this).DrainAsync(cancellationToken).ConfigureAwait(false);
+        // One more try of the spool, briefly (the shutdown's own deadline is the pipeline's, shorter than this call's
+        // token may be), then the replay stops; what is left waits for the next process.
+        using (var brief = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            brief.CancelAfter(ShutdownDrain);
+            await ((IDurableExporter)this).DrainAsync(brief.Token).ConfigureAwait(false);
+        }
         // The replay stops; a request it had leased goes back to the spool for the next process.
         try { stopping.Cancel(); } catch (ObjectDisposedException) { }
         sender.Stop();

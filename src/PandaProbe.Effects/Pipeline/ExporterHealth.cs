@@ -9,9 +9,11 @@ namespace PandaProbe.Pipeline;
 /// <param name="State">Healthy, degraded or unhealthy (see <see cref="Condition"/>).</param>
 /// <param name="Problem">Why it is not healthy, in a sentence; null when healthy.</param>
 /// <param name="Total">Its items since the client started.</param>
-/// <param name="SinceFlush">Its items since the last flush (or shutdown) reached it.</param>
+/// <param name="SinceFlush">
+/// Its items since the last flush marker passed its lane (a flush with nothing pending sends none, so it does not restart them).
+/// </param>
 /// <param name="Pending">Items given to it and not settled yet (waiting in its lane or being exported).</param>
-/// <param name="LastSuccess">When a delivery last succeeded (all of its items delivered or spooled); null before the first.</param>
+/// <param name="LastSuccess">When a delivery last delivered or spooled some of its items; null before the first.</param>
 /// <param name="LastFailure">When items were last lost (failed or dropped from its lane); null when none was.</param>
 /// <param name="LastError">What the last failure said; null when none.</param>
 public sealed record ExporterHealth(

@@ -164,7 +164,7 @@ internal sealed class ExporterLane
         var reason = aborting ? DropReason.ShutdownDeadline : DropReason.ExportQueueFull;
         if (durable is { Spools: true })
         {
-            var (kept, failed) = durable.SpoolNow(batch);
+            var (kept, failed) = durable.SpoolNow(batch, fromLane: true);
             health.Dropped(batch.Count, kept, aborting ? "the shutdown deadline passed" : "its lane was full");
             delivery.Settle(new LaneOutcome(batch.Count, failed, Math.Max(0, batch.Count - kept - failed), reason));
             return;

@@ -19,7 +19,7 @@ public sealed record FlushResult(bool Completed, PipelineHealth Health)
     public long Spooled { get; init; }
 
     /// <summary>Items from the spool (this process's or an earlier one's) delivered during this call: a flush tries the spool too.</summary>
-    public long SentFromSpool { get; init; }
+    public long Replayed { get; init; }
 
     /// <summary>Items waiting in the spool when the call returned, to be delivered once the platform takes them.</summary>
     public long StillSpooled { get; init; }

@@ -258,7 +258,7 @@ internal sealed class TracePipeline : IAsyncDisposable
             using var limit = new CancellationTokenSource(left, time);
             foreach (var durable in export.Durables) await durable.DrainAsync(limit.Token).ConfigureAwait(false);
         }
-        return Result(inTime, before);
+        return Result(inTime, before, trySpool);
     }
 
     /// <summary>
@@ -267,6 +267,7 @@ internal sealed class TracePipeline : IAsyncDisposable
     /// </summary>
     public async Task<FlushResult> ShutdownAsync(TimeSpan timeout)
     {
+        var before = Counters.Totals();
         bool first;
         Task task;
         lock (shutdownGate)
@@ -275,7 +276,6 @@ internal sealed class TracePipeline : IAsyncDisposable
             closed = true;
             task = shutdown ??= RunShutdownAsync();
         }
-        var before = Counters.Totals();
         var inTime = await Within(task, timeout).ConfigureAwait(false);
         if (!inTime && first)
         {
@@ -314,12 +314,13 @@ internal sealed class TracePipeline : IAsyncDisposable
         catch (TimeoutException) { return false; }
     }
 
-    FlushResult Result(bool completedInTime, (long Exported, long Dropped, long Spooled, long Replayed) before)
+    FlushResult Result(bool completedInTime, (long Exported, long Dropped, long Spooled, long Replayed) before, bool countSpool = true)
     {
         var health = Counters.Snapshot();
         var after = Counters.Totals();
         long waiting = 0;
-        foreach (var durable in export.Durables)
+        // A flush for one trace's FlushOnDispose does not read the spool's folder (it would, per trace).
+        foreach (var durable in countSpool ? export.Durables : [])
         {
             try { waiting += durable.Waiting; } catch (Exception) { /* a spool that cannot be read counts as empty */ }
         }
@@ -328,7 +329,7 @@ internal sealed class TracePipeline : IAsyncDisposable
             Exported = after.Exported - before.Exported,
             Dropped = after.Dropped - before.Dropped,
             Spooled = after.Spooled - before.Spooled,
-            SentFromSpool = after.Replayed - before.Replayed,
+            Replayed = after.Replayed - before.Replayed,
             StillSpooled = waiting,
             Unfinished = completedInTime ? [] : health.Exporters.Where(e => e.Pending > 0).Select(e => e.Name).ToArray(),
         };

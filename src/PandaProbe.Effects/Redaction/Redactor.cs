@@ -55,12 +55,13 @@ internal sealed partial class Redactor
     private static partial Regex BearerToken();
 
     /// <summary>
-    /// A connection-string password: <c>Password=</c>, <c>Passwd=</c> or <c>Pwd=</c> (any case, also as the end of a
-    /// longer name such as <c>DB_PASSWORD=</c>), then a quoted value (a doubled quote inside it is part of it) or the text
-    /// up to <c>;</c> or the end of the line. The name, the <c>=</c> and the quotes are kept (groups <c>key</c>, <c>quote</c>).
+    /// A connection-string password: <c>Password=</c>, <c>Passwd=</c> or <c>Pwd=</c> (any case, as a word or the end of a
+    /// name such as <c>DB_PASSWORD=</c>; not <c>==</c>, a comparison in code), then a quoted value (a doubled quote inside
+    /// it is part of it) or the text up to <c>;</c> or white space. The name, the <c>=</c> and the quotes are kept (groups
+    /// <c>key</c>, <c>quote</c>).
     /// </summary>
     [GeneratedRegex(
-        @"(?<key>(?:password|passwd|pwd)[ \t]*=[ \t]*)(?![""']?\[REDACTED\])(?:(?<quote>[""'])(?:(?!\k<quote>)[^\r\n]|\k<quote>\k<quote>)*\k<quote>|[^;\r\n]+)",
+        @"(?<key>(?<![A-Za-z0-9])(?:password|passwd|pwd)[ \t]*=(?!=)[ \t]*)(?![""']?\[REDACTED\])(?:(?<quote>[""'])(?:(?!\k<quote>)[^\r\n]|\k<quote>\k<quote>)*\k<quote>|[^;\s]+)",
         RegexOptions.CultureInvariant | RegexOptions.IgnoreCase, PatternTimeout)]
     private static partial Regex ConnectionPassword();
 

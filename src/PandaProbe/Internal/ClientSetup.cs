@@ -80,6 +80,9 @@ internal sealed record ClientSetup(
             yield return (nameof(RedactionOptions.Patterns), "Redaction.Patterns holds a null pattern.");
         if (options.AbandonedTraceTimeout <= TimeSpan.Zero && options.AbandonedTraceTimeout != Timeout.InfiniteTimeSpan)
             yield return (nameof(PandaProbeOptions.AbandonedTraceTimeout), "AbandonedTraceTimeout must be positive, or Timeout.InfiniteTimeSpan.");
+        if (sampling.FitPlatformRate && options.Spool.WriteAhead)
+            yield return (nameof(SamplingOptions.FitPlatformRate),
+                "Sampling.FitPlatformRate cannot be combined with Spool.WriteAhead: write-ahead puts every completed trace on disk to be delivered, the rate-fit sampler leaves some out.");
         if (options.Spool.MaxBytes < SpoolOptions.MinBytes)
             yield return (nameof(SpoolOptions.MaxBytes), $"Spool.MaxBytes must be at least {SpoolOptions.MinBytes} bytes.");
         if (options.Spool.MaxAge <= TimeSpan.Zero)

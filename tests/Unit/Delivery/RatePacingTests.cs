@@ -147,3 +147,19 @@ public class RateFitTests
         Assert.InRange(kept, 280, 290);   // 9.5 a second for 30 s
     }
 }
+
+/// <summary>The rate-fit sampler's configuration.</summary>
+public class RateFitSettingsTests
+{
+    [Fact]
+    public void The_rate_fit_sampler_and_write_ahead_cannot_be_combined()
+    {
+        var error = Assert.Throws<ArgumentException>(() => Support.TestClient.Create(o =>
+        {
+            o.Sampling.FitPlatformRate = true;
+            o.Spool.WriteAhead = true;
+        }));
+        Assert.Equal(nameof(SamplingOptions.FitPlatformRate), error.ParamName);
+        Assert.Contains("Spool.WriteAhead", error.Message, StringComparison.Ordinal);
+    }
+}

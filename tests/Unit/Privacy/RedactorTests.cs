@@ -155,6 +155,8 @@ public class RedactorTests
     [InlineData("mail ana@example.com, card 4111 1111 1111 1111, EMP-42", "mail ana@example.com, card 4111 1111 1111 1111, EMP-42")]
     [InlineData("see https://example.com:8443/docs?q=a@b or https://ana@example.com", "see https://example.com:8443/docs?q=a@b or https://ana@example.com")]
     [InlineData("the Password field, Password=;", "the Password field, Password=;")]
+    [InlineData("if (pwd == expected) return;", "if (pwd == expected) return;")]                      // a comparison in code
+    [InlineData("newPassword=x; oldpwd=y", "newPassword=x; oldpwd=y")]                                // not a password's name
     public void Full_mode_masks_secrets_and_only_secrets(string text, string expected) =>
         Assert.Equal(expected, Secrets().Text(text));
 
