@@ -10,6 +10,13 @@ internal static class JsonText
     {
         var sb = new StringBuilder(value.Length + 2);
         sb.Append('"');
+        AppendEscaped(sb, value);
+        return sb.Append('"').ToString();
+    }
+
+    /// <summary>Appends <paramref name="value"/> escaped as the inside of a JSON string literal (no quotes).</summary>
+    public static void AppendEscaped(StringBuilder sb, ReadOnlySpan<char> value)
+    {
         foreach (var c in value)
         {
             switch (c)
@@ -22,12 +29,11 @@ internal static class JsonText
                 case '\b': sb.Append("\\b"); break;
                 case '\f': sb.Append("\\f"); break;
                 default:
-                    if (c < 0x20) sb.Append("\\u").Append(((int)c).ToString("x4"));
+                    if (c < 0x20) sb.Append("\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
                     else sb.Append(c);
                     break;
             }
         }
-        return sb.Append('"').ToString();
     }
 
     /// <summary>What U+0000 is sent as: U+2400 SYMBOL FOR NULL (the platform's PostgreSQL <c>jsonb</c> refuses U+0000).</summary>

@@ -48,7 +48,8 @@ public sealed class DurableDeliveryTests : IDisposable
         return new PandaProbeClient(options);
     }
 
-    static List<Guid> MakeTraces(PandaProbeClient client, int count)
+    /// <summary>Records <paramref name="count"/> traces of one span each through <paramref name="client"/>; returns their ids.</summary>
+    internal static List<Guid> MakeTraces(PandaProbeClient client, int count)
     {
         var ids = new List<Guid>(count);
         for (var i = 0; i < count; i++)

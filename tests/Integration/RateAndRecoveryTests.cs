@@ -138,17 +138,7 @@ public sealed class RateAndRecoveryTests : IDisposable
         return new PandaProbeClient(options);
     }
 
-    static List<Guid> MakeTraces(PandaProbeClient client, int count)
-    {
-        var ids = new List<Guid>(count);
-        for (var i = 0; i < count; i++)
-        {
-            using var trace = client.StartTrace($"job {i}", input: new { i });
-            using (trace.Span("step")) { }
-            ids.Add(trace.TraceId);
-        }
-        return ids;
-    }
+    static List<Guid> MakeTraces(PandaProbeClient client, int count) => DurableDeliveryTests.MakeTraces(client, count);
 
     [Fact]
     public async Task After_an_outage_the_same_process_delivers_what_it_spooled_and_a_flush_says_so()

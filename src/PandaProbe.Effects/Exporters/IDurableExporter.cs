@@ -30,7 +30,7 @@ internal interface IDurableExporter
     void Offered(int traces);
 
     /// <summary>What it says of its own state when it is degraded (an outage, a rate above the platform's); null otherwise.</summary>
-    string? Condition { get; }
+    string? Problem { get; }
 
     /// <summary>
     /// Tries what waits in its spool now (within <paramref name="cancellationToken"/>): returns once a pass over the files

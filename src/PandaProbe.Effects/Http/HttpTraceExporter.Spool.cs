@@ -34,7 +34,7 @@ internal sealed partial class HttpTraceExporter
 
     // What the exporter says of itself now: an outage, or a backlog replayed at the platform's pace (both end by
     // themselves, and so does the state they give).
-    string? IDurableExporter.Condition =>
+    string? IDurableExporter.Problem =>
         spool is not null && InOutage ? $"the platform is unreachable: items go to the spool at {spool.Directory} until it answers"
         : Volatile.Read(ref replaying) != 0 && sender.Rates.TraceRate is { } rate
             ? $"traces wait in the spool, sent at the platform's rate ({rate} for POST /traces)"

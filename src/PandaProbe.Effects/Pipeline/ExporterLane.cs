@@ -42,7 +42,7 @@ internal sealed class ExporterLane
     }
 
     /// <summary>The exporter's own health: its counts, last success and failure, and state.</summary>
-    public ExporterHealth Health => health.Read(durable?.Condition);
+    public ExporterHealth Health => health.Read(durable?.Problem);
 
     /// <summary>Completes once the lane has delivered everything it was given and shut its exporter down (or was aborted).</summary>
     public Task Done => done.Task;

@@ -42,7 +42,7 @@ internal sealed class LaneHealth(string name, TimeProvider time, TimeSpan hungAf
                 lastSuccess = now;
                 droppedSinceSuccess = false;
             }
-            partial = failed > 0;   // spooled items are not lost: the exporter says itself when it is in an outage (Condition)
+            partial = failed > 0;   // spooled items are not lost: the exporter says itself when it is in an outage (IDurableExporter.Problem)
         }
         Volatile.Write(ref running, 0);
         Interlocked.Add(ref pending, -items);
@@ -70,8 +70,8 @@ internal sealed class LaneHealth(string name, TimeProvider time, TimeSpan hungAf
         lock (gate) atFlush = total;
     }
 
-    /// <summary>The exporter's health now; <paramref name="condition"/> is what the exporter says of itself (an outage), if anything.</summary>
-    public ExporterHealth Read(string? condition)
+    /// <summary>The exporter's health now; <paramref name="own"/> is what the exporter says of itself (an outage), if anything.</summary>
+    public ExporterHealth Read(string? own)
     {
         var now = time.GetUtcNow().UtcTicks;
         var since = Volatile.Read(ref running);
@@ -82,7 +82,7 @@ internal sealed class LaneHealth(string name, TimeProvider time, TimeSpan hungAf
                     ? (ExporterHealth.Condition.Unhealthy, $"an export has run for {TimeSpan.FromTicks(now - since).TotalSeconds:0} s, longer than the export timeout ({hungAfter.TotalSeconds:0.###} s)")
                 : failuresInARow >= FailuresForUnhealthy
                     ? (ExporterHealth.Condition.Unhealthy, $"its last {failuresInARow} deliveries all failed: {lastError}")
-                : condition is not null ? (ExporterHealth.Condition.Degraded, condition)
+                : own is not null ? (ExporterHealth.Condition.Degraded, own)
                 : droppedSinceSuccess ? (ExporterHealth.Condition.Degraded, $"its lane dropped items since its last success: {lastError}")
                 : partial ? (ExporterHealth.Condition.Degraded, $"its last delivery was partly lost: {lastError}")
                 : (ExporterHealth.Condition.Healthy, (string?)null);

@@ -239,23 +239,7 @@ internal static class PayloadCut
     static void AppendQuoted(StringBuilder sb, ReadOnlySpan<char> value, bool marker)
     {
         sb.Append('"');
-        foreach (var c in value)
-        {
-            switch (c)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                case '\b': sb.Append("\\b"); break;
-                case '\f': sb.Append("\\f"); break;
-                default:
-                    if (c < ' ') sb.Append("\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
-                    else sb.Append(c);
-                    break;
-            }
-        }
+        JsonText.AppendEscaped(sb, value);
         if (marker) sb.Append(Marker);
         sb.Append('"');
     }
