@@ -21,6 +21,12 @@ namespace PandaProbe.Agents.AI;
 /// <para>Errors mark the span (and a trace the run opened) ERROR and reach the caller unchanged. A stream ends the span
 /// once: when it completes, when it fails (keeping what arrived), or when the consumer stops early (what arrived,
 /// <c>metadata.stream_incomplete = true</c>). Telemetry failures never reach the caller.</para>
+/// <para>Metrics, on the <c>PandaProbe</c> meter under PandaProbe's own names so that no backend adds a run's tokens to
+/// those of its model calls (which the chat client's gen_ai metrics count): <c>pandaprobe.agent.operation.duration</c>
+/// (histogram, <c>s</c>) and <c>pandaprobe.agent.token.usage</c> (histogram, <c>{token}</c>, by
+/// <c>gen_ai.token.type</c>: the usage the run reports), with <c>gen_ai.operation.name</c> = <c>invoke_agent</c>,
+/// <c>gen_ai.agent.name</c>, <c>gen_ai.request.model</c> / <c>gen_ai.response.model</c> when known and
+/// <c>error.type</c> on failure (then no tokens).</para>
 /// </remarks>
 public static class PandaProbeAgentExtensions
 {

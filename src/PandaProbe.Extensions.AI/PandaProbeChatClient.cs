@@ -32,6 +32,10 @@ namespace PandaProbe.Extensions.AI;
 /// the consumer stops early (status OK with what was received and <c>metadata.stream_incomplete = true</c>). A stream
 /// that is never enumerated records nothing.</para>
 /// <para>Binary content is described (media type, name, size), never copied into the trace.</para>
+/// <para>Metrics: every model call this client records is also measured on the <c>PandaProbe</c> meter, in the gen_ai
+/// family chosen with <see cref="PandaProbeAIExtensions.GenAiMetrics"/> (one duration per call, token counts when the
+/// response reports usage, <c>gen_ai.client.operation.cost</c> when the client's catalogue prices the model), whether
+/// or not tracing is on; a call that two PandaProbe layers wrap is measured once (by the outer one).</para>
 /// </remarks>
 /// <example><code>
 /// IChatClient chat = new SomeProviderChatClient(...).WithPandaProbe();
@@ -47,18 +51,21 @@ internal sealed class PandaProbeChatClient : DelegatingChatClient
     readonly Lazy<ChatClientMetadata?> metadata;
     readonly FunctionInvokingChatClient? toolLoop;
     readonly Lazy<object> sameCall;
+    readonly PandaProbeAIExtensions.GenAiMetrics metrics;
 
     /// <summary>Wraps <paramref name="innerClient"/>.</summary>
     /// <param name="innerClient">The chat client that does the work.</param>
     /// <param name="client">The PandaProbe client for standalone traces; <c>null</c> uses <see cref="Probe.Client"/> at call time.</param>
     /// <param name="spanName">The span name (default <see cref="DefaultSpanName"/>).</param>
     /// <param name="timeProvider">The clock for <c>completion_start_time</c> (default: the system clock).</param>
+    /// <param name="metrics">The gen_ai metrics family published for the model calls this client records.</param>
     /// <exception cref="ArgumentNullException"><paramref name="innerClient"/> is <c>null</c>.</exception>
     public PandaProbeChatClient(IChatClient innerClient, PandaProbeClient? client = null, string? spanName = null,
-        TimeProvider? timeProvider = null)
+        TimeProvider? timeProvider = null, PandaProbeAIExtensions.GenAiMetrics metrics = PandaProbeAIExtensions.GenAiMetrics.SemanticConventions)
         : base(innerClient)
     {
         this.client = client;
+        this.metrics = metrics;
         SpanName = string.IsNullOrWhiteSpace(spanName) ? DefaultSpanName : spanName;
         time = timeProvider ?? TimeProvider.System;
         metadata = new Lazy<ChatClientMetadata?>(ReadMetadata, LazyThreadSafetyMode.ExecutionAndPublication);
@@ -83,8 +90,9 @@ internal sealed class PandaProbeChatClient : DelegatingChatClient
     {
         var list = Materialize(messages);
         if (toolLoop is not null) return await LoopAsync(list, options, cancellationToken).ConfigureAwait(false);
+        var measured = StartMetrics(options);
         var call = LlmCall.TryStart(client, SpanName, list, options, Metadata(), time, streaming: false, this, SameCall());
-        if (call is null) return await base.GetResponseAsync(list, options, cancellationToken).ConfigureAwait(false);
+        if (call is null && measured is null) return await base.GetResponseAsync(list, options, cancellationToken).ConfigureAwait(false);
 
         ChatResponse response;
         try
@@ -93,11 +101,13 @@ internal sealed class PandaProbeChatClient : DelegatingChatClient
         }
         catch (Exception ex)
         {
-            call.Fail(ex);
+            measured?.Failed(ex);
+            call?.Fail(ex);
             throw;
         }
-        call.Complete(response);
-        return response;
+        measured?.Succeeded(response?.ModelId, response?.Usage);
+        call?.Complete(response!);
+        return response!;
     }
 
     /// <inheritdoc />
@@ -152,17 +162,50 @@ internal sealed class PandaProbeChatClient : DelegatingChatClient
     async IAsyncEnumerable<ChatResponseUpdate> Stream(IReadOnlyList<ChatMessage> messages, ChatOptions? options,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        var measured = StartMetrics(options);
         var call = LlmCall.TryStart(client, SpanName, messages, options, Metadata(), time, streaming: true, this, SameCall());
-        if (call is null)
+        if (call is null && measured is null)
         {
             await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
                 yield return update;
             yield break;
         }
 
-        await foreach (var update in ObservedStream.Pass(ct => base.GetStreamingResponseAsync(messages, options, ct), call, null,
+        IStreamTelemetry<ChatResponseUpdate> telemetry = measured is null ? call! : new MeasuredStream(call, measured);
+        await foreach (var update in ObservedStream.Pass(ct => base.GetStreamingResponseAsync(messages, options, ct), telemetry, null,
             cancellationToken).ConfigureAwait(false))
             yield return update;
+    }
+
+    /// <summary>The metrics of a model call of this client; <c>null</c> when none are published (see <see cref="ModelCallMetrics.Start"/>).</summary>
+    ModelCallMetrics? StartMetrics(ChatOptions? options)
+    {
+        if (metrics == PandaProbeAIExtensions.GenAiMetrics.None) return null;
+        var meta = Metadata();
+        return ModelCallMetrics.Start(metrics, embeddings: false, options?.ModelId ?? meta?.DefaultModelId, meta?.ProviderName,
+            meta?.ProviderUri, client, this, SameCall());
+    }
+
+    /// <summary>A stream watched by its span (when traced) and its metrics.</summary>
+    sealed class MeasuredStream(LlmCall? call, ModelCallMetrics measured) : IStreamTelemetry<ChatResponseUpdate>
+    {
+        public void Observe(ChatResponseUpdate update)
+        {
+            measured.Observe(update);
+            call?.Observe(update);
+        }
+
+        public void Fail(Exception exception)
+        {
+            measured.Failed(exception);
+            call?.Fail(exception);
+        }
+
+        public void CompleteStream(bool incomplete)
+        {
+            measured.CompleteStream();
+            call?.CompleteStream(incomplete);
+        }
     }
 
     ChatClientMetadata? Metadata() => metadata.Value;

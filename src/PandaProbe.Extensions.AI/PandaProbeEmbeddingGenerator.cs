@@ -25,17 +25,21 @@ internal sealed class PandaProbeEmbeddingGenerator : DelegatingEmbeddingGenerato
 
     readonly PandaProbeClient? client;
     readonly Lazy<EmbeddingGeneratorMetadata?> metadata;
+    readonly PandaProbeAIExtensions.GenAiMetrics metrics;
 
     /// <summary>Wraps <paramref name="innerGenerator"/>.</summary>
     /// <param name="innerGenerator">The generator that does the work.</param>
     /// <param name="client">The PandaProbe client for standalone traces; <c>null</c> uses <see cref="Probe.Client"/> at call time.</param>
     /// <param name="spanName">The span name (default <see cref="DefaultSpanName"/>).</param>
+    /// <param name="metrics">The gen_ai metrics family published for every generation.</param>
     /// <exception cref="ArgumentNullException"><paramref name="innerGenerator"/> is <c>null</c>.</exception>
     public PandaProbeEmbeddingGenerator(IEmbeddingGenerator<string, Embedding<float>> innerGenerator,
-        PandaProbeClient? client = null, string? spanName = null)
+        PandaProbeClient? client = null, string? spanName = null,
+        PandaProbeAIExtensions.GenAiMetrics metrics = PandaProbeAIExtensions.GenAiMetrics.SemanticConventions)
         : base(innerGenerator)
     {
         this.client = client;
+        this.metrics = metrics;
         SpanName = string.IsNullOrWhiteSpace(spanName) ? DefaultSpanName : spanName;
         metadata = new Lazy<EmbeddingGeneratorMetadata?>(ReadMetadata, LazyThreadSafetyMode.ExecutionAndPublication);
     }
@@ -49,8 +53,9 @@ internal sealed class PandaProbeEmbeddingGenerator : DelegatingEmbeddingGenerato
     {
         ArgumentNullException.ThrowIfNull(values);
         var inputs = values as IReadOnlyList<string> ?? values.ToList();
+        var measured = StartMetrics(options);
         var (span, standalone, owned) = TryStart(inputs, options);
-        if (span is null) return await base.GenerateAsync(inputs, options, cancellationToken).ConfigureAwait(false);
+        if (span is null && measured is null) return await base.GenerateAsync(inputs, options, cancellationToken).ConfigureAwait(false);
 
         GeneratedEmbeddings<Embedding<float>> result;
         try
@@ -59,6 +64,8 @@ internal sealed class PandaProbeEmbeddingGenerator : DelegatingEmbeddingGenerato
         }
         catch (Exception ex)
         {
+            measured?.Failed(ex);
+            if (span is null) throw;
             try
             {
                 span.Fail(ex);
@@ -72,8 +79,25 @@ internal sealed class PandaProbeEmbeddingGenerator : DelegatingEmbeddingGenerato
             catch (Exception telemetry) { SelfLog.Write($"embedding instrumentation could not record a failure: {telemetry.Message}"); }
             throw;
         }
-        Finish(span, standalone, result, options, owned);
-        return result;
+        measured?.Succeeded(FirstModel(result), result?.Usage?.InputTokenCount);
+        if (span is not null) Finish(span, standalone, result!, options, owned);
+        return result!;
+    }
+
+    /// <summary>The metrics of a generation; <c>null</c> when none are published (see <see cref="Internal.ModelCallMetrics.Start"/>).</summary>
+    Internal.ModelCallMetrics? StartMetrics(EmbeddingGenerationOptions? options)
+    {
+        if (metrics == PandaProbeAIExtensions.GenAiMetrics.None) return null;
+        EmbeddingGeneratorMetadata? meta = null;
+        try { meta = metadata.Value; } catch (Exception) { }
+        return Internal.ModelCallMetrics.Start(metrics, embeddings: true, options?.ModelId ?? meta?.DefaultModelId, meta?.ProviderName,
+            meta?.ProviderUri, client, this, SameCall());
+    }
+
+    static string? FirstModel(GeneratedEmbeddings<Embedding<float>>? result)
+    {
+        try { return result?.Select(e => e.ModelId).FirstOrDefault(m => !string.IsNullOrEmpty(m)); }
+        catch (Exception) { return null; }
     }
 
     /// <summary>

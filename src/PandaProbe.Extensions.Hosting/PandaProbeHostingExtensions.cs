@@ -7,8 +7,8 @@ using Microsoft.Extensions.Options;
 
 namespace PandaProbe.Extensions.Hosting;
 
-/// <summary>Registers PandaProbe with <see cref="IServiceCollection"/>.</summary>
-public static class PandaProbeHostingExtensions
+/// <summary>Registers PandaProbe, and services whose calls it traces, with <see cref="IServiceCollection"/>.</summary>
+public static partial class PandaProbeHostingExtensions
 {
     /// <summary>
     /// Registers a singleton <see cref="PandaProbeClient"/> built from <see cref="PandaProbeOptions"/> (configured by

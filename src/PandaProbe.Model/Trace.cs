@@ -38,6 +38,26 @@ public sealed record Trace
     public ErrorInfo? Error { get; init; }
     /// <summary>The trace that was open when this one started (a sub-agent's parent run), if any.</summary>
     public TraceId? ParentTrace { get; init; }
+    /// <summary>
+    /// Set when the trace continues a trace begun in another process (it started under a W3C trace context that
+    /// carried PandaProbe's <c>tracestate</c> entry; its <see cref="Id"/> is then that trace's): the span that stands
+    /// for this trace there. The platform receives the trace as this span (its name, input, output, status, times and
+    /// metadata), added to the upstream trace with this trace's spans under it, so the upstream trace's own fields are
+    /// never overwritten. Top-level spans of such a trace have it as their <see cref="Span.Parent"/>.
+    /// </summary>
+    public SpanId? ContinuationSpan
+    {
+        get => Continuation?.Span;
+        init => Continuation = value is { } span ? new ContinuationIds(span, Continuation?.Parent) : null;
+    }
+    /// <summary>The calling span upstream, under which <see cref="ContinuationSpan"/> hangs (null when the call was made at the trace level).</summary>
+    public SpanId? ContinuationParent
+    {
+        get => Continuation?.Parent;
+        init => Continuation = Continuation is { } c ? c with { Parent = value } : value is null ? null : new ContinuationIds(default, value);
+    }
+    /// <summary>Both continuation ids in one reference: a trace of its own pays one null field for them.</summary>
+    internal ContinuationIds? Continuation { get; init; }
     /// <summary>Registered parameters (sent under <c>metadata.params</c>).</summary>
     public Map<string, Payload> Params { get; init; }
     /// <summary>Free-form log lines (sent under <c>metadata.logs</c>).</summary>

@@ -22,7 +22,23 @@ public abstract record TraceEvent
     public sealed record TraceStarted(
         TraceId Trace, string Name, DateTimeOffset At, Payload? Input = null, string? SessionId = null,
         string? UserId = null, Seq<string> Tags = default, Map<string, Payload> Metadata = default,
-        string? Environment = null, string? Release = null, TraceId? ParentTrace = null) : TraceEvent;
+        string? Environment = null, string? Release = null, TraceId? ParentTrace = null) : TraceEvent
+    {
+        /// <summary>When the trace continues another process's trace: the span standing for it there (see <see cref="Model.Trace.ContinuationSpan"/>).</summary>
+        public SpanId? ContinuationSpan
+        {
+            get => Continuation?.Span;
+            init => Continuation = value is { } span ? new ContinuationIds(span, Continuation?.Parent) : null;
+        }
+        /// <summary>The calling span upstream (see <see cref="Model.Trace.ContinuationParent"/>).</summary>
+        public SpanId? ContinuationParent
+        {
+            get => Continuation?.Parent;
+            init => Continuation = Continuation is { } c ? c with { Parent = value } : value is null ? null : new ContinuationIds(default, value);
+        }
+        /// <summary>Both continuation ids in one reference (null for a trace of its own).</summary>
+        internal ContinuationIds? Continuation { get; init; }
+    }
 
     /// <summary>A trace ended (spans still open then are delivered later, as late spans).</summary>
     public sealed record TraceEnded(TraceId Trace, DateTimeOffset At) : TraceEvent;

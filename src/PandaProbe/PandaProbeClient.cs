@@ -102,18 +102,56 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
     /// <see cref="Probe.Session"/> and <see cref="Probe.User"/>; explicit arguments win. A trace started while another
     /// is open in the same flow is its own trace, linked to the outer one (<c>parent_trace_id</c>).
     /// </summary>
+    /// <remarks>
+    /// <para>
+    /// <b>Distributed traces.</b> When the W3C context the trace starts under (<paramref name="parentContext"/>, else the
+    /// current <see cref="System.Diagnostics.Activity"/>, such as an ASP.NET Core request's) carries PandaProbe's <c>tracestate</c> entry,
+    /// set by a PandaProbe trace or span of the calling process, the trace <em>continues</em> that process's trace: it
+    /// takes its id, and the platform receives it as a span under the calling span (see
+    /// <see cref="Model.Trace.ContinuationSpan"/>), so the upstream trace's name, input, output and start stay as they
+    /// are. Otherwise it is a trace of its own.
+    /// </para>
+    /// <para>
+    /// <b>Live activities.</b> While someone listens to <see cref="Probe.ActivitySourceName"/>, the trace and each of its
+    /// spans are also activities (see <see cref="Probe.ActivitySourceName"/>). A trace that is the root of its W3C trace
+    /// then has the W3C trace id as its id; its span ids are the activities' span ids followed by the last 8 bytes of
+    /// the trace id (README, "Distributed traces").
+    /// </para>
+    /// </remarks>
+    /// <param name="name">The trace's name.</param>
+    /// <param name="input">The trace's input.</param>
+    /// <param name="sessionId">The session (default: the ambient one).</param>
+    /// <param name="userId">The user (default: the ambient one).</param>
+    /// <param name="tags">String tags.</param>
+    /// <param name="metadata">Initial metadata.</param>
+    /// <param name="parentContext">
+    /// A W3C context propagated by hand (a queue message's <c>traceparent</c> and <c>tracestate</c>, read with
+    /// <c>ActivityContext.TryParse</c>); default: the current activity's.
+    /// </param>
     public TraceContext StartTrace(string name, object? input = null, string? sessionId = null, string? userId = null,
-        IEnumerable<string>? tags = null, IReadOnlyDictionary<string, object?>? metadata = null)
+        IEnumerable<string>? tags = null, IReadOnlyDictionary<string, object?>? metadata = null,
+        System.Diagnostics.ActivityContext parentContext = default)
     {
         if (pipeline is null) return TraceContext.NoOp;
+        // The trace to continue: PandaProbe's entry in the propagated context's tracestate, else the current activity's.
+        var ambient = System.Diagnostics.Activity.Current;
+        var state = parentContext != default ? parentContext.TraceState : ambient?.TraceStateString;
+        var continues = Propagation.TryRead(state, out var upstream, out var callingSpan);
+        var live = LiveActivity.Source.HasListeners() ? LiveActivity.StartTrace(name, parentContext) : null;
         Model.TraceId id;
-        if (!pipeline.Sampling.DecidesAtStart) id = Model.TraceId.New();
-        else if (pipeline.Sampling.StartOrDrop() is { } kept) id = kept;
-        else
+        if (continues || (live is not null && parentContext == default && ambient is null))
         {
-            pipeline.Counters.SampledOut();   // no rule could keep it at its end: not recorded at all
-            return TraceContext.NoOp;
+            // An id given by the W3C context: the upstream trace's, or, at the root, the live activity's trace id.
+            id = continues ? upstream : Propagation.TraceFrom(live!.Activity.TraceId);
+            if (pipeline.Sampling.DecidesAtStart && !pipeline.Sampling.HeadKeeps(id)) return SampledOut(live);
         }
+        else if (!pipeline.Sampling.DecidesAtStart) id = Model.TraceId.New();
+        else if (pipeline.Sampling.StartOrDrop() is { } kept) id = kept;
+        else return SampledOut(live);   // no rule could keep it at its end: not recorded at all
+        var continuation = !continues ? null
+            : new ContinuationIds(
+                live is not null ? Propagation.SpanFrom(live.Activity.SpanId, id) : Propagation.NewSpan(id), callingSpan);
+        live?.Mark(id, continuation?.Span);
         var now = Now();
         var parent = AmbientScope.InnermostTrace(this);
         var started = new TraceStarted(
@@ -122,10 +160,20 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
             sessionId ?? AmbientValue.Session.Value,
             userId ?? AmbientValue.User.Value,
             tags is null ? default : Snapshot(tags, "trace", name, "tags").Where(t => t is not null).ToArray().ToSeq(),
-            WithActivity(metadata is null ? default : CaptureMap(metadata)),
-            ParentTrace: parent?.Id);
+            WithActivity(metadata is null ? default : CaptureMap(metadata), ambient),
+            ParentTrace: parent?.Id)
+        { Continuation = continuation };
         // After shutdown nothing is recorded: the trace is the no-op one (the refusal is counted).
-        return pipeline.Start(started) is { } cell ? new TraceContext(this, cell, name, now, parent) : TraceContext.NoOp;
+        if (pipeline.Start(started) is { } cell) return new TraceContext(this, cell, name, now, parent, live, continuation);
+        live?.Discard();
+        return TraceContext.NoOp;
+    }
+
+    TraceContext SampledOut(LiveActivity? live)
+    {
+        live?.Discard();
+        pipeline!.Counters.SampledOut();
+        return TraceContext.NoOp;
     }
 
     /// <summary>The metadata key of the current activity's trace id (see <see cref="PandaProbeOptions.CaptureActivityContext"/>).</summary>
@@ -138,9 +186,9 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
     /// <paramref name="metadata"/> with the ids of <see cref="System.Diagnostics.Activity.Current"/> added when
     /// <see cref="PandaProbeOptions.CaptureActivityContext"/> is on and it has W3C ids; keys the caller set win.
     /// </summary>
-    LanguageExt.Map<string, Payload> WithActivity(LanguageExt.Map<string, Payload> metadata)
+    LanguageExt.Map<string, Payload> WithActivity(LanguageExt.Map<string, Payload> metadata, System.Diagnostics.Activity? ambient)
     {
-        if (!captureActivity || System.Diagnostics.Activity.Current is not { IdFormat: System.Diagnostics.ActivityIdFormat.W3C } activity)
+        if (!captureActivity || ambient is not { IdFormat: System.Diagnostics.ActivityIdFormat.W3C } activity)
             return metadata;
         if (!metadata.ContainsKey(ActivityTraceIdKey)) metadata = metadata.Add(ActivityTraceIdKey, Capture(activity.TraceId.ToHexString()));
         if (!metadata.ContainsKey(ActivitySpanIdKey)) metadata = metadata.Add(ActivitySpanIdKey, Capture(activity.SpanId.ToHexString()));

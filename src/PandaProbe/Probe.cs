@@ -23,6 +23,14 @@ public static partial class Probe
     /// <summary>Clients made the default by <see cref="SetDefault"/>: owned elsewhere, so <see cref="Init"/> does not shut them down.</summary>
     static readonly System.Runtime.CompilerServices.ConditionalWeakTable<PandaProbeClient, object> Borrowed = new();
 
+    /// <summary>
+    /// The name of the <see cref="System.Diagnostics.ActivitySource"/> of live activities: register it with
+    /// <c>AddSource("PandaProbe")</c> on an OpenTelemetry tracer provider (or listen with an
+    /// <see cref="System.Diagnostics.ActivityListener"/>) and every trace and span is also an activity, current inside
+    /// its scope, a child of the activity that was current when it started. With no listener nothing is created.
+    /// </summary>
+    public const string ActivitySourceName = "PandaProbe";
+
     /// <summary>The default client (created from the environment on first use if <see cref="Init"/> was not called).</summary>
     public static PandaProbeClient Client => Volatile.Read(ref current) ?? AutoInit();
 
@@ -95,8 +103,9 @@ public static partial class Probe
 
     /// <summary>Starts a trace on the default client. See <see cref="PandaProbeClient.StartTrace"/>.</summary>
     public static TraceContext StartTrace(string name, object? input = null, string? sessionId = null, string? userId = null,
-        IEnumerable<string>? tags = null, IReadOnlyDictionary<string, object?>? metadata = null) =>
-        Client.StartTrace(name, input, sessionId, userId, tags, metadata);
+        IEnumerable<string>? tags = null, IReadOnlyDictionary<string, object?>? metadata = null,
+        System.Diagnostics.ActivityContext parentContext = default) =>
+        Client.StartTrace(name, input, sessionId, userId, tags, metadata, parentContext);
 
     /// <summary>Runs <paramref name="body"/> inside a trace; an exception marks the trace ERROR and propagates unchanged.</summary>
     public static void Trace(string name, Action<TraceContext> body) => Client.Trace(name, body);

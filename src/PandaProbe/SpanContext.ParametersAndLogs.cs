@@ -32,12 +32,12 @@ public sealed partial class SpanContext
     }
 
     /// <summary>Records a retrieval as a RETRIEVER span under this span. See <see cref="TraceContext.LogRetrievalEvent"/>.</summary>
-    public void LogRetrievalEvent(string query, IReadOnlyList<RetrievedChunk> retrievedData,
+    public void LogRetrievalEvent(string query, IReadOnlyList<Chunk> retrievedData,
         IReadOnlyDictionary<string, object?>? metadata = null, string? name = null) =>
         Trace.RagSpan(this, "retrieval", name, SpanKind.Retriever, query, RagEvents.Shape(retrievedData), metadata);
 
     /// <summary>Records a rerank under this span. See <see cref="TraceContext.LogRerankEvent"/>.</summary>
-    public void LogRerankEvent(IReadOnlyList<RetrievedChunk> retrieved, IReadOnlyList<RetrievedChunk> reranked,
+    public void LogRerankEvent(IReadOnlyList<Chunk> retrieved, IReadOnlyList<Chunk> reranked,
         IReadOnlyDictionary<string, object?>? metadata = null, string? name = null) =>
         Trace.RagSpan(this, "rerank", name, SpanKind.Retriever, RagEvents.Shape(retrieved), RagEvents.Shape(reranked), metadata);
 

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using PandaProbe.Ambient;
+using PandaProbe.Internal;
 using static PandaProbe.Model.TraceEvent;
 
 namespace PandaProbe;
@@ -23,6 +25,8 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     /// <summary>The ambient entry this one covers in the flow where it was pushed (see <see cref="AmbientScope"/>).</summary>
     internal readonly object? AmbientNext;
     ErrorInfo? error;
+    /// <summary>The live activity, while someone listens (null otherwise).</summary>
+    internal readonly LiveActivity? Live;
 
     SpanContext()
     {
@@ -31,9 +35,10 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     }
 
     internal SpanContext(TraceContext trace, PandaProbeClient client, SpanCell? cell, SpanId id, SpanContext? parent, string name,
-        SpanKind kind, DateTimeOffset startedAt, bool makeCurrent)
+        SpanKind kind, DateTimeOffset startedAt, bool makeCurrent, LiveActivity? live)
     {
         Trace = trace;
+        Live = live;
         this.client = client;
         this.cell = cell;
         Id = id;
@@ -58,6 +63,24 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
 
     /// <summary><c>true</c> once ended (the ambient stack skips it).</summary>
     internal bool IsEnded => Volatile.Read(ref endedTicks) != 0;
+
+    /// <summary>
+    /// The span's W3C context, to propagate by hand where no <c>HttpClient</c> instrumentation does (a queue message,
+    /// an MCP call): its live activity's when there is one, else one made from the span's ids (the W3C span id is the
+    /// first 8 bytes of <see cref="SpanId"/>). Its <c>TraceState</c> carries PandaProbe's entry, so a trace started
+    /// under it in another process continues this trace, under this span. Default when not recording.
+    /// </summary>
+    public ActivityContext ActivityContext =>
+        client is null ? default
+        : Live is not null ? Live.Activity.Context
+        : new ActivityContext(Propagation.ToW3C(Trace.Id), Propagation.ToW3C(Id), ActivityTraceFlags.Recorded,
+            Propagation.StateEntry(Trace.Id, Id));
+
+    /// <summary>The W3C <c>traceparent</c> header of <see cref="ActivityContext"/>; null when not recording.</summary>
+    public string? TraceParent => client is null ? null : Propagation.TraceParent(ActivityContext);
+
+    /// <summary>The W3C <c>tracestate</c> header of <see cref="ActivityContext"/> (with PandaProbe's entry); null when not recording.</summary>
+    public string? TraceState => client is null ? null : ActivityContext.TraceState;
 
     /// <summary>The span's id. <see cref="Guid.Empty"/> when not recording.</summary>
     public Guid SpanId => Id.Value;
@@ -198,6 +221,7 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
         var now = client.Now();
         if (Interlocked.CompareExchange(ref endedTicks, now.UtcTicks, 0) != 0) return;
         Trace.Raise(new SpanEnded(Trace.Id, Id, now));
+        Live?.Stop(cell?.State.End(now), now);
     }
 
     /// <summary>Ends the span. Idempotent; never throws.</summary>

@@ -19,9 +19,17 @@ public sealed partial class TraceContext
     }
 
     /// <summary>Records a chunking step: the document in, the chunks out (a span with <c>rag_event_type: chunking</c>).</summary>
-    public void LogChunkingEvent(Document? inputDocument, IReadOnlyList<Chunk> outputChunks,
+    /// <param name="inputDocument">
+    /// The document chunked: its path, URL or id (LastMile's <c>input_filepath</c>), or any JSON-serializable description
+    /// of it, such as <c>new { id = "doc-7", name = "handbook.pdf" }</c>; <c>null</c> for none.
+    /// </param>
+    /// <param name="outputChunks">The chunks produced.</param>
+    /// <param name="metadata">Other information to record (the chunk size, the mime type, …).</param>
+    /// <param name="name">The span's name; <c>chunking</c> when not given.</param>
+    /// <example><code>trace.LogChunkingEvent("handbook.pdf", [new Chunk(id: "c1", content: "PandaProbe traces LLM calls.")]);</code></example>
+    public void LogChunkingEvent(object? inputDocument, IReadOnlyList<Chunk> outputChunks,
         IReadOnlyDictionary<string, object?>? metadata = null, string? name = null) =>
-        RagSpan(null, "chunking", name, SpanKind.Other, RagEvents.Shape(inputDocument), RagEvents.Shape(outputChunks), metadata);
+        RagSpan(null, "chunking", name, SpanKind.Other, inputDocument, RagEvents.Shape(outputChunks), metadata);
 
     /// <summary>Records an embedding step: the data embedded in, the vectors out (an EMBEDDING span).</summary>
     public void LogEmbeddingEvent(IReadOnlyList<IReadOnlyList<float>> embeddings, object? data = null,
@@ -34,13 +42,13 @@ public sealed partial class TraceContext
         RagSpan(null, "query_rewrite", name, SpanKind.Chain, query, rewrittenQueries, metadata);
 
     /// <summary>Records a vector store lookup: the query in, the scored chunks out (a RETRIEVER span).</summary>
-    /// <example><code>trace.LogRetrievalEvent("what is PandaProbe?", [new RetrievedChunk(id: "c1", content: "...", retrievalScore: 0.82)]);</code></example>
-    public void LogRetrievalEvent(string query, IReadOnlyList<RetrievedChunk> retrievedData,
+    /// <example><code>trace.LogRetrievalEvent("what is PandaProbe?", [new Chunk(id: "c1", content: "...", retrievalScore: 0.82)]);</code></example>
+    public void LogRetrievalEvent(string query, IReadOnlyList<Chunk> retrievedData,
         IReadOnlyDictionary<string, object?>? metadata = null, string? name = null) =>
         RagSpan(null, "retrieval", name, SpanKind.Retriever, query, RagEvents.Shape(retrievedData), metadata);
 
     /// <summary>Records a rerank: the retrieved chunks in, the reranked chunks (in order) out.</summary>
-    public void LogRerankEvent(IReadOnlyList<RetrievedChunk> retrieved, IReadOnlyList<RetrievedChunk> reranked,
+    public void LogRerankEvent(IReadOnlyList<Chunk> retrieved, IReadOnlyList<Chunk> reranked,
         IReadOnlyDictionary<string, object?>? metadata = null, string? name = null) =>
         RagSpan(null, "rerank", name, SpanKind.Retriever, RagEvents.Shape(retrieved), RagEvents.Shape(reranked), metadata);
 

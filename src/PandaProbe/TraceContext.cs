@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using PandaProbe.Ambient;
+using PandaProbe.Internal;
 using static PandaProbe.Model.TraceEvent;
 
 namespace PandaProbe;
@@ -27,6 +29,9 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     long endedTicks;   // UTC ticks of the end; 0 while open (set once, atomically)
     /// <summary>The ambient entry this one covers in the flow where it was pushed (see <see cref="AmbientScope"/>).</summary>
     internal readonly object? AmbientNext;
+    /// <summary>The live activity, while someone listens (null otherwise).</summary>
+    internal readonly LiveActivity? Live;
+    readonly ContinuationIds? continuation;   // when the trace continues another process's trace
 
     TraceContext()
     {
@@ -34,10 +39,13 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
         Name = string.Empty;
     }
 
-    internal TraceContext(PandaProbeClient client, TraceCell cell, string name, DateTimeOffset startedAt, TraceContext? parent)
+    internal TraceContext(PandaProbeClient client, TraceCell cell, string name, DateTimeOffset startedAt, TraceContext? parent,
+        LiveActivity? live, ContinuationIds? continuation)
     {
         this.client = client;
         this.cell = cell;
+        Live = live;
+        this.continuation = continuation;
         id = cell.Id;
         Name = name;
         StartedAt = startedAt;
@@ -45,7 +53,7 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
         AmbientNext = AmbientScope.Push(this);
     }
 
-    /// <summary>The trace's id (a version 4 GUID, readable at once). <see cref="Guid.Empty"/> when not recording.</summary>
+    /// <summary>The trace's id (random, or the W3C trace id it continues; readable at once). <see cref="Guid.Empty"/> when not recording.</summary>
     public Guid TraceId => id.Value;
 
     /// <summary>The trace's name.</summary>
@@ -64,6 +72,24 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     public TraceContext? Parent { get; }
 
     internal bool IsOpen => client is not null && Volatile.Read(ref endedTicks) == 0;
+
+    /// <summary>
+    /// The trace's W3C context, to propagate by hand where no <c>HttpClient</c> instrumentation does (a queue message,
+    /// an MCP call): its live activity's when there is one, else one made from the trace's ids. Its <c>TraceState</c>
+    /// carries PandaProbe's entry, so a trace started under it in another process continues this one (see
+    /// <see cref="PandaProbeClient.StartTrace"/>). Default when not recording.
+    /// </summary>
+    public ActivityContext ActivityContext =>
+        client is null ? default
+        : Live is not null ? Live.Activity.Context
+        : new ActivityContext(Propagation.ToW3C(id), Propagation.ToW3C(continuation?.Span ?? new SpanId(id.Value)),
+            ActivityTraceFlags.Recorded, Propagation.StateEntry(id, continuation?.Span));
+
+    /// <summary>The W3C <c>traceparent</c> header of <see cref="ActivityContext"/>; null when not recording.</summary>
+    public string? TraceParent => client is null ? null : Propagation.TraceParent(ActivityContext);
+
+    /// <summary>The W3C <c>tracestate</c> header of <see cref="ActivityContext"/> (with PandaProbe's entry); null when not recording.</summary>
+    public string? TraceState => client is null ? null : ActivityContext.TraceState;
 
     /// <summary><c>true</c> once ended (the ambient stack skips it).</summary>
     internal bool IsEnded => Volatile.Read(ref endedTicks) != 0;
@@ -144,11 +170,15 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
             parent = null;
         }
         var effectiveParent = parent ?? AmbientScope.InnermostSpan(this);
-        var spanId = SpanId.New();
+        var live = Live is null ? null
+            : LiveActivity.StartSpan(name, kind, model, effectiveParent?.Live?.Activity ?? Live.Activity, makeCurrent);
+        var spanId = live is null ? Propagation.NewSpan(id) : Propagation.SpanFrom(live.Activity.SpanId, id);
+        live?.Mark(id, spanId);
         var now = client.Now();
-        var spanCell = cell!.StartSpan(new SpanStarted(id, spanId, effectiveParent?.Id, name, kind, now, model,
+        // A continuation's top-level spans hang under the span that stands for the trace upstream.
+        var spanCell = cell!.StartSpan(new SpanStarted(id, spanId, effectiveParent?.Id ?? continuation?.Span, name, kind, now, model,
             metadata is null ? default : client.CaptureMap(metadata)));
-        return new SpanContext(this, client, spanCell, spanId, effectiveParent, name, kind, now, makeCurrent);
+        return new SpanContext(this, client, spanCell, spanId, effectiveParent, name, kind, now, makeCurrent, live);
     }
 
     /// <summary>Runs <paramref name="body"/> inside a span; an exception marks the span ERROR and propagates unchanged.</summary>
@@ -199,6 +229,7 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
         var now = client.Now();
         if (Interlocked.CompareExchange(ref endedTicks, now.UtcTicks, 0) != 0) return;
         Raise(new TraceEnded(id, now));
+        Live?.Stop(cell!.Completed ?? cell.State?.Head, now);
     }
 
     /// <summary>Ends the trace. Idempotent; never throws.</summary>

@@ -212,7 +212,8 @@ internal sealed class AgentRun : IStreamTelemetry<AgentResponseUpdate>
         usage?.NoteOuter(prompt, completion);   // an agent run around this one leaves these tokens to this span
     }
 
-    static string? ModelOf(AgentResponse response) => (response.RawRepresentation as ChatResponse)?.ModelId;
+    /// <summary>The model a run's response reports, when it wraps a chat response.</summary>
+    internal static string? ModelOf(AgentResponse? response) => (response?.RawRepresentation as ChatResponse)?.ModelId;
 
     /// <summary>The last model a streamed update reported, or <c>null</c>.</summary>
     string? StreamModel()

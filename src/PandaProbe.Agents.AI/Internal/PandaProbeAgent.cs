@@ -31,8 +31,9 @@ internal sealed class PandaProbeAgent : DelegatingAIAgent
         AgentRunOptions? options = null, CancellationToken cancellationToken = default)
     {
         var list = Materialize(messages);
+        var measured = AgentRunMetrics.Start(facts.Value.Name, facts.Value.DefaultModel, this, SameRun());
         var run = AgentRun.TryStart(client, facts.Value, list, streaming: false, this, SameRun());
-        if (run is null) return await InnerAgent.RunAsync(list, session, options, cancellationToken).ConfigureAwait(false);
+        if (run is null && measured is null) return await InnerAgent.RunAsync(list, session, options, cancellationToken).ConfigureAwait(false);
 
         AgentResponse response;
         try
@@ -41,11 +42,13 @@ internal sealed class PandaProbeAgent : DelegatingAIAgent
         }
         catch (Exception ex)
         {
-            run.Fail(ex);
+            measured?.Failed(ex);
+            run?.Fail(ex);
             throw;
         }
-        run.Complete(response);
-        return response;
+        measured?.Succeeded(AgentRun.ModelOf(response), response?.Usage);
+        run?.Complete(response!);
+        return response!;
     }
 
     protected override IAsyncEnumerable<AgentResponseUpdate> RunCoreStreamingAsync(IEnumerable<ChatMessage> messages,
@@ -55,8 +58,9 @@ internal sealed class PandaProbeAgent : DelegatingAIAgent
     async IAsyncEnumerable<AgentResponseUpdate> Stream(IReadOnlyList<ChatMessage> messages, AgentSession? session,
         AgentRunOptions? options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        var measured = AgentRunMetrics.Start(facts.Value.Name, facts.Value.DefaultModel, this, SameRun());
         var run = AgentRun.TryStart(client, facts.Value, messages, streaming: true, this, SameRun());
-        if (run is null)
+        if (run is null && measured is null)
         {
             await foreach (var update in InnerAgent.RunStreamingAsync(messages, session, options, cancellationToken).ConfigureAwait(false))
                 yield return update;
@@ -65,9 +69,46 @@ internal sealed class PandaProbeAgent : DelegatingAIAgent
 
         // The span is current in this flow only until the first yield; the inner agent's model and tool calls run
         // while its stream is pulled, so every pull runs in the flow captured while the span was current.
-        await foreach (var update in ObservedStream.Pass(ct => InnerAgent.RunStreamingAsync(messages, session, options, ct), run,
+        IStreamTelemetry<AgentResponseUpdate> telemetry = measured is null ? run! : new MeasuredRun(run, measured);
+        await foreach (var update in ObservedStream.Pass(ct => InnerAgent.RunStreamingAsync(messages, session, options, ct), telemetry,
             ExecutionContext.Capture(), cancellationToken).ConfigureAwait(false))
             yield return update;
+    }
+
+    /// <summary>A streamed run watched by its span (when traced) and its metrics.</summary>
+    sealed class MeasuredRun(AgentRun? run, AgentRunMetrics measured) : IStreamTelemetry<AgentResponseUpdate>
+    {
+        readonly List<AgentResponseUpdate> updates = [];
+
+        public void Observe(AgentResponseUpdate update)
+        {
+            if (update is not null) lock (updates) updates.Add(update);
+            run?.Observe(update!);
+        }
+
+        public void Fail(Exception exception)
+        {
+            measured.Failed(exception);
+            run?.Fail(exception);
+        }
+
+        public void CompleteStream(bool incomplete)
+        {
+            try
+            {
+                AgentResponseUpdate[] seen;
+                lock (updates) seen = [.. updates];
+                var response = seen.Length == 0 ? null : seen.ToAgentResponse();
+                var model = seen.Select(u => (u.RawRepresentation as ChatResponseUpdate)?.ModelId).LastOrDefault(m => !string.IsNullOrEmpty(m));
+                measured.Succeeded(model, response?.Usage);
+            }
+            catch (Exception ex)
+            {
+                SelfLog.Write($"agent metrics: {ex.Message}");
+                measured.Succeeded(null, null);
+            }
+            run?.CompleteStream(incomplete);
+        }
     }
 
     AgentFacts ReadFacts()

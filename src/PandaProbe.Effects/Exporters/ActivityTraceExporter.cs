@@ -40,7 +40,7 @@ namespace PandaProbe.Exporters;
 public sealed class ActivityTraceExporter : ITraceExporter
 {
     /// <summary>The name of the activity source the traces are replayed through.</summary>
-    public const string SourceName = "PandaProbe";
+    public const string SourceName = "PandaProbe.Replay";
 
     /// <summary>The default longest input or output text recorded as a tag.</summary>
     public const int DefaultMaxPayloadLength = 4096;
@@ -48,10 +48,7 @@ public sealed class ActivityTraceExporter : ITraceExporter
     /// <summary>How many traces the exporter remembers to parent late spans correctly.</summary>
     public const int RememberedTraces = 1024;
 
-    static readonly ActivitySource Source = new(SourceName, typeof(ActivityTraceExporter).Assembly.GetName().Version?.ToString());
-
-    static readonly string[] NumericModelParameters =
-        ["temperature", "top_p", "top_k", "max_tokens", "frequency_penalty", "presence_penalty", "seed"];
+    static readonly ActivitySource Source = ActivityProjection.NewSource(SourceName);
 
     readonly object gate = new();
     readonly Dictionary<TraceId, Replayed> replayed = [];
@@ -127,7 +124,7 @@ public sealed class ActivityTraceExporter : ITraceExporter
         // A root activity: nothing ambient may become its parent.
         Activity.Current = null;
         var root = Source.StartActivity(trace.Name, ActivityKind.Internal, default(ActivityContext),
-            TraceTags(trace), links: null, trace.StartedAt);
+            ActivityProjection.TraceTags(trace, MaxPayloadLength), links: null, trace.StartedAt);
         if (root is null) return; // sampled out: its spans go nowhere either
         var contexts = new Dictionary<SpanId, ActivityContext>();
         try
@@ -137,13 +134,7 @@ public sealed class ActivityTraceExporter : ITraceExporter
                 var parent = span.Parent is { } p && contexts.TryGetValue(p, out var c) ? c : root.Context;
                 if (ReplaySpan(span, parent) is { } created) contexts[span.Id] = created;
             }
-            foreach (var log in trace.Logs) AddLog(root, log);
-            if (trace.Status == TraceStatus.Error || trace.Error is not null)
-            {
-                var message = trace.Error is { } e ? e.Message : "error";
-                root.SetStatus(ActivityStatusCode.Error, message);
-                if (trace.Error is { } info) AddException(root, info, trace.EndedAt ?? trace.StartedAt);
-            }
+            ActivityProjection.AddEvents(root, trace, MaxPayloadLength);
         }
         finally
         {
@@ -171,17 +162,12 @@ public sealed class ActivityTraceExporter : ITraceExporter
 
     ActivityContext? ReplaySpan(Span span, ActivityContext parent)
     {
-        var kind = span.Kind == SpanKind.Llm ? ActivityKind.Client : ActivityKind.Internal;
-        var activity = Source.StartActivity(span.Name, kind, parent, SpanTags(span), links: null, span.StartedAt);
+        var activity = Source.StartActivity(span.Name, ActivityProjection.KindOf(span.Kind), parent,
+            ActivityProjection.SpanTags(span, MaxPayloadLength), links: null, span.StartedAt);
         if (activity is null) return null;
         try
         {
-            foreach (var log in span.Logs) AddLog(activity, log);
-            if (span.Status == SpanStatus.Error || span.Error is not null)
-            {
-                activity.SetStatus(ActivityStatusCode.Error, span.Error is { } e ? e.Message : "error");
-                if (span.Error is { } info) AddException(activity, info, span.EndedAt ?? span.StartedAt);
-            }
+            ActivityProjection.AddEvents(activity, span, MaxPayloadLength);
         }
         finally
         {
@@ -233,117 +219,6 @@ public sealed class ActivityTraceExporter : ITraceExporter
             if (rest is null) return ordered;
             queue.Enqueue(rest);
         }
-    }
-
-    List<KeyValuePair<string, object?>> TraceTags(Trace trace)
-    {
-        var tags = new List<KeyValuePair<string, object?>>
-        {
-            new("pandaprobe.trace_id", trace.Id.ToString()),
-            new("pandaprobe.trace.status", WireJson.Name(trace.Status)),
-        };
-        AddTraceContext(tags, trace.SessionId, trace.UserId);
-        if (trace.Environment is { } environment) tags.Add(new("pandaprobe.environment", environment));
-        if (trace.Release is { } release) tags.Add(new("pandaprobe.release", release));
-        if (!trace.Tags.IsEmpty) tags.Add(new("pandaprobe.tags", trace.Tags.Where(t => t is not null).ToArray()));
-        if (trace.ParentTrace is { } parent) tags.Add(new("pandaprobe.parent_trace_id", parent.ToString()));
-        AddPayloads(tags, trace.Input, trace.Output);
-        return tags;
-    }
-
-    List<KeyValuePair<string, object?>> SpanTags(Span span)
-    {
-        var tags = new List<KeyValuePair<string, object?>>
-        {
-            new("pandaprobe.trace_id", span.Trace.ToString()),
-            new("pandaprobe.span_id", span.Id.ToString()),
-            new("pandaprobe.span.kind", WireJson.Name(span.Kind)),
-            new("pandaprobe.span.status", WireJson.Name(span.Status)),
-        };
-        if (span.Parent is { } parent) tags.Add(new("pandaprobe.parent_span_id", parent.ToString()));
-        if (Operation(span.Kind) is { } operation) tags.Add(new("gen_ai.operation.name", operation));
-        if (span.Kind == SpanKind.Tool) tags.Add(new("gen_ai.tool.name", span.Name));
-        if (span.Kind == SpanKind.Agent) tags.Add(new("gen_ai.agent.name", span.Name));
-        if (span.Model is { } model)
-        {
-            tags.Add(new("gen_ai.request.model", model));
-            tags.Add(new("gen_ai.response.model", model));
-        }
-        if (span.Tokens is { } tokens)
-        {
-            if (tokens.Counts.ContainsKey(TokenUsage.PromptKey)) tags.Add(new("gen_ai.usage.input_tokens", tokens.Prompt));
-            if (tokens.Counts.ContainsKey(TokenUsage.CompletionKey)) tags.Add(new("gen_ai.usage.output_tokens", tokens.Completion));
-            tags.Add(new("pandaprobe.usage.total_tokens", tokens.Total));
-        }
-        if (span.Cost is { } cost && cost.Components.ContainsKey(Cost.TotalKey))
-            tags.Add(new("pandaprobe.cost.total", cost.Total));
-        if (span.ModelParameters is { } parameters)
-            foreach (var name in NumericModelParameters)
-                if (parameters.Find(name).TryGet(out var value) && Number(value) is { } number)
-                    tags.Add(new("gen_ai.request." + name, number));
-        if (span.CompletionStartTime is { } first)
-            tags.Add(new("pandaprobe.completion_start_time", WireJson.Timestamp(first)));
-        AddPayloads(tags, span.Input, span.Output);
-        return tags;
-    }
-
-    static void AddTraceContext(List<KeyValuePair<string, object?>> tags, string? session, string? user)
-    {
-        if (session is { } s)
-        {
-            tags.Add(new("pandaprobe.session_id", s));
-            tags.Add(new("gen_ai.conversation.id", s));
-        }
-        if (user is { } u) tags.Add(new("pandaprobe.user_id", u));
-    }
-
-    void AddPayloads(List<KeyValuePair<string, object?>> tags, Payload? input, Payload? output)
-    {
-        if (MaxPayloadLength == 0) return;
-        if (input is { } i) tags.Add(new("pandaprobe.input", Cut(i.ToJson())));
-        if (output is { } o) tags.Add(new("pandaprobe.output", Cut(o.ToJson())));
-    }
-
-    void AddLog(Activity activity, LogEntry? log)
-    {
-        if (log is null) return;
-        var tags = new ActivityTagsCollection();
-        if (MaxPayloadLength > 0) tags["pandaprobe.log.data"] = Cut((log.Data ?? Payload.Null).ToJson());
-        activity.AddEvent(new ActivityEvent("log", log.At, tags));
-    }
-
-    static void AddException(Activity activity, ErrorInfo error, DateTimeOffset at)
-    {
-        var tags = new ActivityTagsCollection { ["exception.message"] = error.Message ?? string.Empty };
-        if (error.Type is { } type) tags["exception.type"] = type;
-        activity.AddEvent(new ActivityEvent("exception", at, tags));
-    }
-
-    /// <summary>The <c>gen_ai.operation.name</c> of a span kind, when the conventions name one.</summary>
-    static string? Operation(SpanKind kind) => kind switch
-    {
-        SpanKind.Llm => "chat",
-        SpanKind.Tool => "execute_tool",
-        SpanKind.Embedding => "embeddings",
-        SpanKind.Agent => "invoke_agent",
-        _ => null,
-    };
-
-    static double? Number(Payload payload)
-    {
-        if (payload.IsText) return null;
-        return double.TryParse(payload.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d)
-            ? d
-            : null;
-    }
-
-    string Cut(string text)
-    {
-        if (text.Length <= MaxPayloadLength) return text;
-        if (MaxPayloadLength > Limits.TruncationMarker.Length) return Limits.Truncate(text, MaxPayloadLength);
-        var keep = MaxPayloadLength;
-        if (char.IsHighSurrogate(text[keep - 1])) keep--;
-        return text[..keep];
     }
 
     sealed record Replayed(ActivityContext Root, Dictionary<SpanId, ActivityContext> Spans);

@@ -38,6 +38,7 @@ internal static class PlatformRequests
     public static bool TryTrace(Trace trace, out List<PlatformRequest> requests, out Unbuildable? why)
     {
         requests = [];
+        if (trace.ContinuationSpan is not null) return TryContinuation(trace, requests, out why);
         var chunks = SpanChunks.Split(trace);
         if (!TryBody(() => WireJson.TraceUtf8(trace, chunks.First), TracesPath, out var body, out why)) return false;
         var traceId = trace.Id.ToString();
@@ -47,6 +48,26 @@ internal static class PlatformRequests
             var path = SpansPath(traceId);
             if (!TryBody(() => WireJson.SpansUtf8(chunk), path, out var spansBody, out why)) return false;
             requests.Add(new PlatformRequest(RequestKind.AddSpans, path, NewId(), traceId, 0, spansBody));
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// A continuation's requests (<see cref="Continuation"/>): its stand-in span and its spans, added to the upstream
+    /// trace in chunks (the first carries the item). A 404 there is the upstream trace not stored yet, retried as
+    /// ingestion lag.
+    /// </summary>
+    static bool TryContinuation(Trace trace, List<PlatformRequest> requests, out Unbuildable? why)
+    {
+        why = null;
+        var traceId = trace.Id.ToString();
+        var path = SpansPath(traceId);
+        var first = true;
+        foreach (var chunk in SpanChunks.Chunk(Continuation.StandIn(trace).Cons(trace.Spans), Limits.MaxSpansPerRequest))
+        {
+            if (!TryBody(() => WireJson.SpansUtf8(chunk), path, out var body, out why)) return false;
+            requests.Add(new PlatformRequest(RequestKind.AddSpans, path, NewId(), traceId, first ? 1 : 0, body));
+            first = false;
         }
         return true;
     }

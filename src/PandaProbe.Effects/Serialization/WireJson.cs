@@ -34,6 +34,10 @@ internal static class WireJson
     public const string ErrorDataKey = "error_data";
     /// <summary>The metadata key holding the parent run's trace id.</summary>
     public const string ParentTraceKey = "parent_trace_id";
+    /// <summary>The metadata key holding a continuation's span (see <see cref="Model.Trace.ContinuationSpan"/>), in trace bodies kept locally.</summary>
+    public const string ContinuationSpanKey = "continuation_span_id";
+    /// <summary>The metadata key holding a continuation's calling span (see <see cref="Model.Trace.ContinuationParent"/>).</summary>
+    public const string ContinuationParentKey = "continuation_parent_span_id";
     /// <summary>The score <c>source</c> the SDK always sends.</summary>
     public const string ScoreSource = "PROGRAMMATIC";
 
@@ -85,7 +89,7 @@ internal static class WireJson
         if (trace.Input is { } input) WritePayload(w, "input", input);
         if (trace.Output is { } output) WritePayload(w, "output", output);
         WriteMetadata(w, trace.Metadata, trace.Params, trace.Logs, trace.Error, errorMessageInMetadata: true,
-            trace.ParentTrace);
+            trace.ParentTrace, trace.ContinuationSpan, trace.ContinuationParent);
         if (trace.EndedAt is { } ended) w.WriteString("ended_at", Timestamp(ended));
         WriteOptionalString(w, "session_id", trace.SessionId);
         WriteOptionalString(w, "user_id", trace.UserId);
@@ -293,10 +297,11 @@ internal static class WireJson
 
     static void WriteMetadata(
         Utf8JsonWriter w, Map<string, Payload> user, Map<string, Payload> parameters, Seq<LogEntry> logs,
-        ErrorInfo? error, bool errorMessageInMetadata, TraceId? parentTrace)
+        ErrorInfo? error, bool errorMessageInMetadata, TraceId? parentTrace,
+        SpanId? continuationSpan = null, SpanId? continuationParent = null)
     {
         var hasErrorKeys = error is not null && (errorMessageInMetadata || error.Type is not null || !error.Data.IsEmpty);
-        if (user.IsEmpty && parameters.IsEmpty && logs.IsEmpty && !hasErrorKeys && parentTrace is null) return;
+        if (user.IsEmpty && parameters.IsEmpty && logs.IsEmpty && !hasErrorKeys && parentTrace is null && continuationSpan is null) return;
         w.WriteStartObject("metadata");
         foreach (var (key, value) in user) WritePayload(w, key, value);
         if (!parameters.IsEmpty && !user.ContainsKey(ParamsKey)) WritePayloadObject(w, ParamsKey, parameters);
@@ -320,6 +325,8 @@ internal static class WireJson
             if (!error.Data.IsEmpty && !user.ContainsKey(ErrorDataKey)) WritePayloadObject(w, ErrorDataKey, error.Data);
         }
         if (parentTrace is { } parent && !user.ContainsKey(ParentTraceKey)) w.WriteString(ParentTraceKey, parent.ToString());
+        if (continuationSpan is { } cs && !user.ContainsKey(ContinuationSpanKey)) w.WriteString(ContinuationSpanKey, cs.ToString());
+        if (continuationParent is { } cp && !user.ContainsKey(ContinuationParentKey)) w.WriteString(ContinuationParentKey, cp.ToString());
         w.WriteEndObject();
     }
 

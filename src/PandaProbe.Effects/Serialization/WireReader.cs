@@ -44,6 +44,10 @@ internal static class WireReader
         var error = TakeError(ref metadata, e, trace: true);
         var parent = Take(ref metadata, WireJson.ParentTraceKey, v => v.ValueKind == JsonValueKind.String && Guid.TryParse(v.GetString(), out _),
             v => new TraceId(Guid.Parse(v.GetString()!)));
+        var continuationSpan = Take(ref metadata, WireJson.ContinuationSpanKey, v => v.ValueKind == JsonValueKind.String && Guid.TryParse(v.GetString(), out _),
+            v => new SpanId(Guid.Parse(v.GetString()!)));
+        var continuationParent = Take(ref metadata, WireJson.ContinuationParentKey, v => v.ValueKind == JsonValueKind.String && Guid.TryParse(v.GetString(), out _),
+            v => new SpanId(Guid.Parse(v.GetString()!)));
         var trace = new Trace
         {
             Id = id,
@@ -62,6 +66,8 @@ internal static class WireReader
             Release = OptionalText(e, "release", "trace"),
             Error = error,
             ParentTrace = parent.ToNullableValue(),
+            ContinuationSpan = continuationSpan.ToNullableValue(),
+            ContinuationParent = continuationSpan.IsSome ? continuationParent.ToNullableValue() : null,
             Params = parameters.IfNone(Map<string, Payload>()),
             Logs = logs.IfNone(Seq<LogEntry>()),
         };

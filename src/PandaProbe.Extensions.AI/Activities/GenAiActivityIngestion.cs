@@ -17,11 +17,24 @@ namespace PandaProbe.Extensions.AI;
 /// tags after the activity starts): <c>chat</c>, <c>text_completion</c>, <c>generate_content</c> → LLM;
 /// <c>execute_tool</c> → TOOL; <c>invoke_agent</c>, <c>create_agent</c> → AGENT; <c>embeddings</c> → EMBEDDING; any
 /// other activity of a listened source (a tool loop's <c>orchestrate_tools</c>) → CHAIN. The Agent Framework's
-/// <c>OpenTelemetryAgent</c> names its activity <c>chat</c> until it ends, so a <c>chat</c> activity of the framework's
-/// source (<c>Experimental.Microsoft.Agents.AI</c>, <c>Microsoft.Agents.AI</c>) is an AGENT span named
-/// <c>invoke_agent</c> (the agent's name, id and description go to its metadata, the run's usage to
-/// <c>metadata.run_token_usage</c>, not counted twice with its model calls); one that ends still named <c>chat</c> is
-/// recorded as a model call. A <c>chat</c> of any other source is an LLM.</para>
+/// <c>OpenTelemetryAgent</c> names its run's activity <c>chat</c> until the run is under way, so a <c>chat</c> activity of
+/// the framework's source (<c>Experimental.Microsoft.Agents.AI</c>, <c>Microsoft.Agents.AI</c>) that is not inside a
+/// framework run is an AGENT span named <c>invoke_agent</c> (the agent's name, id and description go to its metadata,
+/// the run's usage to <c>metadata.run_token_usage</c>, not counted twice with its model calls); one inside a run (its
+/// nearest framework ancestor is an <c>invoke_agent</c>) is a model call the run reports: an LLM span with its tokens.
+/// A run activity that ends still named <c>chat</c> is recorded as a model call. A <c>chat</c> of any other source is an
+/// LLM.</para>
+/// <para>Every generation of the conventions is read into the same span (<see cref="Internal.GenAiGenerations"/>):
+/// <c>gen_ai.provider.name</c> or <c>gen_ai.system</c>; <c>input_tokens</c>/<c>output_tokens</c> or
+/// <c>prompt_tokens</c>/<c>completion_tokens</c>; <c>cache_creation</c> or <c>cache_write</c>; messages from the
+/// <c>gen_ai.input.messages</c>/<c>gen_ai.output.messages</c> attributes (or the v1.37 details event), the v1.27–v1.36
+/// per-message events, or the deprecated <c>gen_ai.content.prompt</c>/<c>gen_ai.content.completion</c> events.</para>
+/// <para>Tool loops: an <c>orchestrate_tools</c> span (and the trace it opens) gets the loop's request (its first model
+/// call's messages) as input and its final answer as output, from the model-call activities inside it or a
+/// <see cref="PandaProbeChatClient"/> inside the loop; the trace it opens is named after the caller, the application
+/// activity around it, when there is one. A model call seen by two layers (a chat activity directly inside another
+/// model call's activity, such as Microsoft.Extensions.AI's inside the Agent Framework's) is one span: the inner
+/// activity fills the outer one's span, and its tokens are counted once.</para>
 /// <para>Never listened to, whatever is asked: the replay source, <c>System.Net.Http*</c> (the exporter's own requests
 /// would each open a trace, exported by another request, forever) and <c>Microsoft.AspNetCore*</c>.</para>
 /// <para>Parentage: an ingested span's parent is the span of its nearest ingested ancestor activity (or a PandaProbe
@@ -110,7 +123,9 @@ internal sealed class GenAiActivityIngestion : IDisposable
 
     bool Matches(string name)
     {
-        if (string.Equals(name, ActivityTraceExporter.SourceName, StringComparison.Ordinal) || IsNeverIngested(name)) return false;
+        // PandaProbe's own activities (live and replayed) are never ingested back.
+        if (string.Equals(name, ActivityTraceExporter.SourceName, StringComparison.Ordinal)
+            || string.Equals(name, Probe.ActivitySourceName, StringComparison.Ordinal) || IsNeverIngested(name)) return false;
         foreach (var source in Sources)
         {
             if (source.EndsWith('*'))
@@ -146,6 +161,15 @@ internal sealed class GenAiActivityIngestion : IDisposable
         public SpanKind Kind { get; } = kind;
         /// <summary>The claim on the call; filled when an inner PandaProbe layer wrote its details onto <see cref="Span"/>.</summary>
         public GenAiClaims.Entry? Claim { get; init; }
+        /// <summary>
+        /// For a model-call activity that is the same call as its ingested ancestor's (a chat activity directly inside
+        /// another, such as Microsoft.Extensions.AI's inside the Agent Framework's): that ancestor, whose span it fills.
+        /// </summary>
+        public State? SameCallOf { get; init; }
+        /// <summary>For a tool loop's activity: what its model calls saw (its request and final answer).</summary>
+        public LoopNotes? Notes { get; init; }
+        /// <summary>The parts (<see cref="ActivityRecorder.Parts"/>) a same-call activity inside already wrote onto <see cref="Span"/>.</summary>
+        public int InnerParts;
         public int Stopped;
     }
 
@@ -185,25 +209,35 @@ internal sealed class GenAiActivityIngestion : IDisposable
 
             // A TOOL activity names its function after the operation ("execute_tool get_weather"); without one, no name check.
             var toolName = kind == SpanKind.Tool && activity.DisplayName.Trim().Contains(' ') ? name : null;
-            if (GenAiClaims.IsClaimable(kind) && GenAiClaims.ActivityClaimant(kind, toolName, within: GenAiActivityMapping.IsAgentChat(activity)) is { } claimant)
+            if (GenAiClaims.IsClaimable(kind)
+                && GenAiClaims.ActivityClaimant(kind, toolName, within: GenAiActivityMapping.IsAgentRunStart(activity)) is { } claimant)
             {
-                activity.SetCustomProperty(StateKey, new State(this, null, claimant, trace, null, kind));
+                // A model call inside the span of an ingested model call is that same call seen by a second layer (a
+                // chat activity inside the Agent Framework's chat activity for the call): it fills that span, once.
+                var sameCall = kind == SpanKind.Llm && ancestor is { Span: { } ancestorSpan, Kind: SpanKind.Llm }
+                    && ReferenceEquals(ancestorSpan, claimant) ? ancestor : null;
+                activity.SetCustomProperty(StateKey, new State(this, null, claimant, trace, null, kind) { SameCallOf = sameCall });
                 return;
             }
 
+            var orchestration = kind == SpanKind.Chain && GenAiActivityMapping.IsOrchestration(activity);
             if (trace is null)
             {
                 // Only gen_ai work opens a trace of its own: any other activity of a listened source is ignored when
                 // no trace is open (its gen_ai descendants then open their own traces).
                 if (!GenAiActivityMapping.OpensTrace(activity, kind)) return;
-                owned = client.StartTrace(name);
+                // A tool loop's trace is named after its caller (the application's activity around it) when there is one.
+                var traceName = orchestration ? GenAiActivityMapping.CallerName(activity, a => a.GetCustomProperty(StateKey) is State) ?? name : name;
+                owned = client.StartTrace(traceName);
                 if (!owned.IsRecording) return;
                 trace = owned;
             }
             var metadata = new Dictionary<string, object?> { ["activity_source"] = activity.Source.Name };
             span = trace.Span(name, kind, metadata: metadata, parent: parent, makeCurrent: true);
             var claim = GenAiClaims.Claim(kind, span, shared: true, name: toolName);
-            activity.SetCustomProperty(StateKey, new State(this, span, span, trace, owned, kind) { Claim = claim });
+            // A tool loop's activity carries no messages: its model calls note theirs (see LoopNotes).
+            var notes = orchestration ? LoopNotes.Begin() : null;
+            activity.SetCustomProperty(StateKey, new State(this, span, span, trace, owned, kind) { Claim = claim, Notes = notes });
             handedOver = true;
         }
         catch (Exception ex)
@@ -238,11 +272,23 @@ internal sealed class GenAiActivityIngestion : IDisposable
 
     void OnStopped(Activity activity)
     {
-        if (activity.GetCustomProperty(StateKey) is not State { Span: { } span } state || !ReferenceEquals(state.Owner, this)) return;
+        if (activity.GetCustomProperty(StateKey) is not State state || !ReferenceEquals(state.Owner, this)) return;
+        if (state.Span is not { } span)
+        {
+            if (state.SameCallOf is { } outer) FillSameCall(activity, state, outer);
+            return;
+        }
         if (Interlocked.Exchange(ref state.Stopped, 1) != 0) return;
         try
         {
-            ActivityRecorder.Record(activity, span, state.Kind, state.OwnedTrace, filledInside: state.Claim?.Filled == true);
+            var written = ActivityRecorder.Record(activity, span, state.Kind, state.OwnedTrace, filledInside: state.Claim?.Filled == true,
+                skip: (ActivityRecorder.Parts)Volatile.Read(ref state.InnerParts));
+            if (state.Kind == SpanKind.Llm || GenAiActivityMapping.StayedChat(activity, state.Kind)) NoteForLoop(activity, written);
+            if (state.Notes is { } notes)
+            {
+                notes.Close();
+                RecordLoop(span, state.OwnedTrace, notes);
+            }
         }
         catch (Exception ex) { SelfLog.Write($"gen_ai activity ingestion could not record '{activity.DisplayName}': {ex.Message}"); }
         finally
@@ -254,6 +300,69 @@ internal sealed class GenAiActivityIngestion : IDisposable
             }
             catch (Exception ex) { SelfLog.Write($"gen_ai activity ingestion: {ex.Message}"); }
             Release();
+        }
+    }
+
+    /// <summary>
+    /// Writes what a model-call activity that is the same call as its ingested ancestor reports onto the ancestor's
+    /// span (the parts nobody wrote yet; its tokens once), so the call is one span and its usage counted once.
+    /// </summary>
+    static void FillSameCall(Activity activity, State inner, State outer)
+    {
+        if (Interlocked.Exchange(ref inner.Stopped, 1) != 0 || outer.Span is not { EndedAt: null } span) return;
+        try
+        {
+            var written = ActivityRecorder.Record(activity, span, SpanKind.Llm, ownedTrace: null, filledInside: outer.Claim?.Filled == true,
+                skip: (ActivityRecorder.Parts)Volatile.Read(ref outer.InnerParts));
+            int seen, merged;
+            do
+            {
+                seen = Volatile.Read(ref outer.InnerParts);
+                merged = seen | (int)written.Parts;
+            }
+            while (Interlocked.CompareExchange(ref outer.InnerParts, merged, seen) != seen);
+            NoteForLoop(activity, written);
+        }
+        catch (Exception ex) { SelfLog.Write($"gen_ai activity ingestion could not record '{activity.DisplayName}': {ex.Message}"); }
+    }
+
+    /// <summary>A model call's messages, for the tool loop around it (see <see cref="LoopNotes"/>).</summary>
+    static void NoteForLoop(Activity activity, ActivityRecorder.Written written)
+    {
+        if (LoopNotes.Around(activity.Parent) is not { } notes) return;
+        notes.Request(written.Input);
+        notes.Response(written.Output);
+    }
+
+    /// <summary>
+    /// The notes of the ingested tool loop that a model call under <paramref name="activity"/> belongs to: walking up
+    /// past model-call activities, the first ingested activity, when it is a loop (see <see cref="LoopNotes.Around"/>).
+    /// </summary>
+    internal static LoopNotes? LoopAround(Activity? activity)
+    {
+        var depth = 0;
+        for (var a = activity; a is not null && depth < MaxAncestors; a = a.Parent, depth++)
+        {
+            if (a.GetCustomProperty(StateKey) is not State state) continue;
+            if (state.Notes is { } notes) return notes;
+            if (state.Kind == SpanKind.Llm) continue;   // the call's own activity, or the same call seen by another layer
+            return null;
+        }
+        return null;
+    }
+
+    /// <summary>A tool loop's request (its first model call's messages) and final answer, on its span and the trace it opened.</summary>
+    static void RecordLoop(SpanContext span, TraceContext? ownedTrace, LoopNotes notes)
+    {
+        if (notes.LoopRequest is { } request)
+        {
+            span.SetInput(request);
+            ownedTrace?.SetInput(request);
+        }
+        if (LoopNotes.FinalAnswer(notes.LoopResponse) is { } answer)
+        {
+            span.SetOutput(answer);
+            ownedTrace?.SetOutput(answer);
         }
     }
 

@@ -9,41 +9,68 @@ namespace PandaProbe.Extensions.AI.Internal;
 /// it, with the keys <see cref="LlmCall"/>, <see cref="ToolTracing"/> and <see cref="PandaProbeEmbeddingGenerator"/>
 /// use. Does not end them. Callers guard it. When an inner PandaProbe layer already wrote the call's details onto the
 /// span (<c>filledInside</c>), its richer input, output, model, parameters and usage are kept, and only what the
-/// activity alone knows (its metadata and error) is added.
+/// activity alone knows (its metadata and error) is added. Parts already written by an inner activity that is the same
+/// call (<c>skip</c>) are kept likewise.
 /// </summary>
 internal static class ActivityRecorder
 {
-    public static void Record(Activity activity, SpanContext span, SpanKind kind, TraceContext? ownedTrace, bool filledInside)
+    /// <summary>The parts of a call's record that one writer put on a span, so that another leaves them.</summary>
+    [Flags]
+    internal enum Parts
     {
+        None = 0,
+        Input = 1,
+        Output = 2,
+        Model = 4,
+        Usage = 8,
+        Parameters = 16,
+        All = Input | Output | Model | Usage | Parameters,
+    }
+
+    /// <summary>What <see cref="Record"/> wrote: the parts, and the input and output it read (messages form for model calls).</summary>
+    internal readonly record struct Written(Parts Parts, object? Input, object? Output);
+
+    public static Written Record(Activity activity, SpanContext span, SpanKind kind, TraceContext? ownedTrace, bool filledInside,
+        Parts skip = Parts.None)
+    {
+        if (filledInside) skip = Parts.All;
+        var written = Parts.None;
         // The Agent Framework's activity starts as "chat" (an AGENT span) and is renamed invoke_agent as it ends; one
         // that stayed a chat was a model call, recorded as an LLM span is (its span keeps the kind it started with).
         if (GenAiActivityMapping.StayedChat(activity, kind)) kind = SpanKind.Llm;
-        // Messages are parsed only when they are written: onto the span unless an inner layer filled it, or onto the
+        // Messages are parsed only when they are written: onto the span unless another layer wrote them, or onto the
         // trace the activity opened.
-        var messages = !filledInside || ownedTrace is not null;
+        var messages = (skip & (Parts.Input | Parts.Output)) != (Parts.Input | Parts.Output) || ownedTrace is not null;
         var metadata = new Dictionary<string, object?>();
         object? input = null, output = null;
         var requested = GenAiActivityMapping.Text(activity, "gen_ai.request.model") is { Length: > 0 } r ? r : null;
         var reported = GenAiActivityMapping.Text(activity, "gen_ai.response.model") is { Length: > 0 } m ? m : null;
-        if (!filledInside && (reported ?? requested) is { } model) span.SetModel(model);
+        if ((skip & Parts.Model) == 0 && (reported ?? requested) is { } model)
+        {
+            span.SetModel(model);
+            written |= Parts.Model;
+        }
         if (requested is not null && reported is not null && !string.Equals(requested, reported, StringComparison.Ordinal))
         {
             metadata["gen_ai.request.model"] = requested;
             metadata["gen_ai.response.model"] = reported;
         }
-        var provider = GenAiActivityMapping.Text(activity, "gen_ai.provider.name") ?? GenAiActivityMapping.Text(activity, "gen_ai.system");
-        if (provider is { Length: > 0 }) metadata["provider"] = provider;
+        if (GenAiGenerations.Provider(activity) is { } provider) metadata["provider"] = provider;
 
         switch (kind)
         {
             case SpanKind.Llm:
                 if (messages)
                 {
-                    input = GenAiActivityMapping.MessagesForm(activity, "gen_ai.input.messages", "gen_ai.system_instructions");
-                    output = GenAiActivityMapping.MessagesForm(activity, "gen_ai.output.messages");
+                    input = GenAiGenerations.Input(activity);
+                    output = GenAiGenerations.Output(activity);
                 }
                 var parameters = GenAiActivityMapping.ModelParameters(activity);
-                if (parameters.Count > 0 && !filledInside) span.SetModelParameters(parameters);
+                if (parameters.Count > 0 && (skip & Parts.Parameters) == 0)
+                {
+                    span.SetModelParameters(parameters);
+                    written |= Parts.Parameters;
+                }
                 if (activity.GetTagItem("gen_ai.request.stream") is bool stream) metadata["stream"] = stream;
                 if (GenAiActivityMapping.Json(activity, "gen_ai.tool.definitions") is JsonArray tools)
                     metadata["tools"] = tools;   // already {"type","name","description","parameters"} objects
@@ -54,16 +81,17 @@ internal static class ActivityRecorder
                     string text when text.StartsWith('[') && GenAiActivityMapping.Json(activity, "gen_ai.response.finish_reasons") is JsonArray json =>
                         json.Select(r => r?.ToString()).OfType<string>().ToArray(),
                     string single => [single],
-                    _ => GenAiActivityMapping.Text(activity, "gen_ai.response.finish_reason") is { Length: > 0 } one ? [one] : [],
+                    _ => GenAiActivityMapping.Text(activity, "gen_ai.response.finish_reason") is { Length: > 0 } one ? [one]
+                        : GenAiGenerations.ChoiceFinishReasons(activity),
                 };
                 if (reasons.Length == 1) metadata["finish_reason"] = reasons[0];
                 else if (reasons.Length > 1) metadata["finish_reason"] = reasons;
                 // An agent run around this call leaves these tokens to this span (RunUsage).
-                if (!filledInside) RecordUsage(activity, span, countsForRun: true);
+                if ((skip & Parts.Usage) == 0 && RecordUsage(activity, span, countsForRun: true)) written |= Parts.Usage;
                 break;
             case SpanKind.Embedding:
                 if (activity.GetTagItem("gen_ai.embeddings.dimension.count") is { } dimensions) metadata["dimensions"] = dimensions;
-                if (!filledInside) RecordUsage(activity, span, countsForRun: false);
+                if ((skip & Parts.Usage) == 0 && RecordUsage(activity, span, countsForRun: false)) written |= Parts.Usage;
                 break;
             case SpanKind.Tool:
                 if (messages)
@@ -77,8 +105,8 @@ internal static class ActivityRecorder
             case SpanKind.Agent:
                 if (messages)
                 {
-                    input = GenAiActivityMapping.MessagesForm(activity, "gen_ai.input.messages", "gen_ai.system_instructions");
-                    output = GenAiActivityMapping.MessagesForm(activity, "gen_ai.output.messages");
+                    input = GenAiGenerations.Input(activity);
+                    output = GenAiGenerations.Output(activity);
                 }
                 // The run's usage is the sum of its model calls, which have LLM spans of their own: kept apart from
                 // token_usage so that it is not counted twice.
@@ -93,17 +121,28 @@ internal static class ActivityRecorder
                 if (GenAiActivityMapping.Text(activity, "gen_ai.agent.description") is { Length: > 0 } about) metadata["agent_description"] = about;
                 break;
         }
-        if (input is not null && !filledInside) span.SetInput(input);
-        if (output is not null && !filledInside) span.SetOutput(output);
+        if (input is not null && (skip & Parts.Input) == 0)
+        {
+            span.SetInput(input);
+            written |= Parts.Input;
+        }
+        if (output is not null && (skip & Parts.Output) == 0)
+        {
+            span.SetOutput(output);
+            written |= Parts.Output;
+        }
         if (metadata.Count > 0) span.SetMetadata(metadata);
 
         var error = GenAiActivityMapping.Error(activity);
         if (error is var (message, data)) span.SetError(message, data);
 
-        if (ownedTrace is null) return;
-        if (input is not null) ownedTrace.SetInput(input is JsonObject form && kind is SpanKind.Llm or SpanKind.Agent ? ChatTelemetry.LastWithRole(form, "user") ?? input : input);
-        if (output is not null) ownedTrace.SetOutput(output is JsonObject result && kind is SpanKind.Llm or SpanKind.Agent ? ChatTelemetry.LastWithRole(result, "assistant") ?? output : output);
-        if (error is var (traceMessage, _)) ownedTrace.SetError(traceMessage);
+        if (ownedTrace is not null)
+        {
+            if (input is not null) ownedTrace.SetInput(input is JsonObject form && kind is SpanKind.Llm or SpanKind.Agent ? ChatTelemetry.LastWithRole(form, "user") ?? input : input);
+            if (output is not null) ownedTrace.SetOutput(output is JsonObject result && kind is SpanKind.Llm or SpanKind.Agent ? ChatTelemetry.LastWithRole(result, "assistant") ?? output : output);
+            if (error is var (traceMessage, _)) ownedTrace.SetError(traceMessage);
+        }
+        return new Written(written, input, output);
     }
 
     /// <summary>

@@ -24,14 +24,32 @@ internal static class GenAiActivityMapping
 
     /// <summary>
     /// The span kind of an activity as it starts. The Agent Framework's <c>OpenTelemetryAgent</c> starts its activity
-    /// as <c>chat</c> and renames it <c>invoke_agent {name}</c> only as it ends, so a <c>chat</c> activity of the
-    /// framework's source (<see cref="IsAgentFrameworkSource"/>) is an AGENT. Any other source's <c>chat</c> is an LLM,
-    /// whatever its name (<c>MyCo.Agents.Chat</c>).
+    /// as <c>chat</c> and renames it <c>invoke_agent {name}</c> only once the run is under way, so a <c>chat</c>
+    /// activity of the framework's source (<see cref="IsAgentFrameworkSource"/>) that is not inside a run of the
+    /// framework is an AGENT (<see cref="IsAgentRunStart"/>). Inside a run (its nearest framework ancestor is already an
+    /// <c>invoke_agent</c>), a framework <c>chat</c> is a model call the run reports (the chat client it instruments):
+    /// an LLM. Any other source's <c>chat</c> is an LLM, whatever its name (<c>MyCo.Agents.Chat</c>).
     /// </summary>
     public static SpanKind StartKind(Activity activity)
     {
         var kind = Kind(Operation(activity));
-        return kind == SpanKind.Llm && IsAgentFrameworkSource(activity.Source.Name) ? SpanKind.Agent : kind;
+        return kind == SpanKind.Llm && IsAgentRunStart(activity) ? SpanKind.Agent : kind;
+    }
+
+    /// <summary>
+    /// A <c>chat</c> activity of the Agent Framework's sources that is not inside a framework run: an
+    /// <c>OpenTelemetryAgent</c>'s run as it starts (renamed <c>invoke_agent</c> once under way). A framework
+    /// <c>chat</c> whose nearest framework ancestor is an <c>invoke_agent</c> is a model call of that run instead; one
+    /// under a framework <c>execute_tool</c> (an agent called as a tool) is a run again.
+    /// </summary>
+    public static bool IsAgentRunStart(Activity activity)
+    {
+        if (Kind(Operation(activity)) != SpanKind.Llm || !IsAgentFrameworkSource(activity.Source.Name)) return false;
+        var depth = 0;
+        for (var a = activity.Parent; a is not null && depth < 64; a = a.Parent, depth++)
+            if (IsAgentFrameworkSource(a.Source.Name))
+                return Operation(a) != "invoke_agent";
+        return true;
     }
 
     /// <summary>The Agent Framework's sources: <c>Experimental.Microsoft.Agents.AI</c> and <c>Microsoft.Agents.AI</c> (and their sub-sources).</summary>
@@ -59,17 +77,32 @@ internal static class GenAiActivityMapping
     public static bool OpensTrace(Activity activity, SpanKind kind) =>
         kind is SpanKind.Llm or SpanKind.Tool or SpanKind.Agent or SpanKind.Embedding || Orchestrations.Contains(Operation(activity));
 
+    /// <summary><c>true</c> for the known gen_ai orchestrations (<c>orchestrate_tools</c>, <c>invoke_workflow</c>).</summary>
+    public static bool IsOrchestration(Activity activity) => Orchestrations.Contains(Operation(activity));
+
     /// <summary>
-    /// A <c>chat</c> activity of the Agent Framework's sources: an <c>OpenTelemetryAgent</c>'s run as it starts, or one
-    /// of the model calls it reports inside that run (the two cannot be told apart until they end).
+    /// The name of the application operation that called a root gen_ai activity: the display name of its nearest
+    /// ancestor activity that no gen_ai ingestion recorded (the application's own activity, an ASP.NET Core request),
+    /// leaving out PandaProbe's own and the HTTP client's; <c>null</c> when there is none.
     /// </summary>
-    public static bool IsAgentChat(Activity activity) =>
-        Kind(Operation(activity)) == SpanKind.Llm && IsAgentFrameworkSource(activity.Source.Name);
+    public static string? CallerName(Activity activity, Func<Activity, bool> ingested)
+    {
+        var depth = 0;
+        for (var a = activity.Parent; a is not null && depth < 64; a = a.Parent, depth++)
+        {
+            if (ingested(a)) return null;
+            var source = a.Source.Name;
+            if (source == Probe.ActivitySourceName || source == PandaProbe.Exporters.ActivityTraceExporter.SourceName
+                || source.StartsWith("System.Net.Http", StringComparison.Ordinal)) continue;
+            if (!string.IsNullOrWhiteSpace(a.DisplayName)) return a.DisplayName.Trim();
+        }
+        return null;
+    }
 
     /// <summary>The span kind for a gen_ai operation name; other activities of the listened sources are CHAIN.</summary>
     public static SpanKind Kind(string operation) => operation switch
     {
-        "chat" or "text_completion" or "generate_content" => SpanKind.Llm,
+        "chat" or "text_completion" or "generate_content" or "chat.completions" or "text.completions" => SpanKind.Llm,
         "execute_tool" => SpanKind.Tool,
         "invoke_agent" or "create_agent" => SpanKind.Agent,
         "embeddings" => SpanKind.Embedding,
@@ -112,33 +145,12 @@ internal static class GenAiActivityMapping
     {
         var parameters = new Dictionary<string, object?>();
         foreach (var (tag, key) in Parameters)
-            if (activity.GetTagItem(tag) is { } value) parameters[key] = value;
+            if (activity.GetTagItem(tag) is { } value) parameters.TryAdd(key, value);
         return parameters;
     }
 
-    /// <summary>Canonical token usage from the <c>gen_ai.usage.*</c> tags, as <see cref="ChatTelemetry.Usage"/> returns it; <c>null</c> when there is none.</summary>
-    public static (long Prompt, long Completion, Dictionary<string, long> Extra)? Usage(Activity activity)
-    {
-        var input = Long(activity.GetTagItem("gen_ai.usage.input_tokens"));
-        var output = Long(activity.GetTagItem("gen_ai.usage.output_tokens"));
-        var extra = new Dictionary<string, long>();
-        if (Long(activity.GetTagItem("gen_ai.usage.cache_read.input_tokens")) is { } cached and > 0) extra[TokenUsage.CacheReadKey] = cached;
-        if (Long(activity.GetTagItem("gen_ai.usage.cache_creation.input_tokens")) is { } written and > 0) extra["cache_creation_tokens"] = written;
-        if (Long(activity.GetTagItem("gen_ai.usage.reasoning.output_tokens")) is { } reasoning and > 0) extra[TokenUsage.ReasoningKey] = reasoning;
-        if (input is null && output is null && extra.Count == 0) return null;
-        if (input is not null || output is not null) extra[TokenUsage.TotalKey] = Math.Max(0, input ?? 0) + Math.Max(0, output ?? 0);
-        return (Math.Max(0, input ?? 0), Math.Max(0, output ?? 0), extra);
-    }
-
-    static long? Long(object? value) => value switch
-    {
-        int i => i,
-        long l => l,
-        short s => s,
-        uint u => u,
-        string t when long.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) => parsed,
-        _ => null,
-    };
+    /// <summary>Canonical token usage from the <c>gen_ai.usage.*</c> tags of any generation (see <see cref="GenAiGenerations.Usage"/>).</summary>
+    public static (long Prompt, long Completion, Dictionary<string, long> Extra)? Usage(Activity activity) => GenAiGenerations.Usage(activity);
 
     /// <summary>A tag's value as a string (an array of strings joined as JSON), or <c>null</c>.</summary>
     public static string? Text(Activity activity, string tag) => activity.GetTagItem(tag) switch
@@ -162,21 +174,30 @@ internal static class GenAiActivityMapping
     /// converted to PandaProbe's messages form (<c>{"messages":[{"role":…,"content":…,"tool_calls":[…]}]}</c>), with
     /// the text of <paramref name="instructionsTag"/> as a leading system message; <c>null</c> when the tag is absent or not such a list.
     /// </summary>
-    public static JsonObject? MessagesForm(Activity activity, string tag, string? instructionsTag = null)
+    public static JsonObject? MessagesForm(Activity activity, string tag, string? instructionsTag = null) =>
+        MessagesForm(Json(activity, tag), instructionsTag is null ? null : Json(activity, instructionsTag));
+
+    /// <summary>
+    /// <paramref name="messages"/> (a list in the semantic conventions' parts form) in PandaProbe's messages form, with
+    /// <paramref name="instructions"/> (text, or a list of parts) as a leading system message; <c>null</c> when
+    /// <paramref name="messages"/> is not such a list.
+    /// </summary>
+    public static JsonObject? MessagesForm(object? messages, object? instructions)
     {
-        if (Json(activity, tag) is not JsonArray source) return null;
+        if (messages is not JsonArray source) return null;
         var list = new JsonArray();
-        if (instructionsTag is not null && Instructions(activity, instructionsTag) is { Length: > 0 } instructions)
-            list.Add(new JsonObject { ["role"] = "system", ["content"] = instructions });
+        if (InstructionsText(instructions) is { Length: > 0 } text)
+            list.Add(new JsonObject { ["role"] = "system", ["content"] = text });
         foreach (var message in source.OfType<JsonObject>())
             foreach (var converted in Convert(message))
                 list.Add(converted);
         return new JsonObject { ["messages"] = list };
     }
 
-    static string? Instructions(Activity activity, string tag) => Json(activity, tag) switch
+    static string? InstructionsText(object? instructions) => instructions switch
     {
         string s => s,
+        JsonValue v => v.ToString(),
         JsonArray parts => string.Concat(parts.OfType<JsonObject>().Select(p => p["content"]?.ToString())),
         _ => null,
     };

@@ -125,9 +125,9 @@ internal static class GenAiClaims
     /// <summary>
     /// For an ingested activity of <paramref name="kind"/> (a TOOL's function <paramref name="name"/> when known): the
     /// span that already records its call, or <c>null</c>. Each claim answers this once, except with
-    /// <paramref name="within"/>: the activity is a step of the claimed call rather than the call itself (the model
-    /// calls an <c>OpenTelemetryAgent</c> reports inside its run as <c>chat</c> activities of its agents source, which
-    /// cannot be told from a run as they start), so it takes nothing and is recorded as part of the claimant.
+    /// <paramref name="within"/>: the activity is an Agent Framework run as it starts (a <c>chat</c> activity of the
+    /// framework outside any framework run, see <see cref="GenAiActivityMapping.IsAgentRunStart"/>), which takes nothing
+    /// and is recorded as part of the claimant.
     /// </summary>
     public static SpanContext? ActivityClaimant(SpanKind kind, string? name = null, bool within = false)
     {

@@ -20,6 +20,8 @@ internal sealed class LlmCall : IStreamTelemetry<ChatResponseUpdate>
     readonly List<ChatResponseUpdate> updates = new();
     int finished;
     bool sawFirstUpdate;
+    /// <summary>The ingested tool loop this call belongs to, which keeps its response.</summary>
+    LoopNotes? loop;
 
     LlmCall(SpanContext span, TraceContext? standalone, TimeProvider time, string? requestedModel, bool owned = true)
     {
@@ -48,6 +50,9 @@ internal sealed class LlmCall : IStreamTelemetry<ChatResponseUpdate>
             ChatTelemetry.AddProvider(spanMetadata, metadata?.ProviderName, metadata?.ProviderUri);
             if (ChatTelemetry.ToolDefinitions(options) is { } tools) spanMetadata["tools"] = tools;
             var parameters = ChatTelemetry.ModelParameters(options);
+            // An ingested tool loop around this call keeps its first request (a copy: the loop reuses its lists).
+            var loop = LoopNotes.Around(System.Diagnostics.Activity.Current);
+            loop?.Request(ChatTelemetry.MessagesForm(messages.ToArray(), options?.Instructions));
 
             // An outer layer records this call: nothing more when it is PandaProbe middleware; when it is the span of
             // an ingested gen_ai activity, this call's details go onto that span, which the activity ends.
@@ -58,7 +63,7 @@ internal sealed class LlmCall : IStreamTelemetry<ChatResponseUpdate>
                 claimant.SetMetadata(spanMetadata);
                 claimant.SetInput(input);
                 if (parameters.Count > 0) claimant.SetModelParameters(parameters);
-                return new LlmCall(claimant, null, time, model, owned: false);
+                return new LlmCall(claimant, null, time, model, owned: false) { loop = loop };
             }
 
             var trace = Probe.CurrentTrace;
@@ -74,7 +79,7 @@ internal sealed class LlmCall : IStreamTelemetry<ChatResponseUpdate>
             GenAiClaims.Claim(SpanKind.Llm, span, target: target);
             span.SetInput(input);
             if (parameters.Count > 0) span.SetModelParameters(parameters);
-            return new LlmCall(span, standalone, time, model);
+            return new LlmCall(span, standalone, time, model) { loop = loop };
         }
         catch (Exception ex)
         {
@@ -165,6 +170,7 @@ internal sealed class LlmCall : IStreamTelemetry<ChatResponseUpdate>
         {
             output = ChatTelemetry.MessagesForm(response.Messages);
             span.SetOutput(output);
+            loop?.Response(ChatTelemetry.MessagesForm(response.Messages.ToArray()));
             if (!string.IsNullOrEmpty(response.ModelId))
             {
                 span.SetModel(response.ModelId);

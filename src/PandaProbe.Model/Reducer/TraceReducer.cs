@@ -111,6 +111,7 @@ internal static class TraceReducer
         Environment = s.Environment,
         Release = s.Release,
         ParentTrace = s.ParentTrace,
+        Continuation = s.Continuation,
     };
 
     /// <summary>The span as <paramref name="s"/> starts it.</summary>
@@ -140,7 +141,8 @@ internal static class TraceReducer
         if (!open.IsOpen) return Reject(open, s, RejectionReason.TraceEnded, $"trace {s.Trace} has already ended");
         if (open.OpenSpans.ContainsKey(s.Span) || open.HasEnded(s.Span))
             return Reject(open, s, RejectionReason.DuplicateSpan, $"span {s.Span} was already started in trace {s.Trace}");
-        if (s.Parent is { } parent && !open.OpenSpans.ContainsKey(parent))
+        // A continuation's top-level spans hang under the span that stands for the trace upstream.
+        if (s.Parent is { } parent && !open.OpenSpans.ContainsKey(parent) && parent != open.Head.ContinuationSpan)
             return Reject(open, s, RejectionReason.ParentNotOpen, $"parent span {parent} is not open in trace {s.Trace}");
         return new TraceStep(open.WithOpenSpans(open.OpenSpans.AddOrUpdate(s.Span, slot ?? OpenSpan.Start(s))), new Output.SpanStarted(s));
     }

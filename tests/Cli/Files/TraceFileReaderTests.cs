@@ -52,6 +52,48 @@ public class TraceFileReaderTests
     }
 
     [Fact]
+    public async Task The_files_of_two_processes_merge_into_one_trace_by_their_ids()
+    {
+        var dir = Directory.CreateTempSubdirectory("pp-cli-");
+        try
+        {
+            var upstreamFile = Path.Combine(dir.FullName, "upstream.jsonl");
+            var downstreamFile = Path.Combine(dir.FullName, "downstream.jsonl");
+            await using var upstream = new PandaProbeClient(new PandaProbeOptions { Enabled = true, Exporters = { new FileTraceExporter(upstreamFile) } });
+            await using var downstream = new PandaProbeClient(new PandaProbeOptions { Enabled = true, Exporters = { new FileTraceExporter(downstreamFile) } });
+            Guid traceId, callId;
+            using (var trace = upstream.StartTrace("orchestrator"))
+            {
+                traceId = trace.TraceId;
+                using var call = trace.Span("call-worker", SpanKind.Tool);
+                callId = call.SpanId;
+                System.Diagnostics.ActivityContext.TryParse(call.TraceParent, call.TraceState, out var context);
+                using var worker = downstream.StartTrace("worker", parentContext: context);
+                using (worker.Span("step", SpanKind.Chain)) { }
+            }
+            await downstream.FlushAsync(TimeSpan.FromSeconds(10));
+            await upstream.FlushAsync(TimeSpan.FromSeconds(10));
+
+            // Either order of files gives the same single trace: the worker under the call, its step under it.
+            foreach (var order in new[] { new[] { upstreamFile, downstreamFile }, new[] { downstreamFile, upstreamFile } })
+            {
+                var all = TraceCollection.Load(order);
+                var trace = Assert.Single(all.Traces);
+                Assert.Equal(traceId, trace.Id.Value);
+                Assert.Equal("orchestrator", trace.Name);
+                var worker = trace.Spans.Single(s => s.Name == "worker");
+                Assert.Equal(callId, worker.Parent?.Value);
+                Assert.Equal(worker.Id, trace.Spans.Single(s => s.Name == "step").Parent);
+            }
+            // Without the upstream file the continuation is a trace of its own.
+            var alone = Assert.Single(TraceCollection.Load([downstreamFile]).Traces);
+            Assert.Equal("worker", alone.Name);
+            Assert.Equal("step", Assert.Single(alone.Spans).Name);
+        }
+        finally { dir.Delete(recursive: true); }
+    }
+
+    [Fact]
     public void Bad_lines_are_reported_with_their_number_and_the_rest_is_still_read()
     {
         var good = """{"trace_id":"5f0c6b7e-1b2a-4c3d-8e9f-0a1b2c3d4e5f","name":"ok","started_at":"2026-01-01T00:00:00Z"}""";

@@ -201,11 +201,42 @@ public class ReadmeExamples
         Probe.OnError(e => Console.Error.WriteLine($"PandaProbe delivery failed: {e.Message}"));
     }
 
+    static void ExampleLiveActivities(List<System.Diagnostics.Activity> seen)
+    {
+        using var tracing = Sdk.CreateTracerProviderBuilder()
+            .AddSource(Probe.ActivitySourceName)   // "PandaProbe": live activities
+            // .AddAspNetCoreInstrumentation().AddHttpClientInstrumentation()   // requests and HTTP calls, linked
+            // .AddOtlpExporter()                  // or any other exporter of your choice
+            .Build();
+
+        using var trace = Probe.StartTrace("support-agent");
+        using (var llm = trace.Span("generate", SpanKind.Llm, model: "gpt-4o"))
+        {
+            // Activity.Current is the span's activity: this call's traceparent names the span as its parent.
+            // A PandaProbe trace started by the service it calls continues this trace (below).
+            seen.Add(System.Diagnostics.Activity.Current!);
+        }
+    }
+
+    static Guid ExamplePropagation(SpanContext span)
+    {
+        // Producer, inside a span: the headers travel with the message.
+        var headers = new Dictionary<string, string?>
+        {
+            ["traceparent"] = span.TraceParent,
+            ["tracestate"] = span.TraceState,
+        };
+
+        // Consumer, in another process: the trace continues the producer's, under the producer's span.
+        System.Diagnostics.ActivityContext.TryParse(headers["traceparent"], headers["tracestate"], out var context);
+        using var work = Probe.StartTrace("process-order", parentContext: context);
+        return work.TraceId;
+    }
+
     static async Task ExampleOpenTelemetry()
     {
         using var tracing = Sdk.CreateTracerProviderBuilder()
-            .AddSource(ActivityTraceExporter.SourceName)   // "PandaProbe"
-            // .AddOtlpExporter()                          // or any other exporter of your choice
+            .AddSource(ActivityTraceExporter.SourceName)   // "PandaProbe.Replay"
             .Build();
 
         await using var client = new PandaProbeClient(new PandaProbeOptions
@@ -466,6 +497,28 @@ public class ReadmeExamples
         Assert.Equal("true", score.Value);
         Assert.Equal(ScoreDataType.Boolean, score.DataType);
         _ = (Action)ExampleInitInCode;
+    }
+
+    [Fact]
+    public async Task The_live_activity_example_makes_the_span_current_and_propagation_continues_the_trace()
+    {
+        var seen = new List<System.Diagnostics.Activity>();
+        Guid producerId = default, consumerId = default;
+        var traces = await Run(() =>
+        {
+            ExampleLiveActivities(seen);
+            using var producer = Probe.StartTrace("order-service");
+            using var span = producer.Span("enqueue", SpanKind.Tool);
+            producerId = producer.TraceId;
+            consumerId = ExamplePropagation(span);
+            return Task.CompletedTask;
+        });
+        var live = Assert.Single(seen);
+        Assert.Equal("generate", live.DisplayName);
+        Assert.Equal(Probe.ActivitySourceName, live.Source.Name);
+        Assert.Equal(producerId, consumerId);
+        var consumer = traces.Single(t => t.Name == "process-order");
+        Assert.Equal(traces.Single(t => t.Name == "order-service").Spans.Single().Id, consumer.ContinuationParent);
     }
 
     [Fact]

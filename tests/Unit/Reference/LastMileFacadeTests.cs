@@ -76,11 +76,11 @@ public class LastMileFacadeTests
             using (trace.Span("answer", SpanKind.Chain))
             {
                 trace.LogRetrievalEvent("what is PandaProbe?",
-                    [new RetrievedChunk(id: "c1", content: "...", retrievalScore: 0.82)], name: "vector-lookup");
-                trace.LogChunkingEvent(new Document(id: "d1", name: "handbook.pdf"), [new Chunk(id: "c1", content: "a")]);
+                    [new Chunk(id: "c1", content: "...", retrievalScore: 0.82)], name: "vector-lookup");
+                trace.LogChunkingEvent(new { id = "d1", name = "handbook.pdf" }, [new Chunk(id: "c1", content: "a")]);
                 trace.LogEmbeddingEvent([new[] { 0.5f, 0.25f }], data: new[] { "a" });
                 trace.LogQueryRewriteEvent("q", ["q1", "q2"]);
-                trace.LogRerankEvent([new RetrievedChunk("c1", retrievalScore: 0.2)], [new RetrievedChunk("c1", retrievalScore: 0.9)]);
+                trace.LogRerankEvent([new Chunk("c1", retrievalScore: 0.2)], [new Chunk("c1", retrievalScore: 0.9)]);
                 trace.LogToolCallEvent("calculator", new Dictionary<string, object?> { ["x"] = 2 }, new { result = 4 });
                 trace.LogQueryEvent("q", "answer", systemPrompt: "be brief");
                 using (trace.Span("after", SpanKind.Other)) { }   // the events did not become the ambient parent

@@ -35,7 +35,7 @@ public class ReadmeSnippetTests
             using (var answer = trace.Span("answer", SpanKind.Chain))
             {
                 trace.LogRetrievalEvent("What is PandaProbe?",
-                    [new RetrievedChunk(id: "c1", content: "PandaProbe traces LLM apps.", retrievalScore: 0.82)]);
+                    [new Chunk(id: "c1", content: "PandaProbe traces LLM apps.", retrievalScore: 0.82)]);
                 trace.LogQueryEvent("What is PandaProbe?", "A tracing platform.", systemPrompt: "Answer briefly.");
                 answer.Log("retrieval took one hop");
             }

@@ -1,0 +1,218 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using PandaProbe.Exporters;
+using PandaProbe.Model;
+using PandaProbe.Unit.Support;
+using Xunit;
+
+namespace PandaProbe.Unit.Facade;
+
+/// <summary>
+/// Live activities: each trace and span is also an activity while someone listens to <see cref="Probe.ActivitySourceName"/>,
+/// current inside its scope, with the ids the documented mapping gives; and the ids and <c>tracestate</c> entry of
+/// <see cref="Propagation"/>.
+/// </summary>
+[Collection(ProbeCollection.Name)]   // listeners are process-wide: these run one at a time, beside no other test that listens
+public sealed class LiveActivityTests
+{
+    sealed class Listening : IDisposable
+    {
+        readonly ActivityListener listener;
+        public readonly ConcurrentQueue<Activity> Stopped = new();
+        public Listening(ActivitySamplingResult sampling = ActivitySamplingResult.AllDataAndRecorded)
+        {
+            listener = new ActivityListener
+            {
+                ShouldListenTo = s => s.Name == Probe.ActivitySourceName,
+                Sample = (ref ActivityCreationOptions<ActivityContext> _) => sampling,
+                ActivityStopped = a => Stopped.Enqueue(a),
+            };
+            ActivitySource.AddActivityListener(listener);
+        }
+        public void Dispose() => listener.Dispose();
+    }
+
+    static PandaProbeClient NewClient(InMemoryTraceExporter exporter) => new(new PandaProbeOptions
+    {
+        RegisterProcessExitHandler = false,
+        EnvironmentVariables = new Dictionary<string, string?>(),
+        Exporters = { exporter },
+    });
+
+    [Fact]
+    public async Task Each_trace_and_span_is_a_current_activity_with_the_mapped_ids()
+    {
+        using var listening = new Listening();
+        var exporter = new InMemoryTraceExporter();
+        await using var client = NewClient(exporter);
+        Activity.Current = null;
+        Activity? inTrace, inSpan, inChild, afterSpan;
+        Guid traceId, spanId, childId;
+        using (var trace = client.StartTrace("agent"))
+        {
+            traceId = trace.TraceId;
+            inTrace = Activity.Current;
+            using (var span = trace.Span("generate", SpanKind.Llm, model: "gpt-4o"))
+            {
+                spanId = span.SpanId;
+                inSpan = Activity.Current;
+                span.SetTokenUsage(10, 5);
+                using (var child = trace.Span("lookup", SpanKind.Tool))
+                {
+                    childId = child.SpanId;
+                    inChild = Activity.Current;
+                    child.Fail(new InvalidOperationException("no index"));
+                }
+            }
+            afterSpan = Activity.Current;
+        }
+        Assert.Null(Activity.Current);
+        await client.FlushAsync();
+
+        Assert.NotNull(inTrace);
+        Assert.Equal("agent", inTrace!.DisplayName);
+        Assert.Same(inTrace, afterSpan);
+        Assert.Equal("generate", inSpan!.DisplayName);
+        Assert.Equal(inTrace.SpanId, inSpan.ParentSpanId);
+        Assert.Equal(inSpan.SpanId, inChild!.ParentSpanId);
+        // A root trace's id is its W3C trace id; a span's id starts with its activity's span id and ends with the trace's last 8 bytes.
+        Assert.Equal(inTrace.TraceId.ToHexString(), traceId.ToString("N"));
+        Assert.Equal(inSpan.SpanId.ToHexString() + traceId.ToString("N")[16..], spanId.ToString("N"));
+        Assert.Equal(inChild.SpanId.ToHexString() + traceId.ToString("N")[16..], childId.ToString("N"));
+        // The projection at the end: gen_ai tags, usage, error status; the tracestate names the platform trace and span.
+        Assert.Equal("chat", inSpan.GetTagItem("gen_ai.operation.name"));
+        Assert.Equal(10L, inSpan.GetTagItem("gen_ai.usage.input_tokens"));
+        Assert.Equal(ActivityStatusCode.Error, inChild.Status);
+        Assert.Equal(ActivityKind.Client, inSpan.Kind);
+        Assert.Equal($"pandaprobe={traceId:N}-{inSpan.SpanId.ToHexString()}", inSpan.TraceStateString);
+        Assert.Equal($"pandaprobe={traceId:N}", inTrace.TraceStateString);
+        Assert.Equal(ActivityProjection.SchemaUrl, inTrace.Source.TelemetrySchemaUrl);
+        Assert.Equal(3, listening.Stopped.Count(a => a.TraceId == inTrace.TraceId));
+        var exported = Assert.Single(exporter.Traces);
+        Assert.Equal(traceId, exported.Id.Value);
+        Assert.Equal(new[] { spanId, childId }.Order(), exported.Spans.Select(s => s.Id.Value).Order());
+    }
+
+    [Fact]
+    public async Task A_trace_under_a_foreign_activity_is_its_child_and_keeps_its_own_platform_id()
+    {
+        using var listening = new Listening();
+        using var request = new ActivitySource("Test.Request");
+        using var requestListener = new ActivityListener
+        {
+            ShouldListenTo = s => s == request,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(requestListener);
+        var exporter = new InMemoryTraceExporter();
+        await using var client = NewClient(exporter);
+        Activity.Current = null;
+        using var outer = request.StartActivity("GET /ask")!;
+        outer.TraceStateString = "vendor=abc";
+        using (var trace = client.StartTrace("agent"))
+        {
+            var live = Activity.Current!;
+            Assert.Equal(outer.TraceId, live.TraceId);
+            Assert.Equal(outer.SpanId, live.ParentSpanId);
+            Assert.NotEqual(outer.TraceId.ToHexString(), trace.TraceId.ToString("N"));
+            Assert.Equal($"pandaprobe={trace.TraceId:N},vendor=abc", live.TraceStateString);
+            Assert.Equal(live.Context, trace.ActivityContext);
+        }
+        Assert.Same(outer, Activity.Current);
+    }
+
+    [Fact]
+    public async Task With_no_listener_nothing_is_created_and_the_ambient_activity_is_untouched()
+    {
+        var exporter = new InMemoryTraceExporter();
+        await using var client = NewClient(exporter);
+        Activity.Current = null;
+        Assert.False(LiveActivityProbe.HasListeners);
+        using (var trace = client.StartTrace("agent"))
+        using (var span = trace.Span("generate", SpanKind.Llm))
+        {
+            Assert.Null(Activity.Current);
+            // Propagation by hand still works: the context is made from the ids.
+            var context = span.ActivityContext;
+            Assert.Equal(trace.TraceId.ToString("N"), context.TraceId.ToHexString());
+            Assert.Equal(span.SpanId.ToString("N")[..16], context.SpanId.ToHexString());
+            Assert.Equal($"00-{trace.TraceId:N}-{span.SpanId.ToString("N")[..16]}-01", span.TraceParent);
+            Assert.Equal($"pandaprobe={trace.TraceId:N}-{span.SpanId.ToString("N")[..16]}", span.TraceState);
+        }
+        Assert.Null(Activity.Current);
+    }
+
+    [Fact]
+    public async Task A_trace_started_under_a_propagated_context_continues_the_upstream_trace_under_the_calling_span()
+    {
+        var upstreamExporter = new InMemoryTraceExporter();
+        var downstreamExporter = new InMemoryTraceExporter();
+        await using var upstream = NewClient(upstreamExporter);
+        await using var downstream = NewClient(downstreamExporter);
+        using var trace = upstream.StartTrace("orchestrator");
+        using var call = trace.Span("call", SpanKind.Tool);
+        Assert.True(ActivityContext.TryParse(call.TraceParent, call.TraceState, out var context));
+
+        Guid continued;
+        using (var worker = downstream.StartTrace("worker", parentContext: context))
+        {
+            continued = worker.TraceId;
+            using var first = worker.Span("step");
+            using var inner = worker.Span("inner");
+        }
+        await downstream.FlushAsync();
+
+        Assert.Equal(trace.TraceId, continued);
+        var received = Assert.Single(downstreamExporter.Traces);
+        Assert.Equal(call.SpanId, received.ContinuationParent?.Value);
+        var standIn = received.ContinuationSpan!.Value;
+        var step = received.Spans.Single(s => s.Name == "step");
+        Assert.Equal(standIn, step.Parent);
+        Assert.Equal(step.Id, received.Spans.Single(s => s.Name == "inner").Parent);
+        // At the trace level (no span), the stand-in hangs at the top of the upstream trace.
+        Assert.True(ActivityContext.TryParse(trace.TraceParent, trace.TraceState, out var traceLevel));
+        using (var top = downstream.StartTrace("top-level", parentContext: traceLevel)) Assert.Equal(trace.TraceId, top.TraceId);
+        await downstream.FlushAsync();
+        var topLevel = downstreamExporter.Traces.Single(t => t.Name == "top-level");
+        Assert.NotNull(topLevel.ContinuationSpan);
+        Assert.Null(topLevel.ContinuationParent);
+    }
+
+    [Fact]
+    public void The_id_mapping_round_trips_and_the_state_entry_is_read_strictly()
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            var w3c = ActivityTraceId.CreateRandom();
+            var trace = Propagation.TraceFrom(w3c);
+            Assert.Equal(w3c, Propagation.ToW3C(trace));
+            Assert.Equal(w3c.ToHexString(), trace.Value.ToString("N"));
+            var spanW3c = ActivitySpanId.CreateRandom();
+            var span = Propagation.SpanFrom(spanW3c, trace);
+            Assert.Equal(spanW3c, Propagation.ToW3C(span));
+            var minted = Propagation.NewSpan(trace);
+            Assert.Equal(trace.Value.ToString("N")[16..], minted.Value.ToString("N")[16..]);
+            Assert.Equal(minted, Propagation.SpanFrom(Propagation.ToW3C(minted), trace));
+
+            var entry = Propagation.StateEntry(trace, span);
+            Assert.True(Propagation.TryRead("other=1," + entry + ",x=y", out var readTrace, out var readSpan));
+            Assert.Equal(trace, readTrace);
+            Assert.Equal(span, readSpan);
+        }
+        Assert.False(Propagation.TryRead(null, out _, out _));
+        Assert.False(Propagation.TryRead("pandaprobe=xyz", out _, out _));
+        Assert.False(Propagation.TryRead("pandaprobe=" + new string('0', 32), out _, out _));
+        Assert.False(Propagation.TryRead("pandaprobe=" + new string('A', 32), out _, out _));
+        Assert.False(Propagation.TryRead("notpandaprobe=" + new string('a', 32), out _, out _));
+        Assert.True(Propagation.TryRead("pandaprobe=" + new string('a', 32), out var only, out var none));
+        Assert.Null(none);
+        Assert.Equal(new string('a', 32), only.Value.ToString("N"));
+        Assert.Equal("pandaprobe=1,a=b", Propagation.WithEntry("a=b, pandaprobe=2", "pandaprobe=1"));
+    }
+
+    /// <summary>Whether the live source has listeners now (other test classes do not listen to it).</summary>
+    static class LiveActivityProbe
+    {
+        public static bool HasListeners => Internal.LiveActivity.Source.HasListeners();
+    }
+}
