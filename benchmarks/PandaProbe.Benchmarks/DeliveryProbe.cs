@@ -143,7 +143,7 @@ public static class DeliveryProbe
             var panda = Median(() =>
             {
                 using var trace = client.StartTrace("big");
-                using var span = trace.Span("tool", SpanKind.Tool);
+                using var span = trace.Span("tool", SpanType.Tool);
                 span.SetInput(value);
             });
             var json = Median(() => JsonSerializer.Serialize(value));

@@ -72,7 +72,7 @@ public static class PacedProbe
     public static void PandaOp(PandaProbeClient client)
     {
         using var t = client.StartTrace("t");
-        using var span = t.Span("llm", SpanKind.Llm);
+        using var span = t.Span("llm", SpanType.Llm);
         span.SetModel("gpt-4o");
         span.SetTokenUsage(10, 5);
         span.SetCost(0.0001);

@@ -55,7 +55,7 @@ public static class PartsProbe
         for (var i = 0; i < items.Length; i++)
         {
             using var trace = client.StartTrace("chat");
-            using (var span = trace.Span("completion", SpanKind.Llm, model: Work.Model))
+            using (var span = trace.Span("completion", SpanType.Llm, model: Work.Model))
             {
                 span.SetInput(Work.Input);
                 span.SetOutput(Work.Output);
@@ -113,7 +113,7 @@ public static class StepsProbe
                     b = GC.GetAllocatedBytesForCurrentThread(); t = Stopwatch.GetTimestamp();
                 }
                 var trace = client.StartTrace("chat"); Mark(ref k);
-                var span = trace.Span("completion", SpanKind.Llm, model: Work.Model); Mark(ref k);
+                var span = trace.Span("completion", SpanType.Llm, model: Work.Model); Mark(ref k);
                 span.SetInput(Work.Input); Mark(ref k);
                 span.SetOutput(Work.Output); Mark(ref k);
                 span.SetModel(Work.Model); Mark(ref k);
@@ -173,11 +173,11 @@ public static class ColdProbe
         var parts = new (string Name, Action Panda, Action Otel)[]
         {
             ("trace only", () => { using var t = client.StartTrace("chat"); }, () => { using var a = source.StartActivity("chat"); }),
-            ("trace + span", () => { using var t = client.StartTrace("chat"); using var s = t.Span("completion", SpanKind.Llm, model: Work.Model); },
+            ("trace + span", () => { using var t = client.StartTrace("chat"); using var s = t.Span("completion", SpanType.Llm, model: Work.Model); },
                 () => { using var a = source.StartActivity("chat"); using var b = source.StartActivity("completion"); b?.SetTag("gen_ai.request.model", Work.Model); }),
             ("+ tokens, cost", () =>
             {
-                using var t = client.StartTrace("chat"); using var s = t.Span("completion", SpanKind.Llm, model: Work.Model);
+                using var t = client.StartTrace("chat"); using var s = t.Span("completion", SpanType.Llm, model: Work.Model);
                 s.SetTokenUsage(Work.PromptTokens, Work.CompletionTokens); s.SetCost(Work.Cost);
             }, () =>
             {

@@ -1,4 +1,3 @@
-using SpanKind = PandaProbe.Model.SpanKind;
 using System.Diagnostics;
 using System.Reactive.Concurrency;
 using OpenTelemetry.Trace;
@@ -172,7 +171,7 @@ public static class PrivacyProbe
     {
         using var trace = client.StartTrace("chat");
         trace.SetMetadata(new Dictionary<string, object?> { ["tenant"] = "acme", ["api_key"] = "sk-abc" });
-        using (var span = trace.Span("completion", SpanKind.Llm, model: Work.Model))
+        using (var span = trace.Span("completion", SpanType.Llm, model: Work.Model))
         {
             span.SetInput(Work.Input);
             span.SetOutput(Work.Output);

@@ -71,7 +71,7 @@ public static class Work
     public static void PandaLlmSpan(PandaProbeClient client)
     {
         using var trace = client.StartTrace("chat");
-        using var span = trace.Span("completion", SpanKind.Llm, model: Model);
+        using var span = trace.Span("completion", SpanType.Llm, model: Model);
         span.SetInput(Input);
         span.SetOutput(Output);
         span.SetTokenUsage(PromptTokens, CompletionTokens);

@@ -13,12 +13,12 @@ sealed class TravelAgent(FakeLlm llm, FakeTools tools)
             trace.SetMetadata(new Dictionary<string, object?> { ["agent_version"] = "1.2.0" });
 
             // The delegate form marks the agent span ERROR if a tool fails, and rethrows.
-            return await trace.SpanAsync("agent", SpanKind.Agent, async agent =>
+            return await trace.SpanAsync("agent", SpanType.Agent, async agent =>
             {
                 var plan = await CallLlmAsync(trace, "plan", question);
 
                 var results = await Task.WhenAll(plan.ToolCalls.Select(call =>
-                    trace.SpanAsync($"tool:{call.Tool}", SpanKind.Tool, async span =>
+                    trace.SpanAsync($"tool:{call.Tool}", SpanType.Tool, async span =>
                     {
                         span.SetInput(call);
                         var output = await tools.RunAsync(call);
@@ -35,7 +35,7 @@ sealed class TravelAgent(FakeLlm llm, FakeTools tools)
 
     async Task<LlmReply> CallLlmAsync(TraceContext trace, string step, string prompt)
     {
-        using var span = trace.Span($"llm:{step}", SpanKind.Llm, model: "gpt-4o");
+        using var span = trace.Span($"llm:{step}", SpanType.Llm, model: "gpt-4o");
         span.SetInput(Messages.User(prompt));
         span.SetModelParameters(new Dictionary<string, object?> { ["temperature"] = 0.2, ["max_tokens"] = 400 });
         var reply = await llm.CompleteAsync(step, prompt);

@@ -48,11 +48,11 @@ public static class PandaProbeAIExtensions
         ["Experimental.Microsoft.Extensions.AI", "Experimental.Microsoft.Agents.AI", "Microsoft.SemanticKernel*", "OpenAI.*"];
 
     /// <summary>
-    /// Adds the PandaProbe chat client at this position of the pipeline. Inside a tool loop (after
-    /// <c>UseFunctionInvocation()</c>) it records an LLM span per model call; outside one (before
-    /// <c>UseFunctionInvocation()</c>) it records a TOOL span per function invocation and opens one trace per request
-    /// when none is open. For both, use it on each side:
-    /// <c>builder.UsePandaProbe().UseFunctionInvocation().UsePandaProbe()</c>.
+    /// Adds the PandaProbe chat client at this position of the pipeline. Next to a tool loop, on either side of
+    /// <c>UseFunctionInvocation()</c>, one layer records the whole loop: one trace per request when none is open, an LLM
+    /// span per model call and a TOOL span per function invocation. Inside the loop
+    /// (<c>builder.UseFunctionInvocation().UsePandaProbe()</c>) each model call is recorded exactly; outside it, each
+    /// call's span is placed around the tools (see the package README). A layer on each side records every span once.
     /// </summary>
     /// <param name="builder">The pipeline builder.</param>
     /// <param name="client">The PandaProbe client for traces opened here; <c>null</c> uses <see cref="Probe.Client"/> at call time.</param>

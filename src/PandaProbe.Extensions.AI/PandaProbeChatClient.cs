@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 using PandaProbe.Extensions.AI.Internal;
@@ -23,9 +24,11 @@ namespace PandaProbe.Extensions.AI;
 /// the client's <see cref="ChatClientMetadata"/>), and <c>gen_ai.request.model</c> / <c>gen_ai.response.model</c>
 /// when the response reports another model than the one requested.</para>
 /// <para>Tool loops: a client whose inner pipeline holds a <see cref="FunctionInvokingChatClient"/> (see
-/// <see cref="TracesToolLoop"/>) records no LLM span itself; it records a TOOL span per function invocation and opens
-/// one trace per request when none is open. Use one on each side of the loop:
-/// <c>builder.UsePandaProbe().UseFunctionInvocation().UsePandaProbe()</c>.</para>
+/// <see cref="TracesToolLoop"/>) records a TOOL span per function invocation and opens one trace per request when none
+/// is open; when no PandaProbe client is beneath the loop it also records the loop's model calls around the tools
+/// (<see cref="ModelTurns"/>). A client inside a loop records an LLM span per model call and answers the loop's
+/// request for an <see cref="System.Diagnostics.ActivitySource"/>, through which it records the loop's trace and TOOL
+/// spans (<see cref="ToolLoopActivities"/>). Either one alone records the whole loop; both record each span once.</para>
 /// <para>Streaming: updates pass through as they arrive; the first one sets <c>completion_start_time</c>. The span
 /// ends once: when the stream completes, when it fails or is cancelled (status ERROR with what arrived before, the
 /// exception is rethrown unchanged), or when
@@ -52,6 +55,7 @@ internal sealed class PandaProbeChatClient : DelegatingChatClient
     readonly FunctionInvokingChatClient? toolLoop;
     readonly Lazy<object> sameCall;
     readonly PandaProbeAIExtensions.GenAiMetrics metrics;
+    readonly Lazy<(bool Traced, bool OpenTelemetry)> beneathLoop;
 
     /// <summary>Wraps <paramref name="innerClient"/>.</summary>
     /// <param name="innerClient">The chat client that does the work.</param>
@@ -72,12 +76,29 @@ internal sealed class PandaProbeChatClient : DelegatingChatClient
         sameCall = new Lazy<object>(FindSameCall, LazyThreadSafetyMode.ExecutionAndPublication);
         toolLoop = FindToolLoop(innerClient);
         if (toolLoop is not null) ToolTracing.Install(toolLoop);
+        beneathLoop = new Lazy<(bool, bool)>(FindBeneathLoop, LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Asked for an <see cref="ActivitySource"/> (as a <see cref="FunctionInvokingChatClient"/> around this client asks
+    /// its inner client when it is built), it answers the pipeline beneath's own source when there is one (an
+    /// OpenTelemetry middleware), else a source of PandaProbe's: the loop's <c>orchestrate_tools</c> and
+    /// <c>execute_tool</c> activities then become this client's trace and TOOL spans (see
+    /// <see cref="ToolLoopActivities"/>).
+    /// </remarks>
+    public override object? GetService(Type serviceType, object? serviceKey = null)
+    {
+        var service = base.GetService(serviceType, serviceKey);
+        if (service is null && serviceKey is null && serviceType == typeof(ActivitySource))
+            return ToolLoopActivities.SourceFor(client, SpanName);
+        return service;
     }
 
     /// <summary>
     /// <c>true</c> when this client wraps a <see cref="FunctionInvokingChatClient"/> (it is outside the tool loop): it
     /// records a TOOL span per function invocation and opens one trace per request when none is open, and leaves the
-    /// LLM spans to a <see cref="PandaProbeChatClient"/> inside the loop.
+    /// LLM spans to a <see cref="PandaProbeChatClient"/> inside the loop when there is one (else records them itself).
     /// </summary>
     public bool TracesToolLoop => toolLoop is not null;
 
@@ -120,7 +141,8 @@ internal sealed class PandaProbeChatClient : DelegatingChatClient
     async Task<ChatResponse> LoopAsync(IReadOnlyList<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
         var trace = LoopTrace.TryStart(client, SpanName, messages, options);
-        if (trace is null) return await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        var turns = RecordsModelCalls() ? ModelTurns.TryStart(toolLoop!, SpanName, messages, options, Metadata(), time, streaming: false) : null;
+        if (trace is null && turns is null) return await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
         ChatResponse response;
         try
         {
@@ -128,10 +150,12 @@ internal sealed class PandaProbeChatClient : DelegatingChatClient
         }
         catch (Exception ex)
         {
-            trace.Fail(ex);
+            turns?.Fail(ex);
+            trace?.Fail(ex);
             throw;
         }
-        trace.Complete(response, incomplete: false);
+        turns?.Complete(response);
+        trace?.Complete(response, incomplete: false);
         return response;
     }
 
@@ -139,7 +163,8 @@ internal sealed class PandaProbeChatClient : DelegatingChatClient
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var trace = LoopTrace.TryStart(client, SpanName, messages, options);
-        if (trace is null)
+        var turns = RecordsModelCalls() ? ModelTurns.TryStart(toolLoop!, SpanName, messages, options, Metadata(), time, streaming: true) : null;
+        if (trace is null && turns is null)
         {
             await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
                 yield return update;
@@ -148,9 +173,59 @@ internal sealed class PandaProbeChatClient : DelegatingChatClient
 
         // The trace is current in this flow only until the first yield; the loop's model and tool calls run while the
         // inner stream is pulled, so every pull runs in the flow captured while the trace was current.
-        await foreach (var update in ObservedStream.Pass(ct => base.GetStreamingResponseAsync(messages, options, ct), trace,
+        IStreamTelemetry<ChatResponseUpdate> telemetry = trace is null ? turns! : turns is null ? trace : new LoopTelemetry(trace, turns);
+        await foreach (var update in ObservedStream.Pass(ct => base.GetStreamingResponseAsync(messages, options, ct), telemetry,
             ExecutionContext.Capture(), cancellationToken).ConfigureAwait(false))
             yield return update;
+    }
+
+    /// <summary>A streamed loop watched by the trace it opened and by the model calls this layer reconstructs.</summary>
+    sealed class LoopTelemetry(LoopTrace trace, ModelTurns turns) : IStreamTelemetry<ChatResponseUpdate>
+    {
+        public void Observe(ChatResponseUpdate update)
+        {
+            turns.Observe(update);
+            trace.Observe(update);
+        }
+
+        public void Fail(Exception exception)
+        {
+            turns.Fail(exception);
+            trace.Fail(exception);
+        }
+
+        public void CompleteStream(bool incomplete)
+        {
+            turns.CompleteStream(incomplete);
+            trace.CompleteStream(incomplete);
+        }
+    }
+
+    /// <summary>
+    /// <c>true</c> when this layer is outside a tool loop in which nothing records the model calls: no
+    /// <see cref="PandaProbeChatClient"/> beneath the loop, and no OpenTelemetry middleware there whose activities are
+    /// ingested. It then records them itself (<see cref="ModelTurns"/>).
+    /// </summary>
+    bool RecordsModelCalls()
+    {
+        if (toolLoop is null) return false;
+        try
+        {
+            var (traced, openTelemetry) = beneathLoop.Value;
+            return !traced && (!openTelemetry || !GenAiActivityIngestion.AnyActive);
+        }
+        catch (Exception) { return false; }
+    }
+
+    /// <summary>Whether the tool loop's pipeline holds a PandaProbe client, and an OpenTelemetry one.</summary>
+    (bool Traced, bool OpenTelemetry) FindBeneathLoop()
+    {
+        try
+        {
+            return (toolLoop!.GetService(typeof(PandaProbeChatClient)) is not null,
+                toolLoop.GetService(typeof(OpenTelemetryChatClient)) is not null);
+        }
+        catch (Exception) { return (true, false); }
     }
 
     static FunctionInvokingChatClient? FindToolLoop(IChatClient inner)

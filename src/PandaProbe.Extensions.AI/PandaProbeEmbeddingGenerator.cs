@@ -115,7 +115,7 @@ internal sealed class PandaProbeEmbeddingGenerator : DelegatingEmbeddingGenerato
             if (options?.Dimensions is { } dimensions) spanMetadata["dimensions"] = dimensions;
             var model = options?.ModelId ?? meta?.DefaultModelId;
             // An outer layer records this call (see GenAiClaims): nothing more, or this call's details on its span.
-            if (Internal.GenAiClaims.Claimant(SpanKind.Embedding, this, out var shared) is { } claimant)
+            if (Internal.GenAiClaims.Claimant(SpanType.Embedding, this, out var shared) is { } claimant)
             {
                 if (!shared) return (null, null, false);
                 if (model is not null) claimant.SetModel(model);
@@ -131,8 +131,8 @@ internal sealed class PandaProbeEmbeddingGenerator : DelegatingEmbeddingGenerato
                 standalone = owner.StartTrace(SpanName, input: inputs.ToArray());
                 trace = standalone;
             }
-            var span = trace.Span(SpanName, SpanKind.Embedding, model, spanMetadata);
-            Internal.GenAiClaims.Claim(SpanKind.Embedding, span, target: SameCall());
+            var span = trace.Span(SpanName, SpanType.Embedding, model, spanMetadata);
+            Internal.GenAiClaims.Claim(SpanType.Embedding, span, target: SameCall());
             span.SetInput(inputs.ToArray());
             return (span, standalone, true);
         }

@@ -43,6 +43,7 @@ internal static class OptionsBinder
             ["CompletedTraceRetention"] = (o, s) => o.CompletedTraceRetention = Int(s),
             ["ContentMode"] = (o, s) => o.ContentMode = Mode(s),
             ["FlushOnDispose"] = (o, s) => o.FlushOnDispose = Bool(s),
+            ["LiveMode"] = (o, s) => o.LiveMode = Bool(s),
             ["FlushOnDisposeTimeout"] = (o, s) => o.FlushOnDisposeTimeout = Span(s),
             ["AbandonedTraceTimeout"] = (o, s) => o.AbandonedTraceTimeout = Span(s),
             ["CaptureActivityContext"] = (o, s) => o.CaptureActivityContext = Bool(s),

@@ -1,7 +1,11 @@
 namespace PandaProbe.Model;
 
-/// <summary>The kind of work a span represents. Sent upper-case on the wire (<c>LLM</c>, <c>TOOL</c>, …).</summary>
-public enum SpanKind
+/// <summary>
+/// The kind of work a span represents (the platform's span <c>kind</c>, the Python SDK's <c>SpanKind</c>). Sent
+/// upper-case on the wire (<c>LLM</c>, <c>TOOL</c>, …). Named <c>SpanType</c> so that a file can import
+/// <c>PandaProbe.Model</c> beside <c>OpenTelemetry.Trace</c>, whose <c>SpanKind</c> is another concept.
+/// </summary>
+public enum SpanType
 {
     /// <summary>An agent: a unit that plans and calls tools or other agents.</summary>
     Agent,

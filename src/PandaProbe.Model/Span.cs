@@ -15,7 +15,7 @@ public sealed record Span
     /// <summary>The span's name (1–512 characters on the wire).</summary>
     public required string Name { get; init; }
     /// <summary>The kind of work.</summary>
-    public SpanKind Kind { get; init; } = SpanKind.Other;
+    public SpanType Kind { get; init; } = SpanType.Other;
     /// <summary>The status; <see cref="SpanStatus.Unset"/> becomes <see cref="SpanStatus.Ok"/> on a clean end.</summary>
     public SpanStatus Status { get; init; }
     /// <summary>When the span started.</summary>

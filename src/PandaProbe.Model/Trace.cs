@@ -47,7 +47,7 @@ public sealed record Trace
     /// </summary>
     public SpanId? ContinuationSpan
     {
-        get => Continuation?.Span;
+        get => Continuation is { Span: var span } && span != default ? span : null;
         init => Continuation = value is { } span ? new ContinuationIds(span, Continuation?.Parent) : null;
     }
     /// <summary>The calling span upstream, under which <see cref="ContinuationSpan"/> hangs (null when the call was made at the trace level).</summary>

@@ -27,7 +27,7 @@ public abstract record TraceEvent
         /// <summary>When the trace continues another process's trace: the span standing for it there (see <see cref="Model.Trace.ContinuationSpan"/>).</summary>
         public SpanId? ContinuationSpan
         {
-            get => Continuation?.Span;
+            get => Continuation is { Span: var span } && span != default ? span : null;
             init => Continuation = value is { } span ? new ContinuationIds(span, Continuation?.Parent) : null;
         }
         /// <summary>The calling span upstream (see <see cref="Model.Trace.ContinuationParent"/>).</summary>
@@ -45,7 +45,7 @@ public abstract record TraceEvent
 
     /// <summary>A span started; its parent, when given, must be an open span of the same trace.</summary>
     public sealed record SpanStarted(
-        TraceId Trace, SpanId Span, SpanId? Parent, string Name, SpanKind Kind, DateTimeOffset At,
+        TraceId Trace, SpanId Span, SpanId? Parent, string Name, SpanType Kind, DateTimeOffset At,
         string? Model = null, Map<string, Payload> Metadata = default) : TraceEvent
     { /// <inheritdoc />
       public override SpanId? Target => Span; }

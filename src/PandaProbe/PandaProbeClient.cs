@@ -44,7 +44,7 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
         priceCatalog = options.ComputeCosts ? options.PriceCatalog ?? Model.Pricing.PriceCatalog.Default : null;
         pipeline = new TracePipeline(setup.Exporters, setup.Pipeline, time, setup.Scheduler,
             new Enricher(priceCatalog, setup.Environment, setup.Release) { Budgets = setup.Budgets }, archive is null ? null : archive.Add,
-            setup.Redactor, setup.Sampling, PlatformSetup.Log, options.Spool.WriteAhead, options.AbandonedTraceTimeout, setup.RateFit);
+            setup.Redactor, setup.Sampling, PlatformSetup.Log, options.Spool.WriteAhead, options.AbandonedTraceTimeout, setup.RateFit, setup.Live);
         AttachExtensions(options);
         setup.AnnounceOnce();
         if (setup.RegisterProcessExit)
@@ -135,7 +135,13 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
         if (pipeline is null) return TraceContext.NoOp;
         // The trace to continue: PandaProbe's entry in the propagated context's tracestate, else the current activity's.
         var ambient = System.Diagnostics.Activity.Current;
-        var state = parentContext != default ? parentContext.TraceState : ambient?.TraceStateString;
+        if (ambient is { IsStopped: true }) ambient = null;
+        var parent = AmbientScope.InnermostTrace(this);
+        // A context propagated by hand always continues; an ambient one only when it came from outside: a trace started
+        // inside one of this process's own traces or spans is a sub-trace (ParentTrace), not a continuation.
+        var state = parentContext != default ? parentContext.TraceState
+            : ambient is not null && parent is null && !ReferenceEquals(ambient.Source, LiveActivity.Source) ? ambient.TraceStateString
+            : null;
         var continues = Propagation.TryRead(state, out var upstream, out var callingSpan);
         var live = LiveActivity.Source.HasListeners() ? LiveActivity.StartTrace(name, parentContext) : null;
         Model.TraceId id;
@@ -153,7 +159,6 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
                 live is not null ? Propagation.SpanFrom(live.Activity.SpanId, id) : Propagation.NewSpan(id), callingSpan);
         live?.Mark(id, continuation?.Span);
         var now = Now();
-        var parent = AmbientScope.InnermostTrace(this);
         var started = new TraceStarted(
             id, name, now,
             input is null ? null : Capture(input),
@@ -164,7 +169,12 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
             ParentTrace: parent?.Id)
         { Continuation = continuation };
         // After shutdown nothing is recorded: the trace is the no-op one (the refusal is counted).
-        if (pipeline.Start(started) is { } cell) return new TraceContext(this, cell, name, now, parent, live, continuation);
+        if (pipeline.Start(started) is { } cell)
+        {
+            var trace = new TraceContext(this, cell, name, now, parent, live, continuation);
+            DeliveryWait.Started(trace);
+            return trace;
+        }
         live?.Discard();
         return TraceContext.NoOp;
     }
@@ -220,7 +230,7 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
         var trace = StartTrace(name);
         try { await body(trace).ConfigureAwait(false); }
         catch (Exception e) when (trace.Fail(e)) { throw; }
-        finally { trace.End(); }
+        finally { await trace.DisposeAsync().ConfigureAwait(false); }   // with FlushOnDispose, waits for its delivery
     }
 
     /// <summary>Awaits <paramref name="body"/> inside a trace and returns its result; an exception marks the trace ERROR and propagates unchanged.</summary>
@@ -230,7 +240,7 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
         var trace = StartTrace(name);
         try { return await body(trace).ConfigureAwait(false); }
         catch (Exception e) when (trace.Fail(e)) { throw; }
-        finally { trace.End(); }
+        finally { await trace.DisposeAsync().ConfigureAwait(false); }   // with FlushOnDispose, waits for its delivery
     }
 
     /// <summary>
@@ -244,12 +254,27 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
         return await pipeline.FlushAsync(timeout ?? DefaultFlushTimeout).ConfigureAwait(false);
     }
 
-    /// <summary>A flush for one trace's <c>FlushOnDispose</c>: its items, not the spool (no probe of the platform per trace).</summary>
-    internal async Task FlushForDisposeAsync(TimeSpan timeout)
-    {
-        if (pipeline is null) return;
-        await pipeline.FlushAsync(timeout, trySpool: false).ConfigureAwait(false);
-    }
+    /// <summary>Begins waiting for one trace's delivery (before it ends).</summary>
+    internal Task<LaneOutcome>? WatchDelivery(Model.TraceId trace) => pipeline?.Counters.Deliveries.Watch(trace);
+
+    /// <summary>Stops waiting for one trace's delivery.</summary>
+    internal void ForgetDelivery(Model.TraceId trace) => pipeline?.Counters.Deliveries.Forget(trace);
+
+    /// <summary>
+    /// Until the returned scope is disposed, the traces this async flow starts (on any client) are watched; disposing it
+    /// waits until each of them that has ended has been delivered, within <paramref name="timeout"/> in all (default
+    /// <see cref="PandaProbeOptions.FlushOnDisposeTimeout"/>). See <see cref="Probe.WaitForDelivery"/>.
+    /// </summary>
+    /// <param name="timeout">The longest wait for all the traces together.</param>
+    public IAsyncDisposable WaitForDelivery(TimeSpan? timeout = null) => DeliveryWait.Open(timeout);
+
+    /// <summary>One trace's flush (see <see cref="TracePipeline.FlushTraceAsync"/>).</summary>
+    internal Task<FlushResult> FlushTraceAsync(Model.TraceId trace, Task<LaneOutcome> delivered, TimeSpan timeout) =>
+        pipeline is null ? Task.FromResult(FlushResult.Disabled) : pipeline.FlushTraceAsync(trace, delivered, timeout);
+
+    /// <summary>A flush of what was queued, not the spool (no probe of the platform per trace): for a trace that already ended.</summary>
+    internal async Task<FlushResult> FlushQueuedAsync(TimeSpan timeout) =>
+        pipeline is null ? FlushResult.Disabled : await pipeline.FlushAsync(timeout, trySpool: false).ConfigureAwait(false);
 
     /// <summary>
     /// Stops recording, exports everything already recorded and shuts the exporters down within
@@ -293,6 +318,9 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
 
     /// <summary>How long <c>await using</c> on a trace waits for its export (null: it does not).</summary>
     internal TimeSpan? FlushOnDispose => setup?.FlushOnDispose;
+
+    /// <summary>How long a trace's own flush waits by default.</summary>
+    internal TimeSpan FlushOnDisposeTimeout => setup?.FlushTimeout ?? TimeSpan.FromSeconds(5);
 
     /// <summary>Traces started and not finished (tracked while abandoned traces are closed; for tests and diagnostics).</summary>
     internal int OpenTraceCount => pipeline?.OpenTraceCount ?? 0;

@@ -25,11 +25,25 @@ public sealed partial class PandaProbeOptions
     public SamplingOptions Sampling { get; } = new();
 
     /// <summary>
-    /// With <c>await using</c> on a trace (<c>DisposeAsync</c>), waits until the trace has been exported before returning,
-    /// for at most <see cref="FlushOnDisposeTimeout"/>: for serverless functions that freeze after the response. A
-    /// plain <c>Dispose</c> never waits. <value>Default: <c>false</c>.</value>
+    /// With <c>await using</c> on a trace (<c>DisposeAsync</c>) and with <c>TraceAsync</c>, waits until that trace has
+    /// been delivered (see <see cref="TraceContext.FlushAsync"/>) before returning, for at most
+    /// <see cref="FlushOnDisposeTimeout"/>: for serverless functions and hosts that freeze or stop after the response.
+    /// A plain <c>Dispose</c> never waits. <c>false</c> here leaves it to <c>PANDAPROBE_FLUSH_ON_DISPOSE</c>.
+    /// <value>Default: <c>false</c>.</value>
     /// </summary>
     public bool FlushOnDispose { get; set; }
+
+    /// <summary>
+    /// Live mode, for long runs (agents that work for minutes): the platform shows each trace while it runs. The trace
+    /// is posted as RUNNING when it starts (<c>POST /traces</c>), each span is added as it ends
+    /// (<c>POST /traces/{id}/spans</c>), and the completed trace is posted as always, which completes it (the platform
+    /// upserts traces and spans by id, so nothing is stored twice). Progress is best-effort: never retried beyond the
+    /// ingestion lag, spooled or counted as items; the completed trace keeps the usual guarantees. Progress leaves only
+    /// for traces the sampling ratio keeps at their start (none while tail rules or <c>FitPlatformRate</c> decide at
+    /// the end), and is redacted like everything else. Each span end then costs one more item in the export queue.
+    /// <c>false</c> here leaves it to <c>PANDAPROBE_LIVE_MODE</c>. <value>Default: <c>false</c>.</value>
+    /// </summary>
+    public bool LiveMode { get; set; }
 
     /// <summary>How long <see cref="FlushOnDispose"/> waits at most. <value>Default: 5 s.</value></summary>
     public TimeSpan FlushOnDisposeTimeout { get; set; } = TimeSpan.FromSeconds(5);

@@ -12,7 +12,7 @@ namespace PandaProbe;
 /// using (Probe.Session("conversation-42"))
 /// using (var trace = Probe.StartTrace("chat-turn", input: "Hello"))
 /// {
-///     trace.Span("answer", SpanKind.Llm, span => span.SetOutput("Hi!"));
+///     trace.Span("answer", SpanType.Llm, span => span.SetOutput("Hi!"));
 /// }
 /// await Probe.FlushAsync();
 /// </code></example>
@@ -100,6 +100,23 @@ public static partial class Probe
             lock (InitGate) Interlocked.CompareExchange(ref current, previous, client);
         }
     }
+
+    /// <summary>
+    /// Flush before respond: until the returned scope is disposed, the traces this async flow starts are watched, and
+    /// disposing it waits until each of them that has ended has been delivered (every exporter has settled it), within
+    /// <paramref name="timeout"/> in all (default <see cref="PandaProbeOptions.FlushOnDisposeTimeout"/>, 5 s). Only
+    /// those traces are waited for, not everything queued, and never the spool. For hosts that freeze or stop once
+    /// the response is sent (Azure Functions, AWS Lambda, a scale-to-zero container); in ASP.NET Core, as a
+    /// middleware or an endpoint filter. Never throws.
+    /// </summary>
+    /// <param name="timeout">The longest wait for all the traces together.</param>
+    /// <example><code>
+    /// app.Use(async (context, next) =>
+    /// {
+    ///     await using (Probe.WaitForDelivery(TimeSpan.FromSeconds(2))) await next(context);
+    /// });
+    /// </code></example>
+    public static IAsyncDisposable WaitForDelivery(TimeSpan? timeout = null) => DeliveryWait.Open(timeout);
 
     /// <summary>Starts a trace on the default client. See <see cref="PandaProbeClient.StartTrace"/>.</summary>
     public static TraceContext StartTrace(string name, object? input = null, string? sessionId = null, string? userId = null,

@@ -34,15 +34,15 @@ public sealed partial class SpanContext
     /// <summary>Records a retrieval as a RETRIEVER span under this span. See <see cref="TraceContext.LogRetrievalEvent"/>.</summary>
     public void LogRetrievalEvent(string query, IReadOnlyList<Chunk> retrievedData,
         IReadOnlyDictionary<string, object?>? metadata = null, string? name = null) =>
-        Trace.RagSpan(this, "retrieval", name, SpanKind.Retriever, query, RagEvents.Shape(retrievedData), metadata);
+        Trace.RagSpan(this, "retrieval", name, SpanType.Retriever, query, RagEvents.Shape(retrievedData), metadata);
 
     /// <summary>Records a rerank under this span. See <see cref="TraceContext.LogRerankEvent"/>.</summary>
     public void LogRerankEvent(IReadOnlyList<Chunk> retrieved, IReadOnlyList<Chunk> reranked,
         IReadOnlyDictionary<string, object?>? metadata = null, string? name = null) =>
-        Trace.RagSpan(this, "rerank", name, SpanKind.Retriever, RagEvents.Shape(retrieved), RagEvents.Shape(reranked), metadata);
+        Trace.RagSpan(this, "rerank", name, SpanType.Retriever, RagEvents.Shape(retrieved), RagEvents.Shape(reranked), metadata);
 
     /// <summary>Records a tool invocation under this span. See <see cref="TraceContext.LogToolCallEvent"/>.</summary>
     public void LogToolCallEvent(string tool, IReadOnlyDictionary<string, object?> toolArgs, object? toolResult,
         IReadOnlyDictionary<string, object?>? metadata = null, string? name = null) =>
-        Trace.RagSpan(this, "tool_call", name ?? tool, SpanKind.Tool, toolArgs, toolResult, metadata);
+        Trace.RagSpan(this, "tool_call", name ?? tool, SpanType.Tool, toolArgs, toolResult, metadata);
 }

@@ -6,12 +6,12 @@ using static PandaProbe.Model.TraceEvent;
 namespace PandaProbe;
 
 /// <summary>
-/// An open span: one step of a trace (an LLM call, a tool, a retrieval…). Created by <see cref="TraceContext.Span(string, SpanKind, string?, IReadOnlyDictionary{string, object?}?, SpanContext?, bool)"/>;
+/// An open span: one step of a trace (an LLM call, a tool, a retrieval…). Created by <see cref="TraceContext.Span(string, SpanType, string?, IReadOnlyDictionary{string, object?}?, SpanContext?, bool)"/>;
 /// ends when disposed. Setters replace (input, output, model, token usage, cost, model parameters) or merge
 /// (metadata). Every member is safe to call at any time and never throws for the SDK's own reasons.
 /// </summary>
 /// <example><code>
-/// using var span = trace.Span("retrieve", SpanKind.Retriever);
+/// using var span = trace.Span("retrieve", SpanType.Retriever);
 /// try { span.SetInput(query); docs = await store.SearchAsync(query); span.SetOutput(docs); }
 /// catch (Exception e) when (span.Fail(e)) { }   // records the error; the exception still propagates
 /// </code></example>
@@ -35,7 +35,7 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     }
 
     internal SpanContext(TraceContext trace, PandaProbeClient client, SpanCell? cell, SpanId id, SpanContext? parent, string name,
-        SpanKind kind, DateTimeOffset startedAt, bool makeCurrent, LiveActivity? live)
+        SpanType kind, DateTimeOffset startedAt, bool makeCurrent, LiveActivity? live)
     {
         Trace = trace;
         Live = live;
@@ -73,8 +73,8 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     public ActivityContext ActivityContext =>
         client is null ? default
         : Live is not null ? Live.Activity.Context
-        : new ActivityContext(Propagation.ToW3C(Trace.Id), Propagation.ToW3C(Id), ActivityTraceFlags.Recorded,
-            Propagation.StateEntry(Trace.Id, Id));
+        : new ActivityContext(Trace.Live?.Activity.TraceId ?? Propagation.ToW3C(Trace.Id), Propagation.ToW3C(Id),
+            ActivityTraceFlags.Recorded, Propagation.WithEntry(Trace.Live?.Activity.TraceStateString, Propagation.StateEntry(Trace.Id, Id)));
 
     /// <summary>The W3C <c>traceparent</c> header of <see cref="ActivityContext"/>; null when not recording.</summary>
     public string? TraceParent => client is null ? null : Propagation.TraceParent(ActivityContext);
@@ -88,14 +88,17 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     /// <summary>The id of the trace the span belongs to.</summary>
     public Guid TraceId => Trace.TraceId;
 
-    /// <summary>The parent span's id, or <c>null</c> for a top-level span.</summary>
-    public Guid? ParentId => ParentSpan?.SpanId;
+    /// <summary>
+    /// The parent span's id, or <c>null</c> for a top-level span. A top-level span of a trace that continues another
+    /// process's trace has the span standing for that trace as its parent (<see cref="Model.Trace.ContinuationSpan"/>).
+    /// </summary>
+    public Guid? ParentId => ParentSpan?.SpanId ?? Trace.ContinuationSpan?.Value;
 
     /// <summary>The span's name.</summary>
     public string Name { get; }
 
     /// <summary>The kind of work.</summary>
-    public SpanKind Kind { get; }
+    public SpanType Kind { get; }
 
     /// <summary>When the span started.</summary>
     public DateTimeOffset StartedAt { get; }

@@ -29,38 +29,38 @@ public sealed partial class TraceContext
     /// <example><code>trace.LogChunkingEvent("handbook.pdf", [new Chunk(id: "c1", content: "PandaProbe traces LLM calls.")]);</code></example>
     public void LogChunkingEvent(object? inputDocument, IReadOnlyList<Chunk> outputChunks,
         IReadOnlyDictionary<string, object?>? metadata = null, string? name = null) =>
-        RagSpan(null, "chunking", name, SpanKind.Other, inputDocument, RagEvents.Shape(outputChunks), metadata);
+        RagSpan(null, "chunking", name, SpanType.Other, inputDocument, RagEvents.Shape(outputChunks), metadata);
 
     /// <summary>Records an embedding step: the data embedded in, the vectors out (an EMBEDDING span).</summary>
     public void LogEmbeddingEvent(IReadOnlyList<IReadOnlyList<float>> embeddings, object? data = null,
         IReadOnlyDictionary<string, object?>? metadata = null, string? name = null) =>
-        RagSpan(null, "embedding", name, SpanKind.Embedding, data, embeddings, metadata);
+        RagSpan(null, "embedding", name, SpanType.Embedding, data, embeddings, metadata);
 
     /// <summary>Records a query rewrite: the query in, the rewritten queries out.</summary>
     public void LogQueryRewriteEvent(string query, IReadOnlyList<string> rewrittenQueries,
         IReadOnlyDictionary<string, object?>? metadata = null, string? name = null) =>
-        RagSpan(null, "query_rewrite", name, SpanKind.Chain, query, rewrittenQueries, metadata);
+        RagSpan(null, "query_rewrite", name, SpanType.Chain, query, rewrittenQueries, metadata);
 
     /// <summary>Records a vector store lookup: the query in, the scored chunks out (a RETRIEVER span).</summary>
     /// <example><code>trace.LogRetrievalEvent("what is PandaProbe?", [new Chunk(id: "c1", content: "...", retrievalScore: 0.82)]);</code></example>
     public void LogRetrievalEvent(string query, IReadOnlyList<Chunk> retrievedData,
         IReadOnlyDictionary<string, object?>? metadata = null, string? name = null) =>
-        RagSpan(null, "retrieval", name, SpanKind.Retriever, query, RagEvents.Shape(retrievedData), metadata);
+        RagSpan(null, "retrieval", name, SpanType.Retriever, query, RagEvents.Shape(retrievedData), metadata);
 
     /// <summary>Records a rerank: the retrieved chunks in, the reranked chunks (in order) out.</summary>
     public void LogRerankEvent(IReadOnlyList<Chunk> retrieved, IReadOnlyList<Chunk> reranked,
         IReadOnlyDictionary<string, object?>? metadata = null, string? name = null) =>
-        RagSpan(null, "rerank", name, SpanKind.Retriever, RagEvents.Shape(retrieved), RagEvents.Shape(reranked), metadata);
+        RagSpan(null, "rerank", name, SpanType.Retriever, RagEvents.Shape(retrieved), RagEvents.Shape(reranked), metadata);
 
     /// <summary>Records a tool invocation: the arguments in, the result out (a TOOL span named after the tool).</summary>
     public void LogToolCallEvent(string tool, IReadOnlyDictionary<string, object?> toolArgs, object? toolResult,
         IReadOnlyDictionary<string, object?>? metadata = null, string? name = null) =>
-        RagSpan(null, "tool_call", name ?? tool, SpanKind.Tool, toolArgs, toolResult, metadata);
+        RagSpan(null, "tool_call", name ?? tool, SpanType.Tool, toolArgs, toolResult, metadata);
 
     /// <summary>Records the query and response of the RAG flow (with the system prompt in the input, when given).</summary>
     public void LogQueryEvent(string query, object? response, string? systemPrompt = null,
         IReadOnlyDictionary<string, object?>? metadata = null, string? name = null) =>
-        RagSpan(null, "query", name, SpanKind.Chain,
+        RagSpan(null, "query", name, SpanType.Chain,
             systemPrompt is null ? query : new Dictionary<string, object?> { ["query"] = query, ["system_prompt"] = systemPrompt },
             response, metadata);
 
@@ -68,7 +68,7 @@ public sealed partial class TraceContext
     /// Records one RAG event as a span that starts and ends now: a child of <paramref name="parent"/>, or of the current
     /// span of this trace; it does not become the current span.
     /// </summary>
-    internal void RagSpan(SpanContext? parent, string eventType, string? name, SpanKind kind, object? input, object? output,
+    internal void RagSpan(SpanContext? parent, string eventType, string? name, SpanType kind, object? input, object? output,
         IReadOnlyDictionary<string, object?>? metadata)
     {
         if (client is null) return;

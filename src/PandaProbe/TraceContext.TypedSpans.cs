@@ -34,7 +34,7 @@ public sealed partial class TraceContext
         {
             ["operation"] = operation ?? "chat",
         };
-        var span = Span(string.IsNullOrWhiteSpace(model) ? "llm_call" : model, SpanKind.Llm, model, metadata);
+        var span = Span(string.IsNullOrWhiteSpace(model) ? "llm_call" : model, SpanType.Llm, model, metadata);
         var parameters = new Dictionary<string, object?>();
         if (temperature is { } t) parameters["temperature"] = t;
         if (topP is { } p) parameters["top_p"] = p;
@@ -47,7 +47,7 @@ public sealed partial class TraceContext
     /// <param name="toolName">The tool's name.</param>
     /// <param name="attributes">Extra metadata.</param>
     public SpanContext ToolCall(string toolName, IReadOnlyDictionary<string, object?>? attributes = null) =>
-        client is null ? SpanContext.NoOp : Span(string.IsNullOrWhiteSpace(toolName) ? "tool_call" : toolName, SpanKind.Tool, null, attributes);
+        client is null ? SpanContext.NoOp : Span(string.IsNullOrWhiteSpace(toolName) ? "tool_call" : toolName, SpanType.Tool, null, attributes);
 
     /// <summary>
     /// Records the embedding of several texts at once (LastMile's <c>multi_embedding</c> event): an EMBEDDING span under
@@ -65,7 +65,7 @@ public sealed partial class TraceContext
     /// </code></example>
     public void LogMultiEmbeddingEvent(IReadOnlyList<string> texts, IReadOnlyList<IReadOnlyList<float>> embeddings,
         IReadOnlyDictionary<string, object?>? metadata = null, string? name = null) =>
-        RagSpan(null, "multi_embedding", name, SpanKind.Embedding, texts ?? [], embeddings ?? [], metadata);
+        RagSpan(null, "multi_embedding", name, SpanType.Embedding, texts ?? [], embeddings ?? [], metadata);
 
     /// <summary>
     /// Records the input and output of a whole sub-process made of several steps (LastMile's <c>synthesize</c>
@@ -82,7 +82,7 @@ public sealed partial class TraceContext
     /// </code></example>
     public void LogSynthesizeEvent(object? input, object? output,
         IReadOnlyDictionary<string, object?>? metadata = null, string? name = null) =>
-        RagSpan(null, "synthesize", name, SpanKind.Chain, input, output, metadata);
+        RagSpan(null, "synthesize", name, SpanType.Chain, input, output, metadata);
 
     /// <summary>
     /// Records the resolution of a prompt template (LastMile's <c>templating</c> event): an OTHER span under the
@@ -113,7 +113,7 @@ public sealed partial class TraceContext
             if (systemPrompt is not null) shape["system_prompt"] = systemPrompt;
             input = shape;
         }
-        RagSpan(null, "templating", name, SpanKind.Other, input, resolvedPrompt, metadata);
+        RagSpan(null, "templating", name, SpanType.Other, input, resolvedPrompt, metadata);
     }
 
     /// <summary>
@@ -125,13 +125,13 @@ public sealed partial class TraceContext
     /// <param name="input">The step's input (any JSON-serializable value; a string is kept as is).</param>
     /// <param name="output">The step's output.</param>
     /// <param name="eventType">The event type recorded as <c>metadata.rag_event_type</c>; <c>custom</c> when not given.</param>
-    /// <param name="kind">The span's kind; <see cref="SpanKind.Other"/> when not given.</param>
+    /// <param name="kind">The span's kind; <see cref="SpanType.Other"/> when not given.</param>
     /// <param name="metadata">Other information to record (LastMile's <c>event_data</c>).</param>
     /// <param name="name">The span's name; the event type when not given.</param>
     /// <example><code>
     /// trace.LogSpanEvent(input: "PandaProbe", output: new[] { "pandaprobe" }, eventType: "normalize");
     /// </code></example>
-    public void LogSpanEvent(object? input, object? output, string eventType = "custom", SpanKind kind = SpanKind.Other,
+    public void LogSpanEvent(object? input, object? output, string eventType = "custom", SpanType kind = SpanType.Other,
         IReadOnlyDictionary<string, object?>? metadata = null, string? name = null) =>
         RagSpan(null, string.IsNullOrWhiteSpace(eventType) ? "custom" : eventType, name, kind, input, output, metadata);
 }

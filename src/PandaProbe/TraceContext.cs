@@ -13,7 +13,7 @@ namespace PandaProbe;
 /// </summary>
 /// <example><code>
 /// using var trace = Probe.StartTrace("support-agent", input: new { messages = new[] { new { role = "user", content = "Hi" } } });
-/// using (var llm = trace.Span("generate", SpanKind.Llm, model: "gpt-4o"))
+/// using (var llm = trace.Span("generate", SpanType.Llm, model: "gpt-4o"))
 /// {
 ///     llm.SetTokenUsage(promptTokens: 12, completionTokens: 5);
 /// }
@@ -32,6 +32,9 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     /// <summary>The live activity, while someone listens (null otherwise).</summary>
     internal readonly LiveActivity? Live;
     readonly ContinuationIds? continuation;   // when the trace continues another process's trace
+
+    /// <summary>The span standing for this trace in the trace it continues (null for a trace of its own).</summary>
+    internal SpanId? ContinuationSpan => continuation?.Span;
 
     TraceContext()
     {
@@ -152,7 +155,7 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     /// Starts a span of this trace; by default it becomes the current span of this async flow (the ambient parent of
     /// spans started later in it). Its parent is <paramref name="parent"/> when given, otherwise the innermost open
     /// span of this trace in the current flow. A kind known only by its platform name (<c>"LLM"</c>) converts with
-    /// <c>SpanKind.Parse</c>.
+    /// <c>SpanType.Parse</c>.
     /// </summary>
     /// <param name="name">The span's name.</param>
     /// <param name="kind">The kind of work.</param>
@@ -160,7 +163,7 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     /// <param name="metadata">Initial metadata.</param>
     /// <param name="parent">An explicit parent (e.g. for work handed to another flow); must belong to this trace.</param>
     /// <param name="makeCurrent"><c>false</c> to leave the current span of this flow unchanged (for work that runs beside it).</param>
-    public SpanContext Span(string name, SpanKind kind = SpanKind.Other, string? model = null,
+    public SpanContext Span(string name, SpanType kind = SpanType.Other, string? model = null,
         IReadOnlyDictionary<string, object?>? metadata = null, SpanContext? parent = null, bool makeCurrent = true)
     {
         if (client is null) return SpanContext.NoOp;
@@ -178,11 +181,16 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
         // A continuation's top-level spans hang under the span that stands for the trace upstream.
         var spanCell = cell!.StartSpan(new SpanStarted(id, spanId, effectiveParent?.Id ?? continuation?.Span, name, kind, now, model,
             metadata is null ? default : client.CaptureMap(metadata)));
+        if (spanCell is null && live is not null)
+        {
+            live.Discard();   // the span was refused (its trace has ended): no activity for it either
+            live = null;
+        }
         return new SpanContext(this, client, spanCell, spanId, effectiveParent, name, kind, now, makeCurrent, live);
     }
 
     /// <summary>Runs <paramref name="body"/> inside a span; an exception marks the span ERROR and propagates unchanged.</summary>
-    public void Span(string name, SpanKind kind, Action<SpanContext> body)
+    public void Span(string name, SpanType kind, Action<SpanContext> body)
     {
         ArgumentNullException.ThrowIfNull(body);
         using var span = Span(name, kind);
@@ -191,7 +199,7 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     }
 
     /// <summary>Runs <paramref name="body"/> inside a span and returns its result; an exception marks the span ERROR and propagates unchanged.</summary>
-    public T Span<T>(string name, SpanKind kind, Func<SpanContext, T> body)
+    public T Span<T>(string name, SpanType kind, Func<SpanContext, T> body)
     {
         ArgumentNullException.ThrowIfNull(body);
         using var span = Span(name, kind);
@@ -200,7 +208,7 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     }
 
     /// <summary>Awaits <paramref name="body"/> inside a span; an exception marks the span ERROR and propagates unchanged.</summary>
-    public async Task SpanAsync(string name, SpanKind kind, Func<SpanContext, Task> body)
+    public async Task SpanAsync(string name, SpanType kind, Func<SpanContext, Task> body)
     {
         ArgumentNullException.ThrowIfNull(body);
         var span = Span(name, kind);
@@ -210,7 +218,7 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     }
 
     /// <summary>Awaits <paramref name="body"/> inside a span and returns its result; an exception marks the span ERROR and propagates unchanged.</summary>
-    public async Task<T> SpanAsync<T>(string name, SpanKind kind, Func<SpanContext, Task<T>> body)
+    public async Task<T> SpanAsync<T>(string name, SpanType kind, Func<SpanContext, Task<T>> body)
     {
         ArgumentNullException.ThrowIfNull(body);
         var span = Span(name, kind);
@@ -242,13 +250,32 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     /// </summary>
     public ValueTask DisposeAsync()
     {
-        var ending = client is not null && !IsEnded;
+        if (client is null || IsEnded) return default;
+        if (client.FlushOnDispose is { } timeout) return new ValueTask(FlushAsync(timeout));
         End();
-        return ending && client!.FlushOnDispose is { } timeout ? FlushAsync(client, timeout) : default;
+        return default;
     }
 
-    static async ValueTask FlushAsync(PandaProbeClient client, TimeSpan timeout) =>
-        await client.FlushForDisposeAsync(timeout).ConfigureAwait(false);
+    /// <summary>
+    /// Ends the trace if it is still open, then waits until it has been delivered, at most <paramref name="timeout"/>
+    /// (default <see cref="PandaProbeOptions.FlushOnDisposeTimeout"/>): what is queued is sent now, and the wait ends
+    /// when every exporter has settled this trace, not when everything else queued has gone (as
+    /// <see cref="PandaProbeClient.FlushAsync"/> would). For a request handler whose host may stop or freeze once the
+    /// response is sent. The result counts this trace alone: <see cref="FlushResult.Exported"/> 1 when delivered,
+    /// <see cref="FlushResult.Dropped"/> 1 when an exporter failed or dropped it, <see cref="FlushResult.Spooled"/> 1
+    /// when the platform exporter kept it for later; <see cref="FlushResult.Completed"/> is <c>false</c> when it was
+    /// not settled in time (still queued, sampled out). For a trace that had already ended it waits for everything
+    /// queued, since its own delivery may be past. Never throws.
+    /// </summary>
+    public async Task<FlushResult> FlushAsync(TimeSpan? timeout = null)
+    {
+        if (client is null) return FlushResult.Disabled;
+        var wait = timeout ?? client.FlushOnDisposeTimeout;
+        if (IsEnded) return await client.FlushQueuedAsync(wait).ConfigureAwait(false);
+        var delivered = client.WatchDelivery(id);   // before the end: the delivery cannot be missed
+        End();
+        return delivered is null ? FlushResult.Disabled : await client.FlushTraceAsync(id, delivered, wait).ConfigureAwait(false);
+    }
 
     /// <inheritdoc />
     public override string ToString() => IsRecording ? $"Trace '{Name}' {TraceId}" : "Trace (not recording)";

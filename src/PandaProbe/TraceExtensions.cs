@@ -6,7 +6,7 @@ using PandaProbe.Serialization;
 namespace PandaProbe;
 
 /// <summary>
-/// Extensions of the model's types. <see cref="SpanKind"/>: <c>SpanKind.Parse("LLM")</c> reads a kind as the platform
+/// Extensions of the model's types. <see cref="SpanType"/>: <c>SpanType.Parse("LLM")</c> reads a kind as the platform
 /// spells it, <c>kind.ToWireName()</c> writes it. A completed <see cref="Trace"/> (as delivered by <see cref="PandaProbeClient.CompletedTraces"/>,
 /// an exporter's batch, or <see cref="TraceContext.Completed"/>): summarise it, render or print its span tree, turn it
 /// into the platform's JSON, or save it as NDJSON. All are pure functions of the value except <see cref="Save"/>,
@@ -14,7 +14,7 @@ namespace PandaProbe;
 /// </summary>
 public static class TraceExtensions
 {
-    extension(SpanKind kind)
+    extension(SpanType kind)
     {
         /// <summary>The wire name of a kind (<c>LLM</c>, <c>TOOL</c>, …).</summary>
         public string ToWireName() => WireJson.Name(kind);
@@ -24,7 +24,7 @@ public static class TraceExtensions
         /// </summary>
         /// <param name="name">The platform's name of the kind.</param>
         /// <exception cref="ArgumentException">The name is not one of AGENT, TOOL, LLM, RETRIEVER, CHAIN, EMBEDDING, OTHER.</exception>
-        public static SpanKind Parse(string name) =>
+        public static SpanType Parse(string name) =>
             WireJson.TryParseKind(name?.Trim().ToUpperInvariant(), out var parsed)
                 ? parsed
                 : throw new ArgumentException(

@@ -54,7 +54,7 @@ if (args.Length == 4 && args[0] == "write-ahead")
         using (var trace = client.StartTrace($"batch-item-{i}", input: new { i }))
         {
             id = trace.TraceId;
-            using var span = trace.Span("work", SpanKind.Tool);
+            using var span = trace.Span("work", SpanType.Tool);
             span.SetOutput(i);
         }
         Console.WriteLine($"disposed {id}");
@@ -76,7 +76,7 @@ Probe.Init(new PandaProbeOptions
 for (var i = 0; i < count; i++)
 {
     using var trace = Probe.StartTrace($"exit-trace-{i}");
-    using var span = trace.Span("work", SpanKind.Tool);
+    using var span = trace.Span("work", SpanType.Tool);
     span.SetOutput(i);
 }
 Console.WriteLine("recorded");

@@ -10,7 +10,6 @@ using OpenTelemetry.Trace;
 using PandaProbe.Integration.Support;
 using PandaProbe.Model;
 using PandaProbe.Model.Settings;
-using SpanKind = PandaProbe.Model.SpanKind;   // OpenTelemetry.Trace has a SpanKind too (issue 24: names that collide)
 using Xunit;
 
 namespace PandaProbe.Integration;
@@ -21,7 +20,7 @@ namespace PandaProbe.Integration;
 /// B's PandaProbe trace continues A's. Checked on the OpenTelemetry side (one W3C trace id, every parent) and in the
 /// bodies the platform double receives (B's spans added to A's trace, under the calling span; A's trace fields alone).
 /// </summary>
-[Collection(nameof(DistributedTraceTests))]   // a tracer provider listens process-wide: no other test of this class runs beside it
+[Collection(nameof(DistributedTraceTests))]
 public sealed class DistributedTraceTests : PlatformTest
 {
     PandaProbeClient Client(string service) => new(new PandaProbeOptions
@@ -71,7 +70,7 @@ public sealed class DistributedTraceTests : PlatformTest
         {
             using var trace = serviceB.StartTrace("lookup-service", input: new { q = http.Request.Query["q"].ToString() });
             traceB = trace.TraceId;
-            using (var tool = trace.Span("search_index", SpanKind.Tool))
+            using (var tool = trace.Span("search_index", SpanType.Tool))
             {
                 toolSpan = tool.SpanId;
                 tool.SetOutput("42");
@@ -84,7 +83,7 @@ public sealed class DistributedTraceTests : PlatformTest
             using var trace = serviceA.StartTrace("support-agent", input: "what is the answer?");
             traceA = trace.TraceId;
             string answer;
-            using (var llm = trace.Span("generate", SpanKind.Llm, model: "gpt-4o"))
+            using (var llm = trace.Span("generate", SpanType.Llm, model: "gpt-4o"))
             {
                 llmSpan = llm.SpanId;
                 answer = await calls.GetStringAsync(Url(b) + "/lookup?q=answer");
@@ -98,6 +97,16 @@ public sealed class DistributedTraceTests : PlatformTest
         Assert.Equal("42", await calls.GetStringAsync(Url(a) + "/ask"));
         var flushedB = await serviceB.FlushAsync(TimeSpan.FromSeconds(15));
         var flushedA = await serviceA.FlushAsync(TimeSpan.FromSeconds(15));
+        // The servers stop their request activities after the response has gone: wait for all eight to be exported.
+        var until = DateTime.UtcNow.AddSeconds(15);
+        while (activities.Count(x => x.Source.Name == Probe.ActivitySourceName) < 4
+            || activities.Count(x => x.Kind == ActivityKind.Server && x.GetTagItem("url.path") as string is "/ask" or "/lookup") < 2)
+        {
+            if (DateTime.UtcNow > until) break;
+            await Task.Delay(20);
+        }
+        await a.StopAsync();
+        await b.StopAsync();
         tracing.ForceFlush();
 
         // The platform: A's trace once, with its own fields; B's trace as spans added to it, under the LLM span.
@@ -171,14 +180,14 @@ public sealed class DistributedTraceTests : PlatformTest
         await using var upstream = Client("up");
         await using var downstream = Client("down");
         using var trace = upstream.StartTrace("orchestrator");
-        using var call = trace.Span("call-worker", SpanKind.Tool);
+        using var call = trace.Span("call-worker", SpanType.Tool);
 
         // Propagated by hand, as through a queue message.
         Assert.True(ActivityContext.TryParse(call.TraceParent, call.TraceState, out var context));
         using (var worker = downstream.StartTrace("worker", parentContext: context))
         {
             Assert.Equal(trace.TraceId, worker.TraceId);
-            using var step = worker.Span("step", SpanKind.Chain);
+            using var step = worker.Span("step", SpanType.Chain);
         }
         var early = downstream.FlushAsync(TimeSpan.FromSeconds(20));
         await platform.Arrival(r => r.IsAddSpans);   // refused: the upstream trace is not there yet
@@ -191,6 +200,43 @@ public sealed class DistributedTraceTests : PlatformTest
         var added = platform.Accepted.Single(r => r.IsAddSpans).Json.EnumerateArray().ToList();
         Assert.Equal(call.SpanId.ToString(), added.Single(s => s.GetProperty("name").GetString() == "worker").GetProperty("parent_span_id").GetString());
         Assert.Single(platform.Accepted, r => r.IsTrace);
+    }
+
+    [Fact]
+    public async Task A_continuation_whose_upstream_trace_is_still_running_posts_a_placeholder_the_upstream_replaces()
+    {
+        var stored = new ConcurrentDictionary<string, bool>();
+        platform.Script = r =>
+        {
+            if (r.IsTrace) { stored[r.Json.GetProperty("trace_id").GetString()!] = true; return Reply.Accept; }
+            if (r.IsAddSpans && !stored.ContainsKey(r.Route.Split('/')[2])) return Reply.Status(404, "{\"detail\":\"Trace not found\"}");
+            return Reply.Accept;
+        };
+        await using var upstream = Client("up");
+        await using var downstream = Client("down");
+        using var trace = upstream.StartTrace("long-agent", input: "plan a trip");
+        using var call = trace.Span("call-worker", SpanType.Tool);
+        Assert.True(ActivityContext.TryParse(call.TraceParent, call.TraceState, out var context));
+        using (var worker = downstream.StartTrace("worker", parentContext: context)) { }
+
+        // The upstream trace runs on: after the ingestion lag's retries, the continuation posts a placeholder trace.
+        var flushed = await downstream.FlushAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(1, flushed.Exported);
+        var placeholder = Assert.Single(platform.Accepted, r => r.IsTrace).Json;
+        Assert.Equal(trace.TraceId.ToString(), placeholder.GetProperty("trace_id").GetString());
+        Assert.Equal("RUNNING", placeholder.GetProperty("status").GetString());
+        Assert.False(placeholder.TryGetProperty("input", out _));
+        Assert.False(placeholder.TryGetProperty("metadata", out _));   // merged on the platform: it would outlive the upsert
+        Assert.Single(platform.Accepted, r => r.IsAddSpans);
+
+        // When the upstream trace ends, its own upsert carries every field.
+        call.End();
+        trace.End();
+        Assert.Equal(1, (await upstream.FlushAsync(TimeSpan.FromSeconds(15))).Exported);
+        var real = platform.Accepted.Where(r => r.IsTrace).Last().Json;
+        Assert.Equal("long-agent", real.GetProperty("name").GetString());
+        Assert.Equal("COMPLETED", real.GetProperty("status").GetString());
+        Assert.Equal("plan a trip", real.GetProperty("input").GetString());
     }
 
     /// <summary>The in-memory exporter's collection, thread-safe (the exporter adds from the export thread).</summary>
@@ -207,3 +253,7 @@ public sealed class DistributedTraceTests : PlatformTest
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }
+
+/// <summary>A tracer provider listens process-wide: these tests run alone, beside no other test class.</summary>
+[CollectionDefinition(nameof(DistributedTraceTests), DisableParallelization = true)]
+public sealed class DistributedTraceCollection;

@@ -241,7 +241,9 @@ public sealed class DurableDeliveryTests : IDisposable
         await using var platform = await FakePlatform.StartAsync(port: endpoint.Port);
         await using var second = Client(platform.BaseUrl, spool, o => o.OnError = e => { lock (errors) errors.Add(e); });
         var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (FilesIn(spool) > 0 && DateTime.UtcNow < until) await Task.Delay(50);
+        // The damaged file is deleted as it is read and reported just after: wait for both.
+        while ((FilesIn(spool) > 0 || second.Health.DeliveryFailuresFor(DropReason.SpoolCorrupt) == 0) && DateTime.UtcNow < until)
+            await Task.Delay(50);
 
         Assert.Equal(0, FilesIn(spool));
         var corrupt = second.Health.DeliveryFailuresFor(DropReason.SpoolCorrupt);
@@ -313,7 +315,7 @@ public sealed class DurableDeliveryTests : IDisposable
                 o.Spool.WriteAhead = writeAhead;
             });
             using (var trace = client.StartTrace("support", input: $"mail {email}"))
-            using (var span = trace.Span("llm", SpanKind.Llm))
+            using (var span = trace.Span("llm", SpanType.Llm))
             {
                 span.SetInput(new { messages = new[] { new { role = "user", content = $"my key is {key}" } } });
                 span.SetMetadata(new Dictionary<string, object?> { ["password"] = "hunter2" });

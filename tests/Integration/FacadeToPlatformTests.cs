@@ -43,7 +43,7 @@ public sealed class FacadeToPlatformTests : PlatformTest
         using (var trace = client.StartTrace("chat-turn", input: new { messages = new[] { new { role = "user", content = "hi" } } }))
         {
             traceId = trace.TraceId;
-            using (var span = trace.Span("answer", SpanKind.Llm)) span.SetOutput("hello");
+            using (var span = trace.Span("answer", SpanType.Llm)) span.SetOutput("hello");
         }
         client.Score(traceId, "helpful", true, "thumbs up");
 
@@ -125,7 +125,7 @@ public sealed class FacadeToPlatformTests : PlatformTest
         await using (var trace = client.StartTrace("lambda-handler"))
         {
             id = trace.TraceId;
-            using var span = trace.Span("work", SpanKind.Tool);
+            using var span = trace.Span("work", SpanType.Tool);
         }
         var body = Assert.Single(platform.Accepted, r => r.IsTrace).Json;   // no FlushAsync: DisposeAsync waited
         Assert.Equal(id.ToString(), body.GetProperty("trace_id").GetString());
@@ -136,7 +136,7 @@ public sealed class FacadeToPlatformTests : PlatformTest
     {
         await using var client = Client(o => o.ContentMode = PandaProbe.Model.ContentMode.Redacted);
         using (var trace = client.StartTrace("support", input: "mail ana@example.com", metadata: new Dictionary<string, object?> { ["api_key"] = "k-123" }))
-        using (var span = trace.Span("lookup", SpanKind.Tool))
+        using (var span = trace.Span("lookup", SpanType.Tool))
         {
             span.SetInput(new { card = "4111 1111 1111 1111", auth = "Bearer abcdefghijklmnopqrstuv" });
             span.SetError("no account for ana@example.com");

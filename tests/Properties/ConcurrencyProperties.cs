@@ -39,7 +39,7 @@ public class ConcurrencyProperties
                 if (spans >= 6 && open.Count > 0) { events.Add(new SpanEnded(Id, open.Pop(), Tick())); continue; }
                 var id = Ids.Span(100 + thread, next++);
                 events.Add(new SpanStarted(Id, id, open.Count > 0 && op == 1 ? open.Peek() : Root, $"tool-{thread}-{id.Value.ToString()[..4]}",
-                    SpanKind.Tool, Tick()));
+                    SpanType.Tool, Tick()));
                 open.Push(id);
                 spans++;
                 continue;
@@ -145,7 +145,7 @@ public class ConcurrencyProperties
         var pipeline = NewPipeline();
         var started = new TraceStarted(Id, "agent", Values.Epoch);
         var cell = pipeline.Start(started)!;
-        var rootStart = new SpanStarted(Id, Root, null, "plan", SpanKind.Agent, Values.Epoch);
+        var rootStart = new SpanStarted(Id, Root, null, "plan", SpanType.Agent, Values.Epoch);
         var log = new List<(TraceEvent Event, TraceStep Step)> { (started, new TraceStep(cell.State, null)), (rootStart, cell.Raise(rootStart)) };
         log.AddRange(RaiseConcurrently(cell, scripts, raise));
         foreach (var e in new TraceEvent[] { new SpanEnded(Id, Root, Values.Epoch.AddMinutes(2)), new TraceEnded(Id, Values.Epoch.AddMinutes(3)) })
@@ -197,7 +197,7 @@ public class ConcurrencyProperties
     {
         var pipeline = NewPipeline();
         var cell = pipeline.Start(new TraceStarted(Id, "t", Values.Epoch))!;
-        for (var i = 0; i < spans % 4; i++) cell.Raise(new SpanStarted(Id, Ids.Span(1, i), null, "open", SpanKind.Other, Values.Epoch));
+        for (var i = 0; i < spans % 4; i++) cell.Raise(new SpanStarted(Id, Ids.Span(1, i), null, "open", SpanType.Other, Values.Epoch));
         var ends = Enumerable.Range(0, Threads).Select(_ => new List<TraceEvent> { new TraceEnded(Id, Values.Epoch.AddSeconds(1)) }).ToList();
         var outputs = RaiseConcurrently(cell, ends).Select(x => x.Step.Output).ToList();
         return Claim.All(

@@ -24,7 +24,7 @@ public class EventsFastPathProperties
             {
                 if (open.Count == 0 || b % 9 == 0)
                 {
-                    open.Push(trace.Span($"s{expected.Count}", SpanKind.Tool));
+                    open.Push(trace.Span($"s{expected.Count}", SpanType.Tool));
                     expected.Add(nameof(TraceEvent.SpanStarted));
                     continue;
                 }

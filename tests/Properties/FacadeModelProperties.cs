@@ -72,11 +72,11 @@ public class FacadeModelProperties
                 {
                     var makeCurrent = op == 0;
                     var explicitParent = op == 1 ? target : null;
-                    var handle = trace.Span($"span-{spans.Count}", (SpanKind)(pick % 7), parent: explicitParent?.Handle, makeCurrent: makeCurrent);
+                    var handle = trace.Span($"span-{spans.Count}", (SpanType)(pick % 7), parent: explicitParent?.Handle, makeCurrent: makeCurrent);
                     var parent = explicitParent ?? ModelCurrent();
                     if (handle.ParentId != parent?.Handle.SpanId) return false.Label($"parent of span-{spans.Count}");
                     expected.Add(new SpanStarted(traceId, new SpanId(handle.SpanId), parent is null ? null : new SpanId(parent.Handle.SpanId),
-                        $"span-{spans.Count}", (SpanKind)(pick % 7), now));
+                        $"span-{spans.Count}", (SpanType)(pick % 7), now));
                     var m = new ModelSpan(handle, makeCurrent);
                     spans.Add(m);
                     if (makeCurrent) stack.Add(m);

@@ -75,14 +75,14 @@ public class LargeTraceProperties
         var state = OpenTrace.Started(new TraceStarted(trace, "t", at));
         for (var i = 0; i < ended; i++)
         {
-            state = TraceReducer.Apply(state, new SpanStarted(trace, Ids.Span(9, i), null, "s", SpanKind.Other, at)).State!;
+            state = TraceReducer.Apply(state, new SpanStarted(trace, Ids.Span(9, i), null, "s", SpanType.Other, at)).State!;
             state = TraceReducer.Apply(state, new SpanEnded(trace, Ids.Span(9, i), at)).State!;
         }
         var checks = new List<(bool, string)>();
         foreach (var i in new[] { 0, ended - 1, ended / 2, probe % Math.Max(1, ended) }.Where(i => i >= 0 && i < ended).Distinct())
-            checks.Add((TraceReducer.Apply(state, new SpanStarted(trace, Ids.Span(9, i), null, "again", SpanKind.Other, at)).Output
+            checks.Add((TraceReducer.Apply(state, new SpanStarted(trace, Ids.Span(9, i), null, "again", SpanType.Other, at)).Output
                 is Output.Rejected { Reason: RejectionReason.DuplicateSpan }, $"ended span {i} of {ended} was not refused"));
-        checks.Add((TraceReducer.Apply(state, new SpanStarted(trace, Ids.Span(9, ended + probe), null, "new", SpanKind.Other, at)).Output
+        checks.Add((TraceReducer.Apply(state, new SpanStarted(trace, Ids.Span(9, ended + probe), null, "new", SpanType.Other, at)).Output
             is Output.SpanStarted, $"a new span after {ended} ended spans was refused"));
         return Claim.All(checks);
     }
@@ -143,17 +143,17 @@ public class LargeTraceProperties
         var script = new List<TraceEvent> { new TraceStarted(t, "t", at) };
         // Forty open at once: the first twenty top level, the rest under an open span (the table is a map by then).
         for (var i = 0; i < ids.Length; i++)
-            script.Add(new SpanStarted(t, ids[i], i < 20 ? null : ids[i - 20], $"s{i}", SpanKind.Other, at));
-        script.Add(new SpanStarted(t, ids[5], null, "open again", SpanKind.Other, at));
+            script.Add(new SpanStarted(t, ids[i], i < 20 ? null : ids[i - 20], $"s{i}", SpanType.Other, at));
+        script.Add(new SpanStarted(t, ids[5], null, "open again", SpanType.Other, at));
         // End children first, newest first, restarting each just-ended id (rejected every time).
         for (var i = ids.Length - 1; i >= 0; i--)
         {
             script.Add(new SpanEnded(t, ids[i], at));
-            script.Add(new SpanStarted(t, ids[i], null, "again", SpanKind.Other, at));
+            script.Add(new SpanStarted(t, ids[i], null, "again", SpanType.Other, at));
         }
-        script.Add(new SpanStarted(t, ids[39], null, "first ended, restarted after forty ends", SpanKind.Other, at));
-        script.Add(new SpanStarted(t, Ids.Span(9, 40), ids[0], "under an ended parent", SpanKind.Other, at));
-        script.Add(new SpanStarted(t, Ids.Span(9, 41), null, "new", SpanKind.Other, at));
+        script.Add(new SpanStarted(t, ids[39], null, "first ended, restarted after forty ends", SpanType.Other, at));
+        script.Add(new SpanStarted(t, Ids.Span(9, 40), ids[0], "under an ended parent", SpanType.Other, at));
+        script.Add(new SpanStarted(t, Ids.Span(9, 41), null, "new", SpanType.Other, at));
         script.Add(new TraceEnded(t, at));
         script.Add(new SpanEnded(t, Ids.Span(9, 41), at));
 
@@ -175,7 +175,7 @@ public class LargeTraceProperties
         var (a, b, c) = (Ids.Trace(1), Ids.Trace(2), Ids.Trace(3));
         TraceEvent[] script =
         [
-            new TraceStarted(a, "a", at), new TraceStarted(b, "b", at), new SpanStarted(a, Ids.Span(1, 0), null, "x", SpanKind.Other, at),
+            new TraceStarted(a, "a", at), new TraceStarted(b, "b", at), new SpanStarted(a, Ids.Span(1, 0), null, "x", SpanType.Other, at),
             new TraceStarted(c, "c", at), new TraceEnded(a, at), new TraceEnded(c, at), new SpanEnded(a, Ids.Span(1, 0), at),
         ];
         var state = TraceState.Empty;

@@ -24,7 +24,7 @@ public class MintedIdsProperties
             if (b % 3 != 2 || open.Count == 0)
             {
                 var id = Ids.Span(5, next++);
-                script.Add(new SpanStarted(trace, id, open.Count > 0 && b % 2 == 0 ? open.Peek() : null, $"s{next}", SpanKind.Other, at));
+                script.Add(new SpanStarted(trace, id, open.Count > 0 && b % 2 == 0 ? open.Peek() : null, $"s{next}", SpanType.Other, at));
                 open.Push(id);
             }
             else script.Add(new SpanEnded(trace, open.Pop(), at));

@@ -19,10 +19,10 @@ public class RegressionExamples
         TraceEvent[] script =
         [
             new TraceStarted(T, "t", At),
-            new SpanStarted(T, X, null, "x", SpanKind.Agent, At),
-            new SpanStarted(T, Y, X, "y", SpanKind.Tool, At),
+            new SpanStarted(T, X, null, "x", SpanType.Agent, At),
+            new SpanStarted(T, Y, X, "y", SpanType.Tool, At),
             new SpanEnded(T, X, At),
-            new SpanStarted(T, X, Y, "x again", SpanKind.Agent, At),
+            new SpanStarted(T, X, Y, "x again", SpanType.Agent, At),
         ];
         var step = TraceReducer.Fold(script);
         var rejection = Assert.IsType<Output.Rejected>(step.Outputs.Last());
@@ -37,8 +37,8 @@ public class RegressionExamples
         TraceEvent[] script =
         [
             new TraceStarted(T, "t", At), new TraceStarted(other, "u", At),
-            new SpanStarted(T, X, null, "x", SpanKind.Agent, At), new SpanEnded(T, X, At),
-            new SpanStarted(other, X, null, "x", SpanKind.Agent, At),
+            new SpanStarted(T, X, null, "x", SpanType.Agent, At), new SpanEnded(T, X, At),
+            new SpanStarted(other, X, null, "x", SpanType.Agent, At),
         ];
         Assert.IsType<Output.SpanStarted>(TraceReducer.Fold(script).Outputs.Last());
     }

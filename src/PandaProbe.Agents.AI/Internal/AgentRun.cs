@@ -63,7 +63,7 @@ internal sealed class AgentRun : IStreamTelemetry<AgentResponseUpdate>
             // Another layer records this run already (GenAiClaims): an outer PandaProbe wrapper of this agent, then
             // nothing more; an ingested invoke_agent activity (an OpenTelemetryAgent outside this one), then this run's
             // details go onto its span, which the activity ends.
-            if (GenAiClaims.Claimant(SpanKind.Agent, self, out var shared) is { } claimant)
+            if (GenAiClaims.Claimant(SpanType.Agent, self, out var shared) is { } claimant)
             {
                 if (!shared) return null;
                 metadata["agent_name"] = facts.Name;
@@ -82,8 +82,8 @@ internal sealed class AgentRun : IStreamTelemetry<AgentResponseUpdate>
                 trace = standalone;
             }
 
-            var span = trace.Span(facts.Name, SpanKind.Agent, metadata: metadata);
-            GenAiClaims.Claim(SpanKind.Agent, span, target: target);   // an OpenTelemetryAgent inside records no second AGENT span
+            var span = trace.Span(facts.Name, SpanType.Agent, metadata: metadata);
+            GenAiClaims.Claim(SpanType.Agent, span, target: target);   // an OpenTelemetryAgent inside records no second AGENT span
             span.SetInput(input);
             return new AgentRun(span, standalone, facts);
         }

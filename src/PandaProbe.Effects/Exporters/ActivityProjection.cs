@@ -30,15 +30,15 @@ internal static class ActivityProjection
     });
 
     /// <summary>LLM spans are client calls; everything else is internal work.</summary>
-    public static ActivityKind KindOf(SpanKind kind) => kind == SpanKind.Llm ? ActivityKind.Client : ActivityKind.Internal;
+    public static ActivityKind KindOf(SpanType kind) => kind == SpanType.Llm ? ActivityKind.Client : ActivityKind.Internal;
 
     /// <summary>The <c>gen_ai.operation.name</c> of a span kind, when the conventions name one.</summary>
-    public static string? Operation(SpanKind kind) => kind switch
+    public static string? Operation(SpanType kind) => kind switch
     {
-        SpanKind.Llm => "chat",
-        SpanKind.Tool => "execute_tool",
-        SpanKind.Embedding => "embeddings",
-        SpanKind.Agent => "invoke_agent",
+        SpanType.Llm => "chat",
+        SpanType.Tool => "execute_tool",
+        SpanType.Embedding => "embeddings",
+        SpanType.Agent => "invoke_agent",
         _ => null,
     };
 
@@ -77,8 +77,8 @@ internal static class ActivityProjection
         };
         if (span.Parent is { } parent) tags.Add(new("pandaprobe.parent_span_id", parent.ToString()));
         if (Operation(span.Kind) is { } operation) tags.Add(new("gen_ai.operation.name", operation));
-        if (span.Kind == SpanKind.Tool) tags.Add(new("gen_ai.tool.name", span.Name));
-        if (span.Kind == SpanKind.Agent) tags.Add(new("gen_ai.agent.name", span.Name));
+        if (span.Kind == SpanType.Tool) tags.Add(new("gen_ai.tool.name", span.Name));
+        if (span.Kind == SpanType.Agent) tags.Add(new("gen_ai.agent.name", span.Name));
         if (span.Model is { } model)
         {
             // The span's model is the one that answered; the requested one, when it differed, is in the metadata.
@@ -104,25 +104,28 @@ internal static class ActivityProjection
         return tags;
     }
 
-    /// <summary>A trace's log lines and error on its activity.</summary>
-    public static void AddEvents(Activity activity, Trace trace, int maxPayload)
+    /// <summary>
+    /// A trace's log lines and error on its activity; without <paramref name="errorText"/> (live activities, whose
+    /// values are not redacted) the error's type is kept and its message left out.
+    /// </summary>
+    public static void AddEvents(Activity activity, Trace trace, int maxPayload, bool errorText = true)
     {
         foreach (var log in trace.Logs) AddLog(activity, log, maxPayload);
         if (trace.Status == TraceStatus.Error || trace.Error is not null)
         {
-            activity.SetStatus(ActivityStatusCode.Error, trace.Error is { } e ? e.Message : "error");
-            if (trace.Error is { } info) AddException(activity, info, trace.EndedAt ?? trace.StartedAt);
+            activity.SetStatus(ActivityStatusCode.Error, errorText && trace.Error is { } e ? e.Message : "error");
+            if (trace.Error is { } info) AddException(activity, info, trace.EndedAt ?? trace.StartedAt, errorText);
         }
     }
 
-    /// <summary>A span's log lines and error on its activity.</summary>
-    public static void AddEvents(Activity activity, Span span, int maxPayload)
+    /// <summary>A span's log lines and error on its activity (see the trace's overload for <paramref name="errorText"/>).</summary>
+    public static void AddEvents(Activity activity, Span span, int maxPayload, bool errorText = true)
     {
         foreach (var log in span.Logs) AddLog(activity, log, maxPayload);
         if (span.Status == SpanStatus.Error || span.Error is not null)
         {
-            activity.SetStatus(ActivityStatusCode.Error, span.Error is { } e ? e.Message : "error");
-            if (span.Error is { } info) AddException(activity, info, span.EndedAt ?? span.StartedAt);
+            activity.SetStatus(ActivityStatusCode.Error, errorText && span.Error is { } e ? e.Message : "error");
+            if (span.Error is { } info) AddException(activity, info, span.EndedAt ?? span.StartedAt, errorText);
         }
     }
 
@@ -141,9 +144,10 @@ internal static class ActivityProjection
         activity.AddEvent(new ActivityEvent("log", log.At, tags));
     }
 
-    static void AddException(Activity activity, ErrorInfo error, DateTimeOffset at)
+    static void AddException(Activity activity, ErrorInfo error, DateTimeOffset at, bool errorText)
     {
-        var tags = new ActivityTagsCollection { ["exception.message"] = error.Message ?? string.Empty };
+        var tags = new ActivityTagsCollection();
+        if (errorText) tags["exception.message"] = error.Message ?? string.Empty;
         if (error.Type is { } type) tags["exception.type"] = type;
         activity.AddEvent(new ActivityEvent("exception", at, tags));
     }

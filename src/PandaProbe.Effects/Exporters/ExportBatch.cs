@@ -16,6 +16,20 @@ public sealed record ExportBatch(IReadOnlyList<Trace> Traces, IReadOnlyList<Span
     /// <summary>How many items (traces, late spans and scores) the batch holds.</summary>
     public int Count => Traces.Count + LateSpans.Count + Scores.Count;
 
+    /// <summary>
+    /// Live mode (<c>PandaProbeOptions.LiveMode</c>) only: traces that have just started, as they started (status
+    /// RUNNING, no spans), for exporters that show traces while they run (the platform's). Progress, not items: not in
+    /// <see cref="Count"/>, never retried or spooled, and superseded by the completed trace. Other exporters ignore it.
+    /// </summary>
+    public IReadOnlyList<Trace> Running { get; init; } = [];
+
+    /// <summary>
+    /// Live mode only: spans that ended while their trace was still open (<see cref="Span.Trace"/> names it), sent as
+    /// they end; the completed trace carries them again (the platform upserts spans by id). Progress, like
+    /// <see cref="Running"/>.
+    /// </summary>
+    public IReadOnlyList<Span> Progress { get; init; } = [];
+
     /// <summary>A batch holding only traces.</summary>
     public static ExportBatch Of(params Trace[] traces) => new(traces, [], []);
 }

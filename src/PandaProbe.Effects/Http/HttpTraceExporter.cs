@@ -139,7 +139,10 @@ internal sealed partial class HttpTraceExporter : ITraceExporter, IDurableExport
         var tally = new Tally();
         try
         {
-            if (batch is null || batch.Count == 0) return ExportResult.Success(0);
+            if (batch is null) return ExportResult.Success(0);
+            if (batch.Running.Count + batch.Progress.Count > 0 && Volatile.Read(ref disposed) == 0 && !InOutage)
+                await SendProgressAsync(batch, cancellationToken).ConfigureAwait(false);
+            if (batch.Count == 0) return ExportResult.Success(0);
             var behind = LeftLane(batch.Traces.Count);
             Metrics.RecordQueued(batch.Count);
             if (Volatile.Read(ref disposed) != 0)
@@ -251,6 +254,33 @@ internal sealed partial class HttpTraceExporter : ITraceExporter, IDurableExport
         return Parallel.ForEachAsync(items, options, async (item, _) => await body(item).ConfigureAwait(false));
     }
 
+    /// <summary>
+    /// Live mode's progress, best-effort and before the batch's items: each trace that started (and has not completed
+    /// in this same batch) as <c>POST /traces</c> with status RUNNING, then the spans that ended in open traces through
+    /// add-spans (a 404 while the running trace is being stored is retried as ingestion lag). Nothing is counted,
+    /// retried beyond that or spooled: the completed trace carries all of it again, and the platform upserts by id.
+    /// </summary>
+    private async Task SendProgressAsync(ExportBatch batch, CancellationToken ct)
+    {
+        var completing = batch.Traces.Where(t => t is not null).Select(t => t.Id).ToHashSet();
+        foreach (var running in batch.Running)
+        {
+            if (running is null || completing.Contains(running.Id)) continue;
+            if (!PlatformRequests.TryTrace(running, out var requests, out _)) continue;
+            var outcome = await sender.SendAsync(requests[0], replay: false, ct).ConfigureAwait(false);
+            if (!outcome.Delivered) log($"live mode: the running trace {running.Id} was not sent ({outcome.Detail}); it is sent when it completes");
+        }
+        foreach (var group in batch.Progress.Where(s => s is not null && !completing.Contains(s.Trace)).GroupBy(s => s.Trace))
+        {
+            foreach (var chunk in SpanChunks.Chunk(group, Limits.MaxSpansPerRequest))
+            {
+                if (!PlatformRequests.TrySpans(group.Key, chunk, out var request, out _)) continue;
+                var outcome = await sender.SendAsync(request!, replay: false, ct).ConfigureAwait(false);
+                if (!outcome.Delivered) log($"live mode: {chunk.Count} span(s) of trace {group.Key} were not sent yet ({outcome.Detail}); they are sent with the trace");
+            }
+        }
+    }
+
     /// <summary>A trace's requests (<see cref="PlatformRequests.TryTrace"/>); null, settled as dropped when a tally is given, when a body failed.</summary>
     private List<PlatformRequest>? TraceRequests(Trace trace, Tally? tally)
     {
@@ -280,6 +310,15 @@ internal sealed partial class HttpTraceExporter : ITraceExporter, IDurableExport
     {
         if (TraceRequests(trace, tally) is not { } requests) return;
         var outcome = await sender.SendAsync(requests[0], replay: false, ct).ConfigureAwait(false);
+        if (!outcome.Delivered && outcome.Reason == DropReason.NotFound && trace.ContinuationSpan is not null
+            && PlatformRequests.TryPlaceholder(trace, out var placeholder))
+        {
+            // The upstream trace is still not stored after the ingestion lag's retries: it is still running (it is
+            // posted when it ends), or its process sends elsewhere. A placeholder gives the spans a trace to join; the
+            // upstream trace's own upsert replaces every field of it later.
+            if ((await sender.SendAsync(placeholder!, replay: false, ct).ConfigureAwait(false)).Delivered)
+                outcome = await sender.SendAsync(requests[0], replay: false, ct).ConfigureAwait(false);
+        }
         var next = 1;
         for (; next < requests.Count && outcome.Delivered; next++)
         {

@@ -72,6 +72,25 @@ internal static class PlatformRequests
         return true;
     }
 
+    /// <summary>
+    /// The stand-in for a continuation's upstream trace that is not stored: the trace's id, its name and start, status
+    /// RUNNING, and nothing else. The upstream trace's own <c>POST /traces</c> overwrites name, status and start, and
+    /// sets every other field it has (the platform keeps the spans), so nothing of the placeholder remains once it
+    /// arrives. Counts no item of its own.
+    /// </summary>
+    public static bool TryPlaceholder(Trace continuation, out PlatformRequest? request)
+    {
+        var placeholder = new Trace
+        {
+            Id = continuation.Id, Name = continuation.Name, StartedAt = continuation.StartedAt, Status = TraceStatus.Running,
+            StatusIsExplicit = true,
+        };
+        request = TryBody(() => WireJson.TraceUtf8(placeholder, []), TracesPath, out var body, out _)
+            ? new PlatformRequest(RequestKind.Trace, TracesPath, NewId(), continuation.Id.ToString(), 0, body)
+            : null;
+        return request is not null;
+    }
+
     /// <summary>One add-spans request for spans of one trace (at most 500: chunk them first).</summary>
     public static bool TrySpans(TraceId traceId, Seq<Span> spans, out PlatformRequest? request, out Unbuildable? why)
     {

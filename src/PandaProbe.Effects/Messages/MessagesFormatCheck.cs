@@ -48,7 +48,7 @@ internal static class MessagesFormatCheck
     /// <returns>The number of warnings issued.</returns>
     public static int CheckSpan(Span span, Action<string> warn)
     {
-        if (span is null || warn is null || span.Kind != SpanKind.Llm || span.Input is null && span.Output is null) return 0;
+        if (span is null || warn is null || span.Kind != SpanType.Llm || span.Input is null && span.Output is null) return 0;
         try
         {
             return CheckValue(span.Input, "LLM span input", span, warn)

@@ -81,6 +81,7 @@ internal sealed class Delivery
             if (worst.Failed > 0) counters.Failed(worst.Failed);
             if (worst.Dropped > 0) counters.Dropped(worst.Reason, worst.Dropped);
             counters.Pending(-count);
+            counters.Deliveries.Settled(Batch, worst);
         }
         Flush?.TrySetResult();
     }

@@ -19,6 +19,9 @@ internal sealed class PipelineCounters
     readonly ConcurrentDictionary<RejectionReason, long> rejections = new();
     ExportPipeline? export;
     long inLanes;   // items prepared and not yet settled by every exporter
+
+    /// <summary>The traces someone waits for, settled with their delivery.</summary>
+    public TraceDeliveries Deliveries { get; } = new();
     PandaProbe.Diagnostics.PandaProbeMetrics[] delivery = [];
 
     /// <summary>Reads completed traces, folded events and pending items from <paramref name="source"/>.</summary>

@@ -53,6 +53,39 @@ internal sealed class Preparation
     /// <summary>Which traces are kept.</summary>
     public SamplingPolicy Sampling => sampling;
 
+    /// <summary>Live mode: starts and span ends of open traces also go to the exporters, as progress.</summary>
+    public bool Live { get; init; }
+
+    /// <summary>A start, or the end of a span whose trace is open: progress in live mode.</summary>
+    public static bool IsProgress(Output item) => item is Output.TraceStarted or Output.SpanCompleted { AfterTrace: false };
+
+    /// <summary>
+    /// Progress as it may leave (live mode): enriched and redacted like the items, and only for a trace the ratio keeps
+    /// at its start. With tail rules or the rate-fit sampler, which decide at the end, no progress leaves before that
+    /// decision. Null otherwise, and on any failure (progress is best-effort; the completed trace carries everything).
+    /// </summary>
+    (Trace? Running, Span? Ended) Progress(Output item)
+    {
+        try
+        {
+            if (rateFit is not null || sampling.HasTailRules && !sampling.KeepsAll) return default;
+            switch (item)
+            {
+                case Output.TraceStarted s when s.Trace.ContinuationSpan is null && (sampling.KeepsAll || sampling.HeadKeeps(s.Trace.Id)):
+                    return (Redactor.Apply(Enricher.Trace(s.Trace).Value), null);
+                case Output.SpanCompleted { AfterTrace: false } e when sampling.KeepsAll || sampling.HeadKeeps(e.Span.Trace):
+                    return (null, Redactor.Apply(Enricher.Span(e.Span).Value));
+                default:
+                    return default;
+            }
+        }
+        catch (Exception ex)
+        {
+            SelfLog.Write($"live progress {item.GetType().Name} is not sent: {ex.Message}");
+            return default;
+        }
+    }
+
     /// <summary>Completed traces, late spans and scores go to the exporters; starts and span ends only to subscribers.</summary>
     public static bool IsExportItem(Output item) =>
         item is Output.TraceCompleted or Output.SpanCompleted { AfterTrace: true } or Output.ScoreSubmitted;
@@ -94,8 +127,17 @@ internal sealed class Preparation
         List<Trace>? traces = null;
         List<Span>? late = null;
         List<Score>? scores = null;
+        List<Trace>? running = null;
+        List<Span>? progress = null;
         foreach (var item in drained.Items)
         {
+            if (Live && IsProgress(item))
+            {
+                var (start, ended) = Progress(item);
+                if (start is not null) (running ??= []).Add(start);
+                if (ended is not null) (progress ??= []).Add(ended);
+                if (!outputs.HasSubscribers) continue;   // queued for the exporters only
+            }
             if (Apply(item) is not { } output) continue;
             if (outputs.HasSubscribers) outputs.Publish(output);
             switch (output)
@@ -113,9 +155,10 @@ internal sealed class Preparation
                     break;
             }
         }
-        return traces is null && late is null && scores is null
+        return traces is null && late is null && scores is null && running is null && progress is null
             ? null
-            : Delivery.OfBatch(new ExportBatch(traces ?? [], late ?? [], scores ?? []), lanes, counters);
+            : Delivery.OfBatch(new ExportBatch(traces ?? [], late ?? [], scores ?? []) { Running = running ?? [], Progress = progress ?? [] },
+                lanes, counters);
     }
 
     /// <summary>The export items among <paramref name="items"/>, prepared (for the spool: nothing is published).</summary>

@@ -30,6 +30,7 @@ internal sealed class TracePipeline : IAsyncDisposable
     readonly ExportScheduler? ownScheduler;
     readonly bool spools;
     readonly bool writeAhead;
+    readonly bool live;   // live mode: starts and span ends of open traces are exported as progress
     readonly OpenTraces? open;
     readonly PandaProbe.Http.RateLimitedLog warnings;
     readonly System.Diagnostics.Metrics.Meter meter;
@@ -57,13 +58,14 @@ internal sealed class TracePipeline : IAsyncDisposable
     /// <see cref="Timeout.InfiniteTimeSpan"/> never closes one (and keeps no list of open traces).
     /// </param>
     /// <param name="rateFit">The rate-fit sampler (<c>Sampling.FitPlatformRate</c>), when on.</param>
+    /// <param name="live">Live mode: starts and span ends of open traces are exported as progress (<see cref="ExportBatch.Running"/>).</param>
     /// <param name="writeAhead">
     /// Put each completed trace in the platform exporter's spool, on disk, before the call that completed it returns.
     /// </param>
     public TracePipeline(IEnumerable<ITraceExporter> exporters, PipelineOptions? options = null, TimeProvider? time = null,
         IScheduler? scheduler = null, Enricher? enricher = null, Action<Trace>? completedSink = null,
         Redactor? redactor = null, SamplingPolicy? sampling = null, Action<string>? warn = null, bool writeAhead = false,
-        TimeSpan? abandonAfter = null, RateFitSampler? rateFit = null)
+        TimeSpan? abandonAfter = null, RateFitSampler? rateFit = null, bool live = false)
     {
         ArgumentNullException.ThrowIfNull(exporters);
         Options = options ?? PipelineOptions.Default;
@@ -76,7 +78,8 @@ internal sealed class TracePipeline : IAsyncDisposable
         completed = new IsolatedSubject<Trace>("CompletedTraces", Options.SubscriberQueueCapacity, Counters);
         outputs = new IsolatedSubject<Output>("Outputs", Options.SubscriberQueueCapacity, Counters);
         prepare = new Preparation(enricher ?? Enricher.LimitsOnly, redactor ?? Redactor.Off, sampling ?? SamplingPolicy.KeepAll,
-            Counters, completed, outputs, this.time, rateFit);
+            Counters, completed, outputs, this.time, rateFit) { Live = live };
+        this.live = live;
         warnings = new PandaProbe.Http.RateLimitedLog(warn ?? SelfLog.Write, this.time);
         var all = exporters.Where(e => e is not null).ToArray();
         export = new ExportPipeline(all, prepare, Options, Scheduler, this.time, Counters, Dropped, LaneFull);
@@ -197,7 +200,7 @@ internal sealed class TracePipeline : IAsyncDisposable
                 if (outputs.HasSubscribers) Enqueue(r);
                 break;
             default:
-                if (Preparation.IsExportItem(output) || outputs.HasSubscribers) Enqueue(output, folded);
+                if (Preparation.IsExportItem(output) || outputs.HasSubscribers || live && Preparation.IsProgress(output)) Enqueue(output, folded);
                 break;
         }
         if (events.HasSubscribers) events.Publish(e);
@@ -222,6 +225,7 @@ internal sealed class TracePipeline : IAsyncDisposable
             Counters.Dropped(DropReason.ExportQueueFull);
             warnings.Write("queue", n => $"the export queue is full: {n} item(s) dropped (raise MaxQueueSize, or lower the rate of traces).");
         }
+        else if (live && Preparation.IsProgress(output) && !outputs.HasSubscribers) { }   // progress: the completed trace carries it again
         else Counters.Dropped(DropReason.SubscriberQueueFull);
     }
 
@@ -259,6 +263,30 @@ internal sealed class TracePipeline : IAsyncDisposable
             foreach (var durable in export.Durables) await durable.DrainAsync(limit.Token).ConfigureAwait(false);
         }
         return Result(inTime, before, trySpool);
+    }
+
+    /// <summary>
+    /// One trace's flush: sends what is queued now (a flush marker) and waits until the delivery carrying the trace has
+    /// been settled by every exporter (not for what was queued after it, nor for the spool), at most
+    /// <paramref name="timeout"/>. <paramref name="delivered"/> is the wait <see cref="TraceDeliveries.Watch"/> began
+    /// before the trace completed. The result counts this trace alone: exported, dropped (failed or dropped by an
+    /// exporter) or spooled; not completed when it was not settled in time (still queued, sampled out, or spilled).
+    /// </summary>
+    public async Task<FlushResult> FlushTraceAsync(TraceId trace, Task<LaneOutcome> delivered, TimeSpan timeout)
+    {
+        export.Flush(new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), Pending);
+        var inTime = await Within(delivered, timeout).ConfigureAwait(false);
+        if (!inTime) Counters.Deliveries.Forget(trace);
+        var health = Counters.Snapshot();
+        var outcome = inTime ? delivered.Result : default;
+        var lost = outcome.Dropped > 0 || outcome.Failed > 0;
+        return new FlushResult(inTime, health)
+        {
+            Exported = inTime && outcome.Unsent == 0 ? 1 : 0,
+            Dropped = inTime && lost ? 1 : 0,
+            Spooled = inTime && outcome.Unsent > 0 && !lost ? 1 : 0,
+            Unfinished = inTime ? [] : health.Exporters.Where(e => e.Pending > 0).Select(e => e.Name).ToArray(),
+        };
     }
 
     /// <summary>

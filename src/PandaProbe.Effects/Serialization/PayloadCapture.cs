@@ -288,13 +288,18 @@ internal static class PayloadCapture
             return bytes.AsSpan(start);
         }
 
+        // Utf8JsonWriter asks, before writing a string, for room for its worst case (3 bytes per character, 6 when
+        // every character is escaped), not for what it will write: a string that fits the budget may ask for six times
+        // it. So the room asked may reach Ceiling; only what is written is held to the budget.
+        long Ceiling => 6L * budget + 1024;
+
         int Ensure(int sizeHint)
         {
             var need = Math.Max(sizeHint, 256);
-            if (written >= budget || (long)written + need > 2L * budget + 1024) throw new Exceeded();
+            if (written >= budget || (long)written + need > Ceiling) throw new Exceeded();
             if (bytes.Length - written < need)
             {
-                var size = (int)Math.Min(Math.Max((long)bytes.Length * 2, (long)written + need), 2L * budget + 1024);
+                var size = (int)Math.Min(Math.Min(Math.Max((long)bytes.Length * 2, (long)written + need), Ceiling), int.MaxValue - 64);
                 System.Array.Resize(ref bytes, size);
             }
             return written;

@@ -206,23 +206,23 @@ internal static class WireJson
     }
 
     /// <summary>Parses an exact (upper-case) wire name of a span kind; <c>false</c> for anything else.</summary>
-    public static bool TryParseKind(string? name, out SpanKind kind)
+    public static bool TryParseKind(string? name, out SpanType kind)
     {
-        foreach (var k in Enum.GetValues<SpanKind>())
+        foreach (var k in Enum.GetValues<SpanType>())
             if (string.Equals(Name(k), name, StringComparison.Ordinal)) { kind = k; return true; }
-        kind = SpanKind.Other;
+        kind = SpanType.Other;
         return false;
     }
 
     /// <summary>The wire name of a span kind (<c>LLM</c>, <c>TOOL</c>, …).</summary>
-    public static string Name(SpanKind kind) => kind switch
+    public static string Name(SpanType kind) => kind switch
     {
-        SpanKind.Agent => "AGENT",
-        SpanKind.Tool => "TOOL",
-        SpanKind.Llm => "LLM",
-        SpanKind.Retriever => "RETRIEVER",
-        SpanKind.Chain => "CHAIN",
-        SpanKind.Embedding => "EMBEDDING",
+        SpanType.Agent => "AGENT",
+        SpanType.Tool => "TOOL",
+        SpanType.Llm => "LLM",
+        SpanType.Retriever => "RETRIEVER",
+        SpanType.Chain => "CHAIN",
+        SpanType.Embedding => "EMBEDDING",
         _ => "OTHER",
     };
 

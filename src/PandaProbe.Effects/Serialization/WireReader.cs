@@ -134,7 +134,7 @@ internal static class WireReader
             Trace = trace,
             Parent = OptionalGuid(e, "parent_span_id", path) is { } p ? new SpanId(p) : null,
             Name = RequiredName(e, path),
-            Kind = OptionalString(e, "kind", path) is { } k ? ParseKind(k, path + ".kind") : SpanKind.Other,
+            Kind = OptionalString(e, "kind", path) is { } k ? ParseKind(k, path + ".kind") : SpanType.Other,
             Status = OptionalString(e, "status", path) is { } s ? ParseSpanStatus(s, path + ".status") : SpanStatus.Unset,
             StartedAt = RequiredTimestamp(e, "started_at", path),
             EndedAt = ended,
@@ -379,7 +379,7 @@ internal static class WireReader
         return new Cost(components);
     }
 
-    static SpanKind ParseKind(string s, string path) =>
+    static SpanType ParseKind(string s, string path) =>
         WireJson.TryParseKind(s, out var kind) ? kind : throw Fail(path, $"'{s}' is not a span kind");
 
     static SpanStatus ParseSpanStatus(string s, string path) => s switch

@@ -64,6 +64,9 @@ internal sealed class GenAiActivityIngestion : IDisposable
     const string StateKey = "PandaProbe.GenAiActivityIngestion";
     const int MaxAncestors = 64;
 
+    /// <summary>The number of ingestions running now.</summary>
+    static long active;
+
     readonly PandaProbeClient client;
     readonly ActivityListener listener;
     readonly IDisposable? shutdownWatch;
@@ -90,6 +93,7 @@ internal sealed class GenAiActivityIngestion : IDisposable
             ActivityStopped = OnStopped,
         };
         ActivitySource.AddActivityListener(listener);
+        Interlocked.Increment(ref active);
         try
         {
             shutdownWatch = client.CompletedTraces.Subscribe(new ShutdownWatch(this));
@@ -99,6 +103,9 @@ internal sealed class GenAiActivityIngestion : IDisposable
 
     /// <summary>The source names (and <c>*</c> prefixes) listened to: <see cref="DefaultSources"/> and the ones added.</summary>
     public IReadOnlyList<string> Sources { get; }
+
+    /// <summary><c>true</c> while any ingestion is running.</summary>
+    internal static bool AnyActive => Interlocked.Read(ref active) > 0;
 
     /// <summary><c>true</c> until disposed or the client shuts down.</summary>
     public bool IsActive => Volatile.Read(ref disposed) == 0;
@@ -110,6 +117,7 @@ internal sealed class GenAiActivityIngestion : IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0) return;
+        Interlocked.Decrement(ref active);
         try { shutdownWatch?.Dispose(); } catch (Exception) { }
         if (Interlocked.Read(ref inFlight) == 0) CloseListener();
     }
@@ -125,7 +133,8 @@ internal sealed class GenAiActivityIngestion : IDisposable
     {
         // PandaProbe's own activities (live and replayed) are never ingested back.
         if (string.Equals(name, ActivityTraceExporter.SourceName, StringComparison.Ordinal)
-            || string.Equals(name, Probe.ActivitySourceName, StringComparison.Ordinal) || IsNeverIngested(name)) return false;
+            || string.Equals(name, Probe.ActivitySourceName, StringComparison.Ordinal)
+            || string.Equals(name, ToolLoopActivities.SourceName, StringComparison.Ordinal) || IsNeverIngested(name)) return false;
         foreach (var source in Sources)
         {
             if (source.EndsWith('*'))
@@ -149,7 +158,7 @@ internal sealed class GenAiActivityIngestion : IDisposable
 
     /// <summary>What this ingestion knows about one activity, kept on the activity itself (collected with it).</summary>
     sealed class State(GenAiActivityIngestion owner, SpanContext? span, SpanContext? effective, TraceContext? trace,
-        TraceContext? ownedTrace, SpanKind kind)
+        TraceContext? ownedTrace, SpanType kind)
     {
         public GenAiActivityIngestion Owner { get; } = owner;
         /// <summary>The span this ingestion records for the activity; <c>null</c> when another layer records it.</summary>
@@ -158,7 +167,7 @@ internal sealed class GenAiActivityIngestion : IDisposable
         public SpanContext? Effective { get; } = effective;
         public TraceContext? Trace { get; } = trace;
         public TraceContext? OwnedTrace { get; } = ownedTrace;
-        public SpanKind Kind { get; } = kind;
+        public SpanType Kind { get; } = kind;
         /// <summary>The claim on the call; filled when an inner PandaProbe layer wrote its details onto <see cref="Span"/>.</summary>
         public GenAiClaims.Entry? Claim { get; init; }
         /// <summary>
@@ -208,19 +217,19 @@ internal sealed class GenAiActivityIngestion : IDisposable
             else if (Probe.CurrentTrace is { IsRecording: true, EndedAt: null } open) trace = open;
 
             // A TOOL activity names its function after the operation ("execute_tool get_weather"); without one, no name check.
-            var toolName = kind == SpanKind.Tool && activity.DisplayName.Trim().Contains(' ') ? name : null;
+            var toolName = kind == SpanType.Tool && activity.DisplayName.Trim().Contains(' ') ? name : null;
             if (GenAiClaims.IsClaimable(kind)
                 && GenAiClaims.ActivityClaimant(kind, toolName, within: GenAiActivityMapping.IsAgentRunStart(activity)) is { } claimant)
             {
                 // A model call inside the span of an ingested model call is that same call seen by a second layer (a
                 // chat activity inside the Agent Framework's chat activity for the call): it fills that span, once.
-                var sameCall = kind == SpanKind.Llm && ancestor is { Span: { } ancestorSpan, Kind: SpanKind.Llm }
+                var sameCall = kind == SpanType.Llm && ancestor is { Span: { } ancestorSpan, Kind: SpanType.Llm }
                     && ReferenceEquals(ancestorSpan, claimant) ? ancestor : null;
                 activity.SetCustomProperty(StateKey, new State(this, null, claimant, trace, null, kind) { SameCallOf = sameCall });
                 return;
             }
 
-            var orchestration = kind == SpanKind.Chain && GenAiActivityMapping.IsOrchestration(activity);
+            var orchestration = kind == SpanType.Chain && GenAiActivityMapping.IsOrchestration(activity);
             if (trace is null)
             {
                 // Only gen_ai work opens a trace of its own: any other activity of a listened source is ignored when
@@ -283,7 +292,7 @@ internal sealed class GenAiActivityIngestion : IDisposable
         {
             var written = ActivityRecorder.Record(activity, span, state.Kind, state.OwnedTrace, filledInside: state.Claim?.Filled == true,
                 skip: (ActivityRecorder.Parts)Volatile.Read(ref state.InnerParts));
-            if (state.Kind == SpanKind.Llm || GenAiActivityMapping.StayedChat(activity, state.Kind)) NoteForLoop(activity, written);
+            if (state.Kind == SpanType.Llm || GenAiActivityMapping.StayedChat(activity, state.Kind)) NoteForLoop(activity, written);
             if (state.Notes is { } notes)
             {
                 notes.Close();
@@ -312,7 +321,7 @@ internal sealed class GenAiActivityIngestion : IDisposable
         if (Interlocked.Exchange(ref inner.Stopped, 1) != 0 || outer.Span is not { EndedAt: null } span) return;
         try
         {
-            var written = ActivityRecorder.Record(activity, span, SpanKind.Llm, ownedTrace: null, filledInside: outer.Claim?.Filled == true,
+            var written = ActivityRecorder.Record(activity, span, SpanType.Llm, ownedTrace: null, filledInside: outer.Claim?.Filled == true,
                 skip: (ActivityRecorder.Parts)Volatile.Read(ref outer.InnerParts));
             int seen, merged;
             do
@@ -345,7 +354,7 @@ internal sealed class GenAiActivityIngestion : IDisposable
         {
             if (a.GetCustomProperty(StateKey) is not State state) continue;
             if (state.Notes is { } notes) return notes;
-            if (state.Kind == SpanKind.Llm) continue;   // the call's own activity, or the same call seen by another layer
+            if (state.Kind == SpanType.Llm) continue;   // the call's own activity, or the same call seen by another layer
             return null;
         }
         return null;

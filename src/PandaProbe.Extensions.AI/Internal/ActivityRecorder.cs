@@ -30,14 +30,14 @@ internal static class ActivityRecorder
     /// <summary>What <see cref="Record"/> wrote: the parts, and the input and output it read (messages form for model calls).</summary>
     internal readonly record struct Written(Parts Parts, object? Input, object? Output);
 
-    public static Written Record(Activity activity, SpanContext span, SpanKind kind, TraceContext? ownedTrace, bool filledInside,
+    public static Written Record(Activity activity, SpanContext span, SpanType kind, TraceContext? ownedTrace, bool filledInside,
         Parts skip = Parts.None)
     {
         if (filledInside) skip = Parts.All;
         var written = Parts.None;
         // The Agent Framework's activity starts as "chat" (an AGENT span) and is renamed invoke_agent as it ends; one
         // that stayed a chat was a model call, recorded as an LLM span is (its span keeps the kind it started with).
-        if (GenAiActivityMapping.StayedChat(activity, kind)) kind = SpanKind.Llm;
+        if (GenAiActivityMapping.StayedChat(activity, kind)) kind = SpanType.Llm;
         // Messages are parsed only when they are written: onto the span unless another layer wrote them, or onto the
         // trace the activity opened.
         var messages = (skip & (Parts.Input | Parts.Output)) != (Parts.Input | Parts.Output) || ownedTrace is not null;
@@ -59,7 +59,7 @@ internal static class ActivityRecorder
 
         switch (kind)
         {
-            case SpanKind.Llm:
+            case SpanType.Llm:
                 if (messages)
                 {
                     input = GenAiGenerations.Input(activity);
@@ -89,11 +89,11 @@ internal static class ActivityRecorder
                 // An agent run around this call leaves these tokens to this span (RunUsage).
                 if ((skip & Parts.Usage) == 0 && RecordUsage(activity, span, countsForRun: true)) written |= Parts.Usage;
                 break;
-            case SpanKind.Embedding:
+            case SpanType.Embedding:
                 if (activity.GetTagItem("gen_ai.embeddings.dimension.count") is { } dimensions) metadata["dimensions"] = dimensions;
                 if ((skip & Parts.Usage) == 0 && RecordUsage(activity, span, countsForRun: false)) written |= Parts.Usage;
                 break;
-            case SpanKind.Tool:
+            case SpanType.Tool:
                 if (messages)
                 {
                     input = GenAiActivityMapping.Json(activity, "gen_ai.tool.call.arguments");
@@ -102,7 +102,7 @@ internal static class ActivityRecorder
                 if (GenAiActivityMapping.Text(activity, "gen_ai.tool.call.id") is { Length: > 0 } callId) metadata["tool_call_id"] = callId;
                 if (GenAiActivityMapping.Text(activity, "gen_ai.tool.description") is { Length: > 0 } description) metadata["tool_description"] = description;
                 break;
-            case SpanKind.Agent:
+            case SpanType.Agent:
                 if (messages)
                 {
                     input = GenAiGenerations.Input(activity);
@@ -138,8 +138,8 @@ internal static class ActivityRecorder
 
         if (ownedTrace is not null)
         {
-            if (input is not null) ownedTrace.SetInput(input is JsonObject form && kind is SpanKind.Llm or SpanKind.Agent ? ChatTelemetry.LastWithRole(form, "user") ?? input : input);
-            if (output is not null) ownedTrace.SetOutput(output is JsonObject result && kind is SpanKind.Llm or SpanKind.Agent ? ChatTelemetry.LastWithRole(result, "assistant") ?? output : output);
+            if (input is not null) ownedTrace.SetInput(input is JsonObject form && kind is SpanType.Llm or SpanType.Agent ? ChatTelemetry.LastWithRole(form, "user") ?? input : input);
+            if (output is not null) ownedTrace.SetOutput(output is JsonObject result && kind is SpanType.Llm or SpanType.Agent ? ChatTelemetry.LastWithRole(result, "assistant") ?? output : output);
             if (error is var (traceMessage, _)) ownedTrace.SetError(traceMessage);
         }
         return new Written(written, input, output);

@@ -30,10 +30,10 @@ internal static class GenAiActivityMapping
     /// <c>invoke_agent</c>), a framework <c>chat</c> is a model call the run reports (the chat client it instruments):
     /// an LLM. Any other source's <c>chat</c> is an LLM, whatever its name (<c>MyCo.Agents.Chat</c>).
     /// </summary>
-    public static SpanKind StartKind(Activity activity)
+    public static SpanType StartKind(Activity activity)
     {
         var kind = Kind(Operation(activity));
-        return kind == SpanKind.Llm && IsAgentRunStart(activity) ? SpanKind.Agent : kind;
+        return kind == SpanType.Llm && IsAgentRunStart(activity) ? SpanType.Agent : kind;
     }
 
     /// <summary>
@@ -44,7 +44,7 @@ internal static class GenAiActivityMapping
     /// </summary>
     public static bool IsAgentRunStart(Activity activity)
     {
-        if (Kind(Operation(activity)) != SpanKind.Llm || !IsAgentFrameworkSource(activity.Source.Name)) return false;
+        if (Kind(Operation(activity)) != SpanType.Llm || !IsAgentFrameworkSource(activity.Source.Name)) return false;
         var depth = 0;
         for (var a = activity.Parent; a is not null && depth < 64; a = a.Parent, depth++)
             if (IsAgentFrameworkSource(a.Source.Name))
@@ -63,8 +63,8 @@ internal static class GenAiActivityMapping
     /// <c>true</c> when a stopped activity of the kind it started as (<paramref name="startKind"/> AGENT) turned out to
     /// be a chat: the Agent Framework's activity that was never renamed to <c>invoke_agent</c>.
     /// </summary>
-    public static bool StayedChat(Activity activity, SpanKind startKind) =>
-        startKind == SpanKind.Agent && Kind(Operation(activity)) == SpanKind.Llm;
+    public static bool StayedChat(Activity activity, SpanType startKind) =>
+        startKind == SpanType.Agent && Kind(Operation(activity)) == SpanType.Llm;
 
     /// <summary>Orchestration operations of gen_ai libraries that may open a trace of their own (CHAIN spans).</summary>
     static readonly HashSet<string> Orchestrations = new(StringComparer.Ordinal) { "orchestrate_tools", "invoke_workflow" };
@@ -74,8 +74,8 @@ internal static class GenAiActivityMapping
     /// the known gen_ai orchestrations (<c>orchestrate_tools</c>, <c>invoke_workflow</c>); not any other activity of a
     /// listened source.
     /// </summary>
-    public static bool OpensTrace(Activity activity, SpanKind kind) =>
-        kind is SpanKind.Llm or SpanKind.Tool or SpanKind.Agent or SpanKind.Embedding || Orchestrations.Contains(Operation(activity));
+    public static bool OpensTrace(Activity activity, SpanType kind) =>
+        kind is SpanType.Llm or SpanType.Tool or SpanType.Agent or SpanType.Embedding || Orchestrations.Contains(Operation(activity));
 
     /// <summary><c>true</c> for the known gen_ai orchestrations (<c>orchestrate_tools</c>, <c>invoke_workflow</c>).</summary>
     public static bool IsOrchestration(Activity activity) => Orchestrations.Contains(Operation(activity));
@@ -93,6 +93,7 @@ internal static class GenAiActivityMapping
             if (ingested(a)) return null;
             var source = a.Source.Name;
             if (source == Probe.ActivitySourceName || source == PandaProbe.Exporters.ActivityTraceExporter.SourceName
+                || source == ToolLoopActivities.SourceName
                 || source.StartsWith("System.Net.Http", StringComparison.Ordinal)) continue;
             if (!string.IsNullOrWhiteSpace(a.DisplayName)) return a.DisplayName.Trim();
         }
@@ -100,30 +101,30 @@ internal static class GenAiActivityMapping
     }
 
     /// <summary>The span kind for a gen_ai operation name; other activities of the listened sources are CHAIN.</summary>
-    public static SpanKind Kind(string operation) => operation switch
+    public static SpanType Kind(string operation) => operation switch
     {
-        "chat" or "text_completion" or "generate_content" or "chat.completions" or "text.completions" => SpanKind.Llm,
-        "execute_tool" => SpanKind.Tool,
-        "invoke_agent" or "create_agent" => SpanKind.Agent,
-        "embeddings" => SpanKind.Embedding,
-        _ => SpanKind.Chain,
+        "chat" or "text_completion" or "generate_content" or "chat.completions" or "text.completions" => SpanType.Llm,
+        "execute_tool" => SpanType.Tool,
+        "invoke_agent" or "create_agent" => SpanType.Agent,
+        "embeddings" => SpanType.Embedding,
+        _ => SpanType.Chain,
     };
 
     /// <summary>
     /// The span name: <c>chat</c> and <c>embedding</c> as PandaProbe's own middleware names them, the tool's or agent's
     /// name (the activity name's target), else the activity's display name.
     /// </summary>
-    public static string SpanName(Activity activity, SpanKind kind)
+    public static string SpanName(Activity activity, SpanType kind)
     {
         var name = activity.DisplayName;
         var space = name.IndexOf(' ');
         var target = space < 0 ? null : name[(space + 1)..].Trim();
         return kind switch
         {
-            SpanKind.Llm => PandaProbeChatClient.DefaultSpanName,
-            SpanKind.Embedding => PandaProbeEmbeddingGenerator.DefaultSpanName,
-            SpanKind.Tool or SpanKind.Agent when !string.IsNullOrEmpty(target) => target,
-            SpanKind.Agent => "invoke_agent",
+            SpanType.Llm => PandaProbeChatClient.DefaultSpanName,
+            SpanType.Embedding => PandaProbeEmbeddingGenerator.DefaultSpanName,
+            SpanType.Tool or SpanType.Agent when !string.IsNullOrEmpty(target) => target,
+            SpanType.Agent => "invoke_agent",
             _ => string.IsNullOrWhiteSpace(name) ? "activity" : name,
         };
     }

@@ -7,7 +7,7 @@ namespace PandaProbe.Extensions.AI.Internal;
 /// (<see cref="PandaProbeChatClient"/>, <see cref="ToolTracing"/>, <see cref="PandaProbeEmbeddingGenerator"/>, an
 /// Agent Framework AGENT wrapper) and an OpenTelemetry middleware whose gen_ai Activity is ingested
 /// (<see cref="GenAiActivityIngestion"/>). Whichever layer is outermost records the span and claims the call; an
-/// inner layer asks <see cref="Claimant(SpanKind, object, out bool, string?)"/> (a PandaProbe layer) or
+/// inner layer asks <see cref="Claimant(SpanType, object, out bool, string?)"/> (a PandaProbe layer) or
 /// <see cref="ActivityClaimant"/> (ingestion) and opens no span of its own when the call is its claim. A PandaProbe
 /// claimant records everything already, so the inner layer records nothing; an ingested activity's span is claimed as
 /// <em>shared</em>: the inner PandaProbe layer writes what it knows (messages, arguments, results, usage) onto it and
@@ -31,13 +31,13 @@ namespace PandaProbe.Extensions.AI.Internal;
 /// </list>
 /// <para>How another integration uses it, e.g. an AGENT span wrapper for <c>invoke_agent</c>:
 /// <code>
-/// if (GenAiClaims.Claimant(SpanKind.Agent, this, out var shared) is { } claimant)
+/// if (GenAiClaims.Claimant(SpanType.Agent, this, out var shared) is { } claimant)
 /// {
 ///     if (shared) { /* write input, output, agent metadata onto claimant; do not end it */ }
 ///     return await inner.RunAsync(...);   // already recorded
 /// }
-/// var span = trace.Span(name, SpanKind.Agent);
-/// GenAiClaims.Claim(SpanKind.Agent, span, target: nextTracedLayerOrInner);   // an OpenTelemetryAgent inside records no second AGENT span
+/// var span = trace.Span(name, SpanType.Agent);
+/// GenAiClaims.Claim(SpanType.Agent, span, target: nextTracedLayerOrInner);   // an OpenTelemetryAgent inside records no second AGENT span
 /// </code>
 /// Call <see cref="Claim"/> right after the span is started, in the async method that then runs the call (or in a
 /// synchronous helper it calls): an <c>async</c> helper that returns before the call would take the claim with it.
@@ -46,12 +46,12 @@ namespace PandaProbe.Extensions.AI.Internal;
 internal static class GenAiClaims
 {
     /// <summary>One claim. <see cref="Filled"/> turns true once an inner layer took a shared claim to write its details.</summary>
-    internal sealed class Entry(SpanKind kind, SpanContext span, SpanContext? top, bool shared, object? target, string? name)
+    internal sealed class Entry(SpanType kind, SpanContext span, SpanContext? top, bool shared, object? target, string? name)
     {
         int filled;
         int taken;
         int takenByActivity;
-        public SpanKind Kind { get; } = kind;
+        public SpanType Kind { get; } = kind;
         public SpanContext Span { get; } = span;
         public SpanContext? Top { get; } = top;
         public bool Shared { get; } = shared;
@@ -68,8 +68,8 @@ internal static class GenAiClaims
     static readonly AsyncLocal<Entry?> Slot = new();
 
     /// <summary>The kinds a claim can cover: one call of a model, a tool, an embedding generator or an agent.</summary>
-    public static bool IsClaimable(SpanKind kind) =>
-        kind is SpanKind.Llm or SpanKind.Tool or SpanKind.Embedding or SpanKind.Agent;
+    public static bool IsClaimable(SpanType kind) =>
+        kind is SpanType.Llm or SpanType.Tool or SpanType.Embedding or SpanType.Agent;
 
     /// <summary>
     /// Claims the call about to run in this flow for <paramref name="span"/> (of <paramref name="kind"/>).
@@ -79,7 +79,7 @@ internal static class GenAiClaims
     /// remarks); <paramref name="name"/>: a TOOL's function name.
     /// </summary>
     /// <returns>The claim (to ask later whether an inner layer filled a shared span), or <c>null</c> when none was made.</returns>
-    public static Entry? Claim(SpanKind kind, SpanContext span, bool shared = false, object? target = null, string? name = null)
+    public static Entry? Claim(SpanType kind, SpanContext span, bool shared = false, object? target = null, string? name = null)
     {
         try
         {
@@ -100,7 +100,7 @@ internal static class GenAiClaims
     /// <paramref name="kind"/> it is about to make, or <c>null</c> (record it). <paramref name="shared"/> tells whether
     /// the caller must write its details onto that span (without ending it): the claim's owner leaves them to it.
     /// </summary>
-    public static SpanContext? Claimant(SpanKind kind, object self, out bool shared, string? name = null)
+    public static SpanContext? Claimant(SpanType kind, object self, out bool shared, string? name = null)
     {
         shared = false;
         try
@@ -129,7 +129,7 @@ internal static class GenAiClaims
     /// framework outside any framework run, see <see cref="GenAiActivityMapping.IsAgentRunStart"/>), which takes nothing
     /// and is recorded as part of the claimant.
     /// </summary>
-    public static SpanContext? ActivityClaimant(SpanKind kind, string? name = null, bool within = false)
+    public static SpanContext? ActivityClaimant(SpanType kind, string? name = null, bool within = false)
     {
         try
         {
@@ -145,12 +145,12 @@ internal static class GenAiClaims
     }
 
     /// <summary>The claim of <paramref name="kind"/> that still reaches the flow's current call, taken or not.</summary>
-    static Entry? Reachable(SpanKind kind, string? name)
+    static Entry? Reachable(SpanType kind, string? name)
     {
         var entry = Slot.Value;
         if (entry is null || entry.Kind != kind || entry.Span.EndedAt is not null) return null;
         if (!ReferenceEquals(Probe.CurrentSpan, entry.Top)) return null;
-        if (kind == SpanKind.Tool && entry.Name is not null && !string.IsNullOrEmpty(name)
+        if (kind == SpanType.Tool && entry.Name is not null && !string.IsNullOrEmpty(name)
             && !string.Equals(entry.Name, name, StringComparison.Ordinal)) return null;
         return entry;
     }

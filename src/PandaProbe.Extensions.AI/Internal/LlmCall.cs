@@ -22,6 +22,8 @@ internal sealed class LlmCall : IStreamTelemetry<ChatResponseUpdate>
     bool sawFirstUpdate;
     /// <summary>The ingested tool loop this call belongs to, which keeps its response.</summary>
     LoopNotes? loop;
+    /// <summary>The tool loop (of a PandaProbe source) whose trace this call is in, told when the call fails.</summary>
+    ToolLoopActivities.Loop? toolLoop;
 
     LlmCall(SpanContext span, TraceContext? standalone, TimeProvider time, string? requestedModel, bool owned = true)
     {
@@ -50,23 +52,32 @@ internal sealed class LlmCall : IStreamTelemetry<ChatResponseUpdate>
             ChatTelemetry.AddProvider(spanMetadata, metadata?.ProviderName, metadata?.ProviderUri);
             if (ChatTelemetry.ToolDefinitions(options) is { } tools) spanMetadata["tools"] = tools;
             var parameters = ChatTelemetry.ModelParameters(options);
-            // An ingested tool loop around this call keeps its first request (a copy: the loop reuses its lists).
-            var loop = LoopNotes.Around(System.Diagnostics.Activity.Current);
+            // A tool loop around this call (its orchestrate_tools activity, PandaProbe's or ingested) keeps its first
+            // request (a copy: the loop reuses its lists).
+            var toolLoop = ToolLoopActivities.Current();
+            var loop = toolLoop is not null ? toolLoop.Notes : LoopNotes.Around(System.Diagnostics.Activity.Current);
             loop?.Request(ChatTelemetry.MessagesForm(messages.ToArray(), options?.Instructions));
 
             // An outer layer records this call: nothing more when it is PandaProbe middleware; when it is the span of
             // an ingested gen_ai activity, this call's details go onto that span, which the activity ends.
-            if (GenAiClaims.Claimant(SpanKind.Llm, self, out var shared) is { } claimant)
+            if (GenAiClaims.Claimant(SpanType.Llm, self, out var shared) is { } claimant)
             {
                 if (!shared) return null;
                 if (model is not null) claimant.SetModel(model);
                 claimant.SetMetadata(spanMetadata);
                 claimant.SetInput(input);
                 if (parameters.Count > 0) claimant.SetModelParameters(parameters);
-                return new LlmCall(claimant, null, time, model, owned: false) { loop = loop };
+                return new LlmCall(claimant, null, time, model, owned: false) { loop = loop, toolLoop = toolLoop };
             }
 
             var trace = Probe.CurrentTrace;
+            SpanContext? parent = null;
+            if (trace is not { IsRecording: true } && toolLoop is { Trace: { EndedAt: null } loopTrace })
+            {
+                // A streamed loop's later pulls run in the consumer's flow, where the trace the loop opened is not current.
+                trace = loopTrace;
+                parent = toolLoop.Parent is { EndedAt: null } loopParent ? loopParent : null;
+            }
             if (trace is not { IsRecording: true })
             {
                 client ??= Probe.Client;
@@ -75,11 +86,11 @@ internal sealed class LlmCall : IStreamTelemetry<ChatResponseUpdate>
                 trace = standalone;
             }
 
-            var span = trace.Span(name, SpanKind.Llm, model, spanMetadata, parent: null, makeCurrent: !streaming);
-            GenAiClaims.Claim(SpanKind.Llm, span, target: target);
+            var span = trace.Span(name, SpanType.Llm, model, spanMetadata, parent: parent, makeCurrent: !streaming);
+            GenAiClaims.Claim(SpanType.Llm, span, target: target);
             span.SetInput(input);
             if (parameters.Count > 0) span.SetModelParameters(parameters);
-            return new LlmCall(span, standalone, time, model) { loop = loop };
+            return new LlmCall(span, standalone, time, model) { loop = loop, toolLoop = toolLoop };
         }
         catch (Exception ex)
         {
@@ -87,6 +98,48 @@ internal sealed class LlmCall : IStreamTelemetry<ChatResponseUpdate>
             try { standalone?.End(); } catch (Exception) { }
             return null;
         }
+    }
+
+    /// <summary>
+    /// Opens the LLM span of one model call of a tool loop that no layer inside records (see <see cref="ModelTurns"/>):
+    /// under <paramref name="parent"/> of <paramref name="trace"/>, not current; its input is set now when known
+    /// (<paramref name="messages"/>), else later with <see cref="SetInput"/>. <c>null</c> when it could not be opened.
+    /// </summary>
+    public static LlmCall? StartTurn(TraceContext trace, SpanContext? parent, string name, IReadOnlyList<ChatMessage>? messages,
+        ChatOptions? options, ChatClientMetadata? metadata, TimeProvider time, bool streaming)
+    {
+        try
+        {
+            var model = options?.ModelId ?? metadata?.DefaultModelId;
+            var spanMetadata = new Dictionary<string, object?> { ["stream"] = streaming };
+            ChatTelemetry.AddProvider(spanMetadata, metadata?.ProviderName, metadata?.ProviderUri);
+            if (ChatTelemetry.ToolDefinitions(options) is { } tools) spanMetadata["tools"] = tools;
+            var parameters = ChatTelemetry.ModelParameters(options);
+            var span = trace.Span(name, SpanType.Llm, model, spanMetadata, parent: parent is { EndedAt: null } ? parent : null, makeCurrent: false);
+            if (!span.IsRecording) return null;
+            if (messages is not null) span.SetInput(ChatTelemetry.MessagesForm(messages, options?.Instructions));
+            if (parameters.Count > 0) span.SetModelParameters(parameters);
+            return new LlmCall(span, null, time, model);
+        }
+        catch (Exception ex)
+        {
+            SelfLog.Write($"chat client instrumentation could not start '{name}': {ex.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>Sets the call's request (messages form), for a call whose request was known only after it started.</summary>
+    public void SetInput(IReadOnlyList<ChatMessage> messages, string? instructions)
+    {
+        try { span.SetInput(ChatTelemetry.MessagesForm(messages, instructions)); }
+        catch (Exception ex) { SelfLog.Write($"chat client instrumentation could not record the request: {ex.Message}"); }
+    }
+
+    /// <summary>Adds metadata to the call's span.</summary>
+    public void SetMetadata(IReadOnlyDictionary<string, object?> metadata)
+    {
+        try { span.SetMetadata(metadata); }
+        catch (Exception ex) { SelfLog.Write($"chat client instrumentation: {ex.Message}"); }
     }
 
     /// <summary>Records one streamed update: the first one sets the completion start time.</summary>
@@ -124,6 +177,7 @@ internal sealed class LlmCall : IStreamTelemetry<ChatResponseUpdate>
     public void Fail(Exception exception)
     {
         if (Interlocked.Exchange(ref finished, 1) != 0) return;
+        toolLoop?.Failed(exception);
         ChatMessages? output = null;
         try
         {

@@ -22,7 +22,7 @@ internal static class ToolTracing
             if (Instrumented.TryGetValue(invoking, out _)) return;
             Instrumented.Add(invoking, new object());
             var previous = invoking.FunctionInvoker;
-            invoking.FunctionInvoker = (context, cancellationToken) => InvokeAsync(context, previous, cancellationToken);
+            invoking.FunctionInvoker = (context, cancellationToken) => InvokeAsync(invoking, context, previous, cancellationToken);
         }
     }
 
@@ -30,11 +30,18 @@ internal static class ToolTracing
         Func<FunctionInvocationContext, CancellationToken, ValueTask<object?>>? previous, CancellationToken cancellationToken) =>
         previous is not null ? previous(context, cancellationToken) : context.Function.InvokeAsync(context.Arguments, cancellationToken);
 
-    static async ValueTask<object?> InvokeAsync(FunctionInvocationContext context,
+    static async ValueTask<object?> InvokeAsync(FunctionInvokingChatClient invoking, FunctionInvocationContext context,
         Func<FunctionInvocationContext, CancellationToken, ValueTask<object?>>? previous, CancellationToken cancellationToken)
     {
+        // A PandaProbe layer outside this loop that records no model calls beneath it reconstructs them around the tools.
+        var turns = ModelTurns.Current is { } current && ReferenceEquals(current.Loop, invoking) ? current : null;
+        turns?.ToolStarting(context);
         var span = TryStart(context, out var owned);
-        if (span is null) return await Next(context, previous, cancellationToken).ConfigureAwait(false);
+        if (span is null)
+        {
+            try { return await Next(context, previous, cancellationToken).ConfigureAwait(false); }
+            finally { turns?.ToolFinished(context); }
+        }
 
         object? result;
         try
@@ -49,6 +56,7 @@ internal static class ToolTracing
                 if (owned) span.End();
             }
             catch (Exception telemetry) { SelfLog.Write($"tool instrumentation could not record a failure: {telemetry.Message}"); }
+            turns?.ToolFinished(context);
             throw;
         }
 
@@ -61,6 +69,7 @@ internal static class ToolTracing
         {
             try { if (owned) span.End(); } catch (Exception ex) { SelfLog.Write($"tool instrumentation: {ex.Message}"); }
         }
+        turns?.ToolFinished(context);
         return result;
     }
 
@@ -79,18 +88,22 @@ internal static class ToolTracing
             var metadata = new Dictionary<string, object?>();
             if (context.CallContent?.CallId is { Length: > 0 } callId) metadata["tool_call_id"] = callId;
             metadata["iteration"] = context.Iteration;
-            if (GenAiClaims.Claimant(SpanKind.Tool, context, out var shared, name) is { } claimant)
+            if (GenAiClaims.Claimant(SpanType.Tool, context, out var shared, name) is { } claimant)
             {
                 if (!shared) return null;
+                // The loop's own activity (a PandaProbe client inside the loop) opened this span and wrapped the
+                // function to get its result: this layer records it, around the function the user gave.
+                if (context.Function is ToolLoopActivities.RecordingFunction wrapper && ReferenceEquals(wrapper.Span, claimant))
+                    context.Function = wrapper.Original;
                 claimant.SetMetadata(metadata);
                 claimant.SetInput(ChatTelemetry.ToolArguments(context.Arguments));
                 return claimant;
             }
             owned = true;
-            var span = trace.Span(string.IsNullOrWhiteSpace(name) ? "tool" : name, SpanKind.Tool, metadata: metadata);
+            var span = trace.Span(string.IsNullOrWhiteSpace(name) ? "tool" : name, SpanType.Tool, metadata: metadata);
             // Only an ingested execute_tool activity of this function inside takes this claim (no PandaProbe layer is the
             // same invocation); tools the function's body calls record spans of their own.
-            GenAiClaims.Claim(SpanKind.Tool, span, name: name);
+            GenAiClaims.Claim(SpanType.Tool, span, name: name);
             span.SetInput(ChatTelemetry.ToolArguments(context.Arguments));
             return span;
         }

@@ -26,7 +26,7 @@ internal static class Continuation
             Trace = trace.Id,
             Parent = trace.ContinuationParent,
             Name = trace.Name,
-            Kind = SpanKind.Chain,
+            Kind = SpanType.Chain,
             Status = trace.Status switch
             {
                 TraceStatus.Error => SpanStatus.Error,

@@ -64,6 +64,16 @@ internal sealed record SdkSettings
     /// every content mode (<c>PANDAPROBE_MASK_SECRETS</c>). Default: <c>true</c>.
     /// </summary>
     public bool MaskSecrets { get; init; } = true;
+    /// <summary>
+    /// Whether disposing a trace asynchronously (and <c>TraceAsync</c>) waits until that trace has been delivered
+    /// (<c>PANDAPROBE_FLUSH_ON_DISPOSE</c>), for hosts that freeze or stop after the response. Default: <c>false</c>.
+    /// </summary>
+    public bool FlushOnDispose { get; init; }
+    /// <summary>
+    /// Live mode (<c>PANDAPROBE_LIVE_MODE</c>): each trace is posted as RUNNING when it starts and its spans are added as
+    /// they end, before the completed trace. Default: <c>false</c>.
+    /// </summary>
+    public bool LiveMode { get; init; }
     /// <summary>Whether requests the platform cannot take now are kept on disk for later (<c>PANDAPROBE_SPOOL_DIR=off</c> turns it off).</summary>
     public bool Spool { get; init; } = true;
     /// <summary>The spool's directory (<c>PANDAPROBE_SPOOL_DIR</c>); None for the default under the local application data.</summary>
@@ -95,6 +105,8 @@ internal sealed record SdkSettings
         builder.Append(", MaxRetries = ").Append(MaxRetries);
         builder.Append(", ContentMode = ").Append(ContentMode);
         builder.Append(", MaskSecrets = ").Append(MaskSecrets);
+        builder.Append(", FlushOnDispose = ").Append(FlushOnDispose);
+        builder.Append(", LiveMode = ").Append(LiveMode);
         builder.Append(", SampleRate = ").Append(SampleRate.ToString(CultureInfo.InvariantCulture));
         builder.Append(", Spool = ").Append(Spool ? SpoolDirectory.IfNone("default") : "off");
         builder.Append(", Budgets = ").Append(Budgets);
@@ -295,6 +307,8 @@ internal sealed record SdkSettings
             SampleRate = Ratio(o.SampleRate),
             ContentMode = Mode(o.ContentMode),
             MaskSecrets = Switch(o.MaskSecrets, "Redaction.MaskSecrets", SettingNames.MaskSecrets, d.MaskSecrets),
+            FlushOnDispose = Switch(o.FlushOnDispose, "FlushOnDispose", SettingNames.FlushOnDispose, d.FlushOnDispose),
+            LiveMode = Switch(o.LiveMode, "LiveMode", SettingNames.LiveMode, d.LiveMode),
         };
         var spoolText = o.SpoolDirectory ?? Env(SettingNames.SpoolDirectory);
         var spoolOff = spoolText is not null && spoolText.Trim().ToLowerInvariant() is "off" or "none" or "false" or "0";

@@ -39,6 +39,10 @@ internal static class SettingNames
     public const string ContentMode = "PANDAPROBE_CONTENT_MODE";
     /// <summary>(.NET) Whether the secrets in every text are masked in every content mode: <c>true</c> or <c>false</c>.</summary>
     public const string MaskSecrets = "PANDAPROBE_MASK_SECRETS";
+    /// <summary>(.NET) Whether disposing a trace asynchronously waits until it has been delivered: <c>true</c> or <c>false</c>.</summary>
+    public const string FlushOnDispose = "PANDAPROBE_FLUSH_ON_DISPOSE";
+    /// <summary>(.NET) Live mode: traces are shown on the platform while they run: <c>true</c> or <c>false</c>.</summary>
+    public const string LiveMode = "PANDAPROBE_LIVE_MODE";
     /// <summary>The spool's directory, or <c>off</c> to deliver without one.</summary>
     public const string SpoolDirectory = "PANDAPROBE_SPOOL_DIR";
     /// <summary>(.NET) The most characters one input, output or metadata value keeps on the export side.</summary>

@@ -52,6 +52,10 @@ internal sealed record SettingsOverrides
     public ContentMode? ContentMode { get; init; }
     /// <summary>Whether the secrets in every text are masked in every content mode.</summary>
     public bool? MaskSecrets { get; init; }
+    /// <summary><see cref="SdkSettings.FlushOnDispose"/>.</summary>
+    public bool? FlushOnDispose { get; init; }
+    /// <summary><see cref="SdkSettings.LiveMode"/>.</summary>
+    public bool? LiveMode { get; init; }
     /// <summary><see cref="SdkSettings.Spool"/>.</summary>
     public bool? Spool { get; init; }
     /// <summary><see cref="SdkSettings.SpoolDirectory"/> (<c>off</c> turns the spool off).</summary>
@@ -89,6 +93,8 @@ internal sealed record SettingsOverrides
         Add(nameof(SampleRate), SampleRate);
         Add(nameof(ContentMode), ContentMode);
         Add(nameof(MaskSecrets), MaskSecrets);
+        Add(nameof(FlushOnDispose), FlushOnDispose);
+        Add(nameof(LiveMode), LiveMode);
         Add(nameof(SpoolDirectory), SpoolDirectory);
         Add(nameof(MaxValueChars), MaxValueChars);
         Add(nameof(MaxSpanChars), MaxSpanChars);

@@ -98,15 +98,15 @@ internal static class TraceTree
     {
         var label = s.Kind switch
         {
-            SpanKind.Llm => "LLM Call",
-            SpanKind.Tool => "Tool Call",
-            SpanKind.Agent => "Agent",
-            SpanKind.Retriever => "Retrieval",
-            SpanKind.Embedding => "Embedding",
-            SpanKind.Chain => "Chain",
+            SpanType.Llm => "LLM Call",
+            SpanType.Tool => "Tool Call",
+            SpanType.Agent => "Agent",
+            SpanType.Retriever => "Retrieval",
+            SpanType.Embedding => "Embedding",
+            SpanType.Chain => "Chain",
             _ => "Span",
         };
-        var name = s.Kind == SpanKind.Llm && s.Model is { } model && ModelNames.Family(model) is { Length: > 0 } family
+        var name = s.Kind == SpanType.Llm && s.Model is { } model && ModelNames.Family(model) is { Length: > 0 } family
             ? family
             : s.Name;
         var sb = new StringBuilder($"{label}: {name}  [{Seconds(s.Duration)}]");

@@ -44,7 +44,7 @@ internal sealed class MethodPlan
         // Accessors are plumbing, not steps: traced only when the accessor itself carries the attribute.
         Traced = !IsDispose && (!method.IsSpecialName || onMethod is not null);
         Name = string.IsNullOrWhiteSpace(onMethod?.Name) ? method.Name : onMethod.Name!;
-        Kind = onMethod?.KindIfSet ?? onInterface?.KindIfSet ?? SpanKind.Other;
+        Kind = onMethod?.KindIfSet ?? onInterface?.KindIfSet ?? SpanType.Other;
         CaptureInput = onMethod?.CaptureInputIfSet ?? onInterface?.CaptureInputIfSet ?? true;
         CaptureOutput = onMethod?.CaptureOutputIfSet ?? onInterface?.CaptureOutputIfSet ?? true;
 
@@ -70,7 +70,7 @@ internal sealed class MethodPlan
     public string Name { get; }
 
     /// <summary>The span's kind.</summary>
-    public SpanKind Kind { get; }
+    public SpanType Kind { get; }
 
     /// <summary>Whether the arguments are recorded.</summary>
     public bool CaptureInput { get; }

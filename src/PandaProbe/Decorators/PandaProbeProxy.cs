@@ -14,7 +14,7 @@ namespace PandaProbe;
 /// Each call of an interface method is a span of the trace open in the current async flow, a child of its current
 /// span, and the current span while the implementation runs, so decorated calls made by the implementation nest under
 /// it. When no trace is open, the call is a trace of its own, named after the method, holding the call's span (with
-/// the same input and output). Spans are named after the method and are <see cref="SpanKind.Other"/> unless a
+/// the same input and output). Spans are named after the method and are <see cref="SpanType.Other"/> unless a
 /// <see cref="PandaProbeSpanAttribute"/> on the method or the interface says otherwise.
 /// </para>
 /// <para>

@@ -6,24 +6,24 @@ namespace PandaProbe;
 /// it sets wins over the interface's (a property left unset on the method keeps the interface's value).
 /// </summary>
 /// <example><code>
-/// [PandaProbeSpan(Kind = SpanKind.Retriever)]
+/// [PandaProbeSpan(Kind = SpanType.Retriever)]
 /// public interface IDocumentSearch
 /// {
 ///     Task&lt;IReadOnlyList&lt;string&gt;&gt; SearchAsync(string query, int top, CancellationToken cancellationToken = default);
 ///
-///     [PandaProbeSpan(Kind = SpanKind.Tool, Name = "fetch-page", CaptureOutput = false)]
+///     [PandaProbeSpan(Kind = SpanType.Tool, Name = "fetch-page", CaptureOutput = false)]
 ///     Task&lt;string&gt; FetchAsync(Uri page);
 /// }
 /// </code></example>
 [AttributeUsage(AttributeTargets.Interface | AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
 public sealed class PandaProbeSpanAttribute : Attribute
 {
-    SpanKind? kind;
+    SpanType? kind;
     bool? captureInput;
     bool? captureOutput;
 
-    /// <summary>The span's kind. <value>Default: <see cref="SpanKind.Other"/>.</value></summary>
-    public SpanKind Kind { get => kind ?? SpanKind.Other; set => kind = value; }
+    /// <summary>The span's kind. <value>Default: <see cref="SpanType.Other"/>.</value></summary>
+    public SpanType Kind { get => kind ?? SpanType.Other; set => kind = value; }
 
     /// <summary>
     /// The span's name (and the name of the trace a call starts when no trace is open). Used on methods only; on an
@@ -44,7 +44,7 @@ public sealed class PandaProbeSpanAttribute : Attribute
     public bool CaptureOutput { get => captureOutput ?? true; set => captureOutput = value; }
 
     /// <summary>The kind, if set on this attribute.</summary>
-    internal SpanKind? KindIfSet => kind;
+    internal SpanType? KindIfSet => kind;
 
     /// <summary>Whether to capture the input, if set on this attribute.</summary>
     internal bool? CaptureInputIfSet => captureInput;

@@ -16,6 +16,12 @@ internal sealed record ClientSetup(
     /// <summary>The size budgets the enrichment fits recorded values to (<c>MaxValueChars</c>, <c>MaxSpanChars</c>, <c>MaxTraceChars</c>).</summary>
     public PayloadBudgets Budgets { get; init; } = PayloadBudgets.Default;
 
+    /// <summary>Live mode (<see cref="PandaProbeOptions.LiveMode"/>).</summary>
+    public bool Live { get; init; }
+
+    /// <summary>How long a trace's own flush waits by default (<see cref="PandaProbeOptions.FlushOnDisposeTimeout"/>).</summary>
+    public TimeSpan FlushTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The rate-fit sampler, when <see cref="SamplingOptions.FitPlatformRate"/> is on and the client sends to the platform.</summary>
     public RateFitSampler? RateFit { get; init; }
 
@@ -52,7 +58,7 @@ internal sealed record ClientSetup(
         var policy = new SamplingPolicy(settings.SampleRate, sampling.KeepErrors, sampling.KeepSlowerThan, sampling.KeepCostlierThan);
         return new ClientSetup(settings.Enabled, settings.Environment, settings.Release,
             settings.Debug, pipeline, exporters, time, options.Scheduler, options.RegisterProcessExitHandler, settings.ShutdownDeadline, notice,
-            redactor, policy, options.FlushOnDispose ? options.FlushOnDisposeTimeout : null) { RateFit = fit, Budgets = settings.Budgets };
+            redactor, policy, settings.FlushOnDispose ? options.FlushOnDisposeTimeout : null) { RateFit = fit, Budgets = settings.Budgets, FlushTimeout = options.FlushOnDisposeTimeout, Live = settings.LiveMode };
     }
 
     /// <summary>

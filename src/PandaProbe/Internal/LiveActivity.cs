@@ -34,17 +34,27 @@ internal sealed class LiveActivity
     public static LiveActivity? StartTrace(string name, ActivityContext parentContext)
     {
         var previous = Activity.Current;
-        var activity = parentContext == default
-            ? Source.StartActivity(name, ActivityKind.Internal)
-            : Source.StartActivity(name, ActivityKind.Internal, parentContext);
-        return activity is null ? null : new LiveActivity(activity, previous);
+        try
+        {
+            var activity = parentContext == default
+                ? Source.StartActivity(name, ActivityKind.Internal)
+                : Source.StartActivity(name, ActivityKind.Internal, parentContext);
+            return Usable(activity, previous);
+        }
+        catch (Exception ex)
+        {
+            // A listener's sampler or start callback threw: the trace is recorded without its activity.
+            SelfLog.Write($"live activity '{name}': a listener threw: {ex.Message}");
+            Activity.Current = previous;
+            return null;
+        }
     }
 
     /// <summary>
     /// Starts a span's activity under <paramref name="parent"/>; current in this flow only when
     /// <paramref name="makeCurrent"/>. Null when nobody listens or the sampler declines.
     /// </summary>
-    public static LiveActivity? StartSpan(string name, SpanKind kind, string? model, Activity parent, bool makeCurrent)
+    public static LiveActivity? StartSpan(string name, SpanType kind, string? model, Activity parent, bool makeCurrent)
     {
         var previous = Activity.Current;
         var operation = ActivityProjection.Operation(kind);
@@ -55,13 +65,35 @@ internal sealed class LiveActivity
             if (operation is not null) tags.Add(new("gen_ai.operation.name", operation));
             if (model is not null) tags.Add(new("gen_ai.request.model", model));
         }
-        // The parent's own object when it is current (the usual nesting), else its context (an explicit parent).
-        var activity = ReferenceEquals(previous, parent)
-            ? Source.StartActivity(ActivityProjection.KindOf(kind), default(ActivityContext), tags, name: name)
-            : Source.StartActivity(ActivityProjection.KindOf(kind), parent.Context, tags, name: name);
+        try
+        {
+            // The parent's own object when it is current (the usual nesting), else its context (an explicit parent).
+            var activity = ReferenceEquals(previous, parent)
+                ? Source.StartActivity(ActivityProjection.KindOf(kind), default(ActivityContext), tags, name: name)
+                : Source.StartActivity(ActivityProjection.KindOf(kind), parent.Context, tags, name: name);
+            var live = Usable(activity, previous);
+            if (live is not null && !makeCurrent) Activity.Current = previous;
+            return live;
+        }
+        catch (Exception ex)
+        {
+            SelfLog.Write($"live activity '{name}': a listener threw: {ex.Message}");
+            Activity.Current = previous;
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The started activity, when its ids are W3C ones (the id mapping needs them; a process set to hierarchical ids
+    /// gets no live activities); null otherwise, the activity stopped unrecorded.
+    /// </summary>
+    static LiveActivity? Usable(Activity? activity, Activity? previous)
+    {
         if (activity is null) return null;
-        if (!makeCurrent) Activity.Current = previous;
-        return new LiveActivity(activity, previous);
+        var live = new LiveActivity(activity, previous);
+        if (activity.IdFormat == ActivityIdFormat.W3C) return live;
+        live.Discard();
+        return null;
     }
 
     /// <summary>Marks PandaProbe's <c>tracestate</c> entry (the platform trace, and the span when given) on the activity.</summary>
@@ -77,7 +109,7 @@ internal sealed class LiveActivity
             if (span is not null && Activity.IsAllDataRequested)
             {
                 foreach (var tag in ActivityProjection.SpanTags(span, maxPayload: 0)) Activity.SetTag(tag.Key, tag.Value);
-                ActivityProjection.AddEvents(Activity, span, maxPayload: 0);
+                ActivityProjection.AddEvents(Activity, span, maxPayload: 0, errorText: false);
             }
         }
         catch (Exception ex)
@@ -95,7 +127,7 @@ internal sealed class LiveActivity
             if (trace is not null && Activity.IsAllDataRequested)
             {
                 foreach (var tag in ActivityProjection.TraceTags(trace, maxPayload: 0)) Activity.SetTag(tag.Key, tag.Value);
-                ActivityProjection.AddEvents(Activity, trace, maxPayload: 0);
+                ActivityProjection.AddEvents(Activity, trace, maxPayload: 0, errorText: false);
             }
         }
         catch (Exception ex)
@@ -126,8 +158,10 @@ internal sealed class LiveActivity
         {
             SelfLog.Write($"live activity '{Activity.DisplayName}': {ex.Message}");
         }
-        // Stopping sets the current activity to the parent object (none for an explicit parent): the flow gets back
-        // what it had, the activity before this one when this one was current, else what was current.
-        Activity.Current = ReferenceEquals(current, Activity) ? previous : current;
+        // The flow gets back what it had: the activity before this one when this one was current, else what was current;
+        // never a stopped one (an outer scope that ended first), but its nearest running ancestor.
+        var back = ReferenceEquals(current, Activity) ? previous : current;
+        while (back is { IsStopped: true }) back = back.Parent;
+        Activity.Current = back;
     }
 }

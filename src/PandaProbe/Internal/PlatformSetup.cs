@@ -58,6 +58,8 @@ internal static class PlatformSetup
             SampleRate = options.Sampling.Ratio,
             ContentMode = options.ContentMode,
             MaskSecrets = options.Redaction.MaskSecrets,
+            FlushOnDispose = options.FlushOnDispose ? true : null,
+            LiveMode = options.LiveMode ? true : null,   // on in code wins; off in code leaves it to the environment
             Spool = options.Spool.Enabled,
             SpoolDirectory = options.Spool.Directory,
             MaxValueChars = options.MaxValueChars,

@@ -13,13 +13,13 @@ public class TraceFileReaderTests
         var exporterFile = Path.Combine(dir, "traces.jsonl");
         await using var client = new PandaProbeClient(new PandaProbeOptions { Enabled = true, Exporters = { new FileTraceExporter(exporterFile) } });
         var first = client.StartTrace("first", input: "q1");
-        var late = first.Span("late", SpanKind.Tool);
-        using (first.Span("generate", SpanKind.Llm, model: "gpt-4o")) { }
+        var late = first.Span("late", SpanType.Tool);
+        using (first.Span("generate", SpanType.Llm, model: "gpt-4o")) { }
         first.End();
         late.End();
         client.Score(first.TraceId, "quality", 0.5);
         var second = client.StartTrace("second");
-        using (var s = second.Span("lookup", SpanKind.Retriever)) s.SetError("not found");
+        using (var s = second.Span("lookup", SpanType.Retriever)) s.SetError("not found");
         second.End();
         await client.FlushAsync(TimeSpan.FromSeconds(10));
         var savedFile = Path.Combine(dir, "saved.ndjson");
@@ -65,11 +65,11 @@ public class TraceFileReaderTests
             using (var trace = upstream.StartTrace("orchestrator"))
             {
                 traceId = trace.TraceId;
-                using var call = trace.Span("call-worker", SpanKind.Tool);
+                using var call = trace.Span("call-worker", SpanType.Tool);
                 callId = call.SpanId;
                 System.Diagnostics.ActivityContext.TryParse(call.TraceParent, call.TraceState, out var context);
                 using var worker = downstream.StartTrace("worker", parentContext: context);
-                using (worker.Span("step", SpanKind.Chain)) { }
+                using (worker.Span("step", SpanType.Chain)) { }
             }
             await downstream.FlushAsync(TimeSpan.FromSeconds(10));
             await upstream.FlushAsync(TimeSpan.FromSeconds(10));

@@ -19,14 +19,14 @@ internal sealed class SdkFiles : IDisposable
         var file = PathOf(name);
         await using var client = new PandaProbeClient(new PandaProbeOptions { Enabled = true, Exporters = { new FileTraceExporter(file) } });
         var coordinator = client.StartTrace("coordinator", input: "plan");
-        var late = coordinator.Span("late-tool", SpanKind.Tool);
-        using (var llm = coordinator.Span("plan", SpanKind.Llm, model: "gpt-4o"))
+        var late = coordinator.Span("late-tool", SpanType.Tool);
+        using (var llm = coordinator.Span("plan", SpanType.Llm, model: "gpt-4o"))
         {
             llm.SetTokenUsage(100, 50);
             llm.SetCost(0.001);
         }
         var researcher = client.StartTrace("researcher");
-        using (var llm = researcher.Span("search", SpanKind.Llm, model: "claude-3-5-sonnet"))
+        using (var llm = researcher.Span("search", SpanType.Llm, model: "claude-3-5-sonnet"))
         {
             llm.SetTokenUsage(800, 400);
             llm.SetCost(0.0084);
@@ -36,7 +36,7 @@ internal sealed class SdkFiles : IDisposable
         late.End();
         client.Score(coordinator.TraceId, "quality", 0.5);
         var second = client.StartTrace("second", sessionId: "s1");
-        using (var s = second.Span("lookup", SpanKind.Retriever)) s.SetError("not found");
+        using (var s = second.Span("lookup", SpanType.Retriever)) s.SetError("not found");
         second.End();
         await client.FlushAsync(TimeSpan.FromSeconds(10));
         return (file, coordinator.TraceId, researcher.TraceId, second.TraceId);
@@ -51,7 +51,7 @@ internal sealed class SdkFiles : IDisposable
         for (var i = 0; i < count; i++)
         {
             var trace = client.StartTrace($"run-{i}");
-            using (var llm = trace.Span("call", SpanKind.Llm, model: "gpt-4o-mini")) llm.SetTokenUsage(10, 5);
+            using (var llm = trace.Span("call", SpanType.Llm, model: "gpt-4o-mini")) llm.SetTokenUsage(10, 5);
             trace.End();
             ids.Add(trace.TraceId);
             await client.FlushAsync(TimeSpan.FromSeconds(10));   // keep file order = creation order

@@ -23,9 +23,9 @@ static class SampleTraces
 
         var chat = client.StartTrace("support-chat",
             input: new { messages = new[] { new { role = "user", content = UserMessage } } }, sessionId: "session-a", userId: "alice");
-        using (var agent = chat.Span("support-agent", SpanKind.Agent))
+        using (var agent = chat.Span("support-agent", SpanType.Agent))
         {
-            using (var llm = chat.Span("answer", SpanKind.Llm, model: Model))
+            using (var llm = chat.Span("answer", SpanType.Llm, model: Model))
             {
                 llm.SetInput(new
                 {
@@ -43,7 +43,7 @@ static class SampleTraces
                 llm.SetTokenUsage(120, 30, new Dictionary<string, long> { ["cached_tokens"] = 40 });
                 llm.SetCost(0.0025, new Dictionary<string, double> { ["input"] = 0.0015, ["output"] = 0.001 });
             }
-            using (var tool = chat.Span("track-parcel", SpanKind.Tool))
+            using (var tool = chat.Span("track-parcel", SpanType.Tool))
             {
                 tool.SetInput(new { parcel = 42 });
                 tool.SetError("boom");
@@ -54,7 +54,7 @@ static class SampleTraces
         chat.End();
 
         var billing = client.StartTrace("billing-question", input: "Why was I charged twice?", sessionId: "session-b", userId: "bob");
-        using (var llm = billing.Span("answer", SpanKind.Llm, model: "claude-sonnet"))
+        using (var llm = billing.Span("answer", SpanType.Llm, model: "claude-sonnet"))
         {
             llm.SetTokenUsage(50, 10);
             llm.SetCost(0.001);
@@ -62,7 +62,7 @@ static class SampleTraces
         billing.End();
 
         var batch = client.StartTrace("nightly-batch", sessionId: "session-b");
-        using (batch.Span("fetch-documents", SpanKind.Retriever)) { }
+        using (batch.Span("fetch-documents", SpanType.Retriever)) { }
         batch.End();
 
         await client.FlushAsync(TimeSpan.FromSeconds(10));

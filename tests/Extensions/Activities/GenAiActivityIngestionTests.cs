@@ -40,7 +40,7 @@ public class GenAiActivityIngestionTests
         {
             var chat = Otel(new FakeChatClient { Response = Answer() });
             using var trace = client.StartTrace("turn");
-            using (trace.Span("step", PandaProbe.Model.SpanKind.Chain))
+            using (trace.Span("step", PandaProbe.Model.SpanType.Chain))
                 await chat.GetResponseAsync("Hi", new ChatOptions { ModelId = "gpt-4o", Temperature = 0.5f, MaxOutputTokens = 100 });
         }
 
@@ -338,7 +338,7 @@ public class GenAiActivityIngestionTests
         {
             using var run = source.StartActivity("invoke_agent planner");
             Assert.NotNull(run);
-            using (var step = Probe.CurrentTrace!.Span("retrieve", PandaProbe.Model.SpanKind.Retriever))
+            using (var step = Probe.CurrentTrace!.Span("retrieve", PandaProbe.Model.SpanType.Retriever))
                 await chat.GetResponseAsync("Hi");
         }
 

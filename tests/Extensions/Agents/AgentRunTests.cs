@@ -133,7 +133,7 @@ public class AgentRunTests
         string? insideSpan = null;
 
         using (var trace = client.StartTrace("support-request"))
-        using (var step = trace.Span("handle", SpanKind.Chain))
+        using (var step = trace.Span("handle", SpanType.Chain))
         {
             insideSpan = step.SpanId.ToString();
             await agent.RunAsync("Weather in Oslo?");

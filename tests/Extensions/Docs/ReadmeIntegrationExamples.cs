@@ -39,7 +39,7 @@ public class ReadmeIntegrationExamples
         var reply = await chat.GetResponseAsync("What is the capital of Norway?", new ChatOptions { ModelId = "gpt-4o" });
 
         using (var trace = client.StartTrace("support-agent"))
-        using (var agent = trace.Span("plan", SpanKind.Agent))
+        using (var agent = trace.Span("plan", SpanType.Agent))
         {
             await foreach (var update in chat.GetStreamingResponseAsync("Draft a reply"))
                 _ = update.Text;
@@ -64,9 +64,8 @@ public class ReadmeIntegrationExamples
 
         // --- README block (with the explicit client of this test) ---
         IChatClient agent = new ChatClientBuilder(providerChatClient)
-            .UsePandaProbe(client)      // outside the loop: one trace per request, a TOOL span per function call
             .UseFunctionInvocation()
-            .UsePandaProbe(client)      // inside the loop: an LLM span per model call
+            .UsePandaProbe(client)      // one trace per request: an LLM span per model call, a TOOL span per function call
             .Build();
 
         var answer = await agent.GetResponseAsync("What is the weather in Oslo?", new ChatOptions
@@ -269,7 +268,7 @@ public class ReadmeIntegrationExamples
 
         // --- README block ---
         using (var trace = Probe.StartTrace("nightly-report"))
-            trace.Span("collect", SpanKind.Tool, span => span.SetOutput("42 tickets"));
+            trace.Span("collect", SpanType.Tool, span => span.SetOutput("42 tickets"));
         // --- end ---
 
         Assert.Same(host.Services.GetRequiredService<PandaProbeClient>(), Probe.Client);

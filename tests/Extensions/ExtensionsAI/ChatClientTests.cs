@@ -81,7 +81,7 @@ public class ChatClientTests
 
         Guid agentId;
         using (var trace = client.StartTrace("agent-run", input: "question"))
-        using (var agent = trace.Span("agent", SpanKind.Agent))
+        using (var agent = trace.Span("agent", SpanType.Agent))
         {
             agentId = agent.SpanId;
             await chat.GetResponseAsync("hi");

@@ -49,7 +49,7 @@ public class EmbeddingGeneratorTests
 
         Guid retrieverId;
         using (var trace = client.StartTrace("rag"))
-        using (var retriever = trace.Span("retrieve", SpanKind.Retriever))
+        using (var retriever = trace.Span("retrieve", SpanType.Retriever))
         {
             retrieverId = retriever.SpanId;
             await generator.GenerateAsync(["question"]);

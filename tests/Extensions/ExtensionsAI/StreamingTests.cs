@@ -147,11 +147,11 @@ public class StreamingTests
 
         Guid toolId;
         using (var trace = client.StartTrace("run"))
-        using (var step = trace.Span("step", SpanKind.Chain))
+        using (var step = trace.Span("step", SpanType.Chain))
         {
             await foreach (var _ in chat.GetStreamingResponseAsync("hi"))
                 Assert.Same(step, Probe.CurrentSpan);
-            using var tool = trace.Span("tool", SpanKind.Tool);
+            using var tool = trace.Span("tool", SpanType.Tool);
             toolId = tool.SpanId;
             Assert.Equal(step.SpanId, tool.ParentId);
         }

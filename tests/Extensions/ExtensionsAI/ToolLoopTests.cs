@@ -121,7 +121,7 @@ public class ToolLoopTests
 
         Guid agentId;
         using (var trace = client.StartTrace("agent-run"))
-        using (var agent = trace.Span("agent", SpanKind.Agent))
+        using (var agent = trace.Span("agent", SpanType.Agent))
         {
             agentId = agent.SpanId;
             await Pipeline(model, client).GetResponseAsync("Weather in Bergen?", Options());

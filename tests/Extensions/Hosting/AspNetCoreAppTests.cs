@@ -54,7 +54,7 @@ public sealed class AspNetCoreAppTests : IDisposable
             return await Probe.TraceAsync("answer", async trace =>
             {
                 trace.SetInput(http.Request.Query["q"].ToString());
-                await trace.SpanAsync("lookup", SpanKind.Retriever, async span =>
+                await trace.SpanAsync("lookup", SpanType.Retriever, async span =>
                 {
                     await Task.Yield();
                     span.SetOutput("Oslo");

@@ -22,14 +22,14 @@ public class DecoratorRegistrationTests
         Task<float[]> EmbedAsync(string text, CancellationToken cancellationToken = default);
     }
 
-    [PandaProbeSpan(Kind = SpanKind.Retriever)]
+    [PandaProbeSpan(Kind = SpanType.Retriever)]
     public interface IRetriever
     {
         Task<IReadOnlyList<string>> RetrieveAsync(string query, int top, CancellationToken cancellationToken = default);
 
         IAsyncEnumerable<string> StreamAsync(string query);
 
-        [PandaProbeSpan(Kind = SpanKind.Tool, Name = "delete-index", CaptureInput = false, CaptureOutput = false)]
+        [PandaProbeSpan(Kind = SpanType.Tool, Name = "delete-index", CaptureInput = false, CaptureOutput = false)]
         int Delete(string index, string apiKey);
 
         Task FailAsync(string why);
@@ -113,7 +113,7 @@ public class DecoratorRegistrationTests
 
         IReadOnlyList<string> hits;
         using (var trace = client.StartTrace("answer"))
-        using (trace.Span("plan", SpanKind.Agent))
+        using (trace.Span("plan", SpanType.Agent))
         {
             hits = await retriever.RetrieveAsync("what is PandaProbe?", top: 2);
             Assert.Equal(3, retriever.Delete("docs", "secret-key"));
@@ -123,17 +123,17 @@ public class DecoratorRegistrationTests
         Assert.Equal(new[] { "doc-1", "doc-2" }, hits);
         Assert.Equal(4, t.Spans.Count);
         var retrieve = Named(t, "RetrieveAsync");
-        Assert.Equal(SpanKind.Retriever, retrieve.Kind);   // the interface's attribute
+        Assert.Equal(SpanType.Retriever, retrieve.Kind);   // the interface's attribute
         Assert.Equal(Named(t, "plan").Id, retrieve.Parent);
         Assert.Equal("what is PandaProbe?", Json(retrieve.Input).GetProperty("query").GetString());
         Assert.Equal(2, Json(retrieve.Input).GetProperty("top").GetInt32());
         Assert.Equal("doc-2", Json(retrieve.Output)[1].GetString());
         var embed = Named(t, "EmbedAsync");                 // the dependency's call nests under the caller's
         Assert.Equal(retrieve.Id, embed.Parent);
-        Assert.Equal(SpanKind.Other, embed.Kind);
+        Assert.Equal(SpanType.Other, embed.Kind);
         Assert.Equal(19, Json(embed.Output)[0].GetDouble());
         var delete = Named(t, "delete-index");              // the method's attribute
-        Assert.Equal(SpanKind.Tool, delete.Kind);
+        Assert.Equal(SpanType.Tool, delete.Kind);
         Assert.Null(delete.Input);
         Assert.Null(delete.Output);
         Assert.DoesNotContain("secret-key", t.ToJson());
@@ -295,12 +295,12 @@ public class DecoratorRegistrationTests
 
     // ---- README.md, "Tracing your own services: decorators" (and the package README) ----------------------------
 
-    [PandaProbeSpan(Kind = SpanKind.Retriever)]                    // the default of every method of the interface
+    [PandaProbeSpan(Kind = SpanType.Retriever)]                    // the default of every method of the interface
     public interface IDocumentSearch
     {
         Task<IReadOnlyList<string>> SearchAsync(string query, int top, CancellationToken cancellationToken = default);
 
-        [PandaProbeSpan(Kind = SpanKind.Tool, Name = "fetch-page", CaptureOutput = false)]
+        [PandaProbeSpan(Kind = SpanType.Tool, Name = "fetch-page", CaptureOutput = false)]
         Task<string> FetchAsync(Uri page);
 
         IAsyncEnumerable<string> StreamAsync(string query);          // one span per enumeration, with the items
@@ -366,8 +366,8 @@ public class DecoratorRegistrationTests
 
         var t = Assert.Single(exporter.Traces);
         Assert.Equal(new[] { "Rerank", "SearchAsync", "StreamAsync", "fetch-page" }, t.Spans.Select(s => s.Name).Order(StringComparer.Ordinal).ToArray());
-        Assert.Equal(SpanKind.Retriever, Named(t, "SearchAsync").Kind);
-        Assert.Equal(SpanKind.Tool, Named(t, "fetch-page").Kind);
+        Assert.Equal(SpanType.Retriever, Named(t, "SearchAsync").Kind);
+        Assert.Equal(SpanType.Tool, Named(t, "fetch-page").Kind);
         Assert.Null(Named(t, "fetch-page").Output);
         Assert.Equal("[\"s\"]", Named(t, "StreamAsync").Output?.ToJson());
     }

@@ -118,7 +118,7 @@ public class HostIntegrationTests
         var client = host.Services.GetRequiredService<PandaProbeClient>();
         Assert.Same(client, Probe.Client);
         using (var trace = Probe.StartTrace("from-the-facade"))
-            trace.Span("step", SpanKind.Tool, span => span.SetOutput("ok"));
+            trace.Span("step", SpanType.Tool, span => span.SetOutput("ok"));
         await host.StopAsync();
 
         var exported = Assert.Single(exporter.Traces);                      // flushed at stop, by the host's client

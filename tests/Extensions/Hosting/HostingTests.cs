@@ -50,7 +50,7 @@ public class HostingTests
         Assert.Same(client, host.Services.GetRequiredService<PandaProbeClient>());
         Assert.True(client.IsEnabled);
         using (var trace = client.StartTrace("request"))
-            trace.Span("work", SpanKind.Tool, span => span.SetOutput("done"));
+            trace.Span("work", SpanType.Tool, span => span.SetOutput("done"));
         await host.StopAsync();
 
         var exported = Assert.Single(exporter.Traces);

@@ -40,7 +40,7 @@ public class RequestCorrelationTests
         app.MapGet("/ask", async (HttpContext http) =>
         {
             await using var trace = Probe.StartTrace("ask", input: http.Request.Query["q"].ToString());
-            trace.Span("answer", SpanKind.Llm, span => span.SetOutput("Oslo"));
+            trace.Span("answer", SpanType.Llm, span => span.SetOutput("Oslo"));
             return http.TraceIdentifier;
         });
         await app.StartAsync();

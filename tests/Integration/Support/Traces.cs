@@ -24,7 +24,7 @@ public static class Traces
     /// <summary>An ended span of <paramref name="trace"/>.</summary>
     public static Span SpanOf(TraceId trace, int i) => new()
     {
-        Id = SpanId.New(), Trace = trace, Name = $"step-{i}", Kind = SpanKind.Tool, Status = SpanStatus.Ok,
+        Id = SpanId.New(), Trace = trace, Name = $"step-{i}", Kind = SpanType.Tool, Status = SpanStatus.Ok,
         StartedAt = Start.AddMilliseconds(i), EndedAt = Start.AddMilliseconds(i + 1),
     };
 

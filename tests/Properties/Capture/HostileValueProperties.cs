@@ -154,7 +154,7 @@ public class HostileValueProperties
                 metadata: new Dictionary<string, object?> { ["m"] = Hostile(r) }));
             using (trace)
             {
-                var span = trace!.Span("call", SpanKind.Llm, model: "m\0");
+                var span = trace!.Span("call", SpanType.Llm, model: "m\0");
                 Call("Span.SetInput", () => span.SetInput(Hostile(r)));
                 Call("Span.SetOutput", () => span.SetOutput(Hostile(r)));
                 Call("Span.SetMetadata", () => span.SetMetadata(r.Next(2) == 0

@@ -114,7 +114,7 @@ public class ActivityReplayProperties
             checks.Add((activity.ParentSpanId == parent, $"{at}: span {span.Id} under {activity.ParentSpanId}, expected {parent}"));
             checks.Add((activity.StartTimeUtc == span.StartedAt.UtcDateTime && activity.StartTimeUtc + activity.Duration == EndOf(span.StartedAt, span.EndedAt),
                 $"{at}: span {span.Id} times"));
-            checks.Add((activity.Kind == (span.Kind == SpanKind.Llm ? ActivityKind.Client : ActivityKind.Internal), $"{at}: span {span.Id} kind"));
+            checks.Add((activity.Kind == (span.Kind == SpanType.Llm ? ActivityKind.Client : ActivityKind.Internal), $"{at}: span {span.Id} kind"));
             checks.Add(((activity.Status == ActivityStatusCode.Error) == (span.Status == SpanStatus.Error || span.Error is not null),
                 $"{at}: span {span.Id} status {activity.Status} for {span.Status}"));
         }

@@ -166,9 +166,9 @@ internal static class Scripts
         var parent = starts[r.Next(starts.Count)];
         var at = r.Next(script.Count + 1);
         var when = at < script.Count ? script[at].At : parent.At;
-        script.Insert(at, new SpanStarted(parent.Trace, Ids.Span(1, n), parent.Span, "graft", SpanKind.Tool, when));
+        script.Insert(at, new SpanStarted(parent.Trace, Ids.Span(1, n), parent.Span, "graft", SpanType.Tool, when));
     }
 
     static SpanStarted SelfParented(TraceId trace, SpanId span, DateTimeOffset at) =>
-        new(trace, span, span, "self", SpanKind.Other, at);
+        new(trace, span, span, "self", SpanType.Other, at);
 }

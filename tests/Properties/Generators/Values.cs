@@ -90,5 +90,5 @@ internal static class Values
         r.Next(3) == 0 ? ErrorInfo.From(new InvalidOperationException($"boom-{r.Next()}")) : ErrorInfo.Of($"error-{r.Next()}");
 
     /// <summary>A span kind.</summary>
-    public static SpanKind Kind(PlanReader r) => (SpanKind)r.Next(7);
+    public static SpanType Kind(PlanReader r) => (SpanType)r.Next(7);
 }

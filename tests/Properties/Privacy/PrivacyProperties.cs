@@ -101,14 +101,14 @@ public class PrivacyProperties
                    metadata: new Dictionary<string, object?> { ["contact"] = email, ["api_key"] = "plain-value" }))
         {
             traceId = trace.TraceId;
-            using (var llm = trace.Span("answer", SpanKind.Llm, model: "gpt-4o"))
+            using (var llm = trace.Span("answer", SpanType.Llm, model: "gpt-4o"))
             {
                 llm.SetInput(new { messages = new[] { new { role = "user", content = $"my card is {card}, key {key}" } } });
                 llm.SetOutput(new { messages = new[] { new { role = "assistant", content = $"noted {email}" } } });
                 llm.SetMetadata(new Dictionary<string, object?> { ["note"] = $"card {card}", ["password"] = "hunter2" });
                 llm.Log($"used {key}");
             }
-            using (var tool = trace.Span("send_mail", SpanKind.Tool))
+            using (var tool = trace.Span("send_mail", SpanType.Tool))
             {
                 tool.SetInput(new { to = email, card = long.Parse(card, System.Globalization.CultureInfo.InvariantCulture) });
                 tool.SetOutput($"sent to {email}");

@@ -22,7 +22,7 @@ static class Plans
             Id = SpanId.New(),
             Trace = trace,
             Name = $"s{index}",
-            Kind = model == 0 ? SpanKind.Tool : SpanKind.Llm,
+            Kind = model == 0 ? SpanType.Tool : SpanType.Llm,
             Status = (SpanStatus)(a % 3),
             StartedAt = T0.AddSeconds(index),
             EndedAt = T0.AddSeconds(index + 1),

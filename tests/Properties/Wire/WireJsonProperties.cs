@@ -29,7 +29,7 @@ public class WireJsonProperties
         var cost = new Cost(costs.Take(4).Select((c, i) => ($"c{i}", c)).Aggregate(Map<string, double>(), (m, kv) => m.AddOrUpdate(kv.Item1, kv.Item2)));
         var span = new Span
         {
-            Id = SpanId.New(), Trace = traceId, Name = Text(0), Kind = SpanKind.Llm, Status = SpanStatus.Error,
+            Id = SpanId.New(), Trace = traceId, Name = Text(0), Kind = SpanType.Llm, Status = SpanStatus.Error,
             StartedAt = T0.AddTicks(counts.Length == 0 ? 0 : Math.Abs(counts[0] % 10_000_000_000)),
             Input = Payload.Json(Text(1)), Output = Payload.Text(Text(2)), Model = Text(3),
             Tokens = tokens, Cost = cost, Metadata = meta, ModelParameters = meta,

@@ -16,7 +16,7 @@ public class MessagesFormatCheckTests
     static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
     static readonly Payload Conforming = Payload.Json("""{"messages":[{"role":"user","content":"hi"}]}""");
 
-    static Span MakeSpan(TraceId trace, string name, SpanKind kind, Payload? input, Payload? output) => new()
+    static Span MakeSpan(TraceId trace, string name, SpanType kind, Payload? input, Payload? output) => new()
     {
         Id = SpanId.New(), Trace = trace, Name = name, Kind = kind, StartedAt = T0,
         Input = input is null ? null : input, Output = output is null ? null : output,
@@ -30,8 +30,8 @@ public class MessagesFormatCheckTests
         {
             Id = id, Name = "agent", StartedAt = T0, Input = Payload.Text("plain"), Output = Payload.Json("""{"answer":1}"""),
             Spans = Seq(
-                MakeSpan(id, "llm", SpanKind.Llm, Payload.Json("""{"messages":"x"}"""), Payload.Json("[1,2]")),
-                MakeSpan(id, "tool", SpanKind.Tool, Payload.Text("anything"), Payload.Json("42"))),
+                MakeSpan(id, "llm", SpanType.Llm, Payload.Json("""{"messages":"x"}"""), Payload.Json("[1,2]")),
+                MakeSpan(id, "tool", SpanType.Tool, Payload.Text("anything"), Payload.Json("42"))),
         };
         var warnings = new List<string>();
         Assert.Equal(4, MessagesFormatCheck.Check(trace, warnings.Add));
@@ -54,7 +54,7 @@ public class MessagesFormatCheckTests
         var trace = new Trace
         {
             Id = id, Name = "ok", StartedAt = T0, Input = Conforming, Output = Payload.Null,
-            Spans = Seq1(MakeSpan(id, "llm", SpanKind.Llm, Conforming, null)),
+            Spans = Seq1(MakeSpan(id, "llm", SpanType.Llm, Conforming, null)),
         };
         var warnings = new List<string>();
         Assert.Equal(0, MessagesFormatCheck.Check(trace, warnings.Add));
@@ -75,12 +75,12 @@ public class MessagesFormatCheckTests
         await using var client = TestClient.Create(exporter);
         using (var trace = client.StartTrace("t", input: "plain question"))
         {
-            using (var llm = trace.Span("llm", SpanKind.Llm))
+            using (var llm = trace.Span("llm", SpanType.Llm))
             {
                 llm.SetInput(new { messages = new[] { new { role = "user", content = "hi" } } });
                 llm.SetOutput(new { text = "hello" });
             }
-            using (var tool = trace.Span("tool", SpanKind.Tool)) tool.SetOutput(new { text = "ignored" });
+            using (var tool = trace.Span("tool", SpanType.Tool)) tool.SetOutput(new { text = "ignored" });
             trace.SetOutput(new { messages = new[] { new { role = "assistant", content = "hello" } } });
         }
         var result = await client.FlushAsync(TimeSpan.FromSeconds(10));

@@ -27,7 +27,7 @@ public class SchemasContractTests
     public void A_span_defaults_to_kind_OTHER_status_UNSET_empty_metadata_and_a_random_uuid()
     {
         var span = new Span { Id = SpanId.New(), Trace = SomeTrace, Name = "s", StartedAt = Noon };
-        Assert.Equal(SpanKind.Other, span.Kind);
+        Assert.Equal(SpanType.Other, span.Kind);
         Assert.Equal(SpanStatus.Unset, span.Status);
         Assert.True(span.Metadata.IsEmpty);
         Assert.Equal(4, span.Id.Value.Version);
@@ -54,7 +54,7 @@ public class SchemasContractTests
         var parent = SpanId.New();
         var span = new Span
         {
-            Id = SpanId.New(), Trace = SomeTrace, Parent = parent, Name = "llm", Kind = SpanKind.Llm, Status = SpanStatus.Ok,
+            Id = SpanId.New(), Trace = SomeTrace, Parent = parent, Name = "llm", Kind = SpanType.Llm, Status = SpanStatus.Ok,
             StartedAt = Noon, EndedAt = Noon.AddTicks(12_345_670), Model = "gpt-4o",
             Tokens = TokenUsage.Of(100, 50, [("total_tokens", 150L)]), Cost = Cost.Of(0.005),
             CompletionStartTime = Noon.AddMilliseconds(250),

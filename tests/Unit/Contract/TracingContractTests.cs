@@ -141,7 +141,7 @@ public class TracingContractTests
         await using var client = TestClient.Create(exporter);
         using (var trace = client.StartTrace("t"))
         {
-            Assert.Throws<ArgumentException>(() => trace.Span("work", SpanKind.Tool, _ => throw new ArgumentException("span boom")));
+            Assert.Throws<ArgumentException>(() => trace.Span("work", SpanType.Tool, _ => throw new ArgumentException("span boom")));
         }
         await client.FlushAsync(TimeSpan.FromSeconds(10));
         var t = Assert.Single(exporter.Traces);

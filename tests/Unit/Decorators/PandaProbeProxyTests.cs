@@ -109,7 +109,7 @@ public class PandaProbeProxyTests
         await using var client = TestClient.Create(exporter);
         var search = PandaProbeProxy.Create<ISearch>(new Search());
         using (var trace = client.StartTrace("answer"))
-        using (trace.Span("plan", SpanKind.Agent))
+        using (trace.Span("plan", SpanType.Agent))
         {
             Assert.Equal(5, search.Add(2, 3));
             search.Touch("k");
@@ -121,7 +121,7 @@ public class PandaProbeProxyTests
         var plan = Named(t, "plan");
         var add = Named(t, "Add");
         Assert.Equal(plan.Id, add.Parent);
-        Assert.Equal(SpanKind.Other, add.Kind);
+        Assert.Equal(SpanType.Other, add.Kind);
         Assert.Equal(SpanStatus.Ok, add.Status);
         Assert.Equal(2, Json(add.Input).GetProperty("left").GetInt32());
         Assert.Equal(3, Json(add.Input).GetProperty("right").GetInt32());
@@ -318,12 +318,12 @@ public class PandaProbeProxyTests
         Assert.Equal(SpanStatus.Error, Assert.Single(t.Spans).Status);
     }
 
-    [PandaProbeSpan(Kind = SpanKind.Retriever, CaptureOutput = false)]
+    [PandaProbeSpan(Kind = SpanType.Retriever, CaptureOutput = false)]
     public interface IAttributed
     {
         Task<string> LookupAsync(string query);
 
-        [PandaProbeSpan(Kind = SpanKind.Tool, Name = "fetch-page", CaptureInput = false, CaptureOutput = true)]
+        [PandaProbeSpan(Kind = SpanType.Tool, Name = "fetch-page", CaptureInput = false, CaptureOutput = true)]
         string Fetch(string url);
 
         [PandaProbeSpan(CaptureInput = false)]
@@ -352,15 +352,15 @@ public class PandaProbeProxyTests
         var t = await Single(exporter, client);
 
         var lookup = Named(t, "LookupAsync");        // the interface's defaults
-        Assert.Equal(SpanKind.Retriever, lookup.Kind);
+        Assert.Equal(SpanType.Retriever, lookup.Kind);
         Assert.Equal("q", Json(lookup.Input).GetProperty("query").GetString());
         Assert.Null(lookup.Output);
         var fetch = Named(t, "fetch-page");          // the method's attribute wins
-        Assert.Equal(SpanKind.Tool, fetch.Kind);
+        Assert.Equal(SpanType.Tool, fetch.Kind);
         Assert.Null(fetch.Input);
         Assert.Equal("<html/>", fetch.Output?.Value);
         var secret = Named(t, "Secret");             // unset properties keep the interface's values
-        Assert.Equal(SpanKind.Retriever, secret.Kind);
+        Assert.Equal(SpanType.Retriever, secret.Kind);
         Assert.Null(secret.Input);
         Assert.Null(secret.Output);
         Assert.DoesNotContain("hunter2", t.ToJson());

@@ -21,7 +21,7 @@ public class PayloadBudgetTests
 
     static Span SpanWith(TraceId trace, int inputChars, int outputChars) => new()
     {
-        Id = SpanId.New(), Trace = trace, Name = "s", Kind = SpanKind.Tool, StartedAt = T0, EndedAt = T0,
+        Id = SpanId.New(), Trace = trace, Name = "s", Kind = SpanType.Tool, StartedAt = T0, EndedAt = T0,
         Input = Payload.Text(new string('i', inputChars)), Output = Payload.Text(new string('o', outputChars)),
     };
 

@@ -230,7 +230,7 @@ public class ActivityTraceExporterTests
         using var collector = new ActivityCollector();
         var trace = Completed([
             new TraceStarted(LateTrace, "instant", T0),
-            new SpanStarted(LateTrace, A, null, "instant-span", SpanKind.Other, T0),
+            new SpanStarted(LateTrace, A, null, "instant-span", SpanType.Other, T0),
             new SpanEnded(LateTrace, A, T0),
             new TraceEnded(LateTrace, T0),
         ]);
@@ -244,9 +244,9 @@ public class ActivityTraceExporterTests
         // A (top) and B (child of A) end after the trace; C (child of A) ends before it, while A is still open.
         var outputs = TraceReducer.Fold([
             new TraceStarted(LateTrace, "late", T0),
-            new SpanStarted(LateTrace, A, null, "a", SpanKind.Agent, At(1)),
-            new SpanStarted(LateTrace, B, A, "b", SpanKind.Llm, At(2), Model: "m"),
-            new SpanStarted(LateTrace, C, A, "c", SpanKind.Tool, At(3)),
+            new SpanStarted(LateTrace, A, null, "a", SpanType.Agent, At(1)),
+            new SpanStarted(LateTrace, B, A, "b", SpanType.Llm, At(2), Model: "m"),
+            new SpanStarted(LateTrace, C, A, "c", SpanType.Tool, At(3)),
             new SpanEnded(LateTrace, C, At(4)),
             new TraceEnded(LateTrace, At(5)),
             new SpanEnded(LateTrace, B, At(6)),
@@ -361,12 +361,12 @@ public class ActivityTraceExporterTests
         using (var trace = client.StartTrace("chat-turn", input: new { question = "hi" }, sessionId: "s-1", userId: "u-1"))
         {
             traceId = trace.TraceId;
-            using (var llm = trace.Span("answer", SpanKind.Llm, model: "gpt-x"))
+            using (var llm = trace.Span("answer", SpanType.Llm, model: "gpt-x"))
             {
                 llmId = llm.SpanId;
                 llm.SetTokenUsage(promptTokens: 12, completionTokens: 5);
                 llm.SetCost(0.5);
-                using var tool = trace.Span("lookup", SpanKind.Tool);
+                using var tool = trace.Span("lookup", SpanType.Tool);
                 toolId = tool.SpanId;
                 tool.SetOutput("found");
             }

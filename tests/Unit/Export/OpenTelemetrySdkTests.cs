@@ -1,4 +1,3 @@
-using SpanKind = PandaProbe.Model.SpanKind;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using OpenTelemetry;
@@ -73,7 +72,7 @@ public class OpenTelemetrySdkTests
             using (var trace = client.StartTrace("otel-e2e"))
             {
                 traceId = trace.TraceId;
-                using var span = trace.Span("embed", SpanKind.Embedding, model: "text-embedding-3");
+                using var span = trace.Span("embed", SpanType.Embedding, model: "text-embedding-3");
             }
             await client.FlushAsync();
         }

@@ -12,12 +12,12 @@ public class CompletedTraceTests
     {
         context = client.StartTrace("answer", input: "question");
         Assert.Null(context.Completed);                                   // open: nothing completed yet
-        using (var llm = context.Span("generate", SpanKind.Llm, model: "gpt-4o"))
+        using (var llm = context.Span("generate", SpanType.Llm, model: "gpt-4o"))
         {
             llm.SetTokenUsage(promptTokens: 10, completionTokens: 5);
             llm.SetCost(0.002);
         }
-        using (var tool = context.Span("lookup", SpanKind.Tool)) tool.SetError("not found");
+        using (var tool = context.Span("lookup", SpanType.Tool)) tool.SetError("not found");
         context.End();
         return Assert.IsType<Trace>(context.Completed);
     }

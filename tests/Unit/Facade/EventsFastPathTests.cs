@@ -19,14 +19,14 @@ public class EventsFastPathTests
     static void Script(PandaProbeClient client)
     {
         using var trace = client.StartTrace("agent-run", input: "question");
-        using (var agent = trace.Span("agent", SpanKind.Agent))
+        using (var agent = trace.Span("agent", SpanType.Agent))
         {
             agent.SetInput("plan");
             Parallel.For(0, Workers, new ParallelOptions { MaxDegreeOfParallelism = Workers }, w =>
             {
                 for (var i = 0; i < SpansEach; i++)
                 {
-                    using var tool = trace.Span($"tool-{w}-{i}", SpanKind.Tool, parent: agent);
+                    using var tool = trace.Span($"tool-{w}-{i}", SpanType.Tool, parent: agent);
                     tool.SetInput(new { w, i });
                     tool.SetModel("gpt-4o");
                     tool.SetTokenUsage(w, i);

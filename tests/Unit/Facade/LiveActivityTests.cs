@@ -52,12 +52,12 @@ public sealed class LiveActivityTests
         {
             traceId = trace.TraceId;
             inTrace = Activity.Current;
-            using (var span = trace.Span("generate", SpanKind.Llm, model: "gpt-4o"))
+            using (var span = trace.Span("generate", SpanType.Llm, model: "gpt-4o"))
             {
                 spanId = span.SpanId;
                 inSpan = Activity.Current;
                 span.SetTokenUsage(10, 5);
-                using (var child = trace.Span("lookup", SpanKind.Tool))
+                using (var child = trace.Span("lookup", SpanType.Tool))
                 {
                     childId = child.SpanId;
                     inChild = Activity.Current;
@@ -129,7 +129,7 @@ public sealed class LiveActivityTests
         Activity.Current = null;
         Assert.False(LiveActivityProbe.HasListeners);
         using (var trace = client.StartTrace("agent"))
-        using (var span = trace.Span("generate", SpanKind.Llm))
+        using (var span = trace.Span("generate", SpanType.Llm))
         {
             Assert.Null(Activity.Current);
             // Propagation by hand still works: the context is made from the ids.
@@ -150,7 +150,7 @@ public sealed class LiveActivityTests
         await using var upstream = NewClient(upstreamExporter);
         await using var downstream = NewClient(downstreamExporter);
         using var trace = upstream.StartTrace("orchestrator");
-        using var call = trace.Span("call", SpanKind.Tool);
+        using var call = trace.Span("call", SpanType.Tool);
         Assert.True(ActivityContext.TryParse(call.TraceParent, call.TraceState, out var context));
 
         Guid continued;
@@ -176,6 +176,86 @@ public sealed class LiveActivityTests
         var topLevel = downstreamExporter.Traces.Single(t => t.Name == "top-level");
         Assert.NotNull(topLevel.ContinuationSpan);
         Assert.Null(topLevel.ContinuationParent);
+    }
+
+    [Fact]
+    public async Task A_trace_started_inside_a_live_trace_of_this_process_is_a_sub_trace_not_a_continuation()
+    {
+        using var listening = new Listening();
+        var exporter = new InMemoryTraceExporter();
+        await using var client = NewClient(exporter);
+        Activity.Current = null;
+        using (var outer = client.StartTrace("orchestrator"))
+        using (var call = outer.Span("delegate", SpanType.Agent))
+        using (var inner = client.StartTrace("sub-agent"))
+        {
+            Assert.NotEqual(outer.TraceId, inner.TraceId);
+            Assert.Same(outer, inner.Parent);
+            Assert.Equal(call.ActivityContext.SpanId, Activity.Current!.ParentSpanId);   // still the span's child on the OpenTelemetry side
+        }
+        await client.FlushAsync();
+        var sub = exporter.Traces.Single(t => t.Name == "sub-agent");
+        Assert.Null(sub.ContinuationSpan);
+        Assert.Equal(exporter.Traces.Single(t => t.Name == "orchestrator").Id, sub.ParentTrace);
+    }
+
+    [Fact]
+    public async Task Scopes_that_end_out_of_order_or_beside_the_flow_never_leave_a_stopped_activity_current()
+    {
+        using var listening = new Listening();
+        await using var client = NewClient(new InMemoryTraceExporter());
+        Activity.Current = null;
+        var trace = client.StartTrace("agent");
+        var outer = trace.Span("outer");
+        var inner = trace.Span("inner");
+        outer.End();                      // the outer span ends first
+        inner.End();
+        Assert.Same(trace.Live!.Activity, Activity.Current);   // back to the nearest running ancestor
+        using (var beside = trace.Span("beside", makeCurrent: false))
+        {
+            Assert.Same(trace.Live!.Activity, Activity.Current);
+            Assert.Equal(trace.Live.Activity.SpanId, beside.Live!.Activity.ParentSpanId);
+        }
+        trace.End();
+        Assert.Null(Activity.Current);
+    }
+
+    [Fact]
+    public async Task A_listener_that_throws_never_reaches_the_caller()
+    {
+        using var throwing = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == Probe.ActivitySourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => throw new InvalidOperationException("sampler bug"),
+        };
+        ActivitySource.AddActivityListener(throwing);
+        var exporter = new InMemoryTraceExporter();
+        await using var client = NewClient(exporter);
+        Activity.Current = null;
+        using (var trace = client.StartTrace("agent"))
+        using (trace.Span("step")) Assert.Null(Activity.Current);
+        await client.FlushAsync();
+        Assert.Equal("step", Assert.Single(Assert.Single(exporter.Traces).Spans).Name);
+    }
+
+    [Fact]
+    public async Task Live_activities_carry_the_error_type_but_not_its_unredacted_message()
+    {
+        using var listening = new Listening();
+        await using var client = NewClient(new InMemoryTraceExporter());
+        Activity.Current = null;
+        Activity live;
+        using (var trace = client.StartTrace("agent"))
+        using (var span = trace.Span("step"))
+        {
+            live = span.Live!.Activity;
+            span.Fail(new InvalidOperationException("card 4111 1111 1111 1111 declined"));
+        }
+        Assert.Equal(ActivityStatusCode.Error, live.Status);
+        Assert.DoesNotContain("4111", live.StatusDescription ?? string.Empty);
+        var exception = Assert.Single(live.Events, e => e.Name == "exception");
+        Assert.Equal(typeof(InvalidOperationException).FullName, exception.Tags.Single(t => t.Key == "exception.type").Value);
+        Assert.DoesNotContain(exception.Tags, t => t.Key == "exception.message");
     }
 
     [Fact]

@@ -18,14 +18,14 @@ public class TraceContextTests
         using (var trace = client.StartTrace("pipeline", input: "question"))
         {
             traceId = trace.TraceId;
-            using (var agent = trace.Span("agent", SpanKind.Agent))
+            using (var agent = trace.Span("agent", SpanType.Agent))
             {
-                using (var llm = trace.Span("llm-call", SpanKind.Llm, model: "gpt-4o"))
+                using (var llm = trace.Span("llm-call", SpanType.Llm, model: "gpt-4o"))
                 {
                     llm.SetTokenUsage(promptTokens: 10, completionTokens: 5);
                     llm.SetCost(0.002);
                 }
-                using (trace.Span("tool-call", SpanKind.Tool)) { }
+                using (trace.Span("tool-call", SpanType.Tool)) { }
             }
             trace.SetOutput("answer");
         }
@@ -59,7 +59,7 @@ public class TraceContextTests
 
         var thrown = Assert.Throws<InvalidOperationException>(() =>
             client.Trace("risky-operation", trace =>
-                trace.Span("might-fail", SpanKind.Llm, _ => throw boom)));
+                trace.Span("might-fail", SpanType.Llm, _ => throw boom)));
 
         Assert.Same(boom, thrown);
         Assert.Contains(nameof(An_exception_in_the_delegate_form_marks_span_and_trace_ERROR_and_propagates_unchanged), thrown.StackTrace);
@@ -82,7 +82,7 @@ public class TraceContextTests
         {
             Assert.Throws<TimeoutException>(() =>
             {
-                using var span = trace.Span("retrieve", SpanKind.Retriever);
+                using var span = trace.Span("retrieve", SpanType.Retriever);
                 try { throw new TimeoutException("store timed out"); }
                 catch (Exception e) when (span.Fail(e)) { }
             });
@@ -101,9 +101,9 @@ public class TraceContextTests
         await using var client = TestClient.Create(exporter);
         var value = await client.TraceAsync("async", async trace =>
         {
-            var r = await trace.SpanAsync("compute", SpanKind.Tool, async span => { await Task.Yield(); return 42; });
+            var r = await trace.SpanAsync("compute", SpanType.Tool, async span => { await Task.Yield(); return 42; });
             await Assert.ThrowsAsync<ArgumentException>(() =>
-                trace.SpanAsync("bad", SpanKind.Tool, async _ => { await Task.Yield(); throw new ArgumentException("nope"); }));
+                trace.SpanAsync("bad", SpanType.Tool, async _ => { await Task.Yield(); throw new ArgumentException("nope"); }));
             return r;
         });
         Assert.Equal(42, value);
@@ -118,9 +118,9 @@ public class TraceContextTests
     {
         using var client = TestClient.Create(new RecordingExporter());
         using var trace = client.StartTrace("t");
-        Assert.Throws<ArgumentException>(() => trace.Span("x", SpanKind.Parse("NOT-A-KIND")));
-        using var span = trace.Span("x", SpanKind.Parse("retriever"));
-        Assert.Equal(SpanKind.Retriever, span.Kind);
+        Assert.Throws<ArgumentException>(() => trace.Span("x", SpanType.Parse("NOT-A-KIND")));
+        using var span = trace.Span("x", SpanType.Parse("retriever"));
+        Assert.Equal(SpanType.Retriever, span.Kind);
     }
 
     [Fact]
@@ -185,7 +185,7 @@ public class TraceContextTests
         await using var client = TestClient.Create(o => o.Enabled = false);
         Assert.False(client.IsEnabled);
         using var trace = client.StartTrace("t", input: new object());
-        using var span = trace.Span("s", SpanKind.Llm);
+        using var span = trace.Span("s", SpanType.Llm);
         span.SetTokenUsage(1, 2);
         span.SetCost(double.NaN);
         Assert.False(trace.IsRecording);
@@ -202,7 +202,7 @@ public class TraceContextTests
         var exporter = new RecordingExporter();
         await using var client = TestClient.Create(exporter);
         using (var trace = client.StartTrace("t"))
-        using (var span = trace.Span("s", SpanKind.Llm))
+        using (var span = trace.Span("s", SpanType.Llm))
         {
             span.SetCost(double.PositiveInfinity);
             span.SetTokenUsage(-1, 3);

@@ -26,7 +26,7 @@ public class AbandonedTraceTests
         }, memory);
 
         var trace = client.StartTrace("forgotten");
-        var span = trace.Span("hung tool", SpanKind.Tool);
+        var span = trace.Span("hung tool", SpanType.Tool);
         span.SetInput("in flight");
         // Neither is disposed: the application lost them.
 
@@ -77,8 +77,8 @@ public class AbandonedTraceTests
         var state = TraceReducer.Apply((OpenTrace?)null, new TraceEvent.TraceStarted(id, "t", at)).State!;
         var outer = SpanId.New();
         var inner = SpanId.New();
-        state = TraceReducer.Apply(state, new TraceEvent.SpanStarted(id, outer, null, "outer", SpanKind.Agent, at)).State!;
-        state = TraceReducer.Apply(state, new TraceEvent.SpanStarted(id, inner, outer, "inner", SpanKind.Tool, at)).State!;
+        state = TraceReducer.Apply(state, new TraceEvent.SpanStarted(id, outer, null, "outer", SpanType.Agent, at)).State!;
+        state = TraceReducer.Apply(state, new TraceEvent.SpanStarted(id, inner, outer, "inner", SpanType.Tool, at)).State!;
 
         Output? last = null;
         foreach (var e in Abandonment.Close(state, at.AddMinutes(31), TimeSpan.FromMinutes(31)))

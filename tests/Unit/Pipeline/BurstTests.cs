@@ -48,16 +48,16 @@ public class BurstTests
     static async Task Flow(PandaProbeClient client, int i)
     {
         using var trace = client.StartTrace($"flow {i}", input: new { i });
-        using (var agent = trace.Span("agent", SpanKind.Agent))
+        using (var agent = trace.Span("agent", SpanType.Agent))
         {
             await Task.Yield();
-            using (var tool = trace.Span("tool", SpanKind.Tool, parent: agent))
+            using (var tool = trace.Span("tool", SpanType.Tool, parent: agent))
             {
                 tool.SetInput(i);
                 await Task.Yield();
                 tool.SetOutput(i * 2);
             }
-            using (var llm = trace.Span("llm", SpanKind.Llm, model: "gpt-4o", parent: agent))
+            using (var llm = trace.Span("llm", SpanType.Llm, model: "gpt-4o", parent: agent))
             {
                 await Task.Yield();
                 llm.SetTokenUsage(10, 20);

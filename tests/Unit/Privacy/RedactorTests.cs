@@ -259,5 +259,5 @@ public class RedactorTests
 
     static Trace Trace() => new() { Id = TraceId.New(), Name = "t", StartedAt = DateTimeOffset.UnixEpoch };
 
-    static Span Span() => new() { Id = SpanId.New(), Trace = default, Name = "s", StartedAt = DateTimeOffset.UnixEpoch, Kind = SpanKind.Llm };
+    static Span Span() => new() { Id = SpanId.New(), Trace = default, Name = "s", StartedAt = DateTimeOffset.UnixEpoch, Kind = SpanType.Llm };
 }

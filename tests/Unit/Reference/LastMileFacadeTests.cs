@@ -18,7 +18,7 @@ public class LastMileFacadeTests
         IReadOnlyDictionary<string, object?> afterUpsert, afterOverwrite;
         using (var trace = client.StartTrace("rag"))
         {
-            using (trace.Span("ingest", SpanKind.Chain))
+            using (trace.Span("ingest", SpanType.Chain))
             {
                 trace.RegisterParam("chunk_size", 512);
                 trace.RegisterParam("model", "gpt-4o", alsoSaveInSpan: false);
@@ -73,7 +73,7 @@ public class LastMileFacadeTests
         await using var client = TestClient.Create(exporter);
         using (var trace = client.StartTrace("rag"))
         {
-            using (trace.Span("answer", SpanKind.Chain))
+            using (trace.Span("answer", SpanType.Chain))
             {
                 trace.LogRetrievalEvent("what is PandaProbe?",
                     [new Chunk(id: "c1", content: "...", retrievalScore: 0.82)], name: "vector-lookup");
@@ -83,7 +83,7 @@ public class LastMileFacadeTests
                 trace.LogRerankEvent([new Chunk("c1", retrievalScore: 0.2)], [new Chunk("c1", retrievalScore: 0.9)]);
                 trace.LogToolCallEvent("calculator", new Dictionary<string, object?> { ["x"] = 2 }, new { result = 4 });
                 trace.LogQueryEvent("q", "answer", systemPrompt: "be brief");
-                using (trace.Span("after", SpanKind.Other)) { }   // the events did not become the ambient parent
+                using (trace.Span("after", SpanType.Other)) { }   // the events did not become the ambient parent
             }
         }
         await client.FlushAsync(TimeSpan.FromSeconds(10));
@@ -93,9 +93,9 @@ public class LastMileFacadeTests
         Span Named(string name) => t.Spans.Single(s => s.Name == name);
         foreach (var (name, kind, type) in new[]
         {
-            ("vector-lookup", SpanKind.Retriever, "retrieval"), ("chunking", SpanKind.Other, "chunking"),
-            ("embedding", SpanKind.Embedding, "embedding"), ("query_rewrite", SpanKind.Chain, "query_rewrite"),
-            ("rerank", SpanKind.Retriever, "rerank"), ("calculator", SpanKind.Tool, "tool_call"), ("query", SpanKind.Chain, "query"),
+            ("vector-lookup", SpanType.Retriever, "retrieval"), ("chunking", SpanType.Other, "chunking"),
+            ("embedding", SpanType.Embedding, "embedding"), ("query_rewrite", SpanType.Chain, "query_rewrite"),
+            ("rerank", SpanType.Retriever, "rerank"), ("calculator", SpanType.Tool, "tool_call"), ("query", SpanType.Chain, "query"),
         })
         {
             var span = Named(name);

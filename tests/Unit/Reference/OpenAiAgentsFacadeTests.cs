@@ -28,7 +28,7 @@ public class OpenAiAgentsFacadeTests
         var time = new ManualTime(RefData.T0);
         await using var client = TestClient.Create(o => o.TimeProvider = time, new RecordingExporter());
         using var trace = client.StartTrace("agent");
-        var outer = trace.Span("outer", SpanKind.Agent);
+        var outer = trace.Span("outer", SpanType.Agent);
         var inner = trace.Span("inner", parent: outer, makeCurrent: false);
         var next = trace.Span("next");
         time.Advance(1);

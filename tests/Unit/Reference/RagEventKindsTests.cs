@@ -21,13 +21,13 @@ public class RagEventKindsTests
         var exporter = new RecordingExporter();
         await using var client = TestClient.Create(exporter);
         using (var trace = client.StartTrace("rag"))
-        using (trace.Span("answer", SpanKind.Chain))
+        using (trace.Span("answer", SpanType.Chain))
             body(trace);
         await client.FlushAsync(TimeSpan.FromSeconds(10));
         return Assert.Single(exporter.Traces);
     }
 
-    static Span Event(Trace t, string name, SpanKind kind, string eventType)
+    static Span Event(Trace t, string name, SpanType kind, string eventType)
     {
         var span = t.Spans.Single(s => s.Name == name);
         Assert.Equal(kind, span.Kind);
@@ -44,7 +44,7 @@ public class RagEventKindsTests
         var t = await Recorded(trace => trace.LogMultiEmbeddingEvent(["a", "b"], [[0.5f, 0.25f], [1f, 0f]],
             new Dictionary<string, object?> { ["embedding_model"] = "text-embedding-3-small" }));
 
-        var span = Event(t, "multi_embedding", SpanKind.Embedding, "multi_embedding");
+        var span = Event(t, "multi_embedding", SpanType.Embedding, "multi_embedding");
         Assert.Equal(new[] { "a", "b" }, Json(span.Input).EnumerateArray().Select(e => e.GetString()).ToArray());
         var vectors = Json(span.Output);
         Assert.Equal(2, vectors.GetArrayLength());
@@ -57,7 +57,7 @@ public class RagEventKindsTests
     {
         var t = await Recorded(trace => trace.LogSynthesizeEvent(new { question = "q", chunks = 2 }, "the answer", name: "summarise"));
 
-        var span = Event(t, "summarise", SpanKind.Chain, "synthesize");
+        var span = Event(t, "summarise", SpanType.Chain, "synthesize");
         Assert.Equal("q", Json(span.Input).GetProperty("question").GetString());
         Assert.Equal(2, Json(span.Input).GetProperty("chunks").GetInt32());
         Assert.Equal("the answer", span.Output?.Value);
@@ -73,10 +73,10 @@ public class RagEventKindsTests
                 variables: new Dictionary<string, object?> { ["name"] = "Ada" }, systemPrompt: "Be kind.");
         });
 
-        var plain = Event(t, "plain", SpanKind.Other, "templating");
+        var plain = Event(t, "plain", SpanType.Other, "templating");
         Assert.Equal("Hello {name}", plain.Input?.Value);
         Assert.Equal("Hello Ada", plain.Output?.Value);
-        var full = Event(t, "templating", SpanKind.Other, "templating");
+        var full = Event(t, "templating", SpanType.Other, "templating");
         var input = Json(full.Input);
         Assert.Equal("Hello {name}", input.GetProperty("template").GetString());
         Assert.Equal("Ada", input.GetProperty("variables").GetProperty("name").GetString());
@@ -90,13 +90,13 @@ public class RagEventKindsTests
         var t = await Recorded(trace =>
         {
             trace.LogSpanEvent("in", new { ok = true });
-            trace.LogSpanEvent("PandaProbe", new[] { "pandaprobe" }, eventType: "normalize", kind: SpanKind.Tool, name: "lower");
+            trace.LogSpanEvent("PandaProbe", new[] { "pandaprobe" }, eventType: "normalize", kind: SpanType.Tool, name: "lower");
         });
 
-        var custom = Event(t, "custom", SpanKind.Other, "custom");
+        var custom = Event(t, "custom", SpanType.Other, "custom");
         Assert.Equal("in", custom.Input?.Value);
         Assert.True(Json(custom.Output).GetProperty("ok").GetBoolean());
-        var lower = Event(t, "lower", SpanKind.Tool, "normalize");
+        var lower = Event(t, "lower", SpanType.Tool, "normalize");
         Assert.Equal("pandaprobe", Json(lower.Output)[0].GetString());
     }
 
@@ -110,13 +110,13 @@ public class RagEventKindsTests
             trace.LogRerankEvent([new Chunk("c1", retrievalScore: 0.2)], [new Chunk("c1", retrievalScore: 0.9)]);
         });
 
-        var chunking = Event(t, "chunking", SpanKind.Other, "chunking");
+        var chunking = Event(t, "chunking", SpanType.Other, "chunking");
         Assert.Equal("handbook.pdf", chunking.Input?.Value);   // a path or id, as LastMile's input_filepath
         var chunk = Json(chunking.Output)[0];
         Assert.Equal("c1", chunk.GetProperty("id").GetString());
         Assert.False(chunk.TryGetProperty("retrieval_score", out _));
-        Assert.Equal("faq.md", Json(Event(t, "chunk-faq", SpanKind.Other, "chunking").Input).GetProperty("name").GetString());
-        var reranked = Json(Event(t, "rerank", SpanKind.Retriever, "rerank").Output)[0];
+        Assert.Equal("faq.md", Json(Event(t, "chunk-faq", SpanType.Other, "chunking").Input).GetProperty("name").GetString());
+        var reranked = Json(Event(t, "rerank", SpanType.Retriever, "rerank").Output)[0];
         Assert.Equal(0.9, reranked.GetProperty("retrieval_score").GetDouble());
     }
 

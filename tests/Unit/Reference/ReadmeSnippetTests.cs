@@ -32,7 +32,7 @@ public class ReadmeSnippetTests
             trace.RegisterRetrievalParams(topK: 4, rerankingModel: "rerank-v3");
             parameters = trace.GetParams();
 
-            using (var answer = trace.Span("answer", SpanKind.Chain))
+            using (var answer = trace.Span("answer", SpanType.Chain))
             {
                 trace.LogRetrievalEvent("What is PandaProbe?",
                     [new Chunk(id: "c1", content: "PandaProbe traces LLM apps.", retrievalScore: 0.82)]);
@@ -63,8 +63,8 @@ public class ReadmeSnippetTests
         SpanContext search;
         using (var trace = client.StartTrace("agent-run"))
         {
-            var plan = trace.Span("plan", SpanKind.Agent);
-            search = trace.Span("web_search", SpanKind.Tool, parent: plan, makeCurrent: false);
+            var plan = trace.Span("plan", SpanType.Agent);
+            search = trace.Span("web_search", SpanType.Tool, parent: plan, makeCurrent: false);
             try { throw new TimeoutException("search timed out"); }
             catch (Exception e)
             {

@@ -16,7 +16,7 @@ static class RefData
         Trace = trace,
         Parent = parent is { } p ? p : null,
         Name = model,
-        Kind = SpanKind.Llm,
+        Kind = SpanType.Llm,
         Status = status,
         StartedAt = T0.AddSeconds(startS),
         EndedAt = T0.AddSeconds(startS + durS),
@@ -25,7 +25,7 @@ static class RefData
         Cost = cost is { } c ? c : null,
     };
 
-    public static Span PlainSpan(TraceId trace, string name, SpanKind kind = SpanKind.Tool, SpanStatus status = SpanStatus.Ok,
+    public static Span PlainSpan(TraceId trace, string name, SpanType kind = SpanType.Tool, SpanStatus status = SpanStatus.Ok,
         double startS = 0, double durS = 1, SpanId? parent = null) => new()
     {
         Id = SpanId.New(),

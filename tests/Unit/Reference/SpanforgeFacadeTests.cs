@@ -152,14 +152,14 @@ public class SpanforgeFacadeTests
 
         var t = Assert.Single(exporter.Traces);
         var llm = Named(t, "gpt-4o-mini");
-        Assert.Equal(SpanKind.Llm, llm.Kind);
+        Assert.Equal(SpanType.Llm, llm.Kind);
         Assert.Equal("gpt-4o-mini", (llm.Model ?? ""));
         Assert.Equal("completion", llm.Metadata.Find("operation").Map(p => p.Value).IfNone(""));
         var parameters = (llm.ModelParameters ?? LanguageExt.Map<string, Payload>.Empty);
         Assert.Equal(new[] { "max_tokens", "temperature", "top_p" }, parameters.Keys.ToArray());
         Assert.Equal("256", parameters.Find("max_tokens").Map(p => p.Value).IfNone(""));
         var tool = Named(t, "web_search");
-        Assert.Equal(SpanKind.Tool, tool.Kind);
+        Assert.Equal(SpanType.Tool, tool.Kind);
         Assert.Equal("bing", tool.Metadata.Find("engine").Map(p => p.Value).IfNone(""));
     }
 

@@ -33,10 +33,10 @@ public class TraceTreeTests
     {
         Span? agent = null;
         var trace = RefData.Trace("run", [
-            t => agent = RefData.PlainSpan(t, "planner", SpanKind.Agent, startS: 0, durS: 2),
-            t => RefData.PlainSpan(t, "search", SpanKind.Tool, SpanStatus.Error, startS: 0.5, durS: 0.5, parent: agent!.Id),
-            t => RefData.PlainSpan(t, "fetch", SpanKind.Retriever, startS: 0.2, durS: 0.2, parent: agent!.Id),
-            t => RefData.PlainSpan(t, "late", SpanKind.Other, startS: 3, durS: 0.1),
+            t => agent = RefData.PlainSpan(t, "planner", SpanType.Agent, startS: 0, durS: 2),
+            t => RefData.PlainSpan(t, "search", SpanType.Tool, SpanStatus.Error, startS: 0.5, durS: 0.5, parent: agent!.Id),
+            t => RefData.PlainSpan(t, "fetch", SpanType.Retriever, startS: 0.2, durS: 0.2, parent: agent!.Id),
+            t => RefData.PlainSpan(t, "late", SpanType.Other, startS: 3, durS: 0.1),
         ], durS: 4, status: TraceStatus.Error);
 
         Assert.Equal(

@@ -33,7 +33,7 @@ public class OpenApiSchemaTests
     public void A_trace_with_500_spans_is_valid_and_the_checker_rejects_501()
     {
         var spans = Enumerable.Range(0, 501)
-            .Select(i => WireJsonTests.SomeSpan() with { Id = new SpanId(Guid.NewGuid()), Name = $"s{i}", Kind = SpanKind.Tool })
+            .Select(i => WireJsonTests.SomeSpan() with { Id = new SpanId(Guid.NewGuid()), Name = $"s{i}", Kind = SpanType.Tool })
             .ToArray();
         var trace = Minimal();
         AssertValid("TraceCreate", WireJson.Trace(trace, spans.Take(500)));

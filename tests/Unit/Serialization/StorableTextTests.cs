@@ -103,6 +103,20 @@ public class HardenedCaptureTests
         Assert.True(System.Text.Encoding.UTF8.GetByteCount(payload.Value) <= Limits.MaxValueBytes);
     }
 
+    [Theory]
+    [InlineData('a', 1_000_000)]        // 3 bytes per character asked for before writing: 3 MB of room for 1 MB
+    [InlineData('é', 500_000)]          // two UTF-8 bytes each: 1,000,000 bytes written
+    [InlineData('"', 170_000)]          // escaped: 340,000 bytes written, six times the characters asked for
+    public void A_large_string_inside_an_object_is_kept_whole_when_its_json_fits_the_budget(char c, int length)
+    {
+        var text = new string(c, length);
+        var payload = PayloadCapture.Capture(new { messages = new[] { new { role = "user", content = text } } });
+
+        Assert.False(payload.IsText);
+        using var json = System.Text.Json.JsonDocument.Parse(payload.Value);
+        Assert.Equal(text, json.RootElement.GetProperty("messages")[0].GetProperty("content").GetString());
+    }
+
     [Fact]
     public void A_text_over_the_budget_is_cut_with_a_marker()
     {

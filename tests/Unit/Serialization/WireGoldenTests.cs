@@ -132,7 +132,7 @@ public partial class WireGoldenTests
         {
             if (open.Count == 0 || r.Next(4) == 0)
             {
-                var kinds = Enum.GetValues<SpanKind>();
+                var kinds = Enum.GetValues<SpanType>();
                 open.Push(trace.Span($"span-{step}", kinds[r.Next(kinds.Length)], model: r.Next(3) == 0 ? Models[r.Next(Models.Length)] : null,
                     metadata: r.Next(3) == 0 ? Map(r) : null));
                 continue;

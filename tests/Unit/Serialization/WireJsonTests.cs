@@ -116,7 +116,7 @@ public class WireJsonTests
     [Fact]
     public void Enum_names_are_the_platform_upper_case_names()
     {
-        Assert.Equal(["AGENT", "TOOL", "LLM", "RETRIEVER", "CHAIN", "EMBEDDING", "OTHER"], Enum.GetValues<SpanKind>().Select(WireJson.Name));
+        Assert.Equal(["AGENT", "TOOL", "LLM", "RETRIEVER", "CHAIN", "EMBEDDING", "OTHER"], Enum.GetValues<SpanType>().Select(WireJson.Name));
         Assert.Equal(["PENDING", "RUNNING", "COMPLETED", "ERROR"], Enum.GetValues<TraceStatus>().Select(WireJson.Name));
         Assert.Equal(["UNSET", "OK", "ERROR"], Enum.GetValues<SpanStatus>().Select(WireJson.Name));
         Assert.Equal(["NUMERIC", "BOOLEAN", "CATEGORICAL"], Enum.GetValues<ScoreDataType>().Select(WireJson.Name));

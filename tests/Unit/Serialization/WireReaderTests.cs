@@ -161,7 +161,7 @@ public class WireReaderTests
         Assert.True(trace.Metadata.IsEmpty && trace.Tags.IsEmpty);
         var span = Assert.Single(trace.Spans);
         Assert.Equal(trace.Id, span.Trace);
-        Assert.Equal(SpanKind.Other, span.Kind);
+        Assert.Equal(SpanType.Other, span.Kind);
         Assert.Equal(SpanStatus.Unset, span.Status);
         Assert.True(span.Parent is null && span.Tokens is null && span.Cost is null && span.Output is null && span.Error is null);
         Assert.True(span.ModelParameters is null && span.Model is null && span.EndedAt is null);

@@ -26,8 +26,8 @@ static class WireSamples
         yield return new TraceStarted(TraceA, "rag-pipeline", At(0), Payload.Json("""{"messages":[{"role":"user","content":"Où est la gare ?"}]}"""),
             SessionId: "conv-123", UserId: "user-abc", Tags: Seq("rag", "prod"), Metadata: Meta(("team", Payload.Text("search"))),
             Environment: "production", Release: "v1.2.3", ParentTrace: ParentRun);
-        yield return new SpanStarted(TraceA, Root, null, "agent", SpanKind.Agent, At(1.5));
-        yield return new SpanStarted(TraceA, Llm, Root, "llm-generation", SpanKind.Llm, At(2.25), Model: "gpt-5.4-nano",
+        yield return new SpanStarted(TraceA, Root, null, "agent", SpanType.Agent, At(1.5));
+        yield return new SpanStarted(TraceA, Llm, Root, "llm-generation", SpanType.Llm, At(2.25), Model: "gpt-5.4-nano",
             Metadata: Meta(("provider", Payload.Text("openai"))));
         yield return new InputSet(TraceA, Llm, Payload.Json("""{"messages":[{"role":"system","content":"Be brief"}]}"""), At(2.3));
         yield return new ModelParametersSet(TraceA, Llm, Meta(("temperature", Payload.Json("0.7")), ("max_tokens", Payload.Json("100"))), At(2.4));
@@ -38,7 +38,7 @@ static class WireSamples
         yield return new ParamsRegistered(TraceA, Llm, Meta(("k", Payload.Json("3"))), false, At(302));
         yield return new Logged(TraceA, Llm, Payload.Text("first token late"), At(303.001));
         yield return new SpanEnded(TraceA, Llm, At(350));
-        yield return new SpanStarted(TraceA, Tool, Root, "search", SpanKind.Tool, At(351));
+        yield return new SpanStarted(TraceA, Tool, Root, "search", SpanType.Tool, At(351));
         yield return new InputSet(TraceA, Tool, Payload.Json("""{"query":"gare"}"""), At(351));
         yield return new Errored(TraceA, Tool, new ErrorInfo("timeout after 3 s", "System.TimeoutException",
             Meta(("attempt", Payload.Json("2")))), At(400));

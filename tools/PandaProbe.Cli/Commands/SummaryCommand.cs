@@ -114,7 +114,7 @@ internal static class SummaryCommand
         return bad > 0 ? CommandSupport.Problems : CommandSupport.Ok;
     }
 
-    static string KindName(SpanKind kind) => kind.ToString().ToUpperInvariant();
+    static string KindName(SpanType kind) => kind.ToString().ToUpperInvariant();
 
     static void Write(CliIO io, string path, string by, Aggregate totals, Dictionary<string, Aggregate> groups, int bad)
     {
