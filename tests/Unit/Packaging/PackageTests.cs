@@ -70,11 +70,13 @@ public class PackageTests(PackedPackages packed)
             using (var readme = new StreamReader(package.GetEntry("README.md")!.Open()))
                 Assert.Equal(File.ReadAllText(Path.Combine(projectDirectory, "README.md")), readme.ReadToEnd());
 
-            // Dependencies: our packages at exactly this version, third-party packages at their central pins or newer.
+            // Dependencies: our packages at exactly this version, third-party packages at their central pins or newer, or
+            // at the lowest version the project asks for (VersionOverride: Microsoft.Extensions.AI 10.x users keep working).
             var project = XDocument.Load(Path.Combine(projectDirectory, id + ".csproj"));
             var expected = project.Descendants("ProjectReference")
                 .Select(r => (Id: Path.GetFileNameWithoutExtension(((string)r.Attribute("Include")!).Replace('\\', '/')), Version: $"[{packed.Version}]"))
-                .Concat(project.Descendants("PackageReference").Select(r => (Id: (string)r.Attribute("Include")!, Version: pins[(string)r.Attribute("Include")!])))
+                .Concat(project.Descendants("PackageReference").Select(r => (Id: (string)r.Attribute("Include")!,
+                    Version: (string?)r.Attribute("VersionOverride") ?? pins[(string)r.Attribute("Include")!])))
                 .Select(d => $"{d.Id} {d.Version}").Order(StringComparer.Ordinal).ToArray();
             var groups = metadata.Element(ns + "dependencies")?.Elements(ns + "group").ToArray() ?? [];
             Assert.All(groups, g => Assert.Equal("net10.0", (string?)g.Attribute("targetFramework")));
@@ -173,6 +175,56 @@ public class PackageTests(PackedPackages packed)
         Assert.True(trace.ValueKind == JsonValueKind.Object, $"no trace named {traceName} in {file}:\n{string.Join('\n', traces)}\n{run.Describe()}");
         Assert.Contains(spanName, trace.GetProperty("spans").EnumerateArray().Select(s => s.GetProperty("name").GetString()));
         Assert.DoesNotContain("Exception", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_readme_blocks_compile_against_the_packed_packages_alone()
+    {
+        // Every README block (tests/Unit/Docs/ReadmeExamples.Blocks.cs, which the Docs tests run) built by a fresh
+        // library outside the repository from the packed packages: no InternalsVisibleTo, no project reference.
+        var blocks = Path.Combine(packed.RepositoryRoot, "tests", "Unit", "Docs", "ReadmeExamples.Blocks.cs");
+        var work = Directory.CreateDirectory(Path.Combine(packed.WorkDirectory, "blocks-" + Guid.NewGuid().ToString("N")[..8])).FullName;
+        foreach (var name in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
+            File.WriteAllText(Path.Combine(work, name), "<Project />\n");
+        var locals = await DotnetCli.RunAsync(work, RunTimeout, null, "nuget", "locals", "global-packages", "--list");
+        var machineCache = Regex.Match(locals.Output, @"global-packages:\s*(\S.*?)\s*$", RegexOptions.Multiline).Groups[1].Value;
+        Assert.True(machineCache.Length > 0, locals.Describe());
+        var otel = XDocument.Load(Path.Combine(packed.RepositoryRoot, "Directory.Packages.props")).Descendants("PackageVersion")
+            .Single(p => (string?)p.Attribute("Include") == "OpenTelemetry").Attribute("Version")!.Value;
+        File.WriteAllText(Path.Combine(work, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <config>
+                <add key="globalPackagesFolder" value="{SecurityElement.Escape(Path.Combine(work, "packages"))}" />
+              </config>
+              <packageSources>
+                <add key="pandaprobe-local" value="{SecurityElement.Escape(packed.Feed)}" />
+              </packageSources>
+              <fallbackPackageFolders>
+                <add key="machine-packages" value="{SecurityElement.Escape(machineCache)}" />
+              </fallbackPackageFolders>
+            </configuration>
+            """);
+        File.WriteAllText(Path.Combine(work, "Blocks.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <Nullable>enable</Nullable>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="PandaProbe" Version="{packed.Version}" />
+                <PackageReference Include="OpenTelemetry" Version="{otel}" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.Copy(blocks, Path.Combine(work, "ReadmeExamples.Blocks.cs"));
+
+        var build = await DotnetCli.RunAsync(work, BuildTimeout, new Dictionary<string, string?> { ["NUGET_PACKAGES"] = null },
+            "build", "Blocks.csproj", "--disable-build-servers", "-nodeReuse:false", "-tl:off", "-clp:Summary");
+        Assert.True(build.ExitCode == 0 && !build.TimedOut, build.Describe());
+        AssertNoWarnings(build);
     }
 
     static void AssertNoWarnings(CliResult result)
