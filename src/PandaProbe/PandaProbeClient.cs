@@ -254,11 +254,13 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
         return await pipeline.FlushAsync(timeout ?? DefaultFlushTimeout).ConfigureAwait(false);
     }
 
-    /// <summary>Begins waiting for one trace's delivery (before it ends).</summary>
-    internal Task<LaneOutcome>? WatchDelivery(Model.TraceId trace) => pipeline?.Counters.Deliveries.Watch(trace);
+    /// <summary>Begins one wait for a trace's delivery (before it ends).</summary>
+    internal TaskCompletionSource<LaneOutcome?>? WatchDelivery(Model.TraceId trace, SpanId? continuation) =>
+        pipeline?.Counters.Deliveries.Watch(trace, continuation);
 
-    /// <summary>Stops waiting for one trace's delivery.</summary>
-    internal void ForgetDelivery(Model.TraceId trace) => pipeline?.Counters.Deliveries.Forget(trace);
+    /// <summary>Stops one wait for a trace's delivery.</summary>
+    internal void ForgetDelivery(Model.TraceId trace, SpanId? continuation, TaskCompletionSource<LaneOutcome?> wait) =>
+        pipeline?.Counters.Deliveries.Forget(trace, continuation, wait);
 
     /// <summary>
     /// Until the returned scope is disposed, the traces this async flow starts (on any client) are watched; disposing it
@@ -269,12 +271,16 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
     public IAsyncDisposable WaitForDelivery(TimeSpan? timeout = null) => DeliveryWait.Open(timeout);
 
     /// <summary>One trace's flush (see <see cref="TracePipeline.FlushTraceAsync"/>).</summary>
-    internal Task<FlushResult> FlushTraceAsync(Model.TraceId trace, Task<LaneOutcome> delivered, TimeSpan timeout) =>
-        pipeline is null ? Task.FromResult(FlushResult.Disabled) : pipeline.FlushTraceAsync(trace, delivered, timeout);
+    internal Task<FlushResult> FlushTraceAsync(Model.TraceId trace, SpanId? continuation, TaskCompletionSource<LaneOutcome?> delivered, TimeSpan timeout) =>
+        pipeline is null ? Task.FromResult(FlushResult.Disabled) : pipeline.FlushTraceAsync(trace, continuation, delivered, Clamp(timeout));
+
+    /// <summary>A wait no shorter than zero and no longer than a day (what <c>Task.WaitAsync</c> accepts, and more than any host waits).</summary>
+    internal static TimeSpan Clamp(TimeSpan timeout) =>
+        timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout > TimeSpan.FromDays(1) ? TimeSpan.FromDays(1) : timeout;
 
     /// <summary>A flush of what was queued, not the spool (no probe of the platform per trace): for a trace that already ended.</summary>
     internal async Task<FlushResult> FlushQueuedAsync(TimeSpan timeout) =>
-        pipeline is null ? FlushResult.Disabled : await pipeline.FlushAsync(timeout, trySpool: false).ConfigureAwait(false);
+        pipeline is null ? FlushResult.Disabled : await pipeline.FlushAsync(Clamp(timeout), trySpool: false).ConfigureAwait(false);
 
     /// <summary>
     /// Stops recording, exports everything already recorded and shuts the exporters down within

@@ -263,18 +263,20 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     /// <see cref="PandaProbeClient.FlushAsync"/> would). For a request handler whose host may stop or freeze once the
     /// response is sent. The result counts this trace alone: <see cref="FlushResult.Exported"/> 1 when delivered,
     /// <see cref="FlushResult.Dropped"/> 1 when an exporter failed or dropped it, <see cref="FlushResult.Spooled"/> 1
-    /// when the platform exporter kept it for later; <see cref="FlushResult.Completed"/> is <c>false</c> when it was
-    /// not settled in time (still queued, sampled out). For a trace that had already ended it waits for everything
-    /// queued, since its own delivery may be past. Never throws.
+    /// when the platform exporter kept it for later (read from the worst exporter's outcome for the batch that carried
+    /// it), all zero when sampling left it out; <see cref="FlushResult.Completed"/> is <c>false</c> when it was not
+    /// settled in time. For a trace that had already ended it waits for everything queued, since its own delivery may
+    /// be past. A negative timeout counts as zero. Never throws.
     /// </summary>
-    public async Task<FlushResult> FlushAsync(TimeSpan? timeout = null)
+    public Task<FlushResult> FlushAsync(TimeSpan? timeout = null)
     {
-        if (client is null) return FlushResult.Disabled;
+        // Not async up to the end: ending restores the flow's current activity, which must reach the caller's flow.
+        if (client is null) return Task.FromResult(FlushResult.Disabled);
         var wait = timeout ?? client.FlushOnDisposeTimeout;
-        if (IsEnded) return await client.FlushQueuedAsync(wait).ConfigureAwait(false);
-        var delivered = client.WatchDelivery(id);   // before the end: the delivery cannot be missed
+        if (IsEnded) return client.FlushQueuedAsync(wait);
+        var delivered = client.WatchDelivery(id, continuation?.Span);   // before the end: the delivery cannot be missed
         End();
-        return delivered is null ? FlushResult.Disabled : await client.FlushTraceAsync(id, delivered, wait).ConfigureAwait(false);
+        return delivered is null ? Task.FromResult(FlushResult.Disabled) : client.FlushTraceAsync(id, continuation?.Span, delivered, wait);
     }
 
     /// <inheritdoc />

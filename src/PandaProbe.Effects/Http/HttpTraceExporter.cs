@@ -51,6 +51,9 @@ internal sealed partial class HttpTraceExporter : ITraceExporter, IDurableExport
     /// </summary>
     internal static readonly TimeSpan PacedBacklog = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long live mode's progress may hold a batch's items, at most.</summary>
+    internal static readonly TimeSpan ProgressBudget = TimeSpan.FromSeconds(2);
+
     /// <summary>How long a shutdown gives the spool one more try, at most.</summary>
     internal static readonly TimeSpan ShutdownDrain = TimeSpan.FromSeconds(2);
 
@@ -260,22 +263,28 @@ internal sealed partial class HttpTraceExporter : ITraceExporter, IDurableExport
     /// add-spans (a 404 while the running trace is being stored is retried as ingestion lag). Nothing is counted,
     /// retried beyond that or spooled: the completed trace carries all of it again, and the platform upserts by id.
     /// </summary>
-    private async Task SendProgressAsync(ExportBatch batch, CancellationToken ct)
+    private async Task SendProgressAsync(ExportBatch batch, CancellationToken cancellationToken)
     {
+        // Progress never holds the batch's items for long: one try per request (replay: no transient retries) within
+        // ProgressBudget in all; what does not make it goes with the completed trace.
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(ProgressBudget);
+        var ct = budget.Token;
         var completing = batch.Traces.Where(t => t is not null).Select(t => t.Id).ToHashSet();
         foreach (var running in batch.Running)
         {
             if (running is null || completing.Contains(running.Id)) continue;
             if (!PlatformRequests.TryTrace(running, out var requests, out _)) continue;
-            var outcome = await sender.SendAsync(requests[0], replay: false, ct).ConfigureAwait(false);
+            if (ct.IsCancellationRequested) return;
+            var outcome = await sender.SendAsync(requests[0], replay: true, ct).ConfigureAwait(false);
             if (!outcome.Delivered) log($"live mode: the running trace {running.Id} was not sent ({outcome.Detail}); it is sent when it completes");
         }
         foreach (var group in batch.Progress.Where(s => s is not null && !completing.Contains(s.Trace)).GroupBy(s => s.Trace))
         {
             foreach (var chunk in SpanChunks.Chunk(group, Limits.MaxSpansPerRequest))
             {
-                if (!PlatformRequests.TrySpans(group.Key, chunk, out var request, out _)) continue;
-                var outcome = await sender.SendAsync(request!, replay: false, ct).ConfigureAwait(false);
+                if (ct.IsCancellationRequested || !PlatformRequests.TrySpans(group.Key, chunk, out var request, out _)) continue;
+                var outcome = await sender.SendAsync(request!, replay: true, ct).ConfigureAwait(false);
                 if (!outcome.Delivered) log($"live mode: {chunk.Count} span(s) of trace {group.Key} were not sent yet ({outcome.Detail}); they are sent with the trace");
             }
         }

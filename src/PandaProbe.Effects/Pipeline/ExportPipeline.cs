@@ -203,6 +203,10 @@ internal sealed class ExportPipeline
             if (durable.SpoolNow(batch) is var result && result.Kept >= kept)
                 (kept, failed) = result;
         if (failed > 0) counters.Failed(failed);   // already reported by the exporter, with its reason
+        // Whoever waits for one of these traces is told now: kept in the spool for later, or lost.
+        var spooled = new LaneOutcome(1, 0, 0, default);
+        var gone = LaneOutcome.AllDropped(1, DropReason.ExportQueueFull);
+        foreach (var trace in batch.Traces) counters.Deliveries.Settle(trace, kept >= batch.Count ? spooled : gone);
         return batch.Count - kept - failed;
     }
 

@@ -67,7 +67,7 @@ internal sealed class ExporterLane
                 health.Given(d.Count);
                 if (durable is not null && d.Batch is { Traces.Count: > 0 } b) durable.Offered(b.Traces.Count);
             })
-            .ConcatBounded(d => FromValueTaskOperator.FromValueTask(() => DeliverAsync(d)), options.MaxQueueSize, d => d.Count, Dropped)
+            .ConcatBounded(d => FromValueTaskOperator.FromValueTask(() => DeliverAsync(d)), options.MaxQueueSize, d => d.Count + (d.Batch is { } b ? b.Running.Count + b.Progress.Count : 0), Dropped)
             .Concat(Observable.FromAsync(ShutdownOnceAsync))
             .Subscribe(_ => { }, _ => done.TrySetResult(), () => done.TrySetResult());
 

@@ -74,6 +74,7 @@ internal sealed class Preparation
                 case Output.TraceStarted s when s.Trace.ContinuationSpan is null && (sampling.KeepsAll || sampling.HeadKeeps(s.Trace.Id)):
                     return (Redactor.Apply(Enricher.Trace(s.Trace).Value), null);
                 case Output.SpanCompleted { AfterTrace: false } e when sampling.KeepsAll || sampling.HeadKeeps(e.Span.Trace):
+                    // (a continuation's spans go too: their trace exists upstream, or a placeholder stands for it)
                     return (null, Redactor.Apply(Enricher.Span(e.Span).Value));
                 default:
                     return default;
@@ -138,7 +139,12 @@ internal sealed class Preparation
                 if (ended is not null) (progress ??= []).Add(ended);
                 if (!outputs.HasSubscribers) continue;   // queued for the exporters only
             }
-            if (Apply(item) is not { } output) continue;
+            if (Apply(item) is not { } output)
+            {
+                // Sampled out, or lost to a failed redaction: whoever waits for the trace's delivery is told now.
+                if (item is Output.TraceCompleted left) counters.Deliveries.Settle(left.Trace, null);
+                continue;
+            }
             if (outputs.HasSubscribers) outputs.Publish(output);
             switch (output)
             {

@@ -223,6 +223,7 @@ internal sealed class TracePipeline : IAsyncDisposable
             // Its write-ahead copy, if any, is published by the export side instead (no file work under this lock).
             if (writeAhead && output is Output.TraceCompleted c && export.KeepWrittenAheadLater(c.Trace.Id)) return;
             Counters.Dropped(DropReason.ExportQueueFull);
+            if (output is Output.TraceCompleted lost) Counters.Deliveries.Settle(lost.Trace, LaneOutcome.AllDropped(1, DropReason.ExportQueueFull));
             warnings.Write("queue", n => $"the export queue is full: {n} item(s) dropped (raise MaxQueueSize, or lower the rate of traces).");
         }
         else if (live && Preparation.IsProgress(output) && !outputs.HasSubscribers) { }   // progress: the completed trace carries it again
@@ -269,22 +270,25 @@ internal sealed class TracePipeline : IAsyncDisposable
     /// One trace's flush: sends what is queued now (a flush marker) and waits until the delivery carrying the trace has
     /// been settled by every exporter (not for what was queued after it, nor for the spool), at most
     /// <paramref name="timeout"/>. <paramref name="delivered"/> is the wait <see cref="TraceDeliveries.Watch"/> began
-    /// before the trace completed. The result counts this trace alone: exported, dropped (failed or dropped by an
-    /// exporter) or spooled; not completed when it was not settled in time (still queued, sampled out, or spilled).
+    /// before the trace completed. The result counts this trace alone, from the worst lane's outcome for the delivery
+    /// that carried it: exported, dropped (failed or dropped by an exporter) or spooled; nothing for a trace that will
+    /// not be delivered (sampled out); not completed when it was not settled in time.
     /// </summary>
-    public async Task<FlushResult> FlushTraceAsync(TraceId trace, Task<LaneOutcome> delivered, TimeSpan timeout)
+    public async Task<FlushResult> FlushTraceAsync(TraceId trace, SpanId? continuation, TaskCompletionSource<LaneOutcome?> delivered, TimeSpan timeout)
     {
         export.Flush(new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), Pending);
-        var inTime = await Within(delivered, timeout).ConfigureAwait(false);
-        if (!inTime) Counters.Deliveries.Forget(trace);
+        var inTime = false;
+        try { inTime = await Within(delivered.Task, timeout).ConfigureAwait(false); }
+        finally { if (!inTime) Counters.Deliveries.Forget(trace, continuation, delivered); }
         var health = Counters.Snapshot();
-        var outcome = inTime ? delivered.Result : default;
-        var lost = outcome.Dropped > 0 || outcome.Failed > 0;
+        // No outcome: the trace will not be delivered (sampled out, lost): settled, nothing exported.
+        var outcome = inTime ? delivered.Task.Result : null;
+        var lost = outcome is { } o && (o.Dropped > 0 || o.Failed > 0);
         return new FlushResult(inTime, health)
         {
-            Exported = inTime && outcome.Unsent == 0 ? 1 : 0,
-            Dropped = inTime && lost ? 1 : 0,
-            Spooled = inTime && outcome.Unsent > 0 && !lost ? 1 : 0,
+            Exported = outcome is { Unsent: 0 } ? 1 : 0,
+            Dropped = lost ? 1 : 0,
+            Spooled = outcome is { Unsent: > 0 } && !lost ? 1 : 0,
             Unfinished = inTime ? [] : health.Exporters.Where(e => e.Pending > 0).Select(e => e.Name).ToArray(),
         };
     }

@@ -152,6 +152,8 @@ internal static class PayloadCapture
                 // Too deep (a cycle), or too large, which an unrolled cycle can be too: once more, cycles ignored.
                 Write(writer, buffer, value, CycleSafe);
             }
+            // The writer may have written a last string into room it already held: the budget is checked on the result.
+            if (buffer.Written.Length > Limits.MaxValueBytes) throw new BudgetBuffer.Exceeded();
             return Payload.Utf8Json(buffer.Written.ToArray());   // kept as UTF-8: decoded only if someone reads the text
         }
         catch (BudgetBuffer.Exceeded)

@@ -13,7 +13,7 @@ internal sealed class DeliveryWait : IAsyncDisposable
 
     readonly DeliveryWait? previous;
     readonly TimeSpan? timeout;
-    readonly List<(TraceContext Trace, Task<LaneOutcome>? Delivered)> traces = [];
+    readonly List<(TraceContext Trace, TaskCompletionSource<LaneOutcome?>? Delivered)> traces = [];
     int disposed;
 
     DeliveryWait(TimeSpan? timeout)
@@ -30,7 +30,7 @@ internal sealed class DeliveryWait : IAsyncDisposable
     public static void Started(TraceContext trace)
     {
         if (Current.Value is not { } scope || Volatile.Read(ref scope.disposed) != 0) return;
-        var delivered = trace.Client!.WatchDelivery(trace.Id);
+        var delivered = trace.Client!.WatchDelivery(trace.Id, trace.ContinuationSpan);
         lock (scope.traces) scope.traces.Add((trace, delivered));
     }
 
@@ -39,27 +39,26 @@ internal sealed class DeliveryWait : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0) return default;
         if (ReferenceEquals(Current.Value, this)) Current.Value = previous;
-        (TraceContext Trace, Task<LaneOutcome>? Delivered)[] seen;
+        (TraceContext Trace, TaskCompletionSource<LaneOutcome?>? Delivered)[] seen;
         lock (traces) seen = [.. traces];
         return seen.Length == 0 ? default : new ValueTask(WaitAsync(seen));
     }
 
-    async Task WaitAsync((TraceContext Trace, Task<LaneOutcome>? Delivered)[] seen)
+    async Task WaitAsync((TraceContext Trace, TaskCompletionSource<LaneOutcome?>? Delivered)[] seen)
     {
-        var started = DateTime.UtcNow;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         foreach (var (trace, delivered) in seen)
         {
             var client = trace.Client!;
             if (delivered is null) continue;
-            if (!trace.IsEnded)
+            var left = PandaProbeClient.Clamp(timeout ?? client.FlushOnDisposeTimeout) - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            if (!trace.IsEnded || left <= TimeSpan.Zero)
             {
-                // Still open: it is not this scope's to wait for (it may run on after the response).
-                client.ForgetDelivery(trace.Id);
+                // Still open (it is not this scope's to wait for: it may run on after the response), or out of time.
+                client.ForgetDelivery(trace.Id, trace.ContinuationSpan, delivered);
                 continue;
             }
-            var left = (timeout ?? client.FlushOnDisposeTimeout) - (DateTime.UtcNow - started);
-            if (left <= TimeSpan.Zero) { client.ForgetDelivery(trace.Id); continue; }
-            try { await client.FlushTraceAsync(trace.Id, delivered, left).ConfigureAwait(false); }
+            try { await client.FlushTraceAsync(trace.Id, trace.ContinuationSpan, delivered, left).ConfigureAwait(false); }
             catch (Exception ex) { SelfLog.Write($"waiting for the delivery of trace {trace.Id}: {ex.Message}"); }
         }
     }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using PandaProbe.Exporters;
 using PandaProbe.Model;
 using PandaProbe.Model.Settings;
+using PandaProbe.Pipeline;
 using Xunit;
 
 namespace PandaProbe.Unit.Facade;
@@ -106,6 +107,7 @@ public sealed class TraceFlushTests
         var exporter = new SlowExporter(TimeSpan.FromMilliseconds(100));
         await using var client = NewClient(exporter);
         TraceContext background;
+        var started = DateTime.UtcNow;
         await using (client.WaitForDelivery(TimeSpan.FromSeconds(20)))
         {
             using (var first = client.StartTrace("first")) { }
@@ -114,10 +116,67 @@ public sealed class TraceFlushTests
             background = client.StartTrace("still-open");   // not ended when the scope closes: not waited for
         }
         Assert.Equal(["first", "second"], exporter.Names.Order());
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10), "the open trace was waited for");
         using (var after = client.StartTrace("after-the-scope")) { }
         background.End();
         Assert.Equal(2, exporter.Names.Count);   // nothing else was waited for
         await client.FlushAsync();
         Assert.Equal(4, exporter.Names.Count);
+    }
+
+    [Fact]
+    public async Task A_trace_left_out_by_sampling_settles_its_wait_at_once()
+    {
+        var exporter = new SlowExporter(TimeSpan.FromMilliseconds(10));
+        await using var client = new PandaProbeClient(new PandaProbeOptions
+        {
+            RegisterProcessExitHandler = false,
+            EnvironmentVariables = new Dictionary<string, string?>(),
+            Exporters = { exporter },
+            FlushInterval = TimeSpan.FromMinutes(10),
+            Sampling = { Ratio = 0, KeepErrors = true },   // a tail rule: decided at the end, then left out
+        });
+        var trace = client.StartTrace("sampled-out");
+        var started = DateTime.UtcNow;
+
+        var result = await trace.FlushAsync(TimeSpan.FromSeconds(20));
+
+        Assert.True(result.Completed);
+        Assert.Equal(0, result.Exported);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10), "waited for a trace that was never going to be delivered");
+        Assert.Empty(exporter.Names);
+    }
+
+    [Fact]
+    public async Task After_await_using_with_FlushOnDispose_the_flow_has_its_activity_back()
+    {
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = s => s.Name == Probe.ActivitySourceName,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) =>
+                System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        var exporter = new SlowExporter(TimeSpan.FromMilliseconds(10));
+        await using var client = NewClient(exporter, flushOnDispose: true);
+        System.Diagnostics.Activity.Current = null;
+        await using (var trace = client.StartTrace("request")) Assert.NotNull(System.Diagnostics.Activity.Current);
+        Assert.Null(System.Diagnostics.Activity.Current);
+        Assert.Equal(["request"], exporter.Names);
+    }
+
+    [Fact]
+    public async Task Two_waits_for_one_trace_are_independent()
+    {
+        var exporter = new SlowExporter(TimeSpan.FromMilliseconds(300));
+        await using var client = NewClient(exporter);
+        FlushResult inner;
+        await using (client.WaitForDelivery(TimeSpan.FromSeconds(20)))
+        {
+            var trace = client.StartTrace("twice-watched");
+            inner = await trace.FlushAsync(TimeSpan.FromMilliseconds(1));   // gives up at once: the scope's wait stays
+        }
+        Assert.False(inner.Completed);
+        Assert.Equal(["twice-watched"], exporter.Names);   // the scope still waited for the delivery
     }
 }
