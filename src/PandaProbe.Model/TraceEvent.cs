@@ -108,6 +108,9 @@ public abstract record TraceEvent
     /// <summary>The trace's status was set explicitly.</summary>
     public sealed record TraceStatusSet(TraceId Trace, TraceStatus Status, DateTimeOffset At) : TraceEvent;
 
+    /// <summary>The trace's name was replaced (a name known only once the run has begun: the request's first message).</summary>
+    public sealed record TraceRenamed(TraceId Trace, string Name, DateTimeOffset At) : TraceEvent;
+
     /// <summary>Parameters were registered on a span (or the trace): merged, or replaced when <paramref name="Overwrite"/>.</summary>
     public sealed record ParamsRegistered(TraceId Trace, SpanId? Span, Map<string, Payload> Params, bool Overwrite, DateTimeOffset At) : TraceEvent
     { /// <inheritdoc />

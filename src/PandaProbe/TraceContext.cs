@@ -27,6 +27,7 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     readonly TraceCell? cell;
     readonly TraceId id;
     long endedTicks;   // UTC ticks of the end; 0 while open (set once, atomically)
+    string name;
     /// <summary>The ambient entry this one covers in the flow where it was pushed (see <see cref="AmbientScope"/>).</summary>
     internal readonly object? AmbientNext;
     /// <summary>The live activity, while someone listens (null otherwise).</summary>
@@ -39,7 +40,7 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     TraceContext()
     {
         id = new TraceId(Guid.Empty);
-        Name = string.Empty;
+        name = string.Empty;
     }
 
     internal TraceContext(PandaProbeClient client, TraceCell cell, string name, DateTimeOffset startedAt, TraceContext? parent,
@@ -50,7 +51,7 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
         Live = live;
         this.continuation = continuation;
         id = cell.Id;
-        Name = name;
+        this.name = name;
         StartedAt = startedAt;
         Parent = parent;
         AmbientNext = AmbientScope.Push(this);
@@ -59,8 +60,8 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     /// <summary>The trace's id (random, or the W3C trace id it continues; readable at once). <see cref="Guid.Empty"/> when not recording.</summary>
     public Guid TraceId => id.Value;
 
-    /// <summary>The trace's name.</summary>
-    public string Name { get; }
+    /// <summary>The trace's name (the latest <see cref="SetName"/>'s, once called).</summary>
+    public string Name => Volatile.Read(ref name);
 
     /// <summary>When the trace started.</summary>
     public DateTimeOffset StartedAt { get; }
@@ -124,6 +125,19 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     {
         if (client is null || metadata is null) return;
         Raise(new MetadataMerged(id, null, client.CaptureMap(metadata), client.EventTime(StartedAt)));
+    }
+
+    /// <summary>
+    /// Replaces the trace's name, for a name known only once the run has begun (the request's first user message, the
+    /// caller's route). 1–512 characters are sent; a longer name is cut on the export side. Its live activity, if any,
+    /// is renamed too.
+    /// </summary>
+    public void SetName(string name)
+    {
+        if (client is null || name is null) return;
+        Volatile.Write(ref this.name, name);
+        Raise(new TraceRenamed(id, name, client.EventTime(StartedAt)));
+        if (Live is not null) Live.Activity.DisplayName = name;
     }
 
     /// <summary>Sets the trace's status explicitly; a clean end then keeps it instead of COMPLETED.</summary>

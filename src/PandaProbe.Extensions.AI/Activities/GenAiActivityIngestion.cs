@@ -32,7 +32,7 @@ namespace PandaProbe.Extensions.AI;
 /// <para>Tool loops: an <c>orchestrate_tools</c> span (and the trace it opens) gets the loop's request (its first model
 /// call's messages) as input and its final answer as output, from the model-call activities inside it or a
 /// <see cref="PandaProbeChatClient"/> inside the loop; the trace it opens is named after the caller, the application
-/// activity around it, when there is one. A model call seen by two layers (a chat activity directly inside another
+/// activity around it, when there is one, else after the request's first user message. A model call seen by two layers (a chat activity directly inside another
 /// model call's activity, such as Microsoft.Extensions.AI's inside the Agent Framework's) is one span: the inner
 /// activity fills the outer one's span, and its tokens are counted once.</para>
 /// <para>Never listened to, whatever is asked: the replay source, <c>System.Net.Http*</c> (the exporter's own requests
@@ -367,6 +367,14 @@ internal sealed class GenAiActivityIngestion : IDisposable
         {
             span.SetInput(request);
             ownedTrace?.SetInput(request);
+            // A tool loop with no caller to name its trace (a workflow has a name of its own) is named after the request's first user message.
+            var first = request switch
+            {
+                ChatMessages messages => messages.FirstText("user", 80),
+                System.Text.Json.Nodes.JsonObject form => ChatTelemetry.FirstText(form, "user", 80),
+                _ => null,
+            };
+            if (ownedTrace is not null && span.Name == "orchestrate_tools" && ownedTrace.Name == span.Name && first is not null) ownedTrace.SetName(first);
         }
         if (LoopNotes.FinalAnswer(notes.LoopResponse) is { } answer)
         {

@@ -48,6 +48,41 @@ internal static class ChatTelemetry
         return null;
     }
 
+    /// <summary>
+    /// The text of the first message of <paramref name="form"/> (messages form) whose role is <paramref name="role"/>:
+    /// its string content, or its text parts joined; whitespace collapsed, cut to <paramref name="max"/> characters
+    /// (an ellipsis ends a cut one). Null when there is none.
+    /// </summary>
+    public static string? FirstText(JsonObject form, string role, int max)
+    {
+        if (form["messages"] is not JsonArray list) return null;
+        foreach (var item in list)
+        {
+            if (item is not JsonObject m || m["role"] is not JsonValue r || !r.TryGetValue<string>(out var actual) || actual != role) continue;
+            var text = m["content"] switch
+            {
+                JsonValue v when v.TryGetValue<string>(out var s) => s,
+                JsonArray parts => string.Join(' ', parts.Select(p => p switch
+                {
+                    JsonValue v when v.TryGetValue<string>(out var s) => s,
+                    JsonObject o when (o["text"] ?? o["content"]) is JsonValue t && t.TryGetValue<string>(out var s) => s,
+                    _ => null,
+                }).Where(s => !string.IsNullOrWhiteSpace(s))),
+                _ => null,
+            };
+            return Shorten(text, max);
+        }
+        return null;
+    }
+
+    /// <summary>Whitespace collapsed, cut to <paramref name="max"/> characters with an ellipsis; null for an empty text.</summary>
+    public static string? Shorten(string? text, int max)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        text = string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        return text.Length <= max ? text : text[..(char.IsHighSurrogate(text[max - 2]) ? max - 2 : max - 1)] + "…";
+    }
+
     /// <summary><c>true</c> when every part of <paramref name="message"/> is a function result (it becomes one <c>tool</c> entry per result).</summary>
     static bool IsAllResults(ChatMessage message)
     {
@@ -486,6 +521,10 @@ internal sealed class ChatMessages(IReadOnlyList<ChatMessage> messages, string? 
 
     /// <summary>The form of the last message with <paramref name="role"/> (see <see cref="ChatTelemetry.LastMessageForm"/>).</summary>
     public ChatMessages? LastWithRole(string role) => ChatTelemetry.LastMessageForm(messages, role);
+
+    /// <summary>The text of the first message with <paramref name="role"/>, cut to <paramref name="max"/> characters (an ellipsis ends a cut one).</summary>
+    public string? FirstText(string role, int max) =>
+        ChatTelemetry.Shorten(messages.FirstOrDefault(m => m.Role.Value == role)?.Text, max);
 
     /// <inheritdoc />
     public void WriteTo(Utf8JsonWriter writer) => ChatTelemetry.WriteForm(writer, messages, instructions);

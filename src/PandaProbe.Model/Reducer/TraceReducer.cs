@@ -39,6 +39,7 @@ internal static class TraceReducer
         MetadataMerged m => OnTrace(trace, m, static (t, m) => t with { Metadata = Merge(t.Metadata, m.Metadata) }),
         Errored x => OnTrace(trace, x, static (t, x) => x.Error is null ? null : t with { Error = x.Error, Status = TraceStatus.Error, StatusIsExplicit = true }),
         TraceStatusSet s => OnTrace(trace, s, static (t, s) => t with { Status = s.Status, StatusIsExplicit = true }),
+        TraceRenamed n => OnTrace(trace, n, static (t, n) => n.Name is null ? null : t with { Name = n.Name }),
         ParamsRegistered p => OnTrace(trace, p, static (t, p) => t with { Params = p.Overwrite ? p.Params : Merge(t.Params, p.Params) }),
         Logged l => OnTrace(trace, l, static (t, l) => t with { Logs = t.Logs.Add(new LogEntry(l.At, l.Data ?? Payload.Null)) }),
 

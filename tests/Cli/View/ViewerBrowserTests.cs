@@ -71,6 +71,50 @@ public class ViewerBrowserTests
     }
 
     [Fact]
+    public async Task A_span_whose_parent_is_not_in_its_trace_is_marked_as_an_orphan()
+    {
+        var dir = Directory.CreateTempSubdirectory("pp-view-orphan-");
+        try
+        {
+            // A trace with a span under a parent it does not hold (the parent was never recorded), beside a span
+            // under the span standing for a continued trace, which is no orphan.
+            var trace = Model.TraceId.New();
+            var continuation = Model.SpanId.New();
+            var at = DateTimeOffset.Parse("2026-12-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+            Model.Span Span(string name, Model.SpanId? parent) => new()
+            {
+                Id = Model.SpanId.New(), Trace = trace, Parent = parent, Name = name, StartedAt = at, EndedAt = at.AddSeconds(1),
+                Status = Model.SpanStatus.Ok,
+            };
+            var record = new Model.Trace
+            {
+                Id = trace, Name = "with-orphan", StartedAt = at, EndedAt = at.AddSeconds(2), Status = Model.TraceStatus.Completed,
+                ContinuationSpan = continuation,
+                Spans = LanguageExt.Prelude.Seq(Span("lost-child", Model.SpanId.New()), Span("top-level", continuation)),
+            };
+            var file = Path.Combine(dir.FullName, "traces.jsonl");
+            await File.WriteAllTextAsync(file, Serialization.WireJson.Trace(record) + "\n");
+            var report = Path.Combine(dir.FullName, "report.html");
+            Assert.Equal(0, await Program.RunAsync(["view", file, "-o", report], new CliIO(new StringWriter(), new StringWriter(), Plain: true)));
+
+            var (playwright, browser) = await LaunchAsync();
+            using var _ = playwright;
+            await using var __ = browser;
+            var page = await browser.NewPageAsync();
+            await page.GotoAsync(new Uri(report).AbsoluteUri);
+            await page.WaitForSelectorAsync("body[data-ready=true]");
+            await page.Locator("tr.trace-row", new PageLocatorOptions { HasText = "with-orphan" }).ClickAsync();
+
+            var orphans = page.Locator(".span-row .orphan");
+            Assert.Equal(1, await orphans.CountAsync());
+            Assert.Contains("lost-child", await page.Locator(".span-row", new PageLocatorOptions { Has = page.Locator(".orphan") }).InnerTextAsync());
+            await page.Locator(".span-row", new PageLocatorOptions { HasText = "lost-child" }).ClickAsync();
+            Assert.Contains("(not in this trace)", await page.InnerTextAsync("#detail"));
+        }
+        finally { dir.Delete(recursive: true); }
+    }
+
+    [Fact]
     public async Task The_report_lists_traces_shows_the_waterfall_and_span_details_and_filters()
     {
         var dir = Directory.CreateTempSubdirectory("pp-view-browser-");

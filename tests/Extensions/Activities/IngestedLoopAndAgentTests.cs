@@ -57,6 +57,7 @@ public class IngestedLoopAndAgentTests
             await chat.GetResponseAsync("Weather in Oslo?", WeatherOptions());
 
         var trace = Assert.Single(await Clients.ExportedAsync(client, exporter));
+        Assert.Equal("Weather in Oslo?", trace.Str("name"));   // no caller around the loop: named after the first user message
         Assert.Equal(Request, trace.GetProperty("input").Raw());
         Assert.Equal(Answer, trace.GetProperty("output").Raw());
         var loop = Spans(trace)[0];

@@ -76,7 +76,7 @@ internal static class Reference
         return new Trace
         {
             Id = start.Trace,
-            Name = start.Name ?? string.Empty,
+            Name = mine.OfType<TraceRenamed>().Where(n => n.Name is not null).Select(n => n.Name).LastOrDefault() ?? start.Name ?? string.Empty,
             StartedAt = start.At,
             EndedAt = Max(start.At, end.At),
             Status = statusEvent switch { Errored => TraceStatus.Error, TraceStatusSet s => s.Status, _ => TraceStatus.Completed },

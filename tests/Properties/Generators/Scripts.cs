@@ -82,7 +82,7 @@ internal static class Scripts
                 17 => new ParamsRegistered(T(), SpanOrTrace(), Values.Entries(r), r.Next(2) == 0, at),
                 18 => new Logged(T(), SpanOrTrace(), r.Next(4) == 0 ? null! : Values.Payload(r), at),
                 19 => new ScoreRecorded(T(), new Score(T(), "accuracy", "0.5", ScoreDataType.Numeric, null, Map<string, Payload>()), at),
-                20 => null,
+                20 => r.Next(2) == 0 ? null : new TraceRenamed(T(), Values.Name(r)!, at),
                 _ => SelfParented(T(), S(), at),
             };
             events.Add(e!);

@@ -64,6 +64,7 @@ sealed class SingleTrace(byte[]? plan, ClockMode mode, int traceIndex, bool late
             case 14:
                 Either(s => s is { } id
                     ? new SpanStatusSet(trace, id, (SpanStatus)r.Next(3), at)
+                    : r.Next(3) == 0 ? new TraceRenamed(trace, Values.Name(r) ?? "renamed", at)
                     : new TraceStatusSet(trace, (TraceStatus)r.Next(4), at));
                 break;
             case 15: Either(s => new ParamsRegistered(trace, s, Values.Entries(r), r.Next(2) == 0, at)); break;

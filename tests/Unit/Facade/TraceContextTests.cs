@@ -10,6 +10,22 @@ public class TraceContextTests
     static Span Named(Trace t, string name) => t.Spans.Single(s => s.Name == name);
 
     [Fact]
+    public async Task SetName_replaces_the_name_until_the_end_and_not_after()
+    {
+        var exporter = new RecordingExporter();
+        await using var client = TestClient.Create(exporter);
+        var trace = client.StartTrace("orchestrate_tools");
+        trace.SetName("Weather in Oslo?");
+        Assert.Equal("Weather in Oslo?", trace.Name);
+        trace.End();
+        trace.SetName("too late");   // refused and counted: the trace has ended
+        await client.FlushAsync();
+
+        Assert.Equal("Weather in Oslo?", Assert.Single(exporter.Traces).Name);
+        Assert.Equal(1, client.Health.Rejections.Values.Sum());
+    }
+
+    [Fact]
     public async Task Nested_spans_are_parented_to_the_enclosing_span_and_end_OK()
     {
         var exporter = new RecordingExporter();

@@ -71,6 +71,7 @@ internal static class HtmlReport
         Str(w, "env", t.Environment);
         Str(w, "release", t.Release);
         if (t.ParentTrace is { } parentTrace) w.WriteString("parentTrace", parentTrace.ToString());
+        if (t.ContinuationSpan is { } continuation) w.WriteString("continuation", continuation.ToString());
         if (!t.Tags.IsEmpty)
         {
             w.WriteStartArray("tags");
