@@ -81,12 +81,7 @@ public static partial class PandaProbeHostingExtensions
         return services;
     }
 
-    static void RequireInterface<TService>(string method)
-    {
-        if (!typeof(TService).IsInterface)
-            throw new ArgumentException(
-                $"{method}<{typeof(TService).Name}>: '{typeof(TService).FullName}' is not an interface; only interfaces can be decorated.", "TService");
-    }
+    static void RequireInterface<TService>(string method) => PandaProbeProxy.RequireInterface<TService>(method);
 
     /// <summary>
     /// One decorated registration: the key its implementation is registered under, and the factory of the proxy (whose

@@ -108,25 +108,19 @@ internal static class ActivityProjection
     /// A trace's log lines and error on its activity; without <paramref name="errorText"/> (live activities, whose
     /// values are not redacted) the error's type is kept and its message left out.
     /// </summary>
-    public static void AddEvents(Activity activity, Trace trace, int maxPayload, bool errorText = true)
-    {
-        foreach (var log in trace.Logs) AddLog(activity, log, maxPayload);
-        if (trace.Status == TraceStatus.Error || trace.Error is not null)
-        {
-            activity.SetStatus(ActivityStatusCode.Error, errorText && trace.Error is { } e ? e.Message : "error");
-            if (trace.Error is { } info) AddException(activity, info, trace.EndedAt ?? trace.StartedAt, errorText);
-        }
-    }
+    public static void AddEvents(Activity activity, Trace trace, int maxPayload, bool errorText = true) =>
+        AddEvents(activity, trace.Logs, trace.Status == TraceStatus.Error, trace.Error, trace.EndedAt ?? trace.StartedAt, maxPayload, errorText);
 
     /// <summary>A span's log lines and error on its activity (see the trace's overload for <paramref name="errorText"/>).</summary>
-    public static void AddEvents(Activity activity, Span span, int maxPayload, bool errorText = true)
+    public static void AddEvents(Activity activity, Span span, int maxPayload, bool errorText = true) =>
+        AddEvents(activity, span.Logs, span.Status == SpanStatus.Error, span.Error, span.EndedAt ?? span.StartedAt, maxPayload, errorText);
+
+    static void AddEvents(Activity activity, Seq<LogEntry> logs, bool failed, ErrorInfo? error, DateTimeOffset at, int maxPayload, bool errorText)
     {
-        foreach (var log in span.Logs) AddLog(activity, log, maxPayload);
-        if (span.Status == SpanStatus.Error || span.Error is not null)
-        {
-            activity.SetStatus(ActivityStatusCode.Error, errorText && span.Error is { } e ? e.Message : "error");
-            if (span.Error is { } info) AddException(activity, info, span.EndedAt ?? span.StartedAt, errorText);
-        }
+        foreach (var log in logs) AddLog(activity, log, maxPayload);
+        if (!failed && error is null) return;
+        activity.SetStatus(ActivityStatusCode.Error, errorText && error is { } e ? e.Message : "error");
+        if (error is not null) AddException(activity, error, at, errorText);
     }
 
     static void AddPayloads(List<KeyValuePair<string, object?>> tags, Payload? input, Payload? output, int maxPayload)

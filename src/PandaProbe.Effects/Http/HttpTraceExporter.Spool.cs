@@ -261,7 +261,10 @@ internal sealed partial class HttpTraceExporter
                     if (spool.Read(lease, out var damaged) is not { } entries)
                     {
                         if (damaged)
+                        {
                             Lost(DropReason.SpoolCorrupt, file.Items, $"spool file {Path.GetFileName(file.FullPath)} is damaged (torn or altered); it was deleted, not replayed", "-");
+                            spool.Complete(lease);   // deleted once counted
+                        }
                         continue;
                     }
                     // The file's requests in order (a trace before the add-spans of its other spans); the settled ones

@@ -242,11 +242,17 @@ internal sealed class FileSpool
     /// Reads a leased file's requests, in order; null when it is torn or damaged (it is then deleted: it must never be
     /// replayed).
     /// </summary>
-    public IReadOnlyList<PlatformRequest>? Read(SpoolLease lease) => Read(lease, out _);
+    public IReadOnlyList<PlatformRequest>? Read(SpoolLease lease)
+    {
+        var entries = Read(lease, out var damaged);
+        if (damaged) Complete(lease);
+        return entries;
+    }
 
     /// <summary>
     /// Reads a leased file's requests, in order. Null with <paramref name="damaged"/> when the file is torn or altered
-    /// (it is deleted and its lease ended); null without it when it could not be read now (its lease is released).
+    /// (it stays leased: the caller counts its loss, then deletes it with <see cref="Complete"/>, so no one sees it gone
+    /// before it is counted); null without it when it could not be read now (its lease is released).
     /// </summary>
     public IReadOnlyList<PlatformRequest>? Read(SpoolLease lease, out bool damaged)
     {
@@ -263,7 +269,6 @@ internal sealed class FileSpool
             return null;
         }
         damaged = true;
-        Complete(lease);
         return null;
     }
 

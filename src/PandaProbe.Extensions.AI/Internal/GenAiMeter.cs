@@ -125,26 +125,6 @@ internal static class GenAiMeter
 
     /// <summary><c>true</c> when a listener enabled an agent-run instrument.</summary>
     public static bool AgentListened => AgentTokens.Enabled || AgentDuration.Enabled;
-
-    /// <summary>
-    /// The cost of one call at <paramref name="price"/>, as the catalogue's pricing computes it: <c>prompt_tokens</c>
-    /// and <c>completion_tokens</c> are totals, from which cache reads and writes (and reasoning tokens) are priced
-    /// apart; USD.
-    /// </summary>
-    public static double Price(ModelPrice price, long prompt, long completion, IReadOnlyDictionary<string, long> extra)
-    {
-        decimal Count(string key) => extra.TryGetValue(key, out var value) ? Math.Max(0L, value) : 0L;
-        const decimal PerMillion = 1_000_000m;
-        var cacheRead = Count(PandaProbe.Model.TokenUsage.CacheReadKey);
-        var cacheWrite = Count(PandaProbe.Model.TokenUsage.CacheCreationKey);
-        var reasoning = Count(PandaProbe.Model.TokenUsage.ReasoningKey);
-        var total = Math.Max(0m, Math.Max(0, prompt) - cacheRead - cacheWrite) * (decimal)price.Input
-            + cacheRead * (decimal)price.CachedInput
-            + cacheWrite * (decimal)price.CacheWrite
-            + Math.Max(0m, Math.Max(0, completion) - reasoning) * (decimal)price.Output
-            + reasoning * (decimal)price.Reasoning;
-        return (double)(total / PerMillion);
-    }
 }
 
 /// <summary>
@@ -354,7 +334,9 @@ internal sealed class ModelCallMetrics
         if (ChatTelemetry.Usage(usage) is not var (prompt, completion, extra)) return;
         tags.Add(GenAiMeter.Tags.CostCurrency, "USD");
         tags.Add(GenAiMeter.Tags.CostSource, "local");
-        GenAiMeter.Cost.Record(GenAiMeter.Price(price, prompt, completion, extra), tags);
+        // Priced as every span is priced (the catalogue's rules, one implementation).
+        var tokens = PandaProbe.Model.TokenUsage.Of(prompt, completion, extra.Count == 0 ? null : extra.Select(kv => (kv.Key, kv.Value)));
+        GenAiMeter.Cost.Record(PandaProbe.Model.Pricing.CostCalculator.Compute(price, tokens).Total, tags);
     }
 }
 

@@ -56,7 +56,7 @@ internal sealed class LlmCall : IStreamTelemetry<ChatResponseUpdate>
             // request (a copy: the loop reuses its lists).
             var toolLoop = ToolLoopActivities.Current();
             var loop = toolLoop is not null ? toolLoop.Notes : LoopNotes.Around(System.Diagnostics.Activity.Current);
-            loop?.Request(ChatTelemetry.MessagesForm(messages.ToArray(), options?.Instructions));
+            if (loop is { HasRequest: false }) loop.Request(ChatTelemetry.MessagesForm(messages.ToArray(), options?.Instructions));
 
             // An outer layer records this call: nothing more when it is PandaProbe middleware; when it is the span of
             // an ingested gen_ai activity, this call's details go onto that span, which the activity ends.

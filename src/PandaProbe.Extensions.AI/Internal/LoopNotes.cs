@@ -54,6 +54,12 @@ internal sealed class LoopNotes
         }
     }
 
+    /// <summary><c>true</c> once a request is noted (later calls need not build theirs).</summary>
+    public bool HasRequest
+    {
+        get { lock (gate) return request is not null; }
+    }
+
     /// <summary>Notes a model call's request (messages form); the first one is kept.</summary>
     public void Request(object? messages)
     {

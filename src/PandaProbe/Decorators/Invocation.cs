@@ -28,15 +28,18 @@ internal sealed class Invocation(MethodPlan plan, PandaProbeClient? client, Dict
         try
         {
             var trace = Probe.CurrentTrace;
+            object? captured = input;
             if (trace is not { IsRecording: true })
             {
                 var owner = client ?? Probe.Client;
                 if (!owner.IsEnabled) return;
-                own = owner.StartTrace(plan.Name, input: input);
+                // Serialized once for both the trace and the span (a captured payload passes through as it is).
+                if (input is not null) captured = owner.Capture(input);
+                own = owner.StartTrace(plan.Name, input: captured);
                 trace = own;
             }
             span = trace.Span(plan.Name, plan.Kind);
-            if (input is not null) span.SetInput(input);
+            if (captured is not null) span.SetInput(captured);
         }
         catch (Exception e)
         {
@@ -57,8 +60,9 @@ internal sealed class Invocation(MethodPlan plan, PandaProbeClient? client, Dict
         if (!plan.CaptureOutput || Volatile.Read(ref ended) != 0) return;
         try
         {
-            span?.SetOutput(output);
-            own?.SetOutput(output);
+            var once = own?.Client is { } owner ? owner.Capture(output) : output;   // serialized once for span and trace
+            span?.SetOutput(once);
+            own?.SetOutput(once);
         }
         catch (Exception e)
         {
@@ -75,6 +79,7 @@ internal sealed class Invocation(MethodPlan plan, PandaProbeClient? client, Dict
             if (hasOutput && plan.CaptureOutput)
             {
                 var value = MethodPlan.Capturable(output);
+                if (own?.Client is { } owner) value = owner.Capture(value);   // serialized once for span and trace
                 span?.SetOutput(value);
                 own?.SetOutput(value);
             }

@@ -67,11 +67,17 @@ public static class PandaProbeProxy
     internal static T Create<T>(T implementation, PandaProbeClient? client, bool forwardDispose) where T : class
     {
         ArgumentNullException.ThrowIfNull(implementation);
-        if (!typeof(T).IsInterface)
-            throw new ArgumentException(
-                $"PandaProbeProxy.Create<{typeof(T).Name}>: '{typeof(T).FullName}' is not an interface; only interfaces can be decorated.", nameof(T));
+        RequireInterface<T>("PandaProbeProxy.Create");
         var proxy = DispatchProxy.Create<T, TracingProxy>();
         ((TracingProxy)(object)proxy).Initialize(implementation, typeof(T), client, forwardDispose);
         return proxy;
+    }
+
+    /// <summary>Refuses, naming <paramref name="method"/>, a service type that is not an interface (only interfaces are decorated).</summary>
+    internal static void RequireInterface<TService>(string method)
+    {
+        if (!typeof(TService).IsInterface)
+            throw new ArgumentException(
+                $"{method}<{typeof(TService).Name}>: '{typeof(TService).FullName}' is not an interface; only interfaces can be decorated.", "TService");
     }
 }

@@ -102,33 +102,26 @@ internal sealed class LiveActivity
         Activity.TraceStateString = Propagation.WithEntry(Activity.TraceStateString, Propagation.StateEntry(trace, span));
 
     /// <summary>Stops the activity with a span's projection, then gives the flow back the activity it had before.</summary>
-    public void Stop(Span? span, DateTimeOffset endedAt)
-    {
-        try
+    public void Stop(Span? span, DateTimeOffset endedAt) =>
+        Stop(span, endedAt, static (a, s) =>
         {
-            if (span is not null && Activity.IsAllDataRequested)
-            {
-                foreach (var tag in ActivityProjection.SpanTags(span, maxPayload: 0)) Activity.SetTag(tag.Key, tag.Value);
-                ActivityProjection.AddEvents(Activity, span, maxPayload: 0, errorText: false);
-            }
-        }
-        catch (Exception ex)
-        {
-            SelfLog.Write($"live activity '{Activity.DisplayName}': {ex.Message}");
-        }
-        End(endedAt);
-    }
+            foreach (var tag in ActivityProjection.SpanTags(s, maxPayload: 0)) a.SetTag(tag.Key, tag.Value);
+            ActivityProjection.AddEvents(a, s, maxPayload: 0, errorText: false);
+        });
 
     /// <summary>Stops the activity with a trace's projection, then gives the flow back the activity it had before.</summary>
-    public void Stop(Trace? trace, DateTimeOffset endedAt)
+    public void Stop(Trace? trace, DateTimeOffset endedAt) =>
+        Stop(trace, endedAt, static (a, t) =>
+        {
+            foreach (var tag in ActivityProjection.TraceTags(t, maxPayload: 0)) a.SetTag(tag.Key, tag.Value);
+            ActivityProjection.AddEvents(a, t, maxPayload: 0, errorText: false);
+        });
+
+    void Stop<T>(T? value, DateTimeOffset endedAt, Action<Activity, T> project) where T : class
     {
         try
         {
-            if (trace is not null && Activity.IsAllDataRequested)
-            {
-                foreach (var tag in ActivityProjection.TraceTags(trace, maxPayload: 0)) Activity.SetTag(tag.Key, tag.Value);
-                ActivityProjection.AddEvents(Activity, trace, maxPayload: 0, errorText: false);
-            }
+            if (value is not null && Activity.IsAllDataRequested) project(Activity, value);
         }
         catch (Exception ex)
         {

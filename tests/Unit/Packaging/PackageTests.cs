@@ -99,34 +99,11 @@ public class PackageTests(PackedPackages packed)
         // whatever sits above the temporary folder cannot reach the app either.
         var work = packed.WorkDirectory;
         Assert.False(Path.GetFullPath(work).StartsWith(Path.GetFullPath(packed.RepositoryRoot), StringComparison.Ordinal));
-        foreach (var name in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
-            File.WriteAllText(Path.Combine(work, name), "<Project />\n");
+        StopBuildSettingsSearch(work);
         var app = Directory.CreateDirectory(Path.Combine(work, "app")).FullName;
         var runDirectory = Directory.CreateDirectory(Path.Combine(work, "run")).FullName;
         var packages = Path.Combine(work, "packages");
-
-        // The machine's package cache serves the third-party packages as a read-only fallback folder; this app's
-        // own cache is a temporary folder, so nothing of this test lands in the machine's cache.
-        var locals = await DotnetCli.RunAsync(app, RunTimeout, null, "nuget", "locals", "global-packages", "--list");
-        Assert.True(locals.ExitCode == 0, locals.Describe());
-        var machineCache = Regex.Match(locals.Output, @"global-packages:\s*(\S.*?)\s*$", RegexOptions.Multiline).Groups[1].Value;
-        Assert.True(machineCache.Length > 0, locals.Describe());
-
-        // The machine's package sources stay (no <clear />): the local folder is added to them.
-        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <config>
-                <add key="globalPackagesFolder" value="{SecurityElement.Escape(packages)}" />
-              </config>
-              <packageSources>
-                <add key="pandaprobe-local" value="{SecurityElement.Escape(packed.Feed)}" />
-              </packageSources>
-              <fallbackPackageFolders>
-                <add key="machine-packages" value="{SecurityElement.Escape(machineCache)}" />
-              </fallbackPackageFolders>
-            </configuration>
-            """);
+        await WriteNuGetConfigAsync(app, packages);
         File.WriteAllText(Path.Combine(app, "App.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
@@ -184,27 +161,10 @@ public class PackageTests(PackedPackages packed)
         // library outside the repository from the packed packages: no InternalsVisibleTo, no project reference.
         var blocks = Path.Combine(packed.RepositoryRoot, "tests", "Unit", "Docs", "ReadmeExamples.Blocks.cs");
         var work = Directory.CreateDirectory(Path.Combine(packed.WorkDirectory, "blocks-" + Guid.NewGuid().ToString("N")[..8])).FullName;
-        foreach (var name in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
-            File.WriteAllText(Path.Combine(work, name), "<Project />\n");
-        var locals = await DotnetCli.RunAsync(work, RunTimeout, null, "nuget", "locals", "global-packages", "--list");
-        var machineCache = Regex.Match(locals.Output, @"global-packages:\s*(\S.*?)\s*$", RegexOptions.Multiline).Groups[1].Value;
-        Assert.True(machineCache.Length > 0, locals.Describe());
+        StopBuildSettingsSearch(work);
+        await WriteNuGetConfigAsync(work, Path.Combine(work, "packages"));
         var otel = XDocument.Load(Path.Combine(packed.RepositoryRoot, "Directory.Packages.props")).Descendants("PackageVersion")
             .Single(p => (string?)p.Attribute("Include") == "OpenTelemetry").Attribute("Version")!.Value;
-        File.WriteAllText(Path.Combine(work, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <config>
-                <add key="globalPackagesFolder" value="{SecurityElement.Escape(Path.Combine(work, "packages"))}" />
-              </config>
-              <packageSources>
-                <add key="pandaprobe-local" value="{SecurityElement.Escape(packed.Feed)}" />
-              </packageSources>
-              <fallbackPackageFolders>
-                <add key="machine-packages" value="{SecurityElement.Escape(machineCache)}" />
-              </fallbackPackageFolders>
-            </configuration>
-            """);
         File.WriteAllText(Path.Combine(work, "Blocks.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
@@ -225,6 +185,40 @@ public class PackageTests(PackedPackages packed)
             "build", "Blocks.csproj", "--disable-build-servers", "-nodeReuse:false", "-tl:off", "-clp:Summary");
         Assert.True(build.ExitCode == 0 && !build.TimedOut, build.Describe());
         AssertNoWarnings(build);
+    }
+
+    /// <summary>Empty Directory.* files: MSBuild's upward search stops here, so nothing above the folder reaches it.</summary>
+    static void StopBuildSettingsSearch(string folder)
+    {
+        foreach (var name in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
+            File.WriteAllText(Path.Combine(folder, name), "<Project />\n");
+    }
+
+    /// <summary>
+    /// A nuget.config in <paramref name="folder"/>: the local feed of packed packages added to the machine's sources (no
+    /// <c>&lt;clear /&gt;</c>), the machine's package cache as a read-only fallback for third-party packages, and
+    /// <paramref name="packages"/> as this folder's own cache, so nothing of the test lands in the machine's cache.
+    /// </summary>
+    async Task WriteNuGetConfigAsync(string folder, string packages)
+    {
+        var locals = await DotnetCli.RunAsync(folder, RunTimeout, null, "nuget", "locals", "global-packages", "--list");
+        Assert.True(locals.ExitCode == 0, locals.Describe());
+        var machineCache = Regex.Match(locals.Output, @"global-packages:\s*(\S.*?)\s*$", RegexOptions.Multiline).Groups[1].Value;
+        Assert.True(machineCache.Length > 0, locals.Describe());
+        File.WriteAllText(Path.Combine(folder, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <config>
+                <add key="globalPackagesFolder" value="{SecurityElement.Escape(packages)}" />
+              </config>
+              <packageSources>
+                <add key="pandaprobe-local" value="{SecurityElement.Escape(packed.Feed)}" />
+              </packageSources>
+              <fallbackPackageFolders>
+                <add key="machine-packages" value="{SecurityElement.Escape(machineCache)}" />
+              </fallbackPackageFolders>
+            </configuration>
+            """);
     }
 
     static void AssertNoWarnings(CliResult result)

@@ -59,16 +59,17 @@ internal sealed record TraceCollection(IReadOnlyList<Trace> Traces, IReadOnlyLis
         }
         foreach (var (id, byStandIn) in joined)
         {
-            var spans = byStandIn.Values.SelectMany(c => new[] { Continuation.StandIn(c) }.Concat(c.Spans)).ToList();
             if (index.TryGetValue(id, out var at))
             {
+                var spans = byStandIn.Values.SelectMany(c => c.Spans.Prepend(Continuation.StandIn(c)));
                 traces[at] = traces[at] with { Spans = traces[at].Spans.Concat(spans).ToSeq().Strict() };
                 continue;
             }
             // The upstream trace is in none of the files: the first continuation read is shown as the trace, the others
             // (and late spans of the trace, which wait in the orphans) beneath it.
             var first = byStandIn.Values.First();
-            var rest = spans.Skip(1 + first.Spans.Count).Concat(orphans.Remove(id, out var late) ? late : []);
+            var rest = byStandIn.Values.Skip(1).SelectMany(c => c.Spans.Prepend(Continuation.StandIn(c)))
+                .Concat(orphans.Remove(id, out var late) ? late : []);
             index[id] = traces.Count;
             traces.Add(first with { Spans = first.Spans.Concat(rest).ToSeq().Strict() });
         }
