@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Reactive.Concurrency;
 using PandaProbe.Model;
 using PandaProbe.Pipeline;
-using Trace = PandaProbe.Model.Trace;
 
 namespace PandaProbe.Benchmarks;
 
@@ -68,7 +67,7 @@ public static class PartsProbe
         var counters = new PipelineCounters();
         var exporter = new CountingTraceExporter();
         var prepare = new Preparation(new Model.Enrichment.Enricher(Model.Pricing.PriceCatalog.Default, null, null), Redaction.Redactor.Off,
-            Model.Sampling.SamplingPolicy.KeepAll, counters, new IsolatedSubject<Trace>("CompletedTraces", 16, counters),
+            Model.Sampling.SamplingPolicy.KeepAll, counters, new IsolatedSubject<TraceRecord>("CompletedTraces", 16, counters),
             new IsolatedSubject<Output>("Outputs", 16, counters), TimeProvider.System);
         var sw = Stopwatch.StartNew();
         var bytes = GC.GetAllocatedBytesForCurrentThread();

@@ -5,7 +5,6 @@ using PandaProbe.Model;
 using PandaProbe.Model.Sampling;
 using PandaProbe.Pipeline;
 using PandaProbe.Redaction;
-using Trace = PandaProbe.Model.Trace;
 
 namespace PandaProbe.Benchmarks;
 
@@ -167,7 +166,7 @@ public static class PrivacyProbe
     }
 
     /// <summary>One LLM unit, completed, with a little metadata for the key rules to look at.</summary>
-    internal static Trace CompletedUnit(PandaProbeClient client)
+    internal static TraceRecord CompletedUnit(PandaProbeClient client)
     {
         using var trace = client.StartTrace("chat");
         trace.SetMetadata(new Dictionary<string, object?> { ["tenant"] = "acme", ["api_key"] = "sk-abc" });
@@ -187,7 +186,7 @@ public static class PrivacyProbe
         var counters = new PipelineCounters();
         var exporter = new CountingTraceExporter();
         var prepare = new Preparation(new Model.Enrichment.Enricher(Model.Pricing.PriceCatalog.Default, null, null), redactor,
-            sampling, counters, new IsolatedSubject<Trace>("CompletedTraces", 16, counters),
+            sampling, counters, new IsolatedSubject<TraceRecord>("CompletedTraces", 16, counters),
             new IsolatedSubject<Output>("Outputs", 16, counters), TimeProvider.System);
         var t = Stopwatch.GetTimestamp();
         for (var i = 0; i < items.Length; i += 10)

@@ -32,17 +32,17 @@ internal abstract record Output
     internal sealed record TraceStarted : Output
     {
         readonly TraceEvent.TraceStarted? start;
-        Trace? trace;
+        TraceRecord? trace;
 
         /// <summary>A start carrying <paramref name="trace"/> as it started.</summary>
         /// <param name="trace">The trace as it started.</param>
-        public TraceStarted(Trace trace) => this.trace = trace;
+        public TraceStarted(TraceRecord trace) => this.trace = trace;
 
         /// <summary>A start whose trace is built from <paramref name="start"/> when first read (the reducer's).</summary>
         internal TraceStarted(TraceEvent.TraceStarted start) => this.start = start;
 
         /// <summary>The trace as it started (no spans yet).</summary>
-        public Trace Trace => trace ??= TraceReducer.TraceAt(start!);
+        public TraceRecord Trace => trace ??= TraceReducer.TraceAt(start!);
 
         /// <summary>Equal when the traces are equal.</summary>
         public bool Equals(TraceStarted? other) => ReferenceEquals(this, other) || other is not null && Trace.Equals(other.Trace);
@@ -78,7 +78,7 @@ internal abstract record Output
     internal sealed record SpanCompleted(Span Span, bool AfterTrace) : Output;
 
     /// <summary>A trace ended: it holds every span that ended before it. Emitted exactly once per trace.</summary>
-    internal sealed record TraceCompleted(Trace Trace) : Output;
+    internal sealed record TraceCompleted(TraceRecord Trace) : Output;
 
     /// <summary>A score was recorded.</summary>
     internal sealed record ScoreSubmitted(Score Score) : Output;

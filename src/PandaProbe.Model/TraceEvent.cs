@@ -24,13 +24,13 @@ public abstract record TraceEvent
         string? UserId = null, Seq<string> Tags = default, Map<string, Payload> Metadata = default,
         string? Environment = null, string? Release = null, TraceId? ParentTrace = null) : TraceEvent
     {
-        /// <summary>When the trace continues another process's trace: the span standing for it there (see <see cref="Model.Trace.ContinuationSpan"/>).</summary>
+        /// <summary>When the trace continues another process's trace: the span standing for it there (see <see cref="Model.TraceRecord.ContinuationSpan"/>).</summary>
         public SpanId? ContinuationSpan
         {
             get => Continuation is { Span: var span } && span != default ? span : null;
             init => Continuation = value is { } span ? new ContinuationIds(span, Continuation?.Parent) : null;
         }
-        /// <summary>The calling span upstream (see <see cref="Model.Trace.ContinuationParent"/>).</summary>
+        /// <summary>The calling span upstream (see <see cref="Model.TraceRecord.ContinuationParent"/>).</summary>
         public SpanId? ContinuationParent
         {
             get => Continuation?.Parent;

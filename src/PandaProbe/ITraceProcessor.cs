@@ -10,11 +10,11 @@ public interface ITraceProcessor
 {
     /// <summary>A trace started.</summary>
     /// <param name="trace">The trace as it started (no spans yet).</param>
-    void OnTraceStart(Trace trace) { }
+    void OnTraceStart(TraceRecord trace) { }
 
     /// <summary>A trace ended; it carries every span that ended before it.</summary>
     /// <param name="trace">The completed trace.</param>
-    void OnTraceEnd(Trace trace) { }
+    void OnTraceEnd(TraceRecord trace) { }
 
     /// <summary>A span started.</summary>
     /// <param name="span">The span as it started.</param>

@@ -83,7 +83,7 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
     /// Every completed trace, enriched as the exporters receive it (with <c>ToJson()</c> for its platform body),
     /// delivered as the export side takes its batch, each subscriber on its own bounded queue.
     /// </summary>
-    public IObservable<Trace> CompletedTraces => pipeline?.CompletedTraces ?? Observable.Empty<Trace>();
+    public IObservable<TraceRecord> CompletedTraces => pipeline?.CompletedTraces ?? Observable.Empty<TraceRecord>();
 
     /// <summary>
     /// Every reducer output (trace and span starts and ends, rejections), enriched, delivered in order as the export
@@ -108,7 +108,7 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
     /// current <see cref="System.Diagnostics.Activity"/>, such as an ASP.NET Core request's) carries PandaProbe's <c>tracestate</c> entry,
     /// set by a PandaProbe trace or span of the calling process, the trace <em>continues</em> that process's trace: it
     /// takes its id, and the platform receives it as a span under the calling span (see
-    /// <see cref="Model.Trace.ContinuationSpan"/>), so the upstream trace's name, input, output and start stay as they
+    /// <see cref="Model.TraceRecord.ContinuationSpan"/>), so the upstream trace's name, input, output and start stay as they
     /// are. Otherwise it is a trace of its own.
     /// </para>
     /// <para>
@@ -320,7 +320,7 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
     internal void Record(ScoreRecorded score) => pipeline?.Record(score);
 
     /// <summary>The completed trace as every consumer sees it: through the export side's enrichment and redaction.</summary>
-    internal Trace Enrich(Trace trace) => pipeline is null ? trace : pipeline.Describe(trace);
+    internal TraceRecord Enrich(TraceRecord trace) => pipeline is null ? trace : pipeline.Describe(trace);
 
     /// <summary>How long <c>await using</c> on a trace waits for its export (null: it does not).</summary>
     internal TimeSpan? FlushOnDispose => setup?.FlushOnDispose;

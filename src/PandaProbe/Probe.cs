@@ -175,7 +175,7 @@ public static partial class Probe
     public static IObservable<TraceEvent> Events => Observable.Defer(() => Client.Events);
 
     /// <summary>The default client's completed traces (bound at subscription, like <see cref="Events"/>).</summary>
-    public static IObservable<Trace> CompletedTraces => Observable.Defer(() => Client.CompletedTraces);
+    public static IObservable<TraceRecord> CompletedTraces => Observable.Defer(() => Client.CompletedTraces);
 
     /// <summary>The default client's counters now.</summary>
     public static PipelineHealth Health => Client.Health;

@@ -90,7 +90,7 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
 
     /// <summary>
     /// The parent span's id, or <c>null</c> for a top-level span. A top-level span of a trace that continues another
-    /// process's trace has the span standing for that trace as its parent (<see cref="Model.Trace.ContinuationSpan"/>).
+    /// process's trace has the span standing for that trace as its parent (<see cref="Model.TraceRecord.ContinuationSpan"/>).
     /// </summary>
     public Guid? ParentId => ParentSpan?.SpanId ?? Trace.ContinuationSpan?.Value;
 

@@ -11,7 +11,7 @@ public sealed partial class TraceContext
     /// <c>null</c> while it is open or when not recording. Never waits: every event was folded on the thread that
     /// raised it, so the value is complete as soon as <see cref="End"/> returns.
     /// </summary>
-    public Trace? Completed => cell?.Completed is { } done && client is not null ? client.Enrich(done) : null;
+    public TraceRecord? Completed => cell?.Completed is { } done && client is not null ? client.Enrich(done) : null;
 
     /// <summary>
     /// The trace's platform body as JSON (<see cref="TraceExtensions.ToJson"/> of <see cref="Completed"/>). Never
@@ -47,13 +47,13 @@ public sealed partial class TraceContext
     public TraceSummary Summary() => Describe().Summary(Descendants());
 
     /// <summary>The completed trace as the exporters receive it (enriched), otherwise what the facade knows.</summary>
-    Trace Describe() => Completed ?? Sketch();
+    TraceRecord Describe() => Completed ?? Sketch();
 
     /// <summary>The completed sub-agent traces below this one that the client still keeps, enriched.</summary>
-    IReadOnlyList<Trace> Descendants() =>
+    IReadOnlyList<TraceRecord> Descendants() =>
         client?.Archive?.Descendants(id).Select(client.Enrich).ToArray() ?? [];
 
-    Trace Sketch() => new()
+    TraceRecord Sketch() => new()
     {
         Id = id,
         Name = string.IsNullOrEmpty(Name) ? "trace" : Name,

@@ -7,7 +7,7 @@ namespace PandaProbe;
 
 /// <summary>
 /// Extensions of the model's types. <see cref="SpanType"/>: <c>SpanType.Parse("LLM")</c> reads a kind as the platform
-/// spells it, <c>kind.ToWireName()</c> writes it. A completed <see cref="Trace"/> (as delivered by <see cref="PandaProbeClient.CompletedTraces"/>,
+/// spells it, <c>kind.ToWireName()</c> writes it. A completed <see cref="TraceRecord"/> (as delivered by <see cref="PandaProbeClient.CompletedTraces"/>,
 /// an exporter's batch, or <see cref="TraceContext.Completed"/>): summarise it, render or print its span tree, turn it
 /// into the platform's JSON, or save it as NDJSON. All are pure functions of the value except <see cref="Save"/>,
 /// <see cref="SaveAsync"/> and <see cref="PrintTree"/>, which write where you tell them; none waits for the SDK.
@@ -35,7 +35,7 @@ public static class TraceExtensions
     /// <param name="trace">A trace.</param>
     /// <param name="indented">Pretty-print the JSON.</param>
     /// <exception cref="ArgumentNullException"><paramref name="trace"/> is null.</exception>
-    public static string ToJson(this Trace trace, bool indented = false)
+    public static string ToJson(this TraceRecord trace, bool indented = false)
     {
         ArgumentNullException.ThrowIfNull(trace);
         var json = WireJson.Trace(trace);
@@ -51,7 +51,7 @@ public static class TraceExtensions
     /// <param name="trace">The trace.</param>
     /// <param name="subAgentRuns">Traces started under this one (at any depth), whose costs roll up; <c>null</c> for none.</param>
     /// <exception cref="ArgumentNullException"><paramref name="trace"/> is null.</exception>
-    public static TraceSummary Summary(this Trace trace, IEnumerable<Trace>? subAgentRuns = null)
+    public static TraceSummary Summary(this TraceRecord trace, IEnumerable<TraceRecord>? subAgentRuns = null)
     {
         ArgumentNullException.ThrowIfNull(trace);
         return TraceSummaries.OfTree(trace, subAgentRuns);
@@ -72,7 +72,7 @@ public static class TraceExtensions
     /// <param name="trace">The trace.</param>
     /// <param name="subAgentRuns">Traces started under this one (at any depth); <c>null</c> for none.</param>
     /// <exception cref="ArgumentNullException"><paramref name="trace"/> is null.</exception>
-    public static string RenderTree(this Trace trace, IEnumerable<Trace>? subAgentRuns = null)
+    public static string RenderTree(this TraceRecord trace, IEnumerable<TraceRecord>? subAgentRuns = null)
     {
         ArgumentNullException.ThrowIfNull(trace);
         return TraceTree.Render(trace, subAgentRuns);
@@ -83,7 +83,7 @@ public static class TraceExtensions
     /// <param name="writer">Where to print; <c>null</c> for <see cref="Console.Out"/>.</param>
     /// <param name="subAgentRuns">Traces started under this one (at any depth); <c>null</c> for none.</param>
     /// <exception cref="ArgumentNullException"><paramref name="trace"/> is null.</exception>
-    public static void PrintTree(this Trace trace, TextWriter? writer = null, IEnumerable<Trace>? subAgentRuns = null) =>
+    public static void PrintTree(this TraceRecord trace, TextWriter? writer = null, IEnumerable<TraceRecord>? subAgentRuns = null) =>
         (writer ?? Console.Out).Write(RenderTree(trace, subAgentRuns));
 
     /// <summary>
@@ -92,7 +92,7 @@ public static class TraceExtensions
     /// </summary>
     /// <param name="trace">The trace.</param>
     /// <exception cref="ArgumentNullException"><paramref name="trace"/> is null.</exception>
-    public static string ToNdjson(this Trace trace)
+    public static string ToNdjson(this TraceRecord trace)
     {
         ArgumentNullException.ThrowIfNull(trace);
         var sb = new StringBuilder();
@@ -107,7 +107,7 @@ public static class TraceExtensions
     /// <param name="trace">The trace.</param>
     /// <param name="path">The file to write.</param>
     /// <exception cref="ArgumentNullException"><paramref name="trace"/> or <paramref name="path"/> is null.</exception>
-    public static bool Save(this Trace trace, string path)
+    public static bool Save(this TraceRecord trace, string path)
     {
         ArgumentNullException.ThrowIfNull(trace);
         ArgumentNullException.ThrowIfNull(path);
@@ -128,7 +128,7 @@ public static class TraceExtensions
     /// <param name="path">The file to write.</param>
     /// <param name="cancellationToken">Cancels the write (then the result is <c>false</c>).</param>
     /// <exception cref="ArgumentNullException"><paramref name="trace"/> or <paramref name="path"/> is null.</exception>
-    public static async Task<bool> SaveAsync(this Trace trace, string path, CancellationToken cancellationToken = default)
+    public static async Task<bool> SaveAsync(this TraceRecord trace, string path, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(trace);
         ArgumentNullException.ThrowIfNull(path);

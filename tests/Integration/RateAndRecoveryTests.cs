@@ -57,7 +57,7 @@ public sealed class RateAndRecoveryTests : IDisposable
 
         // Traces complete at 30 a second for two seconds, three times what the platform takes: each batch is handed
         // to the exporter as it completes, as the pipeline's lanes do once they are full.
-        var traces = new List<Model.Trace>();
+        var traces = new List<Model.TraceRecord>();
         var exports = new List<Task<ExportResult>>();
         for (var i = 0; i < 20; i++)
         {

@@ -219,7 +219,7 @@ public sealed class TransportTests : PlatformTest
 
         await sut.ExportAsync(ExportBatch.Of(enrich.Trace(bare).Value, enrich.Trace(own).Value));
 
-        JsonElement Body(Trace t) => platform.Accepted.Single(r => r.Json.GetProperty("trace_id").GetString() == t.Id.ToString()).Json;
+        JsonElement Body(TraceRecord t) => platform.Accepted.Single(r => r.Json.GetProperty("trace_id").GetString() == t.Id.ToString()).Json;
         Assert.Equal("production", Body(bare).GetProperty("environment").GetString());
         Assert.Equal("v9", Body(bare).GetProperty("release").GetString());
         Assert.Equal("staging", Body(own).GetProperty("environment").GetString());

@@ -172,7 +172,7 @@ public class ConcurrencyProperties
         var sequential = TraceReducer.Fold(linear).Outputs;
         var concurrent = log.Select(x => x.Step.Output).OfType<Output>().ToList();
 
-        Trace? Completed(IEnumerable<Output> outputs) => outputs.OfType<Output.TraceCompleted>().SingleOrDefault()?.Trace;
+        TraceRecord? Completed(IEnumerable<Output> outputs) => outputs.OfType<Output.TraceCompleted>().SingleOrDefault()?.Trace;
         IEnumerable<Span> Late(IEnumerable<Output> outputs) => outputs.OfType<Output.SpanCompleted>().Where(o => o.AfterTrace).Select(o => o.Span);
         var lateInOrder = traceLevel.Select(x => x.Step.Output).OfType<Output.SpanCompleted>().Where(o => o.AfterTrace).Select(o => o.Span);
         return Claim.All(

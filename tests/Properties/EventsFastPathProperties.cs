@@ -56,7 +56,7 @@ public class EventsFastPathProperties
     });
 
     /// <summary>A trace without its ids and times.</summary>
-    static string Content(Trace t) =>
+    static string Content(TraceRecord t) =>
         string.Join("\n", t.Spans.Select(s => $"{s.Name} {s.Status} {s.Input} {s.Output} {s.Model} {s.Tokens?.Prompt} {s.Cost?.Total} " +
             $"{s.Error?.Message} {string.Join(",", s.Metadata.Map(kv => $"{kv.Key}={kv.Value}"))} {(s.Parent is null ? "-" : t.Spans.Single(p => p.Id == s.Parent).Name)}"))
         + $"\n{t.Status} {t.Output}";

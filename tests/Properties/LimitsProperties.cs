@@ -102,7 +102,7 @@ public class LimitsProperties
             if (Limits.Name(s.Name) != s.Name) yield return "span name";
             if (Long(s.Model)) yield return "model";
         }
-        IEnumerable<string> OfTrace(Trace t)
+        IEnumerable<string> OfTrace(TraceRecord t)
         {
             if (Limits.Name(t.Name) != t.Name) yield return "trace name";
             if (Long(t.SessionId)) yield return "session_id";
@@ -144,7 +144,7 @@ public class LimitsProperties
         };
     }
 
-    static Trace Inflate(Trace t, Random r, int scale) => t with
+    static TraceRecord Inflate(TraceRecord t, Random r, int scale) => t with
     {
         Input = Big(r, scale), Output = r.Next(3) == 0 ? null : Big(r, scale),
         Metadata = t.Metadata.AddOrUpdate("big", Big(r, scale)),
@@ -155,7 +155,7 @@ public class LimitsProperties
         }).Strict(),
     };
 
-    static IEnumerable<Payload?> ValuesOf(Trace t) =>
+    static IEnumerable<Payload?> ValuesOf(TraceRecord t) =>
         new[] { t.Input, t.Output }.Concat(t.Metadata.Values)
             .Concat(t.Spans.SelectMany(s => new[] { s.Input, s.Output }.Concat(s.Metadata.Values)));
 

@@ -60,7 +60,7 @@ internal static class ReducerClaims
         var scripts = Scripts.Independent(plans);
         var alone = scripts.SelectMany(s => apply.Fold(s).Outputs).ToList();
         var together = apply.Fold(Scripts.Interleave(scripts, merge));
-        Dictionary<TraceId, Trace> Completed(IEnumerable<Output> outputs) =>
+        Dictionary<TraceId, TraceRecord> Completed(IEnumerable<Output> outputs) =>
             outputs.OfType<Output.TraceCompleted>().ToDictionary(o => o.Trace.Id, o => o.Trace);
         Dictionary<TraceId, List<Output.SpanCompleted>> Spans(IEnumerable<Output> outputs) =>
             outputs.OfType<Output.SpanCompleted>().GroupBy(o => o.Span.Trace).ToDictionary(g => g.Key, g => g.ToList());

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using PandaProbe.Serialization;
-using Trace = PandaProbe.Model.Trace;
+using PandaProbe.Model;
 
 namespace PandaProbe.Exporters;
 
@@ -43,7 +43,7 @@ internal static class ActivityProjection
     };
 
     /// <summary>A trace's tags; input and output cut to <paramref name="maxPayload"/> characters (0: none).</summary>
-    public static List<KeyValuePair<string, object?>> TraceTags(Trace trace, int maxPayload)
+    public static List<KeyValuePair<string, object?>> TraceTags(TraceRecord trace, int maxPayload)
     {
         var tags = new List<KeyValuePair<string, object?>>
         {
@@ -108,7 +108,7 @@ internal static class ActivityProjection
     /// A trace's log lines and error on its activity; without <paramref name="errorText"/> (live activities, whose
     /// values are not redacted) the error's type is kept and its message left out.
     /// </summary>
-    public static void AddEvents(Activity activity, Trace trace, int maxPayload, bool errorText = true) =>
+    public static void AddEvents(Activity activity, TraceRecord trace, int maxPayload, bool errorText = true) =>
         AddEvents(activity, trace.Logs, trace.Status == TraceStatus.Error, trace.Error, trace.EndedAt ?? trace.StartedAt, maxPayload, errorText);
 
     /// <summary>A span's log lines and error on its activity (see the trace's overload for <paramref name="errorText"/>).</summary>

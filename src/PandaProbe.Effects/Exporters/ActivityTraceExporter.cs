@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using PandaProbe.Serialization;
-using Trace = PandaProbe.Model.Trace;
+using PandaProbe.Model;
 
 namespace PandaProbe.Exporters;
 
@@ -119,7 +119,7 @@ public sealed class ActivityTraceExporter : ITraceExporter
         }
     }
 
-    void ReplayTrace(Trace trace)
+    void ReplayTrace(TraceRecord trace)
     {
         // A root activity: nothing ambient may become its parent.
         Activity.Current = null;

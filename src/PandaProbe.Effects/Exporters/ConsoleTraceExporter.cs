@@ -49,7 +49,7 @@ public sealed class ConsoleTraceExporter : ITraceExporter
         var sb = new StringBuilder();
         var traces = batch.Traces.Where(t => t is not null).ToArray();
         var ids = traces.Select(t => t.Id).ToHashSet();
-        bool NestedHere(Trace t) => t.ParentTrace is { } p && p != t.Id && ids.Contains(p);
+        bool NestedHere(TraceRecord t) => t.ParentTrace is { } p && p != t.Id && ids.Contains(p);
         foreach (var trace in traces.Where(t => !NestedHere(t)))
         {
             var children = traces.Where(c => c.ParentTrace is { } p && p == trace.Id && c.Id != trace.Id).ToArray();

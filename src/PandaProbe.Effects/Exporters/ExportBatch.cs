@@ -8,7 +8,7 @@ namespace PandaProbe.Exporters;
 /// <param name="Traces">Completed traces, each with the spans that ended before it.</param>
 /// <param name="LateSpans">Spans that ended after their trace completed; <see cref="Span.Trace"/> names the trace.</param>
 /// <param name="Scores">Scores to attach to traces.</param>
-public sealed record ExportBatch(IReadOnlyList<Trace> Traces, IReadOnlyList<Span> LateSpans, IReadOnlyList<Score> Scores)
+public sealed record ExportBatch(IReadOnlyList<TraceRecord> Traces, IReadOnlyList<Span> LateSpans, IReadOnlyList<Score> Scores)
 {
     /// <summary>A batch with nothing in it.</summary>
     public static ExportBatch Empty { get; } = new([], [], []);
@@ -21,7 +21,7 @@ public sealed record ExportBatch(IReadOnlyList<Trace> Traces, IReadOnlyList<Span
     /// RUNNING, no spans), for exporters that show traces while they run (the platform's). Progress, not items: not in
     /// <see cref="Count"/>, never retried or spooled, and superseded by the completed trace. Other exporters ignore it.
     /// </summary>
-    public IReadOnlyList<Trace> Running { get; init; } = [];
+    public IReadOnlyList<TraceRecord> Running { get; init; } = [];
 
     /// <summary>
     /// Live mode only: spans that ended while their trace was still open (<see cref="Span.Trace"/> names it), sent as
@@ -31,5 +31,5 @@ public sealed record ExportBatch(IReadOnlyList<Trace> Traces, IReadOnlyList<Span
     public IReadOnlyList<Span> Progress { get; init; } = [];
 
     /// <summary>A batch holding only traces.</summary>
-    public static ExportBatch Of(params Trace[] traces) => new(traces, [], []);
+    public static ExportBatch Of(params TraceRecord[] traces) => new(traces, [], []);
 }

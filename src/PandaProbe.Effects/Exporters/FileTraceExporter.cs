@@ -7,7 +7,7 @@ namespace PandaProbe.Exporters;
 /// <summary>
 /// Appends every export to a JSON Lines file (UTF-8 without BOM, <c>\n</c> line ends), one record per line:
 /// <list type="bullet">
-/// <item>a completed trace: exactly its platform body (<see cref="WireJson.Trace(Trace)"/>);</item>
+/// <item>a completed trace: exactly its platform body (<see cref="WireJson.Trace(TraceRecord)"/>);</item>
 /// <item>late spans of one trace: <c>{"record":"spans","trace_id":"…","spans":[…]}</c>;</item>
 /// <item>a score: <c>{"record":"score",…the score body's fields…}</c>.</item>
 /// </list>

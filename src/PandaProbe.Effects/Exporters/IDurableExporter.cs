@@ -21,7 +21,7 @@ internal interface IDurableExporter
     (int Kept, int Failed) SpoolNow(ExportBatch batch, bool fromLane = false);
 
     /// <summary>Puts a completed trace on disk before returning (on the thread that completed it); false when it could not.</summary>
-    bool WriteAhead(Trace trace);
+    bool WriteAhead(TraceRecord trace);
 
     /// <summary>
     /// Told how many completed traces were handed to its lane (on the export side, as each batch enters it, before any

@@ -12,7 +12,7 @@ namespace PandaProbe.Exporters;
 public sealed class InMemoryTraceExporter : ITraceExporter
 {
     readonly object gate = new();
-    readonly List<Trace> traces = [];
+    readonly List<TraceRecord> traces = [];
     readonly List<Span> lateSpans = [];
     readonly List<Score> scores = [];
     readonly List<(Func<InMemoryTraceExporter, bool> Condition, TaskCompletionSource Signal)> waiters = [];
@@ -24,7 +24,7 @@ public sealed class InMemoryTraceExporter : ITraceExporter
     public string Name => "memory";
 
     /// <summary>The completed traces received so far, in order.</summary>
-    public IReadOnlyList<Trace> Traces { get { lock (gate) return traces.ToArray(); } }
+    public IReadOnlyList<TraceRecord> Traces { get { lock (gate) return traces.ToArray(); } }
 
     /// <summary>The late spans received so far, in order.</summary>
     public IReadOnlyList<Span> LateSpans { get { lock (gate) return lateSpans.ToArray(); } }
@@ -132,7 +132,7 @@ public sealed class InMemoryTraceExporter : ITraceExporter
     /// <summary>Completes with the traces once at least <paramref name="count"/> traces have been exported.</summary>
     /// <param name="count">How many traces to wait for.</param>
     /// <param name="cancellationToken">Ends the wait.</param>
-    public async Task<IReadOnlyList<Trace>> WaitForTracesAsync(int count, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<TraceRecord>> WaitForTracesAsync(int count, CancellationToken cancellationToken = default)
     {
         await WaitUntilAsync(e => e.traces.Count >= count, cancellationToken).ConfigureAwait(false);
         return Traces;

@@ -90,7 +90,7 @@ internal sealed partial class HttpTraceExporter
     /// the trace, and a process that was killed first leaves them for the next one to replay. False (logged) when they
     /// could not be written: the trace is then exported as usual, without the copy.
     /// </summary>
-    bool IDurableExporter.WriteAhead(Trace trace)
+    bool IDurableExporter.WriteAhead(TraceRecord trace)
     {
         if (spool is null || trace is null) return false;
         try

@@ -291,7 +291,7 @@ internal sealed partial class HttpTraceExporter : ITraceExporter, IDurableExport
     }
 
     /// <summary>A trace's requests (<see cref="PlatformRequests.TryTrace"/>); null, settled as dropped when a tally is given, when a body failed.</summary>
-    private List<PlatformRequest>? TraceRequests(Trace trace, Tally? tally)
+    private List<PlatformRequest>? TraceRequests(TraceRecord trace, Tally? tally)
     {
         if (PlatformRequests.TryTrace(trace, out var requests, out var why)) return requests;
         if (tally is not null) Refused(why!, 1, tally);
@@ -315,7 +315,7 @@ internal sealed partial class HttpTraceExporter : ITraceExporter, IDurableExport
     private void Refused(Unbuildable why, int items, Tally tally) =>
         Settle(SendOutcome.Dropped(why.Reason, why.Detail, why.Path, "-", why.Exception), items, tally);
 
-    private async Task ExportTraceAsync(Trace trace, Tally tally, CancellationToken ct)
+    private async Task ExportTraceAsync(TraceRecord trace, Tally tally, CancellationToken ct)
     {
         if (TraceRequests(trace, tally) is not { } requests) return;
         var outcome = await sender.SendAsync(requests[0], replay: false, ct).ConfigureAwait(false);

@@ -35,7 +35,7 @@ internal static class PlatformRequests
     /// A trace's requests: the trace with its first spans, then the rest through add-spans (the trace is the one item;
     /// the chunks that carry its other spans count as none of their own).
     /// </summary>
-    public static bool TryTrace(Trace trace, out List<PlatformRequest> requests, out Unbuildable? why)
+    public static bool TryTrace(TraceRecord trace, out List<PlatformRequest> requests, out Unbuildable? why)
     {
         requests = [];
         if (trace.ContinuationSpan is not null) return TryContinuation(trace, requests, out why);
@@ -57,7 +57,7 @@ internal static class PlatformRequests
     /// trace in chunks (the first carries the item). A 404 there is the upstream trace not stored yet, retried as
     /// ingestion lag.
     /// </summary>
-    static bool TryContinuation(Trace trace, List<PlatformRequest> requests, out Unbuildable? why)
+    static bool TryContinuation(TraceRecord trace, List<PlatformRequest> requests, out Unbuildable? why)
     {
         why = null;
         var traceId = trace.Id.ToString();
@@ -78,9 +78,9 @@ internal static class PlatformRequests
     /// sets every other field it has (the platform keeps the spans), so nothing of the placeholder remains once it
     /// arrives. Counts no item of its own.
     /// </summary>
-    public static bool TryPlaceholder(Trace continuation, out PlatformRequest? request)
+    public static bool TryPlaceholder(TraceRecord continuation, out PlatformRequest? request)
     {
-        var placeholder = new Trace
+        var placeholder = new TraceRecord
         {
             Id = continuation.Id, Name = continuation.Name, StartedAt = continuation.StartedAt, Status = TraceStatus.Running,
             StatusIsExplicit = true,

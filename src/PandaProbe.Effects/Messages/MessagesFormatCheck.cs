@@ -17,7 +17,7 @@ internal static class MessagesFormatCheck
     /// <param name="trace">A completed trace.</param>
     /// <param name="warn">Receives each warning.</param>
     /// <returns>The number of warnings issued.</returns>
-    public static int Check(Trace trace, Action<string> warn)
+    public static int Check(TraceRecord trace, Action<string> warn)
     {
         if (trace is null || warn is null) return 0;
         var count = 0;
@@ -70,7 +70,7 @@ internal static class MessagesFormatCheck
         var where = owner switch
         {
             Span span => $"span '{span.Name}' ({span.Id}) of trace {span.Trace}",
-            Trace trace => $"trace '{trace.Name}' ({trace.Id})",
+            TraceRecord trace => $"trace '{trace.Name}' ({trace.Id})",
             _ => "a value",
         };
         var more = problems.Count > 1 ? $" (and {problems.Count - 1} more problem{(problems.Count > 2 ? "s" : "")})" : "";

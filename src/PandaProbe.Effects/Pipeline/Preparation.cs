@@ -17,7 +17,7 @@ internal sealed class Preparation
     readonly SamplingPolicy sampling;
     readonly KeptByRule keptByRule = new();
     readonly PipelineCounters counters;
-    readonly IsolatedSubject<Trace> completed;
+    readonly IsolatedSubject<TraceRecord> completed;
     readonly IsolatedSubject<Output> outputs;
     readonly CheckSample checkSample;
     readonly RateFitSampler? rateFit;
@@ -32,7 +32,7 @@ internal sealed class Preparation
     /// <param name="time">The clock of the messages check's sample.</param>
     /// <param name="rateFit">The rate-fit sampler, when on: keeps traces at the platform's rate, errors and scored ones first.</param>
     public Preparation(Enricher enricher, Redactor redactor, SamplingPolicy sampling, PipelineCounters counters,
-        IsolatedSubject<Trace> completed, IsolatedSubject<Output> outputs, TimeProvider time, RateFitSampler? rateFit = null)
+        IsolatedSubject<TraceRecord> completed, IsolatedSubject<Output> outputs, TimeProvider time, RateFitSampler? rateFit = null)
     {
         this.rateFit = rateFit;
         Enricher = enricher;
@@ -64,7 +64,7 @@ internal sealed class Preparation
     /// at its start. With tail rules or the rate-fit sampler, which decide at the end, no progress leaves before that
     /// decision. Null otherwise, and on any failure (progress is best-effort; the completed trace carries everything).
     /// </summary>
-    (Trace? Running, Span? Ended) Progress(Output item)
+    (TraceRecord? Running, Span? Ended) Progress(Output item)
     {
         try
         {
@@ -115,7 +115,7 @@ internal sealed class Preparation
     }
 
     /// <summary>A completed trace as every consumer sees it, without the sampling decision (what <c>Summary()</c> reads).</summary>
-    public Trace Describe(Trace trace) => Redactor.Apply(Enricher.Trace(trace).Value);
+    public TraceRecord Describe(TraceRecord trace) => Redactor.Apply(Enricher.Trace(trace).Value);
 
     /// <summary>
     /// Prepares what the batch operator drained, on the export side: each item is prepared, handed to the
@@ -125,10 +125,10 @@ internal sealed class Preparation
     public Delivery? Deliver(Drained drained, int lanes)
     {
         if (drained.Flush is { } flush) return Delivery.OfFlush(flush, lanes, counters);
-        List<Trace>? traces = null;
+        List<TraceRecord>? traces = null;
         List<Span>? late = null;
         List<Score>? scores = null;
-        List<Trace>? running = null;
+        List<TraceRecord>? running = null;
         List<Span>? progress = null;
         foreach (var item in drained.Items)
         {
@@ -170,7 +170,7 @@ internal sealed class Preparation
     /// <summary>The export items among <paramref name="items"/>, prepared (for the spool: nothing is published).</summary>
     public ExportBatch Batch(IEnumerable<Output> items)
     {
-        var (traces, late, scores) = (new List<Trace>(), new List<Span>(), new List<Score>());
+        var (traces, late, scores) = (new List<TraceRecord>(), new List<Span>(), new List<Score>());
         foreach (var item in items)
         {
             if (!IsExportItem(item)) continue;
@@ -256,7 +256,7 @@ internal sealed class Preparation
     }
 
     /// <summary>The warn-only messages check, on a sample of completed traces.</summary>
-    void Inspect(Trace trace)
+    void Inspect(TraceRecord trace)
     {
         if (!checkSample.Next()) return;
         try { MessagesFormatCheck.Check(trace, w => { counters.MessageFormatWarning(); SelfLog.Write(w); }); }

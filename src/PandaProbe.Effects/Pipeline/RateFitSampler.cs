@@ -40,7 +40,7 @@ internal sealed class RateFitSampler(TimeProvider time)
     }
 
     /// <summary>Whether a completed trace is kept.</summary>
-    public bool Admit(Trace trace)
+    public bool Admit(TraceRecord trace)
     {
         lock (gate)
         {

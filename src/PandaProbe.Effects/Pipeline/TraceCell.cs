@@ -13,7 +13,7 @@ internal sealed class TraceCell
 {
     readonly TracePipeline pipeline;
     OpenTrace? state;    // null once the trace has finished (ended, and its late spans too)
-    Trace? completed;    // the trace as it completed, once it has
+    TraceRecord? completed;    // the trace as it completed, once it has
 
     internal TraceCell(TracePipeline pipeline, TraceId id, OpenTrace state, DateTimeOffset started)
     {
@@ -37,7 +37,7 @@ internal sealed class TraceCell
     public OpenTrace? State => Volatile.Read(ref state);
 
     /// <summary>The trace as the reducer completed it (before enrichment), once it has ended.</summary>
-    public Trace? Completed => Volatile.Read(ref completed);
+    public TraceRecord? Completed => Volatile.Read(ref completed);
 
     /// <summary>
     /// Folds <paramref name="e"/> into the trace and routes its output. A span-local event goes to its span's own

@@ -16,7 +16,7 @@ internal sealed class TraceDeliveries
     readonly Dictionary<(TraceId, SpanId?), List<TaskCompletionSource<LaneOutcome?>>> waiting = [];
     int count;   // waits registered and not settled or forgotten (read without the lock)
 
-    static (TraceId, SpanId?) Key(Trace trace) => (trace.Id, trace.ContinuationSpan);
+    static (TraceId, SpanId?) Key(TraceRecord trace) => (trace.Id, trace.ContinuationSpan);
 
     /// <summary>Starts one wait for a trace (before it completes, so its delivery cannot be missed).</summary>
     public TaskCompletionSource<LaneOutcome?> Watch(TraceId trace, SpanId? continuation)
@@ -51,7 +51,7 @@ internal sealed class TraceDeliveries
     }
 
     /// <summary>One trace settled outside a delivery: null when it will not be delivered (sampled out, lost).</summary>
-    public void Settle(Trace trace, LaneOutcome? outcome)
+    public void Settle(TraceRecord trace, LaneOutcome? outcome)
     {
         if (Volatile.Read(ref count) == 0 || trace is null) return;
         List<TaskCompletionSource<LaneOutcome?>>? list;

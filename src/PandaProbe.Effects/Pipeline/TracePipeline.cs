@@ -20,12 +20,12 @@ namespace PandaProbe.Pipeline;
 internal sealed class TracePipeline : IAsyncDisposable
 {
     readonly IsolatedSubject<TraceEvent> events;
-    readonly IsolatedSubject<Trace> completed;
+    readonly IsolatedSubject<TraceRecord> completed;
     readonly IsolatedSubject<Output> outputs;
     readonly ExportPipeline export;
     readonly Preparation prepare;
     readonly TimeProvider time;
-    readonly Action<Trace>? completedSink;
+    readonly Action<TraceRecord>? completedSink;
     readonly object shutdownGate = new();
     readonly ExportScheduler? ownScheduler;
     readonly bool spools;
@@ -63,7 +63,7 @@ internal sealed class TracePipeline : IAsyncDisposable
     /// Put each completed trace in the platform exporter's spool, on disk, before the call that completed it returns.
     /// </param>
     public TracePipeline(IEnumerable<ITraceExporter> exporters, PipelineOptions? options = null, TimeProvider? time = null,
-        IScheduler? scheduler = null, Enricher? enricher = null, Action<Trace>? completedSink = null,
+        IScheduler? scheduler = null, Enricher? enricher = null, Action<TraceRecord>? completedSink = null,
         Redactor? redactor = null, SamplingPolicy? sampling = null, Action<string>? warn = null, bool writeAhead = false,
         TimeSpan? abandonAfter = null, RateFitSampler? rateFit = null, bool live = false)
     {
@@ -75,7 +75,7 @@ internal sealed class TracePipeline : IAsyncDisposable
         this.completedSink = completedSink;
         Counters = new PipelineCounters();
         events = new IsolatedSubject<TraceEvent>("Events", Options.SubscriberQueueCapacity, Counters);
-        completed = new IsolatedSubject<Trace>("CompletedTraces", Options.SubscriberQueueCapacity, Counters);
+        completed = new IsolatedSubject<TraceRecord>("CompletedTraces", Options.SubscriberQueueCapacity, Counters);
         outputs = new IsolatedSubject<Output>("Outputs", Options.SubscriberQueueCapacity, Counters);
         prepare = new Preparation(enricher ?? Enricher.LimitsOnly, redactor ?? Redactor.Off, sampling ?? SamplingPolicy.KeepAll,
             Counters, completed, outputs, this.time, rateFit) { Live = live };
@@ -114,13 +114,13 @@ internal sealed class TracePipeline : IAsyncDisposable
     public SamplingPolicy Sampling => prepare.Sampling;
 
     /// <summary>A completed trace as every consumer sees it: enriched, then redacted (what <c>Summary()</c> reads).</summary>
-    public Trace Describe(Trace trace) => prepare.Describe(trace);
+    public TraceRecord Describe(TraceRecord trace) => prepare.Describe(trace);
 
     /// <summary>Every event, after it was folded, delivered to each subscriber on its own bounded queue.</summary>
     public IObservable<TraceEvent> Events => events;
 
     /// <summary>Every completed trace, enriched, delivered to each subscriber on its own bounded queue.</summary>
-    public IObservable<Trace> CompletedTraces => completed;
+    public IObservable<TraceRecord> CompletedTraces => completed;
 
     /// <summary>Every reducer output (starts, ends, completions, rejections), enriched, for processors.</summary>
     public IObservable<Output> Outputs => outputs;
@@ -234,7 +234,7 @@ internal sealed class TracePipeline : IAsyncDisposable
     void LaneFull(string exporter, int items) =>
         warnings.Write("lane:" + exporter, n => $"exporter '{exporter}' fell behind: {n} item(s) dropped from its queue (raise MaxQueueSize, or lower the rate of traces).", items);
 
-    void Sink(Trace trace)
+    void Sink(TraceRecord trace)
     {
         try { completedSink!(trace); }
         catch (Exception ex)

@@ -199,7 +199,7 @@ internal sealed partial class Redactor
     };
 
     /// <summary>The trace (and each of its spans) as it may leave; the same instance when nothing changed.</summary>
-    public Trace Apply(Trace trace)
+    public TraceRecord Apply(TraceRecord trace)
     {
         if (IsNone) return trace;
         var changed = false;

@@ -34,9 +34,9 @@ internal static class WireJson
     public const string ErrorDataKey = "error_data";
     /// <summary>The metadata key holding the parent run's trace id.</summary>
     public const string ParentTraceKey = "parent_trace_id";
-    /// <summary>The metadata key holding a continuation's span (see <see cref="Model.Trace.ContinuationSpan"/>), in trace bodies kept locally.</summary>
+    /// <summary>The metadata key holding a continuation's span (see <see cref="Model.TraceRecord.ContinuationSpan"/>), in trace bodies kept locally.</summary>
     public const string ContinuationSpanKey = "continuation_span_id";
-    /// <summary>The metadata key holding a continuation's calling span (see <see cref="Model.Trace.ContinuationParent"/>).</summary>
+    /// <summary>The metadata key holding a continuation's calling span (see <see cref="Model.TraceRecord.ContinuationParent"/>).</summary>
     public const string ContinuationParentKey = "continuation_parent_span_id";
     /// <summary>The score <c>source</c> the SDK always sends.</summary>
     public const string ScoreSource = "PROGRAMMATIC";
@@ -49,16 +49,16 @@ internal static class WireJson
     };
 
     /// <summary>The <c>POST /traces</c> body of a trace with all its spans.</summary>
-    public static string Trace(Trace trace) => Trace(trace, trace.Spans);
+    public static string Trace(TraceRecord trace) => Trace(trace, trace.Spans);
 
     /// <summary>The <c>POST /traces</c> body of a trace carrying only <paramref name="spans"/> (to split a trace over 500 spans).</summary>
-    public static string Trace(Trace trace, IEnumerable<Span> spans) => Render(w => WriteTrace(w, trace, spans));
+    public static string Trace(TraceRecord trace, IEnumerable<Span> spans) => Render(w => WriteTrace(w, trace, spans));
 
     /// <summary>The <c>POST /traces</c> body of a trace with all its spans, as UTF-8 bytes.</summary>
-    public static byte[] TraceUtf8(Trace trace) => TraceUtf8(trace, trace.Spans);
+    public static byte[] TraceUtf8(TraceRecord trace) => TraceUtf8(trace, trace.Spans);
 
     /// <summary>The <c>POST /traces</c> body of a trace carrying only <paramref name="spans"/>, as UTF-8 bytes.</summary>
-    public static byte[] TraceUtf8(Trace trace, IEnumerable<Span> spans) => RenderUtf8(w => WriteTrace(w, trace, spans));
+    public static byte[] TraceUtf8(TraceRecord trace, IEnumerable<Span> spans) => RenderUtf8(w => WriteTrace(w, trace, spans));
 
     /// <summary>The JSON array body of <c>POST /traces/{trace_id}/spans</c>.</summary>
     public static string Spans(IEnumerable<Span> spans) => Render(w => WriteSpans(w, spans));
@@ -76,10 +76,10 @@ internal static class WireJson
     public static byte[] ScoreUtf8(Score score) => RenderUtf8(w => WriteScore(w, score));
 
     /// <summary>Writes a trace body with all its spans.</summary>
-    public static void WriteTrace(Utf8JsonWriter w, Trace trace) => WriteTrace(w, trace, trace.Spans);
+    public static void WriteTrace(Utf8JsonWriter w, TraceRecord trace) => WriteTrace(w, trace, trace.Spans);
 
     /// <summary>Writes a trace body carrying only <paramref name="spans"/> (the trace's own spans are ignored).</summary>
-    public static void WriteTrace(Utf8JsonWriter w, Trace trace, IEnumerable<Span> spans)
+    public static void WriteTrace(Utf8JsonWriter w, TraceRecord trace, IEnumerable<Span> spans)
     {
         w.WriteStartObject();
         w.WriteString("trace_id", trace.Id.ToString());

@@ -24,7 +24,7 @@ internal static class WireReader
 
     /// <summary>Reads a <c>POST /traces</c> body.</summary>
     /// <exception cref="FormatException">The text is not a valid trace body.</exception>
-    public static Trace ReadTrace(string json)
+    public static TraceRecord ReadTrace(string json)
     {
         using var doc = Parse(json);
         return ReadTrace(doc.RootElement);
@@ -32,7 +32,7 @@ internal static class WireReader
 
     /// <summary>Reads a <c>POST /traces</c> body from a parsed element.</summary>
     /// <exception cref="FormatException">The element is not a valid trace body.</exception>
-    public static Trace ReadTrace(JsonElement e)
+    public static TraceRecord ReadTrace(JsonElement e)
     {
         RequireObject(e, "trace");
         var id = OptionalGuid(e, "trace_id", "trace") is { } g ? new TraceId(g) : TraceId.New();
@@ -48,7 +48,7 @@ internal static class WireReader
             v => new SpanId(Guid.Parse(v.GetString()!)));
         var continuationParent = Take(ref metadata, WireJson.ContinuationParentKey, v => v.ValueKind == JsonValueKind.String && Guid.TryParse(v.GetString(), out _),
             v => new SpanId(Guid.Parse(v.GetString()!)));
-        var trace = new Trace
+        var trace = new TraceRecord
         {
             Id = id,
             Name = RequiredName(e, "trace"),

@@ -383,9 +383,9 @@ internal sealed class GenAiActivityIngestion : IDisposable
         }
     }
 
-    sealed class ShutdownWatch(GenAiActivityIngestion owner) : IObserver<PandaProbe.Model.Trace>
+    sealed class ShutdownWatch(GenAiActivityIngestion owner) : IObserver<PandaProbe.Model.TraceRecord>
     {
-        public void OnNext(PandaProbe.Model.Trace value) { }
+        public void OnNext(PandaProbe.Model.TraceRecord value) { }
         public void OnError(Exception error) => owner.Dispose();
         public void OnCompleted() => owner.Dispose();
     }

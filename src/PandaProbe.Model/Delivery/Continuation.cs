@@ -1,7 +1,7 @@
 namespace PandaProbe.Model.Delivery;
 
 /// <summary>
-/// How a trace that continues another process's trace (<see cref="Trace.ContinuationSpan"/>) reaches the platform:
+/// How a trace that continues another process's trace (<see cref="TraceRecord.ContinuationSpan"/>) reaches the platform:
 /// not as a trace (its upsert would overwrite the upstream trace's name, status and start) but as spans added to the
 /// upstream trace, the first of them standing for the trace itself.
 /// </summary>
@@ -12,7 +12,7 @@ internal static class Continuation
     /// (with its session, user, tags, environment and release, which a span has no field for), error, logs and times,
     /// under the calling span; its status is the trace's (ERROR stays ERROR, a clean end is OK).
     /// </summary>
-    public static Span StandIn(Trace trace)
+    public static Span StandIn(TraceRecord trace)
     {
         var metadata = trace.Metadata;
         if (trace.SessionId is { } session) metadata = metadata.AddOrUpdate("session_id", Payload.Text(session));

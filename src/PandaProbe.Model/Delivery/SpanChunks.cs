@@ -16,7 +16,7 @@ internal sealed record SpanChunks(Seq<Span> First, Seq<Seq<Span>> Rest)
     /// with it.
     /// </summary>
     /// <param name="trace">The trace.</param>
-    public static SpanChunks Split(Trace trace) =>
+    public static SpanChunks Split(TraceRecord trace) =>
         Split(Chunk(trace.Spans, Limits.MaxSpansPerRequest, Limits.MaxRequestChars, SizeOf(trace)));
 
     /// <summary>
@@ -89,7 +89,7 @@ internal sealed record SpanChunks(Seq<Span> First, Seq<Seq<Span>> Rest)
 
     /// <summary>A trace's own values (input, output, metadata, parameters, logs), in characters, without its spans.</summary>
     /// <param name="trace">The trace.</param>
-    public static long SizeOf(Trace trace) =>
+    public static long SizeOf(TraceRecord trace) =>
         Len(trace.Input) + Len(trace.Output) + Sum(trace.Metadata) + Sum(trace.Params) + Sum(trace.Logs);
 
     static long Len(Payload? p) => p is null ? 0 : p.Length;

@@ -30,7 +30,7 @@ internal sealed record Enricher(PriceCatalog? Prices, string? Environment, strin
     public PayloadBudgets Budgets { get; init; } = PayloadBudgets.Default;
 
     /// <summary>A completed trace (and each of its spans) enriched.</summary>
-    public Enriched<Trace> Trace(Trace trace)
+    public Enriched<TraceRecord> Trace(TraceRecord trace)
     {
         var adjusted = default(Seq<string>);
         var result = Fit(Stamp(trace), ref adjusted);
@@ -48,7 +48,7 @@ internal sealed record Enricher(PriceCatalog? Prices, string? Environment, strin
             break;
         }
         var budgets = Budgets;
-        return new Enriched<Trace>(WithinBudgets(result, budgets) ? result : CutToBudgets(result, budgets, ref adjusted), adjusted);
+        return new Enriched<TraceRecord>(WithinBudgets(result, budgets) ? result : CutToBudgets(result, budgets, ref adjusted), adjusted);
     }
 
     /// <summary>One span (a late span, or a span a processor sees) enriched, its values fitted to the value and span budgets.</summary>
@@ -82,7 +82,7 @@ internal sealed record Enricher(PriceCatalog? Prices, string? Environment, strin
     static int Longest(Map<string, Payload> values) =>
         values.IsEmpty ? 0 : values.Fold(0, static (longest, p) => Math.Max(longest, p is null ? 0 : p.Length));
 
-    static bool WithinBudgets(Trace trace, PayloadBudgets b)
+    static bool WithinBudgets(TraceRecord trace, PayloadBudgets b)
     {
         int value = b.MaxValueChars, perSpan = b.MaxSpanChars;
         int input = Len(trace.Input), output = Len(trace.Output);
@@ -123,7 +123,7 @@ internal sealed record Enricher(PriceCatalog? Prices, string? Environment, strin
     /// <see cref="PayloadBudgets.MinChars"/>.</item>
     /// </list>
     /// </summary>
-    static Trace CutToBudgets(Trace trace, PayloadBudgets b, ref Seq<string> adjusted)
+    static TraceRecord CutToBudgets(TraceRecord trace, PayloadBudgets b, ref Seq<string> adjusted)
     {
         var spans = trace.Spans;
         var count = 2 * (spans.Count + 1);   // [0], [1]: the trace's input and output; [2 + 2i], [3 + 2i]: span i's
@@ -251,7 +251,7 @@ internal sealed record Enricher(PriceCatalog? Prices, string? Environment, strin
         }
     }
 
-    Trace Stamp(Trace trace) =>
+    TraceRecord Stamp(TraceRecord trace) =>
         trace.Environment is not null && trace.Release is not null || Environment is null && Release is null
             ? trace
             : trace with
@@ -260,7 +260,7 @@ internal sealed record Enricher(PriceCatalog? Prices, string? Environment, strin
                 Release = trace.Release ?? Release,
             };
 
-    static Trace Fit(Trace trace, ref Seq<string> adjusted)
+    static TraceRecord Fit(TraceRecord trace, ref Seq<string> adjusted)
     {
         var name = FitName(trace.Name, "trace name", ref adjusted);
         var session = FitShort(trace.SessionId, "session_id", ref adjusted);

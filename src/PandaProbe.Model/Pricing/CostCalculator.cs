@@ -109,7 +109,7 @@ internal static class CostCalculator
     /// <param name="catalog">The prices to use; <c>null</c> leaves the trace unchanged.</param>
     /// <param name="trace">The trace to price.</param>
     /// <returns>The same trace (no copy) when no span needed a price.</returns>
-    public static Trace Apply(PriceCatalog? catalog, Trace trace)
+    public static TraceRecord Apply(PriceCatalog? catalog, TraceRecord trace)
     {
         if (catalog is null || trace is null) return trace!;
         var spans = trace.Spans;

@@ -7,7 +7,7 @@ namespace PandaProbe.Model;
 /// </summary>
 /// <remarks>
 /// The trace's fields are its start event until a trace-level event changes them (most traces never have one), so
-/// starting a trace builds no <see cref="Model.Trace"/> record; the record is built when the trace ends.
+/// starting a trace builds no <see cref="Model.TraceRecord"/> record; the record is built when the trace ends.
 /// </remarks>
 /// <remarks>
 /// The ended spans are kept beside the trace's fields and joined into <see cref="Trace"/> when it is read, so ending a
@@ -19,9 +19,9 @@ internal sealed record OpenTrace
 {
     readonly EndedIds endedIds;   // the ended spans before the last partial run of EndedIds.Run
     readonly TraceEvent.TraceStarted? start;   // the trace's fields while no trace-level event has changed them
-    readonly Trace? head;                      // the trace's fields once one has (and after the end)
+    readonly TraceRecord? head;                      // the trace's fields once one has (and after the end)
 
-    OpenTrace(TraceEvent.TraceStarted? start, Trace? head, Seq<Span> ended, SpanTable openSpans, EndedIds endedIds, int version)
+    OpenTrace(TraceEvent.TraceStarted? start, TraceRecord? head, Seq<Span> ended, SpanTable openSpans, EndedIds endedIds, int version)
     {
         this.start = start;
         this.head = head;
@@ -41,8 +41,8 @@ internal sealed record OpenTrace
     public static OpenTrace Started(TraceEvent.TraceStarted started, bool mintedIds = false) =>
         new(started, null, default, SpanTable.Empty, mintedIds ? EndedIds.NotKept : default, 1);
 
-    /// <summary>The trace's fields; its <see cref="Trace.Spans"/> is empty (the ended spans are in <see cref="Ended"/>).</summary>
-    public Trace Head => head ?? TraceReducer.TraceAt(start!);
+    /// <summary>The trace's fields; its <see cref="TraceRecord.Spans"/> is empty (the ended spans are in <see cref="Ended"/>).</summary>
+    public TraceRecord Head => head ?? TraceReducer.TraceAt(start!);
 
     /// <summary>The spans that ended while the trace was open, in end order.</summary>
     public Seq<Span> Ended { get; }
@@ -64,8 +64,8 @@ internal sealed record OpenTrace
     /// </summary>
     public int Events => Version + OpenSpans.SpanEvents();
 
-    /// <summary>The trace value, with its ended spans in <see cref="Trace.Spans"/> (built when read).</summary>
-    public Trace Trace => Ended.IsEmpty ? Head : Head with { Spans = Ended };
+    /// <summary>The trace value, with its ended spans in <see cref="TraceRecord.Spans"/> (built when read).</summary>
+    public TraceRecord Trace => Ended.IsEmpty ? Head : Head with { Spans = Ended };
 
     /// <summary><c>true</c> while the trace has not ended.</summary>
     public bool IsOpen => head is null || head.IsOpen;
@@ -80,7 +80,7 @@ internal sealed record OpenTrace
     }
 
     /// <summary>The next state: other trace fields, one more event folded.</summary>
-    public OpenTrace WithHead(Trace head) => new(null, head, Ended, OpenSpans, endedIds, Version + 1);
+    public OpenTrace WithHead(TraceRecord head) => new(null, head, Ended, OpenSpans, endedIds, Version + 1);
 
     /// <summary>
     /// The next state: other open spans, and <paramref name="folded"/> more events folded (a span's start counts one; a
@@ -92,7 +92,7 @@ internal sealed record OpenTrace
     /// The trace as it ends at <paramref name="at"/> (never before it started), with the spans that ended before it; an
     /// unset status becomes COMPLETED.
     /// </summary>
-    public Trace End(DateTimeOffset at)
+    public TraceRecord End(DateTimeOffset at)
     {
         if (head is null) return TraceReducer.TraceAt(start!, TraceReducer.Later(start!.At, at), Ended);   // one record
         var fields = head;
@@ -105,7 +105,7 @@ internal sealed record OpenTrace
     }
 
     /// <summary>The next state: the trace ended (its ended spans are no longer kept), one more event folded.</summary>
-    public OpenTrace Ending(Trace ended) => new(null, ended with { Spans = default }, default, OpenSpans, default, Version + 1);
+    public OpenTrace Ending(TraceRecord ended) => new(null, ended with { Spans = default }, default, OpenSpans, default, Version + 1);
 
     /// <summary>
     /// The next state: <paramref name="span"/> ended while the trace was open; its end and the <paramref name="spanEvents"/>

@@ -96,7 +96,7 @@ internal static class TraceReducer
     /// The trace as <paramref name="s"/> starts it (no spans yet); with <paramref name="endedAt"/>, as it ends then
     /// (COMPLETED, with <paramref name="spans"/>) when nothing but its start set its fields.
     /// </summary>
-    internal static Trace TraceAt(TraceStarted s, DateTimeOffset? endedAt = null, Seq<Span> spans = default) => new()
+    internal static TraceRecord TraceAt(TraceStarted s, DateTimeOffset? endedAt = null, Seq<Span> spans = default) => new()
     {
         Id = s.Trace,
         Name = s.Name ?? string.Empty,
@@ -177,7 +177,7 @@ internal static class TraceReducer
     /// Changes the trace's own fields with <paramref name="evolve"/> while it is open; <paramref name="evolve"/>
     /// returns <c>null</c> when the event lacks its value.
     /// </summary>
-    static TraceStep OnTrace<E>(OpenTrace open, E e, Func<Trace, E, Trace?> evolve) where E : TraceEvent
+    static TraceStep OnTrace<E>(OpenTrace open, E e, Func<TraceRecord, E, TraceRecord?> evolve) where E : TraceEvent
     {
         if (!open.IsOpen) return Reject(open, e, RejectionReason.TraceEnded, $"trace {e.Trace} has already ended");
         return evolve(open.Head, e) is { } next

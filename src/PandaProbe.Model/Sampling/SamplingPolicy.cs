@@ -44,7 +44,7 @@ internal sealed record SamplingPolicy(double Ratio, bool KeepErrors, TimeSpan? K
     }
 
     /// <summary>Whether a completed trace is kept: by its id, or by a tail rule when the ratio would drop it.</summary>
-    public SampleDecision AtEnd(Trace trace)
+    public SampleDecision AtEnd(TraceRecord trace)
     {
         if (HeadKeeps(trace.Id)) return SampleDecision.KeptByRatio;
         if (KeepErrors && (trace.Status == TraceStatus.Error || trace.Spans.Exists(static s => s.Status == SpanStatus.Error)))

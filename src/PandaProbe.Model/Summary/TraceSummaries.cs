@@ -2,7 +2,7 @@ using PandaProbe.Model.Pricing;
 
 namespace PandaProbe.Model.Summary;
 
-/// <summary>Pure functions that aggregate a <see cref="Trace"/> into a <see cref="TraceSummary"/>.</summary>
+/// <summary>Pure functions that aggregate a <see cref="TraceRecord"/> into a <see cref="TraceSummary"/>.</summary>
 internal static class TraceSummaries
 {
     /// <summary>
@@ -20,7 +20,7 @@ internal static class TraceSummaries
     /// Error count: every span whose status is <c>ERROR</c>, plus one when the trace's own status is <c>ERROR</c>
     /// (a trace-level failure is counted even when no span failed). A span without a cost contributes 0.
     /// </remarks>
-    public static TraceSummary Of(Trace trace, IReadOnlyList<TraceSummary>? children = null, PriceCatalog? catalog = null)
+    public static TraceSummary Of(TraceRecord trace, IReadOnlyList<TraceSummary>? children = null, PriceCatalog? catalog = null)
     {
         ArgumentNullException.ThrowIfNull(trace);
         var kids = children?.Where(c => c is not null).ToArray() ?? [];
@@ -63,17 +63,17 @@ internal static class TraceSummaries
 
     /// <summary>
     /// The summary of <paramref name="root"/> with its sub-agent traces found among <paramref name="related"/>:
-    /// a trace is a child of the trace named by its <see cref="Trace.ParentTrace"/>, at any depth, ordered by start
+    /// a trace is a child of the trace named by its <see cref="TraceRecord.ParentTrace"/>, at any depth, ordered by start
     /// time. Traces not linked to the root are ignored; a cycle of links is cut.
     /// </summary>
     /// <param name="root">The top trace.</param>
     /// <param name="related">Other traces, in any order (the root may be among them).</param>
     /// <param name="catalog">Prices for spans without a cost, as in <see cref="Of"/>.</param>
-    public static TraceSummary OfTree(Trace root, IEnumerable<Trace>? related, PriceCatalog? catalog = null)
+    public static TraceSummary OfTree(TraceRecord root, IEnumerable<TraceRecord>? related, PriceCatalog? catalog = null)
     {
         ArgumentNullException.ThrowIfNull(root);
         var byParent = TraceTree.ChildrenByParent(related);
-        TraceSummary Go(Trace t, System.Collections.Immutable.ImmutableHashSet<TraceId> path)
+        TraceSummary Go(TraceRecord t, System.Collections.Immutable.ImmutableHashSet<TraceId> path)
         {
             var below = path.Add(t.Id);
             var kids = TraceTree.ChildrenOf(byParent, t.Id)

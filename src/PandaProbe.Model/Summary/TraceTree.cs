@@ -16,7 +16,7 @@ namespace PandaProbe.Model.Summary;
 /// </summary>
 /// <remarks>
 /// Spans nest under their parent span (a span whose parent has not ended is shown at the top level of its trace);
-/// sub-agent traces nest under the trace named by their <see cref="Trace.ParentTrace"/>. Siblings are ordered by start
+/// sub-agent traces nest under the trace named by their <see cref="TraceRecord.ParentTrace"/>. Siblings are ordered by start
 /// time. An LLM span is labelled with its model family (<see cref="ModelNames.Family"/>), other spans with their name.
 /// Durations are seconds with one decimal; costs use <see cref="Money.Format"/>. The last line is the root's
 /// <see cref="TraceSummary.CostWithChildren"/>, labelled "Total (with children)" when there are sub-agent traces.
@@ -27,7 +27,7 @@ internal static class TraceTree
     /// <param name="root">The top trace.</param>
     /// <param name="related">Other traces (sub-agent runs at any depth); <c>null</c> for none.</param>
     /// <param name="catalog">Prices for spans without a cost; <c>null</c> shows only recorded costs.</param>
-    public static string Render(Trace root, IEnumerable<Trace>? related = null, PriceCatalog? catalog = null)
+    public static string Render(TraceRecord root, IEnumerable<TraceRecord>? related = null, PriceCatalog? catalog = null)
     {
         ArgumentNullException.ThrowIfNull(root);
         var relatedList = related?.Where(t => t is not null).ToArray() ?? [];
@@ -41,18 +41,18 @@ internal static class TraceTree
         return sb.ToString();
     }
 
-    internal static ILookup<TraceId, Trace> ChildrenByParent(IEnumerable<Trace>? traces) =>
+    internal static ILookup<TraceId, TraceRecord> ChildrenByParent(IEnumerable<TraceRecord>? traces) =>
         (traces ?? []).Where(t => t is not null && t.ParentTrace is not null)
             .ToLookup(t => t.ParentTrace ?? default(TraceId));
 
-    internal static IEnumerable<Trace> ChildrenOf(ILookup<TraceId, Trace> byParent, TraceId id) =>
+    internal static IEnumerable<TraceRecord> ChildrenOf(ILookup<TraceId, TraceRecord> byParent, TraceId id) =>
         byParent[id].Where(t => t.Id != id).GroupBy(t => t.Id).Select(g => g.First()).OrderBy(t => t.StartedAt);
 
     abstract record Node(DateTimeOffset StartedAt);
     sealed record SpanNode(Span Span) : Node(Span.StartedAt);
-    sealed record TraceNode(Trace Trace) : Node(Trace.StartedAt);
+    sealed record TraceNode(TraceRecord Trace) : Node(Trace.StartedAt);
 
-    static void WriteTraceBody(StringBuilder sb, Trace trace, ILookup<TraceId, Trace> byParent, PriceCatalog? catalog,
+    static void WriteTraceBody(StringBuilder sb, TraceRecord trace, ILookup<TraceId, TraceRecord> byParent, PriceCatalog? catalog,
         string indent, System.Collections.Immutable.ImmutableHashSet<TraceId> path)
     {
         var ended = trace.Spans.Map(s => s.Id).ToHashSet();
@@ -87,7 +87,7 @@ internal static class TraceTree
             indent);
     }
 
-    static string TraceLine(Trace t) =>
+    static string TraceLine(TraceRecord t) =>
         $"Agent Run: {t.Name}  [{Seconds(t.Duration)}]" + (t.Status == TraceStatus.Error ? ErrorMark(t.Error) : string.Empty);
 
     /// <summary><c>  ERROR</c>, followed by the error's message on one line when there is one.</summary>

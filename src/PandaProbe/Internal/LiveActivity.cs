@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using PandaProbe.Exporters;
-using Trace = PandaProbe.Model.Trace;
+using PandaProbe.Model;
 
 namespace PandaProbe.Internal;
 
@@ -110,7 +110,7 @@ internal sealed class LiveActivity
         });
 
     /// <summary>Stops the activity with a trace's projection, then gives the flow back the activity it had before.</summary>
-    public void Stop(Trace? trace, DateTimeOffset endedAt) =>
+    public void Stop(TraceRecord? trace, DateTimeOffset endedAt) =>
         Stop(trace, endedAt, static (a, t) =>
         {
             foreach (var tag in ActivityProjection.TraceTags(t, maxPayload: 0)) a.SetTag(tag.Key, tag.Value);

@@ -12,13 +12,13 @@ namespace PandaProbe.Internal;
 /// </remarks>
 internal sealed class TraceArchive
 {
-    readonly Trace?[] ring;
+    readonly TraceRecord?[] ring;
     long next;
 
-    public TraceArchive(int capacity) => ring = new Trace?[Math.Max(0, capacity)];
+    public TraceArchive(int capacity) => ring = new TraceRecord?[Math.Max(0, capacity)];
 
     /// <summary>Keeps <paramref name="trace"/> when it is a sub-agent trace (it has a parent trace).</summary>
-    public void Add(Trace trace)
+    public void Add(TraceRecord trace)
     {
         if (trace is null || trace.ParentTrace is null || ring.Length == 0) return;
         var slot = (Interlocked.Increment(ref next) - 1) % ring.Length;
@@ -26,7 +26,7 @@ internal sealed class TraceArchive
     }
 
     /// <summary>The kept trace with this id, if any.</summary>
-    public Trace? Find(TraceId id)
+    public TraceRecord? Find(TraceId id)
     {
         for (var i = 0; i < ring.Length; i++)
             if (Volatile.Read(ref ring[i]) is { } t && t.Id == id) return t;
@@ -34,15 +34,15 @@ internal sealed class TraceArchive
     }
 
     /// <summary>Every kept trace below <paramref name="root"/> (sub-agent runs at any depth), in completion order.</summary>
-    public IReadOnlyList<Trace> Descendants(TraceId root)
+    public IReadOnlyList<TraceRecord> Descendants(TraceId root)
     {
         if (ring.Length == 0) return [];
-        var kept = new List<Trace>(ring.Length);
+        var kept = new List<TraceRecord>(ring.Length);
         var start = Interlocked.Read(ref next);   // the oldest slot first, so children come in completion order
         for (var k = 0; k < ring.Length; k++)
             if (Volatile.Read(ref ring[(start + k) % ring.Length]) is { } t) kept.Add(t);
         var byParent = kept.GroupBy(t => t.ParentTrace!.Value).ToDictionary(g => g.Key, g => g.ToList());
-        var result = new List<Trace>();
+        var result = new List<TraceRecord>();
         var seen = new HashSet<TraceId> { root };
         var pending = new Queue<TraceId>([root]);
         while (pending.TryDequeue(out var id))

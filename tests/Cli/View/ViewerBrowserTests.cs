@@ -86,7 +86,7 @@ public class ViewerBrowserTests
                 Id = Model.SpanId.New(), Trace = trace, Parent = parent, Name = name, StartedAt = at, EndedAt = at.AddSeconds(1),
                 Status = Model.SpanStatus.Ok,
             };
-            var record = new Model.Trace
+            var record = new Model.TraceRecord
             {
                 Id = trace, Name = "with-orphan", StartedAt = at, EndedAt = at.AddSeconds(2), Status = Model.TraceStatus.Completed,
                 ContinuationSpan = continuation,

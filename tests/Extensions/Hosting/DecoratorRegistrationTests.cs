@@ -90,13 +90,13 @@ public class DecoratorRegistrationTests
     static ServiceProvider Build(IServiceCollection services) =>
         services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true, ValidateOnBuild = true });
 
-    static async Task<Trace> Single(IServiceProvider provider, InMemoryTraceExporter exporter)
+    static async Task<TraceRecord> Single(IServiceProvider provider, InMemoryTraceExporter exporter)
     {
         Assert.True((await provider.GetRequiredService<PandaProbeClient>().FlushAsync(TimeSpan.FromSeconds(10))).Completed);
         return Assert.Single(exporter.Traces);
     }
 
-    static Span Named(Trace t, string name) => t.Spans.Single(s => s.Name == name);
+    static Span Named(TraceRecord t, string name) => t.Spans.Single(s => s.Name == name);
 
     static JsonElement Json(Payload? payload) => JsonDocument.Parse(payload?.ToJson() ?? "null").RootElement.Clone();
 

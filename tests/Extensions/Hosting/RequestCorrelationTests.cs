@@ -26,7 +26,7 @@ public class RequestCorrelationTests
         options.Exporters.Add(exporter);
     }
 
-    static JsonElement Metadata(PandaProbe.Model.Trace trace) => JsonDocument.Parse(trace.ToJson()).RootElement.GetProperty("metadata").Clone();
+    static JsonElement Metadata(PandaProbe.Model.TraceRecord trace) => JsonDocument.Parse(trace.ToJson()).RootElement.GetProperty("metadata").Clone();
 
     [Fact]
     public async Task A_trace_started_in_an_ASP_NET_Core_request_has_the_request_trace_id_in_its_metadata()

@@ -10,10 +10,10 @@ public static class Traces
     private static readonly DateTimeOffset Start = new(2026, 11, 22, 10, 0, 0, TimeSpan.Zero);
 
     /// <summary>A completed trace with <paramref name="spans"/> ended spans.</summary>
-    public static Trace With(int spans, string name = "agent-run")
+    public static TraceRecord With(int spans, string name = "agent-run")
     {
         var id = TraceId.New();
-        return new Trace
+        return new TraceRecord
         {
             Id = id, Name = name, Status = TraceStatus.Completed, StartedAt = Start, EndedAt = Start.AddSeconds(2),
             Input = Payload.Json("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"),

@@ -11,7 +11,7 @@ namespace PandaProbe.Properties.Checks;
 internal static class Reference
 {
     /// <summary>The completed trace and the late spans (in end order) a one-trace script must produce.</summary>
-    public sealed record Expected(Trace Trace, IReadOnlyList<Span> LateSpans);
+    public sealed record Expected(TraceRecord Trace, IReadOnlyList<Span> LateSpans);
 
     /// <summary>The expected result of <paramref name="script"/> (one trace, started first).</summary>
     public static Expected Of(IReadOnlyList<TraceEvent> script)
@@ -69,11 +69,11 @@ internal static class Reference
         };
     }
 
-    static Trace ExpectedTrace(IReadOnlyList<TraceEvent> script, TraceStarted start, TraceEnded end)
+    static TraceRecord ExpectedTrace(IReadOnlyList<TraceEvent> script, TraceStarted start, TraceEnded end)
     {
         var mine = TraceSetters(script, start.Trace).ToList();
         var statusEvent = mine.LastOrDefault(e => e is Errored or TraceStatusSet);
-        return new Trace
+        return new TraceRecord
         {
             Id = start.Trace,
             Name = mine.OfType<TraceRenamed>().Where(n => n.Name is not null).Select(n => n.Name).LastOrDefault() ?? start.Name ?? string.Empty,

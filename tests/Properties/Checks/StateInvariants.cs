@@ -3,7 +3,7 @@ namespace PandaProbe.Properties.Checks;
 /// <summary>
 /// The invariants of one <see cref="TraceState"/>, each as a function returning its violations (empty when it holds).
 /// Derived from the reducer: a trace in the state is open, or ended with open (late) spans; its ended spans are in
-/// <see cref="Trace.Spans"/> only while it is open; span ids are unique within a trace; while the trace is open, every
+/// <see cref="TraceRecord.Spans"/> only while it is open; span ids are unique within a trace; while the trace is open, every
 /// span's parent (open or ended) is a span of the same trace; parent links never form a cycle; no span or trace ends
 /// before it starts. Once a trace has ended, a late span that ends leaves the state, so a remaining late span's parent
 /// may be gone; <see cref="OutputLedger"/> checks instead that every parent was open when its child started.

@@ -18,7 +18,7 @@ internal static class TimeAndLimits
     }
 
     /// <summary>The time violations of one trace (its ended spans included).</summary>
-    public static IEnumerable<string> TimeOfTrace(Trace trace)
+    public static IEnumerable<string> TimeOfTrace(TraceRecord trace)
     {
         if (trace.EndedAt is { } end && end < trace.StartedAt)
             yield return $"ended at {end:o}, before it started at {trace.StartedAt:o}";
@@ -35,7 +35,7 @@ internal static class TimeAndLimits
     }
 
     /// <summary>The violations of one trace (its ended spans included).</summary>
-    public static IEnumerable<string> OfTrace(Trace trace)
+    public static IEnumerable<string> OfTrace(TraceRecord trace)
     {
         if (trace.EndedAt is { } end && end < trace.StartedAt)
             yield return $"ended at {end:o}, before it started at {trace.StartedAt:o}";

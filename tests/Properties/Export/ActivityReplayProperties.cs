@@ -3,7 +3,7 @@ using System.Diagnostics;
 using PandaProbe.Exporters;
 using PandaProbe.Properties.Checks;
 using PandaProbe.Properties.Generators;
-using Trace = PandaProbe.Model.Trace;
+using PandaProbe.Model;
 
 namespace PandaProbe.Properties.Export;
 
@@ -90,7 +90,7 @@ public class ActivityReplayProperties
         return Claim.All(checks, () => $"{script.Count} events");
     }
 
-    static void CheckTrace(Trace trace, List<Activity> stopped, List<(bool, string)> checks, Dictionary<TraceId, Known> known)
+    static void CheckTrace(TraceRecord trace, List<Activity> stopped, List<(bool, string)> checks, Dictionary<TraceId, Known> known)
     {
         var at = $"trace {trace.Id}";
         checks.Add((stopped.Count == 1 + trace.Spans.Count, $"{at}: {stopped.Count} activities for {trace.Spans.Count} spans"));

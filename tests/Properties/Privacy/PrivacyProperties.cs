@@ -5,7 +5,7 @@ using PandaProbe.Model.Sampling;
 using PandaProbe.Properties.Checks;
 using PandaProbe.Properties.Export;
 using PandaProbe.Serialization;
-using Trace = PandaProbe.Model.Trace;
+using PandaProbe.Model;
 
 namespace PandaProbe.Properties.Privacy;
 
@@ -45,7 +45,7 @@ public class PrivacyProperties
         readonly List<string> tags = [];
         public readonly string File = Path.Combine(Path.GetTempPath(), $"pandaprobe-privacy-{Guid.NewGuid():N}.jsonl");
         public readonly InMemoryTraceExporter Memory = new();
-        public readonly List<Trace> Subscribed = [];
+        public readonly List<TraceRecord> Subscribed = [];
 
         public Sinks()
         {

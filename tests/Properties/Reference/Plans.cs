@@ -32,10 +32,10 @@ static class Plans
         };
     }
 
-    public static Trace TraceOf(int[] spans, bool failed = false, TraceId? parent = null, TraceId? id = null)
+    public static TraceRecord TraceOf(int[] spans, bool failed = false, TraceId? parent = null, TraceId? id = null)
     {
         var tid = id ?? TraceId.New();
-        return new Trace
+        return new TraceRecord
         {
             Id = tid,
             Name = "t",

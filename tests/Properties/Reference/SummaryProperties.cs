@@ -33,7 +33,7 @@ public class SummaryProperties
     public Property Cost_roll_up_equals_the_sum_over_the_tree_of_traces(int[][] plan)
     {
         // Trace 0 is the root; trace i > 0 hangs under an earlier trace chosen by its first number.
-        var traces = new List<Trace>();
+        var traces = new List<TraceRecord>();
         foreach (var (spans, i) in plan.Select((p, i) => (p ?? [], i)))
         {
             var parent = i == 0 ? (TraceId?)null : traces[Plans.Abs(spans.FirstOrDefault()) % i].Id;

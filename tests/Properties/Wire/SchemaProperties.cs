@@ -12,13 +12,13 @@ namespace PandaProbe.Properties.Wire;
 /// Every completed trace's body satisfies the platform's schema rules: for arbitrary event scripts (well-formed, late
 /// spans, ill-formed, interleaved, corrupted), each <see cref="Output.TraceCompleted"/> trace, enriched as the pipeline
 /// enriches it and written by
-/// <see cref="WireJson.Trace(Trace)"/> passes <see cref="WireRules"/> (and, in the development checkout, the
+/// <see cref="WireJson.Trace(TraceRecord)"/> passes <see cref="WireRules"/> (and, in the development checkout, the
 /// platform's <c>openapi.json</c>), and so does each late span body written by <see cref="WireJson.Spans"/>.
 /// </summary>
 public class SchemaProperties
 {
     /// <summary>The writer under test: the trace body carrying the given spans.</summary>
-    public delegate string TraceWriter(Trace trace, IEnumerable<Span> spans);
+    public delegate string TraceWriter(TraceRecord trace, IEnumerable<Span> spans);
 
     static readonly TraceWriter Real = WireJson.Trace;
 
@@ -115,7 +115,7 @@ public class SchemaProperties
         // The facts above use the schema when present; this one proves it is really loaded and consulted.
         var schema = SchemaIfPresent();
         Assert.NotNull(schema);
-        var trace = new Trace
+        var trace = new TraceRecord
         {
             Id = TraceId.New(), Name = "t", StartedAt = Values.Epoch, EndedAt = Values.Epoch.AddSeconds(1),
             Status = TraceStatus.Completed,

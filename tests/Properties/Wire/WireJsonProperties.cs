@@ -19,7 +19,7 @@ public class WireJsonProperties
     static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     /// <summary>A trace built from arbitrary strings and numbers, covering every field the writer handles.</summary>
-    static Trace Build(string[] texts, long[] counts, double[] costs, bool flag)
+    static TraceRecord Build(string[] texts, long[] counts, double[] costs, bool flag)
     {
         string Text(int i) => texts.Length == 0 ? "" : texts[i % texts.Length] ?? "";
         var traceId = TraceId.New();
@@ -36,7 +36,7 @@ public class WireJsonProperties
             Error = new ErrorInfo(Text(4), flag ? Text(5) : null, meta),
             Params = meta, Logs = Seq1(new LogEntry(T0, Payload.Json(Text(6)))),
         };
-        return new Trace
+        return new TraceRecord
         {
             Id = traceId, Name = Text(7), StartedAt = T0, EndedAt = T0.AddSeconds(1), Status = TraceStatus.Error,
             Input = Payload.Text(Text(8)), Output = Payload.Json(Text(9)), Metadata = meta,

@@ -26,7 +26,7 @@ public class MessagesFormatCheckTests
     public void Each_non_conforming_trace_or_LLM_span_value_gives_one_warning_naming_it()
     {
         var id = TraceId.New();
-        var trace = new Trace
+        var trace = new TraceRecord
         {
             Id = id, Name = "agent", StartedAt = T0, Input = Payload.Text("plain"), Output = Payload.Json("""{"answer":1}"""),
             Spans = Seq(
@@ -51,7 +51,7 @@ public class MessagesFormatCheckTests
     public void Conforming_null_and_unset_values_give_no_warning()
     {
         var id = TraceId.New();
-        var trace = new Trace
+        var trace = new TraceRecord
         {
             Id = id, Name = "ok", StartedAt = T0, Input = Conforming, Output = Payload.Null,
             Spans = Seq1(MakeSpan(id, "llm", SpanType.Llm, Conforming, null)),
@@ -64,7 +64,7 @@ public class MessagesFormatCheckTests
     [Fact]
     public void A_throwing_warning_sink_is_ignored()
     {
-        var trace = new Trace { Id = TraceId.New(), Name = "t", StartedAt = T0, Input = Payload.Text("x") };
+        var trace = new TraceRecord { Id = TraceId.New(), Name = "t", StartedAt = T0, Input = Payload.Text("x") };
         Assert.Equal(1, MessagesFormatCheck.Check(trace, _ => throw new InvalidOperationException("sink bug")));
     }
 

@@ -87,7 +87,7 @@ public class SchemasContractTests
     {
         // Python's TraceData defaults to COMPLETED; our open trace is RUNNING and the reducer makes it COMPLETED on a
         // clean end, which is the only state a trace is ever sent in.
-        var open = new Trace { Id = TraceId.New(), Name = "t", StartedAt = Noon };
+        var open = new TraceRecord { Id = TraceId.New(), Name = "t", StartedAt = Noon };
         Assert.Equal(TraceStatus.Running, open.Status);
         Assert.True(open.Spans.IsEmpty);
         Assert.True(open.Tags.IsEmpty);
@@ -108,7 +108,7 @@ public class SchemasContractTests
     [Fact]
     public void A_trace_body_carries_name_status_session_tags_and_environment()
     {
-        var trace = new Trace
+        var trace = new TraceRecord
         {
             Id = SomeTrace, Name = "rag-pipeline", Status = TraceStatus.Completed, StartedAt = Noon, EndedAt = Noon.AddSeconds(2),
             SessionId = "conv-123", UserId = "user-abc", Tags = Seq("rag", "prod"), Environment = "production", Release = "1.2.3",

@@ -34,9 +34,9 @@ public class SessionContextContractTests
     static TraceContext Start(PandaProbeClient client, string kind, string? explicitValue = null) =>
         kind == Session ? client.StartTrace("t", sessionId: explicitValue) : client.StartTrace("t", userId: explicitValue);
 
-    static string? Of(Trace trace, string kind) => kind == Session ? trace.SessionId : trace.UserId;
+    static string? Of(TraceRecord trace, string kind) => kind == Session ? trace.SessionId : trace.UserId;
 
-    static string? OnWire(Trace trace, string kind) =>
+    static string? OnWire(TraceRecord trace, string kind) =>
         JsonDocument.Parse(trace.ToJson()).RootElement.TryGetProperty(kind == Session ? "session_id" : "user_id", out var v)
             ? v.GetString() : null;
 

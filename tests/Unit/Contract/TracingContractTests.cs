@@ -13,7 +13,7 @@ namespace PandaProbe.Unit.Contract;
 [Collection(ProbeCollection.Name)]
 public class TracingContractTests
 {
-    static Span Named(Trace t, string name) => t.Spans.Single(s => s.Name == name);
+    static Span Named(TraceRecord t, string name) => t.Spans.Single(s => s.Name == name);
 
     [Fact]
     public async Task The_current_trace_is_set_inside_the_block_and_cleared_after()
@@ -175,7 +175,7 @@ public class TracingContractTests
     static string WireJson(Span s) => PandaProbe.Serialization.WireJson.Spans([s]);
 
     /// <summary>Runs <paramref name="body"/> on a fresh client while capturing SelfLog lines that name its trace.</summary>
-    static async Task<(Trace Trace, IReadOnlyList<string> Warnings, PandaProbe.Pipeline.PipelineHealth Health)> RunWithSelfLog(
+    static async Task<(TraceRecord Trace, IReadOnlyList<string> Warnings, PandaProbe.Pipeline.PipelineHealth Health)> RunWithSelfLog(
         Func<PandaProbeClient, Guid> body)
     {
         var lines = new ConcurrentQueue<string>();

@@ -92,13 +92,13 @@ public class PandaProbeProxyTests
         public int Count => 3;
     }
 
-    static async Task<Trace> Single(RecordingExporter exporter, PandaProbeClient client)
+    static async Task<TraceRecord> Single(RecordingExporter exporter, PandaProbeClient client)
     {
         Assert.True((await client.FlushAsync(TimeSpan.FromSeconds(10))).Completed);
         return Assert.Single(exporter.Traces);
     }
 
-    static Span Named(Trace t, string name) => t.Spans.Single(s => s.Name == name);
+    static Span Named(TraceRecord t, string name) => t.Spans.Single(s => s.Name == name);
 
     static JsonElement Json(Payload? payload) => JsonDocument.Parse(payload?.ToJson() ?? "null").RootElement.Clone();
 

@@ -195,11 +195,11 @@ public class AdaptiveLimitTests
 
 public class SpanChunksTests
 {
-    private static Trace TraceWith(int spans)
+    private static TraceRecord TraceWith(int spans)
     {
         var id = TraceId.New();
         var start = DateTimeOffset.UnixEpoch;
-        return new Trace
+        return new TraceRecord
         {
             Id = id, Name = "t", StartedAt = start,
             Spans = Enumerable.Range(0, spans)
@@ -240,7 +240,7 @@ public class ClientLimitsTests
     [Fact]
     public void Enrichment_truncates_long_names_and_short_texts_with_the_marker_and_drops_non_finite_costs()
     {
-        var trace = new Trace
+        var trace = new TraceRecord
         {
             Id = Id, Name = new string('n', 600), StartedAt = DateTimeOffset.UnixEpoch,
             SessionId = new string('s', 300), Environment = new string('e', 256),

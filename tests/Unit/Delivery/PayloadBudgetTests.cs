@@ -25,13 +25,13 @@ public class PayloadBudgetTests
         Input = Payload.Text(new string('i', inputChars)), Output = Payload.Text(new string('o', outputChars)),
     };
 
-    static Trace TraceWith(params Func<TraceId, Span>[] spans)
+    static TraceRecord TraceWith(params Func<TraceId, Span>[] spans)
     {
         var id = TraceId.New();
-        return new Trace { Id = id, Name = "t", StartedAt = T0, EndedAt = T0, Spans = spans.Select(s => s(id)).ToSeq().Strict() };
+        return new TraceRecord { Id = id, Name = "t", StartedAt = T0, EndedAt = T0, Spans = spans.Select(s => s(id)).ToSeq().Strict() };
     }
 
-    static long Chars(Trace t) => t.Spans.Sum(s => (long)((s.Input?.Value.Length ?? 0) + (s.Output?.Value.Length ?? 0)));
+    static long Chars(TraceRecord t) => t.Spans.Sum(s => (long)((s.Input?.Value.Length ?? 0) + (s.Output?.Value.Length ?? 0)));
 
     [Fact]
     public void A_trace_within_the_budgets_is_the_same_trace()
@@ -117,7 +117,7 @@ public class PayloadBudgetTests
         var json = $$"""{"model":"gpt-4o","messages":[{"role":"system","content":"be brief"},{"role":"user","content":{{JsonText.Quote(content)}}}],"temperature":0.5,"stream":false,"stop":null}""";
         var id = TraceId.New();
         var span = SpanWith(id, 10, 10) with { Input = Payload.Json(json) };
-        var trace = new Trace { Id = id, Name = "t", StartedAt = T0, EndedAt = T0, Spans = Seq1(span) };
+        var trace = new TraceRecord { Id = id, Name = "t", StartedAt = T0, EndedAt = T0, Spans = Seq1(span) };
 
         var enriched = Enricher.LimitsOnly.Trace(trace);
 
@@ -241,7 +241,7 @@ public class PayloadBudgetTests
         {
             Metadata = i == 2 ? Map(("big", big), ("small", Payload.Text("s"))) : default,
         }).ToSeq().Strict();
-        var trace = new Trace
+        var trace = new TraceRecord
         {
             Id = id, Name = "t", StartedAt = T0, EndedAt = T0, Input = big, Output = Payload.Json("\"" + new string('y', 3000) + "\""),
             Metadata = Map(("huge", big)), Spans = spans,
@@ -263,7 +263,7 @@ public class PayloadBudgetTests
     public void The_trace_budget_cuts_only_the_largest_values_to_one_share()
     {
         var id = TraceId.New();
-        var trace = new Trace
+        var trace = new TraceRecord
         {
             Id = id, Name = "t", StartedAt = T0, EndedAt = T0,
             Spans = Seq(SpanWith(id, 6000, 100), SpanWith(id, 5000, 100), SpanWith(id, 500, 100)),
@@ -281,7 +281,7 @@ public class PayloadBudgetTests
     public void A_trace_within_every_budget_allocates_nothing()
     {
         var id = TraceId.New();
-        var trace = new Trace
+        var trace = new TraceRecord
         {
             Id = id, Name = "t", StartedAt = T0, EndedAt = T0, Input = Payload.Text("in"), Metadata = Map(("a", Payload.Text("1")), ("b", Payload.Json("2"))),
             Spans = Enumerable.Range(0, 20).Select(_ => SpanWith(id, 100, 100) with { Metadata = Map(("k", Payload.Text("v"))) }).ToSeq().Strict(),
@@ -295,7 +295,7 @@ public class PayloadBudgetTests
 
     // ---- the user's budgets ----
 
-    static async Task<(Trace Trace, long Adjusted)> ExportOne(Action<PandaProbeOptions> configure)
+    static async Task<(TraceRecord Trace, long Adjusted)> ExportOne(Action<PandaProbeOptions> configure)
     {
         var exporter = new InMemoryTraceExporter();
         await using var client = TestClient.Create(configure, exporter);

@@ -21,10 +21,10 @@ public class SpanChunksBySizeTests
         Input = inputChars == 0 ? null : Payload.Text(new string('x', inputChars)),
     };
 
-    static Trace TraceOf(Payload? input, params int[] spanChars)
+    static TraceRecord TraceOf(Payload? input, params int[] spanChars)
     {
         var id = TraceId.New();
-        return new Trace
+        return new TraceRecord
         {
             Id = id, Name = "t", StartedAt = T0, EndedAt = T0, Input = input,
             Spans = spanChars.Select((chars, i) => SpanOf(id, chars, i)).ToSeq().Strict(),

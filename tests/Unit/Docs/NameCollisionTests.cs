@@ -11,7 +11,7 @@ namespace PandaProbe.Unit.Docs;
 /// <summary>
 /// A user's file with the usings the README's first block and its OpenTelemetry example ask for, side by side with
 /// <c>System.Diagnostics</c> and <c>OpenTelemetry.Trace</c>, and no alias: this file compiling is the check that the
-/// names users write (<c>SpanType</c>, <c>Probe</c>, <c>TraceContext</c>, …) do not collide (CS0104). Its test runs
+/// names users write (<c>SpanType</c>, <c>Probe</c>, <c>TraceContext</c>, <c>TraceRecord</c>, <c>Span</c>, …) do not collide (CS0104). Its test runs
 /// the README's first block as written.
 /// </summary>
 [Collection(ProbeCollection.Name)]
@@ -36,8 +36,12 @@ public sealed class NameCollisionTests
             }
             await Probe.FlushAsync();
         }
-        var exported = Assert.Single(memory.Traces);
-        Assert.Equal(SpanType.Llm, Assert.Single(exported.Spans).Kind);
-        Assert.Equal(SpanStatus.Ok, exported.Spans[0].Status);
+        // The read model named as an exporter or a subscriber names it, beside System.Diagnostics.Trace.
+        TraceRecord exported = Assert.Single(memory.Traces);
+        Span llmSpan = Assert.Single(exported.Spans);
+        Assert.Equal(SpanType.Llm, llmSpan.Kind);
+        Assert.Equal(SpanStatus.Ok, llmSpan.Status);
+        Assert.Equal("my-agent", exported.Name);
+        Assert.NotNull(Trace.Listeners);   // System.Diagnostics.Trace, unqualified
     }
 }

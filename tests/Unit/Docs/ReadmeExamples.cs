@@ -23,11 +23,11 @@ public partial class ReadmeExamples
 {
     // ---- the tests ----------------------------------------------------------------------------------------------
 
-    static Span Named(Trace t, string name) => t.Spans.Single(s => s.Name == name);
+    static Span Named(TraceRecord t, string name) => t.Spans.Single(s => s.Name == name);
 
-    static JsonElement Body(Trace t) => JsonDocument.Parse(t.ToJson()).RootElement.Clone();
+    static JsonElement Body(TraceRecord t) => JsonDocument.Parse(t.ToJson()).RootElement.Clone();
 
-    static async Task<IReadOnlyList<Trace>> Run(Func<Task> example)
+    static async Task<IReadOnlyList<TraceRecord>> Run(Func<Task> example)
     {
         var memory = new InMemoryTraceExporter();
         await using (var probe = ProbeScope.Install(memory))
@@ -154,7 +154,7 @@ public partial class ReadmeExamples
     [Fact]
     public async Task A_CompletedTraces_subscriber_sees_each_trace_as_its_platform_body()
     {
-        IReadOnlyList<Trace> traces = [];
+        IReadOnlyList<TraceRecord> traces = [];
         var printed = await CaptureConsole(async () => traces = await Run(ExampleWatchingCompletedTraces));
         var t = Assert.Single(traces);
         var line = Assert.Single(printed.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));

@@ -9,7 +9,6 @@ using Xunit;
 using static LanguageExt.Prelude;
 using static PandaProbe.Model.TraceEvent;
 using static PandaProbe.Unit.Serialization.WireSamples;
-using Trace = PandaProbe.Model.Trace;
 
 namespace PandaProbe.Unit.Export;
 
@@ -54,7 +53,7 @@ public class ActivityTraceExporterTests
     static readonly SpanId B = new(Guid.Parse("5a5a5a5a-0000-4000-8000-0000000000b2"));
     static readonly SpanId C = new(Guid.Parse("5a5a5a5a-0000-4000-8000-0000000000c3"));
 
-    static async Task<ExportResult> Export(ActivityTraceExporter exporter, params Trace[] traces) =>
+    static async Task<ExportResult> Export(ActivityTraceExporter exporter, params TraceRecord[] traces) =>
         await exporter.ExportAsync(ExportBatch.Of(traces), default);
 
     [Fact]
@@ -239,7 +238,7 @@ public class ActivityTraceExporterTests
         Assert.Equal(TimeSpan.FromTicks(1), collector.Span(LateTrace, A).Duration);
     }
 
-    static (Trace Trace, Span[] Late) WithLateSpans()
+    static (TraceRecord Trace, Span[] Late) WithLateSpans()
     {
         // A (top) and B (child of A) end after the trace; C (child of A) ends before it, while A is still open.
         var outputs = TraceReducer.Fold([

@@ -13,11 +13,11 @@ namespace PandaProbe.Unit.Facade;
 /// </summary>
 public class AmbientContextTests
 {
-    static Span Named(Trace t, string name) => t.Spans.Single(s => s.Name == name);
+    static Span Named(TraceRecord t, string name) => t.Spans.Single(s => s.Name == name);
 
-    static SpanId? ParentOf(Trace t, string name) => Named(t, name).Parent;
+    static SpanId? ParentOf(TraceRecord t, string name) => Named(t, name).Parent;
 
-    static async Task<Trace> Single(RecordingExporter exporter, PandaProbeClient client)
+    static async Task<TraceRecord> Single(RecordingExporter exporter, PandaProbeClient client)
     {
         var result = await client.FlushAsync(TimeSpan.FromSeconds(10));
         Assert.True(result.Completed);
@@ -291,7 +291,7 @@ public class AmbientContextTests
         Assert.Equal(("s-outer", "u-task-2"), Ids(byName["task-2"]));
         Assert.Equal(("s-explicit", "u-explicit"), Ids(byName["explicit"]));
 
-        static (string?, string?) Ids(Trace t) => (t.SessionId, t.UserId);
+        static (string?, string?) Ids(TraceRecord t) => (t.SessionId, t.UserId);
     }
 
     [Fact]

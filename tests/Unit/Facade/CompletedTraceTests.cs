@@ -5,10 +5,10 @@ using Xunit;
 
 namespace PandaProbe.Unit.Facade;
 
-/// <summary>The functions on a completed <see cref="Trace"/> and <see cref="TraceContext.Completed"/>.</summary>
+/// <summary>The functions on a completed <see cref="TraceRecord"/> and <see cref="TraceContext.Completed"/>.</summary>
 public class CompletedTraceTests
 {
-    static Trace Finished(PandaProbeClient client, out TraceContext context)
+    static TraceRecord Finished(PandaProbeClient client, out TraceContext context)
     {
         context = client.StartTrace("answer", input: "question");
         Assert.Null(context.Completed);                                   // open: nothing completed yet
@@ -19,7 +19,7 @@ public class CompletedTraceTests
         }
         using (var tool = context.Span("lookup", SpanType.Tool)) tool.SetError("not found");
         context.End();
-        return Assert.IsType<Trace>(context.Completed);
+        return Assert.IsType<TraceRecord>(context.Completed);
     }
 
     [Fact]

@@ -42,7 +42,7 @@ public class EventsFastPathTests
     }
 
     /// <summary>What a trace says, without its ids and times (which differ from run to run).</summary>
-    static string Content(Trace t) =>
+    static string Content(TraceRecord t) =>
         string.Join("\n", t.Spans.OrderBy(s => s.Name, StringComparer.Ordinal).Select(s =>
             $"{s.Name} {s.Kind} {s.Status} {s.Input} {s.Output} {s.Model} {s.Tokens?.Prompt}/{s.Tokens?.Completion} {s.Cost?.Total} " +
             $"{s.Error?.Message} {string.Join(",", s.Metadata.Keys)} parent={(s.Parent is null ? "-" : t.Spans.Single(p => p.Id == s.Parent).Name)}"))
@@ -78,7 +78,7 @@ public class EventsFastPathTests
     [Fact]
     public async Task The_trace_is_the_same_with_and_without_a_subscriber()
     {
-        async Task<Trace> Run(bool subscribe)
+        async Task<TraceRecord> Run(bool subscribe)
         {
             var exporter = new RecordingExporter();
             var client = TestClient.Create(exporter);

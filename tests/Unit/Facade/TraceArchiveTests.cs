@@ -7,7 +7,7 @@ namespace PandaProbe.Unit.Facade;
 
 public class TraceArchiveTests
 {
-    static Trace Completed(string name, TraceId? parent = null) => new()
+    static TraceRecord Completed(string name, TraceId? parent = null) => new()
     {
         Id = TraceId.New(),
         Name = name,

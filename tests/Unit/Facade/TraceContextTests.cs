@@ -7,7 +7,7 @@ namespace PandaProbe.Unit.Facade;
 
 public class TraceContextTests
 {
-    static Span Named(Trace t, string name) => t.Spans.Single(s => s.Name == name);
+    static Span Named(TraceRecord t, string name) => t.Spans.Single(s => s.Name == name);
 
     [Fact]
     public async Task SetName_replaces_the_name_until_the_end_and_not_after()

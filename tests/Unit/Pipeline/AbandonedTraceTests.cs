@@ -8,7 +8,7 @@ namespace PandaProbe.Unit.Pipeline;
 /// <summary>A trace nobody ends is closed after the abandonment time, marked, exported and counted; a busy one is not.</summary>
 public class AbandonedTraceTests
 {
-    static async Task<Trace?> Exported(InMemoryTraceExporter memory, TimeSpan bound)
+    static async Task<TraceRecord?> Exported(InMemoryTraceExporter memory, TimeSpan bound)
     {
         var until = DateTime.UtcNow + bound;
         while (memory.Traces.Count == 0 && DateTime.UtcNow < until) await Task.Delay(20);

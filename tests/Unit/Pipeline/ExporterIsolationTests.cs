@@ -266,9 +266,9 @@ public class ExporterIsolationTests
     /// <summary>Exports once its gate opens.</summary>
     sealed class GatedExporter(Task gate) : ITraceExporter
     {
-        readonly List<Trace> traces = [];
+        readonly List<TraceRecord> traces = [];
         public string Name => "gated";
-        public IReadOnlyList<Trace> Traces { get { lock (traces) return traces.ToArray(); } }
+        public IReadOnlyList<TraceRecord> Traces { get { lock (traces) return traces.ToArray(); } }
         public async ValueTask<ExportResult> ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
         {
             await gate.WaitAsync(cancellationToken);

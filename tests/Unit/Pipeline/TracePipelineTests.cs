@@ -276,9 +276,9 @@ public class TracePipelineTests
 
     sealed class BlockingExporter(Task release) : ITraceExporter
     {
-        readonly List<Trace> seen = [];
+        readonly List<TraceRecord> seen = [];
         public string Name => "blocking";
-        public IReadOnlyList<Trace> Seen { get { lock (seen) return seen.ToArray(); } }
+        public IReadOnlyList<TraceRecord> Seen { get { lock (seen) return seen.ToArray(); } }
         public async ValueTask<ExportResult> ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
         {
             await release.WaitAsync(cancellationToken);

@@ -138,7 +138,7 @@ public class PrivacySettingsTests
     const string Url = "postgres://app:s3cr3t@db.internal/orders";
 
     /// <summary>One trace with the four secrets and an e-mail in its input, output, metadata and error, as exported.</summary>
-    static async Task<Trace> ExportOne(Action<PandaProbeOptions> configure)
+    static async Task<TraceRecord> ExportOne(Action<PandaProbeOptions> configure)
     {
         var exporter = new InMemoryTraceExporter();
         await using var client = TestClient.Create(configure, exporter);

@@ -257,7 +257,7 @@ public class RedactorTests
             Rules().Text("postgres://app:s3cr3t@db.example.com/x and ana@example.com"));
     }
 
-    static Trace Trace() => new() { Id = TraceId.New(), Name = "t", StartedAt = DateTimeOffset.UnixEpoch };
+    static TraceRecord Trace() => new() { Id = TraceId.New(), Name = "t", StartedAt = DateTimeOffset.UnixEpoch };
 
     static Span Span() => new() { Id = SpanId.New(), Trace = default, Name = "s", StartedAt = DateTimeOffset.UnixEpoch, Kind = SpanType.Llm };
 }

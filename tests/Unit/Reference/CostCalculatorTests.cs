@@ -21,7 +21,7 @@ public class CostCalculatorTests
         var now = DateTimeOffset.UnixEpoch;
         var trace = TraceId.New();
         Span Plain(string name) => new() { Id = SpanId.New(), Trace = trace, Name = name, StartedAt = now };
-        var unpriced = new Trace { Id = trace, Name = "t", StartedAt = now, Spans = Seq(Plain("a"), Plain("b")) };
+        var unpriced = new TraceRecord { Id = trace, Name = "t", StartedAt = now, Spans = Seq(Plain("a"), Plain("b")) };
         Assert.Same(unpriced, CostCalculator.Apply(PriceCatalog.Default, unpriced));
 
         var llm = Plain("llm") with { Model = "gpt-4o", Tokens = TokenUsage.Of(1_000, 100) };

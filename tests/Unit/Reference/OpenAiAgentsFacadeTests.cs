@@ -10,11 +10,11 @@ public class OpenAiAgentsFacadeTests
     sealed class RecordingProcessor : ITraceProcessor
     {
         public readonly ConcurrentQueue<string> Calls = new();
-        public readonly TaskCompletionSource<Trace> Ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public void OnTraceStart(Trace trace) => Calls.Enqueue($"trace-start {trace.Name}");
+        public readonly TaskCompletionSource<TraceRecord> Ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public void OnTraceStart(TraceRecord trace) => Calls.Enqueue($"trace-start {trace.Name}");
         public void OnSpanStart(Span span) => Calls.Enqueue($"span-start {span.Name}");
         public void OnSpanEnd(Span span) => Calls.Enqueue($"span-end {span.Name}");
-        public void OnTraceEnd(Trace trace) { Calls.Enqueue($"trace-end {trace.Name}"); Ended.TrySetResult(trace); }
+        public void OnTraceEnd(TraceRecord trace) { Calls.Enqueue($"trace-end {trace.Name}"); Ended.TrySetResult(trace); }
     }
 
     sealed class ThrowingProcessor : ITraceProcessor

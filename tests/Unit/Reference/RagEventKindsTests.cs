@@ -16,7 +16,7 @@ public class RagEventKindsTests
 
     static JsonElement Json(Payload? payload) => JsonDocument.Parse(payload?.ToJson() ?? "null").RootElement.Clone();
 
-    static async Task<Trace> Recorded(Action<TraceContext> body)
+    static async Task<TraceRecord> Recorded(Action<TraceContext> body)
     {
         var exporter = new RecordingExporter();
         await using var client = TestClient.Create(exporter);
@@ -27,7 +27,7 @@ public class RagEventKindsTests
         return Assert.Single(exporter.Traces);
     }
 
-    static Span Event(Trace t, string name, SpanType kind, string eventType)
+    static Span Event(TraceRecord t, string name, SpanType kind, string eventType)
     {
         var span = t.Spans.Single(s => s.Name == name);
         Assert.Equal(kind, span.Kind);

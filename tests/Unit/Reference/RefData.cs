@@ -38,11 +38,11 @@ static class RefData
         EndedAt = T0.AddSeconds(startS + durS),
     };
 
-    public static Trace Trace(string name, IEnumerable<Func<TraceId, Span>> spans, double startS = 0, double? durS = 1,
+    public static TraceRecord Trace(string name, IEnumerable<Func<TraceId, Span>> spans, double startS = 0, double? durS = 1,
         TraceStatus status = TraceStatus.Completed, TraceId? parent = null, TraceId? id = null)
     {
         var tid = id ?? TraceId.New();
-        return new Trace
+        return new TraceRecord
         {
             Id = tid,
             Name = name,

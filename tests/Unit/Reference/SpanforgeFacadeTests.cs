@@ -9,7 +9,7 @@ namespace PandaProbe.Unit.ReferenceSystems;
 
 public class SpanforgeFacadeTests
 {
-    static Span Named(Trace t, string name) => t.Spans.Single(s => s.Name == name);
+    static Span Named(TraceRecord t, string name) => t.Spans.Single(s => s.Name == name);
 
     /// <summary>The roll-up example of the spanforge reference, timed so that its durations match too.</summary>
     static (TraceContext Parent, TraceContext Child) RunRollupExample(PandaProbeClient client, ManualTime time)

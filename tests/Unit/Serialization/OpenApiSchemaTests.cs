@@ -25,7 +25,7 @@ public class OpenApiSchemaTests
     {
         AssertValid("TraceCreate", WireJson.Trace(Rich()));
         AssertValid("TraceCreate", WireJson.Trace(Minimal()));
-        AssertValid("TraceCreate", WireJson.Trace(new Trace { Id = TraceA, Name = "open", StartedAt = T0 }));
+        AssertValid("TraceCreate", WireJson.Trace(new TraceRecord { Id = TraceA, Name = "open", StartedAt = T0 }));
         AssertValid("TraceCreate", WireJson.Trace(Minimal() with { Output = Payload.Null, Input = Payload.Json("[1,\"x\"]") }));
     }
 

@@ -30,7 +30,7 @@ public class WireJsonTests
     [Fact]
     public void An_open_trace_has_no_ended_at_and_is_running()
     {
-        var open = new Trace { Id = TraceA, Name = "open", StartedAt = T0 };
+        var open = new TraceRecord { Id = TraceA, Name = "open", StartedAt = T0 };
         Assert.Equal(
             """{"trace_id":"0b7d2c1e-5f0a-4c4e-9a51-3f1e0d2a9b10","name":"open","status":"RUNNING","started_at":"2026-05-19T10:00:00+00:00"}""",
             WireJson.Trace(open));
@@ -71,7 +71,7 @@ public class WireJsonTests
     [Fact]
     public void Metadata_tags_spans_kind_and_status_are_never_null()
     {
-        foreach (var trace in new[] { Rich(), Minimal(), new Trace { Id = TraceA, Name = "x", StartedAt = T0 } })
+        foreach (var trace in new[] { Rich(), Minimal(), new TraceRecord { Id = TraceA, Name = "x", StartedAt = T0 } })
         {
             var body = Parse(WireJson.Trace(trace));
             foreach (var key in new[] { "metadata", "tags", "spans", "status", "name", "trace_id", "started_at" })

@@ -10,7 +10,7 @@ namespace PandaProbe.Unit.Serialization;
 public class WireReaderTests
 {
     /// <summary>Field-by-field equality, payloads compared as JSON values.</summary>
-    internal static void AssertSameTrace(Trace expected, Trace actual)
+    internal static void AssertSameTrace(TraceRecord expected, TraceRecord actual)
     {
         Assert.Equal(expected.Id, actual.Id);
         Assert.Equal(expected.Name, actual.Name);
@@ -197,7 +197,7 @@ public class WireReaderTests
     [Fact]
     public void Status_is_explicit_unless_it_is_the_default_of_the_trace_state()
     {
-        static Trace Read(string status, bool ended) => WireReader.ReadTrace(
+        static TraceRecord Read(string status, bool ended) => WireReader.ReadTrace(
             $$"""{"name":"n","status":"{{status}}","started_at":"2026-02-23T10:00:00Z"{{(ended ? ",\"ended_at\":\"2026-02-23T10:00:01Z\"" : "")}}}""");
         Assert.False(Read("COMPLETED", true).StatusIsExplicit);
         Assert.True(Read("ERROR", true).StatusIsExplicit);

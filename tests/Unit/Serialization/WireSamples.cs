@@ -53,14 +53,14 @@ static class WireSamples
     }
 
     /// <summary>The completed trace of <see cref="RichScript"/>.</summary>
-    public static Trace Rich() => Completed(RichScript());
+    public static TraceRecord Rich() => Completed(RichScript());
 
     /// <summary>A minimal completed trace: a name, two timestamps, nothing else.</summary>
-    public static Trace Minimal() => Completed([
+    public static TraceRecord Minimal() => Completed([
         new TraceStarted(TraceA, "minimal", T0),
         new TraceEnded(TraceA, T0.AddSeconds(2)),
     ]);
 
-    public static Trace Completed(IEnumerable<TraceEvent> script) =>
+    public static TraceRecord Completed(IEnumerable<TraceEvent> script) =>
         TraceReducer.Fold(script).Outputs.Choose(o => o is Output.TraceCompleted c ? Some(c.Trace) : None).Head();
 }

@@ -11,7 +11,7 @@ public sealed class RecordingExporter : ITraceExporter
     public string Name => "recording";
     public Func<ExportBatch, ExportResult>? Behaviour { get; set; }
     public IReadOnlyList<ExportBatch> Batches => batches.ToArray();
-    public IReadOnlyList<Trace> Traces => batches.SelectMany(b => b.Traces).ToArray();
+    public IReadOnlyList<TraceRecord> Traces => batches.SelectMany(b => b.Traces).ToArray();
     public IReadOnlyList<Span> LateSpans => batches.SelectMany(b => b.LateSpans).ToArray();
     public IReadOnlyList<Score> Scores => batches.SelectMany(b => b.Scores).ToArray();
     public int ShutdownCalls;

@@ -67,7 +67,7 @@ internal static class SummaryCommand
         {
             foreach (var g in spans.GroupBy(s => by == "model" ? s.Model ?? "(no model)" : KindName(s.Kind), StringComparer.Ordinal))
             {
-                var part = new Trace { Id = id, Name = g.Key, StartedAt = default, Status = TraceStatus.Completed, Spans = g.ToSeq().Strict() };
+                var part = new TraceRecord { Id = id, Name = g.Key, StartedAt = default, Status = TraceStatus.Completed, Spans = g.ToSeq().Strict() };
                 var duration = g.Aggregate(TimeSpan.Zero, (sum, s) => sum + (s.Duration is { } d && d > TimeSpan.Zero ? d : TimeSpan.Zero));
                 Group(g.Key).Add(TraceSummaries.Of(part), countTrace, duration);
             }
@@ -96,7 +96,7 @@ internal static class SummaryCommand
                 }
                 case LateSpansItem late:
                 {
-                    var part = new Trace { Id = late.Trace, Name = "", StartedAt = default, Status = TraceStatus.Completed, Spans = late.Spans.ToSeq().Strict() };
+                    var part = new TraceRecord { Id = late.Trace, Name = "", StartedAt = default, Status = TraceStatus.Completed, Spans = late.Spans.ToSeq().Strict() };
                     var summary = TraceSummaries.Of(part);
                     totals.Add(summary, countTrace: false, null);
                     if (by is "model" or "kind") AddSpans(late.Trace, late.Spans, countTrace: false);

@@ -28,7 +28,7 @@ internal static class TailCommand
     }
 
     /// <summary>One line for a trace: time, name, status, duration, spans, tokens, cost.</summary>
-    internal static string Line(Trace trace)
+    internal static string Line(TraceRecord trace)
     {
         var s = TraceSummaries.Of(trace);
         var at = (trace.EndedAt ?? trace.StartedAt).ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);

@@ -27,7 +27,7 @@ internal static class TreeCommand
         var all = TraceCollection.Load([path]);
         foreach (var (_, bad) in all.Problems) CommandSupport.Report(io, path, bad);
 
-        IReadOnlyList<Trace> roots;
+        IReadOnlyList<TraceRecord> roots;
         if (!string.IsNullOrWhiteSpace(traceId))
         {
             var prefix = traceId.Trim();

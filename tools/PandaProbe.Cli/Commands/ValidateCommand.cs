@@ -83,7 +83,7 @@ internal static class ValidateCommand
         return failing == 0 ? CommandSupport.Ok : CommandSupport.Problems;
     }
 
-    static void CheckTrace(Trace trace, List<string> found)
+    static void CheckTrace(TraceRecord trace, List<string> found)
     {
         var what = $"trace {trace.Id}";
         Name(trace.Name, what, found);

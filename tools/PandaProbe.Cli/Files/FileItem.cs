@@ -6,7 +6,7 @@ namespace PandaProbe.Cli.Files;
 internal abstract record FileItem(long Line);
 
 /// <summary>A completed trace (the file exporter's trace line, or a <c>Trace.Save</c> file's spans and trace line).</summary>
-internal sealed record TraceItem(long Line, Trace Trace) : FileItem(Line);
+internal sealed record TraceItem(long Line, TraceRecord Trace) : FileItem(Line);
 
 /// <summary>Spans that ended after their trace was written (<c>{"record":"spans",…}</c>).</summary>
 internal sealed record LateSpansItem(long Line, TraceId Trace, IReadOnlyList<Span> Spans) : FileItem(Line);

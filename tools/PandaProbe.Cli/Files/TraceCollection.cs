@@ -5,25 +5,25 @@ namespace PandaProbe.Cli.Files;
 
 /// <summary>
 /// Every trace of one or more files, with late spans joined to their trace and the scores beside them, plus the
-/// lines that were not records. A trace that continues another process's trace (<see cref="Trace.ContinuationSpan"/>,
+/// lines that were not records. A trace that continues another process's trace (<see cref="TraceRecord.ContinuationSpan"/>,
 /// from that process's file) joins it as the platform shows it: its stand-in span under the calling span, its spans
 /// beneath; without the upstream trace among the files the first continuation read stands for the trace, with the
 /// others beneath it. For commands that need the whole set at once (<c>view</c>, <c>tree</c>); the others
 /// stream <see cref="TraceFileReader.Read(string)"/>.
 /// </summary>
-internal sealed record TraceCollection(IReadOnlyList<Trace> Traces, IReadOnlyList<Score> Scores, IReadOnlyList<(string File, BadLine Line)> Problems)
+internal sealed record TraceCollection(IReadOnlyList<TraceRecord> Traces, IReadOnlyList<Score> Scores, IReadOnlyList<(string File, BadLine Line)> Problems)
 {
     /// <summary>Reads <paramref name="paths"/> in order.</summary>
     /// <exception cref="FileNotFoundException">A file does not exist.</exception>
     public static TraceCollection Load(IEnumerable<string> paths)
     {
-        var traces = new List<Trace>();
+        var traces = new List<TraceRecord>();
         var index = new Dictionary<TraceId, int>();
         var scores = new List<Score>();
         var problems = new List<(string, BadLine)>();
         var orphans = new Dictionary<TraceId, List<Span>>();   // late spans read before their trace (several files)
         // Continuations by trace, then by the span that stands for each (a continuation written twice counts once).
-        var joined = new Dictionary<TraceId, Dictionary<SpanId, Trace>>();
+        var joined = new Dictionary<TraceId, Dictionary<SpanId, TraceRecord>>();
         foreach (var path in paths)
         {
             foreach (var item in TraceFileReader.Read(path))

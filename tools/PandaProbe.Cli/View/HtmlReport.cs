@@ -26,7 +26,7 @@ internal static class HtmlReport
     static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = false };
 
     /// <summary>Writes the report for <paramref name="traces"/> to <paramref name="path"/>.</summary>
-    public static void Write(string path, IReadOnlyList<Trace> traces, IReadOnlyList<string> sources)
+    public static void Write(string path, IReadOnlyList<TraceRecord> traces, IReadOnlyList<string> sources)
     {
         var (head, tail) = Template();
         var json = Model(traces, sources);
@@ -41,7 +41,7 @@ internal static class HtmlReport
     }
 
     /// <summary>The page's JSON model (UTF-8, before the <c>&lt;</c> escaping).</summary>
-    public static ReadOnlyMemory<byte> Model(IReadOnlyList<Trace> traces, IReadOnlyList<string> sources)
+    public static ReadOnlyMemory<byte> Model(IReadOnlyList<TraceRecord> traces, IReadOnlyList<string> sources)
     {
         var buffer = new ArrayBufferWriter<byte>(1 << 16);
         using var w = new Utf8JsonWriter(buffer, Options);
@@ -58,7 +58,7 @@ internal static class HtmlReport
         return buffer.WrittenMemory;
     }
 
-    static void WriteTrace(Utf8JsonWriter w, Trace t)
+    static void WriteTrace(Utf8JsonWriter w, TraceRecord t)
     {
         w.WriteStartObject();
         w.WriteString("id", t.Id.ToString());

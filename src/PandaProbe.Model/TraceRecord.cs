@@ -4,7 +4,7 @@ namespace PandaProbe.Model;
 /// A trace: one end-to-end run (an agent turn, a pipeline run) with its spans. An immutable value holding every
 /// field of the platform's trace body; changed only by the reducer, which returns new values.
 /// </summary>
-public sealed record Trace
+public sealed record TraceRecord
 {
     /// <summary>The trace's id.</summary>
     public required TraceId Id { get; init; }
