@@ -11,8 +11,11 @@ public enum RejectionReason
     SpanNotOpen,
     /// <summary>A span was started with an id that is open or has already ended in the same trace.</summary>
     DuplicateSpan,
-    /// <summary>A span's parent is not an open span of the same trace (unknown, ended, or in another trace).</summary>
-    ParentNotOpen,
+    /// <summary>
+    /// A span's parent never started in the same trace (unknown, in another trace, or the span itself). A parent that
+    /// has ended is not refused: the span is kept under it and counted as orphaned.
+    /// </summary>
+    UnknownParent,
     /// <summary>The trace has already ended, so it cannot change or gain spans.</summary>
     TraceEnded,
     /// <summary>The event's data breaks a platform rule that cannot be repaired (e.g. a negative token count).</summary>
@@ -66,6 +69,12 @@ internal abstract record Output
 
         /// <summary>The span as it started.</summary>
         public Span Span => span ??= TraceReducer.SpanAt(start!);
+
+        /// <summary>
+        /// <c>true</c> when the span's parent had already ended when it started (work that outlived the span that
+        /// handed it on): the span is kept under that parent and the shell counts it.
+        /// </summary>
+        public bool Orphaned { get; init; }
 
         /// <summary>Equal when the spans are equal.</summary>
         public bool Equals(SpanStarted? other) => ReferenceEquals(this, other) || other is not null && Span.Equals(other.Span);

@@ -107,6 +107,6 @@ public class ClaimsCanFail
         Fails(p => Deterministic(Mutants.Nondeterministic, () => WellFormed(p)));
 
     [Fact]
-    public void A_child_of_an_ended_parent_is_caught() =>
-        Fails(p => Invariants.Hold(Corrupted(p), Mutants.AcceptsEndedParents));
+    public void A_child_of_an_unknown_parent_is_caught() =>
+        Fails(p => Invariants.Hold(Corrupted(p), Mutants.AcceptsUnknownParents));
 }

@@ -135,7 +135,7 @@ public class LargeTraceProperties
     }
 
     [Fact]
-    public void Forty_parallel_spans_refuse_every_restarted_id_and_end_in_order()
+    public void Forty_parallel_spans_refuse_every_restarted_id_keep_an_orphan_and_end_in_order()
     {
         var t = Ids.Trace(9);
         var at = Values.Epoch;
@@ -153,15 +153,19 @@ public class LargeTraceProperties
         }
         script.Add(new SpanStarted(t, ids[39], null, "first ended, restarted after forty ends", SpanType.Other, at));
         script.Add(new SpanStarted(t, Ids.Span(9, 40), ids[0], "under an ended parent", SpanType.Other, at));
+        script.Add(new SpanStarted(t, Ids.Span(9, 42), Ids.Span(9, 99), "under a parent that never started", SpanType.Other, at));
+        script.Add(new SpanEnded(t, Ids.Span(9, 40), at));
         script.Add(new SpanStarted(t, Ids.Span(9, 41), null, "new", SpanType.Other, at));
         script.Add(new TraceEnded(t, at));
         script.Add(new SpanEnded(t, Ids.Span(9, 41), at));
 
         var outputs = TraceReducer.Fold(script).Outputs.ToList();
         var rejections = outputs.OfType<Output.Rejected>().Select(r => r.Reason).ToList();
-        Assert.Equal(Enumerable.Repeat(RejectionReason.DuplicateSpan, 42).Append(RejectionReason.ParentNotOpen), rejections);
+        Assert.Equal(Enumerable.Repeat(RejectionReason.DuplicateSpan, 42).Append(RejectionReason.UnknownParent), rejections);
+        var orphan = Assert.Single(outputs.OfType<Output.SpanStarted>(), o => o.Orphaned).Span;
+        Assert.Equal((Ids.Span(9, 40), ids[0]), (orphan.Id, orphan.Parent!.Value));
         var trace = Assert.Single(outputs.OfType<Output.TraceCompleted>()).Trace;
-        Assert.Equal(ids.Reverse(), trace.Spans.Select(s => s.Id));
+        Assert.Equal(ids.Reverse().Append(Ids.Span(9, 40)), trace.Spans.Select(s => s.Id));
         var late = Assert.Single(outputs.OfType<Output.SpanCompleted>(), o => o.AfterTrace);
         Assert.Equal(Ids.Span(9, 41), late.Span.Id);
         Assert.Empty(Invariants.Violations(script));

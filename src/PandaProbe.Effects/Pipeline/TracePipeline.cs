@@ -194,6 +194,10 @@ internal sealed class TracePipeline : IAsyncDisposable
                 if (writeAhead) export.WriteAhead(c);   // opt-in: on disk before the caller goes on
                 Enqueue(c, folded);
                 break;
+            case Output.SpanStarted { Orphaned: true }:
+                Counters.Orphaned();
+                if (outputs.HasSubscribers) Enqueue(output, folded);
+                break;
             case Output.Rejected r:
                 Counters.Rejected(r.Reason);
                 if (SelfLog.IsEnabled) SelfLog.Write($"rejected {r.Event.GetType().Name}: {r.Detail}");

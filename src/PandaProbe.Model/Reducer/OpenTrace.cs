@@ -70,6 +70,12 @@ internal sealed record OpenTrace
     /// <summary><c>true</c> while the trace has not ended.</summary>
     public bool IsOpen => head is null || head.IsOpen;
 
+    /// <summary>
+    /// <c>true</c> when the SDK mints the trace's span ids (no ended ids kept): a parent id that is not open is then
+    /// one of the trace's ended spans.
+    /// </summary>
+    public bool MintsIds => endedIds.IsNotKept;
+
     /// <summary><c>true</c> when a span with this id ended while the trace was open.</summary>
     public bool HasEnded(SpanId id)
     {

@@ -142,10 +142,17 @@ internal static class TraceReducer
         if (!open.IsOpen) return Reject(open, s, RejectionReason.TraceEnded, $"trace {s.Trace} has already ended");
         if (open.OpenSpans.ContainsKey(s.Span) || open.HasEnded(s.Span))
             return Reject(open, s, RejectionReason.DuplicateSpan, $"span {s.Span} was already started in trace {s.Trace}");
-        // A continuation's top-level spans hang under the span that stands for the trace upstream.
+        // A continuation's top-level spans hang under the span that stands for the trace upstream. A parent that has
+        // ended keeps its child (an orphan, counted); with minted ids every parent named was started in this trace.
+        var orphaned = false;
         if (s.Parent is { } parent && !open.OpenSpans.ContainsKey(parent) && parent != open.Head.ContinuationSpan)
-            return Reject(open, s, RejectionReason.ParentNotOpen, $"parent span {parent} is not open in trace {s.Trace}");
-        return new TraceStep(open.WithOpenSpans(open.OpenSpans.AddOrUpdate(s.Span, slot ?? OpenSpan.Start(s))), new Output.SpanStarted(s));
+        {
+            if (parent == s.Span || !open.MintsIds && !open.HasEnded(parent))
+                return Reject(open, s, RejectionReason.UnknownParent, $"parent span {parent} never started in trace {s.Trace}");
+            orphaned = true;
+        }
+        return new TraceStep(open.WithOpenSpans(open.OpenSpans.AddOrUpdate(s.Span, slot ?? OpenSpan.Start(s))),
+            new Output.SpanStarted(s) { Orphaned = orphaned });
     }
 
     static TraceStep EndSpan(OpenTrace open, SpanEnded x)

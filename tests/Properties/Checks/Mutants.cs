@@ -68,12 +68,12 @@ internal static class Mutants
 
     static long counter;
 
-    /// <summary>Accepts a span start whose parent has already ended (the parent check only looks at the trace's spans).</summary>
-    public static Reducer AcceptsEndedParents { get; } = (s, e) =>
+    /// <summary>Accepts a span start whose parent never started in its trace (the parent check forgets the unknown).</summary>
+    public static Reducer AcceptsUnknownParents { get; } = (s, e) =>
     {
-        if (e is SpanStarted { Parent: { } parent } start && s.Find(start.Trace).TryGet(out var open)
+        if (e is SpanStarted { Parent: { } parent } start && parent != start.Span && s.Find(start.Trace).TryGet(out var open)
             && open.Trace.IsOpen && !open.OpenSpans.ContainsKey(start.Span) && !open.OpenSpans.ContainsKey(parent)
-            && open.Trace.Spans.Exists(x => x.Id == parent) && !open.Trace.Spans.Exists(x => x.Id == start.Span))
+            && !open.Trace.Spans.Exists(x => x.Id == parent) && !open.Trace.Spans.Exists(x => x.Id == start.Span))
         {
             var step = Real(s, start with { Parent = null });
             return step with

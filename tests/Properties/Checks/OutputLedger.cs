@@ -67,8 +67,9 @@ internal sealed class OutputLedger
                 break;
             case Output.SpanStarted { Span: var s }:
                 if (!lives.TryGetValue(s.Trace, out var life) || life.Completed) { yield return $"span {s.Id} started outside an open trace"; break; }
+                if (s.Parent is { } parent && (parent == s.Id || !life.Started.Contains(parent)))
+                    yield return $"span {s.Id} started under {parent}, which never started in its trace";
                 if (!life.Started.Add(s.Id)) yield return $"span id {s.Id} started twice in one lifetime of trace {s.Trace}";
-                if (s.Parent is { } parent && !life.Open.ContainsKey(parent)) yield return $"span {s.Id} started under {parent}, which is not open";
                 foreach (var v in TimeAndLimits.TimeOfSpan(s)) yield return $"started span {s.Id}: {v}";
                 life.Open[s.Id] = s;
                 break;

@@ -348,6 +348,36 @@ public class AmbientContextTests
     }
 
     [Fact]
+    public async Task Work_handed_to_a_task_that_outlives_its_parent_span_is_kept_under_it_and_counted_as_orphaned()
+    {
+        var exporter = new RecordingExporter();
+        await using var client = TestClient.Create(exporter);
+        Task background;
+        using (var trace = client.StartTrace("t"))
+        {
+            var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using (var handOff = trace.Span("hand-off"))
+            {
+                background = Task.Run(async () =>
+                {
+                    await started.Task;   // the parent has ended by now
+                    using var late = trace.Span("late-work", SpanType.Tool, parent: handOff);
+                    Assert.True(handOff.IsEnded);
+                    Assert.Equal(handOff.SpanId, late.ParentId);
+                    Assert.False(late.IsEnded);
+                });
+            }
+            started.SetResult();
+            await background;
+        }
+        var t = await Single(exporter, client);
+        Assert.Equal(Named(t, "hand-off").Id, ParentOf(t, "late-work"));
+        Assert.True(Named(t, "late-work").StartedAt >= Named(t, "hand-off").EndedAt);
+        Assert.Equal(1, client.Health.OrphanedSpans);
+        Assert.Empty(client.Health.Rejections);
+    }
+
+    [Fact]
     public async Task An_explicit_parent_wins_over_the_ambient_one()
     {
         var exporter = new RecordingExporter();
