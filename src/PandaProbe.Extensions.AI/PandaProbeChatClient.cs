@@ -140,6 +140,7 @@ internal sealed class PandaProbeChatClient : DelegatingChatClient
 
     async Task<ChatResponse> LoopAsync(IReadOnlyList<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
+        ToolLoopActivities.RecordedOutside(true);   // this layer records the loop's trace and tools (until this call returns)
         var trace = LoopTrace.TryStart(client, SpanName, messages, options);
         var turns = RecordsModelCalls() ? ModelTurns.TryStart(toolLoop!, SpanName, messages, options, Metadata(), time, streaming: false) : null;
         if (trace is null && turns is null) return await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
@@ -162,6 +163,7 @@ internal sealed class PandaProbeChatClient : DelegatingChatClient
     async IAsyncEnumerable<ChatResponseUpdate> LoopStream(IReadOnlyList<ChatMessage> messages, ChatOptions? options,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        ToolLoopActivities.RecordedOutside(true);   // in the flow every pull of the loop below runs in
         var trace = LoopTrace.TryStart(client, SpanName, messages, options);
         var turns = RecordsModelCalls() ? ModelTurns.TryStart(toolLoop!, SpanName, messages, options, Metadata(), time, streaming: true) : null;
         if (trace is null && turns is null)

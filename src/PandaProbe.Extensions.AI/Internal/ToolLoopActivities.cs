@@ -27,7 +27,8 @@ namespace PandaProbe.Extensions.AI.Internal;
 /// <see cref="FunctionInvocationContext.Function"/> is a <see cref="RecordingFunction"/> around it (the original is put
 /// back when the activity stops). The span is claimed as shared (<see cref="GenAiClaims"/>): a PandaProbe layer outside
 /// the loop (<see cref="ToolTracing"/>) fills it, puts the original function back and records the result itself, so
-/// the sandwich keeps one TOOL span per call.</item>
+/// the sandwich keeps one TOOL span per call. Where that layer has marked the flow (<see cref="RecordedOutside"/>), the
+/// loop's activities are declined instead: that layer records the trace and the tools itself.</item>
 /// </list>
 /// <para>The activities are created only while the client is enabled, and are PandaProbe's alone: each one leaves
 /// <see cref="Activity.Current"/> as it was when it started, so the application's own activities (an HTTP call to the
@@ -57,6 +58,8 @@ internal static class ToolLoopActivities
     static readonly ConditionalWeakTable<PandaProbeClient, ConcurrentDictionary<string, ActivitySource>> ByClient = new();
     static readonly ConcurrentDictionary<string, ActivitySource> ByDefaultClient = new(StringComparer.Ordinal);
     static readonly AsyncLocal<Loop?> Slot = new();
+    /// <summary><c>true</c> in a flow whose tool loop a PandaProbe layer outside it records (see <see cref="RecordedOutside"/>).</summary>
+    static readonly AsyncLocal<bool> Outside = new();
     static readonly object ListenerGate = new();
     static ActivityListener? listener;
     /// <summary>The loops running now: with none, a model call looks for none.</summary>
@@ -121,10 +124,22 @@ internal static class ToolLoopActivities
         }
     }
 
+    /// <summary>
+    /// Marks the current flow as one whose tool loop a PandaProbe layer outside the loop records (the sandwich: that
+    /// layer opens the trace and records each tool call itself), or, with <c>false</c>, as one that is not (a function
+    /// the loop invokes, whose own loops are traced by their own layers). The loop's activities are declined in a marked
+    /// flow, so the sandwich pays for no activity it would not use. Set it in an async method: it holds for that call.
+    /// </summary>
+    public static void RecordedOutside(bool value)
+    {
+        if (Outside.Value != value) Outside.Value = value;
+    }
+
     static ActivitySamplingResult Decide(ActivitySource source)
     {
         try
         {
+            if (Outside.Value) return ActivitySamplingResult.None;
             return Bindings.TryGetValue(source, out var binding) && binding.Client is { IsEnabled: true }
                 ? ActivitySamplingResult.AllData
                 : ActivitySamplingResult.None;

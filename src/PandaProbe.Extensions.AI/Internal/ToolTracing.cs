@@ -35,6 +35,7 @@ internal static class ToolTracing
     {
         // A PandaProbe layer outside this loop that records no model calls beneath it reconstructs them around the tools.
         var turns = ModelTurns.Current is { } current && ReferenceEquals(current.Loop, invoking) ? current : null;
+        ToolLoopActivities.RecordedOutside(false);   // loops the function runs are their own layers' to record
         turns?.ToolStarting(context);
         var span = TryStart(context, out var owned);
         if (span is null)

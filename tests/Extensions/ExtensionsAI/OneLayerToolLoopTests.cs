@@ -401,6 +401,52 @@ public class OneLayerToolLoopIngestionTests
 {
     static string GetWeather(string city) => $"sunny in {city}";
 
+    [Theory]
+    [InlineData(false, 2)]   // the one layer inside the loop: orchestrate_tools and one execute_tool
+    [InlineData(true, 0)]    // the sandwich: the outer layer records the trace and the tool itself
+    public async Task The_loop_creates_its_activities_only_when_no_layer_outside_it_records_the_loop(bool sandwich, int expected)
+    {
+        var (client, exporter) = Clients.InMemory();
+        var model = new FakeChatClient();
+        model.Script.Enqueue(new ChatResponse(new ChatMessage(ChatRole.Assistant,
+            [new FunctionCallContent("call_1", "get_weather", new Dictionary<string, object?> { ["city"] = "Oslo" })])));
+        model.Script.Enqueue(new ChatResponse(new ChatMessage(ChatRole.Assistant, "Sunny.")));
+        var builder = new ChatClientBuilder(model);
+        if (sandwich) builder.UsePandaProbe(client);
+        var chat = builder.UseFunctionInvocation().UsePandaProbe(client).Build();
+
+        // This test's own root activity tells its loop's activities from other tests' (the listener sees them all).
+        using var testSource = new ActivitySource("PandaProbe.Tests.LoopActivities");
+        using var testListener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == testSource.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+        };
+        ActivitySource.AddActivityListener(testListener);
+        var seen = new System.Collections.Concurrent.ConcurrentBag<string>();
+        ActivityTraceId root = default;
+        using var loopListener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == "PandaProbe.Extensions.AI.ToolLoop",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.None,   // PandaProbe's alone decides
+            ActivityStarted = a => { if (a.TraceId == root) seen.Add(a.OperationName); },
+        };
+        ActivitySource.AddActivityListener(loopListener);
+
+        using (var test = testSource.StartActivity("test")!)
+        {
+            root = test.TraceId;
+            await chat.GetResponseAsync("Weather in Oslo?", new ChatOptions { Tools = [AIFunctionFactory.Create(GetWeather, "get_weather")] });
+        }
+
+        Assert.Equal(expected, seen.Count);
+        var trace = Assert.Single(await Clients.ExportedAsync(client, exporter));
+        var spans = trace.GetProperty("spans").EnumerateArray().OrderBy(s => s.Str("started_at")).ToList();
+        Assert.Equal(["chat:LLM", "get_weather:TOOL", "chat:LLM"], spans.Select(s => $"{s.Str("name")}:{s.Str("kind")}"));
+        Assert.Equal("sunny in Oslo", spans[1].GetProperty("output").GetString());
+        Assert.Equal("call_1", spans[1].GetProperty("metadata").Str("tool_call_id"));
+    }
+
     [Fact]
     public async Task The_loops_activities_are_PandaProbes_own_and_never_ingested_twice()
     {
