@@ -173,9 +173,13 @@ public static class AgentLoopProbe
 
     /// <summary><c>--only agent-loop-middleware</c>: the middleware side alone at saturation, for a profiler.</summary>
     /// <summary>One middleware request (for <see cref="AllocationTypes"/>); drains every 500 requests.</summary>
-    public static Action MiddlewareUnit()
+    public static Action MiddlewareUnit() => Unit(Middleware());
+
+    /// <summary>One request through OpenTelemetry's middleware with ingestion (for <see cref="AllocationTypes"/>).</summary>
+    public static Action IngestionUnit() => Unit(Ingestion());
+
+    static Action Unit(Side side)
     {
-        var side = Middleware();
         var n = 0;
         return () =>
         {

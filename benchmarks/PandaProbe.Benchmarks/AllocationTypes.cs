@@ -4,7 +4,7 @@ namespace PandaProbe.Benchmarks;
 
 /// <summary>
 /// Which types a workload allocates, sampled in process from the runtime's allocation ticks (one event per ~100 KB
-/// allocated, naming the type that crossed the mark): <c>--only alloc-types paced|agent-loop</c>. A diagnostic for
+/// allocated, naming the type that crossed the mark): <c>--only alloc-types paced|agent-loop|ingestion</c>. A diagnostic for
 /// finding what to cut, not a measurement to report.
 /// </summary>
 public sealed class AllocationTypes : EventListener
@@ -35,6 +35,7 @@ public sealed class AllocationTypes : EventListener
         Action unit = workload switch
         {
             "agent-loop" => AgentLoopProbe.MiddlewareUnit(),
+            "ingestion" => AgentLoopProbe.IngestionUnit(),
             _ => PacedUnit(),
         };
         for (var i = 0; i < 20_000; i++) unit();

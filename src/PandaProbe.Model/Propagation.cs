@@ -139,5 +139,35 @@ internal static class Propagation
     }
 }
 
-/// <summary>The ids of a continuation: the span standing for the trace upstream and the calling span there.</summary>
-internal sealed record ContinuationIds(SpanId Span, SpanId? Parent);
+/// <summary>
+/// A trace's links to other traces, in one reference so that a trace with none pays one null field for them: the trace
+/// open in this process when it started (<see cref="ParentTrace"/>), and, when it continues another process's trace,
+/// the span standing for it there (<see cref="Span"/>; <c>default</c> when it continues none) and the calling span
+/// upstream (<see cref="Parent"/>).
+/// </summary>
+internal sealed record TraceLinks(TraceId? ParentTrace, SpanId Span, SpanId? Parent)
+{
+    /// <summary>The links of a trace that continues another process's trace under <paramref name="parent"/>.</summary>
+    public static TraceLinks Continuing(TraceId? parentTrace, SpanId span, SpanId? parent) => new(parentTrace, span, parent);
+
+    /// <summary><paramref name="links"/> with another parent trace; <c>null</c> when nothing is left.</summary>
+    public static TraceLinks? WithParentTrace(TraceLinks? links, TraceId? parentTrace) =>
+        Normal(links is null ? new TraceLinks(parentTrace, default, null) : links with { ParentTrace = parentTrace });
+
+    /// <summary>
+    /// <paramref name="links"/> with another continuation span; <c>null</c> ends the continuation (its calling span
+    /// too). <c>null</c> when nothing is left.
+    /// </summary>
+    public static TraceLinks? WithSpan(TraceLinks? links, SpanId? span) =>
+        Normal(new TraceLinks(links?.ParentTrace, span ?? default, span is null ? null : links?.Parent));
+
+    /// <summary><paramref name="links"/> with another calling span upstream; <c>null</c> when nothing is left.</summary>
+    public static TraceLinks? WithParent(TraceLinks? links, SpanId? parent) =>
+        Normal(links is null ? new TraceLinks(null, default, parent) : links with { Parent = parent });
+
+    /// <summary>The continuation span, when the trace continues another process's trace.</summary>
+    public SpanId? ContinuationSpan => Span != default ? Span : null;
+
+    static TraceLinks? Normal(TraceLinks links) =>
+        links.ParentTrace is null && links.Span == default && links.Parent is null ? null : links;
+}

@@ -27,17 +27,23 @@ public abstract record TraceEvent
         /// <summary>When the trace continues another process's trace: the span standing for it there (see <see cref="Model.TraceRecord.ContinuationSpan"/>).</summary>
         public SpanId? ContinuationSpan
         {
-            get => Continuation is { Span: var span } && span != default ? span : null;
-            init => Continuation = value is { } span ? new ContinuationIds(span, Continuation?.Parent) : null;
+            get => Links?.ContinuationSpan;
+            init => Links = TraceLinks.WithSpan(Links, value);
         }
         /// <summary>The calling span upstream (see <see cref="Model.TraceRecord.ContinuationParent"/>).</summary>
         public SpanId? ContinuationParent
         {
-            get => Continuation?.Parent;
-            init => Continuation = Continuation is { } c ? c with { Parent = value } : value is null ? null : new ContinuationIds(default, value);
+            get => Links?.Parent;
+            init => Links = TraceLinks.WithParent(Links, value);
         }
-        /// <summary>Both continuation ids in one reference (null for a trace of its own).</summary>
-        internal ContinuationIds? Continuation { get; init; }
+        /// <summary>The trace that was open when this one started (a sub-agent's parent run), if any.</summary>
+        public TraceId? ParentTrace
+        {
+            get => Links?.ParentTrace;
+            init => Links = TraceLinks.WithParentTrace(Links, value);
+        }
+        /// <summary>The parent trace and the continuation ids in one reference (null for a trace with neither).</summary>
+        internal TraceLinks? Links { get; init; } = TraceLinks.WithParentTrace(null, ParentTrace);
     }
 
     /// <summary>A trace ended (spans still open then are delivered later, as late spans).</summary>

@@ -37,7 +37,11 @@ public sealed record TraceRecord
     /// <summary>The trace-level error, if the trace failed.</summary>
     public ErrorInfo? Error { get; init; }
     /// <summary>The trace that was open when this one started (a sub-agent's parent run), if any.</summary>
-    public TraceId? ParentTrace { get; init; }
+    public TraceId? ParentTrace
+    {
+        get => Links?.ParentTrace;
+        init => Links = TraceLinks.WithParentTrace(Links, value);
+    }
     /// <summary>
     /// Set when the trace continues a trace begun in another process (it started under a W3C trace context that
     /// carried PandaProbe's <c>tracestate</c> entry; its <see cref="Id"/> is then that trace's): the span that stands
@@ -47,17 +51,17 @@ public sealed record TraceRecord
     /// </summary>
     public SpanId? ContinuationSpan
     {
-        get => Continuation is { Span: var span } && span != default ? span : null;
-        init => Continuation = value is { } span ? new ContinuationIds(span, Continuation?.Parent) : null;
+        get => Links?.ContinuationSpan;
+        init => Links = TraceLinks.WithSpan(Links, value);
     }
     /// <summary>The calling span upstream, under which <see cref="ContinuationSpan"/> hangs (null when the call was made at the trace level).</summary>
     public SpanId? ContinuationParent
     {
-        get => Continuation?.Parent;
-        init => Continuation = Continuation is { } c ? c with { Parent = value } : value is null ? null : new ContinuationIds(default, value);
+        get => Links?.Parent;
+        init => Links = TraceLinks.WithParent(Links, value);
     }
-    /// <summary>Both continuation ids in one reference: a trace of its own pays one null field for them.</summary>
-    internal ContinuationIds? Continuation { get; init; }
+    /// <summary>The parent trace and the continuation ids in one reference: a trace with neither pays one null field.</summary>
+    internal TraceLinks? Links { get; init; }
     /// <summary>Registered parameters (sent under <c>metadata.params</c>).</summary>
     public Map<string, Payload> Params { get; init; }
     /// <summary>Free-form log lines (sent under <c>metadata.logs</c>).</summary>

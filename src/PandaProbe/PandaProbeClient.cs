@@ -155,7 +155,7 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
         else if (pipeline.Sampling.StartOrDrop() is { } kept) id = kept;
         else return SampledOut(live);   // no rule could keep it at its end: not recorded at all
         var continuation = !continues ? null
-            : new ContinuationIds(
+            : TraceLinks.Continuing(parent?.Id,
                 live is not null ? Propagation.SpanFrom(live.Activity.SpanId, id) : Propagation.NewSpan(id), callingSpan);
         live?.Mark(id, continuation?.Span);
         var now = Now();
@@ -167,7 +167,7 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
             tags is null ? default : Snapshot(tags, "trace", name, "tags").Where(t => t is not null).ToArray().ToSeq(),
             WithActivity(metadata is null ? default : CaptureMap(metadata), ambient),
             ParentTrace: parent?.Id)
-        { Continuation = continuation };
+        { Links = continuation ?? TraceLinks.WithParentTrace(null, parent?.Id) };
         // After shutdown nothing is recorded: the trace is the no-op one (the refusal is counted).
         if (pipeline.Start(started) is { } cell)
         {

@@ -10,25 +10,25 @@ public sealed partial class SpanContext
     /// <param name="value">A JSON-serializable value.</param>
     public void RegisterParam(string key, object? value)
     {
-        if (client is null || string.IsNullOrEmpty(key)) return;
+        if (Client is null || string.IsNullOrEmpty(key)) return;
         RegisterParams(new Dictionary<string, object?> { [key] = value });
     }
 
     /// <summary>Upserts (or with <paramref name="overwrite"/> replaces) this span's parameters.</summary>
     public void RegisterParams(IReadOnlyDictionary<string, object?> parameters, bool overwrite = false)
     {
-        if (client is null || parameters is null) return;
+        if (Client is null || parameters is null) return;
         var clean = new Dictionary<string, object?>();
-        foreach (var (k, v) in client.Snapshot(parameters, "span", Name, "parameters")) if (!string.IsNullOrEmpty(k)) clean[k] = v;
-        Raise(new ParamsRegistered(Trace.Id, Id, client.CaptureMap(clean), overwrite, client.EventTime(StartedAt)));
+        foreach (var (k, v) in Client.Snapshot(parameters, "span", Name, "parameters")) if (!string.IsNullOrEmpty(k)) clean[k] = v;
+        Raise(new ParamsRegistered(Trace.Id, Id, Client.CaptureMap(clean), overwrite, Client.EventTime(StartedAt)));
     }
 
     /// <summary>Adds a free-form log entry to the span (sent under the span's <c>metadata.logs</c>).</summary>
     /// <param name="data">Any JSON-serializable value (a string is kept as is).</param>
     public void Log(object? data)
     {
-        if (client is null) return;
-        Raise(new Logged(Trace.Id, Id, client.Capture(data), client.Now()));
+        if (Client is null) return;
+        Raise(new Logged(Trace.Id, Id, Client.Capture(data), Client.Now()));
     }
 
     /// <summary>Records a retrieval as a RETRIEVER span under this span. See <see cref="TraceContext.LogRetrievalEvent"/>.</summary>

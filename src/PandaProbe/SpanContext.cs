@@ -19,8 +19,8 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
 {
     internal static readonly SpanContext NoOp = new();
 
-    readonly PandaProbeClient? client;
     readonly SpanCell? cell;   // the span's own state cell (null when its start was refused: events then reach the trace, which refuses them)
+    readonly long startedTicks;   // UTC ticks of the start (the clock's UTC time, kept in 8 bytes)
     long endedTicks;   // UTC ticks of the end; 0 while open (set once, atomically)
     /// <summary>The ambient entry this one covers in the flow where it was pushed (see <see cref="AmbientScope"/>).</summary>
     internal readonly object? AmbientNext;
@@ -34,25 +34,27 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
         Trace = TraceContext.NoOp;
     }
 
-    internal SpanContext(TraceContext trace, PandaProbeClient client, SpanCell? cell, SpanId id, SpanContext? parent, string name,
+    internal SpanContext(TraceContext trace, SpanCell? cell, SpanId id, SpanContext? parent, string name,
         SpanType kind, DateTimeOffset startedAt, bool makeCurrent, LiveActivity? live)
     {
         Trace = trace;
         Live = live;
-        this.client = client;
         this.cell = cell;
         Id = id;
         ParentSpan = parent;
         Name = name;
         Kind = kind;
-        StartedAt = startedAt;
+        startedTicks = startedAt.UtcTicks;
         if (makeCurrent) AmbientNext = AmbientScope.Push(this);
     }
+
+    /// <summary>The client recording this span (its trace's); <c>null</c> for the no-op span.</summary>
+    PandaProbeClient? Client => Trace.Client;
 
     internal SpanId Id { get; }
     internal TraceContext Trace { get; }
     internal SpanContext? ParentSpan { get; }
-    internal bool IsOpen => client is not null && Volatile.Read(ref endedTicks) == 0;
+    internal bool IsOpen => Client is not null && Volatile.Read(ref endedTicks) == 0;
 
     /// <summary>Folds a span-local event into this span's own cell, on this thread (the trace's state is not touched).</summary>
     void Raise(TraceEvent e)
@@ -71,16 +73,16 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     /// under it in another process continues this trace, under this span. Default when not recording.
     /// </summary>
     public ActivityContext ActivityContext =>
-        client is null ? default
+        Client is null ? default
         : Live is not null ? Live.Activity.Context
         : new ActivityContext(Trace.Live?.Activity.TraceId ?? Propagation.ToW3C(Trace.Id), Propagation.ToW3C(Id),
             ActivityTraceFlags.Recorded, Propagation.WithEntry(Trace.Live?.Activity.TraceStateString, Propagation.StateEntry(Trace.Id, Id)));
 
     /// <summary>The W3C <c>traceparent</c> header of <see cref="ActivityContext"/>; null when not recording.</summary>
-    public string? TraceParent => client is null ? null : Propagation.TraceParent(ActivityContext);
+    public string? TraceParent => Client is null ? null : Propagation.TraceParent(ActivityContext);
 
     /// <summary>The W3C <c>tracestate</c> header of <see cref="ActivityContext"/> (with PandaProbe's entry); null when not recording.</summary>
-    public string? TraceState => client is null ? null : ActivityContext.TraceState;
+    public string? TraceState => Client is null ? null : ActivityContext.TraceState;
 
     /// <summary>The span's id. <see cref="Guid.Empty"/> when not recording.</summary>
     public Guid SpanId => Id.Value;
@@ -101,7 +103,7 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     public SpanType Kind { get; }
 
     /// <summary>When the span started.</summary>
-    public DateTimeOffset StartedAt { get; }
+    public DateTimeOffset StartedAt => new(startedTicks, TimeSpan.Zero);
 
     /// <summary>When the span ended, once it has.</summary>
     public DateTimeOffset? EndedAt => Volatile.Read(ref endedTicks) is var t and not 0 ? new DateTimeOffset(t, TimeSpan.Zero) : null;
@@ -110,27 +112,27 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     public ErrorInfo? Error => error;
 
     /// <summary><c>false</c> for the no-op span handed out while tracing is disabled; then every call does nothing.</summary>
-    public bool IsRecording => client is not null;
+    public bool IsRecording => Client is not null;
 
     /// <summary>Sets (replaces) the span's input.</summary>
     public void SetInput(object? input)
     {
-        if (client is null) return;
-        Raise(new InputSet(Trace.Id, Id, client.Capture(input), client.EventTime(StartedAt)));
+        if (Client is null) return;
+        Raise(new InputSet(Trace.Id, Id, Client.Capture(input), Client.EventTime(StartedAt)));
     }
 
     /// <summary>Sets (replaces) the span's output.</summary>
     public void SetOutput(object? output)
     {
-        if (client is null) return;
-        Raise(new OutputSet(Trace.Id, Id, client.Capture(output), client.EventTime(StartedAt)));
+        if (Client is null) return;
+        Raise(new OutputSet(Trace.Id, Id, Client.Capture(output), Client.EventTime(StartedAt)));
     }
 
     /// <summary>Sets (replaces) the model name (at most 255 characters are sent).</summary>
     public void SetModel(string model)
     {
-        if (client is null || model is null) return;
-        Raise(new ModelSet(Trace.Id, Id, model, client.EventTime(StartedAt)));
+        if (Client is null || model is null) return;
+        Raise(new ModelSet(Trace.Id, Id, model, Client.EventTime(StartedAt)));
     }
 
     /// <summary>
@@ -139,22 +141,22 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     /// </summary>
     public void SetTokenUsage(long promptTokens = 0, long completionTokens = 0, IReadOnlyDictionary<string, long>? extra = null)
     {
-        if (client is null) return;
-        var extras = client.Snapshot(extra, "span", Name, "token usage extras");
+        if (Client is null) return;
+        var extras = Client.Snapshot(extra, "span", Name, "token usage extras");
         if (promptTokens < 0 || completionTokens < 0 || extras.Any(kv => kv.Value < 0))
         {
-            client.Refuse($"span '{Name}': negative token counts are not recorded");
+            Client.Refuse($"span '{Name}': negative token counts are not recorded");
             return;
         }
         var usage = TokenUsage.Of(promptTokens, completionTokens, extras.Length == 0 ? null : extras.Select(kv => (kv.Key, kv.Value)));
-        Raise(new TokensSet(Trace.Id, Id, usage, client.EventTime(StartedAt)));
+        Raise(new TokensSet(Trace.Id, Id, usage, Client.EventTime(StartedAt)));
     }
 
     /// <summary>Sets (replaces) the model parameters (temperature, max tokens, …).</summary>
     public void SetModelParameters(IReadOnlyDictionary<string, object?> parameters)
     {
-        if (client is null || parameters is null) return;
-        Raise(new ModelParametersSet(Trace.Id, Id, client.CaptureMap(parameters), client.EventTime(StartedAt)));
+        if (Client is null || parameters is null) return;
+        Raise(new ModelParametersSet(Trace.Id, Id, Client.CaptureMap(parameters), Client.EventTime(StartedAt)));
     }
 
     /// <summary>
@@ -163,45 +165,45 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     /// </summary>
     public void SetCost(double total, IReadOnlyDictionary<string, double>? extra = null)
     {
-        if (client is null) return;
-        var extras = client.Snapshot(extra, "span", Name, "cost components");
+        if (Client is null) return;
+        var extras = Client.Snapshot(extra, "span", Name, "cost components");
         if (!double.IsFinite(total) || extras.Any(kv => !double.IsFinite(kv.Value)))
         {
-            client.Refuse($"span '{Name}': non-finite costs are not recorded");
+            Client.Refuse($"span '{Name}': non-finite costs are not recorded");
             return;
         }
-        Raise(new CostSet(Trace.Id, Id, Cost.Of(total, extras.Length == 0 ? null : extras.Select(kv => (kv.Key, kv.Value))), client.EventTime(StartedAt)));
+        Raise(new CostSet(Trace.Id, Id, Cost.Of(total, extras.Length == 0 ? null : extras.Select(kv => (kv.Key, kv.Value))), Client.EventTime(StartedAt)));
     }
 
     /// <summary>Records when the first token of a streamed completion arrived (time to first token).</summary>
     public void SetCompletionStartTime(DateTimeOffset timestamp)
     {
-        if (client is null) return;
-        Raise(new CompletionStartSet(Trace.Id, Id, timestamp, client.EventTime(StartedAt)));
+        if (Client is null) return;
+        Raise(new CompletionStartSet(Trace.Id, Id, timestamp, Client.EventTime(StartedAt)));
     }
 
     /// <summary>Merges keys into the span's metadata (later values win).</summary>
     public void SetMetadata(IReadOnlyDictionary<string, object?> metadata)
     {
-        if (client is null || metadata is null) return;
-        Raise(new MetadataMerged(Trace.Id, Id, client.CaptureMap(metadata), client.EventTime(StartedAt)));
+        if (Client is null || metadata is null) return;
+        Raise(new MetadataMerged(Trace.Id, Id, Client.CaptureMap(metadata), Client.EventTime(StartedAt)));
     }
 
     /// <summary>Sets the span's status explicitly.</summary>
     public void SetStatus(SpanStatus status)
     {
-        if (client is null) return;
-        Raise(new SpanStatusSet(Trace.Id, Id, status, client.EventTime(StartedAt)));
+        if (Client is null) return;
+        Raise(new SpanStatusSet(Trace.Id, Id, status, Client.EventTime(StartedAt)));
     }
 
     /// <summary>Records an error message (and optional data); the span's status becomes ERROR.</summary>
     public void SetError(string message, IReadOnlyDictionary<string, object?>? data = null)
     {
-        if (client is null) return;
+        if (Client is null) return;
         message ??= string.Empty;
-        var info = new ErrorInfo(message, null, data is null ? default : client.CaptureMap(data));
+        var info = new ErrorInfo(message, null, data is null ? default : Client.CaptureMap(data));
         error = info;
-        Raise(new Errored(Trace.Id, Id, info, client.EventTime(StartedAt)));
+        Raise(new Errored(Trace.Id, Id, info, Client.EventTime(StartedAt)));
     }
 
     /// <summary>
@@ -210,18 +212,18 @@ public sealed partial class SpanContext : IDisposable, IAsyncDisposable
     /// </summary>
     public bool Fail(Exception exception)
     {
-        if (client is null || exception is null) return false;
+        if (Client is null || exception is null) return false;
         var info = ErrorInfo.From(exception);
         error = info;
-        Raise(new Errored(Trace.Id, Id, info, client.EventTime(StartedAt)));
+        Raise(new Errored(Trace.Id, Id, info, Client.EventTime(StartedAt)));
         return false;
     }
 
     /// <summary>Ends the span (the imperative twin of <see cref="Dispose"/>). Idempotent.</summary>
     public void End()
     {
-        if (client is null || Volatile.Read(ref endedTicks) != 0) return;
-        var now = client.Now();
+        if (Client is null || Volatile.Read(ref endedTicks) != 0) return;
+        var now = Client.Now();
         if (Interlocked.CompareExchange(ref endedTicks, now.UtcTicks, 0) != 0) return;
         Trace.Raise(new SpanEnded(Trace.Id, Id, now));
         Live?.Stop(cell?.State.End(now), now);

@@ -26,13 +26,14 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     readonly PandaProbeClient? client;
     readonly TraceCell? cell;
     readonly TraceId id;
+    readonly long startedTicks;   // UTC ticks of the start (the clock's UTC time, kept in 8 bytes)
     long endedTicks;   // UTC ticks of the end; 0 while open (set once, atomically)
     string name;
     /// <summary>The ambient entry this one covers in the flow where it was pushed (see <see cref="AmbientScope"/>).</summary>
     internal readonly object? AmbientNext;
     /// <summary>The live activity, while someone listens (null otherwise).</summary>
     internal readonly LiveActivity? Live;
-    readonly ContinuationIds? continuation;   // when the trace continues another process's trace
+    readonly TraceLinks? continuation;   // when the trace continues another process's trace
 
     /// <summary>The span standing for this trace in the trace it continues (null for a trace of its own).</summary>
     internal SpanId? ContinuationSpan => continuation?.Span;
@@ -44,7 +45,7 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     }
 
     internal TraceContext(PandaProbeClient client, TraceCell cell, string name, DateTimeOffset startedAt, TraceContext? parent,
-        LiveActivity? live, ContinuationIds? continuation)
+        LiveActivity? live, TraceLinks? continuation)
     {
         this.client = client;
         this.cell = cell;
@@ -52,7 +53,7 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
         this.continuation = continuation;
         id = cell.Id;
         this.name = name;
-        StartedAt = startedAt;
+        startedTicks = startedAt.UtcTicks;
         Parent = parent;
         AmbientNext = AmbientScope.Push(this);
     }
@@ -64,7 +65,7 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     public string Name => Volatile.Read(ref name);
 
     /// <summary>When the trace started.</summary>
-    public DateTimeOffset StartedAt { get; }
+    public DateTimeOffset StartedAt => new(startedTicks, TimeSpan.Zero);
 
     /// <summary>When the trace ended, once it has.</summary>
     public DateTimeOffset? EndedAt => Volatile.Read(ref endedTicks) is var t and not 0 ? new DateTimeOffset(t, TimeSpan.Zero) : null;
@@ -200,7 +201,7 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
             live.Discard();   // the span was refused (its trace has ended): no activity for it either
             live = null;
         }
-        return new SpanContext(this, client, spanCell, spanId, effectiveParent, name, kind, now, makeCurrent, live);
+        return new SpanContext(this, spanCell, spanId, effectiveParent, name, kind, now, makeCurrent, live);
     }
 
     /// <summary>Runs <paramref name="body"/> inside a span; an exception marks the span ERROR and propagates unchanged.</summary>

@@ -111,8 +111,7 @@ internal static class TraceReducer
         Tags = s.Tags.IsEmpty ? default : s.Tags.Filter(static t => t is not null).Strict(),
         Environment = s.Environment,
         Release = s.Release,
-        ParentTrace = s.ParentTrace,
-        Continuation = s.Continuation,
+        Links = s.Links,
     };
 
     /// <summary>The span as <paramref name="s"/> starts it.</summary>

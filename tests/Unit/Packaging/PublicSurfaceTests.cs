@@ -50,7 +50,7 @@ public class PublicSurfaceTests
         var types = TopLevelTypes();
         // A class, a record, an enum, an interface, a static class, a record struct: each counted once, nested types not.
         Assert.Contains("PandaProbe.PandaProbeClient", types);
-        Assert.Contains("PandaProbe.Model.Trace", types);
+        Assert.Contains("PandaProbe.Model.TraceRecord", types);
         Assert.Contains("PandaProbe.Pipeline.DropReason", types);
         Assert.Contains("PandaProbe.Exporters.ITraceExporter", types);
         Assert.Contains("PandaProbe.Probe", types);
