@@ -152,18 +152,19 @@ internal sealed record TraceLinks(TraceId? ParentTrace, SpanId Span, SpanId? Par
 
     /// <summary><paramref name="links"/> with another parent trace; <c>null</c> when nothing is left.</summary>
     public static TraceLinks? WithParentTrace(TraceLinks? links, TraceId? parentTrace) =>
-        Normal(links is null ? new TraceLinks(parentTrace, default, null) : links with { ParentTrace = parentTrace });
+        links is null ? parentTrace is null ? null : new TraceLinks(parentTrace, default, null)
+            : Normal(links with { ParentTrace = parentTrace });
 
     /// <summary>
     /// <paramref name="links"/> with another continuation span; <c>null</c> ends the continuation (its calling span
     /// too). <c>null</c> when nothing is left.
     /// </summary>
     public static TraceLinks? WithSpan(TraceLinks? links, SpanId? span) =>
-        Normal(new TraceLinks(links?.ParentTrace, span ?? default, span is null ? null : links?.Parent));
+        links is null && span is null ? null : Normal(new TraceLinks(links?.ParentTrace, span ?? default, span is null ? null : links?.Parent));
 
     /// <summary><paramref name="links"/> with another calling span upstream; <c>null</c> when nothing is left.</summary>
     public static TraceLinks? WithParent(TraceLinks? links, SpanId? parent) =>
-        Normal(links is null ? new TraceLinks(null, default, parent) : links with { Parent = parent });
+        links is null ? parent is null ? null : new TraceLinks(null, default, parent) : Normal(links with { Parent = parent });
 
     /// <summary>The continuation span, when the trace continues another process's trace.</summary>
     public SpanId? ContinuationSpan => Span != default ? Span : null;

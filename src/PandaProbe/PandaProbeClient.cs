@@ -166,8 +166,8 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
             userId ?? AmbientValue.User.Value,
             tags is null ? default : Snapshot(tags, "trace", name, "tags").Where(t => t is not null).ToArray().ToSeq(),
             WithActivity(metadata is null ? default : CaptureMap(metadata), ambient),
-            ParentTrace: parent?.Id)
-        { Links = continuation ?? TraceLinks.WithParentTrace(null, parent?.Id) };
+            ParentTrace: parent?.Id);
+        if (continuation is not null) started = started with { Links = continuation };
         // After shutdown nothing is recorded: the trace is the no-op one (the refusal is counted).
         if (pipeline.Start(started) is { } cell)
         {
