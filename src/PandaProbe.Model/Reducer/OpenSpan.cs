@@ -49,27 +49,50 @@ internal sealed class OpenSpan : ISpanSlot, IEquatable<OpenSpan>
     public SpanId Id => started?.Span ?? folded!.Id;
 
     /// <summary>The span now: as it started, with every accepted event applied in order.</summary>
-    public Span Value => SpanChanges.Apply(started, folded, Changes(), null);
+    public Span Value
+    {
+        get
+        {
+            var buffer = new ChangeBuffer();
+            return SpanChanges.Apply(started, folded, Changes(ref buffer), null);
+        }
+    }
 
     /// <summary>This span after one more span-local event (already accepted by the reducer).</summary>
-    public OpenSpan With(TraceEvent e) =>
-        changes + 1 >= CompactAfter
-            ? new(null, SpanChanges.Apply(started, folded, Changes(e), null), null, null, 0, Version + 1)
-            : new(started, folded, e, this, changes + 1, Version + 1);
+    public OpenSpan With(TraceEvent e)
+    {
+        if (changes + 1 < CompactAfter) return new(started, folded, e, this, changes + 1, Version + 1);
+        var buffer = new ChangeBuffer();
+        return new(null, SpanChanges.Apply(started, folded, Changes(ref buffer, e), null), null, null, 0, Version + 1);
+    }
 
     /// <summary>The span as it ends at <paramref name="at"/>: every event applied, the end time and final status set.</summary>
-    public Span End(DateTimeOffset at) => SpanChanges.Apply(started, folded, Changes(), at);
+    public Span End(DateTimeOffset at)
+    {
+        var buffer = new ChangeBuffer();
+        return SpanChanges.Apply(started, folded, Changes(ref buffer), at);
+    }
 
-    /// <summary>The events accepted since the start, oldest first, then <paramref name="next"/> when given.</summary>
-    TraceEvent[] Changes(TraceEvent? next = null)
+    /// <summary>
+    /// The events accepted since the start, oldest first, then <paramref name="next"/> when given, in
+    /// <paramref name="buffer"/> (on the caller's stack: reading or ending a span allocates no array for them).
+    /// </summary>
+    ReadOnlySpan<TraceEvent> Changes(ref ChangeBuffer buffer, TraceEvent? next = null)
     {
         var count = changes + (next is null ? 0 : 1);
         if (count == 0) return [];
-        var all = new TraceEvent[count];
-        if (next is not null) all[^1] = next;
+        Span<TraceEvent> all = buffer;
+        if (next is not null) all[count - 1] = next;
         var i = changes - 1;
         for (var node = this; node is not null && i >= 0; node = node.before, i--) all[i] = node.change!;
-        return all;
+        return all[..count];
+    }
+
+    /// <summary>Room for the most events a span keeps before compaction (<see cref="CompactAfter"/>), on the stack.</summary>
+    [System.Runtime.CompilerServices.InlineArray(CompactAfter)]
+    struct ChangeBuffer
+    {
+        TraceEvent first;
     }
 
     /// <summary>Equal when the spans are equal now and have folded as many events.</summary>

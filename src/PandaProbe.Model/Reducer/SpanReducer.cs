@@ -59,7 +59,7 @@ internal static class SpanChanges
     /// <paramref name="events"/> applied in order, built as one new value; with <paramref name="endedAt"/>, also ended
     /// then (never before it started).
     /// </summary>
-    public static Span Apply(SpanStarted? started, Span? span, TraceEvent[] events, DateTimeOffset? endedAt)
+    public static Span Apply(SpanStarted? started, Span? span, ReadOnlySpan<TraceEvent> events, DateTimeOffset? endedAt)
     {
         var basis = span ?? Empty;
         var (input, output, tokens, cost) = (basis.Input, basis.Output, basis.Tokens, basis.Cost);
