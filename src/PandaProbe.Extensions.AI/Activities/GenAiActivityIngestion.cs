@@ -372,6 +372,7 @@ internal sealed class GenAiActivityIngestion : IDisposable
             {
                 ChatMessages messages => messages.FirstText("user", 80),
                 System.Text.Json.Nodes.JsonObject form => ChatTelemetry.FirstText(form, "user", 80),
+                Payload form => ChatTelemetry.FirstText(form, "user", 80),
                 _ => null,
             };
             if (ownedTrace is not null && span.Name == "orchestrate_tools" && ownedTrace.Name == span.Name && first is not null) ownedTrace.SetName(first);

@@ -138,12 +138,24 @@ internal static class ActivityRecorder
 
         if (ownedTrace is not null)
         {
-            if (input is not null) ownedTrace.SetInput(input is JsonObject form && kind is SpanType.Llm or SpanType.Agent ? ChatTelemetry.LastWithRole(form, "user") ?? input : input);
-            if (output is not null) ownedTrace.SetOutput(output is JsonObject result && kind is SpanType.Llm or SpanType.Agent ? ChatTelemetry.LastWithRole(result, "assistant") ?? output : output);
+            var forms = kind is SpanType.Llm or SpanType.Agent;
+            if (input is not null) ownedTrace.SetInput(forms ? LastWithRole(input, "user") : input);
+            if (output is not null) ownedTrace.SetOutput(forms ? LastWithRole(output, "assistant") : output);
             if (error is var (traceMessage, _)) ownedTrace.SetError(traceMessage);
         }
         return new Written(written, input, output);
     }
+
+    /// <summary>
+    /// The last message with <paramref name="role"/> of a messages form (a tree, or a captured payload of the parts
+    /// form), else the form itself.
+    /// </summary>
+    static object LastWithRole(object form, string role) => form switch
+    {
+        JsonObject tree => ChatTelemetry.LastWithRole(tree, role) ?? form,
+        Payload captured => ChatTelemetry.LastWithRole(captured, role) ?? form,
+        _ => form,
+    };
 
     /// <summary>
     /// Records the activity's token usage; <paramref name="countsForRun"/>: a model call's, which an agent run around it

@@ -49,6 +49,125 @@ internal static class ChatTelemetry
     }
 
     /// <summary>
+    /// <c>{"messages":[the last message of <paramref name="form"/> whose role is <paramref name="role"/>]}</c> for a
+    /// messages form captured as UTF-8 (<see cref="GenAiPartsForm"/>), found with a reader and the message's bytes
+    /// copied as they are: the capture wrote them, so writing the message again would give the same bytes. <c>null</c>
+    /// when there is none.
+    /// </summary>
+    public static Payload? LastWithRole(Payload form, string role)
+    {
+        try
+        {
+            var utf8 = form.Utf8 ?? System.Text.Encoding.UTF8.GetBytes(form.Value);
+            if (LastMessage(utf8, role) is not var (start, length)) return null;
+            var bytes = new byte[MessagesStart.Length + length + MessagesEnd.Length];
+            MessagesStart.CopyTo(bytes);
+            utf8.AsSpan(start, length).CopyTo(bytes.AsSpan(MessagesStart.Length));
+            MessagesEnd.CopyTo(bytes.AsSpan(MessagesStart.Length + length));
+            return Payload.Utf8Json(bytes);
+        }
+        catch (Exception ex)
+        {
+            SelfLog.Write($"gen_ai messages: the last '{role}' message could not be read ({ex.Message})");
+            return null;
+        }
+    }
+
+    static ReadOnlySpan<byte> MessagesStart => "{\"messages\":["u8;
+
+    static ReadOnlySpan<byte> MessagesEnd => "]}"u8;
+
+    /// <summary>
+    /// Where the last message of a messages form (<c>{"messages":[…]}</c>, as UTF-8) whose <c>role</c> is
+    /// <paramref name="role"/> starts and how long it is; <c>null</c> when there is none.
+    /// </summary>
+    static (int Start, int Length)? LastMessage(ReadOnlySpan<byte> utf8, string role)
+    {
+        var reader = new Utf8JsonReader(utf8);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
+        (int, int)? last = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isMessages = reader.ValueTextEquals("messages"u8);
+            reader.Read();
+            if (!isMessages || reader.TokenType != JsonTokenType.StartArray)
+            {
+                reader.Skip();
+                continue;
+            }
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                var start = (int)reader.TokenStartIndex;
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    reader.Skip();
+                    continue;
+                }
+                var matches = false;
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var isRole = reader.ValueTextEquals("role"u8);
+                    reader.Read();
+                    if (isRole && reader.TokenType == JsonTokenType.String) matches = reader.ValueTextEquals(role);
+                    else reader.Skip();
+                }
+                if (matches) last = (start, (int)reader.BytesConsumed - start);
+            }
+        }
+        return last;
+    }
+
+    /// <summary>
+    /// The text of the first message of <paramref name="form"/> (a messages form captured as UTF-8) whose role is
+    /// <paramref name="role"/>, as <see cref="FirstText(JsonObject, string, int)"/> reads a tree. Null when there is none.
+    /// </summary>
+    public static string? FirstText(Payload form, string role, int max)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(form.Utf8 ?? System.Text.Encoding.UTF8.GetBytes(form.Value));
+            if (document.RootElement.ValueKind != JsonValueKind.Object
+                || !document.RootElement.TryGetProperty("messages", out var list) || list.ValueKind != JsonValueKind.Array) return null;
+            foreach (var m in list.EnumerateArray())
+            {
+                if (m.ValueKind != JsonValueKind.Object || !m.TryGetProperty("role", out var r) || r.ValueKind != JsonValueKind.String
+                    || !r.ValueEquals(role)) continue;
+                if (!m.TryGetProperty("content", out var content)) return null;
+                if (content.ValueKind == JsonValueKind.String) return Shorten(content.GetString(), max);
+                if (content.ValueKind != JsonValueKind.Array) return null;
+                var joined = new System.Text.StringBuilder();
+                foreach (var part in content.EnumerateArray())
+                {
+                    var text = part.ValueKind switch
+                    {
+                        JsonValueKind.String => part.GetString(),
+                        JsonValueKind.Object => PartText(part),
+                        _ => null,
+                    };
+                    if (string.IsNullOrWhiteSpace(text)) continue;
+                    if (joined.Length > 0) joined.Append(' ');
+                    joined.Append(text);
+                }
+                return Shorten(joined.ToString(), max);
+            }
+            return null;
+        }
+        catch (Exception ex)
+        {
+            SelfLog.Write($"gen_ai messages: the first '{role}' text could not be read ({ex.Message})");
+            return null;
+        }
+    }
+
+    /// <summary>A part's <c>text</c> (its <c>content</c> when it has no text), when that is a string.</summary>
+    static string? PartText(JsonElement part)
+    {
+        if (!part.TryGetProperty("text", out var text) || text.ValueKind == JsonValueKind.Null)
+            if (!part.TryGetProperty("content", out text)) return null;
+        return text.ValueKind == JsonValueKind.String ? text.GetString() : null;
+    }
+
+    /// <summary>
     /// The text of the first message of <paramref name="form"/> (messages form) whose role is <paramref name="role"/>:
     /// its string content, or its text parts joined; whitespace collapsed, cut to <paramref name="max"/> characters
     /// (an ellipsis ends a cut one). Null when there is none.

@@ -60,10 +60,15 @@ internal static class GenAiGenerations
         return (Math.Max(0, input ?? 0), Math.Max(0, output ?? 0), extra);
     }
 
-    /// <summary>The request's messages in messages form (with the system instructions first), from whichever form the activity has.</summary>
-    public static JsonObject? Input(Activity activity)
+    /// <summary>
+    /// The request's messages in messages form (with the system instructions first), from whichever form the activity
+    /// has: the parts form (v1.37+) as a captured <see cref="Payload"/> (see <see cref="GenAiPartsForm"/>), an older
+    /// form (or a parts form the streaming conversion leaves to the tree) as a <see cref="JsonObject"/>; <c>null</c>
+    /// when the activity reports none.
+    /// </summary>
+    public static object? Input(Activity activity)
     {
-        if (GenAiActivityMapping.MessagesForm(activity, "gen_ai.input.messages", "gen_ai.system_instructions") is { } current) return current;
+        if (PartsForm(activity, "gen_ai.input.messages", "gen_ai.system_instructions") is { } current) return current;
         if (Details(activity) is { } details && PartsForm(details, "gen_ai.input.messages", "gen_ai.system_instructions") is { } fromEvent)
             return fromEvent;
         if (LegacyList(EventTag(activity, "gen_ai.content.prompt", "gen_ai.prompt") ?? GenAiActivityMapping.Text(activity, "gen_ai.prompt"), "user") is { } prompt)
@@ -71,10 +76,10 @@ internal static class GenAiGenerations
         return MessageEvents(activity);
     }
 
-    /// <summary>The response's messages in messages form, from whichever form the activity has.</summary>
-    public static JsonObject? Output(Activity activity)
+    /// <summary>The response's messages in messages form, from whichever form the activity has (as <see cref="Input"/> gives them).</summary>
+    public static object? Output(Activity activity)
     {
-        if (GenAiActivityMapping.MessagesForm(activity, "gen_ai.output.messages") is { } current) return current;
+        if (PartsForm(activity, "gen_ai.output.messages", null) is { } current) return current;
         if (Details(activity) is { } details && PartsForm(details, "gen_ai.output.messages", null) is { } fromEvent) return fromEvent;
         if (LegacyList(EventTag(activity, "gen_ai.content.completion", "gen_ai.completion") ?? GenAiActivityMapping.Text(activity, "gen_ai.completion"), "assistant") is { } completion)
             return completion;
@@ -120,11 +125,32 @@ internal static class GenAiGenerations
         return null;
     }
 
-    static JsonObject? PartsForm(Dictionary<string, object?> tags, string tag, string? instructionsTag)
+    /// <summary>
+    /// The activity's <paramref name="tag"/> (parts form) in messages form with <paramref name="instructionsTag"/>'s
+    /// text first: streamed into a captured payload (<see cref="GenAiPartsForm"/>), else (an input it leaves to the
+    /// tree) converted as a tree; <c>null</c> when the tag is absent or not a list.
+    /// </summary>
+    static object? PartsForm(Activity activity, string tag, string? instructionsTag)
+    {
+        var messages = GenAiActivityMapping.Text(activity, tag);
+        var instructions = instructionsTag is null ? null : GenAiActivityMapping.Text(activity, instructionsTag);
+        if (GenAiPartsForm.TryConvert(messages, instructions, fromEvent: false, out var form)) return form;
+        return GenAiActivityMapping.MessagesForm(activity, tag, instructionsTag);
+    }
+
+    /// <summary>
+    /// The details event's <paramref name="tag"/> (parts form) in messages form with <paramref name="instructionsTag"/>'s
+    /// text first, streamed or as a tree as <see cref="PartsForm(Activity, string, string?)"/> does; <c>null</c> when the
+    /// event has no such attribute or it is not a list.
+    /// </summary>
+    static object? PartsForm(Dictionary<string, object?> tags, string tag, string? instructionsTag)
     {
         if (!tags.TryGetValue(tag, out var value)) return null;
+        object? raw = null;
+        var hasInstructions = instructionsTag is not null && tags.TryGetValue(instructionsTag, out raw);
+        if (GenAiPartsForm.TryConvert(Text(value), hasInstructions ? Text(raw) : null, fromEvent: true, out var form)) return form;
         object? instructions = null;
-        if (instructionsTag is not null && tags.TryGetValue(instructionsTag, out var raw)) instructions = Node(ParseJson(raw));
+        if (hasInstructions) instructions = Node(ParseJson(raw));
         return GenAiActivityMapping.MessagesForm(Node(ParseJson(value)), instructions);
     }
 

@@ -91,6 +91,7 @@ internal sealed class LoopNotes
     {
         ChatMessages form => form.LastWithRole("assistant") ?? (object)form,
         JsonObject form => ChatTelemetry.LastWithRole(form, "assistant") ?? (object)form,
+        PandaProbe.Model.Payload form => ChatTelemetry.LastWithRole(form, "assistant") ?? (object)form,
         _ => messages,
     };
 }

@@ -309,7 +309,13 @@ public class GenAiPartsFormCharacterizationTests
         using (var loop = trace.Span("loop", SpanType.Chain))
         {
             if (LoopNotes.FinalAnswer(output) is { } answer) loop.SetOutput(answer);
-            first = input is JsonObject form ? ChatTelemetry.FirstText(form, "user", 80) : null;
+            // As GenAiActivityIngestion.RecordLoop names a loop's trace after its request.
+            first = input switch
+            {
+                JsonObject form => ChatTelemetry.FirstText(form, "user", 80),
+                Payload form => ChatTelemetry.FirstText(form, "user", 80),
+                _ => null,
+            };
         }
         span.End();
         trace.End();
