@@ -162,6 +162,10 @@ public class GenAiPartsFormCharacterizationTests
         yield return Tags("lone surrogate in an unknown part", """[{"role":"user","parts":[{"type":"x","v":"\ud800"}]}]""");
         yield return Tags("lone surrogate in arguments", """[{"role":"assistant","parts":[{"type":"tool_call","id":"a","name":"f","arguments":{"v":"\ud800"}}]}]""");
         yield return Tags("lone surrogate in a key", """[{"role":"user","parts":[{"type":"x","\ud800":1}]}]""");
+        yield return Tags("lone surrogate in a key of a text part", """[{"role":"user","parts":[{"type":"text","\udbff":1,"content":"x"}]}]""");
+        yield return Tags("lone surrogate in a first key of a text part", """[{"role":"user","parts":[{"\udbff":1,"type":"text","content":"x"}]}]""");
+        yield return Tags("lone surrogate in an unread value", """[{"role":"user","extra":"\ud800","parts":{"p":"\ud800"}}]""");
+        yield return Tags("lone surrogate in a skipped part", """[{"role":"assistant","parts":[{"type":"reasoning","content":"\ud800"},{"type":"text","content":"x"}]}]""");
         yield return Tags("lone surrogate in a skipped message", """["\ud800",{"role":"user","parts":[]}]""");
         yield return Tags("lone surrogate in base64", """[{"role":"user","parts":[{"type":"blob","content":"AA\udbffAA"}]}]""");
         yield return Tags("lone surrogate in instructions", user, null, """[{"type":"text","content":"\ud800"}]""");
@@ -234,6 +238,39 @@ public class GenAiPartsFormCharacterizationTests
         var cases = new List<Case>();
         for (var i = 0; i < 150; i++) cases.Add(new RandomPartsForm(random).Case($"seed {seed} #{i}"));
         return AssertSameAsLegacyAsync(cases);
+    }
+
+    /// <summary>
+    /// The comparisons above would hold as well if everything went to the tree: the inputs of every part type (and the
+    /// escaped, odd and empty ones the streaming conversion reads itself) are streamed into a captured payload; a list
+    /// too deep to record goes to the tree, which recorded it as the unserializable marker.
+    /// </summary>
+    [Fact]
+    public void The_parts_form_is_streamed_into_a_payload_and_only_odd_inputs_go_to_the_tree()
+    {
+        var cases = FixedCases().ToDictionary(c => c.Name);
+        object? Read(string name, Func<Activity, object?> read)
+        {
+            var activity = new Activity("chat gpt-4o");
+            cases[name].Emit(activity);
+            return read(activity);
+        }
+        string[] streamed =
+        [
+            "plain chat", "instructions as parts", "instructions as several parts", "instructions as plain text", "instructions as a number",
+            "instructions malformed", "empty list", "non-object messages", "object role", "escaped keys", "names", "missing parts",
+            "several texts", "text variants", "unicode text", "reasoning and text", "tool call argument shapes", "tool responses",
+            "tool responses mixed with text", "blob parts", "blob part shapes", "uri parts", "file parts", "unknown parts", "escaped types",
+            "tool round trip", "duplicate key nested in a part", "escaped backslash before u", "deep part, 59", "large blob", "details event",
+            "details event, instructions as text", "details event, instructions as a JSON string",
+        ];
+        foreach (var name in streamed)
+        {
+            Assert.True(Read(name, GenAiGenerations.Input) is Payload, $"{name}: the input was not streamed");
+            Assert.True(Read(name, GenAiGenerations.Output) is Payload or null, $"{name}: the output was not streamed");
+        }
+        Assert.IsType<JsonObject>(Read("deep part, 60", GenAiGenerations.Input));
+        Assert.Null(Read("not a list: object", GenAiGenerations.Input));
     }
 
     static async Task AssertSameAsLegacyAsync(IReadOnlyList<Case> cases)
