@@ -174,6 +174,7 @@ internal static class GenAiActivityMapping
     /// Messages in the semantic conventions' form (<c>[{"role":…,"parts":[{"type":"text","content":…}, {"type":"tool_call",…}]}]</c>)
     /// converted to PandaProbe's messages form (<c>{"messages":[{"role":…,"content":…,"tool_calls":[…]}]}</c>), with
     /// the text of <paramref name="instructionsTag"/> as a leading system message; <c>null</c> when the tag is absent or not such a list.
+    /// As a tree: for the inputs <see cref="GenAiPartsForm"/>, which streams the parts form, leaves to it.
     /// </summary>
     public static JsonObject? MessagesForm(Activity activity, string tag, string? instructionsTag = null) =>
         MessagesForm(Json(activity, tag), instructionsTag is null ? null : Json(activity, instructionsTag));
@@ -181,7 +182,8 @@ internal static class GenAiActivityMapping
     /// <summary>
     /// <paramref name="messages"/> (a list in the semantic conventions' parts form) in PandaProbe's messages form, with
     /// <paramref name="instructions"/> (text, or a list of parts) as a leading system message; <c>null</c> when
-    /// <paramref name="messages"/> is not such a list.
+    /// <paramref name="messages"/> is not such a list. The tree conversion: for a message of an older form that holds
+    /// parts, and for the parts-form inputs <see cref="GenAiPartsForm"/> leaves to it (it writes the same JSON).
     /// </summary>
     public static JsonObject? MessagesForm(object? messages, object? instructions)
     {

@@ -479,7 +479,7 @@ internal static class GenAiPartsForm
     {
         writer.WriteStartObject();
         var hasContent = part.TryGetProperty("content", out var content) && content.ValueKind != JsonValueKind.Null;
-        string kind = hasContent && content.ValueKind == JsonValueKind.String ? "data" : Has(part, "uri") ? "uri" : Has(part, "file_id") ? "file" : "data";
+        var kind = hasContent && content.ValueKind == JsonValueKind.String ? "data" : Has(part, "uri") ? "uri" : Has(part, "file_id") ? "file" : "data";
         writer.WriteString("type", kind);
         writer.WritePropertyName("media_type");
         if (part.TryGetProperty("mime_type", out var mediaType) && mediaType.ValueKind != JsonValueKind.Null) WriteText(writer, mediaType);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using PandaProbe.Model;
 
 namespace PandaProbe.Extensions.AI.Internal;
 
@@ -86,12 +87,12 @@ internal sealed class LoopNotes
         get { lock (gate) return response; }
     }
 
-    /// <summary>The last assistant message of <paramref name="messages"/> (in messages form), else all of them.</summary>
+    /// <summary>The last assistant message of <paramref name="messages"/> (in messages form: chat messages, a tree, or a captured payload), else all of them.</summary>
     public static object? FinalAnswer(object? messages) => messages switch
     {
         ChatMessages form => form.LastWithRole("assistant") ?? (object)form,
         JsonObject form => ChatTelemetry.LastWithRole(form, "assistant") ?? (object)form,
-        PandaProbe.Model.Payload form => ChatTelemetry.LastWithRole(form, "assistant") ?? (object)form,
+        Payload form => ChatTelemetry.LastWithRole(form, "assistant") ?? (object)form,
         _ => messages,
     };
 }
