@@ -227,11 +227,12 @@ public static class BigTraceProbe
             foreach (var upTo in new[] { 10, 100, 1_000, 10_000, 100_000 })
             {
                 var n = upTo - done;
+                var (g0, g1, g2) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
                 var b = GC.GetAllocatedBytesForCurrentThread();
                 var t = Stopwatch.GetTimestamp();
                 for (; done < upTo; done++) { using var s = trace.Span("s"); }
                 var ns = (Stopwatch.GetTimestamp() - t) * 1e9 / Stopwatch.Frequency / n;
-                Console.WriteLine($"spans {upTo - n + 1,7:N0}..{upTo,7:N0}: {ns,7:N0} ns, {(GC.GetAllocatedBytesForCurrentThread() - b) / n,6:N0} B per span");
+                Console.WriteLine($"spans {upTo - n + 1,7:N0}..{upTo,7:N0}: {ns,7:N0} ns, {(GC.GetAllocatedBytesForCurrentThread() - b) / n,6:N0} B per span, GCs {GC.CollectionCount(0) - g0}/{GC.CollectionCount(1) - g1}/{GC.CollectionCount(2) - g2} (gen 0/1/2)");
             }
         }
     }

@@ -54,7 +54,7 @@ public static class Program
         if (only == "redactor") { RedactorProbe.Run(); return 0; }
         if (only == "delivery") { DeliveryProbe.Run(); return 0; }
         if (only == "agent-loop") { AgentLoopProbe.Run(); return 0; }
-        if (only == "alloc-types") { AllocationTypes.Run(args.Length > 2 ? args[2] : "paced"); return 0; }
+        if (only == "alloc-types") { AllocationTypes.Run(args.Length > 2 ? args[2] : "paced", args.Length > 3 && args[3] == "caller"); return 0; }
         if (only == "flush-cost") { FlushCost.Run(); return 0; }
         if (only == "paced-panda") { PacedProbe.RunPandaOnly(); return 0; }
         if (only == "export-side") { ExportSideProbe.Run(); return 0; }
