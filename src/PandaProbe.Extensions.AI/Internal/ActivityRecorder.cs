@@ -72,20 +72,10 @@ internal static class ActivityRecorder
                     written |= Parts.Parameters;
                 }
                 if (activity.GetTagItem("gen_ai.request.stream") is bool stream) metadata["stream"] = stream;
-                if (GenAiActivityMapping.Json(activity, "gen_ai.tool.definitions") is JsonArray tools)
+                if (GenAiJsonTags.ToolDefinitions(activity) is { } tools)
                     metadata["tools"] = tools;   // already {"type","name","description","parameters"} objects
                 if (GenAiActivityMapping.Text(activity, "gen_ai.response.id") is { Length: > 0 } responseId) metadata["response_id"] = responseId;
-                var reasons = activity.GetTagItem("gen_ai.response.finish_reasons") switch
-                {
-                    string[] list => list,
-                    string text when text.StartsWith('[') && GenAiActivityMapping.Json(activity, "gen_ai.response.finish_reasons") is JsonArray json =>
-                        json.Select(r => r?.ToString()).OfType<string>().ToArray(),
-                    string single => [single],
-                    _ => GenAiActivityMapping.Text(activity, "gen_ai.response.finish_reason") is { Length: > 0 } one ? [one]
-                        : GenAiGenerations.ChoiceFinishReasons(activity),
-                };
-                if (reasons.Length == 1) metadata["finish_reason"] = reasons[0];
-                else if (reasons.Length > 1) metadata["finish_reason"] = reasons;
+                if (GenAiJsonTags.FinishReason(activity) is { } reason) metadata["finish_reason"] = reason;   // one string, or several
                 // An agent run around this call leaves these tokens to this span (RunUsage).
                 if ((skip & Parts.Usage) == 0 && RecordUsage(activity, span, countsForRun: true)) written |= Parts.Usage;
                 break;
@@ -96,8 +86,8 @@ internal static class ActivityRecorder
             case SpanType.Tool:
                 if (messages)
                 {
-                    input = GenAiActivityMapping.Json(activity, "gen_ai.tool.call.arguments");
-                    output = GenAiActivityMapping.Json(activity, "gen_ai.tool.call.result");
+                    input = GenAiJsonTags.Value(activity, "gen_ai.tool.call.arguments");
+                    output = GenAiJsonTags.Value(activity, "gen_ai.tool.call.result");
                 }
                 if (GenAiActivityMapping.Text(activity, "gen_ai.tool.call.id") is { Length: > 0 } callId) metadata["tool_call_id"] = callId;
                 if (GenAiActivityMapping.Text(activity, "gen_ai.tool.description") is { Length: > 0 } description) metadata["tool_description"] = description;

@@ -162,7 +162,11 @@ internal static class GenAiActivityMapping
         var other => System.Convert.ToString(other, CultureInfo.InvariantCulture),
     };
 
-    /// <summary>A tag holding JSON text as a node; plain text stays a string.</summary>
+    /// <summary>
+    /// A tag holding JSON text as a node; plain text stays a string. The tree reading: for the messages form the
+    /// streaming conversion leaves to the tree (<see cref="MessagesForm(Activity, string, string?)"/>) and for the tool
+    /// definitions, finish reasons, arguments and results <see cref="GenAiJsonTags"/> leaves to it.
+    /// </summary>
     public static object? Json(Activity activity, string tag)
     {
         if (Text(activity, tag) is not { } text) return null;

@@ -193,7 +193,7 @@ internal static class GenAiPartsForm
     /// <c>true</c> when two keys of <paramref name="obj"/> are the same once unescaped, or it has too many keys to
     /// compare pairwise (left to the tree).
     /// </summary>
-    static bool HasDuplicateKey(JsonElement obj)
+    internal static bool HasDuplicateKey(JsonElement obj)
     {
         var index = 0;
         foreach (var property in obj.EnumerateObject())
@@ -216,7 +216,7 @@ internal static class GenAiPartsForm
     /// <c>true</c> when the JSON text escapes half of a surrogate pair (<c>\ud800</c> alone), which cannot be read as
     /// text (the tree threw on it where it read it).
     /// </summary>
-    static bool HasLoneSurrogateEscape(string text)
+    internal static bool HasLoneSurrogateEscape(string text)
     {
         var span = text.AsSpan();
         var at = 0;
@@ -267,7 +267,7 @@ internal static class GenAiPartsForm
     }
 
     /// <summary><c>true</c> when the text is well-formed UTF-16 (every surrogate in a pair), which JSON text must be to be read at all.</summary>
-    static bool IsValidUtf16(string text)
+    internal static bool IsValidUtf16(string text)
     {
         var span = text.AsSpan();
         var at = span.IndexOfAnyInRange('\uD800', '\uDFFF');
