@@ -266,11 +266,22 @@ internal static class GenAiPartsForm
         return true;
     }
 
+    /// <summary>The UTF-16 surrogates (U+D800 to U+DFFF), searched for vectorised.</summary>
+    static readonly SearchValues<char> Surrogates = SearchValues.Create(SurrogateRange());
+
+    /// <summary>The characters U+D800 to U+DFFF.</summary>
+    static char[] SurrogateRange()
+    {
+        var range = new char[0xE000 - 0xD800];
+        for (var i = 0; i < range.Length; i++) range[i] = (char)(0xD800 + i);
+        return range;
+    }
+
     /// <summary><c>true</c> when the text is well-formed UTF-16 (every surrogate in a pair), which JSON text must be to be read at all.</summary>
     internal static bool IsValidUtf16(string text)
     {
         var span = text.AsSpan();
-        var at = span.IndexOfAnyInRange('\uD800', '\uDFFF');
+        var at = span.IndexOfAny(Surrogates);
         if (at < 0) return true;
         for (; at < span.Length; at++)
         {
