@@ -18,11 +18,13 @@ namespace PandaProbe.Extensions.AI.Internal;
 /// tree wrote the document it was read from; finish reasons are read with a <see cref="Utf8JsonReader"/>.
 /// </summary>
 /// <remarks>
-/// Text that plainly is no JSON (its first character cannot open a JSON value), malformed JSON and a JSON <c>null</c>
-/// stay the text itself, as they did. Inputs this reading does not reproduce the tree's reading of are read by the tree,
-/// as before: text that is not well-formed UTF-16, a lone surrogate escape, JSON more than
-/// <see cref="MaxStreamedDepth"/> deep, a duplicate key (or an object with more keys than are compared), a list of finish
-/// reasons holding anything but strings and nulls. Never throws (the tree may, as it did).
+/// Text that plainly is no JSON (its first character cannot open a JSON value), malformed JSON (JSON deeper than 64
+/// levels included, which the tree's reader refused too) and a JSON <c>null</c> stay the text itself, as they did.
+/// Inputs this reading does not reproduce the tree's reading of are read by the tree, as before: text that is not
+/// well-formed UTF-16, a lone surrogate escape, JSON more than <see cref="MaxStreamedDepth"/> deep, a duplicate key (or
+/// an object with more keys than are compared), a list of finish reasons holding anything but strings and nulls. Never
+/// throws itself; the tree may, as it did (text that is not well-formed UTF-16, a lone surrogate escape among finish
+/// reasons), and the ingestion's guard around <see cref="ActivityRecorder.Record"/> catches that as before.
 /// </remarks>
 internal static class GenAiJsonTags
 {
