@@ -140,8 +140,10 @@ internal sealed class PandaProbeChatClient : DelegatingChatClient
 
     async Task<ChatResponse> LoopAsync(IReadOnlyList<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
-        ToolLoopActivities.RecordedOutside(true);   // this layer records the loop's trace and tools (until this call returns)
         var trace = LoopTrace.TryStart(client, SpanName, messages, options);
+        // With a trace recording here, this layer records the loop's tools (until this call returns): the loop's own
+        // activities are declined.
+        if (Probe.CurrentTrace is { IsRecording: true }) ToolLoopActivities.RecordedOutside(true);
         var turns = RecordsModelCalls() ? ModelTurns.TryStart(toolLoop!, SpanName, messages, options, Metadata(), time, streaming: false) : null;
         if (trace is null && turns is null) return await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
         ChatResponse response;
@@ -163,8 +165,11 @@ internal sealed class PandaProbeChatClient : DelegatingChatClient
     async IAsyncEnumerable<ChatResponseUpdate> LoopStream(IReadOnlyList<ChatMessage> messages, ChatOptions? options,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        ToolLoopActivities.RecordedOutside(true);   // in the flow every pull of the loop below runs in
         var trace = LoopTrace.TryStart(client, SpanName, messages, options);
+        // As in LoopAsync. The traced branch below runs every pull in the flow captured after this mark; in the
+        // pass-through branch only the first pull sees it, and the loop's activities after that record the tools
+        // through the shared claim (the same spans, at their cost).
+        if (Probe.CurrentTrace is { IsRecording: true }) ToolLoopActivities.RecordedOutside(true);
         var turns = RecordsModelCalls() ? ModelTurns.TryStart(toolLoop!, SpanName, messages, options, Metadata(), time, streaming: true) : null;
         if (trace is null && turns is null)
         {

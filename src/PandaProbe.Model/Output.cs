@@ -13,7 +13,7 @@ public enum RejectionReason
     DuplicateSpan,
     /// <summary>
     /// A span's parent never started in the same trace (unknown, in another trace, or the span itself). A parent that
-    /// has ended is not refused: the span is kept under it and counted as orphaned.
+    /// has ended is not refused: the span is kept under it and counted as a late child.
     /// </summary>
     UnknownParent,
     /// <summary>The trace has already ended, so it cannot change or gain spans.</summary>
@@ -74,7 +74,7 @@ internal abstract record Output
         /// <c>true</c> when the span's parent had already ended when it started (work that outlived the span that
         /// handed it on): the span is kept under that parent and the shell counts it.
         /// </summary>
-        public bool Orphaned { get; init; }
+        public bool LateChild { get; init; }
 
         /// <summary>Equal when the spans are equal.</summary>
         public bool Equals(SpanStarted? other) => ReferenceEquals(this, other) || other is not null && Span.Equals(other.Span);

@@ -159,12 +159,16 @@ internal sealed record TraceLinks(TraceId? ParentTrace, SpanId Span, SpanId? Par
     /// <paramref name="links"/> with another continuation span; <c>null</c> ends the continuation (its calling span
     /// too). <c>null</c> when nothing is left.
     /// </summary>
-    public static TraceLinks? WithSpan(TraceLinks? links, SpanId? span) =>
-        links is null && span is null ? null : Normal(new TraceLinks(links?.ParentTrace, span ?? default, span is null ? null : links?.Parent));
+    public static TraceLinks? WithSpan(TraceLinks? links, SpanId? span)
+    {
+        if (span is null && (links is null || links.Span == default && links.Parent is null)) return links;   // nothing to clear
+        return Normal(new TraceLinks(links?.ParentTrace, span ?? default, span is null ? null : links?.Parent));
+    }
 
     /// <summary><paramref name="links"/> with another calling span upstream; <c>null</c> when nothing is left.</summary>
     public static TraceLinks? WithParent(TraceLinks? links, SpanId? parent) =>
-        links is null ? parent is null ? null : new TraceLinks(null, default, parent) : Normal(links with { Parent = parent });
+        links is null ? parent is null ? null : new TraceLinks(null, default, parent)
+            : links.Parent == parent ? links : Normal(links with { Parent = parent });
 
     /// <summary>The continuation span, when the trace continues another process's trace.</summary>
     public SpanId? ContinuationSpan => Span != default ? Span : null;

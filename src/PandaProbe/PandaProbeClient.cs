@@ -157,7 +157,7 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
         var continuation = !continues ? null
             : TraceLinks.Continuing(parent?.Id,
                 live is not null ? Propagation.SpanFrom(live.Activity.SpanId, id) : Propagation.NewSpan(id), callingSpan);
-        live?.Mark(id, continuation?.Span);
+        live?.Mark(id, continuation?.ContinuationSpan);
         var now = Now();
         var started = new TraceStarted(
             id, name, now,
@@ -166,8 +166,8 @@ public sealed partial class PandaProbeClient : IDisposable, IAsyncDisposable
             userId ?? AmbientValue.User.Value,
             tags is null ? default : Snapshot(tags, "trace", name, "tags").Where(t => t is not null).ToArray().ToSeq(),
             WithActivity(metadata is null ? default : CaptureMap(metadata), ambient),
-            ParentTrace: parent?.Id);
-        if (continuation is not null) started = started with { Links = continuation };
+            ParentTrace: parent?.Id)
+        { ContinuationSpan = continuation?.ContinuationSpan, ContinuationParent = continuation?.Parent };
         // After shutdown nothing is recorded: the trace is the no-op one (the refusal is counted).
         if (pipeline.Start(started) is { } cell)
         {

@@ -36,7 +36,7 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     readonly TraceLinks? continuation;   // when the trace continues another process's trace
 
     /// <summary>The span standing for this trace in the trace it continues (null for a trace of its own).</summary>
-    internal SpanId? ContinuationSpan => continuation?.Span;
+    internal SpanId? ContinuationSpan => continuation?.ContinuationSpan;
 
     TraceContext()
     {
@@ -87,8 +87,8 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
     public ActivityContext ActivityContext =>
         client is null ? default
         : Live is not null ? Live.Activity.Context
-        : new ActivityContext(Propagation.ToW3C(id), Propagation.ToW3C(continuation?.Span ?? new SpanId(id.Value)),
-            ActivityTraceFlags.Recorded, Propagation.StateEntry(id, continuation?.Span));
+        : new ActivityContext(Propagation.ToW3C(id), Propagation.ToW3C(continuation?.ContinuationSpan ?? new SpanId(id.Value)),
+            ActivityTraceFlags.Recorded, Propagation.StateEntry(id, continuation?.ContinuationSpan));
 
     /// <summary>The W3C <c>traceparent</c> header of <see cref="ActivityContext"/>; null when not recording.</summary>
     public string? TraceParent => client is null ? null : Propagation.TraceParent(ActivityContext);
@@ -194,7 +194,7 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
         live?.Mark(id, spanId);
         var now = client.Now();
         // A continuation's top-level spans hang under the span that stands for the trace upstream.
-        var spanCell = cell!.StartSpan(new SpanStarted(id, spanId, effectiveParent?.Id ?? continuation?.Span, name, kind, now, model,
+        var spanCell = cell!.StartSpan(new SpanStarted(id, spanId, effectiveParent?.Id ?? continuation?.ContinuationSpan, name, kind, now, model,
             metadata is null ? default : client.CaptureMap(metadata)));
         if (spanCell is null && live is not null)
         {
@@ -289,9 +289,9 @@ public sealed partial class TraceContext : IDisposable, IAsyncDisposable
         if (client is null) return Task.FromResult(FlushResult.Disabled);
         var wait = timeout ?? client.FlushOnDisposeTimeout;
         if (IsEnded) return client.FlushQueuedAsync(wait);
-        var delivered = client.WatchDelivery(id, continuation?.Span);   // before the end: the delivery cannot be missed
+        var delivered = client.WatchDelivery(id, continuation?.ContinuationSpan);   // before the end: the delivery cannot be missed
         End();
-        return delivered is null ? Task.FromResult(FlushResult.Disabled) : client.FlushTraceAsync(id, continuation?.Span, delivered, wait);
+        return delivered is null ? Task.FromResult(FlushResult.Disabled) : client.FlushTraceAsync(id, continuation?.ContinuationSpan, delivered, wait);
     }
 
     /// <inheritdoc />

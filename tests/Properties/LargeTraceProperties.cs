@@ -135,7 +135,7 @@ public class LargeTraceProperties
     }
 
     [Fact]
-    public void Forty_parallel_spans_refuse_every_restarted_id_keep_an_orphan_and_end_in_order()
+    public void Forty_parallel_spans_refuse_every_restarted_id_keep_a_late_child_and_end_in_order()
     {
         var t = Ids.Trace(9);
         var at = Values.Epoch;
@@ -162,8 +162,8 @@ public class LargeTraceProperties
         var outputs = TraceReducer.Fold(script).Outputs.ToList();
         var rejections = outputs.OfType<Output.Rejected>().Select(r => r.Reason).ToList();
         Assert.Equal(Enumerable.Repeat(RejectionReason.DuplicateSpan, 42).Append(RejectionReason.UnknownParent), rejections);
-        var orphan = Assert.Single(outputs.OfType<Output.SpanStarted>(), o => o.Orphaned).Span;
-        Assert.Equal((Ids.Span(9, 40), ids[0]), (orphan.Id, orphan.Parent!.Value));
+        var lateChild = Assert.Single(outputs.OfType<Output.SpanStarted>(), o => o.LateChild).Span;
+        Assert.Equal((Ids.Span(9, 40), ids[0]), (lateChild.Id, lateChild.Parent!.Value));
         var trace = Assert.Single(outputs.OfType<Output.TraceCompleted>()).Trace;
         Assert.Equal(ids.Reverse().Append(Ids.Span(9, 40)), trace.Spans.Select(s => s.Id));
         var late = Assert.Single(outputs.OfType<Output.SpanCompleted>(), o => o.AfterTrace);

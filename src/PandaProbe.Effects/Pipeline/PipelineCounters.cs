@@ -14,7 +14,7 @@ internal sealed class PipelineCounters
     // its count once, when it has finished.
     PaddedCounter itemsExported;
     long itemsFailed, adjusted, subscriberErrors, unserializable;
-    long messageFormatWarnings, sampledOut, abandoned, orphaned;
+    long messageFormatWarnings, sampledOut, abandoned, lateChildren;
     readonly long[] dropped = new long[Enum.GetValues<DropReason>().Length];
     readonly ConcurrentDictionary<RejectionReason, long> rejections = new();
     ExportPipeline? export;
@@ -52,7 +52,7 @@ internal sealed class PipelineCounters
         Dropped(DropReason.Rejected);
     }
     /// <summary>Counts a span started under a parent that had already ended.</summary>
-    public void Orphaned() => Interlocked.Increment(ref orphaned);
+    public void LateChild() => Interlocked.Increment(ref lateChildren);
     /// <summary>Counts a trace closed because it had no event for the abandonment time.</summary>
     public void Abandoned() => Interlocked.Increment(ref abandoned);
     /// <summary>Counts a trace (or a late span or score of one) that sampling left out.</summary>
@@ -161,7 +161,7 @@ internal sealed class PipelineCounters
         Spooled = delivery.Sum(d => d.Spooled),
         Exporters = export?.Exporters ?? [],
         Abandoned = Interlocked.Read(ref abandoned),
-        OrphanedSpans = Interlocked.Read(ref orphaned),
+        LateChildSpans = Interlocked.Read(ref lateChildren),
         Replayed = delivery.Sum(d => d.Replayed),
         SendsToPlatform = delivery.Length > 0,
         Retried = delivery.Sum(d => d.Retried),
@@ -227,7 +227,7 @@ public sealed record PipelineHealth(
     /// or a stream) that outlived the span that started it. Each is kept under that parent and exported; the platform
     /// and the viewer show it there, ending after its parent.
     /// </summary>
-    public long OrphanedSpans { get; init; }
+    public long LateChildSpans { get; init; }
 
     /// <summary>Spooled items this client delivered (spooled by this process or an earlier one).</summary>
     public long Replayed { get; init; }

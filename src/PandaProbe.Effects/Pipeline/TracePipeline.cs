@@ -194,8 +194,8 @@ internal sealed class TracePipeline : IAsyncDisposable
                 if (writeAhead) export.WriteAhead(c);   // opt-in: on disk before the caller goes on
                 Enqueue(c, folded);
                 break;
-            case Output.SpanStarted { Orphaned: true }:
-                Counters.Orphaned();
+            case Output.SpanStarted { LateChild: true }:
+                Counters.LateChild();
                 if (outputs.HasSubscribers) Enqueue(output, folded);
                 break;
             case Output.Rejected r:

@@ -193,7 +193,7 @@ internal sealed partial class Redactor
         Output.TraceCompleted c => Apply(c.Trace) is var t && ReferenceEquals(t, c.Trace) ? c : new Output.TraceCompleted(t),
         Output.SpanCompleted c => Apply(c.Span) is var s && ReferenceEquals(s, c.Span) ? c : c with { Span = s },
         Output.TraceStarted c => Apply(c.Trace) is var t && ReferenceEquals(t, c.Trace) ? c : new Output.TraceStarted(t),
-        Output.SpanStarted c => Apply(c.Span) is var s && ReferenceEquals(s, c.Span) ? c : new Output.SpanStarted(s) { Orphaned = c.Orphaned },
+        Output.SpanStarted c => Apply(c.Span) is var s && ReferenceEquals(s, c.Span) ? c : new Output.SpanStarted(s) { LateChild = c.LateChild },
         Output.ScoreSubmitted c => Apply(c.Score) is var s && ReferenceEquals(s, c.Score) ? c : new Output.ScoreSubmitted(s),
         _ => output,
     };

@@ -245,7 +245,7 @@ internal sealed record Enricher(PriceCatalog? Prices, string? Environment, strin
                 return ReferenceEquals(started.Value, s.Trace) ? new(output, default) : new(new Output.TraceStarted(started.Value), started.Adjustments);
             case Output.SpanStarted s:
                 var opened = Span(s.Span);
-                return ReferenceEquals(opened.Value, s.Span) ? new(output, default) : new(new Output.SpanStarted(opened.Value) { Orphaned = s.Orphaned }, opened.Adjustments);
+                return ReferenceEquals(opened.Value, s.Span) ? new(output, default) : new(new Output.SpanStarted(opened.Value) { LateChild = s.LateChild }, opened.Adjustments);
             default:
                 return new(output, default);
         }

@@ -142,16 +142,16 @@ internal static class TraceReducer
         if (open.OpenSpans.ContainsKey(s.Span) || open.HasEnded(s.Span))
             return Reject(open, s, RejectionReason.DuplicateSpan, $"span {s.Span} was already started in trace {s.Trace}");
         // A continuation's top-level spans hang under the span that stands for the trace upstream. A parent that has
-        // ended keeps its child (an orphan, counted); with minted ids every parent named was started in this trace.
-        var orphaned = false;
+        // ended keeps its child (a late child, counted); with minted ids every parent named was started in this trace.
+        var lateChild = false;
         if (s.Parent is { } parent && !open.OpenSpans.ContainsKey(parent) && parent != open.Head.ContinuationSpan)
         {
             if (parent == s.Span || !open.MintsIds && !open.HasEnded(parent))
                 return Reject(open, s, RejectionReason.UnknownParent, $"parent span {parent} never started in trace {s.Trace}");
-            orphaned = true;
+            lateChild = true;
         }
         return new TraceStep(open.WithOpenSpans(open.OpenSpans.AddOrUpdate(s.Span, slot ?? OpenSpan.Start(s))),
-            new Output.SpanStarted(s) { Orphaned = orphaned });
+            new Output.SpanStarted(s) { LateChild = lateChild });
     }
 
     static TraceStep EndSpan(OpenTrace open, SpanEnded x)

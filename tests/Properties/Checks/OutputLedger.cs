@@ -4,7 +4,7 @@ namespace PandaProbe.Properties.Checks;
 /// A shadow model of trace and span lifetimes, rebuilt from the reducer's outputs alone, that checks every step
 /// against the reducer's contract. A trace's lifetime runs from its <see cref="Output.TraceStarted"/> until it has
 /// completed and its last late span has completed; within one lifetime the trace completes at most once, each span
-/// id starts at most once and completes at most once, a span starts only under an open parent while the trace is
+/// id starts at most once and completes at most once, a span starts only under a parent that started earlier in the trace (open, or ended: a late child) while the trace is
 /// open, <see cref="Output.SpanCompleted.AfterTrace"/> tells whether the trace had completed, and the completed
 /// trace holds exactly the spans that completed before it. After each step the state holds exactly the live
 /// traces, with exactly the open spans. A rejection is the step's only output and leaves the state unchanged.
@@ -14,6 +14,7 @@ internal sealed class OutputLedger
     sealed class Life
     {
         public bool Completed;
+        public SpanId? Continuation;
         public readonly Dictionary<SpanId, Span> Open = [];
         public readonly System.Collections.Generic.HashSet<SpanId> Started = [];
         public readonly List<Span> EndedBeforeTrace = [];
@@ -63,12 +64,14 @@ internal sealed class OutputLedger
                 if (lives.ContainsKey(t.Id)) yield return $"trace {t.Id} started twice in one lifetime";
                 if (!t.IsOpen || t.Status != TraceStatus.Running) yield return $"trace {t.Id} started ended or not RUNNING";
                 foreach (var v in TimeAndLimits.TimeOfTrace(t)) yield return $"started trace {t.Id}: {v}";
-                lives[t.Id] = new Life();
+                lives[t.Id] = new Life { Continuation = t.ContinuationSpan };
                 break;
-            case Output.SpanStarted { Span: var s }:
+            case Output.SpanStarted { Span: var s } started:
                 if (!lives.TryGetValue(s.Trace, out var life) || life.Completed) { yield return $"span {s.Id} started outside an open trace"; break; }
-                if (s.Parent is { } parent && (parent == s.Id || !life.Started.Contains(parent)))
+                if (s.Parent is { } parent && parent != life.Continuation && (parent == s.Id || !life.Started.Contains(parent)))
                     yield return $"span {s.Id} started under {parent}, which never started in its trace";
+                var late = s.Parent is { } p && p != life.Continuation && !life.Open.ContainsKey(p);
+                if (started.LateChild != late) yield return $"span {s.Id} started with LateChild={started.LateChild}, its parent {(late ? "had ended" : "is open or none")}";
                 if (!life.Started.Add(s.Id)) yield return $"span id {s.Id} started twice in one lifetime of trace {s.Trace}";
                 foreach (var v in TimeAndLimits.TimeOfSpan(s)) yield return $"started span {s.Id}: {v}";
                 life.Open[s.Id] = s;

@@ -6,7 +6,7 @@ namespace PandaProbe.Properties.Checks;
 /// <see cref="TraceRecord.Spans"/> only while it is open; span ids are unique within a trace; while the trace is open, every
 /// span's parent (open or ended) is a span of the same trace; parent links never form a cycle; no span or trace ends
 /// before it starts. Once a trace has ended, a late span that ends leaves the state, so a remaining late span's parent
-/// may be gone; <see cref="OutputLedger"/> checks instead that every parent was open when its child started.
+/// may be gone; <see cref="OutputLedger"/> checks instead that every parent had started when its child started.
 /// </summary>
 internal static class StateInvariants
 {

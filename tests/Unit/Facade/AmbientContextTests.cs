@@ -348,7 +348,7 @@ public class AmbientContextTests
     }
 
     [Fact]
-    public async Task Work_handed_to_a_task_that_outlives_its_parent_span_is_kept_under_it_and_counted_as_orphaned()
+    public async Task Work_handed_to_a_task_that_outlives_its_parent_span_is_kept_under_it_and_counted_as_a_late_child()
     {
         var exporter = new RecordingExporter();
         await using var client = TestClient.Create(exporter);
@@ -373,7 +373,7 @@ public class AmbientContextTests
         var t = await Single(exporter, client);
         Assert.Equal(Named(t, "hand-off").Id, ParentOf(t, "late-work"));
         Assert.True(Named(t, "late-work").StartedAt >= Named(t, "hand-off").EndedAt);
-        Assert.Equal(1, client.Health.OrphanedSpans);
+        Assert.Equal(1, client.Health.LateChildSpans);
         Assert.Empty(client.Health.Rejections);
     }
 

@@ -179,6 +179,41 @@ public sealed class LiveActivityTests
     }
 
     [Fact]
+    public async Task A_continuation_started_inside_a_local_trace_keeps_both_its_parent_trace_and_its_upstream_ids()
+    {
+        var upstreamExporter = new InMemoryTraceExporter();
+        var downstreamExporter = new InMemoryTraceExporter();
+        await using var upstream = NewClient(upstreamExporter);
+        await using var downstream = NewClient(downstreamExporter);
+        using var trace = upstream.StartTrace("orchestrator");
+        using var call = trace.Span("call", SpanType.Tool);
+        Assert.True(ActivityContext.TryParse(call.TraceParent, call.TraceState, out var context));
+
+        Guid local;
+        using (var consumer = downstream.StartTrace("queue-consumer"))
+        {
+            local = consumer.TraceId;
+            using var worker = downstream.StartTrace("worker", parentContext: context);   // a message's context, by hand
+            Assert.Equal(trace.TraceId, worker.TraceId);
+            Assert.Same(consumer, worker.Parent);
+        }
+        await downstream.FlushAsync();
+
+        var received = downstreamExporter.Traces.Single(t => t.Name == "worker");
+        Assert.Equal(local, received.ParentTrace?.Value);
+        Assert.Equal(call.SpanId, received.ContinuationParent?.Value);
+        Assert.NotNull(received.ContinuationSpan);
+        // The links are values: a copy that changes one keeps the others, and clearing the continuation keeps the parent.
+        var cleared = received with { ContinuationSpan = null };
+        Assert.Null(cleared.ContinuationParent);
+        Assert.Equal(local, cleared.ParentTrace?.Value);
+        Assert.Equal(received, received with { ParentTrace = received.ParentTrace });
+        var ownTrace = downstreamExporter.Traces.Single(t => t.Name == "queue-consumer");
+        Assert.Null(ownTrace.ParentTrace);
+        Assert.Null(ownTrace.ContinuationSpan);
+    }
+
+    [Fact]
     public async Task A_trace_started_inside_a_live_trace_of_this_process_is_a_sub_trace_not_a_continuation()
     {
         using var listening = new Listening();

@@ -16,7 +16,7 @@ internal static class CommandSupport
     public const int Unusable = 2;
 
     /// <summary>The trace file argument.</summary>
-    public static Argument<string> FileArgument(string description = "A trace file the SDK wrote (JSON Lines or a Trace.Save file).") =>
+    public static Argument<string> FileArgument(string description = "A trace file the SDK wrote (JSON Lines or a TraceRecord.Save file).") =>
         new("FILE") { Description = description };
 
     /// <summary>

@@ -20,7 +20,7 @@ internal static class ViewCommand
     {
         var files = new Argument<string[]>("FILE")
         {
-            Description = "Trace files the SDK wrote (the file exporter's JSON Lines or Trace.Save's NDJSON).",
+            Description = "Trace files the SDK wrote (the file exporter's JSON Lines or TraceRecord.Save's NDJSON).",
             Arity = ArgumentArity.OneOrMore,
         };
         var output = new Option<string?>("--output", "-o") { Description = $"Where to write the report (default: {DefaultName} next to the first file)." };

@@ -5,7 +5,7 @@ namespace PandaProbe.Cli.Files;
 /// <summary>One record read from a trace file, with the (1-based) line it started on.</summary>
 internal abstract record FileItem(long Line);
 
-/// <summary>A completed trace (the file exporter's trace line, or a <c>Trace.Save</c> file's spans and trace line).</summary>
+/// <summary>A completed trace (the file exporter's trace line, or a <c>TraceRecord.Save</c> file's spans and trace line).</summary>
 internal sealed record TraceItem(long Line, TraceRecord Trace) : FileItem(Line);
 
 /// <summary>Spans that ended after their trace was written (<c>{"record":"spans",…}</c>).</summary>

@@ -8,7 +8,7 @@ namespace PandaProbe.Cli.Files;
 /// <summary>
 /// Reads the files the SDK writes, one line at a time, so a file of any size streams through in bounded memory:
 /// the file exporter's JSON Lines (a trace body per line, <c>{"record":"spans"}</c> and <c>{"record":"score"}</c>
-/// lines) and <c>Trace.Save</c>'s NDJSON (span bodies, then the trace body without its spans). A line that is not a
+/// lines) and <c>TraceRecord.Save</c>'s NDJSON (span bodies, then the trace body without its spans). A line that is not a
 /// record becomes a <see cref="BadLine"/> with its line number and the reason, and reading goes on; an unterminated
 /// last line that does not parse is reported as truncated (the SDK may still be writing it).
 /// </summary>
