@@ -288,7 +288,7 @@ internal static class GenAiActivityMapping
     }
 
     /// <summary>The number of bytes base64 text decodes to (whitespace ignored), without decoding it.</summary>
-    static long DecodedLength(string base64)
+    internal static long DecodedLength(string base64)
     {
         long chars = 0, padding = 0;
         foreach (var c in base64)
@@ -297,8 +297,12 @@ internal static class GenAiActivityMapping
             chars++;
             padding = c == '=' ? padding + 1 : 0;
         }
-        return Math.Max(0, chars / 4 * 3 + (chars % 4 is var rest and > 1 ? rest - 1 : 0) - padding);
+        return Base64Length(chars, padding);
     }
+
+    /// <summary>The decoded length of <paramref name="chars"/> base64 characters ending in <paramref name="padding"/> <c>=</c>.</summary>
+    internal static long Base64Length(long chars, long padding) =>
+        Math.Max(0, chars / 4 * 3 + (chars % 4 is var rest and > 1 ? rest - 1 : 0) - padding);
 
     /// <summary>
     /// The activity's error, if it failed: its status description, else the <c>exception</c> event's message, else its

@@ -517,7 +517,7 @@ internal static class GenAiPartsForm
     {
         var raw = JsonMarshal.GetRawUtf8Value(base64);
         raw = raw.Length >= 2 ? raw[1..^1] : raw;   // the quotes
-        if (raw.IndexOf((byte)'\\') >= 0 || !Ascii.IsValid(raw)) return DecodedLength(base64.GetString()!);
+        if (raw.IndexOf((byte)'\\') >= 0 || !Ascii.IsValid(raw)) return GenAiActivityMapping.DecodedLength(base64.GetString()!);
         long chars = 0, padding = 0;
         foreach (var b in raw)
         {
@@ -525,25 +525,8 @@ internal static class GenAiPartsForm
             chars++;
             padding = b == (byte)'=' ? padding + 1 : 0;
         }
-        return Length(chars, padding);
+        return GenAiActivityMapping.Base64Length(chars, padding);
     }
-
-    /// <summary>The number of bytes base64 text decodes to (white space ignored).</summary>
-    static long DecodedLength(string base64)
-    {
-        long chars = 0, padding = 0;
-        foreach (var c in base64)
-        {
-            if (char.IsWhiteSpace(c)) continue;
-            chars++;
-            padding = c == '=' ? padding + 1 : 0;
-        }
-        return Length(chars, padding);
-    }
-
-    /// <summary>The decoded length of <paramref name="chars"/> base64 characters ending in <paramref name="padding"/> <c>=</c>.</summary>
-    static long Length(long chars, long padding) =>
-        Math.Max(0, chars / 4 * 3 + (chars % 4 is var rest and > 1 ? rest - 1 : 0) - padding);
 
     /// <summary>Writes the text of <paramref name="obj"/>'s <paramref name="key"/> (see <see cref="WriteText(Utf8JsonWriter, JsonElement)"/>), or <paramref name="missing"/> when it has none or <c>null</c>.</summary>
     static void WriteText(Utf8JsonWriter writer, JsonElement obj, string key, string? missing = null)

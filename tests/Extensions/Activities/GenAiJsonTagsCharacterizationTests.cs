@@ -539,11 +539,6 @@ public class GenAiJsonTagsCharacterizationTests
             return list;
         }
 
-        sealed class Obj : List<(string Key, object? Value)>;
-
-        /// <summary>A JSON text already written, put in as it is.</summary>
-        sealed record Raw(string Json);
-
         string Word()
         {
             if (random.Next(4) > 0) return Words[random.Next(Words.Length)];
@@ -591,87 +586,6 @@ public class GenAiJsonTagsCharacterizationTests
             _ => Scalar(),
         };
 
-        string Emit(object? value)
-        {
-            var sb = new StringBuilder();
-            Write(sb, value, 0);
-            return sb.ToString();
-        }
-
-        void Break(StringBuilder sb, int depth)
-        {
-            if (space is null) return;
-            sb.Append(random.Next(4) == 0 ? "\r\n" : "\n");
-            for (var i = 0; i < depth; i++) sb.Append(space);
-        }
-
-        void Write(StringBuilder sb, object? value, int depth)
-        {
-            switch (value)
-            {
-                case null: sb.Append("null"); break;
-                case true: sb.Append("true"); break;
-                case false: sb.Append("false"); break;
-                case long l: sb.Append(l.ToString(CultureInfo.InvariantCulture)); break;
-                case Raw raw: sb.Append(raw.Json); break;
-                case string s: Quote(sb, s); break;
-                case Obj obj:
-                    sb.Append('{');
-                    for (var i = 0; i < obj.Count; i++)
-                    {
-                        if (i > 0) sb.Append(',');
-                        Break(sb, depth + 1);
-                        Quote(sb, obj[i].Key);
-                        sb.Append(space is null ? ":" : random.Next(3) == 0 ? " : " : ": ");
-                        Write(sb, obj[i].Value, depth + 1);
-                    }
-                    if (obj.Count > 0) Break(sb, depth);
-                    sb.Append('}');
-                    break;
-                case List<object?> list:
-                    sb.Append('[');
-                    for (var i = 0; i < list.Count; i++)
-                    {
-                        if (i > 0) sb.Append(',');
-                        Break(sb, depth + 1);
-                        Write(sb, list[i], depth + 1);
-                    }
-                    if (list.Count > 0) Break(sb, depth);
-                    sb.Append(']');
-                    break;
-                default: throw new InvalidOperationException(value.GetType().Name);
-            }
-        }
-
-        void Quote(StringBuilder sb, string s)
-        {
-            sb.Append('"');
-            for (var at = 0; at < s.Length; at++)
-            {
-                var c = s[at];
-                if (char.IsHighSurrogate(c) && at + 1 < s.Length && char.IsLowSurrogate(s[at + 1]))
-                {
-                    // A pair is escaped whole or kept whole (half of it escaped would leave a lone surrogate in the text).
-                    if (random.NextDouble() < escapeChance)
-                        sb.Append("\\u").Append(((int)c).ToString("X4", CultureInfo.InvariantCulture))
-                            .Append("\\u").Append(((int)s[at + 1]).ToString("x4", CultureInfo.InvariantCulture));
-                    else sb.Append(c).Append(s[at + 1]);
-                    at++;
-                    continue;
-                }
-                switch (c)
-                {
-                    case '"': sb.Append("\\\""); continue;
-                    case '\\': sb.Append("\\\\"); continue;
-                    case '\n' when random.Next(2) == 0: sb.Append("\\n"); continue;
-                    case '\t' when random.Next(2) == 0: sb.Append("\\t"); continue;
-                    case '/' when random.NextDouble() < escapeChance: sb.Append("\\/"); continue;
-                }
-                if (c < 0x20 || random.NextDouble() < escapeChance)
-                    sb.Append("\\u").Append(((int)c).ToString(random.Next(2) == 0 ? "x4" : "X4", CultureInfo.InvariantCulture));
-                else sb.Append(c);
-            }
-            sb.Append('"');
-        }
+        string Emit(object? value) => new RandomJsonText(random) { EscapeChance = escapeChance, Indent = space, Varied = true }.Emit(value);
     }
 }

@@ -465,11 +465,6 @@ public class GenAiPartsFormCharacterizationTests
                 : Tags(name, AsTag(input), AsTag(output), instructions);
         }
 
-        sealed class Obj : List<(string Key, object? Value)>;
-
-        /// <summary>A JSON text already written, put in as it is.</summary>
-        sealed record Raw(string Json);
-
         string Document(out bool odd)
         {
             odd = random.Next(25) == 0;
@@ -662,88 +657,7 @@ public class GenAiPartsFormCharacterizationTests
             }
         }
 
-        string Emit(object? value)
-        {
-            var sb = new StringBuilder();
-            Write(sb, value, 0);
-            return sb.ToString();
-        }
-
-        void Space(StringBuilder sb, int depth)
-        {
-            if (!indent) return;
-            sb.Append('\n').Append(' ', depth * 2);
-        }
-
-        void Write(StringBuilder sb, object? value, int depth)
-        {
-            switch (value)
-            {
-                case null: sb.Append("null"); break;
-                case true: sb.Append("true"); break;
-                case false: sb.Append("false"); break;
-                case long l: sb.Append(l.ToString(CultureInfo.InvariantCulture)); break;
-                case int i: sb.Append(i.ToString(CultureInfo.InvariantCulture)); break;
-                case Raw raw: sb.Append(raw.Json); break;
-                case string s: Quote(sb, s); break;
-                case Obj obj:
-                    sb.Append('{');
-                    for (var i = 0; i < obj.Count; i++)
-                    {
-                        if (i > 0) sb.Append(',');
-                        Space(sb, depth + 1);
-                        Quote(sb, obj[i].Key);
-                        sb.Append(indent ? ": " : ":");
-                        Write(sb, obj[i].Value, depth + 1);
-                    }
-                    if (obj.Count > 0) Space(sb, depth);
-                    sb.Append('}');
-                    break;
-                case List<object?> list:
-                    sb.Append('[');
-                    for (var i = 0; i < list.Count; i++)
-                    {
-                        if (i > 0) sb.Append(',');
-                        Space(sb, depth + 1);
-                        Write(sb, list[i], depth + 1);
-                    }
-                    if (list.Count > 0) Space(sb, depth);
-                    sb.Append(']');
-                    break;
-                default: throw new InvalidOperationException(value.GetType().Name);
-            }
-        }
-
-        void Quote(StringBuilder sb, string s)
-        {
-            sb.Append('"');
-            for (var at = 0; at < s.Length; at++)
-            {
-                var c = s[at];
-                if (char.IsHighSurrogate(c) && at + 1 < s.Length && char.IsLowSurrogate(s[at + 1]))
-                {
-                    // A pair is escaped whole or kept whole (half of it escaped would leave a lone surrogate in the text).
-                    if (random.NextDouble() < escapeChance)
-                        sb.Append("\\u").Append(((int)c).ToString("X4", CultureInfo.InvariantCulture))
-                            .Append("\\u").Append(((int)s[at + 1]).ToString("x4", CultureInfo.InvariantCulture));
-                    else sb.Append(c).Append(s[at + 1]);
-                    at++;
-                    continue;
-                }
-                switch (c)
-                {
-                    case '"': sb.Append("\\\""); continue;
-                    case '\\': sb.Append("\\\\"); continue;
-                    case '\n' when random.Next(2) == 0: sb.Append("\\n"); continue;
-                    case '\t' when random.Next(2) == 0: sb.Append("\\t"); continue;
-                    case '/' when random.NextDouble() < escapeChance: sb.Append("\\/"); continue;
-                }
-                if (c < 0x20 || random.NextDouble() < escapeChance)
-                    sb.Append("\\u").Append(((int)c).ToString(random.Next(2) == 0 ? "x4" : "X4", CultureInfo.InvariantCulture));
-                else sb.Append(c);
-            }
-            if (oddEscapes && random.Next(4) == 0) sb.Append("\\ud800");
-            sb.Append('"');
-        }
+        string Emit(object? value) =>
+            new RandomJsonText(random) { EscapeChance = escapeChance, Indent = indent ? "  " : null, OddEscapes = oddEscapes }.Emit(value);
     }
 }
